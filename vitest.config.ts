@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    // Tests that start services share them: keep files in one process pool of bounded size.
+    pool: 'forks',
+    poolOptions: { forks: { maxForks: 2 } },
+  },
+});
