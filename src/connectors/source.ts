@@ -1,0 +1,64 @@
+import type { Clock } from '../time/clock.js';
+
+/**
+ * A source of records: bounded (a collection, a file) or unbounded (a generator without
+ * end, an HTTP endpoint, a broker). The engine asks it for a {@link SourceReader} when
+ * the job starts and polls that reader in a loop; the poll is where backpressure lands,
+ * because the engine does not poll again until downstream queues have room.
+ *
+ * @example
+ * const numbers: Source<number> = {
+ *   kind: 'numbers', bounded: true,
+ *   createReader: () => {
+ *     let done = false;
+ *     return { poll: async () => { if (done) return { values: [], done: true }; done = true; return { values: [1, 2, 3] }; }, close: async () => {} };
+ *   },
+ * };
+ */
+export interface Source<T> {
+  /** A short name of the kind of source, shown in `job.explain()` and metrics ('file', 'http', …). */
+  readonly kind: string;
+  /** Whether the source ends by itself. The end of every bounded source emits the final watermark. */
+  readonly bounded: boolean;
+  /** One line about this source's configuration, for `job.explain()`. */
+  describe?(): string;
+  createReader(ctx: SourceContext): SourceReader<T>;
+}
+
+export interface SourceContext {
+  /** The source step's uid. */
+  readonly uid: string;
+  readonly clock: Clock;
+  /** The most records one poll should return. */
+  readonly maxBatchSize: number;
+  /**
+   * When nothing is available, a poll should resolve (with no values) within about this
+   * many milliseconds, so that the engine can check idleness, timers and cancellation.
+   */
+  readonly maxPollWaitMs: number;
+  /** Aborted when the job is cancelled or fails; readers stop waiting then. */
+  readonly signal: AbortSignal;
+  /**
+   * Reports input that could not be parsed or validated. Under the job's `fail` policy
+   * this throws a BAD_RECORD error (let it propagate); under `dead-letter` the raw input,
+   * the error and the position go to the dead-letter output and the reader carries on.
+   */
+  badRecord(raw: string | Uint8Array, error: unknown, position: string): void;
+}
+
+export interface SourceBatch<T> {
+  /** The records read (possibly none). */
+  values: T[];
+  /** Event timestamps the medium carries (epoch ms), parallel to `values`; omitted when it carries none. */
+  timestamps?: number[];
+  /** True once a bounded source has nothing more; `values` may still hold a last few records. */
+  done?: boolean;
+}
+
+export interface SourceReader<T> {
+  open?(): Promise<void>;
+  /** The next records; see {@link SourceContext.maxPollWaitMs} for how long it may wait. */
+  poll(): Promise<SourceBatch<T>>;
+  /** Releases what the reader holds (files, sockets, servers). Called once, also after a failure. */
+  close(): Promise<void>;
+}

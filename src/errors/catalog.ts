@@ -1,0 +1,117 @@
+/**
+ * The one catalog of Sluice error codes. Every {@link SluiceError} carries a code from
+ * here; each entry says what went wrong, whose side it is on (`domain`), whether a retry
+ * can help (`retry`), and a hint for what to do. `catalog.test.ts` checks that every code
+ * is documented.
+ */
+export interface ErrorCodeInfo {
+  /** `user`: the job or its input is wrong; `external`: a service or the OS failed; `internal`: a Sluice bug. */
+  readonly domain: 'user' | 'external' | 'internal';
+  /** `backoff`: the same action may succeed later; `none`: it will fail again until something changes. */
+  readonly retry: 'none' | 'backoff';
+  /** What the code means, in one or two sentences. */
+  readonly description: string;
+  /** What the reader should do about it. */
+  readonly hint: string;
+}
+
+export const ERROR_CATALOG = {
+  INVALID_DURATION: {
+    domain: 'user',
+    retry: 'none',
+    description: 'A duration was negative, not finite, or a string that is not a duration.',
+    hint: "Write durations as non-negative milliseconds or as strings such as '250ms', '5s', '1m', '2h', '1d'.",
+  },
+  INVALID_ARGUMENT: {
+    domain: 'user',
+    retry: 'none',
+    description: 'An option given to a builder, source or sink is out of range or of the wrong kind.',
+    hint: 'Read the message for the option and the accepted values, and fix the job definition.',
+  },
+  MISSING_UID: {
+    domain: 'user',
+    retry: 'none',
+    description: 'A stateful step has no uid. The uid names its state in checkpoints and savepoints, its metrics and its errors.',
+    hint: "Give the step a stable, unique uid: `.process(fn, { uid: 'count-per-user' })`. Never change it once state exists.",
+  },
+  DUPLICATE_UID: {
+    domain: 'user',
+    retry: 'none',
+    description: 'Two steps of one job share a uid, so their state would be mixed up.',
+    hint: 'Give every step its own uid.',
+  },
+  INVALID_JOB: {
+    domain: 'user',
+    retry: 'none',
+    description: 'The job graph is not runnable: no source, no sink, a stream consumed by nothing that must be, or a cycle.',
+    hint: 'Read the message for the step concerned; every source must lead to a sink.',
+  },
+  JOB_ALREADY_STARTED: {
+    domain: 'user',
+    retry: 'none',
+    description: 'A job was changed or run after it had been started. A Job runs once.',
+    hint: 'Build a new Job for each run.',
+  },
+  KEY_INVALID: {
+    domain: 'user',
+    retry: 'none',
+    description: 'A key selector returned something that is not a key (undefined, null, NaN, an object).',
+    hint: 'A key must be a string, a finite number or a bigint. Make the key selector total over your records, or filter out records without a key first.',
+  },
+  USER_FUNCTION_FAILED: {
+    domain: 'user',
+    retry: 'none',
+    description: "A user function (map, filter, process, a key selector, a sink's write…) threw while handling a record.",
+    hint: "Fix the function, or route failures to a dead-letter output with `{ onError: 'dead-letter' }` and consume `job.deadLetters()`.",
+  },
+  STATE_OUTSIDE_KEY: {
+    domain: 'user',
+    retry: 'none',
+    description: 'Keyed state or a timer was used where there is no current key (in open(), or on a stream that is not keyed).',
+    hint: 'Use keyed state and timers only inside processElement/onTimer of a step after keyBy.',
+  },
+  STATE_ALREADY_DECLARED: {
+    domain: 'user',
+    retry: 'none',
+    description: 'A step declared two states with the same name but different kinds or options.',
+    hint: 'Give each state of a step its own name.',
+  },
+  SOURCE_FAILED: {
+    domain: 'external',
+    retry: 'backoff',
+    description: 'A source could not read: a file vanished, a socket closed, a service answered with an error.',
+    hint: 'Check that the medium the source reads is reachable; the detail holds the underlying error.',
+  },
+  SINK_FAILED: {
+    domain: 'external',
+    retry: 'backoff',
+    description: 'A sink could not write its records.',
+    hint: 'Check that the destination is reachable and writable; the detail holds the underlying error.',
+  },
+  BAD_RECORD: {
+    domain: 'user',
+    retry: 'none',
+    description: 'An input record could not be parsed or failed validation.',
+    hint: 'Fix the producer, or let the source dead-letter bad records instead of failing.',
+  },
+  JOB_CANCELLED: {
+    domain: 'user',
+    retry: 'none',
+    description: 'The job was cancelled before it finished.',
+    hint: 'Nothing to fix: a cancelled job stops without firing pending event-time timers.',
+  },
+  JOB_FILE_INVALID: {
+    domain: 'user',
+    retry: 'none',
+    description: '`sluice run` loaded a file whose default export is not a Job (or a function returning one).',
+    hint: 'End the job file with `export default job;` where `job` is a `new Job(...)` with its sources and sinks.',
+  },
+  INTERNAL: {
+    domain: 'internal',
+    retry: 'none',
+    description: 'Sluice reached a state it believed impossible.',
+    hint: 'This is a bug in Sluice: please report it with the message and detail.',
+  },
+} as const satisfies Record<string, ErrorCodeInfo>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOG;

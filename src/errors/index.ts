@@ -1,0 +1,2 @@
+export { ERROR_CATALOG, type ErrorCode, type ErrorCodeInfo } from './catalog.js';
+export { SluiceError, describeRecord, type SluiceErrorOptions } from './sluice-error.js';

@@ -1,0 +1,175 @@
+import type { Duration } from '../time/duration.js';
+
+/** A key of a keyed stream. Keys are compared by value (`===`), so objects are not keys. */
+export type Key = string | number | bigint;
+
+/** A namespace splits one key's state further: windows use the window as namespace. */
+export type Namespace = string | number;
+
+/** One value per key. */
+export interface ValueState<T> {
+  /** The value, or the descriptor's default (undefined if none) when absent or expired. */
+  value(): T | undefined;
+  update(value: T): void;
+  clear(): void;
+}
+
+/** A list per key. */
+export interface ListState<T> {
+  /** The elements (a copy: changing it does not change the state). Empty when absent or expired. */
+  get(): T[];
+  add(value: T): void;
+  addAll(values: readonly T[]): void;
+  /** Replaces the whole list. */
+  update(values: readonly T[]): void;
+  clear(): void;
+}
+
+/** A map per key. TTL applies per entry. */
+export interface MapState<MK, V> {
+  get(key: MK): V | undefined;
+  put(key: MK, value: V): void;
+  putAll(entries: Iterable<readonly [MK, V]>): void;
+  remove(key: MK): void;
+  contains(key: MK): boolean;
+  entries(): Array<[MK, V]>;
+  keys(): MK[];
+  values(): V[];
+  isEmpty(): boolean;
+  clear(): void;
+}
+
+/** A value per key folded with a reduce function as elements are added. */
+export interface ReducingState<T> {
+  get(): T | undefined;
+  add(value: T): void;
+  clear(): void;
+}
+
+/** An accumulator per key, fed by `add`, read through the aggregate function's `getResult`. */
+export interface AggregatingState<IN, OUT> {
+  get(): OUT | undefined;
+  add(value: IN): void;
+  clear(): void;
+}
+
+/**
+ * An incremental aggregation: a mutable or immutable accumulator that elements are added
+ * to, and a result read from it. `merge` is needed where accumulators combine (session
+ * windows, sliding-window panes, two-phase aggregation).
+ *
+ * @example
+ * const average: AggregateFunction<number, { sum: number; n: number }, number> = {
+ *   createAccumulator: () => ({ sum: 0, n: 0 }),
+ *   add: (v, acc) => ({ sum: acc.sum + v, n: acc.n + 1 }),
+ *   getResult: (acc) => acc.sum / acc.n,
+ *   merge: (a, b) => ({ sum: a.sum + b.sum, n: a.n + b.n }),
+ * };
+ */
+export interface AggregateFunction<IN, ACC, OUT> {
+  createAccumulator(): ACC;
+  add(value: IN, accumulator: ACC): ACC;
+  getResult(accumulator: ACC): OUT;
+  merge?(a: ACC, b: ACC): ACC;
+}
+
+/**
+ * Time-to-live of state entries, in processing time (the job's clock), as in Flink.
+ * An expired value is never returned.
+ */
+export interface StateTtl {
+  ttl: Duration;
+  /** When the clock restarts: on create and write (default), or also on every read. */
+  updateOn?: 'create-and-write' | 'read-and-write';
+}
+
+interface DescriptorBase {
+  readonly name: string;
+  readonly ttl?: StateTtl | undefined;
+}
+
+export interface ValueStateDescriptor<T> extends DescriptorBase {
+  readonly kind: 'value';
+  readonly defaultValue?: T | undefined;
+}
+export interface ListStateDescriptor<T> extends DescriptorBase {
+  readonly kind: 'list';
+  /** Phantom field: carries the element type. */
+  readonly __type?: T;
+}
+export interface MapStateDescriptor<MK, V> extends DescriptorBase {
+  readonly kind: 'map';
+  readonly __type?: [MK, V];
+}
+export interface ReducingStateDescriptor<T> extends DescriptorBase {
+  readonly kind: 'reducing';
+  readonly reduce: (a: T, b: T) => T;
+}
+export interface AggregatingStateDescriptor<IN, ACC, OUT> extends DescriptorBase {
+  readonly kind: 'aggregating';
+  readonly aggregate: AggregateFunction<IN, ACC, OUT>;
+}
+
+export type StateDescriptor =
+  | ValueStateDescriptor<any>
+  | ListStateDescriptor<any>
+  | MapStateDescriptor<any, any>
+  | ReducingStateDescriptor<any>
+  | AggregatingStateDescriptor<any, any, any>;
+
+/** The state object a descriptor gives. */
+export type StateOf<D> = D extends ValueStateDescriptor<infer T>
+  ? ValueState<T>
+  : D extends ListStateDescriptor<infer T>
+    ? ListState<T>
+    : D extends MapStateDescriptor<infer MK, infer V>
+      ? MapState<MK, V>
+      : D extends ReducingStateDescriptor<infer T>
+        ? ReducingState<T>
+        : D extends AggregatingStateDescriptor<infer IN, any, infer OUT>
+          ? AggregatingState<IN, OUT>
+          : never;
+
+/** One stored entry in a snapshot. */
+export interface StateEntry {
+  readonly key: Key;
+  readonly keyGroup: number;
+  readonly namespace?: Namespace | undefined;
+  /** The value; for map state, the array of [mapKey, value] pairs; for list state, the array. */
+  readonly value: unknown;
+  /** Processing time at which the entry expires (TTL), if it has a TTL. For map state, per map entry inside `value`. */
+  readonly expiresAt?: number | undefined;
+}
+
+/** A copy of a backend's keyed state: per state name, its descriptor kind and entries. */
+export interface KeyedStateSnapshot {
+  readonly maxParallelism: number;
+  readonly states: Record<string, { kind: StateDescriptor['kind']; entries: StateEntry[] }>;
+}
+
+/**
+ * Keyed state of one operator (one step uid). The operator sets the current key (and
+ * namespace) before calling user code; state objects read and write under it.
+ * The in-memory backend implements this; an on-disk backend will too, and both pass the
+ * shared suite in `state/backend-suite.ts`.
+ */
+export interface KeyedStateBackend {
+  readonly maxParallelism: number;
+  setCurrentKey(key: Key): void;
+  /** The current key; throws STATE_OUTSIDE_KEY when none has been set. */
+  getCurrentKey(): Key;
+  /** Namespace for the following reads and writes; undefined is the key's plain state. */
+  setCurrentNamespace(namespace: Namespace | undefined): void;
+  /** The state object for a descriptor; the same object is returned for the same name. */
+  getState<D extends StateDescriptor>(descriptor: D): StateOf<D>;
+  /** Keys that have a live (unexpired) entry in the named state, in any namespace. */
+  keys(stateName: string): Key[];
+  /** Namespaces the current key has in the named state (used by windows to find their windows). */
+  namespaces(stateName: string): Namespace[];
+  /** Number of live entries across all states (for metrics and tests). */
+  size(): number;
+  snapshot(): KeyedStateSnapshot;
+  /** Loads entries of the given key groups only (rescaling hands each subtask its range). */
+  restore(snapshot: KeyedStateSnapshot, keyGroups?: { from: number; to: number }): void;
+  dispose(): void;
+}
