@@ -76,6 +76,19 @@ export const ERROR_CATALOG = {
     description: 'A step declared two states with the same name but different kinds or options.',
     hint: 'Give each state of a step its own name.',
   },
+  STATE_INCOMPATIBLE: {
+    domain: 'user',
+    retry: 'none',
+    description:
+      'Restored state does not fit the job: a state now declared with another kind (value, list, map, reducing, aggregating) than it was checkpointed with, or a checkpoint taken with another max parallelism.',
+    hint: 'Keep state names, kinds and the max parallelism stable across versions of a job; give a changed state a new name (its old contents are then dropped).',
+  },
+  STATE_NOT_SERIALIZABLE: {
+    domain: 'user',
+    retry: 'none',
+    description: 'A state value could not be copied into a snapshot (it holds a function, a symbol, or an object the structured clone algorithm refuses).',
+    hint: 'Keep plain data in state: objects, arrays, strings, numbers, bigints, booleans, null, Map, Set, Date.',
+  },
   SOURCE_FAILED: {
     domain: 'external',
     retry: 'backoff',

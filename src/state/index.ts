@@ -1,0 +1,19 @@
+/**
+ * Keyed state: descriptors, key groups and the in-memory backend. The shared backend test
+ * suite is `state/backend-suite.ts` (imported by tests only, it needs vitest).
+ */
+export type * from './types.js';
+export { valueState, listState, mapState, reducingState, aggregatingState, checkTtl, type StateOptions } from './descriptors.js';
+export {
+  DEFAULT_MAX_PARALLELISM,
+  MAX_MAX_PARALLELISM,
+  type KeyGroupRange,
+  hashKey,
+  keyGroupOf,
+  keyGroupRange,
+  subtaskForKeyGroup,
+  subtaskForKey,
+  checkParallelism,
+  checkMaxParallelism,
+} from './key-groups.js';
+export { MemoryStateBackend, type MemoryStateBackendOptions } from './memory-backend.js';

@@ -1,0 +1,313 @@
+/**
+ * The storage of one named state in the memory backend: a slot per (key, namespace), with
+ * processing-time TTL. Internal to the memory backend.
+ *
+ * Layout (chosen for the hot path, see `memory-backend.test.ts` "fast path"):
+ * - `plain`: key -> slot, for state without a namespace. Without a TTL a slot holds the
+ *   bare value (no wrapper), so a value-state read is one `Map.get`.
+ * - `scoped`: key -> namespace -> slot, for namespaced state (windows). Kept apart so
+ *   namespaces cost nothing on the plain path, and a key's namespaces are one lookup away.
+ * - With a TTL, a slot holds a {@link Cell} `{ v, t }` (t: the time it expires). For map
+ *   state the slot is always a `Map` and the cells sit inside it, one per map entry.
+ *
+ * Expired cells are never returned: every read checks `t`. They are deleted when met (on
+ * access, in `keys()`, `size()`, snapshots) and by an incremental sweep that checks a few
+ * slots on each TTL'd access, like Flink's incremental cleanup, so memory does not grow
+ * with keys that are never touched again.
+ */
+import type { Clock } from '../time/clock.js';
+import type { Key, Namespace, StateDescriptor, StateEntry } from './types.js';
+
+/** A value with the processing time at which it expires (`Infinity`: never). */
+export interface Cell {
+  v: unknown;
+  t: number;
+}
+
+export type StateKind = StateDescriptor['kind'];
+
+/** Slots checked by the incremental sweep per TTL'd access. */
+const CLEANUP_STEPS = 2;
+
+export class StateTable {
+  readonly plain = new Map<Key, unknown>();
+  readonly scoped = new Map<Key, Map<Namespace, unknown>>();
+  /**
+   * True when values (for map state: map entries) are stored in cells: with a TTL, and for
+   * restored state whose descriptor has not been declared yet (cells keep the restored
+   * expiry times until `bind` knows the TTL).
+   */
+  cells = true;
+  ttlMs = 0;
+  refreshOnRead = false;
+  bound = false;
+  private sweepPhase: 0 | 1 = 0;
+  private plainSweep: Iterator<[Key, unknown]> | undefined;
+  private scopedSweep: Iterator<[Key, Map<Namespace, unknown>]> | undefined;
+
+  constructor(
+    readonly name: string,
+    readonly kind: StateKind,
+    private readonly clock: Clock,
+  ) {}
+
+  /**
+   * Fixes the TTL once the descriptor is known, converting what restore put here.
+   * `ttlMs` 0 means no TTL.
+   */
+  bind(ttlMs: number, refreshOnRead: boolean): void {
+    const now = this.clock.now();
+    const wasCells = this.cells;
+    this.ttlMs = ttlMs;
+    this.refreshOnRead = refreshOnRead;
+    this.cells = ttlMs > 0;
+    this.bound = true;
+    if (!wasCells) return;
+    const convert = (m: Map<unknown, unknown>): void => {
+      for (const [k, s] of m) {
+        const cell = s as Cell;
+        if (cell.t <= now) m.delete(k);
+        else if (!this.cells) m.set(k, cell.v);
+        else if (cell.t === Infinity) cell.t = now + ttlMs;
+      }
+    };
+    this.forEachSlotMap((m) => {
+      if (this.kind !== 'map') return convert(m);
+      for (const [k, entries] of m) {
+        convert(entries as Map<unknown, unknown>);
+        if ((entries as Map<unknown, unknown>).size === 0) m.delete(k);
+      }
+    });
+  }
+
+  /** The slot's value for (key, ns), or undefined; drops it if expired, refreshes it on read if so configured. */
+  read(key: Key, ns: Namespace | undefined): unknown {
+    const ttl = this.cells && this.kind !== 'map';
+    const now = ttl ? this.clock.now() : 0;
+    // Sweep before looking up: the sweep may delete (and so detach) the map we would use.
+    if (ttl) this.sweep(now);
+    const m = ns === undefined ? this.plain : this.scoped.get(key);
+    if (m === undefined) return undefined;
+    const k = ns === undefined ? key : ns;
+    const s = m.get(k);
+    if (!ttl || s === undefined) return s;
+    const cell = s as Cell;
+    if (cell.t <= now) {
+      this.removeFrom(m, k, key, ns);
+      return undefined;
+    }
+    if (this.refreshOnRead) cell.t = now + this.ttlMs;
+    return cell.v;
+  }
+
+  /** Like {@link read} but never refreshes the TTL: for read-modify-write, which refreshes on the write. */
+  readForWrite(key: Key, ns: Namespace | undefined): unknown {
+    const m = ns === undefined ? this.plain : this.scoped.get(key);
+    if (m === undefined) return undefined;
+    const k = ns === undefined ? key : ns;
+    const s = m.get(k);
+    if (!this.cells || this.kind === 'map' || s === undefined) return s;
+    const cell = s as Cell;
+    if (cell.t <= this.clock.now()) {
+      this.removeFrom(m, k, key, ns);
+      return undefined;
+    }
+    return cell.v;
+  }
+
+  /** Stores a value for (key, ns), restarting its TTL. */
+  write(key: Key, ns: Namespace | undefined, value: unknown): void {
+    const ttl = this.cells && this.kind !== 'map';
+    const now = ttl ? this.clock.now() : 0;
+    if (ttl) this.sweep(now); // before the lookup, as in read()
+    let m: Map<unknown, unknown> | undefined;
+    let k: unknown;
+    if (ns === undefined) {
+      m = this.plain;
+      k = key;
+    } else {
+      m = this.scoped.get(key);
+      if (m === undefined) this.scoped.set(key, (m = new Map()));
+      k = ns;
+    }
+    if (!ttl) {
+      m.set(k, value);
+      return;
+    }
+    const cell = m.get(k) as Cell | undefined;
+    if (cell === undefined) m.set(k, { v: value, t: now + this.ttlMs });
+    else {
+      cell.v = value;
+      cell.t = now + this.ttlMs;
+    }
+  }
+
+  remove(key: Key, ns: Namespace | undefined): void {
+    if (ns === undefined) this.plain.delete(key);
+    else {
+      const m = this.scoped.get(key);
+      if (m !== undefined) this.removeFrom(m, ns, key, ns);
+    }
+  }
+
+  /** Whether a slot holds anything live; deletes expired cells inside a map slot on the way. */
+  isLive(slot: unknown, now: number): boolean {
+    if (this.kind === 'map') {
+      const m = slot as Map<unknown, unknown>;
+      if (this.cells) {
+        for (const [k, c] of m) if ((c as Cell).t <= now) m.delete(k);
+      }
+      return m.size > 0;
+    }
+    return !this.cells || (slot as Cell).t > now;
+  }
+
+  /** Keys with a live slot in any namespace. */
+  liveKeys(): Key[] {
+    const now = this.clock.now();
+    const out: Key[] = [];
+    for (const [key, slot] of this.plain) {
+      if (this.isLive(slot, now)) out.push(key);
+      else this.plain.delete(key);
+    }
+    for (const [key, byNs] of this.scoped) {
+      this.purgeNamespaces(key, byNs, now);
+      if (byNs.size > 0 && !this.plain.has(key)) out.push(key);
+    }
+    return out;
+  }
+
+  /** Live namespaces of one key. */
+  liveNamespaces(key: Key): Namespace[] {
+    const byNs = this.scoped.get(key);
+    if (byNs === undefined) return [];
+    this.purgeNamespaces(key, byNs, this.clock.now());
+    return [...byNs.keys()];
+  }
+
+  /** Number of live slots. */
+  liveCount(): number {
+    const now = this.clock.now();
+    let n = 0;
+    for (const [key, slot] of this.plain) {
+      if (this.isLive(slot, now)) n++;
+      else this.plain.delete(key);
+    }
+    for (const [key, byNs] of this.scoped) {
+      this.purgeNamespaces(key, byNs, now);
+      n += byNs.size;
+    }
+    return n;
+  }
+
+  /** Live slots as snapshot entries (values not yet copied: the caller clones the whole snapshot). */
+  exportEntries(keyGroupOf: (key: Key) => number): StateEntry[] {
+    const now = this.clock.now();
+    const out: StateEntry[] = [];
+    const emit = (key: Key, ns: Namespace | undefined, slot: unknown): void => {
+      const keyGroup = keyGroupOf(key);
+      if (this.kind === 'map') {
+        const pairs: unknown[] = [];
+        for (const [mk, c] of slot as Map<unknown, unknown>) {
+          if (!this.cells) pairs.push([mk, c]);
+          else if ((c as Cell).t === Infinity) pairs.push([mk, (c as Cell).v]);
+          else pairs.push([mk, (c as Cell).v, (c as Cell).t]);
+        }
+        out.push(ns === undefined ? { key, keyGroup, value: pairs } : { key, keyGroup, namespace: ns, value: pairs });
+        return;
+      }
+      const value = this.cells ? (slot as Cell).v : slot;
+      const t = this.cells ? (slot as Cell).t : Infinity;
+      const entry: { key: Key; keyGroup: number; namespace?: Namespace; value: unknown; expiresAt?: number } = { key, keyGroup, value };
+      if (ns !== undefined) entry.namespace = ns;
+      if (t !== Infinity) entry.expiresAt = t;
+      out.push(entry);
+    };
+    for (const [key, slot] of this.plain) {
+      if (this.isLive(slot, now)) emit(key, undefined, slot);
+      else this.plain.delete(key);
+    }
+    for (const [key, byNs] of this.scoped) {
+      this.purgeNamespaces(key, byNs, now);
+      for (const [ns, slot] of byNs) emit(key, ns, slot);
+    }
+    return out;
+  }
+
+  /**
+   * Loads one restored entry (its value already copied). Entries without `expiresAt` get
+   * a fresh TTL if the state has one.
+   */
+  load(key: Key, ns: Namespace | undefined, value: unknown, expiresAt: number | undefined, now: number): void {
+    const fresh = this.bound && this.cells ? now + this.ttlMs : Infinity;
+    const wrap = (v: unknown, t: number | undefined): unknown => (this.cells ? { v, t: t ?? fresh } : v);
+    let slot: unknown;
+    if (this.kind === 'map') {
+      const m = new Map<unknown, unknown>();
+      for (const e of value as Array<[unknown, unknown, number?]>) {
+        const t = e[2];
+        if (t === undefined || t > now) m.set(e[0], wrap(e[1], t));
+      }
+      if (m.size === 0) return;
+      slot = m;
+    } else {
+      if (expiresAt !== undefined && expiresAt <= now) return;
+      slot = wrap(value, expiresAt);
+    }
+    if (ns === undefined) this.plain.set(key, slot);
+    else {
+      let m = this.scoped.get(key);
+      if (m === undefined) this.scoped.set(key, (m = new Map()));
+      m.set(ns, slot);
+    }
+  }
+
+  clearAll(): void {
+    this.plain.clear();
+    this.scoped.clear();
+    this.plainSweep = undefined;
+    this.scopedSweep = undefined;
+  }
+
+  /**
+   * The incremental sweep: checks a few slots, resuming where the last call stopped, and
+   * deletes the expired ones. Map iterators stay valid while entries are deleted.
+   */
+  sweep(now: number): void {
+    for (let i = 0; i < CLEANUP_STEPS; i++) {
+      if (this.sweepPhase === 0) {
+        this.plainSweep ??= this.plain.entries();
+        const r = this.plainSweep.next();
+        if (r.done) {
+          this.plainSweep = undefined;
+          this.sweepPhase = 1;
+        } else if (!this.isLive(r.value[1], now)) this.plain.delete(r.value[0]);
+      } else {
+        this.scopedSweep ??= this.scoped.entries();
+        const r = this.scopedSweep.next();
+        if (r.done) {
+          this.scopedSweep = undefined;
+          this.sweepPhase = 0;
+        } else this.purgeNamespaces(r.value[0], r.value[1], now);
+      }
+    }
+  }
+
+  private purgeNamespaces(key: Key, byNs: Map<Namespace, unknown>, now: number): void {
+    for (const [ns, slot] of byNs) if (!this.isLive(slot, now)) byNs.delete(ns);
+    if (byNs.size === 0) this.scoped.delete(key);
+  }
+
+  private removeFrom(m: Map<unknown, unknown>, k: unknown, key: Key, ns: Namespace | undefined): void {
+    m.delete(k);
+    if (ns !== undefined && m.size === 0) this.scoped.delete(key);
+  }
+
+  private forEachSlotMap(f: (m: Map<unknown, unknown>) => void): void {
+    f(this.plain);
+    for (const [key, byNs] of this.scoped) {
+      f(byNs);
+      if (byNs.size === 0) this.scoped.delete(key);
+    }
+  }
+}
