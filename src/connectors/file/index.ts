@@ -1,0 +1,8 @@
+/**
+ * Files: {@link fileSource} reads JSON lines or CSV (bounded, or following the file like
+ * `tail -f`); {@link jsonlFileSink} appends JSON lines.
+ */
+export { fileSource, type FileSource, type FileSourceOptions, type FileSourceReader } from './source.js';
+export { fileSink, jsonlFileSink, type FileSink, type FileSinkOptions } from './sink.js';
+export { type CsvOptions } from './line-format.js';
+export { LineSplitter, type Line } from './line-splitter.js';
