@@ -1,0 +1,147 @@
+import { consoleSink } from '../connectors/console/index.js';
+import type { Sink } from '../connectors/sink.js';
+import { SluiceError } from '../errors/index.js';
+import type { StepNode, StreamEdge } from '../plan/graph.js';
+import { FilterOperator } from '../runtime/operators/filter.js';
+import { FlatMapOperator } from '../runtime/operators/flat-map.js';
+import { MapOperator } from '../runtime/operators/map.js';
+import { ProcessOperator } from '../runtime/operators/process.js';
+import { UnionOperator } from '../runtime/operators/union.js';
+import type { Key } from '../state/types.js';
+import type { WatermarkStrategy } from '../time/watermark-strategy.js';
+import { ConnectedStreams } from './connected-streams.js';
+import type { ProcessFunction } from './functions.js';
+import type { Job } from './job.js';
+import { KeyedStream } from './keyed-stream.js';
+import type { OutputTag } from './output-tag.js';
+import type { StepOptions } from './step-options.js';
+
+/** The property names of T whose values are keys. */
+export type KeyField<T> = { [P in keyof T]-?: T[P] extends Key ? P : never }[keyof T];
+
+/**
+ * A typed stream of records. Each method adds a step to the job and returns the stream
+ * it produces; nothing runs until `job.run()`.
+ *
+ * @example
+ * job.source(fromCollection(['a b', 'c']), { uid: 'lines' })
+ *   .flatMap((line) => line.split(' '))
+ *   .filter((w) => w.length > 0)
+ *   .map((w) => w.toUpperCase())
+ *   .print();
+ */
+export class DataStream<T> {
+  /** @internal Use the job's and streams' methods to make streams. */
+  constructor(
+    readonly job: Job,
+    readonly node: StepNode,
+    /** The side output tag this stream is, if it is one. */
+    readonly tag?: string,
+  ) {}
+
+  /** @internal The edge from this stream into a new step. */
+  edge(input = 0, partitioner: StreamEdge['partitioner'] = 'forward', keySelector?: (v: T) => Key): StreamEdge {
+    return { from: this.node, tag: this.tag, partitioner, keySelector, input };
+  }
+
+  /** One record in, one out. */
+  map<U>(fn: (value: T) => U, options?: StepOptions): DataStream<U> {
+    checkFunction(fn, 'map');
+    return this.step('map', options, () => new MapOperator(fn));
+  }
+
+  /** Keeps the records for which `predicate` is true. */
+  filter(predicate: (value: T) => boolean, options?: StepOptions): DataStream<T> {
+    checkFunction(predicate, 'filter');
+    return this.step('filter', options, () => new FilterOperator(predicate));
+  }
+
+  /** One record in, any number out: return an array (or any iterable). */
+  flatMap<U>(fn: (value: T) => Iterable<U>, options?: StepOptions): DataStream<U> {
+    checkFunction(fn, 'flatMap');
+    return this.step('flatMap', options, () => new FlatMapOperator(fn));
+  }
+
+  /** The general step over a stream that is not keyed: any number of outputs per record, side outputs. */
+  process<O>(fn: ProcessFunction<T, O>, options?: StepOptions): DataStream<O> {
+    if (!fn || typeof fn.processElement !== 'function') {
+      throw new SluiceError('INVALID_ARGUMENT', 'process() needs an object with a processElement(value, ctx, out) function');
+    }
+    return this.step('process', options, () => new ProcessOperator(fn));
+  }
+
+  /**
+   * Partitions the stream by key: records with equal keys go to the same place, where
+   * keyed state and timers live. The key is a string, finite number or bigint, taken by a
+   * function or a property name.
+   */
+  keyBy<K extends Key>(selector: (value: T) => K): KeyedStream<T, K>;
+  keyBy<P extends KeyField<T>>(field: P): KeyedStream<T, T[P] & Key>;
+  keyBy(selector: ((value: T) => Key) | PropertyKey): KeyedStream<T, Key> {
+    if (typeof selector === 'function') return new KeyedStream(this, selector);
+    if (typeof selector === 'string' || typeof selector === 'number') {
+      const field = selector;
+      return new KeyedStream(this, (v: T) => (v as Record<PropertyKey, Key>)[field]!);
+    }
+    throw new SluiceError('INVALID_ARGUMENT', 'keyBy() needs a key selector function or a property name');
+  }
+
+  /** Merges streams of the same type into one. */
+  union(...others: DataStream<T>[]): DataStream<T> {
+    if (others.length === 0) return this;
+    const inputs = [this, ...others].map((s) => s.edge(0));
+    const node = this.job.addStep({
+      kind: 'union',
+      options: undefined,
+      stateful: false,
+      inputs,
+      description: `${inputs.length} inputs`,
+      createOperator: () => new UnionOperator<T>(),
+    });
+    return new DataStream<T>(this.job, node);
+  }
+
+  /** Two streams of different types into one two-input step (`process` with a co-process function). */
+  connect<U>(other: DataStream<U>): ConnectedStreams<T, U> {
+    return new ConnectedStreams(this, other);
+  }
+
+  /** Assigns event timestamps and generates watermarks from here on. */
+  assignTimestampsAndWatermarks(strategy: WatermarkStrategy<T>, options?: StepOptions): DataStream<T> {
+    return new DataStream<T>(this.job, this.job.addWatermarks(this.edge(), strategy, options));
+  }
+
+  /** The stream of what this step sent to the side output `tag`. */
+  sideOutput<X>(tag: OutputTag<X>): DataStream<X> {
+    if (this.tag !== undefined) {
+      throw new SluiceError('INVALID_ARGUMENT', `sideOutput('${tag.id}') was asked of a side output; ask it of the step's main stream`);
+    }
+    return new DataStream<X>(this.job, this.node, tag.id);
+  }
+
+  /** Writes the stream to a sink. */
+  sinkTo(sink: Sink<T>, options?: StepOptions): void {
+    if (!sink || typeof sink.createWriter !== 'function') {
+      throw new SluiceError('INVALID_ARGUMENT', 'sinkTo() needs a Sink (an object with kind and createWriter)');
+    }
+    this.job.addSink(this.edge(), sink, options);
+  }
+
+  /** Prints every record on standard output, one per line (JSON for objects), after `prefix` if given. */
+  print(options?: StepOptions & { prefix?: string }): void {
+    this.sinkTo(consoleSink<T>(options?.prefix === undefined ? {} : { prefix: options.prefix }), options);
+  }
+
+  private step<O>(kind: string, options: StepOptions | undefined, createOperator: StepSpecOperator): DataStream<O> {
+    const node = this.job.addStep({ kind, options, stateful: false, inputs: [this.edge()], description: '', createOperator });
+    return new DataStream<O>(this.job, node);
+  }
+}
+
+type StepSpecOperator = () => import('../runtime/operator.js').Operator<any, any>;
+
+function checkFunction(fn: unknown, what: string): void {
+  if (typeof fn !== 'function') {
+    throw new SluiceError('INVALID_ARGUMENT', `${what}() needs a function, got ${fn === null ? 'null' : typeof fn}`);
+  }
+}

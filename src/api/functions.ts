@@ -1,0 +1,115 @@
+import type { Key, StateDescriptor, StateOf } from '../state/types.js';
+import type { OutputTag } from './output-tag.js';
+
+/** Sends results downstream. The result gets the timestamp of the record (or timer) being handled. */
+export interface Collector<O> {
+  collect(value: O): void;
+}
+
+/** Given to a function's `open`: declare state here. */
+export interface OpenContext {
+  /** The step's uid. */
+  readonly uid: string;
+  /** Declares (or gets) keyed state. Only in steps after `keyBy`. */
+  state<D extends StateDescriptor>(descriptor: D): StateOf<D>;
+}
+
+/** Event-time and processing-time timers of the current key. */
+export interface TimerService {
+  currentWatermark(): number;
+  currentProcessingTime(): number;
+  /** Calls `onTimer` once the watermark reaches `timestamp`. Registering the same time twice keeps one timer. */
+  registerEventTimeTimer(timestamp: number): void;
+  deleteEventTimeTimer(timestamp: number): void;
+  /** Calls `onTimer` once the job's clock reaches `timestamp`. */
+  registerProcessingTimeTimer(timestamp: number): void;
+  deleteProcessingTimeTimer(timestamp: number): void;
+}
+
+/** What a function sees while it handles a record. */
+export interface ProcessContext {
+  /** The record's event timestamp, or undefined when it has none. */
+  readonly timestamp: number | undefined;
+  currentWatermark(): number;
+  currentProcessingTime(): number;
+  /** Sends a value to a side output. */
+  output<X>(tag: OutputTag<X>, value: X): void;
+}
+
+/** What a keyed function sees while it handles a record: its key and timers too. */
+export interface KeyedProcessContext<K extends Key> extends ProcessContext {
+  readonly key: K;
+  readonly timerService: TimerService;
+}
+
+/** What a keyed function sees when a timer fires. */
+export interface OnTimerContext<K extends Key> extends KeyedProcessContext<K> {
+  readonly timeDomain: 'event-time' | 'processing-time';
+}
+
+/**
+ * A function over a stream that is not keyed: each record in, any number out.
+ *
+ * @example
+ * const split: ProcessFunction<string, string> = { processElement(line, _ctx, out) { for (const w of line.split(' ')) out.collect(w); } };
+ */
+export interface ProcessFunction<I, O> {
+  open?(ctx: OpenContext): void;
+  processElement: (value: I, ctx: ProcessContext, out: Collector<O>) => void;
+  close?(): void;
+}
+
+/**
+ * The general keyed step: per-key state and timers (Flink's `KeyedProcessFunction`).
+ *
+ * @example
+ * // Counts clicks per user and reports the count a minute after a user's last click.
+ * const countThenReport: KeyedProcessFunction<string, Click, [string, number]> = {
+ *   open(ctx) { this.count = ctx.state(valueState<number>('count')); },
+ *   processElement(click, ctx) {
+ *     this.count!.update((this.count!.value() ?? 0) + 1);
+ *     ctx.timerService.registerEventTimeTimer(click.at + 60_000);
+ *   },
+ *   onTimer(ts, ctx, out) { out.collect([ctx.key, this.count!.value() ?? 0]); },
+ * } as KeyedProcessFunction<string, Click, [string, number]> & { count?: ValueState<number> };
+ */
+export interface KeyedProcessFunction<K extends Key, I, O> {
+  open?(ctx: OpenContext): void;
+  processElement: (value: I, ctx: KeyedProcessContext<K>, out: Collector<O>) => void;
+  onTimer?(timestamp: number, ctx: OnTimerContext<K>, out: Collector<O>): void;
+  close?(): void;
+}
+
+/** Two inputs of different types into one output, not keyed. */
+export interface CoProcessFunction<I1, I2, O> {
+  open?(ctx: OpenContext): void;
+  processElement1: (value: I1, ctx: ProcessContext, out: Collector<O>) => void;
+  processElement2: (value: I2, ctx: ProcessContext, out: Collector<O>) => void;
+  close?(): void;
+}
+
+/** Two keyed inputs sharing the key's state and timers (joins, enrichment with a changing table). */
+export interface KeyedCoProcessFunction<K extends Key, I1, I2, O> {
+  open?(ctx: OpenContext): void;
+  processElement1: (value: I1, ctx: KeyedProcessContext<K>, out: Collector<O>) => void;
+  processElement2: (value: I2, ctx: KeyedProcessContext<K>, out: Collector<O>) => void;
+  onTimer?(timestamp: number, ctx: OnTimerContext<K>, out: Collector<O>): void;
+  close?(): void;
+}
+
+// Element handlers are declared as function-typed properties, not methods, so that the
+// type checker compares their parameters strictly: a function written for a stream of U
+// cannot be wired to a stream of T (methods would be compared bivariantly).
+
+/** A record that a step could not handle, routed to `job.deadLetters()` instead of failing the job. */
+export interface DeadLetter {
+  /** The uid of the step that failed. */
+  readonly step: string;
+  /** The record (or, from a source, the raw input text). */
+  readonly record: unknown;
+  readonly error: { readonly code: string; readonly message: string };
+  /** Where the record came from, when known (a file and line). */
+  readonly position?: string | undefined;
+  /** Its event timestamp, when it had one. */
+  readonly timestamp?: number | undefined;
+}

@@ -1,0 +1,288 @@
+import type { Sink } from '../connectors/sink.js';
+import type { Source } from '../connectors/source.js';
+import { SluiceError } from '../errors/index.js';
+import type { JobGraph, StepNode, StreamEdge } from '../plan/graph.js';
+import { JobGraph as Graph } from '../plan/graph.js';
+import { DeadLetterQueue } from '../runtime/dead-letter-queue.js';
+import { execute, type JobResult, type RunningJob } from '../runtime/executor.js';
+import type { Operator } from '../runtime/operator.js';
+import { SinkOperator } from '../runtime/operators/sink.js';
+import { TimestampsAndWatermarksOperator } from '../runtime/operators/timestamps-watermarks.js';
+import { DEFAULT_MAX_PARALLELISM } from '../state/key-groups.js';
+import { MemoryStateBackend } from '../state/memory-backend.js';
+import type { KeyedStateBackend } from '../state/types.js';
+import { SystemClock, type Clock } from '../time/clock.js';
+import { toMillis, type Duration } from '../time/duration.js';
+import type { WatermarkStrategy } from '../time/watermark-strategy.js';
+import { DataStream } from './data-stream.js';
+import { explainJob } from './explain.js';
+import type { DeadLetter } from './functions.js';
+import type { StepOptions } from './step-options.js';
+
+/** Settings of a job. Every one has a default that suits a local run. */
+export interface JobOptions {
+  /** Shown in explain(), logs and metrics. Default 'job'. */
+  name?: string;
+  /** The most records in one batch between steps. Default 1024. */
+  batchSize?: number;
+  /** How long a partly filled batch may wait for more records before it is sent. Default 10 ms. */
+  flushInterval?: Duration;
+  /** Batches a channel between two tasks holds before its producer waits. Default 8. */
+  channelCapacity?: number;
+  /** Number of key groups (the unit of rescaling). Default 128. */
+  maxParallelism?: number;
+  /** What a step does when its function throws: fail the job (default) or send the record to `job.deadLetters()`. */
+  onError?: 'fail' | 'dead-letter';
+  /** The processing-time clock. Default: the system clock; tests pass a ManualClock. */
+  clock?: Clock;
+  /** Creates each stateful step's keyed state backend. Default: in memory. */
+  stateBackend?: (step: { uid: string; clock: Clock; maxParallelism: number }) => KeyedStateBackend;
+}
+
+/** Options of a source step. */
+export interface SourceOptions<T> {
+  /** Required: a source's position goes into checkpoints under this id. */
+  uid: string;
+  /** How records get event timestamps and watermarks. Without it, timestamps are the source's own (if any) and no watermarks are generated. */
+  watermarks?: WatermarkStrategy<T>;
+  onError?: 'fail' | 'dead-letter';
+}
+
+/** A step as the builders describe it to the job. */
+export interface StepSpec {
+  kind: string;
+  options: StepOptions | undefined;
+  stateful: boolean;
+  inputs: StreamEdge[];
+  description: string;
+  createOperator: () => Operator<any, any>;
+}
+
+/**
+ * A dataflow job: sources, the steps between them, and sinks. Build it with the fluent
+ * API, look at it with `explain()`, run it once with `run()` (or `start()` for a handle
+ * that can cancel).
+ *
+ * @example
+ * const job = new Job({ name: 'doubling' });
+ * job.source(fromCollection([1, 2, 3]), { uid: 'numbers' }).map((n) => n * 2).print();
+ * await job.run();
+ */
+export class Job {
+  readonly name: string;
+  readonly graph: JobGraph = new Graph();
+  private readonly options: JobOptions;
+  private readonly batchSize: number;
+  private readonly flushIntervalMs: number;
+  private readonly channelCapacity: number;
+  private readonly maxParallelism: number;
+  private readonly uids = new Set<string>();
+  private readonly counters = new Map<string, number>();
+  private deadLetterQueue: DeadLetterQueue | undefined;
+  private deadLetterStream: DataStream<DeadLetter> | undefined;
+  private started = false;
+
+  constructor(options: JobOptions = {}) {
+    this.options = options;
+    this.name = options.name ?? 'job';
+    this.batchSize = positiveInt(options.batchSize ?? 1024, 'batchSize');
+    this.flushIntervalMs = toMillis(options.flushInterval ?? 10, 'flushInterval');
+    this.channelCapacity = positiveInt(options.channelCapacity ?? 8, 'channelCapacity');
+    this.maxParallelism = positiveInt(options.maxParallelism ?? DEFAULT_MAX_PARALLELISM, 'maxParallelism');
+    if (options.onError !== undefined && options.onError !== 'fail' && options.onError !== 'dead-letter') {
+      throw new SluiceError('INVALID_ARGUMENT', `onError must be 'fail' or 'dead-letter', got ${String(options.onError)}`);
+    }
+  }
+
+  /** Adds a source. Its uid is required (its read position will be checkpointed under it). */
+  source<T>(source: Source<T>, options: SourceOptions<T>): DataStream<T> {
+    this.checkNotStarted();
+    if (!source || typeof source.createReader !== 'function') {
+      throw new SluiceError('INVALID_ARGUMENT', 'job.source() needs a Source (an object with kind, bounded and createReader)');
+    }
+    const uid = this.claimUid(options?.uid, 'source', true);
+    const node = this.graph.add({
+      uid,
+      uidGiven: true,
+      kind: 'source',
+      stateful: true,
+      inputs: [],
+      description: `${source.kind}${source.describe ? `: ${source.describe()}` : ''}${source.bounded ? ' (bounded)' : ''}`,
+      parallelism: 1,
+      onError: options.onError,
+      source,
+    });
+    const stream = new DataStream<T>(this, node);
+    return options.watermarks ? stream.assignTimestampsAndWatermarks(options.watermarks) : stream;
+  }
+
+  /**
+   * Records that steps could not handle, when the job (or a step) routes failures to
+   * dead letters (`onError: 'dead-letter'`). Consume it (print it, write it to a file):
+   * a job that dead-letters without a consumer of this stream is refused.
+   */
+  deadLetters(): DataStream<DeadLetter> {
+    if (this.deadLetterStream) return this.deadLetterStream;
+    this.checkNotStarted();
+    this.deadLetterQueue = new DeadLetterQueue(this.batchSize * this.channelCapacity);
+    const node = this.graph.add({
+      uid: this.claimUid('dead-letters', 'dead-letters', true),
+      uidGiven: true,
+      kind: 'source',
+      stateful: false,
+      inputs: [],
+      description: 'dead letters: records that steps could not handle',
+      parallelism: 1,
+      onError: 'fail',
+      source: this.deadLetterQueue.source,
+    });
+    this.deadLetterStream = new DataStream<DeadLetter>(this, node);
+    return this.deadLetterStream;
+  }
+
+  /** The plan as text: tasks, the steps chained in each, and the edges between them. Runs nothing. */
+  explain(): string {
+    this.validate();
+    return explainJob(this.name, this.graph, {
+      batchSize: this.batchSize,
+      flushIntervalMs: this.flushIntervalMs,
+      channelCapacity: this.channelCapacity,
+    });
+  }
+
+  /** Starts the job and returns a handle: `done` settles at the end, `cancel()` stops it. */
+  start(): RunningJob {
+    this.validate();
+    this.checkNotStarted();
+    this.started = true;
+    const clock = this.options.clock ?? new SystemClock();
+    const makeBackend = this.options.stateBackend;
+    return execute(
+      this.graph,
+      {
+        jobName: this.name,
+        batchSize: this.batchSize,
+        flushIntervalMs: this.flushIntervalMs,
+        channelCapacity: this.channelCapacity,
+        maxPollWaitMs: 50,
+        maxParallelism: this.maxParallelism,
+        onError: this.options.onError ?? 'fail',
+        clock,
+        createStateBackend: (uid) =>
+          makeBackend
+            ? makeBackend({ uid, clock, maxParallelism: this.maxParallelism })
+            : new MemoryStateBackend({ clock, maxParallelism: this.maxParallelism }),
+      },
+      this.deadLetterQueue,
+    );
+  }
+
+  /** Runs the job to its end (a bounded job) or until it fails. */
+  run(): Promise<JobResult> {
+    return this.start().done;
+  }
+
+  // ---- used by the stream builders ----
+
+  /** Adds a step. Stateful steps must name a uid; uids are unique. */
+  addStep(spec: StepSpec): StepNode {
+    this.checkNotStarted();
+    for (const e of spec.inputs) {
+      if (!this.graph.nodes.includes(e.from)) {
+        throw new SluiceError('INVALID_JOB', `a stream of another job was wired into step '${spec.kind}'`, {
+          hint: 'Streams belong to the job that created them; build each job from its own sources.',
+        });
+      }
+    }
+    const uid = this.claimUid(spec.options?.uid, spec.kind, spec.stateful);
+    return this.graph.add({
+      uid,
+      uidGiven: spec.options?.uid !== undefined,
+      kind: spec.kind,
+      stateful: spec.stateful,
+      inputs: spec.inputs,
+      description: spec.description,
+      parallelism: 1,
+      onError: spec.options?.onError,
+      createOperator: spec.createOperator,
+    });
+  }
+
+  /** Adds a sink step. */
+  addSink<T>(input: StreamEdge, sink: Sink<T>, options: StepOptions | undefined): void {
+    this.addStep({
+      kind: 'sink',
+      options,
+      stateful: false,
+      inputs: [input],
+      description: `${sink.kind}${sink.describe ? `: ${sink.describe()}` : ''}`,
+      createOperator: () => new SinkOperator(sink),
+    });
+  }
+
+  /** Adds the step that assigns timestamps and watermarks. */
+  addWatermarks<T>(input: StreamEdge, strategy: WatermarkStrategy<T>, options: StepOptions | undefined): StepNode {
+    return this.addStep({
+      kind: 'watermarks',
+      options,
+      stateful: false,
+      inputs: [input],
+      description: strategy.describe(),
+      createOperator: () => new TimestampsAndWatermarksOperator(strategy),
+    });
+  }
+
+  private claimUid(uid: string | undefined, kind: string, required: boolean): string {
+    if (uid === undefined) {
+      if (required) {
+        throw new SluiceError('MISSING_UID', `a ${kind} step has no uid`);
+      }
+      let n = this.counters.get(kind) ?? 0;
+      let made: string;
+      do made = `${kind}-${++n}`;
+      while (this.uids.has(made));
+      this.counters.set(kind, n);
+      this.uids.add(made);
+      return made;
+    }
+    if (typeof uid !== 'string' || uid.trim() === '') {
+      throw new SluiceError('MISSING_UID', `a ${kind} step has an empty uid`);
+    }
+    if (this.uids.has(uid)) {
+      throw new SluiceError('DUPLICATE_UID', `uid '${uid}' is used by two steps (the second is a ${kind} step)`);
+    }
+    this.uids.add(uid);
+    return uid;
+  }
+
+  private checkNotStarted(): void {
+    if (this.started) throw new SluiceError('JOB_ALREADY_STARTED', `job '${this.name}' has already been started`);
+  }
+
+  /** Refuses a job that cannot run or would lose records without a trace. */
+  private validate(): void {
+    const nodes = this.graph.nodes;
+    if (!nodes.some((n) => n.source && n.source !== this.deadLetterQueue?.source)) {
+      throw new SluiceError('INVALID_JOB', `job '${this.name}' has no source`, { hint: 'Add one with job.source(…).' });
+    }
+    if (!nodes.some((n) => n.kind === 'sink')) {
+      throw new SluiceError('INVALID_JOB', `job '${this.name}' has no sink, so its results would go nowhere`, {
+        hint: 'End a stream with .print(), .sinkTo(…) or a collect sink.',
+      });
+    }
+    const deadLettering = this.options.onError === 'dead-letter' || nodes.some((n) => n.onError === 'dead-letter');
+    const dlNode = nodes.find((n) => n.source && n.source === this.deadLetterQueue?.source);
+    if (deadLettering && (!dlNode || this.graph.consumersOf(dlNode).length === 0)) {
+      throw new SluiceError('INVALID_JOB', `job '${this.name}' sends failures to dead letters, but nothing consumes job.deadLetters()`, {
+        hint: 'Add `job.deadLetters().print()` or write them to a sink, so that no failed record disappears.',
+      });
+    }
+  }
+}
+
+function positiveInt(n: number, what: string): number {
+  if (!Number.isInteger(n) || n <= 0) {
+    throw new SluiceError('INVALID_ARGUMENT', `${what} must be a positive integer, got ${String(n)}`);
+  }
+  return n;
+}

@@ -1,0 +1,102 @@
+import { SluiceError } from '../errors/index.js';
+import { KeyedProcessOperator } from '../runtime/operators/keyed-process.js';
+import { valueState } from '../state/descriptors.js';
+import type { AggregateFunction, Key, ValueState } from '../state/types.js';
+import { ConnectedKeyedStreams } from './connected-streams.js';
+import { DataStream } from './data-stream.js';
+import type { KeyedProcessFunction } from './functions.js';
+import type { StatefulStepOptions } from './step-options.js';
+
+/**
+ * A stream partitioned by key. Steps on it see one key at a time, with that key's state
+ * and timers.
+ *
+ * @example
+ * clicks.keyBy((c) => c.user).reduce((a, b) => ({ ...b, n: a.n + b.n }), { uid: 'clicks-per-user' });
+ */
+export class KeyedStream<T, K extends Key> {
+  /** @internal Made by `DataStream.keyBy`. */
+  constructor(
+    readonly stream: DataStream<T>,
+    readonly keySelector: (value: T) => K,
+  ) {}
+
+  /** The general keyed step: state and timers per key. Its uid is required. */
+  process<O>(fn: KeyedProcessFunction<K, T, O>, options: StatefulStepOptions): DataStream<O> {
+    if (!fn || typeof fn.processElement !== 'function') {
+      throw new SluiceError('INVALID_ARGUMENT', 'process() needs an object with a processElement(value, ctx, out) function');
+    }
+    return this.keyedStep('process', fn, options, 'keyed process function');
+  }
+
+  /** A running reduce per key: emits the reduced value after every record. */
+  reduce(fn: (accumulated: T, value: T) => T, options: StatefulStepOptions): DataStream<T> {
+    if (typeof fn !== 'function') throw new SluiceError('INVALID_ARGUMENT', 'reduce() needs a function (accumulated, value) => value');
+    const state = valueState<T>('reduce');
+    let current!: ValueState<T>;
+    return this.keyedStep(
+      'reduce',
+      {
+        open: (ctx) => {
+          current = ctx.state(state);
+        },
+        processElement: (value, _ctx, out) => {
+          const before = current.value();
+          const after = before === undefined ? value : fn(before, value);
+          current.update(after);
+          out.collect(after);
+        },
+      },
+      options,
+      'running reduce',
+    );
+  }
+
+  /** A running aggregate per key: emits the aggregate's result after every record. */
+  aggregate<ACC, R>(fn: AggregateFunction<T, ACC, R>, options: StatefulStepOptions): DataStream<R> {
+    if (!fn || typeof fn.add !== 'function' || typeof fn.createAccumulator !== 'function' || typeof fn.getResult !== 'function') {
+      throw new SluiceError('INVALID_ARGUMENT', 'aggregate() needs an AggregateFunction with createAccumulator, add and getResult');
+    }
+    const state = valueState<ACC>('aggregate');
+    let acc!: ValueState<ACC>;
+    return this.keyedStep(
+      'aggregate',
+      {
+        open: (ctx) => {
+          acc = ctx.state(state);
+        },
+        processElement: (value, _ctx, out) => {
+          const before = acc.value();
+          const after = fn.add(value, before === undefined ? fn.createAccumulator() : before);
+          acc.update(after);
+          out.collect(fn.getResult(after));
+        },
+      },
+      options,
+      'running aggregate',
+    );
+  }
+
+  /** Connects with another stream keyed the same way: a keyed two-input step sharing state and timers. */
+  connect<U>(other: KeyedStream<U, K>): ConnectedKeyedStreams<T, U, K> {
+    return new ConnectedKeyedStreams(this, other);
+  }
+
+  /** @internal The edge into a keyed step. */
+  edge(input = 0) {
+    return this.stream.edge(input, 'hash', this.keySelector);
+  }
+
+  private keyedStep<O>(kind: string, fn: KeyedProcessFunction<K, T, O>, options: StatefulStepOptions, description: string): DataStream<O> {
+    const selector = this.keySelector;
+    const node = this.stream.job.addStep({
+      kind,
+      options,
+      stateful: true,
+      inputs: [this.edge()],
+      description,
+      createOperator: () => new KeyedProcessOperator<K, T, O>(fn, selector),
+    });
+    return new DataStream<O>(this.stream.job, node);
+  }
+}

@@ -1,0 +1,62 @@
+import type { Source } from '../connectors/source.js';
+import type { Operator } from '../runtime/operator.js';
+import type { Key } from '../state/types.js';
+
+/**
+ * How records move along an edge: `forward` keeps them in the producing subtask,
+ * `hash` sends each to the subtask owning its key's key group, `rebalance` spreads them
+ * round-robin, `broadcast` copies them to every subtask.
+ */
+export type Partitioner = 'forward' | 'hash' | 'rebalance' | 'broadcast';
+
+/** An edge of the logical plan: a stream (main or a side output) of one step into another. */
+export interface StreamEdge {
+  readonly from: StepNode;
+  /** The side output's tag id; undefined for the main output. */
+  readonly tag?: string | undefined;
+  readonly partitioner: Partitioner;
+  /** For `hash` edges: the key of a record. */
+  readonly keySelector?: ((value: any) => Key) | undefined;
+  /** Which input of the consuming step this feeds (0, or 1 for the second of a connect). */
+  readonly input: number;
+}
+
+/** A step of the logical plan. Nothing runs here: the runtime instantiates it. */
+export interface StepNode {
+  readonly id: number;
+  readonly uid: string;
+  /** Whether the user gave the uid (stateful steps must). */
+  readonly uidGiven: boolean;
+  /** 'source', 'map', 'filter', 'process', 'sink', … */
+  readonly kind: string;
+  /** Whether the step keeps state that checkpoints must carry. */
+  readonly stateful: boolean;
+  readonly inputs: readonly StreamEdge[];
+  /** One line for `job.explain()`. */
+  readonly description: string;
+  readonly parallelism: number;
+  /** Per-step error policy; the job's when undefined. */
+  readonly onError?: 'fail' | 'dead-letter' | undefined;
+  /** Set for sources. */
+  readonly source?: Source<any> | undefined;
+  /** Set for every other step. */
+  readonly createOperator?: (() => Operator<any, any>) | undefined;
+}
+
+/** The logical plan: steps in the order they were added, which is a topological order. */
+export class JobGraph {
+  readonly nodes: StepNode[] = [];
+
+  add(node: Omit<StepNode, 'id'>): StepNode {
+    const full: StepNode = Object.freeze({ ...node, id: this.nodes.length });
+    this.nodes.push(full);
+    return full;
+  }
+
+  /** Edges leaving `node` (into any step), with their consumers. */
+  consumersOf(node: StepNode): Array<{ edge: StreamEdge; to: StepNode }> {
+    const out: Array<{ edge: StreamEdge; to: StepNode }> = [];
+    for (const to of this.nodes) for (const edge of to.inputs) if (edge.from === node) out.push({ edge, to });
+    return out;
+  }
+}

@@ -1,0 +1,83 @@
+import type { Batch } from './batch.js';
+
+/** What travels on a channel, in order: records in batches, interleaved with control events. */
+export type ChannelEvent<T> =
+  | { readonly kind: 'batch'; readonly batch: Batch<T> }
+  | { readonly kind: 'watermark'; readonly watermark: number }
+  | { readonly kind: 'idle'; readonly idle: boolean }
+  | { readonly kind: 'end' };
+
+/**
+ * A bounded in-process queue between two tasks. The bound is in batches: the producer
+ * may add the output of the input it is handling, then waits in `writable()` until the
+ * consumer has brought the queue back under capacity (backpressure). See `channel.test.ts`.
+ */
+export class LocalChannel<T> {
+  private items: ChannelEvent<T>[] = [];
+  private head = 0;
+  private batches = 0;
+  private records = 0;
+  private writers: Array<() => void> = [];
+  /** Called when an event arrives (the consumer's task wakes up). */
+  onData: () => void = () => {};
+
+  constructor(readonly capacity: number) {}
+
+  get isFull(): boolean {
+    return this.batches >= this.capacity;
+  }
+  /** Batches waiting (for metrics and tests). */
+  get queuedBatches(): number {
+    return this.batches;
+  }
+  /** Records waiting (for metrics and tests). */
+  get queuedRecords(): number {
+    return this.records;
+  }
+
+  push(event: ChannelEvent<T>): void {
+    this.items.push(event);
+    if (event.kind === 'batch') {
+      this.batches++;
+      this.records += event.batch.values.length;
+    }
+    this.onData();
+  }
+
+  shift(): ChannelEvent<T> | undefined {
+    if (this.head >= this.items.length) return undefined;
+    const e = this.items[this.head]!;
+    this.items[this.head++] = undefined as never;
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    if (e.kind === 'batch') {
+      this.batches--;
+      this.records -= e.batch.values.length;
+      if (this.writers.length > 0 && this.batches < this.capacity) {
+        const w = this.writers;
+        this.writers = [];
+        for (const wake of w) wake();
+      }
+    }
+    return e;
+  }
+
+  get isEmpty(): boolean {
+    return this.head >= this.items.length;
+  }
+
+  /** Resolves when the queue is under capacity. */
+  writable(): Promise<void> {
+    if (!this.isFull) return Promise.resolve();
+    return new Promise((resolve) => this.writers.push(resolve));
+  }
+
+  /** Wakes every waiting writer (the job is stopping). */
+  release(): void {
+    const w = this.writers;
+    this.writers = [];
+    for (const wake of w) wake();
+  }
+}

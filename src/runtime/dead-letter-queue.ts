@@ -1,0 +1,81 @@
+import type { DeadLetter } from '../api/functions.js';
+import type { Source, SourceBatch, SourceContext } from '../connectors/source.js';
+
+/**
+ * Collects dead letters from every task of a job and serves them as the source of
+ * `job.deadLetters()`. Bounded: tasks that dead-letter wait when it is full. It ends when
+ * every task that could still dead-letter has finished.
+ */
+export class DeadLetterQueue {
+  private items: DeadLetter[] = [];
+  private ended = false;
+  private readerWaiting: (() => void) | undefined;
+  private writers: Array<() => void> = [];
+
+  constructor(readonly capacity: number) {}
+
+  get isFull(): boolean {
+    return this.items.length >= this.capacity;
+  }
+  get size(): number {
+    return this.items.length;
+  }
+
+  push(letter: DeadLetter): void {
+    this.items.push(letter);
+    this.wakeReader();
+  }
+
+  writable(): Promise<void> {
+    if (!this.isFull) return Promise.resolve();
+    return new Promise((resolve) => this.writers.push(resolve));
+  }
+
+  /** No more dead letters will come. */
+  end(): void {
+    this.ended = true;
+    this.wakeReader();
+  }
+
+  private wakeReader(): void {
+    const w = this.readerWaiting;
+    this.readerWaiting = undefined;
+    w?.();
+  }
+
+  private take(max: number): DeadLetter[] {
+    const out = this.items.splice(0, max);
+    if (out.length > 0 && !this.isFull) {
+      const w = this.writers;
+      this.writers = [];
+      for (const wake of w) wake();
+    }
+    return out;
+  }
+
+  /** The source that `job.deadLetters()` reads. */
+  readonly source: Source<DeadLetter> = {
+    kind: 'dead-letters',
+    bounded: true,
+    describe: () => 'records that steps could not handle',
+    createReader: (ctx: SourceContext) => {
+      ctx.signal.addEventListener('abort', () => this.wakeReader(), { once: true });
+      return {
+      poll: async (): Promise<SourceBatch<DeadLetter>> => {
+        if (this.items.length === 0 && !this.ended && !ctx.signal.aborted) {
+          await new Promise<void>((resolve) => {
+            const cancel = ctx.clock.schedule(ctx.clock.now() + ctx.maxPollWaitMs, () => this.wakeReader());
+            this.readerWaiting = () => {
+              cancel();
+              resolve();
+            };
+          });
+        }
+        const values = this.take(ctx.maxBatchSize);
+        return { values, done: this.ended && this.items.length === 0 };
+      },
+      close: async () => {},
+      };
+    },
+  };
+}

@@ -1,0 +1,261 @@
+import type { DeadLetter } from '../api/functions.js';
+import type { SourceContext } from '../connectors/source.js';
+import { SluiceError, describeRecord } from '../errors/index.js';
+import type { StepNode } from '../plan/graph.js';
+import { buildPhysicalPlan, canChain, type Chain } from '../plan/physical.js';
+import type { JobGraph } from '../plan/graph.js';
+import type { KeyedStateBackend } from '../state/types.js';
+import type { Clock } from '../time/clock.js';
+import { hasTimestamp } from './batch.js';
+import { LocalChannel } from './channel.js';
+import { ChannelWriter } from './channel-writer.js';
+import type { DeadLetterQueue } from './dead-letter-queue.js';
+import { InputGate, type GateInput } from './input-gate.js';
+import type { Operator, OperatorRuntime } from './operator.js';
+import { OperatorOutputs, outputOf, type Output } from './output.js';
+import { SourceTask, StreamTask, type Backpressure, type Task } from './task.js';
+
+/** The settings a job runs with (see `JobOptions` for their meaning and defaults). */
+export interface RuntimeConfig {
+  readonly jobName: string;
+  readonly batchSize: number;
+  readonly flushIntervalMs: number;
+  readonly channelCapacity: number;
+  readonly maxPollWaitMs: number;
+  readonly maxParallelism: number;
+  readonly onError: 'fail' | 'dead-letter';
+  readonly clock: Clock;
+  readonly createStateBackend: (uid: string) => KeyedStateBackend;
+}
+
+export interface JobResult {
+  readonly status: 'finished' | 'cancelled';
+}
+
+/** A job while it runs. */
+export interface RunningJob {
+  /** Settles when the job ends: resolves when it finished or was cancelled, rejects with its failure. */
+  readonly done: Promise<JobResult>;
+  /** Stops every task; pending event-time timers do not fire. */
+  cancel(): void;
+  /** Keyed state backends by step uid (the test harness reads them). */
+  readonly stateBackends: ReadonlyMap<string, KeyedStateBackend>;
+  /** Channels between tasks, for metrics and tests of backpressure. */
+  readonly channels: readonly LocalChannel<unknown>[];
+}
+
+/** Feeds a chained operator: the chain's next step is called directly. */
+class ChainedInput<T> implements Output<T> {
+  constructor(private readonly op: Operator<T, unknown>) {}
+  emitBatch(batch: { values: T[]; timestamps: number[] }): void {
+    if (batch.values.length > 0) this.op.processBatch(batch, 0);
+  }
+  emitWatermark(watermark: number): void {
+    this.op.processWatermark(watermark);
+  }
+  emitIdle(idle: boolean): void {
+    this.op.processIdle(idle);
+  }
+  emitEnd(): void {
+    this.op.endInput();
+  }
+}
+
+/**
+ * Turns a logical plan into running tasks in this process: chains of operators, bounded
+ * channels between chains, one task per chain. Parallelism across threads builds on this.
+ */
+export function execute(graph: JobGraph, config: RuntimeConfig, deadLetters?: DeadLetterQueue): RunningJob {
+  const plan = buildPhysicalPlan(graph);
+  const operators = new Map<StepNode, Operator<any, any>>();
+  for (const node of graph.nodes) if (node.createOperator) operators.set(node, node.createOperator());
+
+  const writersOf = new Map<Chain, ChannelWriter<unknown>[]>();
+  const gateInputsOf = new Map<Chain, GateInput[]>();
+  const channels: LocalChannel<unknown>[] = [];
+  for (const chain of plan.chains) {
+    writersOf.set(chain, []);
+    gateInputsOf.set(chain, []);
+  }
+
+  // Outputs of every step: chained consumers are called directly, others get a channel.
+  const outputsOf = new Map<StepNode, OperatorOutputs<unknown>>();
+  for (const node of graph.nodes) {
+    const chain = plan.chainOf(node);
+    const byTag = new Map<string | undefined, Output<unknown>[]>();
+    for (const { edge, to } of graph.consumersOf(node)) {
+      let target: Output<unknown>;
+      if (plan.chainOf(to) === chain && canChain(to)) {
+        target = new ChainedInput(operators.get(to)!);
+      } else {
+        const channel = new LocalChannel<unknown>(config.channelCapacity);
+        channels.push(channel);
+        const writer = new ChannelWriter(channel, config.batchSize, config.flushIntervalMs, config.clock);
+        writersOf.get(chain)!.push(writer);
+        gateInputsOf.get(plan.chainOf(to))!.push({ channel, input: edge.input });
+        target = writer;
+      }
+      const list = byTag.get(edge.tag) ?? [];
+      list.push(target);
+      byTag.set(edge.tag, list);
+    }
+    const sides = new Map<string, Output<unknown>>();
+    for (const [tag, list] of byTag) if (tag !== undefined) sides.set(tag, outputOf(list));
+    outputsOf.set(node, new OperatorOutputs(outputOf(byTag.get(undefined) ?? []), sides));
+  }
+
+  const abort = new AbortController();
+  const tasks: Task[] = [];
+  const taskOf = new Map<Chain, Task>();
+  const stateBackends = new Map<string, KeyedStateBackend>();
+  let failure: unknown;
+  let cancelled = false;
+  const onFailure = (error: unknown) => {
+    if (failure === undefined && !cancelled) failure = error;
+    abort.abort();
+    for (const t of tasks) t.stop();
+  };
+  const backpressure: Backpressure[] = deadLetters ? [deadLetters] : [];
+
+  for (const chain of plan.chains) {
+    let task: Task;
+    const ops = chain.nodes.filter((n) => n.createOperator).map((n) => operators.get(n)!);
+    const writers = writersOf.get(chain)!;
+    const head = chain.nodes[0]!;
+    // Operators are set up before the task exists; they reach it through this late binding.
+    const bind: { task?: Task } = {};
+    for (const node of chain.nodes) {
+      const op = operators.get(node);
+      if (op) op.setup(operatorRuntime(node, config, bind, stateBackends, deadLetters), outputsOf.get(node)!);
+    }
+    if (head.source) {
+      const source = head.source;
+      const ctx: SourceContext = {
+        uid: head.uid,
+        clock: config.clock,
+        maxBatchSize: config.batchSize,
+        maxPollWaitMs: config.maxPollWaitMs,
+        signal: abort.signal,
+        badRecord: (raw, error, position) => badRecord(head, config, deadLetters, raw, error, position),
+      };
+      task = new SourceTask(head.uid, source, () => source.createReader(ctx), outputsOf.get(head)!, ops, writers, config.clock, backpressure, onFailure);
+    } else {
+      const gate = new InputGate(gateInputsOf.get(chain)!);
+      task = new StreamTask(head.uid, gate, ops, writers, config.clock, backpressure, onFailure);
+    }
+    bind.task = task;
+    tasks.push(task);
+    taskOf.set(chain, task);
+  }
+
+  const runs = tasks.map((t) => t.run());
+  if (deadLetters) endDeadLettersWhenDone(graph, plan.chains, plan.chainOf, taskOf, runs, deadLetters);
+
+  const done = Promise.allSettled(runs).then((): JobResult => {
+    for (const c of channels) c.release();
+    if (failure !== undefined) throw failure;
+    return { status: cancelled ? 'cancelled' : 'finished' };
+  });
+  return {
+    done,
+    cancel: () => {
+      if (failure !== undefined) return;
+      cancelled = true;
+      abort.abort();
+      for (const t of tasks) t.stop();
+    },
+    stateBackends,
+    channels,
+  };
+}
+
+function operatorRuntime(
+  node: StepNode,
+  config: RuntimeConfig,
+  bind: { task?: Task },
+  stateBackends: Map<string, KeyedStateBackend>,
+  deadLetters: DeadLetterQueue | undefined,
+): OperatorRuntime {
+  const policy = node.onError ?? config.onError;
+  return {
+    uid: node.uid,
+    kind: node.kind,
+    clock: config.clock,
+    maxParallelism: config.maxParallelism,
+    userError(error, record, timestamp, what) {
+      const e = asStepError(error, node, record, what);
+      if (policy === 'fail' || !deadLetters) throw e;
+      deadLetters.push({
+        step: node.uid,
+        record,
+        error: { code: e.code, message: e.message.split('\n')[0]! },
+        timestamp: hasTimestamp(timestamp) ? timestamp : undefined,
+      });
+    },
+    defer: (work) => bind.task!.defer(work),
+    stateBackend() {
+      let b = stateBackends.get(node.uid);
+      if (b === undefined) {
+        b = config.createStateBackend(node.uid);
+        stateBackends.set(node.uid, b);
+      }
+      return b;
+    },
+    scheduleProcessingTime: (at, callback) => bind.task!.schedule(at, callback),
+  };
+}
+
+/** A user function's throw as the error a reader needs: which step, which function, which record. */
+function asStepError(error: unknown, node: StepNode, record: unknown, what: string): SluiceError {
+  if (error instanceof SluiceError) return error;
+  const reason = error instanceof Error ? `${error.name}: ${error.message}` : `the value ${describeRecord(error, 80)}`;
+  return new SluiceError(
+    'USER_FUNCTION_FAILED',
+    `step '${node.uid}' (${node.kind}): the ${what} threw ${reason} on record ${describeRecord(record)}`,
+    { step: node.uid, cause: error },
+  );
+}
+
+function badRecord(
+  node: StepNode,
+  config: RuntimeConfig,
+  deadLetters: DeadLetterQueue | undefined,
+  raw: string | Uint8Array,
+  error: unknown,
+  position: string,
+): void {
+  const text = typeof raw === 'string' ? raw : Buffer.from(raw).toString('utf8');
+  const reason = error instanceof Error ? error.message : String(error);
+  const e = new SluiceError('BAD_RECORD', `step '${node.uid}' (${node.source?.kind} source): bad input at ${position}: ${reason}`, {
+    step: node.uid,
+    detail: `input: ${describeRecord(text)}`,
+    cause: error,
+  });
+  const policy = node.onError ?? config.onError;
+  if (policy === 'fail' || !deadLetters) throw e;
+  deadLetters.push({ step: node.uid, record: text, error: { code: e.code, message: e.message.split('\n')[0]! }, position });
+}
+
+/** The dead-letter source ends once every task that could still send to it has finished. */
+function endDeadLettersWhenDone(
+  graph: JobGraph,
+  chains: Chain[],
+  chainOf: (n: StepNode) => Chain,
+  taskOf: Map<Chain, Task>,
+  runs: Promise<void>[],
+  deadLetters: DeadLetterQueue,
+): void {
+  const dlNode = graph.nodes.find((n) => n.source === deadLetters.source);
+  const downstream = new Set<Chain>();
+  if (dlNode) {
+    const stack = [dlNode];
+    while (stack.length > 0) {
+      const n = stack.pop()!;
+      downstream.add(chainOf(n));
+      for (const { to } of graph.consumersOf(n)) stack.push(to);
+    }
+  }
+  const tasks = [...taskOf.values()];
+  const upstream = chains.filter((c) => !downstream.has(c)).map((c) => runs[tasks.indexOf(taskOf.get(c)!)]!);
+  void Promise.allSettled(upstream).then(() => deadLetters.end());
+}

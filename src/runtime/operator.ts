@@ -1,0 +1,62 @@
+import type { KeyedStateBackend } from '../state/types.js';
+import type { Clock } from '../time/clock.js';
+import type { Batch } from './batch.js';
+import type { OperatorOutputs } from './output.js';
+
+/** What the runtime offers every operator. */
+export interface OperatorRuntime {
+  /** The step's uid (names its state, metrics and errors). */
+  readonly uid: string;
+  /** The kind of step ('map', 'process', …), for messages. */
+  readonly kind: string;
+  readonly clock: Clock;
+  readonly maxParallelism: number;
+  /**
+   * Handles a throw of user code on a record: under the `fail` policy throws a
+   * USER_FUNCTION_FAILED error naming the step and showing the record; under
+   * `dead-letter` sends the record to the dead-letter output and returns.
+   */
+  userError(error: unknown, record: unknown, timestamp: number, what: string): void;
+  /** Work the task finishes before it takes its next input (a sink's pending write). */
+  defer(work: Promise<unknown>): void;
+  /** The keyed state backend of this step (created on first call). */
+  stateBackend(): KeyedStateBackend;
+  /**
+   * Runs `callback` when the clock reaches `at`, inside the task: a throw fails the job
+   * like any other. Returns a function that cancels it. Cancelled when the task closes.
+   */
+  scheduleProcessingTime(at: number, callback: () => void): () => void;
+}
+
+/**
+ * An operator is a lifecycle object: open, process batches, watermarks and idleness,
+ * end of input, close. Side effects go only through `this.rt` and `this.out`.
+ * Chained operators call each other directly; the first of a chain is driven by its task.
+ */
+export abstract class Operator<I, O> {
+  protected rt!: OperatorRuntime;
+  protected out!: OperatorOutputs<O>;
+  /** The watermark this operator has received (the min over its inputs, for a task's head). */
+  watermark = Number.NEGATIVE_INFINITY;
+
+  setup(rt: OperatorRuntime, out: OperatorOutputs<O>): void {
+    this.rt = rt;
+    this.out = out;
+  }
+  open(): void | Promise<void> {}
+  /** Records from input `input` (0 for one-input operators). */
+  abstract processBatch(batch: Batch<I>, input: number): void;
+  /** The input watermark advanced. The default forwards it. */
+  processWatermark(watermark: number): void {
+    this.watermark = watermark;
+    this.out.watermark(watermark);
+  }
+  processIdle(idle: boolean): void {
+    this.out.idle(idle);
+  }
+  /** Every input has ended (after the final watermark). The default forwards the end. */
+  endInput(): void {
+    this.out.end();
+  }
+  close(): void | Promise<void> {}
+}

@@ -1,0 +1,144 @@
+import type { KeyedProcessContext, OnTimerContext, OpenContext, TimerService } from '../../api/functions.js';
+import type { OutputTag } from '../../api/output-tag.js';
+import { SluiceError, describeRecord } from '../../errors/index.js';
+import type { Key, KeyedStateBackend, Namespace, StateDescriptor, StateOf } from '../../state/types.js';
+import { hasTimestamp } from '../batch.js';
+import type { OperatorRuntime } from '../operator.js';
+import type { OperatorOutputs } from '../output.js';
+import { TimerQueue } from '../timer-queue.js';
+import { Emitter } from './emitter.js';
+
+/** True for the values that may be keys: strings, finite numbers, bigints. */
+export function isKey(k: unknown): k is Key {
+  const t = typeof k;
+  return t === 'string' || t === 'bigint' || (t === 'number' && Number.isFinite(k as number));
+}
+
+/** The KEY_INVALID error for a key selector's bad result. */
+export function invalidKeyError(uid: string, key: unknown, record: unknown): SluiceError {
+  const got = key === undefined ? 'undefined' : key === null ? 'null' : typeof key === 'number' ? String(key) : `a ${typeof key}`;
+  return new SluiceError(
+    'KEY_INVALID',
+    `step '${uid}': the key selector returned ${got} for record ${describeRecord(record)}; a key must be a string, a finite number or a bigint`,
+    { step: uid },
+  );
+}
+
+export type TimerCallback = (timestamp: number, domain: 'event-time' | 'processing-time', namespace: Namespace | undefined) => void;
+
+class Context<K extends Key> implements KeyedProcessContext<K>, OnTimerContext<K> {
+  key!: K;
+  timestamp: number | undefined = undefined;
+  timeDomain: 'event-time' | 'processing-time' = 'event-time';
+  constructor(
+    private readonly scope: KeyedScope<K, any>,
+    readonly timerService: TimerService,
+  ) {}
+  currentWatermark(): number {
+    return this.scope.watermark;
+  }
+  currentProcessingTime(): number {
+    return this.scope.rt.clock.now();
+  }
+  output<X>(tag: OutputTag<X>, value: X): void {
+    this.scope.emitter.side(tag, value);
+  }
+}
+
+/**
+ * The keyed machinery shared by keyed operators: the current key, keyed state, event-time
+ * and processing-time timers, and the contexts handed to user functions (one object per
+ * operator, updated in place: no allocation per record).
+ */
+export class KeyedScope<K extends Key, O> {
+  readonly backend: KeyedStateBackend;
+  readonly eventTimers = new TimerQueue();
+  readonly processingTimers = new TimerQueue();
+  readonly emitter = new Emitter<O>();
+  readonly ctx: Context<K>;
+  readonly openContext: OpenContext;
+  watermark = Number.NEGATIVE_INFINITY;
+  private scheduledAt = Number.POSITIVE_INFINITY;
+  private cancelScheduled: (() => void) | undefined;
+
+  constructor(
+    readonly rt: OperatorRuntime,
+    private readonly outputs: OperatorOutputs<O>,
+    private readonly onTimer: TimerCallback,
+  ) {
+    this.backend = rt.stateBackend();
+    const scope = this;
+    const timerService: TimerService = {
+      currentWatermark: () => scope.watermark,
+      currentProcessingTime: () => rt.clock.now(),
+      registerEventTimeTimer: (ts) => scope.eventTimers.register(scope.ctx.key, checkTime(ts, rt.uid)),
+      deleteEventTimeTimer: (ts) => scope.eventTimers.delete(scope.ctx.key, ts),
+      registerProcessingTimeTimer: (ts) => {
+        scope.processingTimers.register(scope.ctx.key, checkTime(ts, rt.uid));
+        scope.scheduleProcessingTimers();
+      },
+      deleteProcessingTimeTimer: (ts) => scope.processingTimers.delete(scope.ctx.key, ts),
+    };
+    this.ctx = new Context<K>(this, timerService);
+    this.openContext = {
+      uid: rt.uid,
+      state: <D extends StateDescriptor>(d: D): StateOf<D> => this.backend.getState(d),
+    };
+  }
+
+  /** Makes `key` current for state, timers and the context; `timestamp` is the record's. */
+  setKey(key: K, timestamp: number): void {
+    this.backend.setCurrentKey(key);
+    this.ctx.key = key;
+    this.ctx.timestamp = hasTimestamp(timestamp) ? timestamp : undefined;
+    this.emitter.timestamp = timestamp;
+  }
+
+  /** Fires event-time timers up to `watermark`, sends what they emitted. */
+  advanceWatermark(watermark: number): void {
+    this.watermark = watermark;
+    if (this.eventTimers.size > 0) {
+      this.eventTimers.advanceTo(watermark, (key, ts, ns) => this.fire(key as K, ts, 'event-time', ns));
+    }
+    this.emitter.flush(this.outputs);
+  }
+
+  private fire(key: K, ts: number, domain: 'event-time' | 'processing-time', ns: Namespace | undefined): void {
+    this.setKey(key, ts);
+    this.ctx.timeDomain = domain;
+    try {
+      this.onTimer(ts, domain, ns);
+    } catch (error) {
+      this.rt.userError(error, { timer: ts, domain, key }, ts, 'onTimer');
+    }
+  }
+
+  /** Keeps one clock callback, at the earliest processing-time timer. */
+  scheduleProcessingTimers(): void {
+    const next = this.processingTimers.peek();
+    if (next === undefined || next >= this.scheduledAt) return;
+    this.cancelScheduled?.();
+    this.scheduledAt = next;
+    this.cancelScheduled = this.rt.scheduleProcessingTime(next, () => {
+      this.scheduledAt = Number.POSITIVE_INFINITY;
+      this.cancelScheduled = undefined;
+      this.processingTimers.advanceTo(this.rt.clock.now(), (key, ts, ns) => this.fire(key as K, ts, 'processing-time', ns));
+      this.emitter.flush(this.outputs);
+      this.scheduleProcessingTimers();
+    });
+  }
+
+  /** Stops processing-time callbacks (end of input, close): Flink does not fire them after the end. */
+  quiesce(): void {
+    this.cancelScheduled?.();
+    this.cancelScheduled = undefined;
+    this.scheduledAt = Number.POSITIVE_INFINITY;
+  }
+}
+
+function checkTime(ts: number, uid: string): number {
+  if (typeof ts !== 'number' || Number.isNaN(ts)) {
+    throw new SluiceError('INVALID_ARGUMENT', `step '${uid}': a timer needs a timestamp in epoch milliseconds, got ${String(ts)}`, { step: uid });
+  }
+  return ts;
+}

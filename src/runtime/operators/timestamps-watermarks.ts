@@ -1,0 +1,139 @@
+import type { WatermarkGenerator, WatermarkOutput } from '../../time/watermark-generator.js';
+import type { WatermarkStrategy } from '../../time/watermark-strategy.js';
+import { SluiceError, describeRecord } from '../../errors/index.js';
+import { MAX_WATERMARK, type Batch } from '../batch.js';
+import { Operator } from '../operator.js';
+
+/** How often, in processing time, generators are asked for a watermark when no records arrive (Flink's auto-watermark interval). */
+export const AUTO_WATERMARK_INTERVAL_MS = 200;
+
+/**
+ * Assigns event timestamps and generates watermarks with a {@link WatermarkStrategy}.
+ * Watermarks from upstream are dropped (this step decides them), except the final one at
+ * the end of a bounded input. Emitted watermarks never move backwards. With idleness
+ * configured, an input without records for the timeout is marked idle, and active again
+ * at its next record. See `timestamps-watermarks.test.ts`.
+ */
+export class TimestampsAndWatermarksOperator<T> extends Operator<T, T> implements WatermarkOutput {
+  private generator!: WatermarkGenerator<T>;
+  private emitted = Number.NEGATIVE_INFINITY;
+  private idle = false;
+  private lastRecordAt = 0;
+  private cancelTick: (() => void) | undefined;
+  private ended = false;
+
+  constructor(private readonly strategy: WatermarkStrategy<T>) {
+    super();
+  }
+
+  override open(): void {
+    this.generator = this.strategy.createGenerator();
+    this.lastRecordAt = this.rt.clock.now();
+    this.scheduleTick();
+  }
+
+  processBatch(batch: Batch<T>): void {
+    const { values, timestamps } = batch;
+    const assigner = this.strategy.timestampAssigner;
+    const gen = this.generator;
+    const n = values.length;
+    const out = assigner ? new Array<number>(n) : timestamps;
+    for (let i = 0; i < n; i++) {
+      const v = values[i]!;
+      let ts = timestamps[i]!;
+      if (assigner) {
+        try {
+          ts = assigner(v, ts);
+          if (typeof ts !== 'number' || Number.isNaN(ts)) throw badTimestamp(this.rt.uid, ts, v);
+        } catch (error) {
+          this.rt.userError(error, v, timestamps[i]!, 'timestamp assigner');
+          ts = Number.NaN; // dead-lettered: marked for removal below
+        }
+        out[i] = ts;
+      }
+      gen.onEvent(v, ts, this);
+    }
+    if (this.idle) this.markActive();
+    this.lastRecordAt = this.rt.clock.now();
+    this.out.main.emitBatch(assigner ? dropFailed(values, out) : batch);
+    gen.onPeriodicEmit(this);
+  }
+
+  // --- WatermarkOutput, called by the generator ---
+  emitWatermark(watermark: number): void {
+    if (watermark > this.emitted && !this.ended) {
+      this.emitted = watermark;
+      this.watermark = watermark;
+      if (this.idle) this.markActive();
+      this.out.watermark(watermark);
+    }
+  }
+  markIdle(): void {
+    if (!this.idle) {
+      this.idle = true;
+      this.out.idle(true);
+    }
+  }
+  markActive(): void {
+    if (this.idle) {
+      this.idle = false;
+      this.out.idle(false);
+    }
+  }
+
+  override processWatermark(watermark: number): void {
+    // Only the end of input passes through: this step owns the watermarks downstream.
+    if (watermark === MAX_WATERMARK) {
+      this.markActive();
+      this.emitWatermark(MAX_WATERMARK);
+    }
+  }
+  override processIdle(): void {}
+
+  override endInput(): void {
+    this.ended = true;
+    this.stopTicks();
+    this.out.end();
+  }
+  override close(): void {
+    this.stopTicks();
+  }
+
+  private scheduleTick(): void {
+    const at = this.rt.clock.now() + AUTO_WATERMARK_INTERVAL_MS;
+    this.cancelTick = this.rt.scheduleProcessingTime(at, () => {
+      this.cancelTick = undefined;
+      if (this.ended) return;
+      const idleAfter = this.strategy.idleTimeoutMs;
+      if (idleAfter !== undefined && this.rt.clock.now() - this.lastRecordAt >= idleAfter) this.markIdle();
+      else this.generator.onPeriodicEmit(this);
+      this.scheduleTick();
+    });
+  }
+  private stopTicks(): void {
+    this.cancelTick?.();
+    this.cancelTick = undefined;
+  }
+}
+
+function badTimestamp(uid: string, ts: unknown, record: unknown): SluiceError {
+  return new SluiceError(
+    'USER_FUNCTION_FAILED',
+    `step '${uid}': the timestamp assigner returned ${String(ts)} for record ${describeRecord(record)}; expected epoch milliseconds`,
+    { step: uid },
+  );
+}
+
+/** Removes records whose timestamp assignment failed (and were dead-lettered). */
+function dropFailed<T>(values: T[], timestamps: number[]): Batch<T> {
+  if (!timestamps.some(Number.isNaN)) return { values, timestamps };
+  const v: T[] = [];
+  const t: number[] = [];
+  for (let i = 0; i < values.length; i++) {
+    if (!Number.isNaN(timestamps[i]!)) {
+      v.push(values[i]!);
+      t.push(timestamps[i]!);
+    }
+  }
+  return { values: v, timestamps: t };
+}

@@ -1,0 +1,285 @@
+import type { Source, SourceReader } from '../connectors/source.js';
+import { SluiceError } from '../errors/index.js';
+import type { Clock } from '../time/clock.js';
+import { MAX_WATERMARK, NO_TIMESTAMP, type Batch } from './batch.js';
+import type { ChannelWriter } from './channel-writer.js';
+import type { InputGate } from './input-gate.js';
+import type { Operator } from './operator.js';
+import type { OperatorOutputs } from './output.js';
+import { WatermarkValve } from './watermark-valve.js';
+
+/** Something a task waits for before it takes more input (a full dead-letter queue, say). */
+export interface Backpressure {
+  readonly isFull: boolean;
+  writable(): Promise<void>;
+}
+
+/**
+ * A task runs a chain of operators on its own loop: take input, push it through the
+ * chain, then wait until every output has room (backpressure) and every deferred write
+ * has settled. Tasks of one process share the event loop; JavaScript runs one at a time,
+ * so an operator is never entered twice at once.
+ */
+export abstract class Task {
+  private deferred: Promise<unknown>[] = [];
+  private scheduled = new Set<() => void>();
+  protected error: unknown;
+  /** Set when the task must stop early (failure here or elsewhere, or cancel). */
+  protected stopped = false;
+  private lastYield = performance.now();
+  private resolveStopped!: () => void;
+  /** Resolves when the task is stopped: waits race with it so that nothing hangs on stop. */
+  protected readonly whenStopped = new Promise<void>((resolve) => {
+    this.resolveStopped = resolve;
+  });
+
+  constructor(
+    readonly name: string,
+    /** The chain's operators, head first. */
+    readonly operators: readonly Operator<any, any>[],
+    readonly writers: readonly ChannelWriter<unknown>[],
+    protected readonly clock: Clock,
+    private readonly extraBackpressure: readonly Backpressure[],
+    /** Reports a failure to the job as soon as it happens. */
+    private readonly onFailure: (error: unknown) => void,
+  ) {}
+
+  /** Runs the task to its end. Rejects with the task's failure. */
+  async run(): Promise<void> {
+    try {
+      // Open downstream first, as Flink does: an operator may emit while it opens.
+      for (let i = this.operators.length - 1; i >= 0; i--) await this.operators[i]!.open();
+      await this.loop();
+      await this.drain();
+      this.throwIfFailed();
+    } catch (e) {
+      this.fail(e);
+      throw this.error;
+    } finally {
+      await this.close();
+    }
+  }
+
+  protected abstract loop(): Promise<void>;
+
+  /** Stops the task: the loop ends at its next step. */
+  stop(): void {
+    this.stopped = true;
+    for (const w of this.writers) w.channel.release();
+    this.resolveStopped();
+  }
+
+  fail(error: unknown): void {
+    if (this.error === undefined) {
+      this.error = error;
+      this.onFailure(error);
+    }
+    this.stop();
+  }
+
+  defer(work: Promise<unknown>): void {
+    this.deferred.push(work.catch((e: unknown) => this.fail(e)));
+  }
+
+  /** A clock callback run inside the task: a throw fails the task. */
+  schedule(at: number, callback: () => void): () => void {
+    const run = () => {
+      this.scheduled.delete(cancel);
+      if (this.stopped) return;
+      try {
+        callback();
+      } catch (e) {
+        this.fail(e);
+      }
+    };
+    const cancelClock = this.clock.schedule(at, run);
+    const cancel = () => {
+      cancelClock();
+      this.scheduled.delete(cancel);
+    };
+    this.scheduled.add(cancel);
+    return cancel;
+  }
+
+  protected throwIfFailed(): void {
+    if (this.error !== undefined) throw this.error;
+  }
+
+  /** Waits for deferred writes and for room in every output. */
+  protected async drain(): Promise<void> {
+    while (this.deferred.length > 0) {
+      const d = this.deferred;
+      this.deferred = [];
+      await Promise.race([Promise.all(d), this.whenStopped]);
+    }
+    for (const w of this.writers) {
+      if (w.channel.isFull && !this.stopped) await Promise.race([w.channel.writable(), this.whenStopped]);
+    }
+    for (const b of this.extraBackpressure) {
+      if (b.isFull && !this.stopped) await Promise.race([b.writable(), this.whenStopped]);
+    }
+    // Batches that never wait would keep the event loop from timers and I/O: yield now and then.
+    const now = performance.now();
+    if (now - this.lastYield > 10) {
+      this.lastYield = now;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+
+  protected flushWriters(): void {
+    for (const w of this.writers) w.flush();
+  }
+
+  private async close(): Promise<void> {
+    for (const cancel of [...this.scheduled]) cancel();
+    for (const w of this.writers) w.dispose();
+    for (const op of this.operators) {
+      try {
+        await op.close();
+      } catch (e) {
+        if (this.error === undefined) this.fail(e);
+      }
+    }
+    await this.closeInputs();
+  }
+
+  protected async closeInputs(): Promise<void> {}
+}
+
+const nanArrays = new Map<number, number[]>();
+/** A shared array of n NaN timestamps (batches are never mutated, so sharing is safe). */
+function noTimestamps(n: number): number[] {
+  let a = nanArrays.get(n);
+  if (a === undefined) {
+    a = new Array<number>(n).fill(NO_TIMESTAMP);
+    if (nanArrays.size < 64) nanArrays.set(n, a);
+  }
+  return a;
+}
+
+/** Reads a source and pushes what it reads through the chain. */
+export class SourceTask<T> extends Task {
+  private reader: SourceReader<T> | undefined;
+
+  constructor(
+    name: string,
+    private readonly source: Source<T>,
+    private readonly createReader: () => SourceReader<T>,
+    private readonly outputs: OperatorOutputs<T>,
+    operators: readonly Operator<any, any>[],
+    writers: readonly ChannelWriter<unknown>[],
+    clock: Clock,
+    extraBackpressure: readonly Backpressure[],
+    onFailure: (error: unknown) => void,
+  ) {
+    super(name, operators, writers, clock, extraBackpressure, onFailure);
+  }
+
+  protected async loop(): Promise<void> {
+    const reader = (this.reader = this.createReader());
+    try {
+      await reader.open?.();
+    } catch (e) {
+      throw sourceError(this.name, this.source.kind, e);
+    }
+    const main = this.outputs.main;
+    for (;;) {
+      if (this.stopped) return;
+      let polled;
+      try {
+        polled = await Promise.race([reader.poll(), this.whenStopped]);
+      } catch (e) {
+        throw sourceError(this.name, this.source.kind, e);
+      }
+      if (this.stopped || polled === undefined) return;
+      const n = polled.values.length;
+      if (n > 0) {
+        const batch: Batch<T> = { values: polled.values, timestamps: polled.timestamps ?? noTimestamps(n) };
+        main.emitBatch(batch);
+      } else {
+        this.flushWriters(); // nothing new: let gathered records go
+      }
+      if (polled.done) {
+        this.outputs.watermark(MAX_WATERMARK);
+        this.outputs.end();
+        return;
+      }
+      await this.drain();
+      this.throwIfFailed();
+    }
+  }
+
+  protected override async closeInputs(): Promise<void> {
+    await this.reader?.close();
+  }
+}
+
+function sourceError(step: string, kind: string, e: unknown): unknown {
+  if (e instanceof SluiceError) return e;
+  const message = e instanceof Error ? e.message : String(e);
+  return new SluiceError('SOURCE_FAILED', `step '${step}' (${kind} source) failed: ${message}`, { step, cause: e });
+}
+
+/** Takes events from its input channels and drives the head of its chain. */
+export class StreamTask extends Task {
+  private readonly valve: WatermarkValve;
+
+  constructor(
+    name: string,
+    private readonly gate: InputGate,
+    operators: readonly Operator<any, any>[],
+    writers: readonly ChannelWriter<unknown>[],
+    clock: Clock,
+    extraBackpressure: readonly Backpressure[],
+    onFailure: (error: unknown) => void,
+  ) {
+    super(name, operators, writers, clock, extraBackpressure, onFailure);
+    this.valve = new WatermarkValve(gate.inputs.length);
+  }
+
+  override stop(): void {
+    super.stop();
+    this.gate.wake();
+  }
+
+  protected async loop(): Promise<void> {
+    const head = this.operators[0]!;
+    const inputs = this.gate.inputs;
+    let open = inputs.length;
+    while (open > 0) {
+      if (this.stopped) return;
+      const next = this.gate.poll();
+      if (next === undefined) {
+        this.flushWriters();
+        await this.gate.waitForData();
+        continue;
+      }
+      const { event, channel } = next;
+      switch (event.kind) {
+        case 'batch':
+          head.processBatch(event.batch, inputs[channel]!.input);
+          break;
+        case 'watermark':
+          this.advance(head, this.valve.watermark(channel, event.watermark));
+          break;
+        case 'idle': {
+          const wasIdle = this.valve.isIdle;
+          this.advance(head, this.valve.setIdle(channel, event.idle));
+          if (this.valve.isIdle !== wasIdle) head.processIdle(this.valve.isIdle);
+          break;
+        }
+        case 'end':
+          open--;
+          this.advance(head, this.valve.end(channel));
+          if (open === 0) head.endInput();
+          break;
+      }
+      await this.drain();
+      this.throwIfFailed();
+    }
+  }
+
+  private advance(head: Operator<any, any>, watermark: number | undefined): void {
+    if (watermark !== undefined) head.processWatermark(watermark);
+  }
+}
