@@ -1,0 +1,129 @@
+import type { IncomingMessage } from 'node:http';
+import { jsonErrorOffset, lineAndColumn } from './json-error-offset.js';
+
+/** A request body that was read whole, or the news that it is larger than allowed. */
+export type BodyResult = { ok: true; body: Buffer } | { ok: false; reason: 'too-large' } | { ok: false; reason: 'aborted' };
+
+/**
+ * Reads a request body up to `limit` bytes. A body over the limit (by its Content-Length
+ * or as it streams) is not kept: the rest is read and discarded so that the client, still
+ * sending, receives the 413 answer instead of a reset connection.
+ */
+export function readBody(req: IncomingMessage, limit: number): Promise<BodyResult> {
+  return new Promise((resolve) => {
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limit) {
+      req.resume();
+      resolve({ ok: false, reason: 'too-large' });
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > limit) {
+        cleanup();
+        chunks.length = 0;
+        req.resume(); // discard the rest
+        resolve({ ok: false, reason: 'too-large' });
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = (): void => {
+      cleanup();
+      resolve({ ok: true, body: Buffer.concat(chunks, size) });
+    };
+    const onAbort = (): void => {
+      cleanup();
+      resolve({ ok: false, reason: 'aborted' });
+    };
+    const cleanup = (): void => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onAbort);
+      req.off('close', onClose);
+    };
+    const onClose = (): void => {
+      if (!req.complete) onAbort();
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onAbort);
+    req.on('close', onClose);
+  });
+}
+
+/** Where a record sat in the body: its line (NDJSON, or a JSON error) or its array index. */
+export type RecordPlace = { line: number } | { index: number };
+
+/** A problem with one record or line, as the 400 answer lists it. */
+export type RecordProblem = RecordPlace & { message: string };
+
+export type ParsedBody =
+  | { ok: true; records: Array<{ value: unknown; place: RecordPlace }> }
+  | { ok: false; status: 400 | 415; answer: Record<string, unknown> };
+
+/** The media types the source reads, by what they hold. */
+const JSON_TYPES = new Set(['application/json']);
+const NDJSON_TYPES = new Set(['application/x-ndjson', 'application/ndjson', 'application/jsonl', 'application/x-jsonlines']);
+
+/** At most this many problems are listed in one answer. */
+export const MAX_LISTED_PROBLEMS = 100;
+
+/**
+ * Parses a body by its Content-Type: `application/json` holds one record, or an array of
+ * records; `application/x-ndjson` holds one JSON record per line (empty lines skipped).
+ */
+export function parseBody(contentType: string | undefined, body: Buffer): ParsedBody {
+  const media = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  const text = body.toString('utf8');
+  if (JSON_TYPES.has(media)) return parseJson(text);
+  if (NDJSON_TYPES.has(media)) return parseNdjson(text);
+  return {
+    ok: false,
+    status: 415,
+    answer: {
+      error: `unsupported Content-Type ${JSON.stringify(contentType ?? '')}`,
+      expected: ['application/json', 'application/x-ndjson'],
+    },
+  };
+}
+
+function parseJson(text: string): ParsedBody {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const offset = jsonErrorOffset(text);
+    const { line, column } = lineAndColumn(text, offset < 0 ? text.length : offset);
+    return { ok: false, status: 400, answer: { error: 'malformed JSON body', line, column, message } };
+  }
+  const records = Array.isArray(value) ? value.map((v, index) => ({ value: v as unknown, place: { index } })) : [{ value, place: { line: 1 } }];
+  return { ok: true, records };
+}
+
+function parseNdjson(text: string): ParsedBody {
+  const records: Array<{ value: unknown; place: RecordPlace }> = [];
+  const problems: RecordProblem[] = [];
+  const lines = text.split('\n');
+  lines.forEach((raw, i) => {
+    const line = raw.trim();
+    if (line.length === 0) return;
+    try {
+      records.push({ value: JSON.parse(line) as unknown, place: { line: i + 1 } });
+    } catch (error) {
+      problems.push({ line: i + 1, message: error instanceof Error ? error.message : String(error) });
+    }
+  });
+  if (problems.length > 0) {
+    return { ok: false, status: 400, answer: { error: 'malformed NDJSON body: nothing was accepted', ...listed(problems) } };
+  }
+  return { ok: true, records };
+}
+
+/** The problems to list in an answer, cut to {@link MAX_LISTED_PROBLEMS}. */
+export function listed(problems: RecordProblem[]): { problems: RecordProblem[]; problemCount: number } {
+  return { problems: problems.slice(0, MAX_LISTED_PROBLEMS), problemCount: problems.length };
+}

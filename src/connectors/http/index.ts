@@ -1,0 +1,10 @@
+/** HTTP ingest: {@link httpSource} takes records by POST, with a bounded queue and 429 backpressure. */
+export {
+  httpSource,
+  type HttpSource,
+  type HttpSourceAddress,
+  type HttpSourceOptions,
+  type HttpSourceReader,
+  type HttpSourceStats,
+} from './source.js';
+export { RecordQueue } from './record-queue.js';

@@ -1,0 +1,52 @@
+/**
+ * A bounded first-in-first-out queue that takes a group of records all or nothing, so
+ * that a request is either accepted whole or refused whole (never partly).
+ *
+ * @example
+ * const q = new RecordQueue<number>(3);
+ * q.offerAll([1, 2]); // true
+ * q.offerAll([3, 4]); // false: only one place left, nothing taken
+ * q.take(10); // [1, 2]
+ */
+export class RecordQueue<T> {
+  /** Groups in arrival order; the first group is read from `head`. */
+  private groups: T[][] = [];
+  private head = 0;
+  private count = 0;
+
+  constructor(readonly capacity: number) {}
+
+  get size(): number {
+    return this.count;
+  }
+  get free(): number {
+    return this.capacity - this.count;
+  }
+
+  /** Enqueues every item if all fit, and none otherwise; says which. */
+  offerAll(items: readonly T[]): boolean {
+    if (items.length > this.free) return false;
+    if (items.length > 0) {
+      this.groups.push(items.slice());
+      this.count += items.length;
+    }
+    return true;
+  }
+
+  /** Removes and returns up to `max` items, oldest first. */
+  take(max: number): T[] {
+    const out: T[] = [];
+    while (out.length < max && this.groups.length > 0) {
+      const g = this.groups[0]!;
+      const n = Math.min(max - out.length, g.length - this.head);
+      for (let i = 0; i < n; i++) out.push(g[this.head + i]!);
+      this.head += n;
+      if (this.head === g.length) {
+        this.groups.shift();
+        this.head = 0;
+      }
+    }
+    this.count -= out.length;
+    return out;
+  }
+}

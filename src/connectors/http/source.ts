@@ -1,0 +1,365 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { SluiceError } from '../../errors/index.js';
+import { Wakeup, wait } from '../shared/wait.js';
+import type { Source, SourceBatch, SourceContext, SourceReader } from '../source.js';
+import { listed, parseBody, readBody, type RecordProblem } from './body.js';
+import { RecordQueue } from './record-queue.js';
+
+export interface HttpSourceOptions<T> {
+  /** The port to listen on; 0 picks a free one (read it from `address()`). */
+  port: number;
+  /** The interface to listen on (default `127.0.0.1`; `0.0.0.0` for every interface). */
+  host?: string;
+  /** The path that takes records (default `/ingest`). */
+  path?: string;
+  /** How many accepted records may wait to be polled (default 10 000). */
+  queueCapacity?: number;
+  /** The Retry-After (seconds) of a 429 or 503 answer (default 1). */
+  retryAfterSeconds?: number;
+  /** The largest request body taken, in bytes (default 8 MiB); larger ones get 413. */
+  maxBodyBytes?: number;
+  /** Validates and converts each record; throwing rejects the request (400). Without it records pass as parsed JSON. */
+  parse?: (value: unknown) => T;
+}
+
+/** Where the source listens, once it does. */
+export interface HttpSourceAddress {
+  readonly host: string;
+  readonly port: number;
+  /** The ingest URL, for example `http://127.0.0.1:40123/ingest`. */
+  readonly url: string;
+}
+
+/** Counters of what the endpoint answered, since the source was built. */
+export interface HttpSourceStats {
+  /** Records accepted (202) and queued. */
+  acceptedRecords: number;
+  acceptedRequests: number;
+  /** Requests refused with 429 because their records did not all fit in the queue. */
+  throttledRequests: number;
+  /** Requests refused as malformed, invalid, too large or of an unsupported type (400, 413, 415). */
+  rejectedRequests: number;
+  /** Requests refused with 503 after `stop()` or `close()`. */
+  unavailableRequests: number;
+  /** Records waiting to be polled now. */
+  queued: number;
+}
+
+export interface HttpSourceReader<T> extends SourceReader<T> {
+  /** Records waiting to be polled. */
+  readonly queued: number;
+}
+
+export interface HttpSource<T> extends Source<T> {
+  readonly kind: 'http';
+  readonly bounded: false;
+  describe(): string;
+  /** Resolves with the bound address once a reader listens (rejects when it cannot). */
+  address(): Promise<HttpSourceAddress>;
+  /** The ingest URL while listening, else undefined. */
+  readonly url: string | undefined;
+  /**
+   * Stops accepting (new requests get 503), lets the reader hand out every record
+   * already accepted, then ends the stream (`done`), so that a job can finish without
+   * dropping anything it answered 202 for.
+   */
+  stop(): void;
+  stats(): HttpSourceStats;
+  createReader(ctx: SourceContext): HttpSourceReader<T>;
+}
+
+/**
+ * An HTTP endpoint that takes records by POST: a webhook receiver or ingest API, with a
+ * bounded queue between it and the job.
+ *
+ * - `Content-Type: application/json`: one record, or an array of records.
+ *   `application/x-ndjson`: one JSON record per line.
+ * - All or nothing: a request whose records do not all fit in the queue gets
+ *   `429 Too Many Requests` with `Retry-After`, and none of its records is taken; else
+ *   all are queued and the answer is `202 { "accepted": n }`. A request with more records
+ *   than the whole queue can ever hold gets 413. This is how backpressure reaches an
+ *   HTTP producer: the queue fills when the job does not poll.
+ * - A malformed body gets `400` naming the line; when `parse` throws for some records
+ *   the answer is `400` listing each (by line, or by array index) and none of the
+ *   request's records is taken. Refusing the whole request keeps the contract simple and
+ *   honest: a 2xx means every record was taken, anything else means none was, so a
+ *   client can always retry the whole request after fixing it. Bad input is answered to
+ *   its sender, so it is not passed to `ctx.badRecord` (one bad client must not fail the
+ *   job); it is counted in `stats()`.
+ * - Body over `maxBodyBytes`: 413. Another method: 405. Another path: 404. An
+ *   unsupported Content-Type: 415.
+ * - Accepted records are never dropped while the reader lives: they wait in the queue
+ *   until polled. `stop()` refuses new requests (503) and lets the reader drain the queue
+ *   and then end; `close()` also stops the server (503 meanwhile).
+ *
+ * The source listens on one port, so it runs with parallelism 1.
+ *
+ * @example
+ * const clicks = httpSource({ port: 8080, parse: (v) => ClickSchema.parse(v) });
+ * // curl -H 'Content-Type: application/x-ndjson' --data-binary @clicks.ndjson http://127.0.0.1:8080/ingest
+ * const { url } = await clicks.address(); // once the job runs
+ */
+export function httpSource<T = unknown>(opts: HttpSourceOptions<T>): HttpSource<T> {
+  const port = opts?.port;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new SluiceError('INVALID_ARGUMENT', `httpSource: port must be an integer from 0 to 65535, got ${String(port)}`);
+  }
+  const host = opts.host ?? '127.0.0.1';
+  const path = opts.path ?? '/ingest';
+  if (!path.startsWith('/')) throw new SluiceError('INVALID_ARGUMENT', `httpSource: path must start with '/', got ${JSON.stringify(path)}`);
+  const capacity = positiveInteger(opts.queueCapacity ?? 10_000, 'queueCapacity');
+  const maxBodyBytes = positiveInteger(opts.maxBodyBytes ?? 8 * 1024 * 1024, 'maxBodyBytes');
+  const retryAfter = opts.retryAfterSeconds ?? 1;
+  if (!Number.isInteger(retryAfter) || retryAfter < 0) {
+    throw new SluiceError('INVALID_ARGUMENT', `httpSource: retryAfterSeconds must be a non-negative integer, got ${String(retryAfter)}`);
+  }
+  if (opts.parse !== undefined && typeof opts.parse !== 'function') {
+    throw new SluiceError('INVALID_ARGUMENT', 'httpSource: parse must be a function (value) => record');
+  }
+  const config: IngestConfig<T> = { host, port, path, capacity, maxBodyBytes, retryAfter, parse: opts.parse };
+
+  const stats: HttpSourceStats = { acceptedRecords: 0, acceptedRequests: 0, throttledRequests: 0, rejectedRequests: 0, unavailableRequests: 0, queued: 0 };
+  let listening = deferred<HttpSourceAddress>();
+  let current: HttpIngest<T> | undefined;
+  let stopped = false;
+
+  return {
+    kind: 'http',
+    bounded: false,
+    describe: () => `http POST ${host}:${port === 0 ? '(any port)' : port}${path} (queue ${capacity} records, json/ndjson)`,
+    address: () => listening.promise,
+    get url() {
+      return current?.address?.url;
+    },
+    stop() {
+      stopped = true;
+      current?.stop();
+    },
+    stats: () => ({ ...stats, queued: current?.queued ?? 0 }),
+    createReader(ctx) {
+      if (current && !current.closed) {
+        throw new SluiceError('INVALID_ARGUMENT', `httpSource '${ctx.uid}': a reader already listens on this source; run it with parallelism 1`);
+      }
+      if (listening.settled) listening = deferred();
+      const ingest = new HttpIngest<T>(config, stats, ctx, listening);
+      current = ingest;
+      if (stopped) ingest.stop();
+      return ingest;
+    },
+  };
+}
+
+interface IngestConfig<T> {
+  host: string;
+  port: number;
+  path: string;
+  capacity: number;
+  maxBodyBytes: number;
+  retryAfter: number;
+  parse: ((value: unknown) => T) | undefined;
+}
+
+/** One reader: the server, its queue, and the poll that drains it. */
+class HttpIngest<T> implements HttpSourceReader<T> {
+  private readonly queue: RecordQueue<T>;
+  private readonly arrived = new Wakeup();
+  private server: Server | undefined;
+  private accepting = true;
+  closed = false;
+  address: HttpSourceAddress | undefined;
+
+  constructor(
+    private readonly config: IngestConfig<T>,
+    private readonly stats: HttpSourceStats,
+    private readonly ctx: SourceContext,
+    private readonly listening: Deferred<HttpSourceAddress>,
+  ) {
+    this.queue = new RecordQueue<T>(config.capacity);
+  }
+
+  get queued(): number {
+    return this.queue.size;
+  }
+
+  async open(): Promise<void> {
+    if (this.server) return;
+    const server = createServer((req, res) => {
+      this.handle(req, res).catch((error: unknown) => {
+        // A bug here must not take the process down: answer 500 and say what happened.
+        if (!res.headersSent) send(res, 500, { error: 'internal error', message: error instanceof Error ? error.message : String(error) });
+        else res.destroy();
+      });
+    });
+    this.server = server;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(this.config.port, this.config.host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (error) {
+      const e = new SluiceError('SOURCE_FAILED', `httpSource '${this.ctx.uid}': cannot listen on ${this.config.host}:${this.config.port}`, {
+        detail: error instanceof Error ? error.message : String(error),
+        hint: (error as NodeJS.ErrnoException).code === 'EADDRINUSE' ? 'Another process uses this port: pick another, or 0 for any free one.' : undefined,
+        step: this.ctx.uid,
+        cause: error,
+      });
+      this.listening.reject(e);
+      throw e;
+    }
+    const { address, port } = server.address() as AddressInfo;
+    const urlHost = address.includes(':') ? `[${address}]` : address;
+    this.address = { host: address, port, url: `http://${urlHost}:${port}${this.config.path}` };
+    this.listening.resolve(this.address);
+  }
+
+  async poll(): Promise<SourceBatch<T>> {
+    if (!this.server && !this.closed) await this.open();
+    const max = Math.max(1, this.ctx.maxBatchSize);
+    if (this.queue.size === 0 && this.accepting) {
+      await wait(this.ctx.clock, Math.max(0, this.ctx.maxPollWaitMs), this.ctx.signal, this.arrived);
+    }
+    const values = this.queue.take(max);
+    // After stop(), the stream ends once every accepted record has been handed out.
+    return !this.accepting && this.queue.size === 0 ? { values, done: true } : { values };
+  }
+
+  stop(): void {
+    this.accepting = false;
+    this.arrived.wake();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.stop();
+    const server = this.server;
+    if (!server) return;
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeIdleConnections();
+      // Requests still in flight were not accepted (nothing is queued until a body is
+      // whole and valid): cutting them loses nothing that was answered 202.
+      server.closeAllConnections();
+    });
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const stats = this.stats;
+    let pathname: string;
+    try {
+      pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
+    } catch {
+      stats.rejectedRequests++;
+      return send(res, 400, { error: 'malformed request URL' });
+    }
+    if (pathname !== this.config.path) {
+      stats.rejectedRequests++;
+      return send(res, 404, { error: `not found: records go to POST ${this.config.path}` });
+    }
+    if (req.method !== 'POST') {
+      stats.rejectedRequests++;
+      return send(res, 405, { error: `method ${req.method ?? '?'} not allowed: use POST` }, { Allow: 'POST' });
+    }
+    if (!this.accepting) return this.unavailable(res);
+
+    const read = await readBody(req, this.config.maxBodyBytes);
+    if (!read.ok) {
+      if (read.reason === 'aborted') return;
+      stats.rejectedRequests++;
+      return send(res, 413, { error: `body larger than ${this.config.maxBodyBytes} bytes` }, { Connection: 'close' });
+    }
+    const parsed = parseBody(req.headers['content-type'], read.body);
+    if (!parsed.ok) {
+      stats.rejectedRequests++;
+      return send(res, parsed.status, parsed.answer);
+    }
+
+    const values: T[] = [];
+    const problems: RecordProblem[] = [];
+    for (const { value, place } of parsed.records) {
+      if (!this.config.parse) {
+        values.push(value as T);
+        continue;
+      }
+      try {
+        values.push(this.config.parse(value));
+      } catch (error) {
+        problems.push({ ...place, message: error instanceof Error ? error.message : String(error) });
+      }
+    }
+    if (problems.length > 0) {
+      stats.rejectedRequests++;
+      return send(res, 400, { error: 'records failed validation: nothing was accepted', ...listed(problems) });
+    }
+    if (values.length > this.config.capacity) {
+      stats.rejectedRequests++;
+      return send(res, 413, { error: `${values.length} records in one request exceed the queue capacity of ${this.config.capacity}: split the request` });
+    }
+    if (!this.accepting) return this.unavailable(res);
+    if (!this.queue.offerAll(values)) {
+      stats.throttledRequests++;
+      return send(
+        res,
+        429,
+        { error: 'queue full: nothing was accepted, retry later', queued: this.queue.size, capacity: this.config.capacity },
+        { 'Retry-After': String(this.config.retryAfter) },
+      );
+    }
+    stats.acceptedRequests++;
+    stats.acceptedRecords += values.length;
+    if (values.length > 0) this.arrived.wake();
+    return send(res, 202, { accepted: values.length });
+  }
+
+  private unavailable(res: ServerResponse): void {
+    this.stats.unavailableRequests++;
+    send(res, 503, { error: 'this source has stopped accepting records' }, { 'Retry-After': String(this.config.retryAfter), Connection: 'close' });
+  }
+}
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+function positiveInteger(n: number, what: string): number {
+  if (!Number.isSafeInteger(n) || n < 1) throw new SluiceError('INVALID_ARGUMENT', `httpSource: ${what} must be a positive integer, got ${String(n)}`);
+  return n;
+}
+
+interface Deferred<V> {
+  promise: Promise<V>;
+  resolve(v: V): void;
+  reject(e: unknown): void;
+  readonly settled: boolean;
+}
+
+function deferred<V>(): Deferred<V> {
+  let resolve!: (v: V) => void;
+  let reject!: (e: unknown) => void;
+  let settled = false;
+  const promise = new Promise<V>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => {}); // a failed listen is reported by open(); address() callers see it too
+  return {
+    promise,
+    resolve: (v) => {
+      settled = true;
+      resolve(v);
+    },
+    reject: (e) => {
+      settled = true;
+      reject(e);
+    },
+    get settled() {
+      return settled;
+    },
+  };
+}
