@@ -53,6 +53,12 @@ export interface SourceBatch<T> {
   timestamps?: number[];
   /** True once a bounded source has nothing more; `values` may still hold a last few records. */
   done?: boolean;
+  /**
+   * A watermark the medium itself provides (emitted after `values`): for sources that
+   * know their event-time progress, and for the test harness. Most sources leave it out
+   * and let a WatermarkStrategy decide. Lower values than before are ignored.
+   */
+  watermark?: number;
 }
 
 export interface SourceReader<T> {

@@ -160,6 +160,7 @@ function noTimestamps(n: number): number[] {
 /** Reads a source and pushes what it reads through the chain. */
 export class SourceTask<T> extends Task {
   private reader: SourceReader<T> | undefined;
+  private sourceWatermark = Number.NEGATIVE_INFINITY;
 
   constructor(
     name: string,
@@ -198,6 +199,10 @@ export class SourceTask<T> extends Task {
         main.emitBatch(batch);
       } else {
         this.flushWriters(); // nothing new: let gathered records go
+      }
+      if (polled.watermark !== undefined && polled.watermark > this.sourceWatermark) {
+        this.sourceWatermark = polled.watermark;
+        this.outputs.watermark(polled.watermark);
       }
       if (polled.done) {
         this.outputs.watermark(MAX_WATERMARK);

@@ -2,6 +2,7 @@ import type { KeyedCoProcessFunction } from '../../api/functions.js';
 import type { Key } from '../../state/types.js';
 import type { Batch } from '../batch.js';
 import { Operator } from '../operator.js';
+import type { TimerEntry } from '../timer-queue.js';
 import { KeyedScope, invalidKeyError, isKey } from './keyed-scope.js';
 
 /** Runs a {@link KeyedCoProcessFunction}: two keyed inputs sharing one key space, state and timers. */
@@ -51,6 +52,11 @@ export class KeyedCoProcessOperator<K extends Key, I1, I2, O> extends Operator<I
   override endInput(): void {
     this.scope.quiesce();
     this.out.end();
+  }
+
+  /** Pending timers (for the test harness). */
+  timers(): { eventTime: TimerEntry[]; processingTime: TimerEntry[] } {
+    return { eventTime: this.scope.eventTimers.entries(), processingTime: this.scope.processingTimers.entries() };
   }
 
   override close(): void {

@@ -2,6 +2,7 @@ import type { KeyedProcessFunction } from '../../api/functions.js';
 import type { Key } from '../../state/types.js';
 import type { Batch } from '../batch.js';
 import { Operator } from '../operator.js';
+import type { TimerEntry } from '../timer-queue.js';
 import { KeyedScope, invalidKeyError, isKey } from './keyed-scope.js';
 
 /** Runs a {@link KeyedProcessFunction}: per record, the key is made current, then the function runs. */
@@ -50,6 +51,11 @@ export class KeyedProcessOperator<K extends Key, I, O> extends Operator<I, O> {
   override endInput(): void {
     this.scope.quiesce();
     this.out.end();
+  }
+
+  /** Pending timers (for the test harness). */
+  timers(): { eventTime: TimerEntry[]; processingTime: TimerEntry[] } {
+    return { eventTime: this.scope.eventTimers.entries(), processingTime: this.scope.processingTimers.entries() };
   }
 
   override close(): void {

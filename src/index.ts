@@ -1,0 +1,40 @@
+/**
+ * Sluice: a stateful stream-processing engine for TypeScript.
+ *
+ * The layers, from the top (imports only point down):
+ * - `api/`: the typed builders: {@link Job}, {@link DataStream}, {@link KeyedStream}, functions and output tags.
+ *   Building a job only makes a logical plan; nothing runs there.
+ * - `plan/`: the logical graph of steps and its grouping into chains (steps that run in one task).
+ * - `runtime/`: tasks, operators, bounded channels with backpressure, the watermark valve, timers,
+ *   dead letters, and the executor that runs a plan.
+ * - `state/`: keyed state (value, list, map, reducing, aggregating) with TTL, key groups, backends.
+ * - `time/`: durations, the injectable clock, watermark strategies.
+ * - `connectors/`: the Source and Sink contracts and the built-in sources and sinks.
+ * - `errors/`: the one error class and its catalog of codes.
+ * - `testing/` (imported as `sluice/testing`): the harness with a manual clock.
+ */
+export { Job, type JobOptions, type SourceOptions } from './api/job.js';
+export { DataStream, type KeyField } from './api/data-stream.js';
+export { KeyedStream } from './api/keyed-stream.js';
+export { ConnectedStreams, ConnectedKeyedStreams } from './api/connected-streams.js';
+export { OutputTag } from './api/output-tag.js';
+export type { StepOptions, StatefulStepOptions } from './api/step-options.js';
+export type {
+  Collector,
+  OpenContext,
+  TimerService,
+  ProcessContext,
+  KeyedProcessContext,
+  OnTimerContext,
+  ProcessFunction,
+  KeyedProcessFunction,
+  CoProcessFunction,
+  KeyedCoProcessFunction,
+  DeadLetter,
+} from './api/functions.js';
+export type { JobResult, RunningJob } from './runtime/executor.js';
+export { MAX_WATERMARK, MIN_WATERMARK } from './runtime/batch.js';
+export * from './state/index.js';
+export * from './time/index.js';
+export * from './errors/index.js';
+export * from './connectors/index.js';

@@ -1,0 +1,242 @@
+import type { CoProcessFunction, DeadLetter, KeyedCoProcessFunction, KeyedProcessFunction, ProcessFunction } from '../api/functions.js';
+import type { OutputTag } from '../api/output-tag.js';
+import { SluiceError, describeRecord } from '../errors/index.js';
+import type { Batch } from '../runtime/batch.js';
+import type { Operator, OperatorRuntime } from '../runtime/operator.js';
+import { KeyedCoProcessOperator } from '../runtime/operators/keyed-co-process.js';
+import { KeyedProcessOperator } from '../runtime/operators/keyed-process.js';
+import { ProcessOperator } from '../runtime/operators/process.js';
+import { OperatorOutputs, type Output } from '../runtime/output.js';
+import type { TimerEntry } from '../runtime/timer-queue.js';
+import { DEFAULT_MAX_PARALLELISM } from '../state/key-groups.js';
+import { MemoryStateBackend } from '../state/memory-backend.js';
+import type { Key, KeyedStateBackend, StateDescriptor, StateOf } from '../state/types.js';
+import { ManualClock } from '../time/clock.js';
+import type { OutputRecord } from './test-output.js';
+
+export interface OperatorHarnessOptions {
+  /** The step's uid, as errors name it. Default 'under-test'. */
+  uid?: string;
+  /** Processing time at the start. Default 0. */
+  startTime?: number;
+  /** `fail` (default): a throw of the function throws from the harness call; `dead-letter`: it is kept in `deadLetters`. */
+  onError?: 'fail' | 'dead-letter';
+  /** A state backend to test with (default: in memory). */
+  stateBackend?: (clock: ManualClock) => KeyedStateBackend;
+}
+
+class Collecting implements Output<unknown> {
+  readonly records: OutputRecord<unknown>[] = [];
+  watermarks: number[] = [];
+  ended = false;
+  emitBatch(batch: Batch<unknown>): void {
+    for (let i = 0; i < batch.values.length; i++) {
+      const ts = batch.timestamps[i]!;
+      this.records.push({ value: batch.values[i], timestamp: Number.isNaN(ts) ? undefined : ts });
+    }
+  }
+  emitWatermark(watermark: number): void {
+    this.watermarks.push(watermark);
+  }
+  emitIdle(): void {}
+  emitEnd(): void {
+    this.ended = true;
+  }
+}
+
+/** Collects every side output the function uses, whatever its tag. */
+class CollectingOutputs<O> extends OperatorOutputs<O> {
+  constructor(
+    main: Output<O>,
+    private readonly collectors: Map<string, Collecting>,
+  ) {
+    super(main, collectors);
+  }
+  override side(tagId: string): Output<unknown> {
+    let c = this.collectors.get(tagId);
+    if (c === undefined) this.collectors.set(tagId, (c = new Collecting()));
+    return c;
+  }
+}
+
+/**
+ * Drives one step by hand, without a job: push records with timestamps and watermarks,
+ * move processing time, then read outputs, side outputs, timers and keyed state. Every
+ * call runs synchronously, so assertions follow directly.
+ *
+ * @example
+ * const h = OperatorHarness.keyedProcess(countPerUser, (c: Click) => c.user);
+ * h.processElement({ user: 'a' }, 1000);
+ * h.processWatermark(2000);
+ * expect(h.values).toEqual([['a', 1]]);
+ */
+export class OperatorHarness<I, O> {
+  readonly clock: ManualClock;
+  readonly deadLetters: DeadLetter[] = [];
+  private readonly main = new Collecting();
+  private readonly sides = new Map<string, Collecting>();
+  private backend: KeyedStateBackend | undefined;
+  private opened = false;
+
+  private constructor(
+    private readonly operator: Operator<I, O>,
+    options: OperatorHarnessOptions,
+  ) {
+    this.clock = new ManualClock(options.startTime ?? 0);
+    const uid = options.uid ?? 'under-test';
+    const harness = this;
+    const rt: OperatorRuntime = {
+      uid,
+      kind: 'under-test',
+      clock: this.clock,
+      maxParallelism: DEFAULT_MAX_PARALLELISM,
+      userError(error, record, timestamp, what) {
+        const e =
+          error instanceof SluiceError
+            ? error
+            : new SluiceError('USER_FUNCTION_FAILED', `step '${uid}': the ${what} threw ${String(error)} on record ${describeRecord(record)}`, {
+                step: uid,
+                cause: error,
+              });
+        if (options.onError !== 'dead-letter') throw e;
+        harness.deadLetters.push({ step: uid, record, error: { code: e.code, message: e.message }, timestamp });
+      },
+      defer: () => {},
+      stateBackend: () =>
+        (this.backend ??= options.stateBackend?.(this.clock) ?? new MemoryStateBackend({ clock: this.clock })),
+      scheduleProcessingTime: (at, callback) => this.clock.schedule(at, callback),
+    };
+    operator.setup(rt, new CollectingOutputs<O>(this.main as Output<O>, this.sides));
+  }
+
+  /** A harness for a keyed process function. */
+  static keyedProcess<K extends Key, I, O>(
+    fn: KeyedProcessFunction<K, I, O>,
+    keySelector: (value: I) => K,
+    options: OperatorHarnessOptions = {},
+  ): OperatorHarness<I, O> {
+    return new OperatorHarness<I, O>(new KeyedProcessOperator(fn, keySelector), options);
+  }
+
+  /** A harness for a keyed co-process function: input 0 and 1 in `processElement`. */
+  static keyedCoProcess<K extends Key, A, B, O>(
+    fn: KeyedCoProcessFunction<K, A, B, O>,
+    keySelector1: (value: A) => K,
+    keySelector2: (value: B) => K,
+    options: OperatorHarnessOptions = {},
+  ): OperatorHarness<A | B, O> {
+    return new OperatorHarness<A | B, O>(new KeyedCoProcessOperator(fn, keySelector1, keySelector2), options);
+  }
+
+  /** A harness for a process function (or co-process function) without keys. */
+  static process<I, O>(fn: ProcessFunction<I, O> | CoProcessFunction<any, any, O>, options: OperatorHarnessOptions = {}): OperatorHarness<I, O> {
+    return new OperatorHarness<I, O>(new ProcessOperator<I, O>(fn), options);
+  }
+
+  /** Any operator (for library authors testing their own operators). */
+  static of<I, O>(operator: Operator<I, O>, options: OperatorHarnessOptions = {}): OperatorHarness<I, O> {
+    return new OperatorHarness(operator, options);
+  }
+
+  /** Opens the operator (done by the first push if not called). */
+  open(): this {
+    if (!this.opened) {
+      this.opened = true;
+      const r = this.operator.open();
+      if (r instanceof Promise) throw new Error('OperatorHarness: this operator opens asynchronously; use openAsync()');
+    }
+    return this;
+  }
+  async openAsync(): Promise<this> {
+    if (!this.opened) {
+      this.opened = true;
+      await this.operator.open();
+    }
+    return this;
+  }
+
+  /** Hands one record (with its event timestamp, if any) to input `input`. */
+  processElement(value: I, timestamp = Number.NaN, input = 0): this {
+    this.open();
+    this.operator.processBatch({ values: [value], timestamps: [timestamp] }, input);
+    return this;
+  }
+  /** Hands several records as one batch. */
+  processBatch(records: Iterable<readonly [I, number]>, input = 0): this {
+    this.open();
+    const values: I[] = [];
+    const timestamps: number[] = [];
+    for (const [v, t] of records) {
+      values.push(v);
+      timestamps.push(t);
+    }
+    this.operator.processBatch({ values, timestamps }, input);
+    return this;
+  }
+  /** Advances the watermark: due event-time timers fire. */
+  processWatermark(watermark: number): this {
+    this.open();
+    this.operator.processWatermark(watermark);
+    return this;
+  }
+  /** Ends the input: the final watermark fires every event-time timer. */
+  endInput(): this {
+    this.processWatermark(Number.POSITIVE_INFINITY);
+    this.operator.endInput();
+    return this;
+  }
+  /** Moves processing time forward: due processing-time timers fire. */
+  advanceProcessingTime(ms: number): this {
+    this.open();
+    this.clock.advance(ms);
+    return this;
+  }
+  setProcessingTime(t: number): this {
+    this.open();
+    this.clock.set(t);
+    return this;
+  }
+
+  /** Main output records with timestamps, in order. */
+  get output(): OutputRecord<O>[] {
+    return this.main.records as OutputRecord<O>[];
+  }
+  /** Main output values, in order. */
+  get values(): O[] {
+    return this.output.map((r) => r.value);
+  }
+  /** Takes the main output so far and forgets it. */
+  take(): O[] {
+    return this.main.records.splice(0).map((r) => r.value as O);
+  }
+  /** Watermarks the operator sent on. */
+  get watermarks(): number[] {
+    return this.main.watermarks;
+  }
+  /** Values sent to a side output. */
+  sideOutput<X>(tag: OutputTag<X>): X[] {
+    return (this.sides.get(tag.id)?.records ?? []).map((r) => r.value as X);
+  }
+
+  /** Reads keyed state of `key` as the function declared it. */
+  state<D extends StateDescriptor>(key: Key, descriptor: D): StateOf<D> {
+    if (!this.backend) throw new Error('OperatorHarness: this operator has no keyed state');
+    this.backend.setCurrentKey(key);
+    this.backend.setCurrentNamespace(undefined);
+    return this.backend.getState(descriptor);
+  }
+  /** Keys with live entries in the named state. */
+  keys(stateName: string): Key[] {
+    return this.backend?.keys(stateName) ?? [];
+  }
+  /** Pending timers of a keyed operator. */
+  timers(): { eventTime: TimerEntry[]; processingTime: TimerEntry[] } {
+    const op = this.operator as unknown as { timers?: () => { eventTime: TimerEntry[]; processingTime: TimerEntry[] } };
+    if (!op.timers) throw new Error('OperatorHarness: this operator has no timers');
+    return op.timers();
+  }
+
+  close(): void | Promise<void> {
+    return this.operator.close();
+  }
+}
