@@ -1,0 +1,74 @@
+import { parseArgs } from 'node:util';
+import { EXIT } from '../exit-codes.js';
+import { loadJob } from '../load-job.js';
+import { printError } from '../print-error.js';
+
+export const RUN_HELP = `Usage: sluice run <job.ts> [options] [-- job arguments]
+
+Runs a job file (TypeScript or JavaScript; no build step needed) until it finishes, or
+until Ctrl-C. The file's default export is a Job, or a function returning one.
+
+Options:
+  --explain      print the plan and exit without running
+  -h, --help     show this help`;
+
+export async function runCommand(argv: string[]): Promise<number> {
+  const dashdash = argv.indexOf('--');
+  const own = dashdash >= 0 ? argv.slice(0, dashdash) : argv;
+  const jobArgs = dashdash >= 0 ? argv.slice(dashdash + 1) : [];
+  let parsed;
+  try {
+    parsed = parseArgs({ args: own, allowPositionals: true, options: { explain: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n\n${RUN_HELP}\n`);
+    return EXIT.USAGE;
+  }
+  if (parsed.values.help) {
+    process.stdout.write(`${RUN_HELP}\n`);
+    return EXIT.OK;
+  }
+  const file = parsed.positionals[0];
+  if (!file || parsed.positionals.length > 1) {
+    process.stderr.write(`sluice run needs exactly one job file\n\n${RUN_HELP}\n`);
+    return EXIT.USAGE;
+  }
+  let job;
+  try {
+    job = await loadJob(file, jobArgs);
+  } catch (e) {
+    printError(e);
+    return EXIT.BAD_JOB_FILE;
+  }
+  if (parsed.values.explain) {
+    process.stdout.write(`${job.explain()}\n`);
+    return EXIT.OK;
+  }
+  const started = performance.now();
+  let running;
+  try {
+    running = job.start();
+  } catch (e) {
+    printError(e);
+    return EXIT.JOB_FAILED;
+  }
+  let signals = 0;
+  const onSignal = () => {
+    if (++signals > 1) process.exit(130); // a second Ctrl-C: stop now
+    process.stderr.write(`\nstopping job '${job.name}' (Ctrl-C again to exit at once)\n`);
+    running.cancel();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const result = await running.done;
+    const seconds = ((performance.now() - started) / 1000).toFixed(2);
+    process.stderr.write(`job '${job.name}' ${result.status} after ${seconds}s\n`);
+    return EXIT.OK;
+  } catch (e) {
+    printError(e);
+    return EXIT.JOB_FAILED;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

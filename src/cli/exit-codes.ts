@@ -1,0 +1,13 @@
+/**
+ * Exit codes of the `sluice` command (documented in the README).
+ * - 0: the job finished, or was cancelled by Ctrl-C / SIGTERM.
+ * - 1: the job failed (the error, its code and hint are printed).
+ * - 2: the command line was wrong (unknown command or option, missing argument).
+ * - 3: the job file could not be loaded, or does not export a Job.
+ */
+export const EXIT = {
+  OK: 0,
+  JOB_FAILED: 1,
+  USAGE: 2,
+  BAD_JOB_FILE: 3,
+} as const;
