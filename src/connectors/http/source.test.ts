@@ -26,6 +26,21 @@ async function start<T = unknown>(opts: Partial<HttpSourceOptions<T>> = {}, ctxO
   return running;
 }
 
+/** The JSON answer of the endpoint. */
+interface Answer {
+  accepted?: number;
+  error?: string;
+  line?: number;
+  queued?: number;
+  capacity?: number;
+  problems?: Array<{ line?: number; index?: number; message: string }>;
+  problemCount?: number;
+}
+
+async function answer(res: Response): Promise<Answer> {
+  return (await res.json()) as Answer;
+}
+
 function post(url: string, body: string, contentType = 'application/json'): Promise<Response> {
   return fetch(url, { method: 'POST', headers: { 'Content-Type': contentType }, body });
 }
@@ -45,10 +60,10 @@ describe('httpSource', () => {
     const { url, reader } = await start<{ n: number }>();
     const a = await post(url, '{"n":1}');
     expect(a.status).toBe(202);
-    expect(await a.json()).toEqual({ accepted: 1 });
-    expect(await (await post(url, '[{"n":2},{"n":3}]')).json()).toEqual({ accepted: 2 });
+    expect(await answer(a)).toEqual({ accepted: 1 });
+    expect(await answer(await post(url, '[{"n":2},{"n":3}]'))).toEqual({ accepted: 2 });
     const c = await post(url, '{"n":4}\n\n{"n":5}\r\n{"n":6}', 'application/x-ndjson');
-    expect(await c.json()).toEqual({ accepted: 3 });
+    expect(await answer(c)).toEqual({ accepted: 3 });
     expect(reader.queued).toBe(6);
     expect(await reader.poll()).toEqual({ values: [1, 2, 3, 4, 5, 6].map((n) => ({ n })) });
   });
@@ -66,7 +81,7 @@ describe('httpSource', () => {
     const full = await post(url, '[4,5,6]');
     expect(full.status).toBe(429);
     expect(full.headers.get('retry-after')).toBe('3');
-    expect(await full.json()).toMatchObject({ queued: 3, capacity: 5 });
+    expect(await answer(full)).toMatchObject({ queued: 3, capacity: 5 });
     expect(reader.queued).toBe(3); // nothing of the refused request
     expect((await post(url, '[4,5]')).status).toBe(202); // exactly fills the queue
     expect((await reader.poll()).values).toEqual([1, 2, 3, 4, 5]);
@@ -78,15 +93,15 @@ describe('httpSource', () => {
     const { url } = await start({ queueCapacity: 2 });
     const res = await post(url, '[1,2,3]');
     expect(res.status).toBe(413);
-    expect((await res.json()).error).toContain('exceed the queue capacity of 2');
+    expect((await answer(res)).error).toContain('exceed the queue capacity of 2');
   });
 
   it('answers 400 naming the line of malformed NDJSON, and takes nothing', async () => {
     const { url, reader } = await start();
     const res = await post(url, '{"ok":1}\n{broken\n{"ok":2}\nnope', 'application/x-ndjson');
     expect(res.status).toBe(400);
-    const body = await res.json();
-    expect(body.problems.map((p: { line: number }) => p.line)).toEqual([2, 4]);
+    const body = await answer(res);
+    expect(body.problems?.map((p) => p.line)).toEqual([2, 4]);
     expect(body.problemCount).toBe(2);
     expect(reader.queued).toBe(0);
   });
@@ -95,7 +110,7 @@ describe('httpSource', () => {
     const { url } = await start();
     const res = await post(url, '[\n{"a":1},\n{"a":}\n]');
     expect(res.status).toBe(400);
-    expect(await res.json()).toMatchObject({ error: 'malformed JSON body', line: 3 });
+    expect(await answer(res)).toMatchObject({ error: 'malformed JSON body', line: 3 });
   });
 
   it('answers 400 listing the records parse() refused, and takes none of the request', async () => {
@@ -106,7 +121,7 @@ describe('httpSource', () => {
     const { url, reader, source } = await start({ parse });
     const res = await post(url, '[{"id":"a"},{"id":2},{"id":"c"},{}]');
     expect(res.status).toBe(400);
-    expect(await res.json()).toEqual({
+    expect(await answer(res)).toEqual({
       error: 'records failed validation: nothing was accepted',
       problems: [
         { index: 1, message: 'id must be a string' },
@@ -115,9 +130,9 @@ describe('httpSource', () => {
       problemCount: 2,
     });
     const nd = await post(url, '{"id":"a"}\n{"id":1}', 'application/x-ndjson');
-    expect((await nd.json()).problems).toEqual([{ line: 2, message: 'id must be a string' }]);
+    expect((await answer(nd)).problems).toEqual([{ line: 2, message: 'id must be a string' }]);
     expect(reader.queued).toBe(0);
-    expect(await (await post(url, '{"id":"ok","extra":1}')).json()).toEqual({ accepted: 1 });
+    expect(await answer(await post(url, '{"id":"ok","extra":1}'))).toEqual({ accepted: 1 });
     expect((await reader.poll()).values).toEqual([{ id: 'ok' }]);
     expect(source.stats().rejectedRequests).toBe(2);
   });

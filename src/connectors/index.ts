@@ -1,0 +1,35 @@
+/**
+ * Connectors: where records come from and where they go. Every connector is built only on
+ * the {@link Source} and {@link Sink} contracts (`source.ts`, `sink.ts`), one folder each.
+ *
+ * Sources: {@link fromCollection}, {@link generator}, {@link fileSource}, {@link httpSource}.
+ * Sinks: {@link consoleSink}, {@link collectSink}, {@link callbackSink}, {@link jsonlFileSink}.
+ * Test helpers for connector authors live in `./testing-context.ts`.
+ */
+export type { Source, SourceBatch, SourceContext, SourceReader } from './source.js';
+export type { Sink, SinkContext, SinkWriter } from './sink.js';
+
+export { fromCollection, type CollectionOptions, type CollectionReader, type CollectionSource } from './collection/index.js';
+export { generator, type GeneratorOptions, type GeneratorReader, type GeneratorSource } from './generator/index.js';
+export {
+  fileSource,
+  fileSink,
+  jsonlFileSink,
+  type CsvOptions,
+  type FileSink,
+  type FileSinkOptions,
+  type FileSource,
+  type FileSourceOptions,
+  type FileSourceReader,
+} from './file/index.js';
+export {
+  httpSource,
+  type HttpSource,
+  type HttpSourceAddress,
+  type HttpSourceOptions,
+  type HttpSourceReader,
+  type HttpSourceStats,
+} from './http/index.js';
+export { consoleSink, type ConsoleSink, type ConsoleSinkOptions } from './console/index.js';
+export { collectSink, type CollectSink, type CollectedRecord } from './collect/index.js';
+export { callbackSink, type CallbackSink } from './callback/index.js';
