@@ -21,6 +21,9 @@ export class TimestampsAndWatermarksOperator<T> extends Operator<T, T> implement
   private lastRecordAt = 0;
   private cancelTick: (() => void) | undefined;
   private ended = false;
+  /** Set while the generator's onEvent runs: a watermark it emits is held until its record is sent. */
+  private holding = false;
+  private held: number | undefined;
 
   constructor(private readonly strategy: WatermarkStrategy<T>) {
     super();
@@ -38,6 +41,8 @@ export class TimestampsAndWatermarksOperator<T> extends Operator<T, T> implement
     const gen = this.generator;
     const n = values.length;
     const out = assigner ? new Array<number>(n) : timestamps;
+    let from = 0; // first record not yet sent
+    if (this.idle) this.markActive();
     for (let i = 0; i < n; i++) {
       const v = values[i]!;
       let ts = timestamps[i]!;
@@ -51,16 +56,46 @@ export class TimestampsAndWatermarksOperator<T> extends Operator<T, T> implement
         }
         out[i] = ts;
       }
-      gen.onEvent(v, ts, this);
+      // A watermark decided on this record goes after it (and the records before it), as in
+      // Flink: otherwise the records of this batch would arrive behind it, late.
+      this.holding = true;
+      try {
+        gen.onEvent(v, ts, this);
+      } finally {
+        this.holding = false;
+      }
+      if (this.held !== undefined) {
+        this.emitRecords(batch, out, from, i + 1);
+        from = i + 1;
+        const wm = this.held;
+        this.held = undefined;
+        this.emitWatermark(wm);
+      }
     }
-    if (this.idle) this.markActive();
     this.lastRecordAt = this.rt.clock.now();
-    this.out.main.emitBatch(assigner ? dropFailed(values, out) : batch);
+    this.emitRecords(batch, out, from, n);
     gen.onPeriodicEmit(this);
+  }
+
+  /** Sends records [from, to) of the batch with their assigned timestamps. */
+  private emitRecords(batch: Batch<T>, timestamps: number[], from: number, to: number): void {
+    if (from >= to) return;
+    const assigned = this.strategy.timestampAssigner !== undefined;
+    if (from === 0 && to === batch.values.length) {
+      this.out.main.emitBatch(assigned ? dropFailed(batch.values, timestamps) : batch);
+    } else {
+      const values = batch.values.slice(from, to);
+      const ts = timestamps.slice(from, to);
+      this.out.main.emitBatch(assigned ? dropFailed(values, ts) : { values, timestamps: ts });
+    }
   }
 
   // --- WatermarkOutput, called by the generator ---
   emitWatermark(watermark: number): void {
+    if (this.holding) {
+      if (watermark > (this.held ?? this.emitted)) this.held = watermark;
+      return;
+    }
     if (watermark > this.emitted && !this.ended) {
       this.emitted = watermark;
       this.watermark = watermark;
