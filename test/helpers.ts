@@ -2,7 +2,9 @@
  * Small helpers shared by the engine tests: a collecting sink (until `collectSink` lands
  * in connectors/collect), a slow sink, and a short wait on the event loop.
  */
+import { Wakeup, wait } from '../src/connectors/shared/wait.js';
 import type { Sink } from '../src/connectors/sink.js';
+import type { Source } from '../src/connectors/source.js';
 
 /** What a collecting sink received, in arrival order, with event timestamps. */
 export interface Collected<T> {
@@ -64,4 +66,38 @@ export function thrown(fn: () => unknown): unknown {
     return e;
   }
   throw new Error('expected a throw, but the call returned');
+}
+
+/**
+ * An unbounded source the test feeds by hand: `push` hands records (with event
+ * timestamps) to the running reader, `end` finishes it. Its reader waits on the job's
+ * clock and wakes at once when records are pushed.
+ */
+export function pushSource<T>(): { source: Source<T>; push: (values: T[], timestamps?: number[]) => void; end: () => void } {
+  const queue: Array<{ value: T; ts: number }> = [];
+  let ended = false;
+  const wakeup = new Wakeup();
+  const source: Source<T> = {
+    kind: 'test-push',
+    bounded: false,
+    createReader: (ctx) => ({
+      async poll() {
+        if (queue.length === 0 && !ended) await wait(ctx.clock, ctx.maxPollWaitMs, ctx.signal, wakeup);
+        const taken = queue.splice(0, ctx.maxBatchSize);
+        return { values: taken.map((e) => e.value), timestamps: taken.map((e) => e.ts), done: ended && queue.length === 0 };
+      },
+      close: async () => {},
+    }),
+  };
+  return {
+    source,
+    push(values, timestamps) {
+      values.forEach((value, i) => queue.push({ value, ts: timestamps ? timestamps[i]! : Number.NaN }));
+      wakeup.wake();
+    },
+    end() {
+      ended = true;
+      wakeup.wake();
+    },
+  };
 }
