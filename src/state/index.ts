@@ -9,6 +9,7 @@ export {
   MAX_MAX_PARALLELISM,
   type KeyGroupRange,
   hashKey,
+  murmur3Utf8,
   keyGroupOf,
   keyGroupRange,
   subtaskForKeyGroup,

@@ -133,6 +133,19 @@ function feedSafeInteger(n: number): void {
 }
 
 /**
+ * MurmurHash3 (x86, 32-bit, seed 0, unsigned) of the UTF-8 bytes of any string; the hash
+ * under {@link hashKey}.
+ *
+ * @example
+ * murmur3Utf8('hello') === 0x248bfa47
+ */
+export function murmur3Utf8(text: string): number {
+  begin();
+  feedString(text);
+  return finish();
+}
+
+/**
  * The 32-bit (unsigned) hash of a key: MurmurHash3 over the UTF-8 bytes of its canonical
  * form (see the module comment). Stable across processes, machines and releases.
  *
