@@ -1,0 +1,27 @@
+/**
+ * `npm run bench`: Sluice beside hand-written loops doing the same work, in one process
+ * and one run; prints events per second, the ratio Sluice/loop against its target, heap
+ * after each Sluice run, and one JSON line per workload.
+ *
+ * Options: `--only name[,name]` (workload names, e.g. `map-filter`), `--events N`
+ * (default 5,000,000 per workload), `--runs N` (default 3), `--no-warmup`.
+ * Add a suite by writing `bench/<suite>.ts` exporting a {@link Suite} and listing it here.
+ */
+import { coreSuite } from './core.js';
+import { parseOptions, printHeader, printJsonLines, printTable, runSuite, type Suite, type WorkloadResult } from './harness.js';
+
+const suites: readonly Suite[] = [coreSuite];
+
+const options = parseOptions(process.argv.slice(2));
+const known = suites.flatMap((s) => s.workloads.map((w) => w.name));
+const unknown = options.only?.filter((name) => !known.includes(name)) ?? [];
+if (unknown.length > 0) {
+  console.error(`unknown workload(s): ${unknown.join(', ')}; known: ${known.join(', ')}`);
+  process.exit(2);
+}
+
+printHeader(options);
+const results: WorkloadResult[] = [];
+for (const suite of suites) results.push(...(await runSuite(suite, options)));
+printTable(results);
+printJsonLines(results);
