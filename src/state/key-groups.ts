@@ -35,101 +35,107 @@ export interface KeyGroupRange {
   readonly to: number;
 }
 
-// ---- streaming MurmurHash3 x86_32 over bytes (module state: no allocation per call) ----
+// ---- MurmurHash3 x86_32 over a reused byte buffer (no allocation per call) ----
+//
+// A key is first written as UTF-8 into `buf` (grown if a key is longer, kept afterwards),
+// then hashed in a tight loop over local variables: much faster in V8 than feeding bytes
+// one by one through module-level state.
 
-const C1 = 0xcc9e2d51;
-const C2 = 0x1b873593;
-let h1 = 0;
-let k1 = 0;
-let shift = 0;
-let length = 0;
-/** Digits of an integer, least significant first (scratch, reused). */
-const digits = new Uint8Array(24);
+let buf = new Uint8Array(256);
 
-function begin(): void {
-  h1 = 0;
-  k1 = 0;
-  shift = 0;
-  length = 0;
+/** Makes room for `n` bytes. */
+function reserve(n: number): void {
+  if (n > buf.length) buf = new Uint8Array(Math.max(n, buf.length * 2));
 }
 
-function feed(byte: number): void {
-  k1 |= byte << shift;
-  length++;
-  shift += 8;
-  if (shift === 32) {
-    k1 = Math.imul(k1, C1);
-    k1 = (k1 << 15) | (k1 >>> 17);
-    k1 = Math.imul(k1, C2);
-    h1 ^= k1;
-    h1 = (h1 << 13) | (h1 >>> 19);
-    h1 = (Math.imul(h1, 5) + 0xe6546b64) | 0;
-    k1 = 0;
-    shift = 0;
+/** Writes the UTF-8 of `s` at `at` (lone surrogates as U+FFFD, like TextEncoder); returns the end. */
+function writeUtf8(s: string, at: number): number {
+  const n = s.length;
+  reserve(at + 3 * n); // a UTF-16 unit never takes more than 3 bytes (a pair takes 4 for 2)
+  const b = buf;
+  let p = at;
+  for (let i = 0; i < n; i++) {
+    let c = s.charCodeAt(i);
+    if (c < 0x80) {
+      b[p++] = c;
+    } else if (c < 0x800) {
+      b[p++] = 0xc0 | (c >> 6);
+      b[p++] = 0x80 | (c & 0x3f);
+    } else if (c >= 0xd800 && c <= 0xdfff) {
+      const next = i + 1 < n ? s.charCodeAt(i + 1) : 0;
+      if (c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
+        c = 0x10000 + ((c - 0xd800) << 10) + (next - 0xdc00);
+        i++;
+        b[p++] = 0xf0 | (c >> 18);
+        b[p++] = 0x80 | ((c >> 12) & 0x3f);
+        b[p++] = 0x80 | ((c >> 6) & 0x3f);
+        b[p++] = 0x80 | (c & 0x3f);
+      } else {
+        b[p++] = 0xef;
+        b[p++] = 0xbf;
+        b[p++] = 0xbd;
+      }
+    } else {
+      b[p++] = 0xe0 | (c >> 12);
+      b[p++] = 0x80 | ((c >> 6) & 0x3f);
+      b[p++] = 0x80 | (c & 0x3f);
+    }
   }
+  return p;
 }
 
-function finish(): number {
-  if (shift !== 0) {
-    k1 = Math.imul(k1, C1);
-    k1 = (k1 << 15) | (k1 >>> 17);
-    k1 = Math.imul(k1, C2);
-    h1 ^= k1;
+/** 10^0 .. 10^15: the digit count of a safe integer (< 2^53 < 10^16) by comparison, without dividing. */
+const POW10 = Array.from({ length: 16 }, (_, i) => 10 ** i);
+
+/** Writes the decimal text of a safe integer at `at`, as `String(n)` would; returns the end. */
+function writeSafeInteger(n: number, at: number): number {
+  let p = at;
+  if (n < 0) {
+    buf[p++] = 0x2d; // '-'
+    n = -n;
   }
-  let h = h1 ^ length;
+  let digits = 1;
+  while (digits < 16 && n >= POW10[digits]!) digits++;
+  const end = p + digits;
+  for (let q = end - 1; q >= p; q--) {
+    // floor(n / 10) is exact for safe integers (the rounding error stays under 0.1), and
+    // much faster than `n % 10`, which V8 compiles to a call to fmod.
+    const next = Math.floor(n / 10);
+    buf[q] = 0x30 + (n - next * 10);
+    n = next;
+  }
+  return end;
+}
+
+/** MurmurHash3 x86_32, seed 0, of `buf[0, len)`, unsigned. */
+function murmur3(len: number): number {
+  const b = buf;
+  const blocks = len & ~3;
+  let h = 0;
+  for (let i = 0; i < blocks; i += 4) {
+    let k = b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24);
+    k = Math.imul(k, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    h ^= Math.imul(k, 0x1b873593);
+    h = (h << 13) | (h >>> 19);
+    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+  }
+  const tail = len & 3;
+  if (tail !== 0) {
+    let k = b[blocks]!;
+    if (tail > 1) k |= b[blocks + 1]! << 8;
+    if (tail > 2) k |= b[blocks + 2]! << 16;
+    k = Math.imul(k, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    h ^= Math.imul(k, 0x1b873593);
+  }
+  h ^= len;
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
   return h >>> 0;
-}
-
-/** Feeds the UTF-8 encoding of `s` (lone surrogates as U+FFFD, like TextEncoder). */
-function feedString(s: string): void {
-  const n = s.length;
-  for (let i = 0; i < n; i++) {
-    let c = s.charCodeAt(i);
-    if (c < 0x80) {
-      feed(c);
-    } else if (c < 0x800) {
-      feed(0xc0 | (c >> 6));
-      feed(0x80 | (c & 0x3f));
-    } else if (c >= 0xd800 && c <= 0xdfff) {
-      const next = i + 1 < n ? s.charCodeAt(i + 1) : 0;
-      if (c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
-        c = 0x10000 + ((c - 0xd800) << 10) + (next - 0xdc00);
-        i++;
-        feed(0xf0 | (c >> 18));
-        feed(0x80 | ((c >> 12) & 0x3f));
-        feed(0x80 | ((c >> 6) & 0x3f));
-        feed(0x80 | (c & 0x3f));
-      } else {
-        feed(0xef);
-        feed(0xbf);
-        feed(0xbd);
-      }
-    } else {
-      feed(0xe0 | (c >> 12));
-      feed(0x80 | ((c >> 6) & 0x3f));
-      feed(0x80 | (c & 0x3f));
-    }
-  }
-}
-
-/** Feeds the decimal text of a safe integer, as `String(n)` writes it. */
-function feedSafeInteger(n: number): void {
-  if (n < 0) {
-    feed(0x2d); // '-'
-    n = -n;
-  }
-  let count = 0;
-  do {
-    const d = n % 10; // exact for safe integers
-    digits[count++] = d;
-    n = (n - d) / 10;
-  } while (n !== 0);
-  while (count > 0) feed(0x30 + digits[--count]!);
 }
 
 /**
@@ -140,9 +146,7 @@ function feedSafeInteger(n: number): void {
  * murmur3Utf8('hello') === 0x248bfa47
  */
 export function murmur3Utf8(text: string): number {
-  begin();
-  feedString(text);
-  return finish();
+  return murmur3(writeUtf8(text, 0));
 }
 
 /**
@@ -154,26 +158,22 @@ export function murmur3Utf8(text: string): number {
  * hashKey(1) !== hashKey('1') && hashKey(1) !== hashKey(1n)
  */
 export function hashKey(key: Key): number {
-  begin();
+  let len: number;
   if (typeof key === 'string') {
-    feed(0x73); // 's'
-    feedString(key);
+    buf[0] = 0x73; // 's'
+    len = writeUtf8(key, 1);
   } else if (typeof key === 'number') {
-    feed(0x6e); // 'n'
-    if (Number.isSafeInteger(key)) {
-      feedSafeInteger(key);
-    } else if (Number.isFinite(key)) {
-      feedString(String(key));
-    } else {
-      throw invalidKey(key);
-    }
+    buf[0] = 0x6e; // 'n'
+    if (Number.isSafeInteger(key)) len = writeSafeInteger(key, 1);
+    else if (Number.isFinite(key)) len = writeUtf8(String(key), 1);
+    else throw invalidKey(key);
   } else if (typeof key === 'bigint') {
-    feed(0x62); // 'b'
-    feedString(key.toString());
+    buf[0] = 0x62; // 'b'
+    len = writeUtf8(key.toString(), 1);
   } else {
     throw invalidKey(key);
   }
-  return finish();
+  return murmur3(len);
 }
 
 function invalidKey(key: unknown): SluiceError {

@@ -43,7 +43,7 @@ interface Declared {
  * - Without TTL or namespace a value-state read or write is one `Map.get`/`Map.set`.
  * - TTL is processing time from the clock: list state expires as a whole, map state per
  *   entry. An expired value is never returned; expired entries are deleted when met and
- *   by an incremental sweep of a few entries per TTL'd access.
+ *   by an incremental sweep of a few entries per TTL'd write.
  * - `restore` adds entries (of a key-group range, if given) to what is there: call it on
  *   a fresh backend, once per snapshot when several old subtasks' state merge into one.
  *   It may come before or after `getState` declares the states.

@@ -201,12 +201,10 @@ export class MemoryMapState<MK, V> extends BaseState implements MapState<MK, V> 
   }
 
   get(mk: MK): V | undefined {
-    if (!this.table.cells) return this.slot()?.get(mk) as V | undefined;
-    const now = this.clock.now();
-    // Sweep before taking the slot: the sweep may drop (detach) an emptied map.
-    this.table.sweep(now);
     const m = this.slot();
     if (m === undefined) return undefined;
+    if (!this.table.cells) return m.get(mk) as V | undefined;
+    const now = this.clock.now();
     return this.liveCell(m, mk, now)?.v as V | undefined;
   }
 
@@ -220,7 +218,7 @@ export class MemoryMapState<MK, V> extends BaseState implements MapState<MK, V> 
   put(mk: MK, value: V): void {
     const key = this.key();
     const now = this.table.cells ? this.clock.now() : 0;
-    if (this.table.cells) this.table.sweep(now); // before taking the slot, as in get()
+    if (this.table.cells) this.table.sweep(now); // before taking the slot: the sweep may drop (detach) an emptied map
     let m = this.slot();
     if (m === undefined) {
       m = new Map();
@@ -281,10 +279,9 @@ export class MemoryMapState<MK, V> extends BaseState implements MapState<MK, V> 
       if (m !== undefined) for (const [mk, v] of m) f(mk, v as V);
       return;
     }
-    const now = this.clock.now();
-    this.table.sweep(now); // before taking the slot, as in get()
     const m = this.slot();
     if (m === undefined) return;
+    const now = this.clock.now();
     const refresh = this.table.refreshOnRead;
     for (const [mk, s] of m) {
       const c = s as Cell;

@@ -12,8 +12,9 @@
  *
  * Expired cells are never returned: every read checks `t`. They are deleted when met (on
  * access, in `keys()`, `size()`, snapshots) and by an incremental sweep that checks a few
- * slots on each TTL'd access, like Flink's incremental cleanup, so memory does not grow
- * with keys that are never touched again.
+ * slots on each TTL'd write, like Flink's incremental cleanup. Only writes add slots, so a
+ * sweep of two slots per write keeps pace with growth: memory does not grow with keys that
+ * are never touched again (see "incremental cleanup" in `memory-backend.test.ts`).
  */
 import type { Clock } from '../time/clock.js';
 import type { Key, Namespace, StateDescriptor, StateEntry } from './types.js';
@@ -26,7 +27,7 @@ export interface Cell {
 
 export type StateKind = StateDescriptor['kind'];
 
-/** Slots checked by the incremental sweep per TTL'd access. */
+/** Slots checked by the incremental sweep per TTL'd write (more than one, so it outpaces growth). */
 const CLEANUP_STEPS = 2;
 
 export class StateTable {
@@ -82,15 +83,12 @@ export class StateTable {
 
   /** The slot's value for (key, ns), or undefined; drops it if expired, refreshes it on read if so configured. */
   read(key: Key, ns: Namespace | undefined): unknown {
-    const ttl = this.cells && this.kind !== 'map';
-    const now = ttl ? this.clock.now() : 0;
-    // Sweep before looking up: the sweep may delete (and so detach) the map we would use.
-    if (ttl) this.sweep(now);
     const m = ns === undefined ? this.plain : this.scoped.get(key);
     if (m === undefined) return undefined;
     const k = ns === undefined ? key : ns;
     const s = m.get(k);
-    if (!ttl || s === undefined) return s;
+    if (!this.cells || this.kind === 'map' || s === undefined) return s;
+    const now = this.clock.now();
     const cell = s as Cell;
     if (cell.t <= now) {
       this.removeFrom(m, k, key, ns);
@@ -119,7 +117,8 @@ export class StateTable {
   write(key: Key, ns: Namespace | undefined, value: unknown): void {
     const ttl = this.cells && this.kind !== 'map';
     const now = ttl ? this.clock.now() : 0;
-    if (ttl) this.sweep(now); // before the lookup, as in read()
+    // Sweep before looking up: the sweep may delete (and so detach) the map we would use.
+    if (ttl) this.sweep(now);
     let m: Map<unknown, unknown> | undefined;
     let k: unknown;
     if (ns === undefined) {

@@ -169,7 +169,10 @@ export interface KeyedStateBackend {
   /** Number of live entries across all states (for metrics and tests). */
   size(): number;
   snapshot(): KeyedStateSnapshot;
-  /** Loads entries of the given key groups only (rescaling hands each subtask its range). */
+  /**
+   * Loads entries of the given key groups only (rescaling hands each subtask its range;
+   * `from` and `to` are inclusive, as `keyGroupRange` returns them). Adds to what is there.
+   */
   restore(snapshot: KeyedStateSnapshot, keyGroups?: { from: number; to: number }): void;
   dispose(): void;
 }
