@@ -54,7 +54,9 @@ export class WatermarkValve {
     let active = 0;
     let open = 0;
     for (let i = 0; i < this.watermarks.length; i++) {
-      if (this.ended[i]) continue;
+      // An input at the final watermark has finished in event time: it counts as ended, so
+      // that (like an ended one) it does not push the watermark past an idle input.
+      if (this.ended[i] || this.watermarks[i] === MAX_WATERMARK) continue;
       open++;
       if (this.idle[i]) continue;
       active++;
