@@ -264,20 +264,26 @@ export class StreamTask extends Task {
         case 'batch':
           head.processBatch(event.batch, inputs[channel]!.input);
           break;
-        case 'watermark':
+        case 'watermark': {
+          const wasIdle = this.valve.isIdle;
           this.advance(head, this.valve.watermark(channel, event.watermark));
+          this.reportIdle(head, wasIdle);
           break;
+        }
         case 'idle': {
           const wasIdle = this.valve.isIdle;
           this.advance(head, this.valve.setIdle(channel, event.idle));
-          if (this.valve.isIdle !== wasIdle) head.processIdle(this.valve.isIdle);
+          this.reportIdle(head, wasIdle);
           break;
         }
-        case 'end':
+        case 'end': {
           open--;
+          const wasIdle = this.valve.isIdle;
           this.advance(head, this.valve.end(channel));
+          this.reportIdle(head, wasIdle);
           if (open === 0) head.endInput();
           break;
+        }
       }
       await this.drain();
       this.throwIfFailed();
@@ -286,5 +292,10 @@ export class StreamTask extends Task {
 
   private advance(head: Operator<any, any>, watermark: number | undefined): void {
     if (watermark !== undefined) head.processWatermark(watermark);
+  }
+
+  /** Tells the chain when the task turns idle or active: any event may do it (an input that ends while the others are idle, say). */
+  private reportIdle(head: Operator<any, any>, wasIdle: boolean): void {
+    if (this.valve.isIdle !== wasIdle) head.processIdle(this.valve.isIdle);
   }
 }
