@@ -460,6 +460,80 @@ describe('Job: event time', () => {
     expect(out.values.slice(2)).toEqual(['s@200 wm=Infinity', 'f@5000 wm=Infinity', 'f@6000 wm=Infinity']);
   });
 
+  it('an ended input does not push a union’s watermark past an idle one that may resume', async () => {
+    const clock = new ManualClock(0);
+    const job = new Job({ clock, batchSize: 1 });
+    const { sink, out } = collecting<string>();
+    const a = pushSource<Ev>();
+    const b = pushSource<Ev>();
+    const strategy = WatermarkStrategy.forMonotonousTimestamps<Ev>().withTimestampAssigner((e) => e.ts);
+    const late: number[] = [];
+    job
+      .source(a.source, { uid: 'a', watermarks: strategy })
+      .union(job.source(b.source, { uid: 'b', watermarks: strategy.withIdleness('1s') }))
+      .keyBy((e) => e.k)
+      .process<string>(
+        {
+          processElement(e, ctx) {
+            if (e.ts <= ctx.currentWatermark()) late.push(e.ts);
+            ctx.timerService.registerEventTimeTimer(e.ts);
+          },
+          onTimer: (ts, ctx, o) => o.collect(`${ctx.key}@${ts} wm=${ctx.currentWatermark()}`),
+        },
+        { uid: 'echo' },
+      )
+      .sinkTo(sink);
+    const running = job.start();
+    b.push([{ k: 'b', v: 0, ts: 100 }]);
+    a.push([{ k: 'a', v: 0, ts: 1000 }, { k: 'a', v: 0, ts: 2000 }]);
+    await settle(20);
+    clock.advance(1200); // b idle
+    await settle(20);
+    expect(out.values).toEqual(['b@100 wm=1999', 'a@1000 wm=1999']);
+    a.end(); // b is idle, not ended: the watermark must stay
+    await settle(20);
+    expect(out.values).toHaveLength(2);
+    b.push([{ k: 'b', v: 0, ts: 2500 }]); // b resumes: its record is not late
+    await settle(20);
+    expect(out.values.slice(2)).toEqual(['a@2000 wm=2499']);
+    b.end();
+    await running.done;
+    expect(out.values.slice(3)).toEqual(['b@2500 wm=Infinity']);
+    expect(late).toEqual([]);
+  });
+
+  it('a task whose open inputs are all idle after another ended tells its consumers it is idle', async () => {
+    const clock = new ManualClock(0);
+    const job = new Job({ clock, batchSize: 1 });
+    const { sink, out } = collecting<string>();
+    const [a, b, c] = [pushSource<Ev>(), pushSource<Ev>(), pushSource<Ev>()];
+    const strategy = WatermarkStrategy.forMonotonousTimestamps<Ev>().withTimestampAssigner((e) => e.ts);
+    const ab = job
+      .source(a.source, { uid: 'a', watermarks: strategy })
+      .union(job.source(b.source, { uid: 'b', watermarks: strategy.withIdleness('1s') }))
+      .map((e) => e, { uid: 'ab' });
+    ab.union(job.source(c.source, { uid: 'c', watermarks: strategy }))
+      .keyBy((e) => e.k)
+      .process(timerEcho(0), { uid: 'echo' })
+      .sinkTo(sink);
+    expect(job.explain()).toMatch(/task 5 {2}<- forward from 'ab', forward from 'watermarks-3'/);
+    const running = job.start();
+    b.push([{ k: 'b', v: 0, ts: 100 }]);
+    a.push([{ k: 'a', v: 0, ts: 200 }]);
+    c.push([{ k: 'c', v: 0, ts: 5000 }]);
+    await settle(20);
+    clock.advance(1200); // b idle: the first union follows a (199)
+    await settle(20);
+    expect(out.values).toEqual(['b@100 wm=199']);
+    a.end(); // the first union's only open input is idle: it must stop holding back the second
+    await settle(20);
+    expect(out.values).toEqual(['b@100 wm=199', 'a@200 wm=4999']);
+    b.end();
+    c.end();
+    await running.done;
+    expect(out.values.slice(2)).toEqual(['c@5000 wm=Infinity']);
+  });
+
   it('processing-time timers fire when the ManualClock reaches them', async () => {
     const clock = new ManualClock(1_000);
     const job = new Job({ clock });

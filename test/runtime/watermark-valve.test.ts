@@ -103,4 +103,27 @@ describe('WatermarkValve', () => {
     expect(v.watermark(1, 30)).toBe(30);
     expect(v.end(1)).toBe(Number.POSITIVE_INFINITY);
   });
+
+  it('an input at the final watermark counts as ended: it does not push the watermark past an idle one', () => {
+    // A finished source sends the final watermark (+Infinity) before its end event.
+    const v = new WatermarkValve(2);
+    v.watermark(0, 10);
+    v.watermark(1, 5);
+    v.setIdle(1, true);
+    expect(v.current).toBe(10);
+    expect(v.watermark(0, Number.POSITIVE_INFINITY)).toBeUndefined();
+    expect(v.isIdle).toBe(true);
+    expect(v.current).toBe(10);
+    expect(v.end(0)).toBeUndefined();
+    expect(v.watermark(1, 20)).toBe(20);
+    expect(v.watermark(1, Number.POSITIVE_INFINITY)).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it('every input at the final watermark: +Infinity before any end event', () => {
+    const v = new WatermarkValve(2);
+    v.watermark(0, Number.POSITIVE_INFINITY);
+    expect(v.current).toBe(Number.NEGATIVE_INFINITY);
+    expect(v.watermark(1, Number.POSITIVE_INFINITY)).toBe(Number.POSITIVE_INFINITY);
+    expect(v.isIdle).toBe(false);
+  });
 });
