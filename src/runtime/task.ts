@@ -27,11 +27,8 @@ export abstract class Task {
   /** Set when the task must stop early (failure here or elsewhere, or cancel). */
   protected stopped = false;
   private lastYield = performance.now();
-  private resolveStopped!: () => void;
-  /** Resolves when the task is stopped: waits race with it so that nothing hangs on stop. */
-  protected readonly whenStopped = new Promise<void>((resolve) => {
-    this.resolveStopped = resolve;
-  });
+  /** Waits to wake when the task stops (see `untilStopped`). */
+  private readonly stopWaiters = new Set<() => void>();
 
   constructor(
     readonly name: string,
@@ -66,7 +63,30 @@ export abstract class Task {
   stop(): void {
     this.stopped = true;
     for (const w of this.writers) w.channel.release();
-    this.resolveStopped();
+    for (const wake of [...this.stopWaiters]) wake();
+  }
+
+  /**
+   * Waits for `work`, or until the task stops (then resolves undefined), so that nothing
+   * hangs on stop. Unlike a race with a long-lived promise, it keeps no reference to
+   * `work`'s result once settled (a race would keep every batch alive: see the bench notes).
+   */
+  protected untilStopped<R>(work: Promise<R>): Promise<R | undefined> {
+    if (this.stopped) return Promise.resolve(undefined);
+    return new Promise<R | undefined>((resolve, reject) => {
+      const wake = () => resolve(undefined);
+      this.stopWaiters.add(wake);
+      work.then(
+        (v) => {
+          this.stopWaiters.delete(wake);
+          resolve(v);
+        },
+        (e: unknown) => {
+          this.stopWaiters.delete(wake);
+          reject(e);
+        },
+      );
+    });
   }
 
   fail(error: unknown): void {
@@ -110,13 +130,13 @@ export abstract class Task {
     while (this.deferred.length > 0) {
       const d = this.deferred;
       this.deferred = [];
-      await Promise.race([Promise.all(d), this.whenStopped]);
+      await this.untilStopped(Promise.all(d));
     }
     for (const w of this.writers) {
-      if (w.channel.isFull && !this.stopped) await Promise.race([w.channel.writable(), this.whenStopped]);
+      if (w.channel.isFull && !this.stopped) await this.untilStopped(w.channel.writable());
     }
     for (const b of this.extraBackpressure) {
-      if (b.isFull && !this.stopped) await Promise.race([b.writable(), this.whenStopped]);
+      if (b.isFull && !this.stopped) await this.untilStopped(b.writable());
     }
     // Batches that never wait would keep the event loop from timers and I/O: yield now and then.
     const now = performance.now();
@@ -188,7 +208,7 @@ export class SourceTask<T> extends Task {
       if (this.stopped) return;
       let polled;
       try {
-        polled = await Promise.race([reader.poll(), this.whenStopped]);
+        polled = await this.untilStopped(reader.poll());
       } catch (e) {
         throw sourceError(this.name, this.source.kind, e);
       }

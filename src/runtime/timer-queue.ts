@@ -88,7 +88,8 @@ export class TimerQueue {
       this.heap.pop();
       const bucket = this.buckets.get(t)!;
       this.buckets.delete(t);
-      for (const [key, entry] of bucket) {
+      for (const key of bucket.keys()) {
+        const entry = bucket.get(key)!;
         if (entry === PLAIN) {
           this.count--;
           fire(key, t, undefined);

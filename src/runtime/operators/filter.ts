@@ -9,9 +9,12 @@ export class FilterOperator<T> extends Operator<T, T> {
   processBatch(batch: Batch<T>): void {
     const { values, timestamps } = batch;
     const p = this.predicate;
-    const outV: T[] = [];
-    const outT: number[] = [];
-    for (let i = 0; i < values.length; i++) {
+    const n = values.length;
+    // Written by index into arrays of the input's length, then cut: no regrowth per batch.
+    const outV = new Array<T>(n);
+    const outT = new Array<number>(n);
+    let k = 0;
+    for (let i = 0; i < n; i++) {
       const v = values[i]!;
       let keep: boolean;
       try {
@@ -21,11 +24,15 @@ export class FilterOperator<T> extends Operator<T, T> {
         continue;
       }
       if (keep) {
-        outV.push(v);
-        outT.push(timestamps[i]!);
+        outV[k] = v;
+        outT[k++] = timestamps[i]!;
       }
     }
-    if (outV.length === values.length) this.out.main.emitBatch(batch);
-    else if (outV.length > 0) this.out.main.emitBatch({ values: outV, timestamps: outT });
+    if (k === n) this.out.main.emitBatch(batch);
+    else if (k > 0) {
+      outV.length = k;
+      outT.length = k;
+      this.out.main.emitBatch({ values: outV, timestamps: outT });
+    }
   }
 }

@@ -94,6 +94,21 @@ export class KeyedScope<K extends Key, O> {
     this.emitter.timestamp = timestamp;
   }
 
+  // Timers under a namespace of the current key (windows keep one set per window).
+  registerEventTimer(timestamp: number, namespace: Namespace | undefined): void {
+    this.eventTimers.register(this.ctx.key, timestamp, namespace);
+  }
+  deleteEventTimer(timestamp: number, namespace: Namespace | undefined): void {
+    this.eventTimers.delete(this.ctx.key, timestamp, namespace);
+  }
+  registerProcessingTimer(timestamp: number, namespace: Namespace | undefined): void {
+    this.processingTimers.register(this.ctx.key, timestamp, namespace);
+    this.scheduleProcessingTimers();
+  }
+  deleteProcessingTimer(timestamp: number, namespace: Namespace | undefined): void {
+    this.processingTimers.delete(this.ctx.key, timestamp, namespace);
+  }
+
   /** Fires event-time timers up to `watermark`, sends what they emitted. */
   advanceWatermark(watermark: number): void {
     this.watermark = watermark;
