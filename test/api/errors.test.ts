@@ -3,6 +3,7 @@ import { Job } from '../../src/api/job.js';
 import type { DeadLetter } from '../../src/api/functions.js';
 import { collectSink } from '../../src/connectors/collect/index.js';
 import { fromCollection } from '../../src/connectors/collection/index.js';
+import { generator } from '../../src/connectors/generator/index.js';
 import { SluiceError } from '../../src/errors/index.js';
 import { ManualClock } from '../../src/time/clock.js';
 import { WatermarkStrategy } from '../../src/time/watermark-strategy.js';
@@ -103,7 +104,80 @@ describe('a user function that throws', () => {
   });
 });
 
+describe('failures of sources, sinks and other tasks', () => {
+  it('a source that throws fails the job with SOURCE_FAILED naming the step', async () => {
+    const job = newJob();
+    job
+      .source({ kind: 'flaky', bounded: true, createReader: () => ({ poll: async () => Promise.reject(new Error('disk gone')), close: async () => {} }) }, { uid: 'flaky-in' })
+      .sinkTo(collectSink());
+    const e = await failure(job);
+    expect(e.code).toBe('SOURCE_FAILED');
+    expect(e.step).toBe('flaky-in');
+    expect(e.message).toContain('disk gone');
+  });
+
+  it('a sink whose write rejects fails the job with SINK_FAILED naming the step', async () => {
+    const job = newJob();
+    job
+      .source(fromCollection([1, 2]), { uid: 'n' })
+      .sinkTo({ kind: 'locked', createWriter: () => ({ write: async () => Promise.reject(new Error('EACCES')), close: async () => {} }) }, { uid: 'out' });
+    const e = await failure(job);
+    expect(e.code).toBe('SINK_FAILED');
+    expect(e.step).toBe('out');
+    expect(e.message).toContain('EACCES');
+  });
+
+  it('a failure behind a full channel stops an unbounded source (the job fails, it does not hang)', async () => {
+    const job = new Job({ batchSize: 4, channelCapacity: 1 });
+    job
+      .source(generator({ make: (i) => i }), { uid: 'endless' })
+      .union(job.source(fromCollection<number>([]), { uid: 'nothing' }))
+      .map((n) => {
+        if (n === 1000) throw new Error('stop here');
+        return n;
+      }, { uid: 'picky' })
+      .sinkTo(collectSink());
+    const e = await failure(job);
+    expect(e.code).toBe('USER_FUNCTION_FAILED');
+    expect(e.step).toBe('picky');
+  });
+});
+
 describe('dead letters', () => {
+  it('many dead letters pass through a small dead-letter queue', async () => {
+    const job = newJob({ batchSize: 2, channelCapacity: 1, onError: 'dead-letter' });
+    const out = collectSink<number>();
+    const dead = collectSink<DeadLetter>();
+    job
+      .source(fromCollection(Array.from({ length: 500 }, (_, i) => i)), { uid: 'n' })
+      .map((n) => {
+        if (n % 3 !== 0) throw new Error('not a multiple of 3');
+        return n;
+      }, { uid: 'threes' })
+      .sinkTo(out);
+    job.deadLetters().map((d) => d).sinkTo(dead);
+    await job.run();
+    expect(out.values).toHaveLength(167);
+    expect(dead.values).toHaveLength(333);
+    expect(dead.values.every((d) => (d.record as number) % 3 !== 0)).toBe(true);
+  });
+
+  it('a timestamp assigner that throws dead-letters its record; the others keep their timestamps', async () => {
+    const job = newJob({ onError: 'dead-letter' });
+    const out = collectSink<number>();
+    const dead = collectSink<DeadLetter>();
+    const strategy = WatermarkStrategy.forMonotonousTimestamps<number>().withTimestampAssigner((n) => {
+      if (n === 2) throw new Error('no time');
+      return n * 10;
+    });
+    job.source(fromCollection([1, 2, 3]), { uid: 'n', watermarks: strategy }).sinkTo(out);
+    job.deadLetters().sinkTo(dead);
+    await job.run();
+    expect(out.values).toEqual([1, 3]);
+    expect(out.timestamps).toEqual([10, 30]);
+    expect(dead.values.map((d) => [d.step, d.record])).toEqual([['watermarks-1', 2]]);
+  });
+
   it("with the job's onError: 'dead-letter', a failed record goes to job.deadLetters() and the others flow on", async () => {
     const job = newJob({ onError: 'dead-letter' });
     const out = collectSink<number>();

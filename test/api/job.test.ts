@@ -289,6 +289,51 @@ describe('Job: event time', () => {
     expect(out.timestamps).toEqual([100, 200, 300, 1000, 1100]);
   });
 
+  it('timers registered in onTimer fire in the same pass when due, also at the final watermark', async () => {
+    const job = newJob();
+    const { sink, out } = collecting<number>();
+    job
+      .source(fromCollection([1]), { uid: 'n' }) // no watermarks: only the final one fires timers
+      .keyBy((n) => n)
+      .process<number>(
+        {
+          processElement: (_n, ctx) => ctx.timerService.registerEventTimeTimer(10),
+          onTimer: (ts, ctx, o) => {
+            o.collect(ts);
+            if (ts < 30) ctx.timerService.registerEventTimeTimer(ts + 10);
+          },
+        },
+        { uid: 'chain-of-timers' },
+      )
+      .sinkTo(sink);
+    await job.run();
+    expect(out.values).toEqual([10, 20, 30]);
+  });
+
+  it('a deleted event-time timer does not fire; registering one twice fires it once', async () => {
+    const job = newJob();
+    const { sink, out } = collecting<string>();
+    job
+      .source(fromCollection(['a', 'a', 'b']), { uid: 'n' })
+      .keyBy((s) => s)
+      .process<string>(
+        {
+          processElement: (s, ctx) => {
+            ctx.timerService.registerEventTimeTimer(100);
+            if (s === 'b') {
+              ctx.timerService.registerEventTimeTimer(200);
+              ctx.timerService.deleteEventTimeTimer(100);
+            }
+          },
+          onTimer: (ts, ctx, o) => o.collect(`${ctx.key}@${ts}`),
+        },
+        { uid: 't' },
+      )
+      .sinkTo(sink);
+    await job.run();
+    expect(out.values).toEqual(['a@100', 'b@200']);
+  });
+
   it('bounded out-of-orderness: watermark = max timestamp - delay - 1, and never goes back', async () => {
     const job = newJob({ batchSize: 1 });
     const { sink, out } = collecting<[number, number]>();
