@@ -38,3 +38,4 @@ export * from './state/index.js';
 export * from './time/index.js';
 export * from './errors/index.js';
 export * from './connectors/index.js';
+export * from './window/index.js';

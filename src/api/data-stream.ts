@@ -9,6 +9,8 @@ import { ProcessOperator } from '../runtime/operators/process.js';
 import { UnionOperator } from '../runtime/operators/union.js';
 import type { Key } from '../state/types.js';
 import type { WatermarkStrategy } from '../time/watermark-strategy.js';
+import type { WindowAssigner } from '../window/assigner.js';
+import type { WindowedStream } from '../window/windowed-stream.js';
 import { ConnectedStreams } from './connected-streams.js';
 import type { ProcessFunction } from './functions.js';
 import type { Job } from './job.js';
@@ -84,6 +86,14 @@ export class DataStream<T> {
       return new KeyedStream(this, (v: T) => (v as Record<PropertyKey, Key>)[field]!);
     }
     throw new SluiceError('INVALID_ARGUMENT', 'keyBy() needs a key selector function or a property name');
+  }
+
+  /**
+   * Windows over the whole stream, not keyed (one task sees every record: Flink's
+   * windowAll). Results carry the key `null`.
+   */
+  windowAll(assigner: WindowAssigner<T>): WindowedStream<T, number, null> {
+    return this.keyBy(() => 0).window(assigner).asWindowAll();
   }
 
   /** Merges streams of the same type into one. */

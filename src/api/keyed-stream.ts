@@ -6,6 +6,9 @@ import { ConnectedKeyedStreams } from './connected-streams.js';
 import { DataStream } from './data-stream.js';
 import type { KeyedProcessFunction } from './functions.js';
 import type { StatefulStepOptions } from './step-options.js';
+import type { WindowAssigner } from '../window/assigner.js';
+import { countWindowAssigner, slidingCountWindowAssigner } from '../window/count-windows.js';
+import { WindowedStream } from '../window/windowed-stream.js';
 
 /**
  * A stream partitioned by key. Steps on it see one key at a time, with that key's state
@@ -77,6 +80,26 @@ export class KeyedStream<T, K extends Key> {
     );
   }
 
+  /**
+   * Cuts each key's records into windows: tumbling, sliding, session, global or your own
+   * assigner. Then give the window function (`reduce`, `aggregate`, `process`).
+   */
+  window(assigner: WindowAssigner<T>): WindowedStream<T, K> {
+    return new WindowedStream<T, K>(this.stream, this.edge(), this.keySelector, true, {
+      assigner: checkAssigner(assigner),
+      allowedLatenessMs: 0,
+    });
+  }
+
+  /**
+   * Count windows: every `size` records of a key form a window (fires when full). With
+   * `slide`, a window of the last `size` records fires every `slide` records.
+   */
+  countWindow(size: number, slide?: number): WindowedStream<T, K> {
+    const config = slide === undefined ? countWindowAssigner<T>(size) : slidingCountWindowAssigner<T>(size, slide);
+    return new WindowedStream<T, K>(this.stream, this.edge(), this.keySelector, true, { ...config, allowedLatenessMs: 0 });
+  }
+
   /** Connects with another stream keyed the same way: a keyed two-input step sharing state and timers. */
   connect<U>(other: KeyedStream<U, K>): ConnectedKeyedStreams<T, U, K> {
     return new ConnectedKeyedStreams(this, other);
@@ -99,4 +122,14 @@ export class KeyedStream<T, K extends Key> {
     });
     return new DataStream<O>(this.stream.job, node);
   }
+}
+
+function checkAssigner<T>(assigner: WindowAssigner<T>): WindowAssigner<T> {
+  if (!assigner || typeof assigner.assignWindows !== 'function' || typeof assigner.defaultTrigger !== 'function') {
+    throw new SluiceError('INVALID_ARGUMENT', 'window() needs a WindowAssigner such as tumbling(size), sliding(size, slide) or session(gap)');
+  }
+  if (assigner.merging && typeof assigner.mergeWindows !== 'function') {
+    throw new SluiceError('INVALID_ARGUMENT', `window assigner '${assigner.kind}' says it merges but has no mergeWindows()`);
+  }
+  return assigner;
 }

@@ -89,6 +89,12 @@ export const ERROR_CATALOG = {
     description: 'A state value could not be copied into a snapshot (it holds a function, a symbol, or an object the structured clone algorithm refuses).',
     hint: 'Keep plain data in state: objects, arrays, strings, numbers, bigints, booleans, null, Map, Set, Date.',
   },
+  NO_TIMESTAMP: {
+    domain: 'user',
+    retry: 'none',
+    description: 'An event-time step (an event-time window, an interval join) got a record that has no event timestamp.',
+    hint: 'Give the source a watermark strategy with a timestamp assigner (`job.source(src, { uid, watermarks })`), or use processing-time windows.',
+  },
   SOURCE_FAILED: {
     domain: 'external',
     retry: 'backoff',

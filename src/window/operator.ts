@@ -1,0 +1,414 @@
+import type { Collector } from '../api/functions.js';
+import type { OutputTag } from '../api/output-tag.js';
+import { SluiceError, describeRecord } from '../errors/index.js';
+import { hasTimestamp, type Batch } from '../runtime/batch.js';
+import { Operator } from '../runtime/operator.js';
+import { KeyedScope, invalidKeyError, isKey } from '../runtime/operators/keyed-scope.js';
+import type { TimerEntry } from '../runtime/timer-queue.js';
+import { valueState } from '../state/descriptors.js';
+import type { AggregateFunction, Key, Namespace, StateDescriptor, StateOf, ValueState } from '../state/types.js';
+import type { WindowAssigner } from './assigner.js';
+import { AggregateContents, ListContents, ReduceContents, type WindowContents } from './contents.js';
+import type { Evictor, TimestampedValue } from './evictor.js';
+import { fires, purges, type Trigger, type TriggerContext } from './trigger.js';
+import type { FiringTiming, ProcessWindowFunction, WindowContext, WindowResult } from './window-function.js';
+import { maxTimestamp, timeWindow, windowNamespace, windowOfNamespace, type Window } from './window.js';
+
+/** How a window step computes its result. */
+export type WindowFunctionSpec<T, K extends Key, O> =
+  | { kind: 'reduce'; reduce: (a: T, b: T) => T; process?: ProcessWindowFunction<T, O, K> | undefined }
+  | { kind: 'aggregate'; aggregate: AggregateFunction<T, any, any>; process?: ProcessWindowFunction<any, O, K> | undefined }
+  | { kind: 'process'; process: ProcessWindowFunction<T, O, K> };
+
+/** Everything a window step is made of. */
+export interface WindowSpec<T, K extends Key, O> {
+  readonly assigner: WindowAssigner<T>;
+  readonly trigger: Trigger<T>;
+  readonly evictor?: Evictor<T> | undefined;
+  readonly allowedLatenessMs: number;
+  readonly lateTag?: OutputTag<T> | undefined;
+  readonly fn: WindowFunctionSpec<T, K, O>;
+  /** windowAll: results carry the key null. */
+  readonly keyed: boolean;
+}
+
+interface Firings {
+  n: number;
+  onTime: boolean;
+}
+
+/**
+ * The general window operator (Flink's WindowOperator and EvictingWindowOperator in one):
+ * assigns each record to windows, keeps per-(key, window) contents, asks the trigger what
+ * to do on every record and timer, merges session windows with their state and timers,
+ * honours allowed lateness, and sends records too late for any window to the late-data
+ * side output (or counts them when there is none).
+ *
+ * Windows live in state under the namespace `start,end`; a merging assigner's live
+ * windows per key are kept in the state 'merging-windows'.
+ */
+export class WindowOperator<T, K extends Key, O> extends Operator<T, O> {
+  private scope!: KeyedScope<K, O>;
+  private contents!: WindowContents<T, unknown>;
+  private firings!: ValueState<Firings>;
+  private sessions: ValueState<Window[]> | undefined;
+  private currentNs: Namespace | undefined;
+  private triggerCtx!: TriggerCtx;
+  /** Records too late for every window, dropped because no late-data output is set. */
+  lateDropped = 0;
+  /** Records sent to the late-data output. */
+  lateToSideOutput = 0;
+
+  constructor(
+    private readonly spec: WindowSpec<T, K, O>,
+    private readonly keySelector: (value: T) => K,
+  ) {
+    super();
+  }
+
+  override open(): void {
+    this.scope = new KeyedScope<K, O>(this.rt, this.out, (ts, domain, ns) => this.onTimer(ts, domain, ns!));
+    const backend = this.scope.backend;
+    const { fn, evictor } = this.spec;
+    if (evictor || fn.kind === 'process') this.contents = new ListContents<T>(backend);
+    else if (fn.kind === 'reduce') this.contents = new ReduceContents<T>(backend, fn.reduce);
+    else this.contents = new AggregateContents(backend, fn.aggregate);
+    this.firings = backend.getState(valueState<Firings>('window-firings'));
+    if (this.spec.assigner.merging) this.sessions = backend.getState(valueState<Window[]>('merging-windows'));
+    this.triggerCtx = new TriggerCtx(this);
+    this.setNamespace(undefined);
+    const openCtx = this.scope.openContext;
+    fn.process?.open?.(openCtx);
+  }
+
+  /** @internal Sets the state namespace (and remembers it for scoped state wrappers). */
+  setNamespace(ns: Namespace | undefined): void {
+    this.currentNs = ns;
+    this.scope.backend.setCurrentNamespace(ns);
+  }
+  /** @internal */
+  get keyedScope(): KeyedScope<K, O> {
+    return this.scope;
+  }
+
+  processBatch(batch: Batch<T>): void {
+    const { values, timestamps } = batch;
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i]!;
+      const ts = timestamps[i]!;
+      try {
+        const key = this.keySelector(v);
+        if (!isKey(key)) throw invalidKeyError(this.rt.uid, key, v);
+        this.scope.setKey(key, ts);
+        this.processElement(v, ts);
+      } catch (error) {
+        this.rt.userError(error, v, ts, 'window step');
+      }
+    }
+    this.scope.emitter.flush(this.out);
+  }
+
+  private processElement(value: T, ts: number): void {
+    const { assigner, trigger } = this.spec;
+    let time = ts;
+    if (assigner.isEventTime) {
+      if (!hasTimestamp(ts)) {
+        throw new SluiceError('NO_TIMESTAMP', `step '${this.rt.uid}': an event-time window got a record without timestamp: ${describeRecord(value)}`, {
+          step: this.rt.uid,
+        });
+      }
+    } else {
+      time = this.rt.clock.now();
+    }
+    let windows = assigner.assignWindows(value, time, { currentProcessingTime: () => this.rt.clock.now() });
+    if (this.sessions) windows = windows.map((w) => this.addToSessions(w)).filter((w): w is Window => w !== undefined);
+    let accepted = false;
+    for (const w of windows) {
+      if (this.isWindowLate(w)) continue;
+      accepted = true;
+      this.setNamespace(windowNamespace(w));
+      this.contents.add(value, ts);
+      this.triggerCtx.window = w;
+      const r = trigger.onElement(value, ts, w, this.triggerCtx);
+      if (fires(r)) this.emitWindow(w);
+      if (purges(r)) this.purge();
+      this.registerCleanupTimer(w);
+    }
+    this.setNamespace(undefined);
+    if (!accepted && assigner.isEventTime && ts + this.spec.allowedLatenessMs <= this.scope.watermark) {
+      if (this.spec.lateTag) {
+        this.lateToSideOutput++;
+        this.scope.emitter.side(this.spec.lateTag, value);
+      } else {
+        this.lateDropped++;
+      }
+    }
+  }
+
+  /**
+   * Adds a new window to the key's sessions, merging it with every live window it
+   * overlaps or touches; merged windows' contents, trigger state and timers move to the
+   * result. Returns the window the record goes to, or undefined when it is late and
+   * merges with nothing.
+   */
+  private addToSessions(w: Window): Window | undefined {
+    const live = this.sessions!.value() ?? [];
+    const merges = this.spec.assigner.mergeWindows!([...live, w]);
+    const into = merges.find((m) => m.merged.some((x) => sameWindow(x, w)));
+    if (!into) {
+      if (this.isWindowLate(w)) return undefined;
+      this.sessions!.update([...live, w]);
+      return w;
+    }
+    let next = live;
+    for (const { result, merged } of merges) {
+      const old = merged.filter((m) => live.some((l) => sameWindow(l, m)) && !sameWindow(m, result));
+      if (old.length === 0) continue;
+      const resultNs = windowNamespace(result);
+      const oldNs = old.map(windowNamespace);
+      // Contents and firing history move to the result's namespace.
+      this.contents.mergeFrom(oldNs, resultNs, (ns) => this.setNamespace(ns));
+      const history = oldNs.map((ns) => {
+        this.setNamespace(ns);
+        const f = this.firings.value();
+        this.firings.clear();
+        return f;
+      });
+      this.setNamespace(resultNs);
+      const fired = history.filter((f): f is Firings => f !== undefined);
+      if (fired.length > 0) this.firings.update({ n: Math.max(...fired.map((f) => f.n)), onTime: fired.some((f) => f.onTime) });
+      // The trigger merges its state and re-registers its timers, then the old windows go.
+      this.triggerCtx.window = result;
+      this.triggerCtx.mergedNamespaces = oldNs;
+      this.spec.trigger.onMerge?.(result, this.triggerCtx);
+      this.triggerCtx.mergedNamespaces = [];
+      for (const m of old) {
+        this.setNamespace(windowNamespace(m));
+        this.triggerCtx.window = m;
+        this.spec.trigger.clear(m, this.triggerCtx);
+        this.deleteCleanupTimer(m);
+      }
+      next = [...next.filter((l) => !old.some((m) => sameWindow(l, m))), result];
+    }
+    if (!next.some((l) => sameWindow(l, into.result))) next = [...next, into.result];
+    this.setNamespace(undefined);
+    this.sessions!.update(next);
+    return into.result;
+  }
+
+  private onTimer(ts: number, domain: 'event-time' | 'processing-time', ns: Namespace): void {
+    const w = windowOfNamespace(ns);
+    if (this.sessions) {
+      this.setNamespace(undefined);
+      if (!(this.sessions.value() ?? []).some((l) => sameWindow(l, w))) return; // merged away or cleaned
+    }
+    this.setNamespace(ns);
+    this.triggerCtx.window = w;
+    const r =
+      domain === 'event-time' ? this.spec.trigger.onEventTime(ts, w, this.triggerCtx) : this.spec.trigger.onProcessingTime(ts, w, this.triggerCtx);
+    if (fires(r)) this.emitWindow(w);
+    if (purges(r)) this.purge();
+    if (this.isCleanupTime(w, ts, domain)) this.clearWindow(w);
+    this.setNamespace(undefined);
+  }
+
+  /** Computes and emits the window's result (nothing for an empty window). Namespace is the window's. */
+  private emitWindow(w: Window): void {
+    if (this.contents.isEmpty()) return;
+    const { fn, evictor } = this.spec;
+    const before = this.firings.value();
+    const timing = this.timingOf(w, before);
+    const isUpdate = before !== undefined;
+    this.firings.update({ n: (before?.n ?? 0) + 1, onTime: (before?.onTime ?? false) || timing === 'on-time' });
+    const emitter = this.scope.emitter;
+    emitter.timestamp = maxTimestamp(w);
+    const key = this.scope.ctx.key;
+    let input: unknown[];
+    if (this.contents instanceof ListContents) {
+      let records = this.contents.get() as TimestampedValue<T>[];
+      const ectx = { currentWatermark: () => this.scope.watermark, currentProcessingTime: () => this.rt.clock.now() };
+      if (evictor?.evictBefore) records = evictor.evictBefore(records, w, ectx);
+      const values = records.map((r) => r.value);
+      if (fn.kind === 'reduce') input = values.length ? [values.reduce(fn.reduce)] : [];
+      else if (fn.kind === 'aggregate') input = [fn.aggregate.getResult(values.reduce((acc, v) => fn.aggregate.add(v, acc), fn.aggregate.createAccumulator()))];
+      else input = values;
+      if (evictor?.evictAfter) records = evictor.evictAfter(records, w, ectx);
+      if (evictor) this.contents.state.update(records);
+      if (input.length === 0 && fn.kind !== 'process') return;
+    } else {
+      input = [this.contents.get()];
+    }
+    if (fn.process) {
+      const ctx = new WindowCtx<K>(this, key, w, timing, isUpdate);
+      fn.process.process(key, ctx, input as never[], emitter as Collector<O>);
+    } else {
+      const result: WindowResult<K | null, unknown> = { key: this.spec.keyed ? key : null, start: w.start, end: w.end, value: input[0], timing, isUpdate };
+      emitter.collect(result as O);
+    }
+  }
+
+  /** Drops the window's contents: its next result starts afresh, so it is not an update. */
+  private purge(): void {
+    this.contents.clear();
+    this.firings.clear();
+  }
+
+  private timingOf(w: Window, before: Firings | undefined): FiringTiming {
+    if (!Number.isFinite(w.end)) return 'on-time'; // the global window has no end to be early for
+    const now = this.spec.assigner.isEventTime ? this.scope.watermark : this.rt.clock.now();
+    if (now < maxTimestamp(w)) return 'early';
+    return before?.onTime ? 'late' : 'on-time';
+  }
+
+  private clearWindow(w: Window): void {
+    this.contents.clear();
+    this.firings.clear();
+    this.triggerCtx.window = w;
+    this.spec.trigger.clear(w, this.triggerCtx);
+    const pfn = this.spec.fn.process;
+    if (pfn?.clear) pfn.clear(new WindowCtx<K>(this, this.scope.ctx.key, w, 'on-time', true));
+    if (this.sessions) {
+      this.setNamespace(undefined);
+      const live = (this.sessions.value() ?? []).filter((l) => !sameWindow(l, w));
+      if (live.length > 0) this.sessions.update(live);
+      else this.sessions.clear();
+    }
+  }
+
+  private isWindowLate(w: Window): boolean {
+    return this.spec.assigner.isEventTime && this.cleanupTime(w) <= this.scope.watermark;
+  }
+  private cleanupTime(w: Window): number {
+    return this.spec.assigner.isEventTime ? maxTimestamp(w) + this.spec.allowedLatenessMs : maxTimestamp(w);
+  }
+  private isCleanupTime(w: Window, ts: number, domain: 'event-time' | 'processing-time'): boolean {
+    return (domain === 'event-time') === this.spec.assigner.isEventTime && ts === this.cleanupTime(w);
+  }
+  private registerCleanupTimer(w: Window): void {
+    const t = this.cleanupTime(w);
+    if (!Number.isFinite(t)) return; // the global window is never cleaned up
+    const ns = windowNamespace(w);
+    if (this.spec.assigner.isEventTime) this.scope.registerEventTimer(t, ns);
+    else this.scope.registerProcessingTimer(t, ns);
+  }
+  private deleteCleanupTimer(w: Window): void {
+    const t = this.cleanupTime(w);
+    const ns = windowNamespace(w);
+    if (this.spec.assigner.isEventTime) this.scope.deleteEventTimer(t, ns);
+    else this.scope.deleteProcessingTimer(t, ns);
+  }
+
+  override processWatermark(watermark: number): void {
+    this.watermark = watermark;
+    this.scope.advanceWatermark(watermark);
+    this.out.watermark(watermark);
+  }
+  override endInput(): void {
+    this.scope.quiesce();
+    this.out.end();
+  }
+  /** Pending timers (for the test harness). */
+  timers(): { eventTime: TimerEntry[]; processingTime: TimerEntry[] } {
+    return { eventTime: this.scope.eventTimers.entries(), processingTime: this.scope.processingTimers.entries() };
+  }
+  override close(): void {
+    this.scope?.quiesce();
+    this.spec.fn.process?.close?.();
+  }
+
+  /** @internal State under a fixed namespace, whatever the operator's current one. */
+  scopedState<D extends StateDescriptor>(descriptor: D, ns: Namespace | undefined): StateOf<D> {
+    const backend = this.scope.backend;
+    const prev = () => this.currentNs;
+    backend.setCurrentNamespace(ns);
+    const state = backend.getState(descriptor) as unknown as Record<string, unknown>;
+    backend.setCurrentNamespace(prev());
+    return new Proxy(state, {
+      get: (target, prop) => {
+        const f = target[prop as string];
+        if (typeof f !== 'function') return f;
+        return (...args: unknown[]) => {
+          const restore = this.currentNs;
+          backend.setCurrentNamespace(ns);
+          try {
+            return (f as (...a: unknown[]) => unknown).apply(target, args);
+          } finally {
+            backend.setCurrentNamespace(restore);
+          }
+        };
+      },
+    }) as unknown as StateOf<D>;
+  }
+}
+
+function sameWindow(a: Window, b: Window): boolean {
+  return a.start === b.start && a.end === b.end;
+}
+
+class TriggerCtx implements TriggerContext {
+  window: Window = timeWindow(0, 0);
+  mergedNamespaces: Namespace[] = [];
+  constructor(private readonly op: WindowOperator<any, any, any>) {}
+  private get ns(): string {
+    return windowNamespace(this.window);
+  }
+  currentWatermark(): number {
+    return this.op.keyedScope.watermark;
+  }
+  currentProcessingTime(): number {
+    return this.op.keyedScope.rt.clock.now();
+  }
+  registerEventTimeTimer(time: number): void {
+    this.op.keyedScope.registerEventTimer(time, this.ns);
+  }
+  deleteEventTimeTimer(time: number): void {
+    this.op.keyedScope.deleteEventTimer(time, this.ns);
+  }
+  registerProcessingTimeTimer(time: number): void {
+    this.op.keyedScope.registerProcessingTimer(time, this.ns);
+  }
+  deleteProcessingTimeTimer(time: number): void {
+    this.op.keyedScope.deleteProcessingTimer(time, this.ns);
+  }
+  state<D extends StateDescriptor>(descriptor: D): StateOf<D> {
+    return this.op.scopedState(descriptor, this.ns);
+  }
+  mergeState(descriptor: StateDescriptor): void {
+    if (descriptor.kind !== 'reducing' && descriptor.kind !== 'list') {
+      throw new SluiceError('INVALID_ARGUMENT', `a trigger can merge reducing or list state only, not '${descriptor.kind}' state '${descriptor.name}'`);
+    }
+    const target = this.op.scopedState(descriptor, this.ns) as { add(v: unknown): void; addAll?(v: unknown[]): void };
+    for (const ns of this.mergedNamespaces) {
+      const from = this.op.scopedState(descriptor, ns) as { get(): unknown; clear(): void };
+      const v = from.get();
+      if (descriptor.kind === 'list') target.addAll!(v as unknown[]);
+      else if (v !== undefined) target.add(v);
+      from.clear();
+    }
+  }
+}
+
+class WindowCtx<K extends Key> implements WindowContext<K> {
+  constructor(
+    private readonly op: WindowOperator<any, K, any>,
+    readonly key: K,
+    readonly window: Window,
+    readonly timing: FiringTiming,
+    readonly isUpdate: boolean,
+  ) {}
+  currentWatermark(): number {
+    return this.op.keyedScope.watermark;
+  }
+  currentProcessingTime(): number {
+    return this.op.keyedScope.rt.clock.now();
+  }
+  windowState<D extends StateDescriptor>(descriptor: D): StateOf<D> {
+    return this.op.scopedState(descriptor, windowNamespace(this.window));
+  }
+  globalState<D extends StateDescriptor>(descriptor: D): StateOf<D> {
+    return this.op.scopedState(descriptor, undefined);
+  }
+  output<X>(tag: OutputTag<X>, value: X): void {
+    this.op.keyedScope.emitter.side(tag, value);
+  }
+}
