@@ -153,6 +153,7 @@ export class WindowOperator<T, K extends Key, O> extends Operator<T, O> {
    */
   private addToSessions(w: Window): Window | undefined {
     const live = this.sessions!.value() ?? [];
+    if (live.some((l) => sameWindow(l, w))) return w; // the same window again: nothing merges
     const merges = this.spec.assigner.mergeWindows!([...live, w]);
     const into = merges.find((m) => m.merged.some((x) => sameWindow(x, w)));
     if (!into) {
