@@ -116,12 +116,16 @@ export function execute(graph: JobGraph, config: RuntimeConfig, deadLetters?: De
     for (const t of tasks) t.stop();
   };
   const backpressure: Backpressure[] = deadLetters ? [deadLetters] : [];
+  // Tasks that consume dead letters make room in the queue: they must not wait for room in
+  // it, or they and a task that fills it would wait for each other (see errors.test.ts).
+  const deadLetterConsumers = deadLetters ? chainsFedBy(graph, plan.chainOf, deadLetters) : new Set<Chain>();
 
   for (const chain of plan.chains) {
     let task: Task;
     const ops = chain.nodes.filter((n) => n.createOperator).map((n) => operators.get(n)!);
     const writers = writersOf.get(chain)!;
     const head = chain.nodes[0]!;
+    const waitsFor = deadLetterConsumers.has(chain) ? [] : backpressure;
     // Operators are set up before the task exists; they reach it through this late binding.
     const bind: { task?: Task } = {};
     for (const node of chain.nodes) {
@@ -138,10 +142,10 @@ export function execute(graph: JobGraph, config: RuntimeConfig, deadLetters?: De
         signal: abort.signal,
         badRecord: (raw, error, position) => badRecord(head, config, deadLetters, raw, error, position),
       };
-      task = new SourceTask(head.uid, source, () => source.createReader(ctx), outputsOf.get(head)!, ops, writers, config.clock, backpressure, onFailure);
+      task = new SourceTask(head.uid, source, () => source.createReader(ctx), outputsOf.get(head)!, ops, writers, config.clock, waitsFor, onFailure);
     } else {
       const gate = new InputGate(gateInputsOf.get(chain)!);
-      task = new StreamTask(head.uid, gate, ops, writers, config.clock, backpressure, onFailure);
+      task = new StreamTask(head.uid, gate, ops, writers, config.clock, waitsFor, onFailure);
     }
     bind.task = task;
     tasks.push(task);
@@ -245,6 +249,14 @@ function endDeadLettersWhenDone(
   runs: Promise<void>[],
   deadLetters: DeadLetterQueue,
 ): void {
+  const downstream = chainsFedBy(graph, chainOf, deadLetters);
+  const tasks = [...taskOf.values()];
+  const upstream = chains.filter((c) => !downstream.has(c)).map((c) => runs[tasks.indexOf(taskOf.get(c)!)]!);
+  void Promise.allSettled(upstream).then(() => deadLetters.end());
+}
+
+/** The chains that the dead-letter source feeds, directly or through other steps. */
+function chainsFedBy(graph: JobGraph, chainOf: (n: StepNode) => Chain, deadLetters: DeadLetterQueue): Set<Chain> {
   const dlNode = graph.nodes.find((n) => n.source === deadLetters.source);
   const downstream = new Set<Chain>();
   if (dlNode) {
@@ -255,7 +267,5 @@ function endDeadLettersWhenDone(
       for (const { to } of graph.consumersOf(n)) stack.push(to);
     }
   }
-  const tasks = [...taskOf.values()];
-  const upstream = chains.filter((c) => !downstream.has(c)).map((c) => runs[tasks.indexOf(taskOf.get(c)!)]!);
-  void Promise.allSettled(upstream).then(() => deadLetters.end());
+  return downstream;
 }
