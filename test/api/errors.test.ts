@@ -144,7 +144,12 @@ describe('failures of sources, sinks and other tasks', () => {
 });
 
 describe('dead letters', () => {
-  it('many dead letters pass through a small dead-letter queue', async () => {
+  // The dead-letter consumer must never wait for room in the queue it drains (it used to,
+  // and then it and the failing task waited for each other).
+  it.each([
+    ['chained', false],
+    ['behind a channel', true],
+  ])('many dead letters pass through a small dead-letter queue (consumer %s)', async (_name, channel) => {
     const job = newJob({ batchSize: 2, channelCapacity: 1, onError: 'dead-letter' });
     const out = collectSink<number>();
     const dead = collectSink<DeadLetter>();
@@ -155,7 +160,8 @@ describe('dead letters', () => {
         return n;
       }, { uid: 'threes' })
       .sinkTo(out);
-    job.deadLetters().map((d) => d).sinkTo(dead);
+    const letters = job.deadLetters();
+    (channel ? letters.union(job.source(fromCollection<DeadLetter>([]), { uid: 'no-letters' })) : letters).map((d) => d).sinkTo(dead);
     await job.run();
     expect(out.values).toHaveLength(167);
     expect(dead.values).toHaveLength(333);
