@@ -95,6 +95,30 @@ export const ERROR_CATALOG = {
     description: 'An event-time step (an event-time window, an interval join) got a record that has no event timestamp.',
     hint: 'Give the source a watermark strategy with a timestamp assigner (`job.source(src, { uid, watermarks })`), or use processing-time windows.',
   },
+  CHECKPOINT_INVALID: {
+    domain: 'user',
+    retry: 'none',
+    description: 'A checkpoint or savepoint could not be read: missing, unfinished, of an unknown format, or not matching the job.',
+    hint: 'Point --from-savepoint at a directory with a _manifest.json written by Sluice, or delete the broken checkpoint directory.',
+  },
+  CHECKPOINT_FAILED: {
+    domain: 'external',
+    retry: 'backoff',
+    description: 'A checkpoint could not complete: it timed out, a task declined it, or its storage failed.',
+    hint: 'The job goes on and tries again at the next interval; check the storage and the checkpoint timeout if it keeps failing.',
+  },
+  STATE_NOT_RESTORED: {
+    domain: 'user',
+    retry: 'none',
+    description: 'A savepoint holds state for a step uid that the job no longer has, so that state would be lost.',
+    hint: 'Pass --allow-non-restored-state (or allowNonRestoredState: true) if dropping it is intended; otherwise restore the step with its old uid.',
+  },
+  DELIVERY_UNSUPPORTED: {
+    domain: 'user',
+    retry: 'none',
+    description: 'The job asks for a delivery guarantee that one of its sinks, or its checkpoint settings, cannot keep.',
+    hint: "Use a sink that supports the guarantee (e.g. the transactional file sink for exactly-once), turn on checkpoints, or choose 'at-least-once'.",
+  },
   SOURCE_FAILED: {
     domain: 'external',
     retry: 'backoff',

@@ -1,0 +1,204 @@
+import { SluiceError } from '../errors/index.js';
+import type { Clock } from '../time/clock.js';
+import type { CheckpointConfig } from './config.js';
+import type { CheckpointData, CheckpointHandle, CheckpointStorage, StepState } from './types.js';
+
+/** What the coordinator asks of the running tasks. */
+export interface CheckpointParticipants {
+  /** Tasks that must acknowledge every checkpoint. */
+  readonly taskCount: number;
+  /** Every source injects barrier `id` after the records it has read. */
+  injectBarrier(id: number): void;
+  /** The checkpoint is durable: sinks commit what it covers. */
+  notifyComplete(id: number): void;
+}
+
+/** One checkpoint's figures (for metrics, the REST API and the dashboard). */
+export interface CheckpointStats {
+  readonly checkpointId: number;
+  readonly kind: 'checkpoint' | 'savepoint';
+  readonly status: 'completed' | 'failed';
+  readonly triggeredAt: number;
+  readonly durationMs: number;
+  readonly sizeBytes: number;
+  /** Longest time a task spent aligning barriers. */
+  readonly alignmentMs: number;
+  readonly failure?: string | undefined;
+  readonly path?: string | undefined;
+}
+
+interface Pending {
+  id: number;
+  kind: 'checkpoint' | 'savepoint';
+  savepointPath?: string | undefined;
+  triggeredAt: number;
+  acks: Map<string, Record<string, StepState>>;
+  alignmentMs: number;
+  cancelTimeout: () => void;
+  resolve: (h: CheckpointHandle) => void;
+  reject: (e: unknown) => void;
+}
+
+/**
+ * Runs checkpoints (Flink's CheckpointCoordinator, for one process): every interval it
+ * injects a barrier at the sources; each task snapshots its steps when the barrier has
+ * reached all its inputs and acknowledges; once every task has, the state is written to
+ * storage, and only then are sinks told to commit. One checkpoint at a time; a
+ * checkpoint not done within the timeout fails (the job goes on). Savepoints are
+ * checkpoints written to a path of the user's choice.
+ */
+export class CheckpointCoordinator {
+  private nextId: number;
+  private pending: Pending | undefined;
+  private cancelNext: (() => void) | undefined;
+  private stopped = false;
+  readonly history: CheckpointStats[] = [];
+  lastCompleted: CheckpointHandle | undefined;
+
+  constructor(
+    private readonly jobName: string,
+    private readonly config: CheckpointConfig,
+    private readonly storage: CheckpointStorage,
+    private readonly clock: Clock,
+    private readonly participants: CheckpointParticipants,
+    /** The id of the checkpoint restored from, if any: ids continue after it. */
+    restoredId = 0,
+    private readonly onEvent: (stats: CheckpointStats) => void = () => {},
+  ) {
+    this.nextId = restoredId + 1;
+  }
+
+  /** Starts periodic checkpoints. */
+  start(): void {
+    this.schedule(this.clock.now() + this.config.intervalMs);
+  }
+
+  /** Stops triggering; a pending checkpoint is abandoned. */
+  stop(): void {
+    this.stopped = true;
+    this.cancelNext?.();
+    const p = this.pending;
+    if (p) {
+      p.cancelTimeout();
+      this.pending = undefined;
+      p.reject(new SluiceError('CHECKPOINT_FAILED', `checkpoint ${p.id} abandoned: the job stopped`));
+    }
+  }
+
+  get isIdle(): boolean {
+    return this.pending === undefined;
+  }
+
+  /** Starts a checkpoint now (or a savepoint to `savepointPath`). Resolves when it is durable. */
+  trigger(savepointPath?: string): Promise<CheckpointHandle> {
+    if (this.stopped) return Promise.reject(new SluiceError('CHECKPOINT_FAILED', 'the job is not running'));
+    if (this.pending) {
+      return Promise.reject(new SluiceError('CHECKPOINT_FAILED', `checkpoint ${this.pending.id} is still in progress`));
+    }
+    const id = this.nextId++;
+    return new Promise<CheckpointHandle>((resolve, reject) => {
+      const cancelTimeout = this.clock.schedule(this.clock.now() + this.config.timeoutMs, () => this.fail(id, 'timed out'));
+      this.pending = {
+        id,
+        kind: savepointPath ? 'savepoint' : 'checkpoint',
+        savepointPath,
+        triggeredAt: this.clock.now(),
+        acks: new Map(),
+        alignmentMs: 0,
+        cancelTimeout,
+        resolve,
+        reject,
+      };
+      this.participants.injectBarrier(id);
+    });
+  }
+
+  /** A task has snapshot its steps for checkpoint `id`. */
+  acknowledge(id: number, task: string, steps: Record<string, StepState>, alignmentMs = 0): void {
+    const p = this.pending;
+    if (!p || p.id !== id) return; // late ack of a checkpoint given up
+    p.acks.set(task, steps);
+    p.alignmentMs = Math.max(p.alignmentMs, alignmentMs);
+    if (p.acks.size === this.participants.taskCount) void this.complete(p);
+  }
+
+  /** A task could not snapshot: the checkpoint fails. */
+  decline(id: number, reason: string): void {
+    this.fail(id, reason);
+  }
+
+  private async complete(p: Pending): Promise<void> {
+    p.cancelTimeout();
+    const steps: Record<string, StepState> = {};
+    for (const s of p.acks.values()) Object.assign(steps, s);
+    const data: CheckpointData = { jobName: this.jobName, checkpointId: p.id, triggeredAt: p.triggeredAt, steps };
+    let handle: CheckpointHandle;
+    try {
+      handle = p.savepointPath ? await this.storage.writeSavepoint(data, p.savepointPath) : await this.storage.write(data);
+    } catch (e) {
+      this.fail(p.id, `storage failed: ${(e as Error).message}`);
+      return;
+    }
+    if (this.pending !== p) return;
+    this.pending = undefined;
+    if (p.kind === 'checkpoint') this.lastCompleted = handle;
+    this.record({
+      checkpointId: p.id,
+      kind: p.kind,
+      status: 'completed',
+      triggeredAt: p.triggeredAt,
+      durationMs: this.clock.now() - p.triggeredAt,
+      sizeBytes: handle.sizeBytes,
+      alignmentMs: p.alignmentMs,
+      path: handle.path,
+    });
+    this.participants.notifyComplete(p.id);
+    p.resolve(handle);
+    if (p.kind === 'checkpoint') await this.retain();
+    this.schedule(Math.max(p.triggeredAt + this.config.intervalMs, this.clock.now() + this.config.minPauseMs));
+  }
+
+  private fail(id: number, reason: string): void {
+    const p = this.pending;
+    if (!p || p.id !== id) return;
+    p.cancelTimeout();
+    this.pending = undefined;
+    this.record({
+      checkpointId: id,
+      kind: p.kind,
+      status: 'failed',
+      triggeredAt: p.triggeredAt,
+      durationMs: this.clock.now() - p.triggeredAt,
+      sizeBytes: 0,
+      alignmentMs: p.alignmentMs,
+      failure: reason,
+    });
+    p.reject(new SluiceError('CHECKPOINT_FAILED', `checkpoint ${id} failed: ${reason}`));
+    this.schedule(this.clock.now() + Math.max(this.config.minPauseMs, 1));
+  }
+
+  private record(stats: CheckpointStats): void {
+    this.history.push(stats);
+    if (this.history.length > 100) this.history.shift();
+    this.onEvent(stats);
+  }
+
+  private schedule(at: number): void {
+    if (this.stopped) return;
+    this.cancelNext?.();
+    this.cancelNext = this.clock.schedule(at, () => {
+      this.cancelNext = undefined;
+      if (this.stopped || this.pending) return;
+      this.trigger().catch(() => {
+        // recorded in history; the next one is scheduled by fail()
+      });
+    });
+  }
+
+  private async retain(): Promise<void> {
+    const all = await this.storage.list();
+    for (const old of all.filter((h) => h.kind === 'checkpoint').slice(this.config.retain)) {
+      await this.storage.discard(old).catch(() => {});
+    }
+  }
+}

@@ -1,0 +1,47 @@
+/** The state of one step in a checkpoint: what its operator (or source reader) snapshot. */
+export interface StepState {
+  /** The kind of step ('process', 'window', 'source', 'sink', …): a savepoint is refused for a step of another kind. */
+  readonly kind: string;
+  /** Version of the operator's state shape, for migration functions. */
+  readonly version: number;
+  readonly state: unknown;
+}
+
+/** Everything one checkpoint holds: per step uid, its state. */
+export interface CheckpointData {
+  readonly jobName: string;
+  readonly checkpointId: number;
+  /** Processing time when the checkpoint was triggered. */
+  readonly triggeredAt: number;
+  readonly steps: Record<string, StepState>;
+}
+
+/** A completed checkpoint or savepoint as storage lists it. */
+export interface CheckpointHandle {
+  readonly checkpointId: number;
+  readonly kind: 'checkpoint' | 'savepoint';
+  /** Where it lives (a directory for the file storage). */
+  readonly path: string;
+  readonly sizeBytes: number;
+  readonly completedAt: number;
+}
+
+/**
+ * Where checkpoints live. A checkpoint exists only once `write` has resolved: the file
+ * storage writes its manifest last (write, fsync, rename), so a crash in the middle
+ * leaves no half checkpoint that recovery could pick. Other stores (S3, a database)
+ * implement the same interface.
+ */
+export interface CheckpointStorage {
+  /** Writes a checkpoint durably. */
+  write(data: CheckpointData): Promise<CheckpointHandle>;
+  /** Writes a savepoint to `path` (self-contained, movable). */
+  writeSavepoint(data: CheckpointData, path: string): Promise<CheckpointHandle>;
+  /** Completed checkpoints, newest first. */
+  list(): Promise<CheckpointHandle[]>;
+  read(handle: CheckpointHandle): Promise<CheckpointData>;
+  /** Reads a savepoint (or a retained checkpoint) from a path. */
+  readPath(path: string): Promise<CheckpointData>;
+  /** Deletes a checkpoint (retention). */
+  discard(handle: CheckpointHandle): Promise<void>;
+}
