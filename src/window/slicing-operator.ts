@@ -1,7 +1,7 @@
 import type { Collector } from '../api/functions.js';
 import { SluiceError, describeRecord } from '../errors/index.js';
 import { hasTimestamp, type Batch } from '../runtime/batch.js';
-import { Operator } from '../runtime/operator.js';
+import { KeyedOperator } from '../runtime/operators/keyed-operator.js';
 import { KeyedScope, invalidKeyError, isKey } from '../runtime/operators/keyed-scope.js';
 import { valueState } from '../state/descriptors.js';
 import type { Key, Namespace, ValueState } from '../state/types.js';
@@ -41,8 +41,7 @@ function gcd(a: number, b: number): number {
  * firing count under namespace = window end. One event-time (or processing-time) timer
  * per key at the end of the next window to fire.
  */
-export class SlicingWindowOperator<T, K extends Key, O> extends Operator<T, O> {
-  private scope!: KeyedScope<K, O>;
+export class SlicingWindowOperator<T, K extends Key, O> extends KeyedOperator<T, K, O> {
   private slices!: ValueState<unknown>;
   private firings: ValueState<number> | undefined;
   private readonly size: number;
@@ -69,7 +68,7 @@ export class SlicingWindowOperator<T, K extends Key, O> extends Operator<T, O> {
   }
 
   override open(): void {
-    this.scope = new KeyedScope<K, O>(this.rt, this.out, (ts) => this.onTimer(ts));
+    this.openScope((ts) => this.onTimer(ts));
     this.slices = this.scope.backend.getState(valueState<unknown>('window-slices'));
     if (this.lateness > 0) this.firings = this.scope.backend.getState(valueState<number>('window-firings'));
     this.spec.fn.process?.open?.(this.scope.openContext);
@@ -99,6 +98,12 @@ export class SlicingWindowOperator<T, K extends Key, O> extends Operator<T, O> {
         // Windows holding `time` end at firstEnd, firstEnd + slide, …, lastEnd.
         const lastEnd = windowStartFor(time, this.slide, offset) + this.size;
         const wm = this.eventTime ? scope.watermark : Number.NEGATIVE_INFINITY;
+        if (lastEnd <= time) {
+          // In a gap (size < slide): no window holds it. Late only by its own timestamp,
+          // as in WindowOperator and Flink (`windows.property.test.ts`, sliding with gaps).
+          if (time + this.lateness <= wm) this.late(v);
+          continue;
+        }
         if (lastEnd - 1 + this.lateness <= wm) {
           this.late(v);
           continue;
@@ -261,17 +266,8 @@ export class SlicingWindowOperator<T, K extends Key, O> extends Operator<T, O> {
     });
   }
 
-  override processWatermark(watermark: number): void {
-    this.watermark = watermark;
-    this.scope.advanceWatermark(watermark);
-    this.out.watermark(watermark);
-  }
-  override endInput(): void {
-    this.scope.quiesce();
-    this.out.end();
-  }
   override close(): void {
-    this.scope?.quiesce();
+    super.close();
     this.spec.fn.process?.close?.();
   }
 
