@@ -207,18 +207,24 @@ export class WindowOperator<T, K extends Key, O> extends Operator<T, O> {
     this.triggerCtx.window = w;
     const r =
       domain === 'event-time' ? this.spec.trigger.onEventTime(ts, w, this.triggerCtx) : this.spec.trigger.onProcessingTime(ts, w, this.triggerCtx);
-    if (fires(r)) this.emitWindow(w);
+    // A timer of the window's own time domain fires at its own time: the watermark (or
+    // clock) may have jumped past several timers at once, and a firing scheduled before the
+    // window's end is early even so (see `window-operator.test.ts`, continuous trigger).
+    if (fires(r)) this.emitWindow(w, (domain === 'event-time') === this.spec.assigner.isEventTime ? ts : undefined);
     if (purges(r)) this.purge();
     if (this.isCleanupTime(w, ts, domain)) this.clearWindow(w);
     this.setNamespace(undefined);
   }
 
-  /** Computes and emits the window's result (nothing for an empty window). Namespace is the window's. */
-  private emitWindow(w: Window): void {
+  /**
+   * Computes and emits the window's result (nothing for an empty window). Namespace is the
+   * window's. `at`: the time of the timer that fired it, if any.
+   */
+  private emitWindow(w: Window, at?: number): void {
     if (this.contents.isEmpty()) return;
     const { fn, evictor } = this.spec;
     const before = this.firings.value();
-    const timing = this.timingOf(w, before);
+    const timing = this.timingOf(w, before, at);
     const isUpdate = before !== undefined;
     this.firings.update({ n: (before?.n ?? 0) + 1, onTime: (before?.onTime ?? false) || timing === 'on-time' });
     const emitter = this.scope.emitter;
@@ -254,9 +260,9 @@ export class WindowOperator<T, K extends Key, O> extends Operator<T, O> {
     this.firings.clear();
   }
 
-  private timingOf(w: Window, before: Firings | undefined): FiringTiming {
+  private timingOf(w: Window, before: Firings | undefined, at: number | undefined): FiringTiming {
     if (!Number.isFinite(w.end)) return 'on-time'; // the global window has no end to be early for
-    const now = this.spec.assigner.isEventTime ? this.scope.watermark : this.rt.clock.now();
+    const now = at ?? (this.spec.assigner.isEventTime ? this.scope.watermark : this.rt.clock.now());
     if (now < maxTimestamp(w)) return 'early';
     return before?.onTime ? 'late' : 'on-time';
   }
