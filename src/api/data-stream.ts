@@ -11,6 +11,8 @@ import type { Key } from '../state/types.js';
 import type { WatermarkStrategy } from '../time/watermark-strategy.js';
 import type { WindowAssigner } from '../window/assigner.js';
 import type { WindowedStream } from '../window/windowed-stream.js';
+import { CoGroupedStreams } from '../window/join/co-group.js';
+import { JoinedStreams } from '../window/join/window-join.js';
 import { ConnectedStreams } from './connected-streams.js';
 import type { ProcessFunction } from './functions.js';
 import type { Job } from './job.js';
@@ -114,6 +116,16 @@ export class DataStream<T> {
   /** Two streams of different types into one two-input step (`process` with a co-process function). */
   connect<U>(other: DataStream<U>): ConnectedStreams<T, U> {
     return new ConnectedStreams(this, other);
+  }
+
+  /** Window join with another stream: `.where(key).equalTo(key).window(assigner).apply((a, b) => result, { uid })`. */
+  join<U>(other: DataStream<U>): JoinedStreams<T, U> {
+    return new JoinedStreams(this, other);
+  }
+
+  /** Co-group with another stream: per key and window, both sides' records (`.where(…).equalTo(…).window(…).apply(…)`). */
+  coGroup<U>(other: DataStream<U>): CoGroupedStreams<T, U> {
+    return new CoGroupedStreams(this, other);
   }
 
   /** Assigns event timestamps and generates watermarks from here on. */

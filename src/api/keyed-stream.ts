@@ -9,6 +9,7 @@ import type { StatefulStepOptions } from './step-options.js';
 import type { WindowAssigner } from '../window/assigner.js';
 import { countWindowAssigner, slidingCountWindowAssigner } from '../window/count-windows.js';
 import { WindowedStream } from '../window/windowed-stream.js';
+import { IntervalJoin } from '../window/join/interval-join.js';
 
 /**
  * A stream partitioned by key. Steps on it see one key at a time, with that key's state
@@ -103,6 +104,14 @@ export class KeyedStream<T, K extends Key> {
   /** Connects with another stream keyed the same way: a keyed two-input step sharing state and timers. */
   connect<U>(other: KeyedStream<U, K>): ConnectedKeyedStreams<T, U, K> {
     return new ConnectedKeyedStreams(this, other);
+  }
+
+  /**
+   * Interval join with another stream keyed the same way: each pair with
+   * `this.ts + lower <= other.ts <= this.ts + upper`, via `.between(lower, upper).process(fn, { uid })`.
+   */
+  intervalJoin<U>(other: KeyedStream<U, K>): IntervalJoin<T, U, K> {
+    return new IntervalJoin(this, other);
   }
 
   /** @internal The edge into a keyed step. */

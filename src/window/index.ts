@@ -13,3 +13,4 @@ export * from './assigners/index.js';
 export * from './triggers/index.js';
 export * from './evictors/index.js';
 export * from './aggregates/index.js';
+export * from './join/index.js';
