@@ -32,7 +32,10 @@ export type {
   KeyedCoProcessFunction,
   DeadLetter,
 } from './api/functions.js';
-export type { JobResult, RunningJob } from './runtime/executor.js';
+export type { JobResult } from './runtime/executor.js';
+export type { RunningJob } from './runtime/supervisor.js';
+export type { RestartPolicy } from './runtime/restart-policy.js';
+export * from './checkpoint/index.js';
 export { MAX_WATERMARK, MIN_WATERMARK } from './runtime/batch.js';
 export * from './state/index.js';
 export * from './time/index.js';

@@ -4,7 +4,13 @@ import { SluiceError } from '../errors/index.js';
 import type { JobGraph, StepNode, StreamEdge } from '../plan/graph.js';
 import { JobGraph as Graph } from '../plan/graph.js';
 import { DeadLetterQueue } from '../runtime/dead-letter-queue.js';
-import { execute, type JobResult, type RunningJob } from '../runtime/executor.js';
+import type { JobResult } from '../runtime/executor.js';
+import { restartDecider, type RestartPolicy } from '../runtime/restart-policy.js';
+import { supervise, type RunningJob } from '../runtime/supervisor.js';
+import { checkpointConfig, type CheckpointOptions } from '../checkpoint/config.js';
+import { FileCheckpointStorage } from '../checkpoint/file-storage.js';
+import type { CheckpointData } from '../checkpoint/types.js';
+import type { DeliveryGuarantee } from '../connectors/sink.js';
 import type { Operator } from '../runtime/operator.js';
 import { SinkOperator } from '../runtime/operators/sink.js';
 import { TimestampsAndWatermarksOperator } from '../runtime/operators/timestamps-watermarks.js';
@@ -37,6 +43,26 @@ export interface JobOptions {
   clock?: Clock;
   /** Creates each stateful step's keyed state backend. Default: in memory. */
   stateBackend?: (step: { uid: string; clock: Clock; maxParallelism: number }) => KeyedStateBackend;
+  /** Periodic checkpoints (off by default). With them, `sluice run` resumes a crashed job by itself. */
+  checkpoints?: CheckpointOptions;
+  /**
+   * What results promise after failures: 'exactly-once' (checkpoints, replayable sources
+   * and sinks that support it, else the job is refused), 'at-least-once' (the default with
+   * checkpoints), or 'none' (the default without).
+   */
+  delivery?: DeliveryGuarantee;
+  /** What to do when the job fails while running. Default: with checkpoints, 3 restarts 1 s apart; without, none. */
+  restart?: RestartPolicy;
+}
+
+/** How to start a run. */
+export interface StartOptions {
+  /** Start from this savepoint (a directory written by `savepoint()` or `sluice savepoint`). */
+  fromSavepoint?: string;
+  /** Allow a savepoint with state for steps this job no longer has (that state is dropped). */
+  allowNonRestoredState?: boolean;
+  /** Told when the job fails and restarts. */
+  onRestart?: (error: unknown, restart: number, delayMs: number) => void;
 }
 
 /** Options of a source step. */
@@ -56,6 +82,7 @@ export interface StepSpec {
   inputs: StreamEdge[];
   description: string;
   createOperator: () => Operator<any, any>;
+  sink?: Sink<any>;
 }
 
 /**
@@ -151,13 +178,20 @@ export class Job {
   }
 
   /** Starts the job and returns a handle: `done` settles at the end, `cancel()` stops it. */
-  start(): RunningJob {
+  start(options: StartOptions = {}): RunningJob {
     this.validate();
     this.checkNotStarted();
     this.started = true;
     const clock = this.options.clock ?? new SystemClock();
     const makeBackend = this.options.stateBackend;
-    return execute(
+    const cp = this.options.checkpoints;
+    const checkpoints = cp && {
+      config: checkpointConfig(cp),
+      storage: cp.storage ?? new FileCheckpointStorage(cp.dir ?? `.sluice/checkpoints/${this.name}`),
+    };
+    const restart = restartDecider(this.options.restart ?? (cp ? { strategy: 'fixed-delay', attempts: 3, delay: '1s' } : { strategy: 'none' }));
+    const savepointPath = options.fromSavepoint;
+    return supervise(
       this.graph,
       {
         jobName: this.name,
@@ -172,14 +206,47 @@ export class Job {
           makeBackend
             ? makeBackend({ uid, clock, maxParallelism: this.maxParallelism })
             : new MemoryStateBackend({ clock, maxParallelism: this.maxParallelism }),
+        exactlyOnce: this.delivery === 'exactly-once',
       },
       this.deadLetterQueue,
+      {
+        checkpoints,
+        restart,
+        onRestart: options.onRestart,
+        restore: savepointPath
+          ? async () => this.checkSavepoint(await new FileCheckpointStorage(savepointPath).readPath(savepointPath), options)
+          : undefined,
+      },
     );
   }
 
+  /** The delivery guarantee in force. */
+  get delivery(): DeliveryGuarantee {
+    return this.options.delivery ?? (this.options.checkpoints ? 'at-least-once' : 'none');
+  }
+
+  /** Refuses a savepoint whose state would not all be restored (unless allowed), or whose steps changed kind. */
+  private checkSavepoint(data: CheckpointData, options: StartOptions): CheckpointData {
+    const byUid = new Map(this.graph.nodes.map((n) => [n.uid, n]));
+    const orphans = Object.keys(data.steps).filter((uid) => !byUid.has(uid));
+    if (orphans.length > 0 && !options.allowNonRestoredState) {
+      throw new SluiceError('STATE_NOT_RESTORED', `the savepoint has state for step(s) ${orphans.map((u) => `'${u}'`).join(', ')} that job '${this.name}' does not have`);
+    }
+    for (const [uid, step] of Object.entries(data.steps)) {
+      const node = byUid.get(uid);
+      if (node && step.kind !== (node.source ? 'source' : node.kind)) {
+        throw new SluiceError('CHECKPOINT_INVALID', `step '${uid}' is a ${node.source ? 'source' : node.kind} step now, but its state in the savepoint is of a ${step.kind} step`, {
+          hint: 'Give the new step a new uid (it starts empty), or restore the old step.',
+        });
+      }
+    }
+    const steps = Object.fromEntries(Object.entries(data.steps).filter(([uid]) => byUid.has(uid)));
+    return { ...data, steps };
+  }
+
   /** Runs the job to its end (a bounded job) or until it fails. */
-  run(): Promise<JobResult> {
-    return this.start().done;
+  async run(options: StartOptions = {}): Promise<JobResult> {
+    return this.start(options).done;
   }
 
   // ---- used by the stream builders ----
@@ -205,6 +272,7 @@ export class Job {
       parallelism: 1,
       onError: spec.options?.onError,
       createOperator: spec.createOperator,
+      sink: spec.sink,
     });
   }
 
@@ -217,6 +285,7 @@ export class Job {
       inputs: [input],
       description: `${sink.kind}${sink.describe ? `: ${sink.describe()}` : ''}`,
       createOperator: () => new SinkOperator(sink),
+      sink,
     });
   }
 
@@ -255,6 +324,27 @@ export class Job {
     return uid;
   }
 
+  /** Refuses a delivery guarantee the job cannot keep. */
+  private checkDelivery(): void {
+    const delivery = this.delivery;
+    if (delivery === 'none') return;
+    if (!this.options.checkpoints) {
+      throw new SluiceError('DELIVERY_UNSUPPORTED', `job '${this.name}' asks for ${delivery} delivery but has no checkpoints`, {
+        hint: "Add `checkpoints: { interval: '10s' }` to the job options.",
+      });
+    }
+    for (const node of this.graph.nodes) {
+      if (node.source && node.source !== this.deadLetterQueue?.source && node.source.replayable !== true) {
+        throw new SluiceError('DELIVERY_UNSUPPORTED', `source '${node.uid}' (${node.source.kind}) cannot replay from a checkpoint, so ${delivery} delivery cannot be kept`);
+      }
+      if (delivery === 'exactly-once' && node.sink && !(node.sink.guarantees ?? ['at-least-once', 'none']).includes('exactly-once')) {
+        throw new SluiceError('DELIVERY_UNSUPPORTED', `sink '${node.uid}' (${node.sink.kind}) cannot deliver exactly once`, {
+          hint: "Use a transactional sink (such as transactionalFileSink) or choose delivery: 'at-least-once'.",
+        });
+      }
+    }
+  }
+
   private checkNotStarted(): void {
     if (this.started) throw new SluiceError('JOB_ALREADY_STARTED', `job '${this.name}' has already been started`);
   }
@@ -270,6 +360,7 @@ export class Job {
         hint: 'End a stream with .print(), .sinkTo(…) or a collect sink.',
       });
     }
+    this.checkDelivery();
     const deadLettering = this.options.onError === 'dead-letter' || nodes.some((n) => n.onError === 'dead-letter');
     const dlNode = nodes.find((n) => n.source && n.source === this.deadLetterQueue?.source);
     if (deadLettering && (!dlNode || this.graph.consumersOf(dlNode).length === 0)) {

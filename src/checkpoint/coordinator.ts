@@ -52,6 +52,9 @@ export class CheckpointCoordinator {
   private pending: Pending | undefined;
   private cancelNext: (() => void) | undefined;
   private stopped = false;
+  /** Final states of tasks that have consumed all their input: they acknowledge every later checkpoint. */
+  private readonly finished = new Map<string, Record<string, StepState>>();
+  private finalCheckpoint: Promise<number | undefined> | undefined;
   readonly history: CheckpointStats[] = [];
   lastCompleted: CheckpointHandle | undefined;
 
@@ -77,6 +80,7 @@ export class CheckpointCoordinator {
   stop(): void {
     this.stopped = true;
     this.cancelNext?.();
+    for (const w of this.finalWaiters.splice(0)) w(undefined);
     const p = this.pending;
     if (p) {
       p.cancelTimeout();
@@ -109,7 +113,65 @@ export class CheckpointCoordinator {
         resolve,
         reject,
       };
+      for (const [task, steps] of this.finished) this.pending.acks.set(task, steps);
       this.participants.injectBarrier(id);
+    });
+  }
+
+  /**
+   * A task has consumed all its input; `steps` is its final state, which stands as its
+   * acknowledgement of the pending and every later checkpoint. Once every task has
+   * finished, one final checkpoint is written (it covers all output, so exactly-once
+   * sinks commit the rest after it); the promise resolves with its id, or undefined if
+   * it could not be written.
+   */
+  taskFinished(task: string, steps: Record<string, StepState>): Promise<number | undefined> {
+    this.finished.set(task, steps);
+    const p = this.pending;
+    if (p && !p.acks.has(task)) this.acknowledge(p.id, task, steps);
+    if (this.finished.size < this.participants.taskCount) {
+      return new Promise((resolve) => this.finalWaiters.push(resolve));
+    }
+    this.finalCheckpoint ??= this.writeFinal();
+    void this.finalCheckpoint.then((id) => {
+      for (const w of this.finalWaiters.splice(0)) w(id);
+    });
+    return this.finalCheckpoint;
+  }
+  private readonly finalWaiters: Array<(id: number | undefined) => void> = [];
+
+  private async writeFinal(): Promise<number | undefined> {
+    this.cancelNext?.();
+    this.stopped = true;
+    if (this.pending) await this.settled(this.pending);
+    const id = this.nextId++;
+    const steps: Record<string, StepState> = {};
+    for (const s of this.finished.values()) Object.assign(steps, s);
+    const triggeredAt = this.clock.now();
+    try {
+      const handle = await this.storage.write({ jobName: this.jobName, checkpointId: id, triggeredAt, steps });
+      this.lastCompleted = handle;
+      this.record({ checkpointId: id, kind: 'checkpoint', status: 'completed', triggeredAt, durationMs: this.clock.now() - triggeredAt, sizeBytes: handle.sizeBytes, alignmentMs: 0, path: handle.path });
+      await this.retain();
+      return id;
+    } catch (e) {
+      this.record({ checkpointId: id, kind: 'checkpoint', status: 'failed', triggeredAt, durationMs: this.clock.now() - triggeredAt, sizeBytes: 0, alignmentMs: 0, failure: (e as Error).message });
+      return undefined;
+    }
+  }
+
+  /** Waits until a pending checkpoint has completed or failed. */
+  private settled(p: Pending): Promise<void> {
+    return new Promise((resolve) => {
+      const { resolve: ok, reject: ko } = p;
+      p.resolve = (h) => {
+        ok(h);
+        resolve();
+      };
+      p.reject = (e) => {
+        ko(e);
+        resolve();
+      };
     });
   }
 

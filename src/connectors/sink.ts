@@ -9,8 +9,16 @@ import type { Clock } from '../time/clock.js';
  * const lines: string[] = [];
  * const sink: Sink<string> = { kind: 'lines', createWriter: () => ({ write: (values) => { lines.push(...values); }, close: async () => {} }) };
  */
+/** What a job promises about its results after failures and restarts. */
+export type DeliveryGuarantee = 'exactly-once' | 'at-least-once' | 'none';
+
 export interface Sink<T> {
   readonly kind: string;
+  /**
+   * The guarantees this sink can keep (default: at-least-once and none). Exactly-once
+   * needs a transactional writer (`preCommit`/`commit`/`recover`) or idempotent writes.
+   */
+  readonly guarantees?: readonly DeliveryGuarantee[];
   describe?(): string;
   createWriter(ctx: SinkContext): SinkWriter<T>;
 }
@@ -19,6 +27,11 @@ export interface SinkContext {
   /** The sink step's uid. */
   readonly uid: string;
   readonly clock: Clock;
+  /**
+   * True when the job runs exactly-once with checkpoints: the writer makes its writes
+   * visible only in `commit`. False: it may publish them as it goes (and at `flush`).
+   */
+  readonly transactional: boolean;
 }
 
 export interface SinkWriter<T> {
@@ -27,6 +40,19 @@ export interface SinkWriter<T> {
   write(values: T[], timestamps: number[]): void | Promise<void>;
   /** Called once at the end of a bounded job, before close: make everything written durable. */
   flush?(): Promise<void>;
+  /**
+   * Two-phase commit, phase one (at a checkpoint barrier): seal what was written since the
+   * last checkpoint into a transaction and return its handle (kept in the checkpoint;
+   * structured-clone friendly). Undefined: nothing to commit.
+   */
+  preCommit?(checkpointId: number): unknown | Promise<unknown>;
+  /** Phase two (the checkpoint is durable): publish these transactions. Must be idempotent. */
+  commit?(transactions: unknown[]): Promise<void>;
+  /**
+   * After a restore: `transactions` were pre-committed in the restored checkpoint, so
+   * commit them (again, idempotently); abort anything else this sink left unfinished.
+   */
+  recover?(transactions: unknown[]): Promise<void>;
   /** Releases what the writer holds. Called once, also after a failure. */
   close(): Promise<void>;
 }

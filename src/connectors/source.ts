@@ -20,6 +20,12 @@ export interface Source<T> {
   readonly kind: string;
   /** Whether the source ends by itself. The end of every bounded source emits the final watermark. */
   readonly bounded: boolean;
+  /**
+   * Whether a reader can tell its position (`snapshotPosition`) and start again from one
+   * (`SourceContext.restoredPosition`): required for exactly-once and for recovery without
+   * loss. A source that is not replayable restarts from its beginning after a failure.
+   */
+  readonly replayable?: boolean;
   /** One line about this source's configuration, for `job.explain()`. */
   describe?(): string;
   createReader(ctx: SourceContext): SourceReader<T>;
@@ -44,6 +50,11 @@ export interface SourceContext {
    * the error and the position go to the dead-letter output and the reader carries on.
    */
   badRecord(raw: string | Uint8Array, error: unknown, position: string): void;
+  /**
+   * For a replayable source restored from a checkpoint: the position its reader reported
+   * then. The reader starts reading right after it. Undefined on a fresh start.
+   */
+  readonly restoredPosition?: unknown;
 }
 
 export interface SourceBatch<T> {
@@ -65,6 +76,11 @@ export interface SourceReader<T> {
   open?(): Promise<void>;
   /** The next records; see {@link SourceContext.maxPollWaitMs} for how long it may wait. */
   poll(): Promise<SourceBatch<T>>;
+  /**
+   * The position after the last record returned by `poll` (an offset, an index): what a
+   * checkpoint stores. Must be structured-clone friendly.
+   */
+  snapshotPosition?(): unknown;
   /** Releases what the reader holds (files, sockets, servers). Called once, also after a failure. */
   close(): Promise<void>;
 }

@@ -71,8 +71,8 @@ export function testSourceContext(opts: TestSourceContextOptions = {}): TestSour
 }
 
 /** Makes a {@link SinkContext} for testing a sink without the runtime. */
-export function testSinkContext(opts: { clock?: Clock; uid?: string } = {}): SinkContext {
-  return { uid: opts.uid ?? 'test-sink', clock: opts.clock ?? new SystemClock() };
+export function testSinkContext(opts: { clock?: Clock; uid?: string; transactional?: boolean } = {}): SinkContext {
+  return { uid: opts.uid ?? 'test-sink', clock: opts.clock ?? new SystemClock(), transactional: opts.transactional ?? false };
 }
 
 /** What {@link readAll} read. */

@@ -89,6 +89,12 @@ export const ERROR_CATALOG = {
     description: 'A state value could not be copied into a snapshot (it holds a function, a symbol, or an object the structured clone algorithm refuses).',
     hint: 'Keep plain data in state: objects, arrays, strings, numbers, bigints, booleans, null, Map, Set, Date.',
   },
+  STATE_IO_FAILED: {
+    domain: 'external',
+    retry: 'backoff',
+    description: 'The on-disk state backend could not read or write its files (disk full, permissions, a closed backend, a corrupt record).',
+    hint: "Check free space and permissions under the backend's path; a job restarted from its last checkpoint recovers the state.",
+  },
   NO_TIMESTAMP: {
     domain: 'user',
     retry: 'none',
@@ -136,6 +142,12 @@ export const ERROR_CATALOG = {
     retry: 'none',
     description: 'An input record could not be parsed or failed validation.',
     hint: 'Fix the producer, or let the source dead-letter bad records instead of failing.',
+  },
+  JOB_RESTARTS_EXHAUSTED: {
+    domain: 'user',
+    retry: 'none',
+    description: 'The job kept failing and its restart policy gave up. The message holds the last failure.',
+    hint: 'Fix the cause shown in the message; raise the restart attempts only if the failure is transient.',
   },
   JOB_CANCELLED: {
     domain: 'user',

@@ -1,3 +1,4 @@
+import type { Sink } from '../connectors/sink.js';
 import type { Source } from '../connectors/source.js';
 import type { Operator } from '../runtime/operator.js';
 import type { Key } from '../state/types.js';
@@ -39,6 +40,8 @@ export interface StepNode {
   readonly onError?: 'fail' | 'dead-letter' | undefined;
   /** Set for sources. */
   readonly source?: Source<any> | undefined;
+  /** Set for sinks (the job checks the delivery guarantees they support). */
+  readonly sink?: Sink<any> | undefined;
   /** Set for every other step. */
   readonly createOperator?: (() => Operator<any, any>) | undefined;
 }

@@ -44,6 +44,11 @@ export class ChannelWriter<T> implements Output<T> {
     this.flush();
     this.channel.push({ kind: 'idle', idle });
   }
+  /** A checkpoint barrier: everything before it belongs to the checkpoint. */
+  emitBarrier(checkpointId: number): void {
+    this.flush();
+    this.channel.push({ kind: 'barrier', checkpointId });
+  }
   emitEnd(): void {
     this.flush();
     this.channel.push({ kind: 'end' });

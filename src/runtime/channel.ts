@@ -5,6 +5,7 @@ export type ChannelEvent<T> =
   | { readonly kind: 'batch'; readonly batch: Batch<T> }
   | { readonly kind: 'watermark'; readonly watermark: number }
   | { readonly kind: 'idle'; readonly idle: boolean }
+  | { readonly kind: 'barrier'; readonly checkpointId: number }
   | { readonly kind: 'end' };
 
 /**

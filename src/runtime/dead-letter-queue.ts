@@ -31,6 +31,12 @@ export class DeadLetterQueue {
     return new Promise((resolve) => this.writers.push(resolve));
   }
 
+  /** Empties the queue for a new attempt of the job (after a restart). */
+  reset(): void {
+    this.items = [];
+    this.ended = false;
+  }
+
   /** No more dead letters will come. */
   end(): void {
     this.ended = true;

@@ -13,7 +13,10 @@ import type { DeadLetterQueue } from './dead-letter-queue.js';
 import { InputGate, type GateInput } from './input-gate.js';
 import type { Operator, OperatorRuntime } from './operator.js';
 import { OperatorOutputs, outputOf, type Output } from './output.js';
-import { SourceTask, StreamTask, type Backpressure, type Task } from './task.js';
+import { SourceTask, StreamTask, type Backpressure, type SourceStepState, type Task, type TaskCheckpointing } from './task.js';
+import type { CheckpointConfig } from '../checkpoint/config.js';
+import { CheckpointCoordinator, type CheckpointStats } from '../checkpoint/coordinator.js';
+import type { CheckpointData, CheckpointStorage } from '../checkpoint/types.js';
 
 /** The settings a job runs with (see `JobOptions` for their meaning and defaults). */
 export interface RuntimeConfig {
@@ -26,6 +29,16 @@ export interface RuntimeConfig {
   readonly onError: 'fail' | 'dead-letter';
   readonly clock: Clock;
   readonly createStateBackend: (uid: string) => KeyedStateBackend;
+  /** Exactly-once with checkpoints: transactional sinks publish only on commit. */
+  readonly exactlyOnce: boolean;
+}
+
+/** How a run starts and checkpoints. */
+export interface ExecuteOptions {
+  /** State to start from (a checkpoint or savepoint). */
+  readonly restore?: CheckpointData | undefined;
+  /** Periodic checkpoints. */
+  readonly checkpoints?: { readonly config: CheckpointConfig; readonly storage: CheckpointStorage; onEvent?: (s: CheckpointStats) => void } | undefined;
 }
 
 export interface JobResult {
@@ -42,6 +55,8 @@ export interface RunningJob {
   readonly stateBackends: ReadonlyMap<string, KeyedStateBackend>;
   /** Channels between tasks, for metrics and tests of backpressure. */
   readonly channels: readonly LocalChannel<unknown>[];
+  /** The checkpoint coordinator, when the job checkpoints. */
+  readonly coordinator?: CheckpointCoordinator | undefined;
 }
 
 /** Feeds a chained operator: the chain's next step is called directly. */
@@ -65,10 +80,11 @@ class ChainedInput<T> implements Output<T> {
  * Turns a logical plan into running tasks in this process: chains of operators, bounded
  * channels between chains, one task per chain. Parallelism across threads builds on this.
  */
-export function execute(graph: JobGraph, config: RuntimeConfig, deadLetters?: DeadLetterQueue): RunningJob {
+export function execute(graph: JobGraph, config: RuntimeConfig, deadLetters?: DeadLetterQueue, options: ExecuteOptions = {}): RunningJob {
   const plan = buildPhysicalPlan(graph);
   const operators = new Map<StepNode, Operator<any, any>>();
   for (const node of graph.nodes) if (node.createOperator) operators.set(node, node.createOperator());
+  const restored = options.restore?.steps ?? {};
 
   const writersOf = new Map<Chain, ChannelWriter<unknown>[]>();
   const gateInputsOf = new Map<Chain, GateInput[]>();
@@ -107,12 +123,14 @@ export function execute(graph: JobGraph, config: RuntimeConfig, deadLetters?: De
   const abort = new AbortController();
   const tasks: Task[] = [];
   const taskOf = new Map<Chain, Task>();
+  const sourceTasks: SourceTask<unknown>[] = [];
   const stateBackends = new Map<string, KeyedStateBackend>();
   let failure: unknown;
   let cancelled = false;
   const onFailure = (error: unknown) => {
     if (failure === undefined && !cancelled) failure = error;
     abort.abort();
+    coordinator?.stop();
     for (const t of tasks) t.stop();
   };
   const backpressure: Backpressure[] = deadLetters ? [deadLetters] : [];
@@ -130,7 +148,10 @@ export function execute(graph: JobGraph, config: RuntimeConfig, deadLetters?: De
     const bind: { task?: Task } = {};
     for (const node of chain.nodes) {
       const op = operators.get(node);
-      if (op) op.setup(operatorRuntime(node, config, bind, stateBackends, deadLetters), outputsOf.get(node)!);
+      if (!op) continue;
+      op.setup(operatorRuntime(node, config, bind, stateBackends, deadLetters), outputsOf.get(node)!);
+      const state = restored[node.uid];
+      if (state !== undefined) op.initializeState(state.state);
     }
     if (head.source) {
       const source = head.source;
@@ -141,8 +162,12 @@ export function execute(graph: JobGraph, config: RuntimeConfig, deadLetters?: De
         maxPollWaitMs: config.maxPollWaitMs,
         signal: abort.signal,
         badRecord: (raw, error, position) => badRecord(head, config, deadLetters, raw, error, position),
+        restoredPosition: (restored[head.uid]?.state as SourceStepState | undefined)?.position,
       };
-      task = new SourceTask(head.uid, source, () => source.createReader(ctx), outputsOf.get(head)!, ops, writers, config.clock, waitsFor, onFailure);
+      const sourceTask = new SourceTask(head.uid, source, () => source.createReader(ctx), outputsOf.get(head)!, ops, writers, config.clock, waitsFor, onFailure);
+      sourceTask.restoredFinished = (restored[head.uid]?.state as SourceStepState | undefined)?.finished === true;
+      sourceTasks.push(sourceTask);
+      task = sourceTask;
     } else {
       const gate = new InputGate(gateInputsOf.get(chain)!);
       task = new StreamTask(head.uid, gate, ops, writers, config.clock, waitsFor, onFailure);
@@ -152,10 +177,40 @@ export function execute(graph: JobGraph, config: RuntimeConfig, deadLetters?: De
     taskOf.set(chain, task);
   }
 
+  let coordinator: CheckpointCoordinator | undefined;
+  if (options.checkpoints) {
+    const { config: cc, storage, onEvent } = options.checkpoints;
+    const c = new CheckpointCoordinator(
+      config.jobName,
+      cc,
+      storage,
+      config.clock,
+      {
+        taskCount: tasks.length,
+        injectBarrier: (id) => {
+          for (const t of sourceTasks) t.injectBarrier(id);
+        },
+        notifyComplete: (id) => {
+          for (const t of tasks) t.notifyCheckpointComplete(id);
+        },
+      },
+      options.restore?.checkpointId ?? 0,
+      onEvent,
+    );
+    coordinator = c;
+    const checkpointing: TaskCheckpointing = {
+      acknowledge: (id, task, steps, alignmentMs) => c.acknowledge(id, task, steps, alignmentMs),
+      finished: (task, steps) => c.taskFinished(task, steps),
+    };
+    for (const t of tasks) t.checkpointing = checkpointing;
+  }
+
   const runs = tasks.map((t) => t.run());
+  coordinator?.start();
   if (deadLetters) endDeadLettersWhenDone(graph, plan.chains, plan.chainOf, taskOf, runs, deadLetters);
 
   const done = Promise.allSettled(runs).then((): JobResult => {
+    coordinator?.stop();
     for (const c of channels) c.release();
     if (failure !== undefined) throw failure;
     return { status: cancelled ? 'cancelled' : 'finished' };
@@ -170,6 +225,7 @@ export function execute(graph: JobGraph, config: RuntimeConfig, deadLetters?: De
     },
     stateBackends,
     channels,
+    coordinator,
   };
 }
 
@@ -186,6 +242,7 @@ function operatorRuntime(
     kind: node.kind,
     clock: config.clock,
     maxParallelism: config.maxParallelism,
+    exactlyOnce: config.exactlyOnce,
     userError(error, record, timestamp, what) {
       const e = asStepError(error, node, record, what);
       if (policy === 'fail' || !deadLetters) throw e;

@@ -13,9 +13,23 @@ export interface GateInput {
 export class InputGate {
   private next = 0;
   private waiter: (() => void) | undefined;
+  /** Channels held back while a checkpoint barrier is being aligned. */
+  private readonly blocked: boolean[];
 
   constructor(readonly inputs: readonly GateInput[]) {
     for (const { channel } of inputs) channel.onData = () => this.wake();
+    this.blocked = inputs.map(() => false);
+  }
+
+  /** Stops taking from channel `c` (it delivered a barrier; the others have not yet). */
+  block(c: number): void {
+    this.blocked[c] = true;
+  }
+  isBlocked(c: number): boolean {
+    return this.blocked[c]!;
+  }
+  unblockAll(): void {
+    this.blocked.fill(false);
   }
 
   /** The next event and the index of the channel it came from, or undefined when all are empty. */
@@ -23,6 +37,7 @@ export class InputGate {
     const n = this.inputs.length;
     for (let k = 0; k < n; k++) {
       const c = (this.next + k) % n;
+      if (this.blocked[c]) continue;
       const event = this.inputs[c]!.channel.shift();
       if (event !== undefined) {
         this.next = (c + 1) % n;

@@ -11,6 +11,8 @@ export interface OperatorRuntime {
   readonly kind: string;
   readonly clock: Clock;
   readonly maxParallelism: number;
+  /** The job runs exactly-once with checkpoints (transactional sinks publish only on commit). */
+  readonly exactlyOnce: boolean;
   /**
    * Handles a throw of user code on a record: under the `fail` policy throws a
    * USER_FUNCTION_FAILED error naming the step and showing the record; under
@@ -43,6 +45,28 @@ export abstract class Operator<I, O> {
     this.rt = rt;
     this.out = out;
   }
+  /** The step's uid (names its state in checkpoints). */
+  get uid(): string {
+    return this.rt.uid;
+  }
+  /** The step's kind, stored with its state. */
+  get kind(): string {
+    return this.rt.kind;
+  }
+  /**
+   * Gives back the state this step had in a checkpoint or savepoint; called before
+   * `open()`. The default keeps nothing (stateless steps).
+   */
+  initializeState(_state: unknown): void {}
+  /**
+   * The state to put in checkpoint `checkpointId`: called when the barrier has reached
+   * this operator, so it covers exactly the records before the barrier. Undefined: none.
+   */
+  snapshotState(_checkpointId: number): unknown | Promise<unknown> {
+    return undefined;
+  }
+  /** Checkpoint `checkpointId` is durable (exactly-once sinks commit here). */
+  notifyCheckpointComplete(_checkpointId: number): void | Promise<void> {}
   open(): void | Promise<void> {}
   /** Records from input `input` (0 for one-input operators). */
   abstract processBatch(batch: Batch<I>, input: number): void;

@@ -8,6 +8,33 @@ import type { Operator } from './operator.js';
 import type { OperatorOutputs } from './output.js';
 import { WatermarkValve } from './watermark-valve.js';
 
+/** A step's state in a checkpoint: see `checkpoint/types.ts`. */
+export interface TaskStepState {
+  readonly kind: string;
+  readonly version: number;
+  readonly state: unknown;
+}
+
+/** How a task takes part in checkpoints (set by the executor when the job checkpoints). */
+export interface TaskCheckpointing {
+  /** The task has snapshot its steps for checkpoint `id` and sent the barrier on. */
+  acknowledge(id: number, task: string, steps: Record<string, TaskStepState>, alignmentMs: number): void;
+  /**
+   * The task has consumed all its input: `steps` is its final state. Resolves with the id
+   * of the job's final checkpoint once it is durable (the task then lets its sinks commit),
+   * or undefined when there is none (the job failed or was cancelled meanwhile).
+   */
+  finished(task: string, steps: Record<string, TaskStepState>): Promise<number | undefined>;
+}
+
+/** The state a source step has in a checkpoint. */
+export interface SourceStepState {
+  /** The reader's position (undefined for a reader that cannot tell one). */
+  readonly position?: unknown;
+  /** The source had ended: on restore it does not read again. */
+  readonly finished?: boolean;
+}
+
 /** Something a task waits for before it takes more input (a full dead-letter queue, say). */
 export interface Backpressure {
   readonly isFull: boolean;
@@ -49,6 +76,9 @@ export abstract class Task {
       await this.loop();
       await this.drain();
       this.throwIfFailed();
+      await this.finish();
+      await this.drain();
+      this.throwIfFailed();
     } catch (e) {
       this.fail(e);
       throw this.error;
@@ -58,6 +88,50 @@ export abstract class Task {
   }
 
   protected abstract loop(): Promise<void>;
+
+  /** Set by the executor when the job checkpoints. */
+  checkpointing: TaskCheckpointing | undefined;
+
+  /**
+   * Snapshots every step of the chain for checkpoint `id` (the barrier has reached the
+   * head, and the chain is synchronous, so every step has handled exactly the records
+   * before it), sends the barrier on, and acknowledges.
+   */
+  protected async checkpoint(id: number, alignmentMs: number): Promise<void> {
+    const steps = await this.snapshotSteps(id);
+    for (const w of this.writers) w.emitBarrier(id);
+    this.checkpointing?.acknowledge(id, this.name, steps, alignmentMs);
+  }
+
+  protected async snapshotSteps(id: number): Promise<Record<string, TaskStepState>> {
+    const steps: Record<string, TaskStepState> = {};
+    for (const op of this.operators) {
+      const state = await op.snapshotState(id);
+      if (state !== undefined) steps[op.uid] = { kind: op.kind, version: 1, state };
+    }
+    return steps;
+  }
+
+  /** Checkpoint `id` is durable: steps may publish what it covers (sinks commit). */
+  notifyCheckpointComplete(id: number): void {
+    for (const op of this.operators) {
+      const r = op.notifyCheckpointComplete(id);
+      if (r) this.defer(r);
+    }
+  }
+
+  /** After the last input: hand the final state to the job and wait for its final checkpoint. */
+  private async finish(): Promise<void> {
+    if (!this.checkpointing || this.stopped) return;
+    const finalId = await this.untilStopped(this.checkpointing.finished(this.name, await this.finalSteps()));
+    if (finalId === undefined || this.stopped) return;
+    for (const op of this.operators) await op.notifyCheckpointComplete(finalId);
+  }
+
+  /** The task's state once all input is consumed. */
+  protected finalSteps(): Promise<Record<string, TaskStepState>> {
+    return this.snapshotSteps(Number.MAX_SAFE_INTEGER);
+  }
 
   /** Stops the task: the loop ends at its next step. */
   stop(): void {
@@ -181,6 +255,10 @@ function noTimestamps(n: number): number[] {
 export class SourceTask<T> extends Task {
   private reader: SourceReader<T> | undefined;
   private sourceWatermark = Number.NEGATIVE_INFINITY;
+  private barrierRequested: number | undefined;
+  private ended = false;
+  /** Set when restoring from a checkpoint in which this source had already ended. */
+  restoredFinished = false;
 
   constructor(
     name: string,
@@ -196,7 +274,36 @@ export class SourceTask<T> extends Task {
     super(name, operators, writers, clock, extraBackpressure, onFailure);
   }
 
+  /** Asks the source to inject barrier `id` after the records it has read so far. */
+  injectBarrier(id: number): void {
+    this.barrierRequested = id;
+  }
+
+  private async injectPendingBarrier(): Promise<void> {
+    const id = this.barrierRequested;
+    if (id === undefined) return;
+    this.barrierRequested = undefined;
+    const steps = await this.snapshotSteps(id);
+    const source: SourceStepState = { position: this.reader?.snapshotPosition?.() };
+    steps[this.name] = { kind: 'source', version: 1, state: source };
+    for (const w of this.writers) w.emitBarrier(id);
+    this.checkpointing?.acknowledge(id, this.name, steps, 0);
+  }
+
+  protected override async finalSteps(): Promise<Record<string, TaskStepState>> {
+    const steps = await super.finalSteps();
+    const source: SourceStepState = { finished: true };
+    steps[this.name] = { kind: 'source', version: 1, state: source };
+    return steps;
+  }
+
   protected async loop(): Promise<void> {
+    if (this.restoredFinished) {
+      // It had ended before the checkpoint: everything it read is in downstream state.
+      this.outputs.watermark(MAX_WATERMARK);
+      this.outputs.end();
+      return;
+    }
     const reader = (this.reader = this.createReader());
     try {
       await reader.open?.();
@@ -206,6 +313,7 @@ export class SourceTask<T> extends Task {
     const main = this.outputs.main;
     for (;;) {
       if (this.stopped) return;
+      await this.injectPendingBarrier();
       let polled;
       try {
         polled = await this.untilStopped(reader.poll());
@@ -248,6 +356,10 @@ function sourceError(step: string, kind: string, e: unknown): unknown {
 /** Takes events from its input channels and drives the head of its chain. */
 export class StreamTask extends Task {
   private readonly valve: WatermarkValve;
+  /** The checkpoint whose barriers are being aligned, and since when. */
+  private aligning: number | undefined;
+  private alignStart = 0;
+  private readonly ended: boolean[];
 
   constructor(
     name: string,
@@ -260,6 +372,32 @@ export class StreamTask extends Task {
   ) {
     super(name, operators, writers, clock, extraBackpressure, onFailure);
     this.valve = new WatermarkValve(gate.inputs.length);
+    this.ended = gate.inputs.map(() => false);
+  }
+
+  /**
+   * A barrier from channel `c`: hold that channel back until every other open channel
+   * has delivered the same barrier (aligned checkpoints), then snapshot and go on.
+   */
+  private async onBarrier(c: number, id: number): Promise<void> {
+    if (this.aligning !== undefined && id < this.aligning) return; // a barrier of a checkpoint given up
+    if (this.aligning === undefined || id > this.aligning) {
+      this.gate.unblockAll();
+      this.aligning = id;
+      this.alignStart = performance.now();
+    }
+    this.gate.block(c);
+    await this.completeAlignment();
+  }
+
+  /** Finishes the alignment once every channel has delivered the barrier or ended. */
+  private async completeAlignment(): Promise<void> {
+    const id = this.aligning;
+    if (id === undefined) return;
+    for (let c = 0; c < this.ended.length; c++) if (!this.ended[c] && !this.gate.isBlocked(c)) return;
+    this.aligning = undefined;
+    await this.checkpoint(id, performance.now() - this.alignStart);
+    this.gate.unblockAll();
   }
 
   override stop(): void {
@@ -296,8 +434,13 @@ export class StreamTask extends Task {
           this.reportIdle(head, wasIdle);
           break;
         }
+        case 'barrier':
+          await this.onBarrier(channel, event.checkpointId);
+          break;
         case 'end': {
           open--;
+          this.ended[channel] = true;
+          if (open > 0) await this.completeAlignment();
           const wasIdle = this.valve.isIdle;
           this.advance(head, this.valve.end(channel));
           this.reportIdle(head, wasIdle);

@@ -1,6 +1,6 @@
 import type { DataStream } from '../api/data-stream.js';
 import { Job, type JobOptions } from '../api/job.js';
-import type { RunningJob } from '../runtime/executor.js';
+import type { RunningJob } from '../runtime/supervisor.js';
 import type { Key, StateDescriptor, StateOf } from '../state/types.js';
 import { ManualClock } from '../time/clock.js';
 import { TestInput } from './test-input.js';

@@ -90,6 +90,7 @@ export class OperatorHarness<I, O> {
       kind: 'under-test',
       clock: this.clock,
       maxParallelism: DEFAULT_MAX_PARALLELISM,
+      exactlyOnce: false,
       userError(error, record, timestamp, what) {
         const e =
           error instanceof SluiceError

@@ -2,9 +2,8 @@ import type { Collector } from '../api/functions.js';
 import type { OutputTag } from '../api/output-tag.js';
 import { SluiceError, describeRecord } from '../errors/index.js';
 import { hasTimestamp, type Batch } from '../runtime/batch.js';
-import { Operator } from '../runtime/operator.js';
+import { KeyedOperator } from '../runtime/operators/keyed-operator.js';
 import { KeyedScope, invalidKeyError, isKey } from '../runtime/operators/keyed-scope.js';
-import type { TimerEntry } from '../runtime/timer-queue.js';
 import { valueState } from '../state/descriptors.js';
 import type { AggregateFunction, Key, Namespace, StateDescriptor, StateOf, ValueState } from '../state/types.js';
 import type { WindowAssigner } from './assigner.js';
@@ -47,8 +46,7 @@ interface Firings {
  * Windows live in state under the namespace `start,end`; a merging assigner's live
  * windows per key are kept in the state 'merging-windows'.
  */
-export class WindowOperator<T, K extends Key, O> extends Operator<T, O> {
-  private scope!: KeyedScope<K, O>;
+export class WindowOperator<T, K extends Key, O> extends KeyedOperator<T, K, O> {
   private contents!: WindowContents<T, unknown>;
   private firings!: ValueState<Firings>;
   private sessions: ValueState<Window[]> | undefined;
@@ -67,7 +65,7 @@ export class WindowOperator<T, K extends Key, O> extends Operator<T, O> {
   }
 
   override open(): void {
-    this.scope = new KeyedScope<K, O>(this.rt, this.out, (ts, domain, ns) => this.onTimer(ts, domain, ns!));
+    this.openScope((ts, domain, ns) => this.onTimer(ts, domain, ns!));
     const backend = this.scope.backend;
     const { fn, evictor } = this.spec;
     if (evictor || fn.kind === 'process') this.contents = new ListContents<T>(backend);
@@ -305,21 +303,8 @@ export class WindowOperator<T, K extends Key, O> extends Operator<T, O> {
     else this.scope.deleteProcessingTimer(t, ns);
   }
 
-  override processWatermark(watermark: number): void {
-    this.watermark = watermark;
-    this.scope.advanceWatermark(watermark);
-    this.out.watermark(watermark);
-  }
-  override endInput(): void {
-    this.scope.quiesce();
-    this.out.end();
-  }
-  /** Pending timers (for the test harness). */
-  timers(): { eventTime: TimerEntry[]; processingTime: TimerEntry[] } {
-    return { eventTime: this.scope.eventTimers.entries(), processingTime: this.scope.processingTimers.entries() };
-  }
   override close(): void {
-    this.scope?.quiesce();
+    super.close();
     this.spec.fn.process?.close?.();
   }
 

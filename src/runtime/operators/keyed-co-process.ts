@@ -1,14 +1,11 @@
 import type { KeyedCoProcessFunction } from '../../api/functions.js';
 import type { Key } from '../../state/types.js';
 import type { Batch } from '../batch.js';
-import { Operator } from '../operator.js';
-import type { TimerEntry } from '../timer-queue.js';
-import { KeyedScope, invalidKeyError, isKey } from './keyed-scope.js';
+import { KeyedOperator } from './keyed-operator.js';
+import { invalidKeyError, isKey } from './keyed-scope.js';
 
 /** Runs a {@link KeyedCoProcessFunction}: two keyed inputs sharing one key space, state and timers. */
-export class KeyedCoProcessOperator<K extends Key, I1, I2, O> extends Operator<I1 | I2, O> {
-  private scope!: KeyedScope<K, O>;
-
+export class KeyedCoProcessOperator<K extends Key, I1, I2, O> extends KeyedOperator<I1 | I2, K, O> {
   constructor(
     private readonly fn: KeyedCoProcessFunction<K, I1, I2, O>,
     private readonly keySelector1: (value: I1) => K,
@@ -19,8 +16,8 @@ export class KeyedCoProcessOperator<K extends Key, I1, I2, O> extends Operator<I
 
   override open(): void {
     const fn = this.fn;
-    this.scope = new KeyedScope<K, O>(this.rt, this.out, (ts) => fn.onTimer?.(ts, this.scope.ctx, this.scope.emitter));
-    fn.open?.(this.scope.openContext);
+    const scope = this.openScope((ts) => fn.onTimer?.(ts, scope.ctx, scope.emitter));
+    fn.open?.(scope.openContext);
   }
 
   processBatch(batch: Batch<I1 | I2>, input: number): void {
@@ -43,24 +40,8 @@ export class KeyedCoProcessOperator<K extends Key, I1, I2, O> extends Operator<I
     scope.emitter.flush(this.out);
   }
 
-  override processWatermark(watermark: number): void {
-    this.watermark = watermark;
-    this.scope.advanceWatermark(watermark);
-    this.out.watermark(watermark);
-  }
-
-  override endInput(): void {
-    this.scope.quiesce();
-    this.out.end();
-  }
-
-  /** Pending timers (for the test harness). */
-  timers(): { eventTime: TimerEntry[]; processingTime: TimerEntry[] } {
-    return { eventTime: this.scope.eventTimers.entries(), processingTime: this.scope.processingTimers.entries() };
-  }
-
   override close(): void {
-    this.scope?.quiesce();
+    super.close();
     this.fn.close?.();
   }
 }

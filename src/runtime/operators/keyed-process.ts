@@ -1,14 +1,11 @@
 import type { KeyedProcessFunction } from '../../api/functions.js';
 import type { Key } from '../../state/types.js';
 import type { Batch } from '../batch.js';
-import { Operator } from '../operator.js';
-import type { TimerEntry } from '../timer-queue.js';
-import { KeyedScope, invalidKeyError, isKey } from './keyed-scope.js';
+import { KeyedOperator } from './keyed-operator.js';
+import { invalidKeyError, isKey } from './keyed-scope.js';
 
 /** Runs a {@link KeyedProcessFunction}: per record, the key is made current, then the function runs. */
-export class KeyedProcessOperator<K extends Key, I, O> extends Operator<I, O> {
-  private scope!: KeyedScope<K, O>;
-
+export class KeyedProcessOperator<K extends Key, I, O> extends KeyedOperator<I, K, O> {
   constructor(
     private readonly fn: KeyedProcessFunction<K, I, O>,
     private readonly keySelector: (value: I) => K,
@@ -18,8 +15,8 @@ export class KeyedProcessOperator<K extends Key, I, O> extends Operator<I, O> {
 
   override open(): void {
     const fn = this.fn;
-    this.scope = new KeyedScope<K, O>(this.rt, this.out, (ts) => fn.onTimer?.(ts, this.scope.ctx, this.scope.emitter));
-    fn.open?.(this.scope.openContext);
+    const scope = this.openScope((ts) => fn.onTimer?.(ts, scope.ctx, scope.emitter));
+    fn.open?.(scope.openContext);
   }
 
   processBatch(batch: Batch<I>): void {
@@ -42,24 +39,8 @@ export class KeyedProcessOperator<K extends Key, I, O> extends Operator<I, O> {
     emitter.flush(this.out);
   }
 
-  override processWatermark(watermark: number): void {
-    this.watermark = watermark;
-    this.scope.advanceWatermark(watermark);
-    this.out.watermark(watermark);
-  }
-
-  override endInput(): void {
-    this.scope.quiesce();
-    this.out.end();
-  }
-
-  /** Pending timers (for the test harness). */
-  timers(): { eventTime: TimerEntry[]; processingTime: TimerEntry[] } {
-    return { eventTime: this.scope.eventTimers.entries(), processingTime: this.scope.processingTimers.entries() };
-  }
-
   override close(): void {
-    this.scope?.quiesce();
+    super.close();
     this.fn.close?.();
   }
 }

@@ -1,11 +1,11 @@
 import type { KeyedProcessContext, OnTimerContext, OpenContext, TimerService } from '../../api/functions.js';
 import type { OutputTag } from '../../api/output-tag.js';
 import { SluiceError, describeRecord } from '../../errors/index.js';
-import type { Key, KeyedStateBackend, Namespace, StateDescriptor, StateOf } from '../../state/types.js';
+import type { Key, KeyedStateBackend, KeyedStateSnapshot, Namespace, StateDescriptor, StateOf } from '../../state/types.js';
 import { hasTimestamp } from '../batch.js';
 import type { OperatorRuntime } from '../operator.js';
 import type { OperatorOutputs } from '../output.js';
-import { TimerQueue } from '../timer-queue.js';
+import { TimerQueue, type TimerEntry } from '../timer-queue.js';
 import { Emitter } from './emitter.js';
 
 /** True for the values that may be keys: strings, finite numbers, bigints. */
@@ -22,6 +22,13 @@ export function invalidKeyError(uid: string, key: unknown, record: unknown): Slu
     `step '${uid}': the key selector returned ${got} for record ${describeRecord(record)}; a key must be a string, a finite number or a bigint`,
     { step: uid },
   );
+}
+
+/** Keyed state and pending timers, as a checkpoint holds them. */
+export interface KeyedScopeSnapshot {
+  readonly state: KeyedStateSnapshot;
+  readonly eventTimers: TimerEntry[];
+  readonly processingTimers: TimerEntry[];
 }
 
 export type TimerCallback = (timestamp: number, domain: 'event-time' | 'processing-time', namespace: Namespace | undefined) => void;
@@ -141,6 +148,18 @@ export class KeyedScope<K extends Key, O> {
       this.emitter.flush(this.outputs);
       this.scheduleProcessingTimers();
     });
+  }
+
+  snapshot(): KeyedScopeSnapshot {
+    return { state: this.backend.snapshot(), eventTimers: this.eventTimers.entries(), processingTimers: this.processingTimers.entries() };
+  }
+
+  /** Loads state and timers of a checkpoint (processing-time timers that came due meanwhile fire at once). */
+  restore(s: KeyedScopeSnapshot): void {
+    this.backend.restore(s.state);
+    for (const t of s.eventTimers) this.eventTimers.register(t.key, t.timestamp, t.namespace);
+    for (const t of s.processingTimers) this.processingTimers.register(t.key, t.timestamp, t.namespace);
+    this.scheduleProcessingTimers();
   }
 
   /** Stops processing-time callbacks (end of input, close): Flink does not fire them after the end. */
