@@ -1,11 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { runCommand, RUN_HELP } from './commands/run.js';
+import { nexmarkCommand, NEXMARK_HELP } from './commands/nexmark.js';
 import { EXIT } from './exit-codes.js';
 
 const HELP = `Usage: sluice <command> [options]
 
 Commands:
   run <job.ts>    run a job file until it finishes or until Ctrl-C
+  nexmark         generate Nexmark events, run a Nexmark query (benchmark)
   help [command]  show help for a command
   version         print the version
 
@@ -14,6 +16,7 @@ Run 'sluice <command> --help' for a command's options.`;
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
   run: { run: runCommand, help: RUN_HELP },
+  nexmark: { run: nexmarkCommand, help: NEXMARK_HELP },
 };
 
 /** The `sluice` command line. Returns the exit code. */
