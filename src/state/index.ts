@@ -18,3 +18,4 @@ export {
   checkMaxParallelism,
 } from './key-groups.js';
 export { MemoryStateBackend, type MemoryStateBackendOptions } from './memory-backend.js';
+export { DiskStateBackend, type DiskStateBackendOptions, type DiskCheckpoint } from './disk/lmdb-backend.js';
