@@ -8,9 +8,10 @@
  * Add a suite by writing `bench/<suite>.ts` exporting a {@link Suite} and listing it here.
  */
 import { coreSuite } from './core.js';
+import { joinsSuite } from './joins.js';
 import { parseOptions, printHeader, printJsonLines, printTable, runSuite, type Suite, type WorkloadResult } from './harness.js';
 
-const suites: readonly Suite[] = [coreSuite];
+const suites: readonly Suite[] = [coreSuite, joinsSuite];
 
 const options = parseOptions(process.argv.slice(2));
 const known = suites.flatMap((s) => s.workloads.map((w) => w.name));
