@@ -15,6 +15,8 @@ export {
   fileSource,
   fileSink,
   jsonlFileSink,
+  transactionalFileSink,
+  type TransactionalFileSink,
   type CsvOptions,
   type FileSink,
   type FileSinkOptions,

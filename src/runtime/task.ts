@@ -125,7 +125,8 @@ export abstract class Task {
     if (!this.checkpointing || this.stopped) return;
     const finalId = await this.untilStopped(this.checkpointing.finished(this.name, await this.finalSteps()));
     if (finalId === undefined || this.stopped) return;
-    for (const op of this.operators) await op.notifyCheckpointComplete(finalId);
+    // The final checkpoint covers all that was pre-committed, whatever id it was taken under.
+    for (const op of this.operators) await op.notifyCheckpointComplete(Number.MAX_SAFE_INTEGER);
   }
 
   /** The task's state once all input is consumed. */

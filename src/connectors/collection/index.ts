@@ -44,9 +44,10 @@ export function fromCollection<T>(values: Iterable<T>, opts: CollectionOptions<T
   return {
     kind: 'collection',
     bounded: true,
+    replayable: true,
     describe: () => `collection of ${items.length} value${items.length === 1 ? '' : 's'}${timestamps ? ' with timestamps' : ''}`,
     createReader(ctx) {
-      let next = 0;
+      let next = (ctx.restoredPosition as { index: number } | undefined)?.index ?? 0;
       return {
         async poll(): Promise<SourceBatch<T>> {
           const end = Math.min(items.length, next + Math.max(1, ctx.maxBatchSize));
@@ -60,6 +61,7 @@ export function fromCollection<T>(values: Iterable<T>, opts: CollectionOptions<T
           return out;
         },
         position: () => ({ index: next }),
+        snapshotPosition: () => ({ index: next }),
         async close() {},
       };
     },

@@ -80,13 +80,13 @@ export class LineSplitter {
     return this.take(this.buf.length, this.buf.length);
   }
 
-  /** Forgets everything held and starts again at `offset` (line numbers restart at 1). */
-  reset(offset = 0): void {
+  /** Forgets everything held and starts again at `offset`, after line number `line` (0: line numbers restart at 1). */
+  reset(offset = 0, line = 0): void {
     this.buf = Buffer.alloc(0);
     this.pos = 0;
     this.scan = 0;
     this.base = offset;
-    this.lines = 0;
+    this.lines = line;
   }
 
   private take(contentEnd: number, next: number): Line {

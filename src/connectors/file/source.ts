@@ -79,8 +79,10 @@ export function fileSource<T = unknown>(path: string, opts: FileSourceOptions): 
     kind: 'file',
     path,
     bounded: !follow,
+    replayable: true,
     describe: () => `file ${path} (${opts.format}${follow ? `, following every ${pollIntervalMs} ms` : ''})`,
-    createReader: (ctx) => new FileReader<T>(path, opts.format === 'csv' ? csvParser(opts.csv) : jsonlParser(), follow, pollIntervalMs, chunkSize, ctx),
+    createReader: (ctx) =>
+      new FileReader<T>(path, opts.format === 'csv' ? csvParser(opts.csv) : jsonlParser(), follow, pollIntervalMs, chunkSize, ctx, opts.format === 'csv' && (opts.csv?.header ?? true)),
   };
 }
 
@@ -101,12 +103,15 @@ class FileReader<T> implements FileSourceReader<T> {
     private readonly pollIntervalMs: number,
     private readonly chunkSize: number,
     private readonly ctx: SourceContext,
+    /** CSV with a header line: after a restore, the header is read again to learn the columns. */
+    private readonly hasHeader = false,
   ) {}
 
   async open(): Promise<void> {
     if (this.handle) return;
     try {
       this.handle = await open(this.path, 'r');
+      await this.seekRestored();
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       const why = code === 'ENOENT' ? 'there is no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : 'it could not be opened';
@@ -121,6 +126,26 @@ class FileReader<T> implements FileSourceReader<T> {
 
   position(): { offset: number } {
     return { offset: this.lines.offset };
+  }
+
+  /** What a checkpoint keeps: the byte offset after the last line handed out, and its line number. */
+  snapshotPosition(): { offset: number; line: number } {
+    return { offset: this.lines.offset, line: this.lines.lineNumber };
+  }
+
+  /** Starts after a checkpointed position (re-reading a CSV header first). */
+  private async seekRestored(): Promise<void> {
+    const restored = this.ctx.restoredPosition as { offset: number; line?: number } | undefined;
+    if (!restored || restored.offset <= 0) return;
+    if (this.hasHeader) {
+      const head = Buffer.alloc(Math.min(this.chunkSize, 1 << 16));
+      const { bytesRead } = await this.handle!.read(head, 0, head.length, 0);
+      const text = head.subarray(0, bytesRead).toString('utf8').replace(/^\uFEFF/, '');
+      const first = text.split(/\r?\n/).find((l) => l.trim().length > 0);
+      if (first !== undefined) this.parse(first);
+    }
+    this.readAt = restored.offset;
+    this.lines.reset(restored.offset, restored.line);
   }
 
   async poll(): Promise<SourceBatch<T>> {

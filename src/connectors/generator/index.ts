@@ -67,14 +67,18 @@ export function generator<T>(opts: GeneratorOptions<T>): GeneratorSource<T> {
   return {
     kind: 'generator',
     bounded: count !== undefined,
+    replayable: true,
     describe: () =>
       `generator of ${count === undefined ? 'unbounded' : count} record${count === 1 ? '' : 's'}` +
       `${rate === undefined ? ', unrated' : ` at ${rate}/s`}${timestamp ? ' with timestamps' : ''}`,
     createReader(ctx) {
       const batchSize = Math.max(1, ctx.maxBatchSize);
-      let next = 0; // index of the next record to make
+      // Index of the next record to make (after a restore: the checkpointed one).
+      let next = (ctx.restoredPosition as { index: number } | undefined)?.index ?? 0;
       let startedAt: number | undefined; // clock time of the first poll: record 0 is due then
-      let forgiven = 0; // records skipped over by the bounded catch-up; never made
+      // Records skipped over by the bounded catch-up (never made). After a restore the
+      // schedule starts at the restored index: it counts as forgiven, negatively.
+      let forgiven = -next;
 
       // Records due by `now` under the schedule, counting forgiven ones as made. The
       // epsilon keeps float rounding from leaving a record undue at its own due time.
@@ -133,6 +137,7 @@ export function generator<T>(opts: GeneratorOptions<T>): GeneratorSource<T> {
           return makeBatch(Math.min(n, remaining));
         },
         position: () => ({ index: next }),
+        snapshotPosition: () => ({ index: next }),
         async close() {},
       };
     },
