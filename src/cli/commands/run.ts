@@ -9,8 +9,10 @@ Runs a job file (TypeScript or JavaScript; no build step needed) until it finish
 until Ctrl-C. The file's default export is a Job, or a function returning one.
 
 Options:
-  --explain      print the plan and exit without running
-  -h, --help     show this help`;
+  --from-savepoint PATH          start from a savepoint (else from the job's latest checkpoint, if any)
+  --allow-non-restored-state     drop savepoint state of steps the job no longer has
+  --explain                      print the plan and exit without running
+  -h, --help                     show this help`;
 
 export async function runCommand(argv: string[]): Promise<number> {
   const dashdash = argv.indexOf('--');
@@ -18,7 +20,16 @@ export async function runCommand(argv: string[]): Promise<number> {
   const jobArgs = dashdash >= 0 ? argv.slice(dashdash + 1) : [];
   let parsed;
   try {
-    parsed = parseArgs({ args: own, allowPositionals: true, options: { explain: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+    parsed = parseArgs({
+      args: own,
+      allowPositionals: true,
+      options: {
+        explain: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        'from-savepoint': { type: 'string' },
+        'allow-non-restored-state': { type: 'boolean' },
+      },
+    });
   } catch (e) {
     process.stderr.write(`${(e as Error).message}\n\n${RUN_HELP}\n`);
     return EXIT.USAGE;
@@ -46,7 +57,12 @@ export async function runCommand(argv: string[]): Promise<number> {
   const started = performance.now();
   let running;
   try {
-    running = job.start();
+    running = job.start({
+      fromSavepoint: parsed.values['from-savepoint'],
+      allowNonRestoredState: parsed.values['allow-non-restored-state'] ?? false,
+      onRestart: (error, n, delay) =>
+        process.stderr.write(`job '${job.name}' failed (${(error as Error).message.split('\n')[0]}); restart ${n} in ${delay}ms\n`),
+    });
   } catch (e) {
     printError(e);
     return EXIT.JOB_FAILED;
@@ -62,7 +78,9 @@ export async function runCommand(argv: string[]): Promise<number> {
   try {
     const result = await running.done;
     const seconds = ((performance.now() - started) / 1000).toFixed(2);
-    process.stderr.write(`job '${job.name}' ${result.status} after ${seconds}s\n`);
+    const resumed = running.restoredFrom === undefined ? '' : ` (resumed from checkpoint ${running.restoredFrom})`;
+    const restarts = running.restarts ? `, ${running.restarts} restart(s)` : '';
+    process.stderr.write(`job '${job.name}' ${result.status} after ${seconds}s${resumed}${restarts}\n`);
     return EXIT.OK;
   } catch (e) {
     printError(e);
