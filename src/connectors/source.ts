@@ -81,6 +81,11 @@ export interface SourceReader<T> {
    * checkpoint stores. Must be structured-clone friendly.
    */
   snapshotPosition?(): unknown;
+  /**
+   * Checkpoint `checkpointId` is durable: everything read up to its position is safe, so
+   * a source that acknowledges to its medium (a JetStream ack, a Redis XACK) does it here.
+   */
+  notifyCheckpointComplete?(checkpointId: number): void | Promise<void>;
   /** Releases what the reader holds (files, sockets, servers). Called once, also after a failure. */
   close(): Promise<void>;
 }

@@ -343,6 +343,12 @@ export class SourceTask<T> extends Task {
     }
   }
 
+  override notifyCheckpointComplete(id: number): void {
+    super.notifyCheckpointComplete(id);
+    const r = this.reader?.notifyCheckpointComplete?.(id);
+    if (r) this.defer(r);
+  }
+
   protected override async closeInputs(): Promise<void> {
     await this.reader?.close();
   }
