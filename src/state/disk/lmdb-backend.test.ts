@@ -266,7 +266,7 @@ function normalise(snap: { states: Record<string, { kind: string; entries: unkno
         return Array.isArray(x.value) && kind === 'map' ? { ...x, value: [...(x.value as Array<[string]>)].sort((p, q) => p[0].localeCompare(q[0])) } : x;
       })
       .map((e) => {
-        const x = e as { key: Key; namespace?: Namespace };
+        const x = e as unknown as { key: Key; namespace?: Namespace };
         return [JSON.stringify([typeof x.key, x.key, typeof x.namespace, x.namespace ?? null], bigintSafe), e] as const;
       })
       .sort((p, q) => (p[0] < q[0] ? -1 : p[0] > q[0] ? 1 : 0))

@@ -115,6 +115,9 @@ export class RecordStore {
     if (!e.dirty) {
       e.dirty = true;
       this.dirtyList.push(e);
+      // Evicted entries were written and are clean: drop them now and then, so the list
+      // stays bounded by the cache (every dirty entry is cached).
+      if (this.dirtyList.length > 2 * this.capacity + 1024) this.dirtyList = this.dirtyList.filter((d) => d.dirty);
     }
   }
 
