@@ -33,6 +33,23 @@ export class RecordQueue<T> {
     return true;
   }
 
+  /** Holds `n` places for items that are still being made durable; says whether they fit. */
+  reserve(n: number): boolean {
+    if (n > this.free) return false;
+    this.count += n;
+    return true;
+  }
+  /** Gives back places held by `reserve` that will not be filled. */
+  release(n: number): void {
+    this.count -= n;
+  }
+  /** Fills places held by `reserve` (or adds beyond capacity when `n` were not reserved: replay after a restart). */
+  fill(items: readonly T[], reserved: boolean): void {
+    if (items.length === 0) return;
+    this.groups.push(items.slice());
+    if (!reserved) this.count += items.length;
+  }
+
   /** Removes and returns up to `max` items, oldest first. */
   take(max: number): T[] {
     const out: T[] = [];

@@ -4,7 +4,14 @@ import { SluiceError } from '../../errors/index.js';
 import { Wakeup, wait } from '../shared/wait.js';
 import type { Source, SourceBatch, SourceContext, SourceReader } from '../source.js';
 import { listed, parseBody, readBody, type RecordProblem } from './body.js';
+import { DurableLog } from './durable-log.js';
 import { RecordQueue } from './record-queue.js';
+
+/** A queued record and, with a durable log, the log offset just after it (-1 without). */
+interface Queued<T> {
+  readonly v: T;
+  readonly end: number;
+}
 
 export interface HttpSourceOptions<T> {
   /** The port to listen on; 0 picks a free one (read it from `address()`). */
@@ -21,6 +28,13 @@ export interface HttpSourceOptions<T> {
   maxBodyBytes?: number;
   /** Validates and converts each record; throwing rejects the request (400). Without it records pass as parsed JSON. */
   parse?: (value: unknown) => T;
+  /**
+   * A directory for the durable log: accepted records are written there, and fsynced,
+   * before the 2xx answer, and the source becomes replayable (its position goes into
+   * checkpoints; after a crash, records accepted but not yet covered by a checkpoint are
+   * read again). Without it, records accepted but not yet processed are lost in a crash.
+   */
+  durableLog?: string;
 }
 
 /** Where the source listens, once it does. */
@@ -117,7 +131,7 @@ export function httpSource<T = unknown>(opts: HttpSourceOptions<T>): HttpSource<
   if (opts.parse !== undefined && typeof opts.parse !== 'function') {
     throw new SluiceError('INVALID_ARGUMENT', 'httpSource: parse must be a function (value) => record');
   }
-  const config: IngestConfig<T> = { host, port, path, capacity, maxBodyBytes, retryAfter, parse: opts.parse };
+  const config: IngestConfig<T> = { host, port, path, capacity, maxBodyBytes, retryAfter, parse: opts.parse, durableLog: opts.durableLog };
 
   const stats: HttpSourceStats = { acceptedRecords: 0, acceptedRequests: 0, throttledRequests: 0, rejectedRequests: 0, unavailableRequests: 0, queued: 0 };
   let listening = deferred<HttpSourceAddress>();
@@ -127,6 +141,7 @@ export function httpSource<T = unknown>(opts: HttpSourceOptions<T>): HttpSource<
   return {
     kind: 'http',
     bounded: false,
+    replayable: opts.durableLog !== undefined,
     describe: () => `http POST ${host}:${port === 0 ? '(any port)' : port}${path} (queue ${capacity} records, json/ndjson)`,
     address: () => listening.promise,
     get url() {
@@ -158,11 +173,15 @@ interface IngestConfig<T> {
   maxBodyBytes: number;
   retryAfter: number;
   parse: ((value: unknown) => T) | undefined;
+  durableLog: string | undefined;
 }
 
 /** One reader: the server, its queue, and the poll that drains it. */
 class HttpIngest<T> implements HttpSourceReader<T> {
-  private readonly queue: RecordQueue<T>;
+  private readonly queue: RecordQueue<Queued<T>>;
+  private readonly log: DurableLog | undefined;
+  /** Log offset after the last record handed out. */
+  private position = 0;
   private readonly arrived = new Wakeup();
   private server: Server | undefined;
   private accepting = true;
@@ -175,7 +194,33 @@ class HttpIngest<T> implements HttpSourceReader<T> {
     private readonly ctx: SourceContext,
     private readonly listening: Deferred<HttpSourceAddress>,
   ) {
-    this.queue = new RecordQueue<T>(config.capacity);
+    this.queue = new RecordQueue<Queued<T>>(config.capacity);
+    this.log = config.durableLog === undefined ? undefined : new DurableLog(config.durableLog);
+  }
+
+  /** The log offset after the last record handed out (what a checkpoint keeps). */
+  snapshotPosition(): { offset: number } | undefined {
+    return this.log ? { offset: this.position } : undefined;
+  }
+
+  /** Queues the logged records a checkpoint does not cover: accepted before a crash, not yet processed. */
+  private async replayLog(): Promise<void> {
+    const log = this.log!;
+    await log.open();
+    const from = (this.ctx.restoredPosition as { offset: number } | undefined)?.offset ?? 0;
+    this.position = from;
+    const replay: Queued<T>[] = [];
+    for (const { line, end } of await log.readFrom(from)) {
+      let raw: unknown;
+      try {
+        raw = JSON.parse(line);
+      } catch (error) {
+        this.ctx.badRecord(line, error, `${log.path}@${end}`);
+        continue;
+      }
+      replay.push({ v: this.config.parse ? this.config.parse(raw) : (raw as T), end });
+    }
+    this.queue.fill(replay, false);
   }
 
   get queued(): number {
@@ -184,6 +229,7 @@ class HttpIngest<T> implements HttpSourceReader<T> {
 
   async open(): Promise<void> {
     if (this.server) return;
+    if (this.log) await this.replayLog();
     const server = createServer((req, res) => {
       this.handle(req, res).catch((error: unknown) => {
         // A bug here must not take the process down: answer 500 and say what happened.
@@ -222,9 +268,15 @@ class HttpIngest<T> implements HttpSourceReader<T> {
     if (this.queue.size === 0 && this.accepting) {
       await wait(this.ctx.clock, Math.max(0, this.ctx.maxPollWaitMs), this.ctx.signal, this.arrived);
     }
-    const values = this.queue.take(max);
+    const taken = this.queue.take(max);
+    if (taken.length > 0 && this.log) this.position = taken[taken.length - 1]!.end;
+    const values = taken.map((q) => q.v);
     // After stop(), the stream ends once every accepted record has been handed out.
-    return !this.accepting && this.queue.size === 0 ? { values, done: true } : { values };
+    if (!this.accepting && this.queue.size === 0) {
+      await this.log?.clear(); // all of it is consumed: a later run must not replay it
+      return { values, done: true };
+    }
+    return { values };
   }
 
   stop(): void {
@@ -236,6 +288,7 @@ class HttpIngest<T> implements HttpSourceReader<T> {
     if (this.closed) return;
     this.closed = true;
     this.stop();
+    await this.log?.close();
     const server = this.server;
     if (!server) return;
     await new Promise<void>((resolve) => {
@@ -300,7 +353,8 @@ class HttpIngest<T> implements HttpSourceReader<T> {
       return send(res, 413, { error: `${values.length} records in one request exceed the queue capacity of ${this.config.capacity}: split the request` });
     }
     if (!this.accepting) return this.unavailable(res);
-    if (!this.queue.offerAll(values)) {
+    if (this.log) return this.acceptDurably(values, parsed.records.map((r) => r.value), res);
+    if (!this.queue.offerAll(values.map((v) => ({ v, end: -1 })))) {
       stats.throttledRequests++;
       return send(
         res,
@@ -309,6 +363,40 @@ class HttpIngest<T> implements HttpSourceReader<T> {
         { 'Retry-After': String(this.config.retryAfter) },
       );
     }
+    stats.acceptedRequests++;
+    stats.acceptedRecords += values.length;
+    if (values.length > 0) this.arrived.wake();
+    return send(res, 202, { accepted: values.length });
+  }
+
+  /** Durable mode: hold places in the queue, write and fsync the log, then queue and answer 202. */
+  private async acceptDurably(values: T[], raw: unknown[], res: ServerResponse): Promise<void> {
+    const stats = this.stats;
+    if (!this.queue.reserve(values.length)) {
+      stats.throttledRequests++;
+      return send(
+        res,
+        429,
+        { error: 'queue full: nothing was accepted, retry later', queued: this.queue.size, capacity: this.config.capacity },
+        { 'Retry-After': String(this.config.retryAfter) },
+      );
+    }
+    const lines = raw.map((r) => JSON.stringify(r));
+    let end: number;
+    try {
+      end = await this.log!.append(lines);
+    } catch (error) {
+      this.queue.release(values.length);
+      return send(res, 503, { error: 'the durable log could not be written: nothing was accepted', message: (error as Error).message }, { 'Retry-After': String(this.config.retryAfter) });
+    }
+    // Offsets of each record: walk back from the end of the group.
+    const ends = new Array<number>(lines.length);
+    let at = end;
+    for (let i = lines.length - 1; i >= 0; i--) {
+      ends[i] = at;
+      at -= Buffer.byteLength(lines[i]!) + 1;
+    }
+    this.queue.fill(values.map((v, i) => ({ v, end: ends[i]! })), true);
     stats.acceptedRequests++;
     stats.acceptedRecords += values.length;
     if (values.length > 0) this.arrived.wake();
