@@ -5,6 +5,8 @@ export default defineConfig({
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // Services the connector tests need (PostgreSQL, Redis, NATS, Mosquitto): started if not answering.
+    globalSetup: ['test/setup/services.ts'],
     // Tests that start services share them: keep files in one process pool of bounded size.
     pool: 'forks',
     poolOptions: { forks: { maxForks: 2 } },

@@ -1,0 +1,45 @@
+/**
+ * A codec between records and bytes, used by the connectors' `format:` option.
+ * `decode` throws on input it cannot read (the connector turns that into a bad record,
+ * see `ingest.ts`); `encode` throws on a value it cannot write.
+ *
+ * @example
+ * const f = jsonFormat<{ id: number }>();
+ * f.decode(f.encode({ id: 1 })); // { id: 1 }
+ */
+export interface Format<T> {
+  /** A short name for `describe()` and errors ('json', 'avro', …). */
+  readonly name: string;
+  encode(value: T): Uint8Array;
+  decode(bytes: Uint8Array): T;
+  /**
+   * Optional: asynchronous set-up before the first encode (registering a schema, say).
+   * Connectors call it when their reader or writer opens.
+   */
+  open?(): Promise<void>;
+  /**
+   * Optional: asynchronous work before a batch is decoded (fetching the schemas the
+   * messages name, say), so that `decode` itself stays synchronous. Connectors call it
+   * with each batch of raw messages before decoding them; it must not throw for a bad
+   * message (decode reports that one).
+   */
+  prepare?(messages: readonly Uint8Array[]): Promise<void>;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** UTF-8 bytes of a string. */
+export function utf8(text: string): Uint8Array {
+  return encoder.encode(text);
+}
+
+/** A string from UTF-8 bytes; throws on malformed UTF-8. */
+export function fromUtf8(bytes: Uint8Array): string {
+  return decoder.decode(bytes);
+}
+
+/** Bytes as a Node Buffer without copying. */
+export function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}

@@ -1,0 +1,17 @@
+/**
+ * Formats: codecs between records and bytes ({@link Format}), used by the connectors'
+ * `format:` option. JSON, text, CSV lines, Avro, Protobuf, MessagePack, Avro in the
+ * Confluent wire format with a schema registry, and JSON Schema validation (`validated`)
+ * for typed records. `ingest.ts` applies a source's `onBadRecord` policy to messages
+ * that fail to decode.
+ */
+export { asBuffer, fromUtf8, utf8, type Format } from './format.js';
+export { jsonFormat, textFormat } from './json.js';
+export { csvFormat, type CsvFormatOptions } from './csv.js';
+export { avroFormat, type AvroSchema } from './avro.js';
+export { protobufFormat, type ProtobufFormatOptions } from './protobuf.js';
+export { msgpackFormat } from './msgpack.js';
+export { SchemaRegistryClient, type SchemaRegistryOptions } from './schema-registry.js';
+export { confluentAvroFormat, readConfluentFrame, writeConfluentFrame, CONFLUENT_MAGIC, type ConfluentAvroOptions } from './confluent.js';
+export { jsonSchemaValidator, validated, type JsonSchema } from './validated.js';
+export { Decoder, checkBadRecordPolicy, newIngestStats, type BadRecordPolicy, type IngestStats } from './ingest.js';

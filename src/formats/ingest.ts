@@ -1,0 +1,89 @@
+import { SluiceError, describeRecord } from '../errors/index.js';
+import type { SourceContext } from '../connectors/source.js';
+import type { Format } from './format.js';
+
+/**
+ * What a source does with a message that fails to decode or validate:
+ * - `'dead-letter'` (default): hand it to `ctx.badRecord(raw, error, position)`; the job's
+ *   (or the step's) `onError` decides: a dead-letter record with the raw bytes, the error
+ *   and the position, or a BAD_RECORD failure.
+ * - `'fail'`: fail the job with BAD_RECORD, whatever the job's `onError` says.
+ * - `'skip'`: drop it and count it in the source's `stats.skipped` (never silent: counted).
+ */
+export type BadRecordPolicy = 'fail' | 'dead-letter' | 'skip';
+
+/** Counters a source keeps across its readers (restarts included). */
+export interface IngestStats {
+  /** Messages decoded into records. */
+  decoded: number;
+  /** Messages that failed to decode or validate, under any policy. */
+  bad: number;
+  /** Of those, dropped under `onBadRecord: 'skip'`. */
+  skipped: number;
+}
+
+export function newIngestStats(): IngestStats {
+  return { decoded: 0, bad: 0, skipped: 0 };
+}
+
+export function checkBadRecordPolicy(what: string, policy: unknown): BadRecordPolicy {
+  if (policy === undefined) return 'dead-letter';
+  if (policy !== 'fail' && policy !== 'dead-letter' && policy !== 'skip') {
+    throw new SluiceError('INVALID_ARGUMENT', `${what}: onBadRecord must be 'fail', 'dead-letter' or 'skip', got ${JSON.stringify(policy)}`);
+  }
+  return policy;
+}
+
+/**
+ * Decodes raw messages with a {@link Format}, applying a {@link BadRecordPolicy} to the
+ * ones that fail. Shared by the message-broker sources.
+ */
+export class Decoder<T> {
+  constructor(
+    private readonly format: Format<T>,
+    private readonly policy: BadRecordPolicy,
+    private readonly ctx: SourceContext,
+    private readonly stats: IngestStats,
+  ) {}
+
+  /**
+   * Decodes `raws` (after the format's `prepare`), returning the good records and the
+   * indexes they came from. `position(i)` names message i for errors and dead letters.
+   */
+  async decode(raws: readonly Uint8Array[], position: (i: number) => string): Promise<{ values: T[]; from: number[] }> {
+    if (this.format.prepare && raws.length > 0) await this.format.prepare(raws);
+    const values: T[] = [];
+    const from: number[] = [];
+    for (let i = 0; i < raws.length; i++) {
+      let value: T;
+      try {
+        value = this.format.decode(raws[i]!);
+      } catch (error) {
+        this.bad(raws[i]!, error, position(i));
+        continue;
+      }
+      values.push(value);
+      from.push(i);
+    }
+    this.stats.decoded += values.length;
+    return { values, from };
+  }
+
+  private bad(raw: Uint8Array, error: unknown, position: string): void {
+    this.stats.bad++;
+    if (this.policy === 'skip') {
+      this.stats.skipped++;
+      return;
+    }
+    if (this.policy === 'fail') {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new SluiceError('BAD_RECORD', `step '${this.ctx.uid}': bad input at ${position}: ${reason}`, {
+        step: this.ctx.uid,
+        detail: `input: ${describeRecord(Buffer.from(raw).toString('utf8'))}`,
+        hint: "This source has onBadRecord: 'fail'. Use 'dead-letter' to route bad input to job.deadLetters(), or 'skip' to count and drop it.",
+        cause: error,
+      });
+    }
+    this.ctx.badRecord(raw, error, position);
+  }
+}

@@ -1,0 +1,83 @@
+import { SluiceError } from '../errors/index.js';
+
+export interface SchemaRegistryOptions {
+  /** Base URL, e.g. `http://127.0.0.1:8081`. */
+  url: string;
+  /** Extra headers (authorization). */
+  headers?: Record<string, string>;
+}
+
+/**
+ * A client of a Confluent-compatible schema registry, with caches: an id's schema is
+ * fetched once (`GET /schemas/ids/{id}`), a subject's schema is registered once per
+ * schema text (`POST /subjects/{subject}/versions`, which returns the existing id when
+ * the schema is already registered). Concurrent requests for one id share a fetch.
+ *
+ * @example
+ * const registry = new SchemaRegistryClient({ url: 'http://127.0.0.1:8081' });
+ * const id = await registry.register('orders-value', JSON.stringify(schema));
+ */
+export class SchemaRegistryClient {
+  private readonly base: string;
+  private readonly byId = new Map<number, Promise<string>>();
+  private readonly idBySubjectSchema = new Map<string, Promise<number>>();
+  /** How many HTTP requests this client made (cache misses). */
+  requests = 0;
+
+  constructor(private readonly opts: SchemaRegistryOptions) {
+    if (typeof opts?.url !== 'string' || !/^https?:\/\//.test(opts.url)) {
+      throw new SluiceError('INVALID_ARGUMENT', `SchemaRegistryClient: url must be an http(s) URL, got ${JSON.stringify(opts?.url)}`);
+    }
+    this.base = opts.url.replace(/\/+$/, '');
+  }
+
+  /** The schema text registered under `id`. */
+  schemaById(id: number): Promise<string> {
+    let p = this.byId.get(id);
+    if (!p) {
+      p = this.request<{ schema: string }>('GET', `/schemas/ids/${id}`).then((r) => r.schema);
+      p.catch(() => this.byId.delete(id)); // a failure is not cached
+      this.byId.set(id, p);
+    }
+    return p;
+  }
+
+  /** The schema's id, if it is cached already (no request). */
+  cachedSchemaById(id: number): Promise<string> | undefined {
+    return this.byId.get(id);
+  }
+
+  /** Registers `schema` (its text) under `subject` (or finds it registered) and returns its id. */
+  register(subject: string, schema: string): Promise<number> {
+    const key = `${subject}\u0000${schema}`;
+    let p = this.idBySubjectSchema.get(key);
+    if (!p) {
+      p = this.request<{ id: number }>('POST', `/subjects/${encodeURIComponent(subject)}/versions`, { schema }).then((r) => {
+        this.byId.set(r.id, Promise.resolve(schema));
+        return r.id;
+      });
+      p.catch(() => this.idBySubjectSchema.delete(key));
+      this.idBySubjectSchema.set(key, p);
+    }
+    return p;
+  }
+
+  private async request<R>(method: string, path: string, body?: unknown): Promise<R> {
+    this.requests++;
+    let res: Response;
+    try {
+      res = await fetch(this.base + path, {
+        method,
+        headers: { 'content-type': 'application/vnd.schemaregistry.v1+json', accept: 'application/vnd.schemaregistry.v1+json, application/json', ...this.opts.headers },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (e) {
+      throw new SluiceError('SOURCE_FAILED', `schema registry ${this.base}: ${method} ${path} failed: ${(e as Error).message}`, { cause: e });
+    }
+    const text = await res.text();
+    if (!res.ok) {
+      throw new SluiceError('SOURCE_FAILED', `schema registry ${this.base}: ${method} ${path} answered ${res.status}`, { detail: text.slice(0, 500) });
+    }
+    return JSON.parse(text) as R;
+  }
+}
