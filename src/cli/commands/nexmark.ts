@@ -18,6 +18,7 @@ eventsPerCpuSecond.
   --rate R   generate: events per second of event time (default 10,000,000).
              run: also paces generation at R events per second of wall-clock time and
              reports end-to-end latency (latencyP50Ms, latencyP99Ms).
+  --event-rate R   run: events per second of event time, without pacing (benchmarks).
   --ooo G    shuffle event times within groups of G events (default 1: in order).
   --watermark-delay MS   watermark = max event time - MS - 1 (default 4000, or the
              disorder of --ooo if larger).`;
@@ -36,6 +37,7 @@ export async function nexmarkCommand(argv: string[]): Promise<number> {
         events: { type: 'string' },
         seed: { type: 'string' },
         rate: { type: 'string' },
+        'event-rate': { type: 'string' },
         ooo: { type: 'string' },
         out: { type: 'string' },
         input: { type: 'string' },
@@ -63,8 +65,11 @@ export async function nexmarkCommand(argv: string[]): Promise<number> {
     const seed = values.seed === undefined ? undefined : Number(values.seed);
     if (seed !== undefined && !Number.isInteger(seed)) throw new Error(`--seed must be an integer, got '${values.seed}'`);
     const rate = num('rate', values.rate, false);
+    const eventRate = num('event-rate', values['event-rate'], false);
+    if (rate !== undefined && eventRate !== undefined) return usage('give --rate (paced) or --event-rate (unpaced), not both');
     const ooo = num('ooo', values.ooo, true);
-    const config = { ...(seed === undefined ? {} : { seed }), ...(rate === undefined ? {} : { rate }), ...(ooo === undefined ? {} : { ooo }) };
+    const config = { ...(seed === undefined ? {} : { seed }), ...(rate === undefined ? {} : { rate }),
+      ...(eventRate === undefined ? {} : { rate: eventRate }), ...(ooo === undefined ? {} : { ooo }) };
     if (sub === 'generate') {
       if (events === undefined || values.out === undefined) return usage('nexmark generate needs --events N and --out FILE');
       const t0 = performance.now();
