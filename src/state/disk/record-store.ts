@@ -255,8 +255,10 @@ export class RecordStore {
     this.writeOut(out);
   }
 
-  private writeOut(entries: readonly Entry[]): void {
-    if (entries.length === 0) return;
+  private writeOut(unsorted: readonly Entry[]): void {
+    if (unsorted.length === 0) return;
+    // In key order: neighbouring puts touch the same B-tree pages (latin1 ids sort as their bytes).
+    const entries = [...unsorted].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     const encoded: Array<Buffer | undefined> = entries.map((e) => {
       if (e.v === ABSENT) return undefined;
       try {
