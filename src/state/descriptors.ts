@@ -19,6 +19,31 @@ import type {
 export interface StateOptions {
   /** Entries expire this long (processing time) after their last write (or read, per `updateOn`). */
   ttl?: StateTtl;
+  /**
+   * The version of this state's shape (default 1). Raise it when the shape changes and
+   * give `migrate`: restoring a checkpoint or savepoint of an older version passes every
+   * stored entry through it. Declare such state in `open()`.
+   */
+  version?: number;
+  /**
+   * Turns a stored entry of an older version into the current shape: the value (value and
+   * reducing state), the array (list state), the `[key, value]` pairs (map state), or the
+   * accumulator (aggregating state).
+   */
+  migrate?: (stored: unknown, fromVersion: number) => unknown;
+}
+
+/** The version fields of a descriptor, checked. */
+function evolution(name: string, opts: StateOptions): { version?: number; migrate?: (stored: unknown, fromVersion: number) => unknown } {
+  const { version, migrate } = opts;
+  if (version === undefined && migrate === undefined) return {};
+  if (version !== undefined && (!Number.isInteger(version) || version < 1)) {
+    throw new SluiceError('INVALID_ARGUMENT', `state '${name}': version must be a positive integer, got ${String(version)}`);
+  }
+  if (migrate !== undefined && typeof migrate !== 'function') {
+    throw new SluiceError('INVALID_ARGUMENT', `state '${name}': migrate must be a function (stored, fromVersion) => value`);
+  }
+  return { version, migrate };
 }
 
 /**
@@ -29,7 +54,7 @@ export interface StateOptions {
  * const last = valueState<string>('last-seen', { ttl: { ttl: '1h' } });
  */
 export function valueState<T>(name: string, opts: StateOptions & { defaultValue?: T } = {}): ValueStateDescriptor<T> {
-  return Object.freeze({ kind: 'value' as const, name: checkName(name), ttl: checkTtl(name, opts.ttl), defaultValue: opts.defaultValue });
+  return Object.freeze({ kind: 'value' as const, name: checkName(name), ttl: checkTtl(name, opts.ttl), ...evolution(name, opts), defaultValue: opts.defaultValue });
 }
 
 /**
@@ -40,7 +65,7 @@ export function valueState<T>(name: string, opts: StateOptions & { defaultValue?
  * const recent = listState<number>('recent-amounts');
  */
 export function listState<T>(name: string, opts: StateOptions = {}): ListStateDescriptor<T> {
-  return Object.freeze({ kind: 'list' as const, name: checkName(name), ttl: checkTtl(name, opts.ttl) });
+  return Object.freeze({ kind: 'list' as const, name: checkName(name), ttl: checkTtl(name, opts.ttl), ...evolution(name, opts) });
 }
 
 /**
@@ -50,7 +75,7 @@ export function listState<T>(name: string, opts: StateOptions = {}): ListStateDe
  * const lastPricePerItem = mapState<string, number>('last-price', { ttl: { ttl: '10m' } });
  */
 export function mapState<MK, V>(name: string, opts: StateOptions = {}): MapStateDescriptor<MK, V> {
-  return Object.freeze({ kind: 'map' as const, name: checkName(name), ttl: checkTtl(name, opts.ttl) });
+  return Object.freeze({ kind: 'map' as const, name: checkName(name), ttl: checkTtl(name, opts.ttl), ...evolution(name, opts) });
 }
 
 /**
@@ -64,7 +89,7 @@ export function reducingState<T>(name: string, reduce: (a: T, b: T) => T, opts: 
   if (typeof reduce !== 'function') {
     throw new SluiceError('INVALID_ARGUMENT', `reducing state '${name}': the reduce function must be a function, got ${typeof reduce}`);
   }
-  return Object.freeze({ kind: 'reducing' as const, name, ttl: checkTtl(name, opts.ttl), reduce });
+  return Object.freeze({ kind: 'reducing' as const, name, ttl: checkTtl(name, opts.ttl), ...evolution(name, opts), reduce });
 }
 
 /**
@@ -91,7 +116,7 @@ export function aggregatingState<IN, ACC, OUT>(
       });
     }
   }
-  return Object.freeze({ kind: 'aggregating' as const, name, ttl: checkTtl(name, opts.ttl), aggregate: aggregateFunction });
+  return Object.freeze({ kind: 'aggregating' as const, name, ttl: checkTtl(name, opts.ttl), ...evolution(name, opts), aggregate: aggregateFunction });
 }
 
 function checkName(name: string): string {

@@ -86,6 +86,10 @@ export interface StateTtl {
 interface DescriptorBase {
   readonly name: string;
   readonly ttl?: StateTtl | undefined;
+  /** Version of the state's shape (default 1); see `migrate`. */
+  readonly version?: number | undefined;
+  /** Brings an entry stored by an older version to the current shape. */
+  readonly migrate?: ((stored: unknown, fromVersion: number) => unknown) | undefined;
 }
 
 export interface ValueStateDescriptor<T> extends DescriptorBase {

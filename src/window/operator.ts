@@ -64,7 +64,7 @@ export class WindowOperator<T, K extends Key, O> extends KeyedOperator<T, K, O> 
     super();
   }
 
-  override open(): void {
+  protected openKeyed(): void {
     this.openScope((ts, domain, ns) => this.onTimer(ts, domain, ns!));
     const backend = this.scope.backend;
     const { fn, evictor } = this.spec;

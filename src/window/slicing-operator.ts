@@ -67,7 +67,7 @@ export class SlicingWindowOperator<T, K extends Key, O> extends KeyedOperator<T,
     this.lateness = this.eventTime ? spec.allowedLatenessMs : 0;
   }
 
-  override open(): void {
+  protected openKeyed(): void {
     this.openScope((ts) => this.onTimer(ts));
     this.slices = this.scope.backend.getState(valueState<unknown>('window-slices'));
     if (this.lateness > 0) this.firings = this.scope.backend.getState(valueState<number>('window-firings'));

@@ -14,7 +14,7 @@ export class KeyedCoProcessOperator<K extends Key, I1, I2, O> extends KeyedOpera
     super();
   }
 
-  override open(): void {
+  protected openKeyed(): void {
     const fn = this.fn;
     const scope = this.openScope((ts) => fn.onTimer?.(ts, scope.ctx, scope.emitter));
     fn.open?.(scope.openContext);

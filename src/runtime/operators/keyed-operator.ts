@@ -11,12 +11,20 @@ export abstract class KeyedOperator<I, K extends Key, O> extends Operator<I, O> 
   protected scope!: KeyedScope<K, O>;
   private restored: KeyedScopeSnapshot | undefined;
 
-  /** Makes the scope (with restored state and timers, if any); call from `open()`. */
+  /** Makes the scope; call first in `openKeyed()`. */
   protected openScope(onTimer: TimerCallback): KeyedScope<K, O> {
     this.scope = new KeyedScope<K, O>(this.rt, this.out, onTimer);
+    return this.scope;
+  }
+
+  /** Opens the step (make the scope, let the function declare its state). */
+  protected abstract openKeyed(): void;
+
+  /** Opens, then restores state and timers: after the declarations, so that state versions can be migrated. */
+  override open(): void {
+    this.openKeyed();
     if (this.restored) this.scope.restore(this.restored);
     this.restored = undefined;
-    return this.scope;
   }
 
   override initializeState(state: unknown): void {

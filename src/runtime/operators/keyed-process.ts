@@ -13,7 +13,7 @@ export class KeyedProcessOperator<K extends Key, I, O> extends KeyedOperator<I, 
     super();
   }
 
-  override open(): void {
+  protected openKeyed(): void {
     const fn = this.fn;
     const scope = this.openScope((ts) => fn.onTimer?.(ts, scope.ctx, scope.emitter));
     fn.open?.(scope.openContext);

@@ -27,6 +27,8 @@ export function invalidKeyError(uid: string, key: unknown, record: unknown): Slu
 /** Keyed state and pending timers, as a checkpoint holds them. */
 export interface KeyedScopeSnapshot {
   readonly state: KeyedStateSnapshot;
+  /** Versions of the states whose descriptors name one (see StateOptions.version). */
+  readonly versions?: Record<string, number>;
   readonly eventTimers: TimerEntry[];
   readonly processingTimers: TimerEntry[];
 }
@@ -66,6 +68,8 @@ export class KeyedScope<K extends Key, O> {
   readonly openContext: OpenContext;
   watermark = Number.NEGATIVE_INFINITY;
   private scheduledAt = Number.POSITIVE_INFINITY;
+  /** Descriptors the function declared, by name (their versions go into snapshots). */
+  private readonly declared = new Map<string, StateDescriptor>();
   private cancelScheduled: (() => void) | undefined;
 
   constructor(
@@ -89,7 +93,10 @@ export class KeyedScope<K extends Key, O> {
     this.ctx = new Context<K>(this, timerService);
     this.openContext = {
       uid: rt.uid,
-      state: <D extends StateDescriptor>(d: D): StateOf<D> => this.backend.getState(d),
+      state: <D extends StateDescriptor>(d: D): StateOf<D> => {
+        this.declared.set(d.name, d);
+        return this.backend.getState(d);
+      },
     };
   }
 
@@ -151,15 +158,46 @@ export class KeyedScope<K extends Key, O> {
   }
 
   snapshot(): KeyedScopeSnapshot {
-    return { state: this.backend.snapshot(), eventTimers: this.eventTimers.entries(), processingTimers: this.processingTimers.entries() };
+    const versions: Record<string, number> = {};
+    for (const [name, d] of this.declared) if (d.version !== undefined) versions[name] = d.version;
+    return { state: this.backend.snapshot(), versions, eventTimers: this.eventTimers.entries(), processingTimers: this.processingTimers.entries() };
   }
 
-  /** Loads state and timers of a checkpoint (processing-time timers that came due meanwhile fire at once). */
+  /**
+   * Loads state and timers of a checkpoint (processing-time timers that came due meanwhile
+   * fire at once). States declared with a newer version than the stored one are migrated
+   * entry by entry; an older declared version than the stored one is refused.
+   */
   restore(s: KeyedScopeSnapshot): void {
-    this.backend.restore(s.state);
+    this.backend.restore(this.migrate(s));
     for (const t of s.eventTimers) this.eventTimers.register(t.key, t.timestamp, t.namespace);
     for (const t of s.processingTimers) this.processingTimers.register(t.key, t.timestamp, t.namespace);
     this.scheduleProcessingTimers();
+  }
+
+  private migrate(s: KeyedScopeSnapshot): KeyedStateSnapshot {
+    const states = { ...s.state.states };
+    for (const [name, stored] of Object.entries(states)) {
+      const d = this.declared.get(name);
+      const from = s.versions?.[name] ?? 1;
+      const to = d?.version ?? 1;
+      if (!d || from === to) continue;
+      if (to < from) {
+        throw new SluiceError('CHECKPOINT_INVALID', `step '${this.rt.uid}': state '${name}' was stored by version ${from} but is declared as version ${to}`, {
+          step: this.rt.uid,
+          hint: 'Restore with a job whose state descriptor has the same or a newer version (with a migrate function).',
+        });
+      }
+      if (!d.migrate) {
+        throw new SluiceError('CHECKPOINT_INVALID', `step '${this.rt.uid}': state '${name}' is version ${to} but was stored by version ${from}, and has no migrate function`, {
+          step: this.rt.uid,
+          hint: `Give the descriptor of '${name}' a migrate(stored, fromVersion) function.`,
+        });
+      }
+      const migrate = d.migrate;
+      states[name] = { ...stored, entries: stored.entries.map((e) => ({ ...e, value: migrate(e.value, from) })) };
+    }
+    return { ...s.state, states };
   }
 
   /** Stops processing-time callbacks (end of input, close): Flink does not fire them after the end. */
