@@ -6,7 +6,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Services the connector tests need (PostgreSQL, Redis, NATS, Mosquitto): started if not answering.
-    globalSetup: ['test/setup/services.ts'],
+    globalSetup: ['test/setup/services.ts', 'test/setup/kafka.ts'],
     // Tests that start services share them: keep files in one process pool of bounded size.
     pool: 'forks',
     poolOptions: { forks: { maxForks: 2 } },
