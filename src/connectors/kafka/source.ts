@@ -1,0 +1,235 @@
+import { Consumer, type Message, type MessagesStream } from '@platformatic/kafka';
+import { SluiceError } from '../../errors/index.js';
+import { toMillis, type Duration } from '../../time/duration.js';
+import { callTimestamp } from '../shared/timestamp.js';
+import { Wakeup, wait } from '../shared/wait.js';
+import type { Source, SourceBatch, SourceContext, SourceReader } from '../source.js';
+import { brokerList, codecOf, type KafkaCodec, type KafkaFormat } from './format.js';
+import { closeQuietly } from './sink.js';
+import { PartitionWatermarks } from './watermarks.js';
+
+export interface KafkaSourceOptions<T> {
+  /** Bootstrap brokers, `'host:port'` (an array or a comma-separated string). */
+  brokers: string | readonly string[];
+  topic: string;
+  /** The consumer group: processes of one job share the topic's partitions through it. */
+  groupId: string;
+  /** How record values become records (default `'json'`); one that throws makes a bad record. */
+  format?: KafkaFormat<T>;
+  /**
+   * Where to begin without a checkpoint: `'committed'` (default) the group's committed
+   * offsets, else the earliest; `'earliest'`; `'latest'`. A restored checkpoint always wins.
+   */
+  startFrom?: 'earliest' | 'latest' | 'committed';
+  /** Event time of a record (default: the Kafka record timestamp). */
+  timestamp?: (value: T) => number;
+  /**
+   * Per-partition watermarks emitted by the source itself (see `watermarks.ts`): the
+   * highest timestamp seen per partition minus `outOfOrderness`, combined as the minimum
+   * over partitions that delivered something within `idleTimeout` (default: never idle).
+   * Without it the source emits no watermark and the job's WatermarkStrategy decides,
+   * over the source's merged stream (so one slow partition's records may arrive late).
+   */
+  watermarks?: { outOfOrderness: Duration; idleTimeout?: Duration };
+  /** Read only committed transactional records (default true: `isolation.level=read_committed`). */
+  readCommitted?: boolean;
+  /** Group session timeout (default 10 s): how soon a crashed member's partitions move. */
+  sessionTimeout?: Duration;
+  /** The client id shown in broker logs (default `sluice-<step uid>`). */
+  clientId?: string;
+}
+
+/** A checkpointed position: the next offset to read, per partition (keys are partition numbers). */
+export type KafkaSourcePosition = Record<string, number>;
+
+export interface KafkaSource<T> extends Source<T> {
+  readonly kind: 'kafka';
+  readonly bounded: false;
+  readonly replayable: true;
+  readonly topic: string;
+}
+
+/**
+ * Reads a Kafka topic as a member of a consumer group; the group's partitions are the
+ * source's splits. Replayable: a checkpoint keeps the next offset of every partition this
+ * reader handed records out of (plus the restored ones), and a restore seeks there, so
+ * with a transactional sink the job is exactly-once end to end. Offsets are also committed
+ * to the group when a checkpoint completes, for lag monitoring only; recovery never reads
+ * them. A record whose value cannot be decoded goes to `ctx.badRecord` with its position
+ * `topic/partition@offset` (dead-lettered or failing the job, by the job's policy).
+ *
+ * Limits: positions are per topic-partition of one job; after a rebalance between
+ * processes, a partition this reader read before and gets back resumes where this
+ * reader left it.
+ *
+ * @example
+ * job.source(kafkaSource<Click>({ brokers: '127.0.0.1:9092', topic: 'clicks', groupId: 'scores',
+ *   watermarks: { outOfOrderness: '2s', idleTimeout: '10s' } }), { uid: 'clicks' });
+ */
+export function kafkaSource<T>(options: KafkaSourceOptions<T>): KafkaSource<T> {
+  const brokers = brokerList(options.brokers, 'kafkaSource');
+  if (typeof options.topic !== 'string' || options.topic === '') throw new SluiceError('INVALID_ARGUMENT', 'kafkaSource: topic must be a non-empty string');
+  if (typeof options.groupId !== 'string' || options.groupId === '') throw new SluiceError('INVALID_ARGUMENT', 'kafkaSource: groupId must be a non-empty string');
+  const startFrom = options.startFrom ?? 'committed';
+  if (!['earliest', 'latest', 'committed'].includes(startFrom)) {
+    throw new SluiceError('INVALID_ARGUMENT', `kafkaSource: startFrom must be 'earliest', 'latest' or 'committed', not ${JSON.stringify(startFrom)}`);
+  }
+  const codec = codecOf(options.format, 'kafkaSource');
+  const wm = options.watermarks && {
+    outOfOrderness: toMillis(options.watermarks.outOfOrderness, 'kafkaSource watermarks.outOfOrderness'),
+    idleTimeout: options.watermarks.idleTimeout === undefined ? Number.POSITIVE_INFINITY : toMillis(options.watermarks.idleTimeout, 'kafkaSource watermarks.idleTimeout'),
+  };
+  const sessionTimeout = options.sessionTimeout === undefined ? 10_000 : toMillis(options.sessionTimeout, 'kafkaSource sessionTimeout');
+  return {
+    kind: 'kafka',
+    bounded: false,
+    replayable: true,
+    topic: options.topic,
+    describe: () => `Kafka topic ${options.topic} on ${brokers.join(',')}, group ${options.groupId}`,
+    createReader: (ctx) => new KafkaReader<T>(ctx, brokers, options, startFrom, codec, wm, sessionTimeout),
+  };
+}
+
+class KafkaReader<T> implements SourceReader<T> {
+  private consumer: Consumer | undefined;
+  private stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined;
+  /** Records fetched and not yet polled (read from `head`). */
+  private queue: Message<Buffer, Buffer, Buffer, Buffer>[] = [];
+  private head = 0;
+  private paused = false;
+  private failure: unknown;
+  private readonly wakeup = new Wakeup();
+  /** The next offset per partition: what a checkpoint keeps. */
+  private readonly positions = new Map<number, number>();
+  /** The positions of the latest checkpoint, committed to the group once it completes. */
+  private lastSnapshot: Map<number, number> | undefined;
+  private readonly watermarks: PartitionWatermarks | undefined;
+  private readonly highWater: number;
+
+  constructor(
+    private readonly ctx: SourceContext,
+    private readonly brokers: string[],
+    private readonly options: KafkaSourceOptions<T>,
+    private readonly startFrom: 'earliest' | 'latest' | 'committed',
+    private readonly codec: KafkaCodec<T>,
+    wm: { outOfOrderness: number; idleTimeout: number } | undefined,
+    private readonly sessionTimeout: number,
+  ) {
+    this.watermarks = wm && new PartitionWatermarks(wm.outOfOrderness, wm.idleTimeout);
+    this.highWater = Math.max(4 * ctx.maxBatchSize, 8192);
+    const restored = ctx.restoredPosition as KafkaSourcePosition | undefined;
+    for (const [p, o] of Object.entries(restored ?? {})) this.positions.set(Number(p), o);
+  }
+
+  async open(): Promise<void> {
+    const consumer = (this.consumer = new Consumer({
+      clientId: this.options.clientId ?? `sluice-${this.ctx.uid}`,
+      bootstrapBrokers: this.brokers,
+      groupId: this.options.groupId,
+      sessionTimeout: this.sessionTimeout,
+      heartbeatInterval: Math.max(500, Math.floor(this.sessionTimeout / 5)),
+      rebalanceTimeout: Math.max(this.sessionTimeout, 10_000),
+      autocommit: false,
+      isolationLevel: this.options.readCommitted === false ? 0 : 1,
+      maxWaitTime: Math.max(10, Math.min(this.ctx.maxPollWaitMs, 500)),
+      retries: 10,
+    }));
+    consumer.on('consumer:group:join', (payload) => {
+      const mine = (payload.assignments ?? consumer.assignments ?? []).find((a) => a.topic === this.options.topic);
+      this.watermarks?.assign(mine?.partitions ?? [], this.ctx.clock.now());
+    });
+    const topic = this.options.topic;
+    const fallback = this.startFrom === 'latest' ? 'latest' : 'earliest';
+    const restored = [...this.positions].map(([partition, offset]) => ({ topic, partition, offset: BigInt(offset) }));
+    const stream = (this.stream = await consumer.consume({
+      topics: [topic],
+      ...(restored.length > 0
+        ? { mode: 'manual' as const, offsets: restored, fallbackMode: fallback }
+        : this.startFrom === 'committed'
+          ? { mode: 'committed' as const, fallbackMode: fallback }
+          : { mode: this.startFrom }),
+    }));
+    stream.on('data', (m: Message<Buffer, Buffer, Buffer, Buffer>) => {
+      this.queue.push(m);
+      if (this.queue.length - this.head >= this.highWater && !this.paused) {
+        this.paused = true;
+        stream.pause();
+      }
+      if (this.queue.length - this.head === 1) this.wakeup.wake();
+    });
+    stream.on('error', (e: unknown) => {
+      this.failure ??= e;
+      this.wakeup.wake();
+    });
+  }
+
+  async poll(): Promise<SourceBatch<T>> {
+    if (this.failure !== undefined) throw this.failure;
+    if (this.head >= this.queue.length) {
+      await wait(this.ctx.clock, this.ctx.maxPollWaitMs, this.ctx.signal, this.wakeup);
+      if (this.failure !== undefined) throw this.failure;
+    }
+    const n = Math.min(this.ctx.maxBatchSize, this.queue.length - this.head);
+    const values: T[] = [];
+    const timestamps: number[] = [];
+    const now = this.ctx.clock.now();
+    const topic = this.options.topic;
+    const tsFn = this.options.timestamp;
+    for (let i = 0; i < n; i++) {
+      const m = this.queue[this.head++]!;
+      const offset = Number(m.offset);
+      this.positions.set(m.partition, offset + 1);
+      let value: T;
+      try {
+        if (m.value == null) throw new Error('the record has no value (a tombstone)');
+        value = this.codec.decode(m.value);
+      } catch (e) {
+        this.ctx.badRecord(m.value ?? new Uint8Array(0), e, `${topic}/${m.partition}@${offset}`);
+        continue;
+      }
+      const ts = tsFn ? callTimestamp(tsFn, [value], 'the timestamp function of kafkaSource', value, this.ctx.uid) : Number(m.timestamp);
+      values.push(value);
+      timestamps.push(ts);
+      this.watermarks?.observe(m.partition, ts, now);
+    }
+    if (this.head >= this.queue.length) {
+      this.queue = [];
+      this.head = 0;
+    } else if (this.head > 65_536) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+    if (this.paused && this.queue.length - this.head < this.highWater / 2) {
+      this.paused = false;
+      this.stream?.resume();
+    }
+    const batch: SourceBatch<T> = { values, timestamps };
+    const watermark = this.watermarks?.advance(now);
+    if (watermark !== undefined) batch.watermark = watermark;
+    return batch;
+  }
+
+  snapshotPosition(): KafkaSourcePosition {
+    this.lastSnapshot = new Map(this.positions);
+    return Object.fromEntries(this.positions);
+  }
+
+  /** Commits the checkpointed offsets to the group: for lag monitoring, never read back by recovery. */
+  async notifyCheckpointComplete(): Promise<void> {
+    const snap = this.lastSnapshot;
+    const consumer = this.consumer;
+    if (!snap || snap.size === 0 || !consumer) return;
+    const offsets = [...snap].map(([partition, offset]) => ({ topic: this.options.topic, partition, offset: BigInt(offset), leaderEpoch: -1 }));
+    // A rebalance may refuse the commit; the next checkpoint commits again.
+    await consumer.commit({ offsets }).catch(() => {});
+  }
+
+  async close(): Promise<void> {
+    const stream = this.stream;
+    const consumer = this.consumer;
+    this.stream = undefined;
+    this.consumer = undefined;
+    await stream?.close().catch(() => {});
+    if (consumer) await closeQuietly(consumer);
+  }
+}
