@@ -124,7 +124,8 @@ class KafkaWriter<T> implements SinkWriter<T> {
       // The client sends this timeout as the transaction timeout too (InitProducerId).
       timeout: transactionalId ? this.timeoutMs : 30_000,
       retries: 10,
-      ...(transactionalId ? { transactionalId } : {}),
+      // -1/-1: a plain InitProducerId, valid for an id used before (the client's default, 0/0, is fenced then).
+      ...(transactionalId ? { transactionalId, producerId: -1n, producerEpoch: -1 } : {}),
     });
   }
 
