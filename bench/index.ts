@@ -9,9 +9,10 @@
  */
 import { coreSuite } from './core.js';
 import { joinsSuite } from './joins.js';
+import { printWindowCosts, windowsSuite } from './windows.js';
 import { parseOptions, printHeader, printJsonLines, printTable, runSuite, type Suite, type WorkloadResult } from './harness.js';
 
-const suites: readonly Suite[] = [coreSuite, joinsSuite];
+const suites: readonly Suite[] = [coreSuite, joinsSuite, windowsSuite];
 
 const options = parseOptions(process.argv.slice(2));
 const known = suites.flatMap((s) => s.workloads.map((w) => w.name));
@@ -25,4 +26,5 @@ printHeader(options);
 const results: WorkloadResult[] = [];
 for (const suite of suites) results.push(...(await runSuite(suite, options)));
 printTable(results);
+printWindowCosts(results);
 printJsonLines(results);
