@@ -1,0 +1,35 @@
+import { Redis } from 'ioredis';
+import { SluiceError } from '../../errors/index.js';
+
+/** Where Redis is: a `redis://` URL (default `redis://127.0.0.1:6379`). */
+export interface RedisConnection {
+  url?: string;
+}
+
+/** Connects (lazily) and waits until the connection is ready; a failure is SOURCE_FAILED or SINK_FAILED. */
+export async function connectRedis(conn: RedisConnection, step: string, side: 'source' | 'sink' | 'lookup'): Promise<Redis> {
+  const url = conn.url ?? 'redis://127.0.0.1:6379';
+  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 3, enableAutoPipelining: false });
+  client.on('error', () => {}); // surfaced through the commands that fail
+  try {
+    await client.connect();
+  } catch (e) {
+    client.disconnect();
+    throw new SluiceError(side === 'sink' ? 'SINK_FAILED' : 'SOURCE_FAILED', `redis ${side} '${step}': cannot connect to ${url}: ${(e as Error).message}`, {
+      hint: 'Start Redis (scripts/services.sh) or fix the url.',
+      step,
+      cause: e,
+    });
+  }
+  return client;
+}
+
+/** Redis stream ids compare as (ms, seq) pairs. */
+export function compareStreamIds(a: string, b: string): number {
+  const [am, as = '0'] = a.split('-');
+  const [bm, bs = '0'] = b.split('-');
+  const d = BigInt(am!) - BigInt(bm!);
+  if (d !== 0n) return d < 0n ? -1 : 1;
+  const e = BigInt(as) - BigInt(bs);
+  return e === 0n ? 0 : e < 0n ? -1 : 1;
+}

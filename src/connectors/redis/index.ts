@@ -1,0 +1,9 @@
+/**
+ * Redis: {@link redisStreamSource} reads a stream through a consumer group (replayable by
+ * entry id), {@link redisSink} upserts into hashes or sorted sets (exactly-once by
+ * idempotence), {@link redisLookup} is a cached, batched lookup table for enrichment.
+ */
+export { redisStreamSource, type RedisStreamPosition, type RedisStreamSource, type RedisStreamSourceOptions } from './source.js';
+export { redisSink, type RedisHashTarget, type RedisSink, type RedisSinkOptions, type RedisSortedSetTarget } from './sink.js';
+export { redisLookup, RedisLookup, type RedisLookupOptions } from './lookup.js';
+export { type RedisConnection } from './client.js';
