@@ -1,10 +1,10 @@
 import { open, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { deserialize, serialize } from 'node:v8';
+import { decodeChunked, encodeChunked } from './chunked-codec.js';
 import { SluiceError } from '../errors/index.js';
 import type { CheckpointData, CheckpointHandle, CheckpointStorage } from './types.js';
 
-/** Format of the files; a reader refuses newer formats it does not know. */
+/** Format of the files; a reader refuses newer formats it does not know. 1: state.bin in chunks (chunked-codec.ts). */
 export const CHECKPOINT_FORMAT = 1;
 const MANIFEST = '_manifest.json';
 const STATE = 'state.bin';
@@ -44,7 +44,8 @@ async function syncDir(path: string): Promise<void> {
 /**
  * Checkpoints on the local filesystem, by default under `./.sluice/checkpoints/<job>/`:
  * one directory `chk-<id>` per checkpoint holding `state.bin` (all steps' state, in V8's
- * structured-clone format: Maps, typed arrays and bigints survive) and `_manifest.json`.
+ * structured-clone format, written in pieces: Maps, typed arrays and bigints survive) and
+ * `_manifest.json`.
  * The manifest is written last through a temporary file, fsync and rename: a directory
  * without it is an unfinished checkpoint, ignored by `list()` and removed by the next write.
  *
@@ -70,7 +71,7 @@ export class FileCheckpointStorage implements CheckpointStorage {
 
   private async writeTo(dir: string, data: CheckpointData, kind: 'checkpoint' | 'savepoint'): Promise<CheckpointHandle> {
     await mkdir(dir, { recursive: true });
-    const bytes = serialize(data.steps);
+    const bytes = await encodeChunked(data.steps);
     await writeDurably(join(dir, STATE), bytes);
     const completedAt = Date.now();
     const manifest: Manifest = {
@@ -130,7 +131,7 @@ export class FileCheckpointStorage implements CheckpointStorage {
         hint: 'Restore it with the Sluice version that wrote it, or a newer one.',
       });
     }
-    const steps = deserialize(await readFile(join(dir, STATE))) as CheckpointData['steps'];
+    const steps = (await decodeChunked(await readFile(join(dir, STATE)))) as CheckpointData['steps'];
     return { jobName: manifest.jobName, checkpointId: manifest.checkpointId, triggeredAt: manifest.triggeredAt, steps };
   }
 

@@ -151,10 +151,19 @@ export class MemoryStateBackend implements KeyedStateBackend {
     const maxParallelism = this.maxParallelism;
     const groupOf = (key: Key): number => keyGroupOf(key, maxParallelism);
     const states: Record<string, { kind: StateKind; entries: StateEntry[] }> = {};
-    for (const [name, table] of this.tables) states[name] = { kind: table.kind, entries: table.exportEntries(groupOf) };
     try {
-      // One deep copy of everything: later writes to state never reach the snapshot.
-      return structuredClone({ maxParallelism, states });
+      for (const [name, table] of this.tables) {
+        const entries = table.exportEntries(groupOf);
+        // The entries are new objects: only values that are objects need a copy, so that
+        // later writes to state never reach the snapshot. Numbers and strings (the common
+        // case: counts, sums) are copied for free, which keeps large snapshots fast.
+        for (let i = 0; i < entries.length; i++) {
+          const e = entries[i]!;
+          if (typeof e.value === 'object' && e.value !== null) entries[i] = { ...e, value: structuredClone(e.value) };
+        }
+        states[name] = { kind: table.kind, entries };
+      }
+      return { maxParallelism, states };
     } catch (e) {
       throw new SluiceError('STATE_NOT_SERIALIZABLE', `a state value could not be copied into a snapshot: ${(e as Error).message}`, { cause: e });
     }
