@@ -20,6 +20,11 @@ import type { KeyedStateBackend } from '../state/types.js';
 import { SystemClock, type Clock } from '../time/clock.js';
 import { toMillis, type Duration } from '../time/duration.js';
 import type { WatermarkStrategy } from '../time/watermark-strategy.js';
+import { JobLog, type LogLevel, type LogOptions } from '../observe/job-log.js';
+import { JobMetrics } from '../observe/job-metrics.js';
+import { JobMonitor } from '../observe/job-monitor.js';
+import { planJson } from '../observe/plan-json.js';
+import { startServer, type JobServer, type ServerOptions } from '../server/server.js';
 import { DataStream } from './data-stream.js';
 import { explainJob } from './explain.js';
 import type { DeadLetter } from './functions.js';
@@ -53,6 +58,29 @@ export interface JobOptions {
   delivery?: DeliveryGuarantee;
   /** What to do when the job fails while running. Default: with checkpoints, 3 restarts 1 s apart; without, none. */
   restart?: RestartPolicy;
+  /**
+   * Count metrics: records in and out, latency, busy / backpressured / idle time, errors,
+   * watermarks (served at `/metrics` and in the dashboard). Default true; `false` saves
+   * the little they cost (see `bench/metrics.ts`). Checkpoint and state gauges stay.
+   */
+  metrics?: boolean;
+  /**
+   * Serve the REST API, `/metrics` and the dashboard. Default: on at 127.0.0.1:8081 under
+   * `sluice run` (the next free port if taken), off in embedded runs such as tests.
+   */
+  server?: ServerOptions | boolean;
+  /** Structured JSON logs on stderr. Default level 'info' under `sluice run`, 'silent' in embedded runs. */
+  log?: LogOptions;
+  /** Sampled tracing (off by default): one source batch in `sampleEvery` is followed through the tasks. */
+  tracing?: { sampleEvery: number };
+}
+
+/** A started job: the supervisor's handle plus what operates it (metrics, logs, server). */
+export interface StartedJob extends RunningJob {
+  /** Status, metrics, checkpoints, exceptions and logs of the run. */
+  readonly monitor: JobMonitor;
+  /** The REST server once it listens; undefined when off or no port was free. */
+  readonly server: Promise<JobServer | undefined>;
 }
 
 /** How to start a run. */
@@ -63,6 +91,8 @@ export interface StartOptions {
   allowNonRestoredState?: boolean;
   /** Told when the job fails and restarts. */
   onRestart?: (error: unknown, restart: number, delayMs: number) => void;
+  /** Defaults for the job's `server` and `log` options where it sets none (`sluice run` turns both on). */
+  observe?: { server?: ServerOptions | boolean; logLevel?: LogLevel };
 }
 
 /** Options of a source step. */
@@ -178,7 +208,7 @@ export class Job {
   }
 
   /** Starts the job and returns a handle: `done` settles at the end, `cancel()` stops it. */
-  start(options: StartOptions = {}): RunningJob {
+  start(options: StartOptions = {}): StartedJob {
     this.validate();
     this.checkNotStarted();
     this.started = true;
@@ -191,7 +221,14 @@ export class Job {
     };
     const restart = restartDecider(this.options.restart ?? (cp ? { strategy: 'fixed-delay', attempts: 3, delay: '1s' } : { strategy: 'none' }));
     const savepointPath = options.fromSavepoint;
-    return supervise(
+    const log = new JobLog(this.name, { ...this.options.log, level: this.options.log?.level ?? options.observe?.logLevel ?? 'silent' });
+    const metrics = new JobMetrics(this.name, clock, {
+      traceEvery: this.options.tracing?.sampleEvery,
+      onSpan: (span) => log.logger.debug({ event: 'span', span }, span.name),
+    });
+    const counting = this.options.metrics !== false;
+    let monitor: JobMonitor | undefined;
+    const running = supervise(
       this.graph,
       {
         jobName: this.name,
@@ -207,17 +244,64 @@ export class Job {
             ? makeBackend({ uid, clock, maxParallelism: this.maxParallelism })
             : new MemoryStateBackend({ clock, maxParallelism: this.maxParallelism }),
         exactlyOnce: this.delivery === 'exactly-once',
+        metrics: counting ? metrics : undefined,
       },
       this.deadLetterQueue,
       {
         checkpoints,
         restart,
-        onRestart: options.onRestart,
+        onRestart: (error, n, delay) => {
+          monitor?.restarted(error, n, delay);
+          options.onRestart?.(error, n, delay);
+        },
+        onCheckpoint: (s) => monitor?.checkpoint(s),
         restore: savepointPath
           ? async () => this.checkSavepoint(await new FileCheckpointStorage(savepointPath).readPath(savepointPath), options)
           : undefined,
       },
     );
+    monitor = new JobMonitor(this.name, planJson(this.graph), metrics, log, () => running, counting);
+    metrics.stateBackends = () => running.stateBackends;
+    metrics.checkpoints = () => running.checkpoints;
+    monitor.started({ delivery: this.delivery, checkpoints: cp !== undefined, fromSavepoint: savepointPath });
+    monitor.sampler.start();
+    const serverOption = this.options.server ?? options.observe?.server ?? false;
+    const server = serverOption === false ? Promise.resolve(undefined) : startServer(monitor, serverOption === true ? {} : serverOption, log.logger);
+    const m = monitor;
+    const done = running.done.then(
+      (r) => {
+        m.ended(r.status);
+        return r;
+      },
+      (e: unknown) => {
+        m.failed(e);
+        throw e;
+      },
+    );
+    void done.catch(() => {}).finally(() => server.then((s) => s?.close()));
+    return {
+      done,
+      monitor,
+      server,
+      cancel: () => running.cancel(),
+      savepoint: (path) => running.savepoint(path),
+      stopWithSavepoint: (path) => running.stopWithSavepoint(path),
+      get stateBackends() {
+        return running.stateBackends;
+      },
+      get channels() {
+        return running.channels;
+      },
+      get checkpoints() {
+        return running.checkpoints;
+      },
+      get restarts() {
+        return running.restarts;
+      },
+      get restoredFrom() {
+        return running.restoredFrom;
+      },
+    };
   }
 
   /** The delivery guarantee in force. */

@@ -86,6 +86,12 @@ export interface SourceReader<T> {
    * a source that acknowledges to its medium (a JetStream ack, a Redis XACK) does it here.
    */
   notifyCheckpointComplete?(checkpointId: number): void | Promise<void>;
+  /**
+   * How many records are left to read, where the reader can tell (a bounded collection,
+   * a broker's consumer lag); undefined when it cannot. Read for the backlog metric and
+   * the progress of `sluice run`, never on the hot path.
+   */
+  backlog?(): number | undefined;
   /** Releases what the reader holds (files, sockets, servers). Called once, also after a failure. */
   close(): Promise<void>;
 }

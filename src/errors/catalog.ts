@@ -52,6 +52,18 @@ export const ERROR_CATALOG = {
     description: 'A job was changed or run after it had been started. A Job runs once.',
     hint: 'Build a new Job for each run.',
   },
+  JOB_NOT_RUNNING: {
+    domain: 'user',
+    retry: 'none',
+    description: 'An operation that needs a running job (a savepoint, a cancel) was asked of a job that has ended.',
+    hint: "Check the job's status with `sluice status`; start it again with `sluice run` if needed.",
+  },
+  SERVER_UNAVAILABLE: {
+    domain: 'external',
+    retry: 'backoff',
+    description: "The REST server of a job could not be reached, or answered with an error (`sluice list`, `status`, `cancel`, `savepoint`, `logs`).",
+    hint: 'Check that the job runs and which port it serves on (`sluice list`), or pass --url http://127.0.0.1:PORT.',
+  },
   KEY_INVALID: {
     domain: 'user',
     retry: 'none',

@@ -1,3 +1,4 @@
+import type { BatchContext } from '../observe/step-metrics.js';
 import type { Clock } from '../time/clock.js';
 import { BatchBuilder, type Batch } from './batch.js';
 import type { LocalChannel } from './channel.js';
@@ -12,6 +13,10 @@ import type { Output } from './output.js';
 export class ChannelWriter<T> implements Output<T> {
   private readonly pending = new BatchBuilder<T>();
   private cancelFlush: (() => void) | undefined;
+  /** With metrics on: the job's current batch, whose read time and trace id go with what is sent. */
+  context: BatchContext | undefined;
+  private pendingReadAt = Number.NaN;
+  private pendingTrace: string | undefined;
 
   constructor(
     readonly channel: LocalChannel<T>,
@@ -23,9 +28,16 @@ export class ChannelWriter<T> implements Output<T> {
   emitBatch(batch: Batch<T>): void {
     const n = batch.values.length;
     if (n === 0) return;
+    const ctx = this.context;
     if (this.pending.length === 0 && n * 2 >= this.batchSize) {
-      this.channel.push({ kind: 'batch', batch }); // already full enough: no copy
+      // already full enough: no copy
+      this.channel.push(ctx ? { kind: 'batch', batch, readAt: ctx.readAt, traceId: ctx.traceId } : { kind: 'batch', batch });
       return;
+    }
+    if (ctx) {
+      // The gathered batch carries the read time of its oldest record.
+      if (!(this.pendingReadAt <= ctx.readAt)) this.pendingReadAt = ctx.readAt;
+      this.pendingTrace ??= ctx.traceId;
     }
     for (let i = 0; i < n; i++) this.pending.push(batch.values[i]!, batch.timestamps[i]!);
     if (this.pending.length >= this.batchSize) this.flush();
@@ -58,7 +70,12 @@ export class ChannelWriter<T> implements Output<T> {
   flush(): void {
     this.cancelFlush?.();
     this.cancelFlush = undefined;
-    if (this.pending.length > 0) this.channel.push({ kind: 'batch', batch: this.pending.take() });
+    if (this.pending.length === 0) return;
+    if (this.context) {
+      this.channel.push({ kind: 'batch', batch: this.pending.take(), readAt: this.pendingReadAt, traceId: this.pendingTrace });
+      this.pendingReadAt = Number.NaN;
+      this.pendingTrace = undefined;
+    } else this.channel.push({ kind: 'batch', batch: this.pending.take() });
   }
 
   /** Stops the flush timer (the task is closing). */

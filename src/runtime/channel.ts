@@ -2,7 +2,14 @@ import type { Batch } from './batch.js';
 
 /** What travels on a channel, in order: records in batches, interleaved with control events. */
 export type ChannelEvent<T> =
-  | { readonly kind: 'batch'; readonly batch: Batch<T> }
+  | {
+      readonly kind: 'batch';
+      readonly batch: Batch<T>;
+      /** When the oldest of its records was read at a source (`performance.now()`), for the latency metric. */
+      readonly readAt?: number;
+      /** The trace id of a sampled batch (see `observe/tracing.ts`). */
+      readonly traceId?: string | undefined;
+    }
   | { readonly kind: 'watermark'; readonly watermark: number }
   | { readonly kind: 'idle'; readonly idle: boolean }
   | { readonly kind: 'barrier'; readonly checkpointId: number }

@@ -15,6 +15,9 @@ import type { Operator, OperatorRuntime } from './operator.js';
 import { OperatorOutputs, outputOf, type Output } from './output.js';
 import { SourceTask, StreamTask, type Backpressure, type SourceStepState, type Task, type TaskCheckpointing } from './task.js';
 import type { CheckpointConfig } from '../checkpoint/config.js';
+import type { JobMetrics } from '../observe/job-metrics.js';
+import { stepIn, type BatchContext, type StepMetrics } from '../observe/step-metrics.js';
+import { MeteredOutput } from './metered-output.js';
 import { CheckpointCoordinator, type CheckpointStats } from '../checkpoint/coordinator.js';
 import type { CheckpointData, CheckpointStorage } from '../checkpoint/types.js';
 
@@ -31,6 +34,8 @@ export interface RuntimeConfig {
   readonly createStateBackend: (uid: string) => KeyedStateBackend;
   /** Exactly-once with checkpoints: transactional sinks publish only on commit. */
   readonly exactlyOnce: boolean;
+  /** Counters to add to (undefined: the job counts nothing, `metrics: false`). */
+  readonly metrics?: JobMetrics | undefined;
 }
 
 /** How a run starts and checkpoints. */
@@ -61,9 +66,15 @@ export interface RunningJob {
 
 /** Feeds a chained operator: the chain's next step is called directly. */
 class ChainedInput<T> implements Output<T> {
-  constructor(private readonly op: Operator<T, unknown>) {}
+  constructor(
+    private readonly op: Operator<T, unknown>,
+    private readonly metrics?: { step: StepMetrics; context: BatchContext },
+  ) {}
   emitBatch(batch: { values: T[]; timestamps: number[] }): void {
-    if (batch.values.length > 0) this.op.processBatch(batch, 0);
+    const n = batch.values.length;
+    if (n === 0) return;
+    if (this.metrics) stepIn(this.metrics.step, n, this.metrics.context);
+    this.op.processBatch(batch, 0);
   }
   emitWatermark(watermark: number): void {
     this.op.processWatermark(watermark);
@@ -85,6 +96,16 @@ export function execute(graph: JobGraph, config: RuntimeConfig, deadLetters?: De
   const operators = new Map<StepNode, Operator<any, any>>();
   for (const node of graph.nodes) if (node.createOperator) operators.set(node, node.createOperator());
   const restored = options.restore?.steps ?? {};
+  const metrics = config.metrics;
+  metrics?.beginAttempt();
+  const stepMetrics = new Map<StepNode, StepMetrics>();
+  if (metrics) {
+    for (const node of graph.nodes) {
+      const m = metrics.step(node.uid, node.source ? 'source' : node.kind, plan.chainOf(node).nodes[0]!.uid);
+      m.attach(operators.get(node));
+      stepMetrics.set(node, m);
+    }
+  }
 
   const writersOf = new Map<Chain, ChannelWriter<unknown>[]>();
   const gateInputsOf = new Map<Chain, GateInput[]>();
@@ -102,11 +123,13 @@ export function execute(graph: JobGraph, config: RuntimeConfig, deadLetters?: De
     for (const { edge, to } of graph.consumersOf(node)) {
       let target: Output<unknown>;
       if (plan.chainOf(to) === chain && canChain(to)) {
-        target = new ChainedInput(operators.get(to)!);
+        target = new ChainedInput(operators.get(to)!, metrics && { step: stepMetrics.get(to)!, context: metrics.context });
       } else {
         const channel = new LocalChannel<unknown>(config.channelCapacity);
         channels.push(channel);
         const writer = new ChannelWriter(channel, config.batchSize, config.flushIntervalMs, config.clock);
+        writer.context = metrics?.context;
+        metrics?.addChannel(node.uid, to.uid, channel);
         writersOf.get(chain)!.push(writer);
         gateInputsOf.get(plan.chainOf(to))!.push({ channel, input: edge.input });
         target = writer;
@@ -116,8 +139,10 @@ export function execute(graph: JobGraph, config: RuntimeConfig, deadLetters?: De
       byTag.set(edge.tag, list);
     }
     const sides = new Map<string, Output<unknown>>();
-    for (const [tag, list] of byTag) if (tag !== undefined) sides.set(tag, outputOf(list));
-    outputsOf.set(node, new OperatorOutputs(outputOf(byTag.get(undefined) ?? []), sides));
+    const sm = stepMetrics.get(node);
+    for (const [tag, list] of byTag) if (tag !== undefined) sides.set(tag, sm ? new MeteredOutput(outputOf(list), sm, false) : outputOf(list));
+    const main = outputOf(byTag.get(undefined) ?? []);
+    outputsOf.set(node, new OperatorOutputs(sm ? new MeteredOutput(main, sm, node.source !== undefined) : main, sides));
   }
 
   const abort = new AbortController();
@@ -149,7 +174,7 @@ export function execute(graph: JobGraph, config: RuntimeConfig, deadLetters?: De
     for (const node of chain.nodes) {
       const op = operators.get(node);
       if (!op) continue;
-      op.setup(operatorRuntime(node, config, bind, stateBackends, deadLetters), outputsOf.get(node)!);
+      op.setup(operatorRuntime(node, config, bind, stateBackends, deadLetters, stepMetrics.get(node)), outputsOf.get(node)!);
       const state = restored[node.uid];
       if (state !== undefined) op.initializeState(state.state);
     }
@@ -161,7 +186,7 @@ export function execute(graph: JobGraph, config: RuntimeConfig, deadLetters?: De
         maxBatchSize: config.batchSize,
         maxPollWaitMs: config.maxPollWaitMs,
         signal: abort.signal,
-        badRecord: (raw, error, position) => badRecord(head, config, deadLetters, raw, error, position),
+        badRecord: (raw, error, position) => badRecord(head, config, deadLetters, raw, error, position, stepMetrics.get(head)),
         restoredPosition: (restored[head.uid]?.state as SourceStepState | undefined)?.position,
       };
       const sourceTask = new SourceTask(head.uid, source, () => source.createReader(ctx), outputsOf.get(head)!, ops, writers, config.clock, waitsFor, onFailure);
@@ -173,6 +198,7 @@ export function execute(graph: JobGraph, config: RuntimeConfig, deadLetters?: De
       task = new StreamTask(head.uid, gate, ops, writers, config.clock, waitsFor, onFailure);
     }
     bind.task = task;
+    task.metrics = metrics?.task(head.uid, chain.nodes.map((n) => stepMetrics.get(n)!));
     tasks.push(task);
     taskOf.set(chain, task);
   }
@@ -235,6 +261,7 @@ function operatorRuntime(
   bind: { task?: Task },
   stateBackends: Map<string, KeyedStateBackend>,
   deadLetters: DeadLetterQueue | undefined,
+  metrics: StepMetrics | undefined,
 ): OperatorRuntime {
   const policy = node.onError ?? config.onError;
   return {
@@ -245,7 +272,9 @@ function operatorRuntime(
     exactlyOnce: config.exactlyOnce,
     userError(error, record, timestamp, what) {
       const e = asStepError(error, node, record, what);
+      if (metrics) metrics.errors++;
       if (policy === 'fail' || !deadLetters) throw e;
+      if (metrics) metrics.deadLettered++;
       deadLetters.push({
         step: node.uid,
         record,
@@ -284,6 +313,7 @@ function badRecord(
   raw: string | Uint8Array,
   error: unknown,
   position: string,
+  metrics: StepMetrics | undefined,
 ): void {
   const text = typeof raw === 'string' ? raw : Buffer.from(raw).toString('utf8');
   const reason = error instanceof Error ? error.message : String(error);
@@ -293,7 +323,9 @@ function badRecord(
     cause: error,
   });
   const policy = node.onError ?? config.onError;
+  if (metrics) metrics.errors++;
   if (policy === 'fail' || !deadLetters) throw e;
+  if (metrics) metrics.deadLettered++;
   deadLetters.push({ step: node.uid, record: text, error: { code: e.code, message: e.message.split('\n')[0]! }, position });
 }
 

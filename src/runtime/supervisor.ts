@@ -38,6 +38,8 @@ export interface SuperviseOptions {
   readonly restore?: (() => Promise<CheckpointData>) | undefined;
   /** Called when an attempt fails and another starts. */
   readonly onRestart?: (error: unknown, restart: number, delayMs: number) => void;
+  /** Told of every checkpoint and savepoint that completes or fails (logs). */
+  readonly onCheckpoint?: (stats: CheckpointStats) => void;
 }
 
 /**
@@ -59,7 +61,10 @@ export function supervise(graph: JobGraph, config: RuntimeConfig, deadLetters: D
     restoredFrom ??= restore?.checkpointId;
     current = execute(graph, config, deadLetters, {
       restore,
-      checkpoints: options.checkpoints ? { ...options.checkpoints, onEvent: (s) => history.push(s) } : undefined,
+      checkpoints: options.checkpoints ? { ...options.checkpoints, onEvent: (s) => {
+        history.push(s);
+        options.onCheckpoint?.(s);
+      } } : undefined,
     });
     return current;
   };

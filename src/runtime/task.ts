@@ -1,5 +1,6 @@
 import type { Source, SourceReader } from '../connectors/source.js';
 import { SluiceError } from '../errors/index.js';
+import type { TaskMetrics } from '../observe/step-metrics.js';
 import type { Clock } from '../time/clock.js';
 import { MAX_WATERMARK, NO_TIMESTAMP, type Batch } from './batch.js';
 import type { ChannelWriter } from './channel-writer.js';
@@ -91,6 +92,8 @@ export abstract class Task {
 
   /** Set by the executor when the job checkpoints. */
   checkpointing: TaskCheckpointing | undefined;
+  /** Set by the executor when the job counts metrics (busy, backpressured and idle time, records in). */
+  metrics: TaskMetrics | undefined;
 
   /**
    * Snapshots every step of the chain for checkpoint `id` (the barrier has reached the
@@ -181,6 +184,7 @@ export abstract class Task {
     const run = () => {
       this.scheduled.delete(cancel);
       if (this.stopped) return;
+      this.metrics?.control();
       try {
         callback();
       } catch (e) {
@@ -202,16 +206,19 @@ export abstract class Task {
 
   /** Waits for deferred writes and for room in every output. */
   protected async drain(): Promise<void> {
+    const m = this.metrics;
     while (this.deferred.length > 0) {
       const d = this.deferred;
       this.deferred = [];
+      const t = m ? performance.now() : 0;
       await this.untilStopped(Promise.all(d));
+      if (m) m.busyMs += performance.now() - t; // a sink's write in flight is work, not backpressure
     }
     for (const w of this.writers) {
-      if (w.channel.isFull && !this.stopped) await this.untilStopped(w.channel.writable());
+      if (w.channel.isFull && !this.stopped) await this.backpressured(w.channel.writable());
     }
     for (const b of this.extraBackpressure) {
-      if (b.isFull && !this.stopped) await this.untilStopped(b.writable());
+      if (b.isFull && !this.stopped) await this.backpressured(b.writable());
     }
     // Batches that never wait would keep the event loop from timers and I/O: yield now and then.
     const now = performance.now();
@@ -219,6 +226,15 @@ export abstract class Task {
       this.lastYield = now;
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
+  }
+
+  /** Waits for room downstream, counting the time as backpressure. */
+  private async backpressured(room: Promise<void>): Promise<void> {
+    const m = this.metrics;
+    if (!m) return void (await this.untilStopped(room));
+    const t = performance.now();
+    await this.untilStopped(room);
+    m.backpressuredMs += performance.now() - t;
   }
 
   protected flushWriters(): void {
@@ -312,10 +328,13 @@ export class SourceTask<T> extends Task {
       throw sourceError(this.name, this.source.kind, e);
     }
     const main = this.outputs.main;
+    const m = this.metrics;
+    if (m && reader.backlog && m.steps[0]) m.steps[0].backlog = () => reader.backlog!();
     for (;;) {
       if (this.stopped) return;
       await this.injectPendingBarrier();
       let polled;
+      const t0 = m ? performance.now() : 0;
       try {
         polled = await this.untilStopped(reader.poll());
       } catch (e) {
@@ -323,6 +342,12 @@ export class SourceTask<T> extends Task {
       }
       if (this.stopped || polled === undefined) return;
       const n = polled.values.length;
+      if (m) {
+        if (n > 0) m.busyMs += performance.now() - t0;
+        else m.idleMs += performance.now() - t0;
+        m.sourceRead();
+      }
+      const t1 = m ? performance.now() : 0;
       if (n > 0) {
         const batch: Batch<T> = { values: polled.values, timestamps: polled.timestamps ?? noTimestamps(n) };
         main.emitBatch(batch);
@@ -338,6 +363,7 @@ export class SourceTask<T> extends Task {
         this.outputs.end();
         return;
       }
+      if (m) m.processed(t1);
       await this.drain();
       this.throwIfFailed();
     }
@@ -419,12 +445,20 @@ export class StreamTask extends Task {
     while (open > 0) {
       if (this.stopped) return;
       const next = this.gate.poll();
+      const m = this.metrics;
       if (next === undefined) {
         this.flushWriters();
+        const t = m ? performance.now() : 0;
         await this.gate.waitForData();
+        if (m) m.idleMs += performance.now() - t;
         continue;
       }
       const { event, channel } = next;
+      const t0 = m ? performance.now() : 0;
+      if (m) {
+        if (event.kind === 'batch') m.batchIn(event.batch.values.length, event.readAt, event.traceId);
+        else m.control();
+      }
       switch (event.kind) {
         case 'batch':
           head.processBatch(event.batch, inputs[channel]!.input);
@@ -455,6 +489,7 @@ export class StreamTask extends Task {
           break;
         }
       }
+      if (m) m.processed(t0);
       await this.drain();
       this.throwIfFailed();
     }

@@ -62,6 +62,7 @@ export function fromCollection<T>(values: Iterable<T>, opts: CollectionOptions<T
         },
         position: () => ({ index: next }),
         snapshotPosition: () => ({ index: next }),
+        backlog: () => items.length - next,
         async close() {},
       };
     },

@@ -138,6 +138,7 @@ export function generator<T>(opts: GeneratorOptions<T>): GeneratorSource<T> {
         },
         position: () => ({ index: next }),
         snapshotPosition: () => ({ index: next }),
+        backlog: () => (Number.isFinite(limit) ? limit - next : undefined),
         async close() {},
       };
     },

@@ -1,0 +1,159 @@
+import type { CheckpointStats } from '../checkpoint/coordinator.js';
+import type { Clock } from '../time/clock.js';
+import { BatchContext, StepMetrics, TaskMetrics } from './step-metrics.js';
+import { Tracer } from './tracing.js';
+
+/** A channel between two steps, as metrics see it. */
+export interface ChannelGauge {
+  readonly from: string;
+  readonly to: string;
+  readonly channel: { readonly queuedBatches: number; readonly capacity: number };
+}
+
+/** The figures of a job at one moment, as JSON (`GET /jobs/:id/metrics`, the dashboard). */
+export interface MetricsSnapshot {
+  readonly job: string;
+  /** Epoch ms (the job's clock). */
+  readonly time: number;
+  readonly steps: StepSnapshot[];
+  readonly tasks: Array<{ name: string; subtask: number; busyMs: number; backpressuredMs: number; idleMs: number }>;
+  readonly channels: Array<{ from: string; to: string; queuedBatches: number; capacity: number; fill: number }>;
+  readonly checkpoints: { completed: number; failed: number; last: CheckpointStats | undefined };
+  readonly restarts: number;
+}
+
+export interface StepSnapshot {
+  readonly uid: string;
+  readonly kind: string;
+  readonly task: string;
+  readonly subtask: number;
+  readonly recordsIn: number;
+  readonly recordsOut: number;
+  readonly errors: number;
+  readonly deadLettered: number;
+  readonly lateDropped: number;
+  readonly lateToSideOutput: number;
+  /** Event time (epoch ms); null before the first watermark, 'end' after the final one. */
+  readonly watermark: number | null | 'end';
+  /** Processing time minus watermark, in ms. */
+  readonly watermarkLagMs: number | null;
+  /** Keys in the step's keyed state. */
+  readonly stateKeys: number | null;
+  /** Records a source still has to read, where it can tell. */
+  readonly backlog: number | null;
+  /** Source-to-sink latency (sinks only), ms. */
+  readonly latencyMs: { count: number; mean: number; p50: number; p95: number; p99: number } | null;
+}
+
+/**
+ * The metrics of one job, across its restarts: step and task counters (plain numbers the
+ * runtime adds to), plus live sources for gauges (channels, state, checkpoints) that are
+ * read only when someone asks. `prometheus.ts` turns it into the Prometheus format and
+ * `snapshot()` into JSON.
+ */
+export class JobMetrics {
+  readonly context = new BatchContext();
+  readonly steps = new Map<string, StepMetrics>();
+  readonly tasks = new Map<string, TaskMetrics>();
+  readonly tracer: Tracer | undefined;
+  channels: ChannelGauge[] = [];
+  /** Keyed state backends of the current attempt, by step uid. */
+  stateBackends: () => ReadonlyMap<string, { size(): number }> = () => new Map();
+  /** Checkpoints of this run, oldest first. */
+  checkpoints: () => readonly CheckpointStats[] = () => [];
+  restarts = 0;
+
+  constructor(
+    readonly job: string,
+    readonly clock: Clock,
+    options: { traceEvery?: number; onSpan?: (span: import('./tracing.js').Span) => void } = {},
+  ) {
+    const every = options.traceEvery ?? 0;
+    this.tracer = every > 0 ? new Tracer(job, every, 1000, options.onSpan) : undefined;
+  }
+
+  /** The counters of step `uid` (made on first call, kept across restarts). */
+  step(uid: string, kind: string, task: string): StepMetrics {
+    let s = this.steps.get(uid);
+    if (s === undefined) {
+      s = new StepMetrics(uid, kind, task);
+      this.steps.set(uid, s);
+    }
+    return s;
+  }
+
+  /** The counters of task `name`, which runs `steps` (head first). */
+  task(name: string, steps: readonly StepMetrics[]): TaskMetrics {
+    let t = this.tasks.get(name);
+    if (t === undefined) {
+      t = new TaskMetrics(name, this.context, steps);
+      if (this.tracer) {
+        const tracer = this.tracer;
+        t.traceEvery = tracer.sampleEvery;
+        t.onSpan = (id, task, start, end) => tracer.record(id, task, start, end);
+      }
+      this.tasks.set(name, t);
+    }
+    return t;
+  }
+
+  /** A new attempt starts: its channels replace the old ones. */
+  beginAttempt(): void {
+    this.channels = [];
+  }
+
+  addChannel(from: string, to: string, channel: ChannelGauge['channel']): void {
+    this.channels.push({ from, to, channel });
+  }
+
+  snapshot(): MetricsSnapshot {
+    const now = this.clock.now();
+    const backends = this.stateBackends();
+    const steps: StepSnapshot[] = [];
+    for (const s of this.steps.values()) {
+      const wm = s.watermark;
+      const backend = backends.get(s.uid);
+      const backlog = s.backlog?.();
+      const h = s.latency;
+      steps.push({
+        uid: s.uid,
+        kind: s.kind,
+        task: s.task,
+        subtask: s.subtask,
+        recordsIn: s.recordsIn,
+        recordsOut: s.recordsOut,
+        errors: s.errors,
+        deadLettered: s.deadLettered,
+        lateDropped: s.lateDropped,
+        lateToSideOutput: s.lateToSideOutput,
+        watermark: wm === Number.POSITIVE_INFINITY ? 'end' : Number.isFinite(wm) ? wm : null,
+        watermarkLagMs: Number.isFinite(wm) ? now - wm : null,
+        stateKeys: backend ? backend.size() : null,
+        backlog: backlog ?? null,
+        latencyMs:
+          h && h.count > 0
+            ? { count: h.count, mean: (h.sum / h.count) * 1000, p50: h.quantile(0.5)! * 1000, p95: h.quantile(0.95)! * 1000, p99: h.quantile(0.99)! * 1000 }
+            : null,
+      });
+    }
+    const cps = this.checkpoints();
+    let completed = 0;
+    let failed = 0;
+    for (const c of cps) c.status === 'completed' ? completed++ : failed++;
+    return {
+      job: this.job,
+      time: now,
+      steps,
+      tasks: [...this.tasks.values()].map((t) => ({ name: t.name, subtask: t.subtask, busyMs: t.busyMs, backpressuredMs: t.backpressuredMs, idleMs: t.idleMs })),
+      channels: this.channels.map((c) => ({
+        from: c.from,
+        to: c.to,
+        queuedBatches: c.channel.queuedBatches,
+        capacity: c.channel.capacity,
+        fill: c.channel.queuedBatches / c.channel.capacity,
+      })),
+      checkpoints: { completed, failed, last: cps[cps.length - 1] },
+      restarts: this.restarts,
+    };
+  }
+}

@@ -1,0 +1,122 @@
+import type { Registry } from 'prom-client';
+import type { CheckpointStats } from '../checkpoint/coordinator.js';
+import type { CheckpointHandle } from '../checkpoint/types.js';
+import { SluiceError } from '../errors/index.js';
+import type { RunningJob } from '../runtime/supervisor.js';
+import type { JobLog } from './job-log.js';
+import type { JobMetrics } from './job-metrics.js';
+import type { PlanJson } from './plan-json.js';
+import { prometheusRegistry } from './prometheus.js';
+import { MetricsSampler } from './sampler.js';
+
+export type JobStatus = 'running' | 'restarting' | 'finished' | 'cancelled' | 'failed';
+
+/** A failure of the job: one that made it restart, or the one that ended it. */
+export interface JobException {
+  /** Epoch ms. */
+  readonly time: number;
+  readonly kind: 'restart' | 'failure';
+  readonly message: string;
+  readonly code?: string | undefined;
+  readonly step?: string | undefined;
+  readonly restart?: number | undefined;
+}
+
+/**
+ * Everything an operator of a running job can see and do: status, plan, metrics
+ * (Prometheus and JSON samples), checkpoints, exceptions, logs, traces; savepoints and
+ * cancel. The REST server and the dashboard are built on it; so is `sluice run`'s
+ * progress line. Lifecycle events are logged here, with the job id on every line.
+ */
+export class JobMonitor {
+  status: JobStatus = 'running';
+  /** Epoch ms. */
+  readonly startedAt = Date.now();
+  endedAt: number | undefined;
+  readonly exceptions: JobException[] = [];
+  readonly registry: Registry;
+  readonly sampler: MetricsSampler;
+
+  constructor(
+    readonly id: string,
+    readonly plan: PlanJson,
+    readonly metrics: JobMetrics,
+    readonly log: JobLog,
+    private readonly job: () => RunningJob,
+    /** Whether steps count records (`metrics: false` turns it off). */
+    readonly counting: boolean,
+  ) {
+    this.registry = prometheusRegistry(metrics, () => this.status);
+    this.sampler = new MetricsSampler(() => metrics.snapshot());
+  }
+
+  get running(): RunningJob {
+    return this.job();
+  }
+
+  started(details: { delivery: string; checkpoints: boolean; fromSavepoint?: string | undefined }): void {
+    this.log.logger.info({ event: 'job_started', ...details, tasks: this.plan.tasks.length }, `job '${this.id}' started`);
+  }
+
+  restarted(error: unknown, restart: number, delayMs: number): void {
+    this.status = 'restarting';
+    this.metrics.restarts = restart;
+    const e = describe(error);
+    this.exceptions.push({ time: Date.now(), kind: 'restart', restart, ...e });
+    if (this.exceptions.length > 100) this.exceptions.shift();
+    this.log.logger.warn({ event: 'job_restarting', restart, delayMs, err: e, step: e.step }, `job '${this.id}' failed (${e.message}); restart ${restart} in ${delayMs}ms`);
+    // The next attempt starts after the delay; it counts as running from then.
+    setTimeout(() => {
+      if (this.status === 'restarting') this.status = 'running';
+    }, delayMs).unref();
+  }
+
+  ended(status: 'finished' | 'cancelled'): void {
+    this.status = status;
+    this.endedAt = Date.now();
+    this.sampler.sample();
+    this.sampler.stop();
+    this.log.logger.info({ event: `job_${status}`, durationMs: this.endedAt - this.startedAt, restarts: this.metrics.restarts }, `job '${this.id}' ${status}`);
+  }
+
+  failed(error: unknown): void {
+    this.status = 'failed';
+    this.endedAt = Date.now();
+    const e = describe(error);
+    this.exceptions.push({ time: Date.now(), kind: 'failure', ...e });
+    this.sampler.sample();
+    this.sampler.stop();
+    this.log.logger.error({ event: 'job_failed', err: e, step: e.step }, `job '${this.id}' failed: ${e.message}`);
+  }
+
+  checkpoint(s: CheckpointStats): void {
+    const fields = { event: `${s.kind}_${s.status}`, checkpointId: s.checkpointId, durationMs: s.durationMs, sizeBytes: s.sizeBytes, alignmentMs: s.alignmentMs, path: s.path };
+    if (s.status === 'completed') this.log.logger.info(fields, `${s.kind} ${s.checkpointId} completed`);
+    else this.log.logger.warn({ ...fields, failure: s.failure }, `${s.kind} ${s.checkpointId} failed: ${s.failure}`);
+  }
+
+  /** Takes a savepoint to `path` (default `.sluice/savepoints/<job>/sp-<time>`). */
+  async savepoint(path?: string, stop = false): Promise<CheckpointHandle> {
+    if (this.status !== 'running' && this.status !== 'restarting') {
+      throw new SluiceError('JOB_NOT_RUNNING', `job '${this.id}' is ${this.status}: it takes no savepoint`);
+    }
+    const where = path ?? `.sluice/savepoints/${this.id}/sp-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+    this.log.logger.info({ event: 'savepoint_triggered', path: where, stop }, `savepoint to ${where}${stop ? ', then stop' : ''}`);
+    try {
+      return stop ? await this.running.stopWithSavepoint(where) : await this.running.savepoint(where);
+    } catch (e) {
+      this.log.logger.warn({ event: 'savepoint_failed', path: where, err: describe(e) }, `savepoint to ${where} failed`);
+      throw e;
+    }
+  }
+
+  cancel(): void {
+    this.log.logger.info({ event: 'job_cancel_requested' }, `cancelling job '${this.id}'`);
+    this.running.cancel();
+  }
+}
+
+function describe(error: unknown): { message: string; code?: string; step?: string } {
+  if (error instanceof SluiceError) return { message: error.message.split('\n')[0]!, code: error.code, step: error.step };
+  return { message: error instanceof Error ? error.message : String(error) };
+}

@@ -1,0 +1,140 @@
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { CHECKPOINT_BOUNDS_SECONDS, Histogram } from './histogram.js';
+import type { JobMetrics } from './job-metrics.js';
+
+type Labels = Record<string, string | number>;
+interface Sample {
+  value: number;
+  labels: Labels;
+  metricName?: string;
+}
+
+/**
+ * A metric whose values are read at scrape time from plain numbers (prom-client calls
+ * `get()`): the hot path never touches prom-client. Registered with `registerMetric`,
+ * which accepts any object of this shape.
+ */
+class ReadAtScrape {
+  readonly aggregator = 'sum';
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly type: 'counter' | 'gauge' | 'histogram',
+    private readonly read: () => Sample[],
+  ) {}
+  get(): { name: string; help: string; type: string; aggregator: string; values: Sample[] } {
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values: this.read() };
+  }
+  reset(): void {}
+}
+
+/** The samples of a histogram in the Prometheus layout: cumulative `_bucket`s, `_sum`, `_count`. */
+function histogramSamples(name: string, h: Histogram, labels: Labels): Sample[] {
+  const out: Sample[] = [];
+  let cumulative = 0;
+  for (let i = 0; i < h.counts.length; i++) {
+    cumulative += h.counts[i]!;
+    const le = i < h.bounds.length ? String(h.bounds[i]) : '+Inf';
+    out.push({ metricName: `${name}_bucket`, labels: { ...labels, le }, value: cumulative });
+  }
+  out.push({ metricName: `${name}_sum`, labels, value: h.sum });
+  out.push({ metricName: `${name}_count`, labels, value: h.count });
+  return out;
+}
+
+/**
+ * The Prometheus registry of one job: every Sluice metric (names start with `sluice_`,
+ * labelled by job, step or task, and subtask) plus Node's process metrics. Scraping
+ * costs a walk over the steps; the job pays nothing between scrapes. See `metrics.test.ts`
+ * for a job that moves each metric.
+ */
+export function prometheusRegistry(m: JobMetrics, status: () => string): Registry {
+  const reg = new Registry();
+  const job = m.job;
+  const steps = () => [...m.steps.values()];
+  const tasks = () => [...m.tasks.values()];
+  const stepLabels = (s: { uid: string; subtask: number }): Labels => ({ job, step: s.uid, subtask: s.subtask });
+  const add = (name: string, help: string, type: 'counter' | 'gauge' | 'histogram', read: () => Sample[]) =>
+    reg.registerMetric(new ReadAtScrape(name, help, type, read) as never);
+  const perStep = (name: string, help: string, type: 'counter' | 'gauge', value: (s: import('./step-metrics.js').StepMetrics) => number | undefined) =>
+    add(name, help, type, () =>
+      steps().flatMap((s) => {
+        const v = value(s);
+        return v === undefined ? [] : [{ labels: stepLabels(s), value: v }];
+      }),
+    );
+  const perTask = (name: string, help: string, ms: (t: import('./step-metrics.js').TaskMetrics) => number) =>
+    add(name, help, 'counter', () => tasks().map((t) => ({ labels: { job, task: t.name, subtask: t.subtask }, value: ms(t) / 1000 })));
+
+  add('sluice_job_up', 'Whether the job is running (1) or not (0); the status label says which state it is in.', 'gauge', () => {
+    const st = status();
+    return [{ labels: { job, status: st }, value: st === 'running' ? 1 : 0 }];
+  });
+  add('sluice_job_restarts_total', 'Restarts of the job after failures.', 'counter', () => [{ labels: { job }, value: m.restarts }]);
+
+  perStep('sluice_records_in_total', 'Records a step received (for a source: records read).', 'counter', (s) => s.recordsIn);
+  perStep('sluice_records_out_total', 'Records a step emitted (main and side outputs).', 'counter', (s) => s.recordsOut);
+  perStep('sluice_errors_total', 'Records on which a step failed (user function threw, or bad input), whatever the policy did.', 'counter', (s) => s.errors);
+  perStep('sluice_dead_letters_total', 'Records a step sent to the dead-letter output.', 'counter', (s) => s.deadLettered);
+  perStep('sluice_late_records_dropped_total', 'Late records a window step dropped.', 'counter', (s) => (s.operator && 'lateDropped' in s.operator ? s.lateDropped : undefined));
+  perStep('sluice_late_records_side_output_total', 'Late records a window step sent to its late-data side output.', 'counter', (s) =>
+    s.operator && 'lateToSideOutput' in s.operator ? s.lateToSideOutput : undefined,
+  );
+  perStep('sluice_watermark_seconds', "The step's current event-time watermark (seconds since the epoch; +Inf after the end of input).", 'gauge', (s) =>
+    s.watermark === Number.NEGATIVE_INFINITY ? undefined : s.watermark / 1000,
+  );
+  perStep('sluice_watermark_lag_seconds', 'Processing time minus the watermark: how far event time is behind.', 'gauge', (s) =>
+    Number.isFinite(s.watermark) ? (m.clock.now() - s.watermark) / 1000 : undefined,
+  );
+  perStep('sluice_source_backlog_records', 'Records a source has yet to read, where the source can tell.', 'gauge', (s) => s.backlog?.());
+  add('sluice_state_keys', "Keys in a step's keyed state.", 'gauge', () =>
+    [...m.stateBackends()].map(([uid, b]) => ({ labels: { job, step: uid, subtask: 0 }, value: b.size() })),
+  );
+  add('sluice_latency_seconds', 'Time from a record being read at the source to reaching a sink (per batch, weighted by its records).', 'histogram', () =>
+    steps().flatMap((s) => (s.latency ? histogramSamples('sluice_latency_seconds', s.latency, stepLabels(s)) : [])),
+  );
+
+  perTask('sluice_task_busy_seconds_total', 'Time a task spent processing.', (t) => t.busyMs);
+  perTask('sluice_task_backpressured_seconds_total', 'Time a task waited for room in its outputs (backpressure).', (t) => t.backpressuredMs);
+  perTask('sluice_task_idle_seconds_total', 'Time a task waited for input.', (t) => t.idleMs);
+
+  add('sluice_channel_queue_fill_ratio', 'Batches queued in a channel over its capacity (1: full, the producer waits).', 'gauge', () =>
+    m.channels.map((c) => ({ labels: { job, from: c.from, to: c.to }, value: c.channel.queuedBatches / c.channel.capacity })),
+  );
+
+  const cps = () => m.checkpoints();
+  add('sluice_checkpoints_total', 'Checkpoints and savepoints by outcome.', 'counter', () => {
+    let completed = 0;
+    let failed = 0;
+    for (const c of cps()) c.status === 'completed' ? completed++ : failed++;
+    return [
+      { labels: { job, status: 'completed' }, value: completed },
+      { labels: { job, status: 'failed' }, value: failed },
+    ];
+  });
+  add('sluice_checkpoint_duration_seconds', 'Time from triggering a checkpoint to its being durable.', 'histogram', () => {
+    const h = new Histogram(CHECKPOINT_BOUNDS_SECONDS);
+    for (const c of cps()) if (c.status === 'completed') h.observe(c.durationMs / 1000);
+    return histogramSamples('sluice_checkpoint_duration_seconds', h, { job });
+  });
+  const last = () => [...cps()].reverse().find((c) => c.status === 'completed');
+  add('sluice_checkpoint_last_size_bytes', 'Size of the last completed checkpoint.', 'gauge', () => {
+    const c = last();
+    return c ? [{ labels: { job }, value: c.sizeBytes }] : [];
+  });
+  add('sluice_checkpoint_last_alignment_seconds', 'Longest barrier alignment of the last completed checkpoint.', 'gauge', () => {
+    const c = last();
+    return c ? [{ labels: { job }, value: c.alignmentMs / 1000 }] : [];
+  });
+  add('sluice_checkpoint_last_duration_seconds', 'Duration of the last completed checkpoint.', 'gauge', () => {
+    const c = last();
+    return c ? [{ labels: { job }, value: c.durationMs / 1000 }] : [];
+  });
+  add('sluice_checkpoint_last_completed_timestamp_seconds', 'When the last checkpoint completed (seconds since the epoch).', 'gauge', () => {
+    const c = last();
+    return c ? [{ labels: { job }, value: (c.triggeredAt + c.durationMs) / 1000 }] : [];
+  });
+
+  collectDefaultMetrics({ register: reg, prefix: 'sluice_process_' });
+  return reg;
+}

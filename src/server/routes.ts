@@ -1,0 +1,130 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { SluiceError } from '../errors/index.js';
+import type { JobMonitor } from '../observe/job-monitor.js';
+import { dashboardHtml } from './dashboard.js';
+import { streamEvents } from './sse.js';
+
+/** A job in list form (`GET /jobs`, `sluice list`). */
+export function jobSummary(m: JobMonitor): Record<string, unknown> {
+  return {
+    id: m.id,
+    name: m.id,
+    status: m.status,
+    startedAt: m.startedAt,
+    endedAt: m.endedAt ?? null,
+    restarts: m.metrics.restarts,
+    lastCheckpoint: m.running.checkpoints.filter((c) => c.status === 'completed').at(-1) ?? null,
+  };
+}
+
+/**
+ * The REST API of a job (JSON everywhere but `/`, `/metrics` and the SSE stream):
+ *
+ * - `GET /healthz` liveness, `GET /readyz` readiness (200 while the job runs, else 503)
+ * - `GET /metrics` Prometheus text format
+ * - `GET /jobs`, `GET /jobs/:id` (status and plan), `/jobs/:id/metrics` (`?history=1`),
+ *   `/jobs/:id/checkpoints`, `/jobs/:id/exceptions`, `/jobs/:id/logs?limit=N`,
+ *   `/jobs/:id/traces`, `/jobs/:id/events` (server-sent events, one sample a second)
+ * - `POST /jobs/:id/savepoints` `{path?}`, `POST /jobs/:id/cancel` `{savepoint?, path?}`
+ */
+export async function handleRequest(m: JobMonitor, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const path = url.pathname.replace(/\/+$/, '') || '/';
+  const method = req.method ?? 'GET';
+  const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+
+  if (method === 'GET' && path === '/') return send(res, 200, dashboardHtml(), 'text/html; charset=utf-8');
+  if (method === 'GET' && path === '/healthz') return json(res, 200, { status: 'ok' });
+  if (method === 'GET' && path === '/readyz') {
+    const ready = m.status === 'running';
+    return json(res, ready ? 200 : 503, { ready, status: m.status });
+  }
+  if (method === 'GET' && path === '/metrics') return send(res, 200, await m.registry.metrics(), m.registry.contentType);
+  if (parts[0] !== 'jobs') return json(res, 404, error('NOT_FOUND', `no route ${method} ${path}`));
+  if (parts.length === 1 && method === 'GET') return json(res, 200, [jobSummary(m)]);
+  if (parts[1] !== m.id) return json(res, 404, error('NOT_FOUND', `no job '${parts[1]}' here (this server runs '${m.id}')`));
+  const sub = parts[2];
+
+  if (method === 'GET') {
+    switch (sub) {
+      case undefined:
+        return json(res, 200, { ...jobSummary(m), metricsEnabled: m.counting, plan: m.plan });
+      case 'metrics': {
+        const latest = m.sampler.latest();
+        return json(res, 200, url.searchParams.has('history') ? { ...latest, history: m.sampler.history().map(compact) } : latest);
+      }
+      case 'checkpoints': {
+        const history = m.running.checkpoints;
+        const completed = history.filter((c) => c.status === 'completed').length;
+        return json(res, 200, { counts: { completed, failed: history.length - completed }, restoredFrom: m.running.restoredFrom ?? null, history: [...history].reverse() });
+      }
+      case 'exceptions':
+        return json(res, 200, { exceptions: [...m.exceptions].reverse() });
+      case 'logs':
+        return json(res, 200, { lines: m.log.recent(Number(url.searchParams.get('limit') ?? 100) || 100) });
+      case 'traces':
+        return json(res, 200, { enabled: m.metrics.tracer !== undefined, traces: m.metrics.tracer?.traces() ?? [] });
+      case 'events':
+        return streamEvents(m, req, res);
+    }
+  }
+  if (method === 'POST' && (sub === 'savepoints' || sub === 'cancel')) {
+    const body = await readJson(req);
+    if (body instanceof Error) return json(res, 400, error('INVALID_ARGUMENT', body.message));
+    const path = typeof body.path === 'string' && body.path !== '' ? body.path : undefined;
+    try {
+      if (sub === 'savepoints') {
+        const h = await m.savepoint(path);
+        return json(res, 200, { path: h.path, checkpointId: h.checkpointId, sizeBytes: h.sizeBytes });
+      }
+      if (body.savepoint === true) {
+        const h = await m.savepoint(path, true);
+        return json(res, 200, { status: 'cancelling', savepoint: { path: h.path, checkpointId: h.checkpointId, sizeBytes: h.sizeBytes } });
+      }
+      if (m.status === 'finished' || m.status === 'failed' || m.status === 'cancelled') {
+        return json(res, 409, error('JOB_NOT_RUNNING', `job '${m.id}' is ${m.status}`));
+      }
+      m.cancel();
+      return json(res, 202, { status: 'cancelling' });
+    } catch (e) {
+      if (e instanceof SluiceError) return json(res, e.domain === 'user' ? 409 : 500, error(e.code, e.message.split('\n')[0]!, e.hint));
+      throw e;
+    }
+  }
+  return json(res, 404, error('NOT_FOUND', `no route ${method} ${path}`));
+}
+
+/** A sample without its full snapshot (history for charts). */
+function compact(s: ReturnType<JobMonitor['sampler']['latest']>): Record<string, unknown> {
+  const latency: Record<string, number> = {};
+  for (const st of s.snapshot.steps) if (st.latencyMs) latency[st.uid] = st.latencyMs.p99;
+  return { time: s.time, rates: s.rates, taskRatios: s.taskRatios, latencyP99Ms: latency };
+}
+
+function error(code: string, message: string, hint?: string): { error: Record<string, string> } {
+  return { error: { code, message, ...(hint ? { hint } : {}) } };
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  send(res, status, JSON.stringify(body, (_k, v: unknown) => (v === Number.POSITIVE_INFINITY ? 'Infinity' : v)), 'application/json; charset=utf-8');
+}
+
+function send(res: ServerResponse, status: number, body: string, type: string): void {
+  res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
+  res.end(body);
+}
+
+async function readJson(req: IncomingMessage): Promise<Record<string, unknown> | Error> {
+  let text = '';
+  for await (const chunk of req) {
+    text += String(chunk);
+    if (text.length > 65536) return new Error('request body too large');
+  }
+  if (text.trim() === '') return {};
+  try {
+    const v = JSON.parse(text) as unknown;
+    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : new Error('the body must be a JSON object');
+  } catch (e) {
+    return new Error(`the body is not JSON: ${(e as Error).message}`);
+  }
+}

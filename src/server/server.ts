@@ -1,0 +1,76 @@
+import { createServer, type Server } from 'node:http';
+import type { Logger } from 'pino';
+import type { JobMonitor } from '../observe/job-monitor.js';
+import { handleRequest } from './routes.js';
+
+/** Where a job serves its REST API, metrics and dashboard. */
+export interface ServerOptions {
+  /** Default 8081; 0 picks a free port. When the port is taken, the next free one (up to 19 further) is used and logged. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+}
+
+export interface JobServer {
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_PORT = 8081;
+/** Ports tried after a taken one (`sluice list` scans the same range). */
+export const PORT_RANGE = 20;
+
+/**
+ * Serves one job's REST API, `/metrics` and the dashboard over plain `node:http`. A
+ * taken port is not fatal: the next free port is used and logged; when none is free the
+ * job runs without a server, and the log says so. See `server.test.ts`.
+ */
+export async function startServer(monitor: JobMonitor, options: ServerOptions, logger: Logger): Promise<JobServer | undefined> {
+  const host = options.host ?? '127.0.0.1';
+  const first = options.port ?? DEFAULT_PORT;
+  const last = first === 0 ? 0 : first + PORT_RANGE - 1;
+  for (let port = first; port <= last; port++) {
+    const server = createServer((req, res) => {
+      handleRequest(monitor, req, res).catch((e: unknown) => {
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: { code: 'INTERNAL', message: (e as Error).message } }));
+      });
+    });
+    const bound = await listen(server, port, host);
+    if (bound === 'in-use') {
+      logger.warn({ event: 'server_port_in_use', port }, `port ${port} on ${host} is taken; trying ${port + 1}`);
+      continue;
+    }
+    if (bound instanceof Error) {
+      logger.error({ event: 'server_failed', port, err: bound.message }, `could not serve on ${host}:${port} (${bound.message}); the job runs without its REST API and dashboard`);
+      return undefined;
+    }
+    const url = `http://${host.includes(':') ? `[${host}]` : host}:${bound}`;
+    logger.info({ event: 'server_started', url }, `dashboard and REST API on ${url} (metrics at ${url}/metrics)`);
+    return {
+      url,
+      port: bound,
+      close: () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        }),
+    };
+  }
+  logger.warn({ event: 'server_unavailable', from: first, to: last }, `ports ${first}-${last} on ${host} are all taken; the job runs without its REST API and dashboard`);
+  return undefined;
+}
+
+function listen(server: Server, port: number, host: string): Promise<number | 'in-use' | Error> {
+  return new Promise((resolve) => {
+    const onError = (e: NodeJS.ErrnoException) => resolve(e.code === 'EADDRINUSE' ? 'in-use' : e);
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      server.unref();
+      const addr = server.address();
+      resolve(typeof addr === 'object' && addr ? addr.port : port);
+    });
+  });
+}
