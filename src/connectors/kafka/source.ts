@@ -37,6 +37,12 @@ export interface KafkaSourceOptions<T> {
   sessionTimeout?: Duration;
   /** The client id shown in broker logs (default `sluice-<step uid>`). */
   clientId?: string;
+  /**
+   * Bounded reading (Flink's `setBounded(latest)`): the source ends once it has read up to
+   * the offsets that were the latest (last stable, under read_committed) when it opened.
+   * For backfills, tests and benchmarks; meant for a single reader of the topic.
+   */
+  bounded?: boolean;
 }
 
 /** A checkpointed position: the next offset to read, per partition (keys are partition numbers). */
@@ -44,7 +50,7 @@ export type KafkaSourcePosition = Record<string, number>;
 
 export interface KafkaSource<T> extends Source<T> {
   readonly kind: 'kafka';
-  readonly bounded: false;
+  readonly bounded: boolean;
   readonly replayable: true;
   readonly topic: string;
 }
@@ -82,7 +88,7 @@ export function kafkaSource<T>(options: KafkaSourceOptions<T>): KafkaSource<T> {
   const sessionTimeout = options.sessionTimeout === undefined ? 10_000 : toMillis(options.sessionTimeout, 'kafkaSource sessionTimeout');
   return {
     kind: 'kafka',
-    bounded: false,
+    bounded: options.bounded === true,
     replayable: true,
     topic: options.topic,
     describe: () => `Kafka topic ${options.topic} on ${brokers.join(',')}, group ${options.groupId}`,
@@ -105,6 +111,8 @@ class KafkaReader<T> implements SourceReader<T> {
   private lastSnapshot: Map<number, number> | undefined;
   private readonly watermarks: PartitionWatermarks | undefined;
   private readonly highWater: number;
+  /** Bounded reading: the end offset per partition. */
+  private ends: Map<number, number> | undefined;
 
   constructor(
     private readonly ctx: SourceContext,
@@ -139,6 +147,10 @@ class KafkaReader<T> implements SourceReader<T> {
       this.watermarks?.assign(mine?.partitions ?? [], this.ctx.clock.now());
     });
     const topic = this.options.topic;
+    if (this.options.bounded) {
+      const latest = await consumer.listOffsets({ topics: [topic], isolationLevel: this.options.readCommitted === false ? 0 : 1 });
+      this.ends = new Map((latest.get(topic) ?? []).map((o, p) => [p, Number(o)]));
+    }
     const fallback = this.startFrom === 'latest' ? 'latest' : 'earliest';
     const restored = [...this.positions].map(([partition, offset]) => ({ topic, partition, offset: BigInt(offset) }));
     const stream = (this.stream = await consumer.consume({
@@ -204,9 +216,23 @@ class KafkaReader<T> implements SourceReader<T> {
       this.stream?.resume();
     }
     const batch: SourceBatch<T> = { values, timestamps };
+    if (this.ends && this.head >= this.queue.length && this.reachedEnd()) batch.done = true;
     const watermark = this.watermarks?.advance(now);
     if (watermark !== undefined) batch.watermark = watermark;
     return batch;
+  }
+
+  /** Bounded: every partition fetched up to its end offset (fetch offsets step over transaction markers). */
+  private reachedEnd(): boolean {
+    const fetched = this.stream?.offsetsToFetch;
+    // Records still buffered inside the stream have not reached the queue yet.
+    if (!fetched || this.stream!.readableLength > 0) return false;
+    for (const [p, end] of this.ends!) {
+      if (end === 0) continue;
+      const at = fetched.get(`${this.options.topic}:${p}`);
+      if (at === undefined || Number(at) < end) return false;
+    }
+    return true;
   }
 
   snapshotPosition(): KafkaSourcePosition {
