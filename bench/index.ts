@@ -14,6 +14,14 @@ import { parseOptions, printHeader, printJsonLines, printTable, runSuite, type S
 
 const suites: readonly Suite[] = [coreSuite, joinsSuite, windowsSuite];
 
+// `npm run bench -- kafka [--records N] [--checkpoint ms]`: Kafka → Sluice → Kafka beside Kafka's
+// own perf tools on a real broker (bench/kafka.ts); it runs alone, not with the loop suites.
+if (process.argv[2] === 'kafka') {
+  const { runKafkaBench } = await import('./kafka.js');
+  await runKafkaBench(process.argv.slice(3));
+  process.exit(0);
+}
+
 const options = parseOptions(process.argv.slice(2));
 const known = suites.flatMap((s) => s.workloads.map((w) => w.name));
 const unknown = options.only?.filter((name) => !known.includes(name)) ?? [];
