@@ -1,0 +1,23 @@
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { SluiceError } from '../../errors/index.js';
+
+/** Where NATS is (default `127.0.0.1:4222`). JetStream must be enabled (`nats-server -js`). */
+export interface NatsConnectionOptions {
+  servers?: string | string[];
+}
+
+export async function connectNats(opts: NatsConnectionOptions, step: string, side: 'source' | 'sink'): Promise<NatsConnection> {
+  const servers = opts.servers ?? '127.0.0.1:4222';
+  try {
+    return await connect({ servers, name: `sluice-${step}` });
+  } catch (e) {
+    throw new SluiceError(side === 'sink' ? 'SINK_FAILED' : 'SOURCE_FAILED', `nats ${side} '${step}': cannot connect to ${String(servers)}: ${(e as Error).message}`, {
+      hint: 'Start nats-server with JetStream (scripts/services.sh) or fix `servers`.',
+      step,
+      cause: e,
+    });
+  }
+}
+
+/** Milliseconds as the nanoseconds JetStream configurations take. */
+export const nanos = (ms: number): number => ms * 1_000_000;
