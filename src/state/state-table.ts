@@ -180,7 +180,7 @@ export class StateTable {
   liveNamespaces(key: Key): Namespace[] {
     const byNs = this.scoped.get(key);
     if (byNs === undefined) return [];
-    this.purgeNamespaces(key, byNs, this.clock.now());
+    if (this.cells) this.purgeNamespaces(key, byNs, this.clock.now()); // only TTL'd state expires
     return [...byNs.keys()];
   }
 

@@ -163,11 +163,19 @@ export class SlicingWindowOperator<T, K extends Key, O> extends KeyedOperator<T,
    */
   private onTimer(ts: number): void {
     const end = ts + 1;
-    if (this.isWindowEnd(end)) this.fire(end, false);
+    if (this.slide === this.size && this.lateness === 0) {
+      // Tumbling without lateness: the window is its one slice, and every record armed its
+      // own window's timer. Fire it and drop it; nothing else to look at.
+      this.fire(end, false, [end - this.size]);
+      this.dropSlice(end - this.size);
+      return;
+    }
+    const starts = this.sliceStarts();
+    if (this.isWindowEnd(end)) this.fire(end, false, starts);
     const following = this.nextEndAfter(ts);
     let next = Number.POSITIVE_INFINITY;
     let cleanup = Number.POSITIVE_INFINITY;
-    for (const s of this.sliceStarts()) {
+    for (const s of starts) {
       const lastEnd = windowStartFor(s, this.slide, this.offset) + this.size;
       if (lastEnd - 1 + this.lateness <= ts) {
         this.dropSlice(s);
@@ -208,14 +216,20 @@ export class SlicingWindowOperator<T, K extends Key, O> extends KeyedOperator<T,
     backend.setCurrentNamespace(undefined);
   }
 
-  /** Combines the slices of window [end - size, end) and emits the result (nothing when empty). */
-  private fire(end: number, late: boolean): void {
+  /**
+   * Combines the slices of window [end - size, end) and emits the result (nothing when
+   * empty). `starts`: the key's slice starts in ascending order, when known (only those
+   * inside the window are read).
+   */
+  private fire(end: number, late: boolean, starts?: readonly number[]): void {
     const start = end - this.size;
     const backend = this.scope.backend;
     const fn = this.spec.fn;
     let acc: unknown;
     let any = false;
-    for (let s = start; s < end; s += this.slice) {
+    const visit = starts ?? this.sliceStarts();
+    for (const s of visit) {
+      if (s < start || s >= end) continue;
       backend.setCurrentNamespace(s);
       const v = this.slices.value();
       if (v === undefined) continue;
@@ -241,9 +255,8 @@ export class SlicingWindowOperator<T, K extends Key, O> extends KeyedOperator<T,
     const emitter = this.scope.emitter;
     emitter.timestamp = end - 1;
     const key = this.scope.ctx.key;
-    const w = timeWindow(start, end);
     if (fn.process) {
-      const ctx = new SliceWindowCtx<K>(this, key, w, timing, isUpdate);
+      const ctx = new SliceWindowCtx<K>(this, key, timeWindow(start, end), timing, isUpdate);
       (fn.process as ProcessWindowFunction<unknown, O, K>).process(key, ctx, [value], emitter as Collector<O>);
     } else {
       const result: WindowResult<K | null, unknown> = { key: this.spec.keyed ? key : null, start, end, value, timing, isUpdate };
