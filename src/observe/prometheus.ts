@@ -135,6 +135,6 @@ export function prometheusRegistry(m: JobMetrics, status: () => string): Registr
     return c ? [{ labels: { job }, value: (c.triggeredAt + c.durationMs) / 1000 }] : [];
   });
 
-  collectDefaultMetrics({ register: reg, prefix: 'sluice_process_' });
+  collectDefaultMetrics({ register: reg, prefix: 'sluice_' });
   return reg;
 }

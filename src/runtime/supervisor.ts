@@ -66,6 +66,8 @@ export function supervise(graph: JobGraph, config: RuntimeConfig, deadLetters: D
         options.onCheckpoint?.(s);
       } } : undefined,
     });
+    // A cancel that came while the attempt was being prepared (reading the latest checkpoint) holds.
+    if (cancelled) current.cancel();
     return current;
   };
 
