@@ -343,8 +343,7 @@ export class SourceTask<T> extends Task {
       if (this.stopped || polled === undefined) return;
       const n = polled.values.length;
       if (m) {
-        if (n > 0) m.busyMs += performance.now() - t0;
-        else m.idleMs += performance.now() - t0;
+        m.idleMs += performance.now() - t0; // waiting on the medium is waiting for input
         m.sourceRead();
       }
       const t1 = m ? performance.now() : 0;
