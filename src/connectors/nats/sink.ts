@@ -26,9 +26,10 @@ export interface NatsSink<T> extends Sink<T> {
   readonly stats: { published: number; duplicates: number };
 }
 
-/** What a checkpoint holds for the sink: the checkpoint its message ids are numbered from. */
+/** What a checkpoint holds for the sink: the run its message ids belong to, and how many records it had written. */
 interface NatsSinkTransaction {
-  readonly epoch: number;
+  readonly run: string;
+  readonly count: number;
 }
 
 /**
@@ -36,13 +37,14 @@ interface NatsSinkTransaction {
  * acks at every checkpoint barrier (`preCommit`), so a completed checkpoint covers them.
  *
  * Guarantee: effectively exactly-once, by JetStream's duplicate detection. By default the
- * id of a record is `<uid>:<checkpoint>:<n>`: the n-th record written after checkpoint
- * `<checkpoint>`. After a restore from a checkpoint the job replays the same records in
- * the same order (a replayable source through deterministic steps), so they get the same
- * ids and the stream drops them as duplicates. Limits: the stream's `duplicate_window`
- * (default 2 minutes) must outlast a restart; records written before the first checkpoint
- * of a fresh run get ids of a random epoch (at-least-once until then); and steps whose
- * output order is not deterministic (several inputs merged) need a natural `msgId`.
+ * id of a record is `<uid>:<run>:<n>`: the n-th record this sink wrote in this run of the
+ * job, with the run (random per fresh start) and n kept in every checkpoint. After a
+ * restore the job replays the same records in the same order (a replayable source
+ * through deterministic steps), so they get the same ids and the stream drops them as
+ * duplicates. Limits: the stream's `duplicate_window` (default 2 minutes) must outlast a
+ * restart; a restart before the first checkpoint completes starts a new run (at-least-
+ * once until then); steps whose output order is not deterministic (several inputs
+ * merged) need a natural `msgId`.
  *
  * @example
  * scores.sinkTo(natsSink({ subject: 'scores.out', format: jsonFormat<Score>(), msgId: (s) => s.id }), { uid: 'scores-out' });
@@ -66,9 +68,9 @@ class NatsWriter<T> implements SinkWriter<T> {
   private nc: NatsConnection | undefined;
   private js: JetStreamClient | undefined;
   private inFlight: Promise<PubAck>[] = [];
-  /** Ids are `<uid>:<epoch>:<seq>`; the epoch is the last checkpoint (or random before the first). */
-  private epoch: number | string = `r${randomUUID().slice(0, 8)}`;
-  private seq = 0;
+  /** Ids are `<uid>:<run>:<n>`, n counting every record written in the run; both are kept in checkpoints. */
+  private run = randomUUID().slice(0, 12);
+  private count = 0;
 
   constructor(
     private readonly opts: NatsSinkOptions<T>,
@@ -83,10 +85,12 @@ class NatsWriter<T> implements SinkWriter<T> {
   }
 
   async recover(transactions: unknown[]): Promise<void> {
-    const epochs = (transactions as NatsSinkTransaction[]).map((t) => t.epoch);
-    if (epochs.length > 0) {
-      this.epoch = Math.max(...epochs);
-      this.seq = 0;
+    // The latest transaction of the restored checkpoint: the replay goes on from its count.
+    let latest: NatsSinkTransaction | undefined;
+    for (const t of transactions as NatsSinkTransaction[]) if (!latest || t.count >= latest.count) latest = t;
+    if (latest) {
+      this.run = latest.run;
+      this.count = latest.count;
     }
   }
 
@@ -94,8 +98,8 @@ class NatsWriter<T> implements SinkWriter<T> {
     const subject = this.opts.subject;
     for (const v of values) {
       const data = this.opts.format.encode(v);
-      const msgID = this.opts.msgId ? this.opts.msgId(v) : `${this.ctx.uid}:${this.epoch}:${this.seq}`;
-      this.seq++;
+      const msgID = this.opts.msgId ? this.opts.msgId(v) : `${this.ctx.uid}:${this.run}:${this.count}`;
+      this.count++;
       const p = this.js!.publish(typeof subject === 'string' ? subject : subject(v), data, { msgID });
       p.catch(() => {}); // awaited in settle(); never unhandled
       this.inFlight.push(p);
@@ -120,12 +124,10 @@ class NatsWriter<T> implements SinkWriter<T> {
     for (const a of acks) if (a.duplicate) this.stats.duplicates++;
   }
 
-  /** At a barrier: every publish so far is acknowledged by the stream; ids go on from this checkpoint. */
-  async preCommit(checkpointId: number): Promise<NatsSinkTransaction> {
+  /** At a barrier: every publish so far is acknowledged by the stream; the checkpoint keeps the run and count. */
+  async preCommit(): Promise<NatsSinkTransaction> {
     await this.settle();
-    this.epoch = checkpointId;
-    this.seq = 0;
-    return { epoch: checkpointId };
+    return { run: this.run, count: this.count };
   }
 
   /** Nothing to publish: the stream has the messages since preCommit. */

@@ -44,8 +44,8 @@ export interface NatsPosition {
  * (DeliverPolicy.StartSequence), so the job's guarantees hold as long as the stream
  * still holds the messages (limits retention; with work-queue or interest retention an
  * acked message is gone, so use `ackOn: 'checkpoint-complete'` there). On a fresh start
- * the durable consumer goes on from its ack floor: messages handed out but not acked by
- * a previous run are delivered again (at-least-once across runs).
+ * the durable consumer is made anew after its ack floor: messages handed out but not
+ * acked by a previous run are delivered again at once (at-least-once across runs).
  *
  * Acks: by default at each checkpoint barrier, up to the last message handed out. An
  * ack at a barrier whose checkpoint later fails is harmless under limits retention (the
@@ -103,18 +103,20 @@ class NatsReader<T> implements SourceReader<T> {
         max_ack_pending: -1,
         ...(this.opts.filterSubject ? { filter_subject: this.opts.filterSubject } : {}),
       };
-      if (restored) {
-        // Replay from the checkpoint: a durable consumer cannot move back, so make it anew there.
-        await jsm.consumers.delete(this.opts.stream, this.opts.durable).catch(() => false);
-        await jsm.consumers.add(this.opts.stream, { ...config, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: restored.seq + 1 });
-        this.lastSeq = restored.seq;
-      } else {
-        const exists = await jsm.consumers.info(this.opts.stream, this.opts.durable).then(
-          () => true,
-          () => false,
-        );
-        if (!exists) await jsm.consumers.add(this.opts.stream, { ...config, deliver_policy: DeliverPolicy.All });
+      // Start after the restored position, or after the consumer's ack floor: messages a
+      // previous reader took but never acked must come again now, not after the ack wait.
+      // A durable consumer cannot move back, so it is made anew at that sequence.
+      let startAfter = restored?.seq;
+      if (startAfter === undefined) {
+        const info = await jsm.consumers.info(this.opts.stream, this.opts.durable).catch(() => undefined);
+        startAfter = info ? info.ack_floor.stream_seq : undefined;
       }
+      await jsm.consumers.delete(this.opts.stream, this.opts.durable).catch(() => false);
+      await jsm.consumers.add(
+        this.opts.stream,
+        startAfter === undefined ? { ...config, deliver_policy: DeliverPolicy.All } : { ...config, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: startAfter + 1 },
+      );
+      if (restored) this.lastSeq = restored.seq;
       const consumer = await jetstream(nc).consumers.get(this.opts.stream, this.opts.durable);
       this.messages = await consumer.consume({ max_messages: Math.max(64, this.ctx.maxBatchSize * 2) });
     } catch (e) {
