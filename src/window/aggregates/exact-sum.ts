@@ -34,6 +34,15 @@ export function addExact(sum: ExactSum, x: number): void {
     return;
   }
   const partials = sum.partials;
+  if (partials.length === 1) {
+    // Fast path: integers whose sum is a safe integer add exactly in a double.
+    const p = partials[0]!;
+    const s = p + x;
+    if (Number.isSafeInteger(s) && Number.isInteger(x) && Number.isInteger(p)) {
+      partials[0] = s;
+      return;
+    }
+  }
   let i = 0;
   for (let j = 0; j < partials.length; j++) {
     let y = partials[j]!;
