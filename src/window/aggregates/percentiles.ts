@@ -54,7 +54,8 @@ export function percentiles(...args: unknown[]): AggregateFunction<any, TDigest,
       tdAdd(acc, read(value));
       return acc;
     },
-    getResult: (acc) => tdQuantiles(acc, qs),
+    // `+ 0` turns -0 into 0: the quantile of [-0] is reported as 0, as a batch computation gives.
+    getResult: (acc) => tdQuantiles(acc, qs).map((q) => q + 0),
     merge: tdMerge,
   };
 }
