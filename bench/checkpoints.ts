@@ -15,6 +15,7 @@ import { FileCheckpointStorage } from '../src/checkpoint/file-storage.js';
 import { Job } from '../src/api/job.js';
 import { MemoryStateBackend } from '../src/state/memory-backend.js';
 import { SystemClock } from '../src/time/clock.js';
+import { valueState } from '../src/state/descriptors.js';
 import type { KeyedScopeSnapshot } from '../src/runtime/operators/keyed-scope.js';
 import { CountingSink, indexedSource } from './io.js';
 
@@ -58,22 +59,39 @@ for (const c of done) {
   console.log(`  checkpoint ${c.checkpointId}: ${c.durationMs.toFixed(0)} ms, ${(c.sizeBytes / 1e6).toFixed(1)} MB, alignment ${c.alignmentMs.toFixed(1)} ms`);
 }
 
-// Recovery: read the largest checkpoint's state and load it into a backend.
-const storage = new FileCheckpointStorage(join(dir, 'cp'));
-const job = new Job({ name: 'write-one', checkpoints: { interval: '1h', dir: join(dir, 'full') } });
-void job;
-const biggest = done.sort((a, b) => b.sizeBytes - a.sizeBytes)[0];
-if (biggest?.path) {
-  const t0 = performance.now();
-  const data = await storage.readPath(biggest.path);
-  const t1 = performance.now();
-  const backend = new MemoryStateBackend({ clock: new SystemClock() });
-  const scope = data.steps['count']!.state as KeyedScopeSnapshot;
-  backend.restore(scope.state);
-  const t2 = performance.now();
-  console.log(
-    `recovery of checkpoint ${biggest.checkpointId} (${backend.size().toLocaleString()} keys): read ${(t1 - t0).toFixed(0)} ms + restore ${(t2 - t1).toFixed(0)} ms = ${((t2 - t0) / 1000).toFixed(2)} s (target < 2 s)`,
-  );
+// Recovery: a checkpoint of a million keys (written like the job's), read back and loaded.
+// (A finished job discards its checkpoints, so this one is written here.)
+const storage = new FileCheckpointStorage(join(dir, 'recovery'));
+const source = new MemoryStateBackend({ clock: new SystemClock() });
+const count = source.getState(valueState<number>('aggregate'));
+for (let k = 0; k < KEYS; k++) {
+  source.setCurrentKey(k);
+  count.update(k % 1000);
 }
-console.log(JSON.stringify({ bench: 'checkpoints', events: EVENTS, keys: KEYS, ratePerSecNoCheckpoints: off, ratePerSecCheckpoints: on.rate, ratio: on.rate / off, checkpoints: done.map((c) => ({ ms: c.durationMs, bytes: c.sizeBytes })) }));
+const w0 = performance.now();
+const snapshot = { state: source.snapshot(), eventTimers: [], processingTimers: [] };
+const handle = await storage.write({ jobName: 'bench', checkpointId: 1, triggeredAt: Date.now(), steps: { count: { kind: 'aggregate', version: 1, state: snapshot } } });
+const w1 = performance.now();
+const t0 = performance.now();
+const data = await storage.read(handle);
+const t1 = performance.now();
+const backend = new MemoryStateBackend({ clock: new SystemClock() });
+backend.restore((data.steps['count']!.state as KeyedScopeSnapshot).state);
+const t2 = performance.now();
+console.log(`checkpoint of ${KEYS.toLocaleString()} keys: ${((w1 - w0) / 1000).toFixed(2)} s, ${(handle.sizeBytes / 1e6).toFixed(1)} MB`);
+console.log(
+  `recovery of ${backend.size().toLocaleString()} keys: read ${(t1 - t0).toFixed(0)} ms + restore ${(t2 - t1).toFixed(0)} ms = ${((t2 - t0) / 1000).toFixed(2)} s (target < 2 s)`,
+);
+console.log(
+  JSON.stringify({
+    bench: 'checkpoints',
+    events: EVENTS,
+    keys: KEYS,
+    ratePerSecNoCheckpoints: off,
+    ratePerSecCheckpoints: on.rate,
+    ratio: on.rate / off,
+    checkpoints: done.map((c) => ({ ms: c.durationMs, bytes: c.sizeBytes })),
+    recoverySeconds: (t2 - t0) / 1000,
+  }),
+);
 rmSync(dir, { recursive: true, force: true });
