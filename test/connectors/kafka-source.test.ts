@@ -92,6 +92,25 @@ describe('kafkaSource (real broker)', () => {
     expect(w.advance(130)).toBe(79);
   });
 
+  it('bounded: reads up to the offsets that were latest at open, then reports done', async () => {
+    const topic = await freshTopic('src-bounded', 2);
+    await produce(topic, Array.from({ length: 500 }, (_, i) => ({ value: JSON.stringify({ i }), partition: i % 2 })));
+    const src = kafkaSource<Rec>({ brokers: BROKERS, topic, groupId: `g-${randomUUID()}`, startFrom: 'earliest', bounded: true });
+    expect(src.bounded).toBe(true);
+    const reader = src.createReader(testSourceContext({ maxBatchSize: 128 }));
+    await reader.open?.();
+    const values: Rec[] = [];
+    const start = Date.now();
+    for (;;) {
+      const b = await reader.poll();
+      values.push(...b.values);
+      if (b.done) break;
+      if (Date.now() - start > 20_000) throw new Error(`not done after ${values.length} records`);
+    }
+    await reader.close();
+    expect(values.map((r) => r.i).sort((a, b) => a - b)).toEqual(Array.from({ length: 500 }, (_, i) => i));
+  });
+
   it('bad records go to badRecord with topic/partition@offset, and reading goes on', async () => {
     const topic = await freshTopic('src-bad', 1);
     await produce(topic, [{ value: '{"i":0}' }, { value: 'not json' }, { value: '{"i":2}' }, { value: '{"i":' }, { value: '{"i":4}' }]);

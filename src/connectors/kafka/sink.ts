@@ -25,7 +25,7 @@ export interface KafkaSinkOptions<T> {
    * checkpoint whose recovery comes later than this is lost.
    */
   transactionTimeoutMs?: number;
-  /** Records per produce request (default 4096). */
+  /** Records per produce request (default 1024: measured fastest with this client, 4096 and 16384 were slower). */
   chunkSize?: number;
   /** The client id shown in broker logs (default `sluice-<step uid>`). */
   clientId?: string;
@@ -112,7 +112,7 @@ class KafkaWriter<T> implements SinkWriter<T> {
   ) {
     this.prefix = options.transactionalIdPrefix ?? `sluice-${options.topic}-${ctx.uid}`;
     this.clientId = options.clientId ?? `sluice-${ctx.uid}`;
-    this.chunk = options.chunkSize ?? 4096;
+    this.chunk = options.chunkSize ?? 1024;
   }
 
   private newProducer(transactionalId?: string): Producer {
