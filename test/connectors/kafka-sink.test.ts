@@ -68,7 +68,7 @@ describe('kafkaSink (real broker)', () => {
     expect(handle.transactionalId).toBe(`${prefix}-0`);
     // After the barrier: more records in the next transaction, never pre-committed.
     await crashed.write(Array.from({ length: 50 }, (_, i) => make(1000 + i)), []);
-    await crashed.preCommit?.(2).then(() => undefined); // pre-committed by the writer, but checkpoint 2 never completes
+    await crashed.preCommit?.(2); // pre-committed by the writer, but checkpoint 2 never completes
     await crashed.write(Array.from({ length: 10 }, (_, i) => make(2000 + i)), []);
     // The process dies here: no commit, no abort.
     await crashed.close();
