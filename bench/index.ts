@@ -22,6 +22,13 @@ if (process.argv[2] === 'kafka') {
   process.exit(0);
 }
 
+// `npm run bench -- connectors [--records N]`: NATS JetStream and Redis Streams source rates on the real services.
+if (process.argv[2] === 'connectors') {
+  const { runConnectorsBench } = await import('./connectors.js');
+  await runConnectorsBench(process.argv.slice(3));
+  process.exit(0);
+}
+
 const options = parseOptions(process.argv.slice(2));
 const known = suites.flatMap((s) => s.workloads.map((w) => w.name));
 const unknown = options.only?.filter((name) => !known.includes(name)) ?? [];
