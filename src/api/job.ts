@@ -92,7 +92,7 @@ export interface StartOptions {
   /** Told when the job fails and restarts. */
   onRestart?: (error: unknown, restart: number, delayMs: number) => void;
   /** Defaults for the job's `server` and `log` options where it sets none (`sluice run` turns both on). */
-  observe?: { server?: ServerOptions | boolean; logLevel?: LogLevel };
+  observe?: { server?: ServerOptions | boolean; logLevel?: LogLevel; logDestination?: { write(line: string): void } };
 }
 
 /** Options of a source step. */
@@ -221,7 +221,10 @@ export class Job {
     };
     const restart = restartDecider(this.options.restart ?? (cp ? { strategy: 'fixed-delay', attempts: 3, delay: '1s' } : { strategy: 'none' }));
     const savepointPath = options.fromSavepoint;
-    const log = new JobLog(this.name, { ...this.options.log, level: this.options.log?.level ?? options.observe?.logLevel ?? 'silent' });
+    const log = new JobLog(this.name, {
+      level: this.options.log?.level ?? options.observe?.logLevel ?? 'silent',
+      destination: this.options.log?.destination ?? options.observe?.logDestination,
+    });
     const metrics = new JobMetrics(this.name, clock, {
       traceEvery: this.options.tracing?.sampleEvery,
       onSpan: (span) => log.logger.debug({ event: 'span', span }, span.name),

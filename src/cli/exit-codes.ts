@@ -4,10 +4,12 @@
  * - 1: the job failed (the error, its code and hint are printed).
  * - 2: the command line was wrong (unknown command or option, missing argument).
  * - 3: the job file could not be loaded, or does not export a Job.
+ * - 4: no running job answered (`list`, `status`, `cancel`, `savepoint`, `logs`), or it refused the request.
  */
 export const EXIT = {
   OK: 0,
   JOB_FAILED: 1,
   USAGE: 2,
   BAD_JOB_FILE: 3,
+  NO_JOB: 4,
 } as const;

@@ -7,6 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StartedJob } from '../../src/api/job.js';
 import { liveJob } from './fixtures.js';
 
+// Evaluated in the page, where `document` exists.
+declare const document: { body: { dataset: Record<string, string | undefined> }; querySelector(s: string): { textContent: string | null } | null };
+
 const root = new URL('../../', import.meta.url).pathname;
 const CHROMIUM = '/usr/bin/chromium';
 let browser: BrowserContext;

@@ -1,7 +1,9 @@
 import { parseArgs } from 'node:util';
 import { EXIT } from '../exit-codes.js';
 import { loadJob } from '../load-job.js';
+import type { LogLevel } from '../../observe/job-log.js';
 import { printError } from '../print-error.js';
+import { ProgressLine } from '../progress.js';
 
 export const RUN_HELP = `Usage: sluice run <job.ts> [options] [-- job arguments]
 
@@ -12,7 +14,17 @@ Options:
   --from-savepoint PATH          start from a savepoint (else from the job's latest checkpoint, if any)
   --allow-non-restored-state     drop savepoint state of steps the job no longer has
   --explain                      print the plan and exit without running
-  -h, --help                     show this help`;
+  --port N                       serve the dashboard, REST API and /metrics on port N (default 8081,
+                                 or the next free port; 0: any free port)
+  --host H                       the address to serve on (default 127.0.0.1)
+  --no-server                    no dashboard, REST API or /metrics
+  --log-level L                  JSON logs on stderr at trace|debug|info|warn|error|silent
+                                 (default info, or $SLUICE_LOG_LEVEL)
+  --no-progress                  no live progress line (shown only when stderr is a terminal)
+  -h, --help                     show this help
+
+While it runs, the job serves its dashboard at http://127.0.0.1:8081/ (the log line
+'dashboard and REST API on …' says where); see 'sluice list', 'sluice status'.`;
 
 export async function runCommand(argv: string[]): Promise<number> {
   const dashdash = argv.indexOf('--');
@@ -28,6 +40,11 @@ export async function runCommand(argv: string[]): Promise<number> {
         help: { type: 'boolean', short: 'h' },
         'from-savepoint': { type: 'string' },
         'allow-non-restored-state': { type: 'boolean' },
+        port: { type: 'string' },
+        host: { type: 'string' },
+        'no-server': { type: 'boolean' },
+        'log-level': { type: 'string' },
+        'no-progress': { type: 'boolean' },
       },
     });
   } catch (e) {
@@ -37,6 +54,17 @@ export async function runCommand(argv: string[]): Promise<number> {
   if (parsed.values.help) {
     process.stdout.write(`${RUN_HELP}\n`);
     return EXIT.OK;
+  }
+  const levels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+  const logLevel = parsed.values['log-level'] ?? process.env.SLUICE_LOG_LEVEL ?? 'info';
+  if (!levels.includes(logLevel)) {
+    process.stderr.write(`--log-level must be one of ${levels.join(', ')}, got '${logLevel}'\n`);
+    return EXIT.USAGE;
+  }
+  const port = parsed.values.port === undefined ? undefined : Number(parsed.values.port);
+  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port < 65536)) {
+    process.stderr.write(`--port must be a port number, got '${parsed.values.port}'\n`);
+    return EXIT.USAGE;
   }
   const file = parsed.positionals[0];
   if (!file || parsed.positionals.length > 1) {
@@ -55,6 +83,8 @@ export async function runCommand(argv: string[]): Promise<number> {
     return EXIT.OK;
   }
   const started = performance.now();
+  const tty = process.stderr.isTTY === true && !parsed.values['no-progress'];
+  let progress: ProgressLine | undefined;
   let running;
   try {
     running = job.start({
@@ -62,7 +92,16 @@ export async function runCommand(argv: string[]): Promise<number> {
       allowNonRestoredState: parsed.values['allow-non-restored-state'] ?? false,
       onRestart: (error, n, delay) =>
         process.stderr.write(`job '${job.name}' failed (${(error as Error).message.split('\n')[0]}); restart ${n} in ${delay}ms\n`),
+      observe: {
+        server: parsed.values['no-server'] ? false : { port, host: parsed.values.host },
+        logLevel: logLevel as LogLevel,
+        logDestination: { write: (line) => (progress ? progress.log(line) : process.stderr.write(line)) },
+      },
     });
+    if (tty) {
+      progress = new ProgressLine(running.monitor, job.graph.nodes.every((n) => !n.source || n.source.bounded || n.uid === 'dead-letters'));
+      progress.start();
+    }
   } catch (e) {
     printError(e);
     return EXIT.JOB_FAILED;
@@ -76,7 +115,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const result = await running.done;
+    const result = await running.done.finally(() => progress?.stop());
     const seconds = ((performance.now() - started) / 1000).toFixed(2);
     const resumed = running.restoredFrom === undefined ? '' : ` (resumed from checkpoint ${running.restoredFrom})`;
     const restarts = running.restarts ? `, ${running.restarts} restart(s)` : '';

@@ -1,0 +1,67 @@
+import { SluiceError } from '../errors/index.js';
+import { DEFAULT_PORT, PORT_RANGE } from '../server/server.js';
+
+/** A job as a server lists it (`GET /jobs`). */
+export interface RemoteJob {
+  readonly url: string;
+  readonly id: string;
+  readonly status: string;
+  readonly startedAt: number;
+  readonly restarts: number;
+  readonly lastCheckpoint: { checkpointId: number; triggeredAt: number } | null;
+}
+
+/** The servers to ask: the one given, else 127.0.0.1:8081 and the ports after it (where `sluice run` looks for a free one). */
+export function candidateUrls(url?: string): string[] {
+  if (url) return [url.replace(/\/+$/, '')];
+  return Array.from({ length: PORT_RANGE }, (_, i) => `http://127.0.0.1:${DEFAULT_PORT + i}`);
+}
+
+/** Every job answering on the candidate servers (each asked with a short timeout, all at once). */
+export async function findJobs(url?: string): Promise<RemoteJob[]> {
+  const lists = await Promise.all(
+    candidateUrls(url).map(async (base) => {
+      try {
+        const res = await fetch(`${base}/jobs`, { signal: AbortSignal.timeout(url ? 5000 : 700) });
+        if (!res.ok) return [];
+        const jobs = (await res.json()) as Array<Omit<RemoteJob, 'url'>>;
+        return Array.isArray(jobs) ? jobs.map((j) => ({ ...j, url: base })) : [];
+      } catch (e) {
+        if (url) throw new SluiceError('SERVER_UNAVAILABLE', `no Sluice server answered at ${base}: ${(e as Error).message}`);
+        return [];
+      }
+    }),
+  );
+  return lists.flat();
+}
+
+/** The job a command is about: the one named, or the only one running. */
+export async function resolveJob(name: string | undefined, url: string | undefined): Promise<RemoteJob> {
+  const jobs = await findJobs(url);
+  const where = url ?? `127.0.0.1:${DEFAULT_PORT}-${DEFAULT_PORT + PORT_RANGE - 1}`;
+  if (name !== undefined) {
+    const job = jobs.find((j) => j.id === name);
+    if (!job) throw new SluiceError('SERVER_UNAVAILABLE', `no job '${name}' answers on ${where}${jobs.length ? ` (found: ${jobs.map((j) => j.id).join(', ')})` : ''}`);
+    return job;
+  }
+  if (jobs.length === 0) throw new SluiceError('SERVER_UNAVAILABLE', `no running job answers on ${where}`);
+  if (jobs.length > 1) {
+    throw new SluiceError('SERVER_UNAVAILABLE', `${jobs.length} jobs answer (${jobs.map((j) => `${j.id} at ${j.url}`).join(', ')}); name one`, {
+      hint: 'Pass the job name, e.g. `sluice status <job>`, or --url.',
+    });
+  }
+  return jobs[0]!;
+}
+
+/** Calls the job's REST API; a non-2xx answer becomes a SluiceError with the server's message. */
+export async function call<T>(job: RemoteJob, path: string, init?: { method?: string; body?: unknown; timeoutMs?: number }): Promise<T> {
+  const res = await fetch(`${job.url}/jobs/${encodeURIComponent(job.id)}${path}`, {
+    method: init?.method ?? 'GET',
+    body: init?.body === undefined ? undefined : JSON.stringify(init.body),
+    headers: init?.body === undefined ? undefined : { 'content-type': 'application/json' },
+    signal: AbortSignal.timeout(init?.timeoutMs ?? 10_000),
+  });
+  const body = (await res.json()) as T & { error?: { code: string; message: string } };
+  if (!res.ok) throw new SluiceError('SERVER_UNAVAILABLE', `job '${job.id}' at ${job.url} answered ${res.status}: ${body.error?.message ?? 'no message'}`);
+  return body;
+}
