@@ -35,3 +35,4 @@ export {
 export { consoleSink, type ConsoleSink, type ConsoleSinkOptions } from './console/index.js';
 export { collectSink, type CollectSink, type CollectedRecord } from './collect/index.js';
 export { callbackSink, type CallbackSink } from './callback/index.js';
+export * from './kafka/index.js';

@@ -10,7 +10,8 @@ import type { WindowAssigner } from './assigner.js';
 import { AggregateContents, ListContents, ReduceContents, type WindowContents } from './contents.js';
 import type { Evictor, TimestampedValue } from './evictor.js';
 import { fires, purges, type Trigger, type TriggerContext } from './trigger.js';
-import type { FiringTiming, ProcessWindowFunction, WindowContext, WindowResult } from './window-function.js';
+import type { FiringTiming, ProcessWindowFunction, WindowResult } from './window-function.js';
+import { WindowCtx, scopedState } from './window-context.js';
 import { maxTimestamp, timeWindow, windowNamespace, windowOfNamespace, type Window } from './window.js';
 
 /** How a window step computes its result. */
@@ -310,26 +311,7 @@ export class WindowOperator<T, K extends Key, O> extends KeyedOperator<T, K, O> 
 
   /** @internal State under a fixed namespace, whatever the operator's current one. */
   scopedState<D extends StateDescriptor>(descriptor: D, ns: Namespace | undefined): StateOf<D> {
-    const backend = this.scope.backend;
-    const prev = () => this.currentNs;
-    backend.setCurrentNamespace(ns);
-    const state = backend.getState(descriptor) as unknown as Record<string, unknown>;
-    backend.setCurrentNamespace(prev());
-    return new Proxy(state, {
-      get: (target, prop) => {
-        const f = target[prop as string];
-        if (typeof f !== 'function') return f;
-        return (...args: unknown[]) => {
-          const restore = this.currentNs;
-          backend.setCurrentNamespace(ns);
-          try {
-            return (f as (...a: unknown[]) => unknown).apply(target, args);
-          } finally {
-            backend.setCurrentNamespace(restore);
-          }
-        };
-      },
-    }) as unknown as StateOf<D>;
+    return scopedState(this.scope.backend, descriptor, ns, () => this.currentNs);
   }
 }
 
@@ -377,30 +359,5 @@ class TriggerCtx implements TriggerContext {
       else if (v !== undefined) target.add(v);
       from.clear();
     }
-  }
-}
-
-class WindowCtx<K extends Key> implements WindowContext<K> {
-  constructor(
-    private readonly op: WindowOperator<any, K, any>,
-    readonly key: K,
-    readonly window: Window,
-    readonly timing: FiringTiming,
-    readonly isUpdate: boolean,
-  ) {}
-  currentWatermark(): number {
-    return this.op.keyedScope.watermark;
-  }
-  currentProcessingTime(): number {
-    return this.op.keyedScope.rt.clock.now();
-  }
-  windowState<D extends StateDescriptor>(descriptor: D): StateOf<D> {
-    return this.op.scopedState(descriptor, windowNamespace(this.window));
-  }
-  globalState<D extends StateDescriptor>(descriptor: D): StateOf<D> {
-    return this.op.scopedState(descriptor, undefined);
-  }
-  output<X>(tag: OutputTag<X>, value: X): void {
-    this.op.keyedScope.emitter.side(tag, value);
   }
 }

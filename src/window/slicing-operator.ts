@@ -6,9 +6,9 @@ import { KeyedScope, invalidKeyError, isKey } from '../runtime/operators/keyed-s
 import { valueState } from '../state/descriptors.js';
 import type { Key, Namespace, ValueState } from '../state/types.js';
 import type { WindowSpec } from './operator.js';
-import type { FiringTiming, ProcessWindowFunction, WindowContext, WindowResult } from './window-function.js';
-import { timeWindow, windowNamespace, windowStartFor, type Window } from './window.js';
-import type { OutputTag } from '../api/output-tag.js';
+import type { FiringTiming, ProcessWindowFunction, WindowResult } from './window-function.js';
+import { WindowCtx, scopedState } from './window-context.js';
+import { timeWindow, windowStartFor } from './window.js';
 import type { StateDescriptor, StateOf } from '../state/types.js';
 
 /**
@@ -256,7 +256,7 @@ export class SlicingWindowOperator<T, K extends Key, O> extends KeyedOperator<T,
     emitter.timestamp = end - 1;
     const key = this.scope.ctx.key;
     if (fn.process) {
-      const ctx = new SliceWindowCtx<K>(this, key, timeWindow(start, end), timing, isUpdate);
+      const ctx = new WindowCtx<K>(this, key, timeWindow(start, end), timing, isUpdate);
       (fn.process as ProcessWindowFunction<unknown, O, K>).process(key, ctx, [value], emitter as Collector<O>);
     } else {
       const result: WindowResult<K | null, unknown> = { key: this.spec.keyed ? key : null, start, end, value, timing, isUpdate };
@@ -290,48 +290,6 @@ export class SlicingWindowOperator<T, K extends Key, O> extends KeyedOperator<T,
   }
   /** @internal State under a namespace for window functions' windowState/globalState. */
   scopedState<D extends StateDescriptor>(descriptor: D, ns: Namespace | undefined): StateOf<D> {
-    const backend = this.scope.backend;
-    backend.setCurrentNamespace(ns);
-    const state = backend.getState(descriptor);
-    backend.setCurrentNamespace(undefined);
-    return new Proxy(state as object, {
-      get: (target, prop) => {
-        const f = (target as Record<string, unknown>)[prop as string];
-        if (typeof f !== 'function') return f;
-        return (...args: unknown[]) => {
-          backend.setCurrentNamespace(ns);
-          try {
-            return (f as (...a: unknown[]) => unknown).apply(target, args);
-          } finally {
-            backend.setCurrentNamespace(undefined);
-          }
-        };
-      },
-    }) as StateOf<D>;
-  }
-}
-
-class SliceWindowCtx<K extends Key> implements WindowContext<K> {
-  constructor(
-    private readonly op: SlicingWindowOperator<any, K, any>,
-    readonly key: K,
-    readonly window: Window,
-    readonly timing: FiringTiming,
-    readonly isUpdate: boolean,
-  ) {}
-  currentWatermark(): number {
-    return this.op.keyedScope.watermark;
-  }
-  currentProcessingTime(): number {
-    return this.op.keyedScope.rt.clock.now();
-  }
-  windowState<D extends StateDescriptor>(descriptor: D): StateOf<D> {
-    return this.op.scopedState(descriptor, windowNamespace(this.window));
-  }
-  globalState<D extends StateDescriptor>(descriptor: D): StateOf<D> {
-    return this.op.scopedState(descriptor, undefined);
-  }
-  output<X>(tag: OutputTag<X>, value: X): void {
-    this.op.keyedScope.emitter.side(tag, value);
+    return scopedState(this.scope.backend, descriptor, ns, () => undefined);
   }
 }

@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { committedLines } from './helpers.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 const fixture = join(root, 'test/checkpoint/fixtures/chaos-job.ts');
@@ -45,20 +46,13 @@ function runJob(dir: string, killAfterMs?: number, rate?: number): Promise<{ cod
   });
 }
 
-function committed(dir: string): string[] {
-  const out = join(dir, 'out');
-  return readdirSync(out)
-    .filter((n) => n.startsWith('part-'))
-    .flatMap((n) => readFileSync(join(out, n), 'utf8').split('\n').filter(Boolean))
-    .sort();
-}
 
 describe('chaos: SIGKILL at random moments', () => {
   it('after the final recovery the output equals an uninterrupted run, as a multiset', async () => {
     const clean = mkdtempSync(join(tmpdir(), 'sluice-chaos-clean-'));
     const first = await runJob(clean, undefined, 1_000_000);
     expect(first.code, first.stderr).toBe(0);
-    const expected = committed(clean);
+    const expected = committedLines(clean);
     expect(expected.length).toBeGreaterThan(1000);
 
     const seed = Number(process.env.SLUICE_SEED ?? Date.now() % 1_000_000);
@@ -76,6 +70,6 @@ describe('chaos: SIGKILL at random moments', () => {
     // The last run went on from where a killed one had checkpointed, by itself.
     expect(last.stderr).toMatch(/finished after .*resumed from checkpoint \d+/);
     expect(killed.length, `seed ${seed}: no run was killed mid-way`).toBeGreaterThan(0);
-    expect(committed(dir), `seed ${seed}, killed after ${killed.join(', ')} ms`).toEqual(expected);
+    expect(committedLines(dir), `seed ${seed}, killed after ${killed.join(', ')} ms`).toEqual(expected);
   }, 120_000);
 });

@@ -1,7 +1,8 @@
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { committedLines } from './helpers.js';
 import { FileCheckpointStorage, Job, WatermarkStrategy, count, generator, transactionalFileSink, tumbling, type WindowResult } from '../../src/index.js';
 
 interface Click {
@@ -40,20 +41,11 @@ function clicksJob(dir: string, failAt?: { index: number; failed: boolean }): Jo
   return job;
 }
 
-/** The committed output: every line of every visible part file. */
-function committed(dir: string): string[] {
-  const out = join(dir, 'out');
-  return readdirSync(out)
-    .filter((n) => n.startsWith('part-'))
-    .flatMap((n) => readFileSync(join(out, n), 'utf8').split('\n').filter(Boolean))
-    .sort();
-}
-
 describe('recovery from checkpoints', () => {
   it('a failure restarts the job from its latest checkpoint, and the output is exactly that of an uninterrupted run', async () => {
     const clean = mkdtempSync(join(tmpdir(), 'sluice-clean-'));
     await clicksJob(clean).run();
-    const expected = committed(clean);
+    const expected = committedLines(clean);
     expect(expected.length).toBeGreaterThan(100);
 
     const dir = mkdtempSync(join(tmpdir(), 'sluice-fail-'));
@@ -66,7 +58,7 @@ describe('recovery from checkpoints', () => {
     // Checkpoints completed before the failure, so the restart resumed from one (and parts were committed twice over otherwise).
     const completedBefore = running.checkpoints.filter((c) => c.status === 'completed');
     expect(completedBefore.length).toBeGreaterThan(1);
-    expect(committed(dir)).toEqual(expected);
+    expect(committedLines(dir)).toEqual(expected);
     // A finished job leaves no checkpoint behind: the next run starts afresh.
     expect(await new FileCheckpointStorage(join(dir, 'checkpoints')).list()).toEqual([]);
   }, 60_000);
