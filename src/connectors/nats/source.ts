@@ -47,7 +47,8 @@ export interface NatsPosition {
  * the durable consumer is made anew after its ack floor: messages handed out but not
  * acked by a previous run are delivered again at once (at-least-once across runs).
  *
- * Acks: by default at each checkpoint barrier, up to the last message handed out. An
+ * Acks: by default at each checkpoint barrier, up to the last message handed out before
+ * the previous barrier (one checkpoint behind). An
  * ack at a barrier whose checkpoint later fails is harmless under limits retention (the
  * restore replays by sequence), so the job keeps exactly-once with a 2PC or idempotent
  * sink. Redeliveries within a run (an ack wait that expired) are dropped by sequence.
@@ -82,7 +83,7 @@ class NatsReader<T> implements SourceReader<T> {
   private pumpFailure: unknown;
   private lastSeq = 0;
   private lastMsg: JsMsg | undefined;
-  private awaiting: JsMsg[] = [];
+  private awaiting: Array<JsMsg | undefined> = [];
   private closed = false;
 
   constructor(
@@ -159,17 +160,19 @@ class NatsReader<T> implements SourceReader<T> {
   }
 
   snapshotPosition(): NatsPosition | undefined {
-    if (this.opts.ackOn === 'checkpoint-complete') {
-      if (this.lastMsg) this.awaiting.push(this.lastMsg);
-    } else {
-      this.ackLast();
+    if (this.opts.ackOn !== 'read') {
+      this.awaiting.push(this.lastMsg!);
+      this.lastMsg = undefined;
+      // At barriers, ack one checkpoint behind: by the next barrier the previous checkpoint
+      // has (almost always) completed, so a restart finds a position covering the acks.
+      if (this.opts.ackOn !== 'checkpoint-complete' && this.awaiting.length > 1) this.awaiting.shift()?.ack();
     }
     return this.lastSeq > 0 ? { seq: this.lastSeq } : undefined;
   }
 
   notifyCheckpointComplete(): void {
     // Checkpoints complete in order, one at a time: every snapshot taken so far is covered.
-    const last = this.awaiting[this.awaiting.length - 1];
+    const last = this.awaiting.filter((m) => m !== undefined).pop();
     this.awaiting = [];
     last?.ack();
   }

@@ -46,8 +46,9 @@ export interface RedisStreamPosition {
  * after XACK unless someone trims them). On a fresh start the reader first takes the
  * entries still pending for its consumer (delivered before, never acknowledged).
  *
- * Acknowledgement: XACK up to the position at each checkpoint barrier (`ackOn:
- * 'barrier'`), so the group's pending list shrinks as the job checkpoints; an entry
+ * Acknowledgement: at each checkpoint barrier, XACK up to the previous barrier's position
+ * (`ackOn: 'barrier'`, one checkpoint behind), so the group's pending list shrinks as the
+ * job checkpoints; an entry
  * acked at a barrier whose checkpoint then fails is still replayed from the stream by
  * the restore. Use one reader per group (parallelism 1): SETID moves the whole group.
  *
@@ -165,8 +166,10 @@ class RedisStreamReader<T> implements SourceReader<T> {
   snapshotPosition(): RedisStreamPosition | undefined {
     const ids = this.unacked;
     this.unacked = [];
-    if (this.opts.ackOn === 'checkpoint-complete') this.awaitingCompletion.push(ids);
-    else this.ack(ids);
+    this.awaitingCompletion.push(ids);
+    // At barriers, ack one checkpoint behind: by the next barrier the previous checkpoint
+    // has (almost always) completed, so a restart finds a position that covers the acked ids.
+    if (this.opts.ackOn !== 'checkpoint-complete' && this.awaitingCompletion.length > 1) this.ack(this.awaitingCompletion.shift()!);
     return this.lastId === undefined ? undefined : { lastId: this.lastId };
   }
 
