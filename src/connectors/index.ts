@@ -36,3 +36,6 @@ export { consoleSink, type ConsoleSink, type ConsoleSinkOptions } from './consol
 export { collectSink, type CollectSink, type CollectedRecord } from './collect/index.js';
 export { callbackSink, type CallbackSink } from './callback/index.js';
 export * from './kafka/index.js';
+export { natsSink, natsSource, type NatsSink, type NatsSinkOptions, type NatsSource, type NatsSourceOptions } from './nats/index.js';
+export { redisLookup, redisSink, redisStreamSource, type RedisLookup, type RedisSink, type RedisSinkOptions, type RedisStreamSource, type RedisStreamSourceOptions } from './redis/index.js';
+export { postgresSink, type PostgresSink, type PostgresSinkOptions } from './postgres/index.js';
