@@ -11,9 +11,17 @@
  * - `time/`: durations, the injectable clock, watermark strategies.
  * - `connectors/`: the Source and Sink contracts and the built-in sources and sinks.
  * - `errors/`: the one error class and its catalog of codes.
+ * - `observe/`: metrics (plain counters the runtime adds to per batch, read by Prometheus
+ *   collectors at scrape time), JSON logs, sampled tracing, the job monitor. Its
+ *   `step-metrics.ts` imports nothing, so the runtime may write into it.
+ * - `server/`: the REST API, `/metrics` and the dashboard of a running job (node:http).
+ * - `cli/`: the `sluice` command.
  * - `testing/` (imported as `sluice/testing`): the harness with a manual clock.
  */
-export { Job, type JobOptions, type SourceOptions } from './api/job.js';
+export { Job, type JobOptions, type SourceOptions, type StartedJob } from './api/job.js';
+export type { JobMonitor, JobStatus, JobException } from './observe/job-monitor.js';
+export type { MetricsSnapshot, StepSnapshot } from './observe/job-metrics.js';
+export type { ServerOptions, JobServer } from './server/server.js';
 export { DataStream, type KeyField } from './api/data-stream.js';
 export { KeyedStream } from './api/keyed-stream.js';
 export { ConnectedStreams, ConnectedKeyedStreams } from './api/connected-streams.js';
