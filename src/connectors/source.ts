@@ -80,10 +80,12 @@ export interface SourceReader<T> {
    * The position after the last record returned by `poll` (an offset, an index): what a
    * checkpoint stores. Must be structured-clone friendly.
    */
-  snapshotPosition?(): unknown;
+  snapshotPosition?(checkpointId: number): unknown;
   /**
    * Checkpoint `checkpointId` is durable: everything read up to its position is safe, so
    * a source that acknowledges to its medium (a JetStream ack, a Redis XACK) does it here.
+   * At the end of a bounded job the final checkpoint is announced as Number.MAX_SAFE_INTEGER:
+   * everything read is safe.
    */
   notifyCheckpointComplete?(checkpointId: number): void | Promise<void>;
   /**

@@ -129,6 +129,11 @@ export abstract class Task {
     const finalId = await this.untilStopped(this.checkpointing.finished(this.name, await this.finalSteps()));
     if (finalId === undefined || this.stopped) return;
     // The final checkpoint covers all that was pre-committed, whatever id it was taken under.
+    await this.notifyFinalCheckpoint();
+  }
+
+  /** The job's final checkpoint is durable: everything is safe. */
+  protected async notifyFinalCheckpoint(): Promise<void> {
     for (const op of this.operators) await op.notifyCheckpointComplete(Number.MAX_SAFE_INTEGER);
   }
 
@@ -301,7 +306,7 @@ export class SourceTask<T> extends Task {
     if (id === undefined) return;
     this.barrierRequested = undefined;
     const steps = await this.snapshotSteps(id);
-    const source: SourceStepState = { position: this.reader?.snapshotPosition?.() };
+    const source: SourceStepState = { position: this.reader?.snapshotPosition?.(id) };
     steps[this.name] = { kind: 'source', version: 1, state: source };
     for (const w of this.writers) w.emitBarrier(id);
     this.checkpointing?.acknowledge(id, this.name, steps, 0);
@@ -372,6 +377,11 @@ export class SourceTask<T> extends Task {
     super.notifyCheckpointComplete(id);
     const r = this.reader?.notifyCheckpointComplete?.(id);
     if (r) this.defer(r);
+  }
+
+  protected override async notifyFinalCheckpoint(): Promise<void> {
+    await super.notifyFinalCheckpoint();
+    await this.reader?.notifyCheckpointComplete?.(Number.MAX_SAFE_INTEGER);
   }
 
   protected override async closeInputs(): Promise<void> {
