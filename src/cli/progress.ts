@@ -41,7 +41,7 @@ export class ProgressLine {
   private draw(): void {
     if (!this.timer) return;
     this.clear();
-    this.out.write(progressText(this.monitor, this.bounded).slice(0, Math.max(20, (this.out.columns ?? 120) - 1)));
+    this.out.write(progressText(this.monitor, this.bounded).slice(0, Math.max(20, (this.out.columns || 160) - 1)));
     this.shown = true;
   }
 }
