@@ -37,7 +37,7 @@ describe('kafkaSource (real broker)', () => {
     const first = src.createReader(testSourceContext({ maxBatchSize: 100 }));
     await first.open?.();
     const part1 = await pollN(first, 1000);
-    const position = first.snapshotPosition?.() as Record<string, number>;
+    const position = first.snapshotPosition?.(1) as Record<string, number>;
     // The position covers exactly what was handed out: offsets per partition sum to the records read.
     expect(Object.values(position).reduce((a, b) => a + b, 0)).toBe(part1.values.length);
     await first.notifyCheckpointComplete?.(1);

@@ -86,7 +86,7 @@ describe('redisStreamSource acknowledgements', () => {
     const r1 = source.createReader(testSourceContext({ maxBatchSize: 4, uid: 'c1' }));
     await r1.open!();
     expect((await r1.poll()).values.map((r) => r.i)).toEqual([0, 1, 2, 3]);
-    r1.snapshotPosition!();
+    r1.snapshotPosition!(1);
     const pending = async () => ((await redis.xpending(stream, group)) as [number])[0];
     expect(await pending()).toBe(4);
     await r1.notifyCheckpointComplete!(1);

@@ -88,7 +88,7 @@ export function describeSource<T>(name: string, c: SourceCase<T>): void {
       const first = source.createReader(testSourceContext({ maxBatchSize: 64 }));
       await first.open?.();
       const a = await readUntil(first, (k) => k >= n * 0.4, timeoutMs);
-      const position = structuredClone(first.snapshotPosition!());
+      const position = structuredClone(first.snapshotPosition!(1));
       await first.close();
       const second = source.createReader({ ...testSourceContext({ maxBatchSize: 64 }), restoredPosition: position });
       await second.open?.();
