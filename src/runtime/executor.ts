@@ -233,7 +233,7 @@ export function execute(graph: JobGraph, config: RuntimeConfig, deadLetters?: De
 
   const runs = tasks.map((t) => t.run());
   coordinator?.start();
-  if (deadLetters) endDeadLettersWhenDone(graph, plan.chains, plan.chainOf, taskOf, runs, deadLetters);
+  if (deadLetters) endDeadLettersWhenDone(graph, plan.chains, plan.chainOf, taskOf, deadLetters);
 
   const done = Promise.allSettled(runs).then((): JobResult => {
     coordinator?.stop();
@@ -335,13 +335,13 @@ function endDeadLettersWhenDone(
   chains: Chain[],
   chainOf: (n: StepNode) => Chain,
   taskOf: Map<Chain, Task>,
-  runs: Promise<void>[],
   deadLetters: DeadLetterQueue,
 ): void {
   const downstream = chainsFedBy(graph, chainOf, deadLetters);
-  const tasks = [...taskOf.values()];
-  const upstream = chains.filter((c) => !downstream.has(c)).map((c) => runs[tasks.indexOf(taskOf.get(c)!)]!);
-  void Promise.allSettled(upstream).then(() => deadLetters.end());
+  // Not the tasks' ends: with checkpoints, a task ends only after the job's final
+  // checkpoint, which waits for the dead-letter consumers, which wait for this.
+  const upstream = chains.filter((c) => !downstream.has(c)).map((c) => taskOf.get(c)!.consumed);
+  void Promise.all(upstream).then(() => deadLetters.end());
 }
 
 /** The chains that the dead-letter source feeds, directly or through other steps. */

@@ -77,6 +77,7 @@ export abstract class Task {
       await this.loop();
       await this.drain();
       this.throwIfFailed();
+      this.markConsumed();
       await this.finish();
       await this.drain();
       this.throwIfFailed();
@@ -84,9 +85,19 @@ export abstract class Task {
       this.fail(e);
       throw this.error;
     } finally {
+      this.markConsumed();
       await this.close();
     }
   }
+
+  private markConsumed!: () => void;
+  /**
+   * Resolves once the task has handled all its input (before the final checkpoint), or has
+   * stopped: from then on it sends nothing more downstream, dead letters included.
+   */
+  readonly consumed = new Promise<void>((resolve) => {
+    this.markConsumed = resolve;
+  });
 
   protected abstract loop(): Promise<void>;
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { committedLines } from './helpers.js';
-import { FileCheckpointStorage, Job, WatermarkStrategy, count, generator, transactionalFileSink, tumbling, type WindowResult } from '../../src/index.js';
+import { FileCheckpointStorage, Job, WatermarkStrategy, collectSink, count, generator, transactionalFileSink, tumbling, type DeadLetter, type WindowResult } from '../../src/index.js';
 
 interface Click {
   user: number;
@@ -84,4 +84,24 @@ describe('recovery from checkpoints', () => {
     consoleSink.source(generator({ make: (i) => i, count: 1 }), { uid: 'n' }).print();
     expect(() => consoleSink.explain()).toThrow(/DELIVERY_UNSUPPORTED.*cannot deliver exactly once/);
   });
+});
+
+describe('dead letters with checkpoints', () => {
+  it('a bounded job that dead-letters and checkpoints finishes, with every failed record in the dead letters', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-dl-'));
+    const job = new Job({ name: 'dl', onError: 'dead-letter', checkpoints: { interval: '10ms', dir }, batchSize: 64 });
+    const good = collectSink<number>();
+    const dead = collectSink<DeadLetter>();
+    job
+      .source(generator({ make: (i) => i, count: 5000 }), { uid: 'n' })
+      .map((n) => {
+        if (n % 100 === 7) throw new Error(`bad ${n}`);
+        return n;
+      }, { uid: 'picky' })
+      .sinkTo(good);
+    job.deadLetters().sinkTo(dead);
+    expect(await job.run()).toEqual({ status: 'finished' });
+    expect(good.values.length).toBe(4950);
+    expect(dead.values.map((d) => d.record).sort((a, b) => (a as number) - (b as number))).toEqual(Array.from({ length: 50 }, (_, k) => k * 100 + 7));
+  }, 30_000);
 });
