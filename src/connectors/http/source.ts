@@ -355,32 +355,14 @@ class HttpIngest<T> implements HttpSourceReader<T> {
     if (!this.accepting) return this.unavailable(res);
     if (this.log) return this.acceptDurably(values, parsed.records.map((r) => r.value), res);
     if (!this.queue.offerAll(values.map((v) => ({ v, end: -1 })))) {
-      stats.throttledRequests++;
-      return send(
-        res,
-        429,
-        { error: 'queue full: nothing was accepted, retry later', queued: this.queue.size, capacity: this.config.capacity },
-        { 'Retry-After': String(this.config.retryAfter) },
-      );
+      return this.throttled(res);
     }
-    stats.acceptedRequests++;
-    stats.acceptedRecords += values.length;
-    if (values.length > 0) this.arrived.wake();
-    return send(res, 202, { accepted: values.length });
+    return this.accepted(res, values.length);
   }
 
   /** Durable mode: hold places in the queue, write and fsync the log, then queue and answer 202. */
   private async acceptDurably(values: T[], raw: unknown[], res: ServerResponse): Promise<void> {
-    const stats = this.stats;
-    if (!this.queue.reserve(values.length)) {
-      stats.throttledRequests++;
-      return send(
-        res,
-        429,
-        { error: 'queue full: nothing was accepted, retry later', queued: this.queue.size, capacity: this.config.capacity },
-        { 'Retry-After': String(this.config.retryAfter) },
-      );
-    }
+    if (!this.queue.reserve(values.length)) return this.throttled(res);
     const lines = raw.map((r) => JSON.stringify(r));
     let end: number;
     try {
@@ -397,10 +379,26 @@ class HttpIngest<T> implements HttpSourceReader<T> {
       at -= Buffer.byteLength(lines[i]!) + 1;
     }
     this.queue.fill(values.map((v, i) => ({ v, end: ends[i]! })), true);
-    stats.acceptedRequests++;
-    stats.acceptedRecords += values.length;
-    if (values.length > 0) this.arrived.wake();
-    return send(res, 202, { accepted: values.length });
+    return this.accepted(res, values.length);
+  }
+
+  /** 429: the records did not all fit; none was taken. */
+  private throttled(res: ServerResponse): void {
+    this.stats.throttledRequests++;
+    send(
+      res,
+      429,
+      { error: 'queue full: nothing was accepted, retry later', queued: this.queue.size, capacity: this.config.capacity },
+      { 'Retry-After': String(this.config.retryAfter) },
+    );
+  }
+
+  /** 202: `n` records are queued (and, with a durable log, on disk). */
+  private accepted(res: ServerResponse, n: number): void {
+    this.stats.acceptedRequests++;
+    this.stats.acceptedRecords += n;
+    if (n > 0) this.arrived.wake();
+    send(res, 202, { accepted: n });
   }
 
   private unavailable(res: ServerResponse): void {
