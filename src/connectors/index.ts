@@ -39,3 +39,4 @@ export * from './kafka/index.js';
 export { natsSink, natsSource, type NatsSink, type NatsSinkOptions, type NatsSource, type NatsSourceOptions } from './nats/index.js';
 export { redisLookup, redisSink, redisStreamSource, type RedisLookup, type RedisSink, type RedisSinkOptions, type RedisStreamSource, type RedisStreamSourceOptions } from './redis/index.js';
 export { postgresSink, type PostgresSink, type PostgresSinkOptions } from './postgres/index.js';
+export { mqttSource, type MqttSource, type MqttSourceOptions } from './mqtt/index.js';

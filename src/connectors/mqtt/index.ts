@@ -1,0 +1,5 @@
+/**
+ * MQTT: {@link mqttSource} subscribes to topics on a broker (IoT devices, sensors). Not
+ * replayable, so jobs reading it run with `delivery: 'none'` (at-most-once end to end).
+ */
+export { mqttSource, type MqttSource, type MqttSourceOptions } from './source.js';
