@@ -422,7 +422,9 @@ export class Job {
     }
     for (const node of this.graph.nodes) {
       if (node.source && node.source !== this.deadLetterQueue?.source && node.source.replayable !== true) {
-        throw new SluiceError('DELIVERY_UNSUPPORTED', `source '${node.uid}' (${node.source.kind}) cannot replay from a checkpoint, so ${delivery} delivery cannot be kept`);
+        throw new SluiceError('DELIVERY_UNSUPPORTED', `source '${node.uid}' (${node.source.kind}) cannot replay from a checkpoint, so ${delivery} delivery cannot be kept`, {
+          hint: "Use a replayable source (for HTTP ingest: a durableLog), or say `delivery: 'none'` to run it without that guarantee.",
+        });
       }
       if (delivery === 'exactly-once' && node.sink && !(node.sink.guarantees ?? ['at-least-once', 'none']).includes('exactly-once')) {
         throw new SluiceError('DELIVERY_UNSUPPORTED', `sink '${node.uid}' (${node.sink.kind}) cannot deliver exactly once`, {
