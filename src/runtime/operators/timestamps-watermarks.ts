@@ -21,6 +21,8 @@ export class TimestampsAndWatermarksOperator<T> extends Operator<T, T> implement
   private lastRecordAt = 0;
   private cancelTick: (() => void) | undefined;
   private ended = false;
+  /** Records of the current batch whose timestamp assignment failed (dead-lettered). */
+  private failures = 0;
   /** Set while the generator's onEvent runs: a watermark it emits is held until its record is sent. */
   private holding = false;
   private held: number | undefined;
@@ -42,6 +44,7 @@ export class TimestampsAndWatermarksOperator<T> extends Operator<T, T> implement
     const n = values.length;
     const out = assigner ? new Array<number>(n) : timestamps;
     let from = 0; // first record not yet sent
+    this.failures = 0;
     if (this.idle) this.markActive();
     for (let i = 0; i < n; i++) {
       const v = values[i]!;
@@ -53,6 +56,7 @@ export class TimestampsAndWatermarksOperator<T> extends Operator<T, T> implement
         } catch (error) {
           this.rt.userError(error, v, timestamps[i]!, 'timestamp assigner');
           ts = Number.NaN; // dead-lettered: marked for removal below
+          this.failures++;
         }
         out[i] = ts;
       }
@@ -80,13 +84,14 @@ export class TimestampsAndWatermarksOperator<T> extends Operator<T, T> implement
   /** Sends records [from, to) of the batch with their assigned timestamps. */
   private emitRecords(batch: Batch<T>, timestamps: number[], from: number, to: number): void {
     if (from >= to) return;
-    const assigned = this.strategy.timestampAssigner !== undefined;
+    // Only a batch with failed assignments needs the scan that drops them.
+    const drop = this.failures > 0;
     if (from === 0 && to === batch.values.length) {
-      this.out.main.emitBatch(assigned ? dropFailed(batch.values, timestamps) : batch);
+      this.out.main.emitBatch(drop ? dropFailed(batch.values, timestamps) : { values: batch.values, timestamps });
     } else {
       const values = batch.values.slice(from, to);
       const ts = timestamps.slice(from, to);
-      this.out.main.emitBatch(assigned ? dropFailed(values, ts) : { values, timestamps: ts });
+      this.out.main.emitBatch(drop ? dropFailed(values, ts) : { values, timestamps: ts });
     }
   }
 
