@@ -71,6 +71,11 @@ export interface AggregateFunction<IN, ACC, OUT> {
   add(value: IN, accumulator: ACC): ACC;
   getResult(accumulator: ACC): OUT;
   merge?(a: ACC, b: ACC): ACC;
+  /**
+   * Optional: merges `b` into `a`, changing `a` (and returns it). Windows use it to combine
+   * slices into an accumulator they own, without a copy per slice. Must give what `merge` gives.
+   */
+  mergeInto?(a: ACC, b: ACC): ACC;
 }
 
 /**

@@ -122,6 +122,11 @@ export class SlicingWindowOperator<T, K extends Key, O> extends KeyedOperator<T,
         if (end - 1 <= wm) {
           this.refireLate(time, wm);
           end = Math.max(end, this.nextEndAfter(wm));
+        } else if (acc !== undefined) {
+          // The slice existed: the timer of its next window is armed already (when the slice
+          // was made, and by onTimer after each window it is in), since every time in a
+          // slice lies in the same windows.
+          continue;
         }
         if (end > lastEnd) continue;
         if (this.eventTime) scope.registerEventTimer(end - 1, undefined);
@@ -237,7 +242,11 @@ export class SlicingWindowOperator<T, K extends Key, O> extends KeyedOperator<T,
         any = true;
         acc = this.slice === this.size ? v : fn.kind === 'aggregate' ? fn.aggregate.merge!(fn.aggregate.createAccumulator(), v) : v;
       } else {
-        acc = fn.kind === 'aggregate' ? fn.aggregate.merge!(acc, v) : (fn as { reduce: (a: T, b: T) => T }).reduce(acc as T, v as T);
+        acc =
+          fn.kind === 'aggregate'
+            ? // `acc` is this firing's own (merged from a fresh accumulator): it may change in place.
+              (fn.aggregate.mergeInto ?? fn.aggregate.merge!)(acc, v)
+            : (fn as { reduce: (a: T, b: T) => T }).reduce(acc as T, v as T);
       }
     }
     let isUpdate = false;

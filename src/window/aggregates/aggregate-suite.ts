@@ -94,4 +94,21 @@ export function aggregateLaws<IN, ACC, OUT>(laws: AggregateLaws<IN, ACC, OUT>): 
       { numRuns: Math.ceil(numRuns / 4) },
     );
   });
+
+  it('mergeInto, where given, gives what merge gives, and leaves its second input unchanged', () => {
+    const probe = laws.aggregate();
+    if (!probe.mergeInto) return;
+    fc.assert(
+      fc.property(laws.values, fc.nat(), (values, at) => {
+        const agg = laws.aggregate();
+        const cut = values.length === 0 ? 0 : at % (values.length + 1);
+        const b = addAll(agg, values.slice(cut));
+        const before = structuredClone(b);
+        const merged = agg.mergeInto!(addAll(agg, values.slice(0, cut)), b);
+        check(agg.getResult(merged), laws.reference(values), values);
+        expect(b).toEqual(before);
+      }),
+      { numRuns: Math.ceil(numRuns / 4) },
+    );
+  });
 }

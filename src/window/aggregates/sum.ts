@@ -40,5 +40,9 @@ export function sum(field?: unknown): AggregateFunction<any, SumAccumulator, num
       addExactSum(out, b);
       return out;
     },
+    mergeInto: (a, b) => {
+      addExactSum(a, b);
+      return a;
+    },
   };
 }
