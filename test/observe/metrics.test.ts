@@ -86,8 +86,14 @@ describe('metrics of a real job (each one moves)', () => {
   it('watermark lag while an unbounded job runs, and restarts and checkpoint alignment', async () => {
     const job = liveJob({ dir: dir() });
     const run = job.start();
-    await new Promise((r) => setTimeout(r, 1200));
-    const text = await run.monitor.registry.metrics();
+    // Wait for a completed checkpoint and a moving watermark (slow to come on a loaded machine).
+    let text = '';
+    for (let i = 0; i < 60; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      text = await run.monitor.registry.metrics();
+      const aligned = promValue(text, 'sluice_checkpoint_last_alignment_seconds', { job: 'live' });
+      if (i >= 4 && aligned !== undefined && (promValue(text, 'sluice_watermark_lag_seconds', { job: 'live', step: 'per-user' }) ?? 0) > 0) break;
+    }
     run.cancel();
     await run.done;
     const lag = promValue(text, 'sluice_watermark_lag_seconds', { job: 'live', step: 'per-user' })!;
