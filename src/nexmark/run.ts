@@ -71,9 +71,9 @@ export async function runNexmark(options: NexmarkRunOptions): Promise<{ report: 
   if (input.kind === 'generate') {
     const { kind: _k, events: n, ratePerSecond, ...config } = input;
     if (paced) {
-      // Event time runs at the pace, starting now: an event's dateTime is when it is due (see latency.ts).
+      // Event time runs at the pace, starting at the first event: an event's dateTime is when
+      // it is due (see latency.ts and nexmarkSource).
       config.rate ??= ratePerSecond;
-      config.baseTime ??= Date.now();
     }
     source = nexmarkSource({ events: n, ...config, ...(ratePerSecond === undefined ? {} : { ratePerSecond }) });
     events = n;

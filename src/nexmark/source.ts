@@ -37,8 +37,12 @@ export function nexmarkSource(options: NexmarkSourceOptions): Source<NexmarkEven
     `nexmark events [${first}, ${first + events}) seed ${c.seed}, rate ${c.rate}/s of event time, ooo ${c.ooo}` +
     (ratePerSecond === undefined ? '' : `, paced at ${ratePerSecond}/s`);
   if (ratePerSecond !== undefined) {
+    // Paced without a base time: event time starts when the first event is made (the first
+    // poll), so that an event's dateTime is when the pacing makes it due, and latency
+    // measured from dateTime holds no start-up delay.
+    let timed: NexmarkGenerator | undefined = config.baseTime === undefined ? undefined : gen;
     const paced = generator<NexmarkEvent>({
-      make: (i) => gen.event(first + i),
+      make: (i) => (timed ??= new NexmarkGenerator({ ...config, baseTime: Date.now() })).event(first + i),
       count: events,
       ratePerSecond,
       timestamp: (e) => e.dateTime,
