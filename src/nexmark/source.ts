@@ -1,5 +1,5 @@
-import { generator } from '../connectors/generator/index.js';
-import type { Source, SourceBatch, SourceReader } from '../connectors/source.js';
+import { wait } from '../connectors/shared/wait.js';
+import type { Source, SourceBatch, SourceContext, SourceReader } from '../connectors/source.js';
 import { SluiceError } from '../errors/index.js';
 import type { NexmarkEvent } from './events.js';
 import { NexmarkGenerator, type GeneratorConfig } from './generator.js';
@@ -10,10 +10,50 @@ export interface NexmarkSourceOptions extends Partial<GeneratorConfig> {
   /** The first event number. Default 0 (a later start makes a split of the same stream). */
   readonly first?: number;
   /**
-   * Paces the events in wall-clock time at this many per second (the connectors'
-   * generator schedule). Omitted: as fast as the job takes them.
+   * Paces the events in wall-clock time at this many per second: an event is handed out
+   * when the clock reaches its dateTime (set `rate` to the same figure, as `sluice nexmark
+   * run --rate` does). Omitted: as fast as the job takes them.
    */
   readonly ratePerSecond?: number;
+}
+
+/**
+ * A paced reader: an event is handed out once the wall clock reaches its dateTime, so
+ * that dateTime is its generation time and latency is measured from it. Without a base
+ * time, event time starts at the first poll. A stall is caught up in full batches rather
+ * than forgiven: the records it delayed show their real latency.
+ */
+function pacedReader(ctx: SourceContext, config: Partial<GeneratorConfig>, gen: NexmarkGenerator, first: number, events: number): SourceReader<NexmarkEvent> {
+  const end = first + events;
+  const batchSize = Math.max(1, ctx.maxBatchSize);
+  let timed: NexmarkGenerator | undefined;
+  let next = first;
+  let pending: NexmarkEvent | undefined; // made, not yet due
+  return {
+    async poll(): Promise<SourceBatch<NexmarkEvent>> {
+      timed ??= config.baseTime === undefined ? new NexmarkGenerator({ ...config, baseTime: ctx.clock.now() }) : gen;
+      const values: NexmarkEvent[] = [];
+      const timestamps: number[] = [];
+      let now = ctx.clock.now();
+      while (next < end && values.length < batchSize) {
+        const e = (pending ??= timed.event(next));
+        if (e.dateTime > now) {
+          if (values.length > 0) break;
+          const outcome = await wait(ctx.clock, Math.min(e.dateTime - now, Math.max(1, ctx.maxPollWaitMs)), ctx.signal);
+          if (outcome === 'aborted') break;
+          now = ctx.clock.now();
+          if (e.dateTime > now) break; // waited the longest a poll may: hand back nothing now
+          continue;
+        }
+        values.push(e);
+        timestamps.push(e.dateTime);
+        pending = undefined;
+        next++;
+      }
+      return next >= end ? { values, timestamps, done: true } : { values, timestamps };
+    },
+    async close() {},
+  };
 }
 
 /**
@@ -37,17 +77,7 @@ export function nexmarkSource(options: NexmarkSourceOptions): Source<NexmarkEven
     `nexmark events [${first}, ${first + events}) seed ${c.seed}, rate ${c.rate}/s of event time, ooo ${c.ooo}` +
     (ratePerSecond === undefined ? '' : `, paced at ${ratePerSecond}/s`);
   if (ratePerSecond !== undefined) {
-    // Paced without a base time: event time starts when the first event is made (the first
-    // poll), so that an event's dateTime is when the pacing makes it due, and latency
-    // measured from dateTime holds no start-up delay.
-    let timed: NexmarkGenerator | undefined = config.baseTime === undefined ? undefined : gen;
-    const paced = generator<NexmarkEvent>({
-      make: (i) => (timed ??= new NexmarkGenerator({ ...config, baseTime: Date.now() })).event(first + i),
-      count: events,
-      ratePerSecond,
-      timestamp: (e) => e.dateTime,
-    });
-    return { kind: 'nexmark', bounded: true, describe, createReader: (ctx) => paced.createReader(ctx) };
+    return { kind: 'nexmark', bounded: true, describe, createReader: (ctx) => pacedReader(ctx, config, gen, first, events) };
   }
   return {
     kind: 'nexmark',
