@@ -4,6 +4,11 @@ import type { OutputTag } from './output-tag.js';
 /** Sends results downstream. The result gets the timestamp of the record (or timer) being handled. */
 export interface Collector<O> {
   collect(value: O): void;
+  /**
+   * Emits with an explicit event timestamp instead of the current record's (a join's
+   * result carries the later of its two inputs' times, as in Flink).
+   */
+  collectAt(value: O, timestamp: number): void;
 }
 
 /** Given to a function's `open`: declare state here. */

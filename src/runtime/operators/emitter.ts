@@ -16,6 +16,9 @@ export class Emitter<O> implements Collector<O> {
   collect(value: O): void {
     this.main.push(value, this.timestamp);
   }
+  collectAt(value: O, timestamp: number): void {
+    this.main.push(value, timestamp);
+  }
   side<X>(tag: OutputTag<X>, value: X): void {
     let b = this.sides.get(tag.id);
     if (b === undefined) {
