@@ -3,9 +3,8 @@
  * on the injected clock, snapshots are structured-cloned plain data.
  */
 import { SluiceError } from '../errors/index.js';
+import { KINDS, checkDeclaration, incompatibleKind, type Declared } from './declarations.js';
 import type { Clock } from '../time/clock.js';
-import { toPositiveMillis } from '../time/duration.js';
-import { checkTtl } from './descriptors.js';
 import { checkMaxParallelism, DEFAULT_MAX_PARALLELISM, keyGroupOf } from './key-groups.js';
 import {
   KeyContext,
@@ -27,14 +26,7 @@ export interface MemoryStateBackendOptions {
   maxParallelism?: number;
 }
 
-const KINDS: readonly StateKind[] = ['value', 'list', 'map', 'reducing', 'aggregating'];
 
-interface Declared {
-  readonly state: unknown;
-  readonly kind: StateKind;
-  readonly ttlMs: number;
-  readonly updateOn: string;
-}
 
 /**
  * Keyed state held in memory. Set the current key (and namespace), then read and write
@@ -87,25 +79,8 @@ export class MemoryStateBackend implements KeyedStateBackend {
   }
 
   getState<D extends StateDescriptor>(descriptor: D): StateOf<D> {
-    const name = descriptor?.name;
-    if (typeof name !== 'string' || name === '' || !KINDS.includes(descriptor.kind)) {
-      throw new SluiceError('INVALID_ARGUMENT', `not a state descriptor: ${String(name)} (${String(descriptor?.kind)})`, {
-        hint: 'Build descriptors with valueState(), listState(), mapState(), reducingState() or aggregatingState().',
-      });
-    }
-    const ttl = checkTtl(name, descriptor.ttl);
-    const ttlMs = ttl === undefined ? 0 : toPositiveMillis(ttl.ttl);
-    const updateOn = ttl?.updateOn ?? 'create-and-write';
-    const existing = this.declared.get(name);
-    if (existing !== undefined) {
-      if (existing.kind !== descriptor.kind || existing.ttlMs !== ttlMs || (ttlMs > 0 && existing.updateOn !== updateOn)) {
-        throw new SluiceError(
-          'STATE_ALREADY_DECLARED',
-          `state '${name}' is already declared as ${describe(existing.kind, existing.ttlMs, existing.updateOn)}, now as ${describe(descriptor.kind, ttlMs, updateOn)}`,
-        );
-      }
-      return existing.state as StateOf<D>;
-    }
+    const { name, ttlMs, updateOn, existing } = checkDeclaration(descriptor, this.declared);
+    if (existing !== undefined) return existing as StateOf<D>;
     let table = this.tables.get(name);
     if (table === undefined) this.tables.set(name, (table = new StateTable(name, descriptor.kind, this.clock)));
     else if (table.kind !== descriptor.kind) throw incompatibleKind(name, table.kind, descriptor.kind);
@@ -220,12 +195,4 @@ export class MemoryStateBackend implements KeyedStateBackend {
     this.ctx.key = undefined;
     this.ctx.namespace = undefined;
   }
-}
-
-function describe(kind: StateKind, ttlMs: number, updateOn: string): string {
-  return ttlMs > 0 ? `${kind} state with a TTL of ${ttlMs} ms (${updateOn})` : `${kind} state without TTL`;
-}
-
-function incompatibleKind(name: string, restoredKind: StateKind, declaredKind: StateKind): SluiceError {
-  return new SluiceError('STATE_INCOMPATIBLE', `state '${name}' was restored as ${restoredKind} state but is declared as ${declaredKind} state`);
 }

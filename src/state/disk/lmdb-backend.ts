@@ -62,9 +62,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { SluiceError } from '../../errors/index.js';
+import { KINDS, checkDeclaration, incompatibleKind, type Declared } from '../declarations.js';
 import type { Clock } from '../../time/clock.js';
-import { toPositiveMillis } from '../../time/duration.js';
-import { checkTtl } from '../descriptors.js';
 import { checkMaxParallelism, DEFAULT_MAX_PARALLELISM, keyGroupOf } from '../key-groups.js';
 import { outsideKey } from '../memory-states.js';
 import type { StateKind } from '../state-table.js';
@@ -112,7 +111,6 @@ export interface DiskCheckpoint {
   records: number;
 }
 
-const KINDS: readonly StateKind[] = ['value', 'list', 'map', 'reducing', 'aggregating'];
 const META_PREFIX = String.fromCharCode(META_BYTE, META_BYTE);
 const STATE_META = META_PREFIX + 's';
 const MAXP_META = META_PREFIX + 'p';
@@ -121,12 +119,6 @@ const META_START = Buffer.from([META_BYTE]);
 const BATCH = 10_000;
 const SWEEP_ROUND = 64;
 
-interface Declared {
-  readonly state: unknown;
-  readonly kind: StateKind;
-  readonly ttlMs: number;
-  readonly updateOn: string;
-}
 
 /**
  * Keyed state in an LMDB file behind a write-back cache. Same semantics as
@@ -191,25 +183,8 @@ export class DiskStateBackend implements KeyedStateBackend, DiskHost {
 
   getState<D extends StateDescriptor>(descriptor: D): StateOf<D> {
     this.checkOpen();
-    const name = descriptor?.name;
-    if (typeof name !== 'string' || name === '' || !KINDS.includes(descriptor.kind)) {
-      throw new SluiceError('INVALID_ARGUMENT', `not a state descriptor: ${String(name)} (${String(descriptor?.kind)})`, {
-        hint: 'Build descriptors with valueState(), listState(), mapState(), reducingState() or aggregatingState().',
-      });
-    }
-    const ttl = checkTtl(name, descriptor.ttl);
-    const ttlMs = ttl === undefined ? 0 : toPositiveMillis(ttl.ttl);
-    const updateOn = ttl?.updateOn ?? 'create-and-write';
-    const existing = this.declared.get(name);
-    if (existing !== undefined) {
-      if (existing.kind !== descriptor.kind || existing.ttlMs !== ttlMs || (ttlMs > 0 && existing.updateOn !== updateOn)) {
-        throw new SluiceError(
-          'STATE_ALREADY_DECLARED',
-          `state '${name}' is already declared as ${describe(existing.kind, existing.ttlMs, existing.updateOn)}, now as ${describe(descriptor.kind, ttlMs, updateOn)}`,
-        );
-      }
-      return existing.state as StateOf<D>;
-    }
+    const { name, ttlMs, updateOn, existing } = checkDeclaration(descriptor, this.declared);
+    if (existing !== undefined) return existing as StateOf<D>;
     const known = this.tables.get(name);
     if (known !== undefined && known.kind !== descriptor.kind) throw incompatibleKind(name, known.kind, descriptor.kind);
     const table = known ?? this.register(name, descriptor.kind);
@@ -623,12 +598,4 @@ function entryOf(key: Key, keyGroup: number, namespace: Namespace | undefined, v
     namespace === undefined ? { key, keyGroup, value } : { key, keyGroup, namespace, value };
   if (t !== Infinity) entry.expiresAt = t;
   return entry;
-}
-
-function describe(kind: StateKind, ttlMs: number, updateOn: string): string {
-  return ttlMs > 0 ? `${kind} state with a TTL of ${ttlMs} ms (${updateOn})` : `${kind} state without TTL`;
-}
-
-function incompatibleKind(name: string, restoredKind: StateKind, declaredKind: StateKind): SluiceError {
-  return new SluiceError('STATE_INCOMPATIBLE', `state '${name}' was restored as ${restoredKind} state but is declared as ${declaredKind} state`);
 }
