@@ -7,6 +7,7 @@
  * A failure prints its seed; rerun with `SLUICE_SEED=<seed> npx vitest run test/properties`.
  */
 import fc from 'fast-check';
+import { SEED, checkProperty, propertyRuns } from '../property.js';
 import { describe, expect, it } from 'vitest';
 import { Job } from '../../src/api/job.js';
 import type { KeyedProcessFunction } from '../../src/api/functions.js';
@@ -17,18 +18,10 @@ import type { ValueState } from '../../src/state/types.js';
 import { ManualClock } from '../../src/time/clock.js';
 import { WatermarkStrategy } from '../../src/time/watermark-strategy.js';
 
-const SEED = process.env.SLUICE_SEED !== undefined ? Number(process.env.SLUICE_SEED) : (Date.now() ^ (Math.random() * 0x7fffffff)) | 0;
-const NUM_RUNS = Number(process.env.SLUICE_RUNS ?? 60);
+const NUM_RUNS = propertyRuns(60);
 
-/** fc.assert with the suite's seed; a failure names the seed and how to replay it. */
-async function check<Ts extends [unknown, ...unknown[]]>(property: fc.IAsyncProperty<Ts>): Promise<void> {
-  try {
-    await fc.assert(property, { seed: SEED, numRuns: NUM_RUNS });
-  } catch (e) {
-    console.error(`property failed with seed ${SEED}: rerun with SLUICE_SEED=${SEED}`);
-    throw e;
-  }
-}
+/** Runs a property with the run's seed (see test/property.ts). */
+const check = <Ts extends [unknown, ...unknown[]]>(property: fc.IAsyncProperty<Ts>, numRuns = NUM_RUNS) => checkProperty(property, numRuns);
 
 interface Ev {
   k: string;

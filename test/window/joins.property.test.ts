@@ -9,6 +9,7 @@
  * A failure prints its seed; rerun with `SLUICE_SEED=<seed> npx vitest run test/window/joins.property`.
  */
 import fc from 'fast-check';
+import { SEED, checkProperty, propertyRuns } from '../property.js';
 import { describe, expect, it } from 'vitest';
 import { Job } from '../../src/api/job.js';
 import { collectSink } from '../../src/connectors/collect/index.js';
@@ -19,17 +20,10 @@ import { sliding } from '../../src/window/assigners/sliding.js';
 import { tumbling } from '../../src/window/assigners/tumbling.js';
 import { coGroup, IntervalJoinLateCounts, join } from '../../src/window/join/index.js';
 
-const SEED = process.env.SLUICE_SEED !== undefined ? Number(process.env.SLUICE_SEED) : (Date.now() ^ (Math.random() * 0x7fffffff)) | 0;
-const NUM_RUNS = Number(process.env.SLUICE_RUNS ?? 40);
+const NUM_RUNS = propertyRuns(40);
 
-async function check<Ts extends [unknown, ...unknown[]]>(property: fc.IAsyncProperty<Ts>): Promise<void> {
-  try {
-    await fc.assert(property, { seed: SEED, numRuns: NUM_RUNS });
-  } catch (e) {
-    console.error(`property failed with seed ${SEED}: rerun with SLUICE_SEED=${SEED}`);
-    throw e;
-  }
-}
+/** Runs a property with the run's seed (see test/property.ts). */
+const check = <Ts extends [unknown, ...unknown[]]>(property: fc.IAsyncProperty<Ts>, numRuns = NUM_RUNS) => checkProperty(property, numRuns);
 
 interface Ev {
   k: string;
