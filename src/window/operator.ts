@@ -1,9 +1,9 @@
 import type { Collector } from '../api/functions.js';
 import type { OutputTag } from '../api/output-tag.js';
-import { SluiceError, describeRecord } from '../errors/index.js';
+import { SluiceError } from '../errors/index.js';
 import { hasTimestamp, type Batch } from '../runtime/batch.js';
-import { KeyedOperator } from '../runtime/operators/keyed-operator.js';
-import { KeyedScope, invalidKeyError, isKey } from '../runtime/operators/keyed-scope.js';
+import { WindowStepOperator } from './window-step.js';
+import { invalidKeyError, isKey } from '../runtime/operators/keyed-scope.js';
 import { valueState } from '../state/descriptors.js';
 import type { AggregateFunction, Key, Namespace, StateDescriptor, StateOf, ValueState } from '../state/types.js';
 import type { WindowAssigner } from './assigner.js';
@@ -47,23 +47,12 @@ interface Firings {
  * Windows live in state under the namespace `start,end`; a merging assigner's live
  * windows per key are kept in the state 'merging-windows'.
  */
-export class WindowOperator<T, K extends Key, O> extends KeyedOperator<T, K, O> {
+export class WindowOperator<T, K extends Key, O> extends WindowStepOperator<T, K, O> {
   private contents!: WindowContents<T, unknown>;
   private firings!: ValueState<Firings>;
   private sessions: ValueState<Window[]> | undefined;
   private currentNs: Namespace | undefined;
   private triggerCtx!: TriggerCtx;
-  /** Records too late for every window, dropped because no late-data output is set. */
-  lateDropped = 0;
-  /** Records sent to the late-data output. */
-  lateToSideOutput = 0;
-
-  constructor(
-    private readonly spec: WindowSpec<T, K, O>,
-    private readonly keySelector: (value: T) => K,
-  ) {
-    super();
-  }
 
   protected openKeyed(): void {
     this.openScope((ts, domain, ns) => this.onTimer(ts, domain, ns!));
@@ -84,10 +73,6 @@ export class WindowOperator<T, K extends Key, O> extends KeyedOperator<T, K, O> 
   setNamespace(ns: Namespace | undefined): void {
     this.currentNs = ns;
     this.scope.backend.setCurrentNamespace(ns);
-  }
-  /** @internal */
-  get keyedScope(): KeyedScope<K, O> {
-    return this.scope;
   }
 
   processBatch(batch: Batch<T>): void {
@@ -112,9 +97,7 @@ export class WindowOperator<T, K extends Key, O> extends KeyedOperator<T, K, O> 
     let time = ts;
     if (assigner.isEventTime) {
       if (!hasTimestamp(ts)) {
-        throw new SluiceError('NO_TIMESTAMP', `step '${this.rt.uid}': an event-time window got a record without timestamp: ${describeRecord(value)}`, {
-          step: this.rt.uid,
-        });
+        throw this.noTimestamp(value);
       }
     } else {
       time = this.rt.clock.now();
@@ -134,14 +117,7 @@ export class WindowOperator<T, K extends Key, O> extends KeyedOperator<T, K, O> 
       this.registerCleanupTimer(w);
     }
     this.setNamespace(undefined);
-    if (!accepted && assigner.isEventTime && ts + this.spec.allowedLatenessMs <= this.scope.watermark) {
-      if (this.spec.lateTag) {
-        this.lateToSideOutput++;
-        this.scope.emitter.side(this.spec.lateTag, value);
-      } else {
-        this.lateDropped++;
-      }
-    }
+    if (!accepted && assigner.isEventTime && ts + this.spec.allowedLatenessMs <= this.scope.watermark) this.late(value);
   }
 
   /**
@@ -302,11 +278,6 @@ export class WindowOperator<T, K extends Key, O> extends KeyedOperator<T, K, O> 
     const ns = windowNamespace(w);
     if (this.spec.assigner.isEventTime) this.scope.deleteEventTimer(t, ns);
     else this.scope.deleteProcessingTimer(t, ns);
-  }
-
-  override close(): void {
-    super.close();
-    this.spec.fn.process?.close?.();
   }
 
   /** @internal State under a fixed namespace, whatever the operator's current one. */

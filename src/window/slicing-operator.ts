@@ -1,8 +1,7 @@
 import type { Collector } from '../api/functions.js';
-import { SluiceError, describeRecord } from '../errors/index.js';
 import { hasTimestamp, type Batch } from '../runtime/batch.js';
-import { KeyedOperator } from '../runtime/operators/keyed-operator.js';
-import { KeyedScope, invalidKeyError, isKey } from '../runtime/operators/keyed-scope.js';
+import { WindowStepOperator } from './window-step.js';
+import { invalidKeyError, isKey } from '../runtime/operators/keyed-scope.js';
 import { valueState } from '../state/descriptors.js';
 import type { Key, Namespace, ValueState } from '../state/types.js';
 import type { WindowSpec } from './operator.js';
@@ -41,7 +40,7 @@ function gcd(a: number, b: number): number {
  * firing count under namespace = window end. One event-time (or processing-time) timer
  * per key at the end of the next window to fire.
  */
-export class SlicingWindowOperator<T, K extends Key, O> extends KeyedOperator<T, K, O> {
+export class SlicingWindowOperator<T, K extends Key, O> extends WindowStepOperator<T, K, O> {
   private slices!: ValueState<unknown>;
   private firings: ValueState<number> | undefined;
   private readonly size: number;
@@ -50,14 +49,8 @@ export class SlicingWindowOperator<T, K extends Key, O> extends KeyedOperator<T,
   private readonly slice: number;
   private readonly lateness: number;
   private readonly eventTime: boolean;
-  lateDropped = 0;
-  lateToSideOutput = 0;
-
-  constructor(
-    private readonly spec: WindowSpec<T, K, O>,
-    private readonly keySelector: (value: T) => K,
-  ) {
-    super();
+  constructor(spec: WindowSpec<T, K, O>, keySelector: (value: T) => K) {
+    super(spec, keySelector);
     const s = spec.assigner.slicing!;
     this.size = s.size;
     this.slide = s.slide;
@@ -279,30 +272,6 @@ export class SlicingWindowOperator<T, K extends Key, O> extends KeyedOperator<T,
     }
   }
 
-  private late(v: T): void {
-    if (this.spec.lateTag) {
-      this.lateToSideOutput++;
-      this.scope.emitter.side(this.spec.lateTag, v);
-    } else {
-      this.lateDropped++;
-    }
-  }
-
-  private noTimestamp(v: T): SluiceError {
-    return new SluiceError('NO_TIMESTAMP', `step '${this.rt.uid}': an event-time window got a record without timestamp: ${describeRecord(v)}`, {
-      step: this.rt.uid,
-    });
-  }
-
-  override close(): void {
-    super.close();
-    this.spec.fn.process?.close?.();
-  }
-
-  /** @internal */
-  get keyedScope(): KeyedScope<K, O> {
-    return this.scope;
-  }
   /** @internal State under a namespace for window functions' windowState/globalState. */
   scopedState<D extends StateDescriptor>(descriptor: D, ns: Namespace | undefined): StateOf<D> {
     return scopedState(this.scope.backend, descriptor, ns, () => undefined);
