@@ -1,7 +1,7 @@
 import type { BatchContext } from '../observe/step-metrics.js';
 import type { Clock } from '../time/clock.js';
 import { BatchBuilder, type Batch } from './batch.js';
-import type { LocalChannel } from './channel.js';
+import type { ChannelOut } from './channel.js';
 import type { Output } from './output.js';
 
 /**
@@ -19,7 +19,7 @@ export class ChannelWriter<T> implements Output<T> {
   private pendingTrace: string | undefined;
 
   constructor(
-    readonly channel: LocalChannel<T>,
+    readonly channel: ChannelOut<T>,
     private readonly batchSize: number,
     private readonly flushIntervalMs: number,
     private readonly clock: Clock,

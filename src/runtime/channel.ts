@@ -16,11 +16,38 @@ export type ChannelEvent<T> =
   | { readonly kind: 'end' };
 
 /**
+ * The producing end of a channel: a task's {@link ChannelWriter} pushes here. Bounded:
+ * once `isFull`, the producer finishes the input it is handling and then waits in
+ * `writable()` (backpressure).
+ */
+export interface ChannelOut<T> {
+  readonly capacity: number;
+  readonly isFull: boolean;
+  /** Batches sent and not yet taken by the consumer (for metrics). */
+  readonly queuedBatches: number;
+  /** Records sent and not yet taken by the consumer (for metrics). */
+  readonly queuedRecords: number;
+  push(event: ChannelEvent<T>): void;
+  /** Resolves when there is room again. */
+  writable(): Promise<void>;
+  /** Wakes every waiting producer (the job is stopping). */
+  release(): void;
+}
+
+/** The consuming end of a channel: a task's {@link InputGate} takes from here. */
+export interface ChannelIn<T> {
+  /** Called when an event arrives (the consumer's task wakes up). */
+  onData: () => void;
+  shift(): ChannelEvent<T> | undefined;
+  readonly isEmpty: boolean;
+}
+
+/**
  * A bounded in-process queue between two tasks. The bound is in batches: the producer
  * may add the output of the input it is handling, then waits in `writable()` until the
  * consumer has brought the queue back under capacity (backpressure). See `channel.test.ts`.
  */
-export class LocalChannel<T> {
+export class LocalChannel<T> implements ChannelOut<T>, ChannelIn<T> {
   private items: ChannelEvent<T>[] = [];
   private head = 0;
   private batches = 0;

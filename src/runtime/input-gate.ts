@@ -1,8 +1,8 @@
-import type { ChannelEvent, LocalChannel } from './channel.js';
+import type { ChannelEvent, ChannelIn } from './channel.js';
 
 /** One channel into a task, and which input of the task's first operator it feeds. */
 export interface GateInput {
-  readonly channel: LocalChannel<unknown>;
+  readonly channel: ChannelIn<unknown>;
   readonly input: number;
 }
 
