@@ -131,6 +131,12 @@ export const ERROR_CATALOG = {
     description: 'A savepoint holds state for a step uid that the job no longer has, so that state would be lost.',
     hint: 'Pass --allow-non-restored-state (or allowNonRestoredState: true) if dropping it is intended; otherwise restore the step with its old uid.',
   },
+  STATE_RESCALE_UNSUPPORTED: {
+    domain: 'user',
+    retry: 'none',
+    description: 'A checkpoint or savepoint was taken with another parallelism for a step whose state cannot be split or merged (operator state such as a parallel reader position).',
+    hint: 'Restore with the parallelism the step had; keyed state redistributes by key group, other state does not.',
+  },
   DELIVERY_UNSUPPORTED: {
     domain: 'user',
     retry: 'none',

@@ -4,6 +4,7 @@ import { SluiceError, describeRecord } from '../errors/index.js';
 import type { StepNode } from '../plan/graph.js';
 import { buildPhysicalPlan, canChain, type Chain } from '../plan/physical.js';
 import type { JobGraph } from '../plan/graph.js';
+import { keyGroupRange } from '../state/key-groups.js';
 import type { KeyedStateBackend } from '../state/types.js';
 import type { Clock } from '../time/clock.js';
 import { hasTimestamp } from './batch.js';
@@ -269,6 +270,7 @@ function operatorRuntime(
     kind: node.kind,
     clock: config.clock,
     maxParallelism: config.maxParallelism,
+    subtask: { index: 0, parallelism: 1, keyGroups: keyGroupRange(0, 1, config.maxParallelism) },
     exactlyOnce: config.exactlyOnce,
     userError(error, record, timestamp, what) {
       const e = asStepError(error, node, record, what);

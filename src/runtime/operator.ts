@@ -1,7 +1,18 @@
+import { SluiceError } from '../errors/index.js';
+import type { KeyGroupRange } from '../state/key-groups.js';
 import type { KeyedStateBackend } from '../state/types.js';
 import type { Clock } from '../time/clock.js';
 import type { Batch } from './batch.js';
 import type { OperatorOutputs } from './output.js';
+
+/** Which of a step's parallel instances an operator is. */
+export interface SubtaskInfo {
+  /** 0 … parallelism - 1. */
+  readonly index: number;
+  readonly parallelism: number;
+  /** The key groups this subtask owns (keyed steps see only keys of these groups). */
+  readonly keyGroups: KeyGroupRange;
+}
 
 /** What the runtime offers every operator. */
 export interface OperatorRuntime {
@@ -11,6 +22,8 @@ export interface OperatorRuntime {
   readonly kind: string;
   readonly clock: Clock;
   readonly maxParallelism: number;
+  /** Which parallel instance of the step this is. */
+  readonly subtask: SubtaskInfo;
   /** The job runs exactly-once with checkpoints (transactional sinks publish only on commit). */
   readonly exactlyOnce: boolean;
   /**
@@ -58,6 +71,21 @@ export abstract class Operator<I, O> {
    * `open()`. The default keeps nothing (stateless steps).
    */
   initializeState(_state: unknown): void {}
+  /**
+   * Gives back the state of a checkpoint taken at another parallelism: `parts` holds the
+   * state of every old subtask (undefined where one had none). Called instead of
+   * `initializeState`, before `open()`. Keyed operators take the entries of their own key
+   * groups from every part. The default accepts only parts that are all empty: operator
+   * state (a reader's position, say) cannot be split without knowing what it means.
+   */
+  initializeStateParts(parts: readonly unknown[]): void {
+    if (parts.every((p) => p === undefined)) return;
+    throw new SluiceError(
+      'STATE_RESCALE_UNSUPPORTED',
+      `step '${this.uid}' (${this.kind}) ran with parallelism ${parts.length} and has state that cannot be redistributed to parallelism ${this.rt.subtask.parallelism}`,
+      { step: this.uid, hint: `Restore with parallelism ${parts.length} for this step.` },
+    );
+  }
   /**
    * The state to put in checkpoint `checkpointId`: called when the barrier has reached
    * this operator, so it covers exactly the records before the barrier. Undefined: none.

@@ -8,7 +8,7 @@ import { KeyedProcessOperator } from '../runtime/operators/keyed-process.js';
 import { ProcessOperator } from '../runtime/operators/process.js';
 import { OperatorOutputs, type Output } from '../runtime/output.js';
 import type { TimerEntry } from '../runtime/timer-queue.js';
-import { DEFAULT_MAX_PARALLELISM } from '../state/key-groups.js';
+import { DEFAULT_MAX_PARALLELISM, keyGroupRange } from '../state/key-groups.js';
 import { MemoryStateBackend } from '../state/memory-backend.js';
 import type { Key, KeyedStateBackend, StateDescriptor, StateOf } from '../state/types.js';
 import { ManualClock } from '../time/clock.js';
@@ -90,6 +90,7 @@ export class OperatorHarness<I, O> {
       kind: 'under-test',
       clock: this.clock,
       maxParallelism: DEFAULT_MAX_PARALLELISM,
+      subtask: { index: 0, parallelism: 1, keyGroups: keyGroupRange(0, 1) },
       exactlyOnce: false,
       userError(error, record, timestamp, what) {
         const e =

@@ -9,7 +9,8 @@ import { KeyedScope, type KeyedScopeSnapshot, type TimerCallback } from './keyed
  */
 export abstract class KeyedOperator<I, K extends Key, O> extends Operator<I, O> {
   protected scope!: KeyedScope<K, O>;
-  private restored: KeyedScopeSnapshot | undefined;
+  /** Snapshots to restore in open(): one, or every old subtask's when rescaling. */
+  private restored: readonly KeyedScopeSnapshot[] = [];
 
   /** Makes the scope; call first in `openKeyed()`. */
   protected openScope(onTimer: TimerCallback): KeyedScope<K, O> {
@@ -23,12 +24,17 @@ export abstract class KeyedOperator<I, K extends Key, O> extends Operator<I, O> 
   /** Opens, then restores state and timers: after the declarations, so that state versions can be migrated. */
   override open(): void {
     this.openKeyed();
-    if (this.restored) this.scope.restore(this.restored);
-    this.restored = undefined;
+    const keyGroups = this.restored.length > 1 ? this.rt.subtask.keyGroups : undefined;
+    for (const part of this.restored) this.scope.restore(part, keyGroups);
+    this.restored = [];
   }
 
   override initializeState(state: unknown): void {
-    this.restored = state as KeyedScopeSnapshot;
+    this.restored = [state as KeyedScopeSnapshot];
+  }
+  /** Rescaling: this subtask takes the entries and timers of its key groups from every old subtask's snapshot. */
+  override initializeStateParts(parts: readonly unknown[]): void {
+    this.restored = parts.filter((p) => p !== undefined) as KeyedScopeSnapshot[];
   }
   override snapshotState(): KeyedScopeSnapshot {
     return this.scope.snapshot();

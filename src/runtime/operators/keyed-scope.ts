@@ -5,6 +5,7 @@ import type { Key, KeyedStateBackend, KeyedStateSnapshot, Namespace, StateDescri
 import { hasTimestamp } from '../batch.js';
 import type { OperatorRuntime } from '../operator.js';
 import type { OperatorOutputs } from '../output.js';
+import { keyGroupOf, type KeyGroupRange } from '../../state/key-groups.js';
 import { TimerQueue, type TimerEntry } from '../timer-queue.js';
 import { Emitter } from './emitter.js';
 
@@ -166,12 +167,15 @@ export class KeyedScope<K extends Key, O> {
   /**
    * Loads state and timers of a checkpoint (processing-time timers that came due meanwhile
    * fire at once). States declared with a newer version than the stored one are migrated
-   * entry by entry; an older declared version than the stored one is refused.
+   * entry by entry; an older declared version than the stored one is refused. With
+   * `keyGroups` (rescaling), only the state and timers of keys in those groups.
    */
-  restore(s: KeyedScopeSnapshot): void {
-    this.backend.restore(this.migrate(s));
-    for (const t of s.eventTimers) this.eventTimers.register(t.key, t.timestamp, t.namespace);
-    for (const t of s.processingTimers) this.processingTimers.register(t.key, t.timestamp, t.namespace);
+  restore(s: KeyedScopeSnapshot, keyGroups?: KeyGroupRange): void {
+    this.backend.restore(this.migrate(s), keyGroups);
+    const max = this.rt.maxParallelism;
+    const mine = (key: Key) => keyGroups === undefined || inRange(keyGroupOf(key, max), keyGroups);
+    for (const t of s.eventTimers) if (mine(t.key)) this.eventTimers.register(t.key, t.timestamp, t.namespace);
+    for (const t of s.processingTimers) if (mine(t.key)) this.processingTimers.register(t.key, t.timestamp, t.namespace);
     this.scheduleProcessingTimers();
   }
 
@@ -213,4 +217,8 @@ function checkTime(ts: number, uid: string): number {
     throw new SluiceError('INVALID_ARGUMENT', `step '${uid}': a timer needs a timestamp in epoch milliseconds, got ${String(ts)}`, { step: uid });
   }
   return ts;
+}
+
+function inRange(keyGroup: number, range: KeyGroupRange): boolean {
+  return keyGroup >= range.from && keyGroup <= range.to;
 }

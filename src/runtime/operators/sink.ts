@@ -26,6 +26,11 @@ export class SinkOperator<T> extends Operator<T, never> {
   override initializeState(state: unknown): void {
     this.restored = state as SinkState;
   }
+  /** Rescaling: subtask 0 recovers every old subtask's pending transactions (recovery commits idempotently). */
+  override initializeStateParts(parts: readonly unknown[]): void {
+    if (this.rt.subtask.index !== 0) return;
+    this.restored = { pending: parts.flatMap((p) => (p as SinkState | undefined)?.pending ?? []) };
+  }
   override async open(): Promise<void> {
     this.writer = this.sink.createWriter({ uid: this.rt.uid, clock: this.rt.clock, transactional: this.transactional });
     await this.writer.open?.();
