@@ -17,17 +17,19 @@ import { buildPhysicalPlan } from '../plan/physical.js';
 export function explainJob(
   name: string,
   graph: JobGraph,
-  settings: { batchSize: number; flushIntervalMs: number; channelCapacity: number },
+  settings: { batchSize: number; flushIntervalMs: number; channelCapacity: number; parallelism?: number; maxParallelism?: number },
 ): string {
-  const plan = buildPhysicalPlan(graph);
+  const plan = buildPhysicalPlan(graph, settings.parallelism ?? 1, settings.maxParallelism);
   const width = Math.max(...graph.nodes.map((n) => n.uid.length)) + 2;
   const lines = [
     `Job '${name}': ${plan.chains.length} task${plan.chains.length === 1 ? '' : 's'} ` +
       `(batches of ${settings.batchSize}, flush ${settings.flushIntervalMs}ms, channel capacity ${settings.channelCapacity} batches)`,
   ];
   for (const chain of plan.chains) {
-    const from = chain.inputs.map((e) => `${e.partitioner} from '${e.from.uid}'${e.tag ? ` [side '${e.tag}']` : ''}`);
-    lines.push(`task ${chain.id + 1}${from.length ? `  <- ${from.join(', ')}` : ''}`);
+    const head = chain.nodes[0]!;
+    const from = chain.inputs.map((e) => `${plan.exchange(e, head)} from '${e.from.uid}'${e.tag ? ` [side '${e.tag}']` : ''}`);
+    const parallel = chain.parallelism > 1 ? ` x${chain.parallelism}` : '';
+    lines.push(`task ${chain.id + 1}${parallel}${from.length ? `  <- ${from.join(', ')}` : ''}`);
     for (const node of chain.nodes) lines.push(`  ${describe(node, width)}`);
   }
   return lines.join('\n');

@@ -40,7 +40,13 @@ export interface JobOptions {
   flushInterval?: Duration;
   /** Batches a channel between two tasks holds before its producer waits. Default 8. */
   channelCapacity?: number;
-  /** Number of key groups (the unit of rescaling). Default 128. */
+  /**
+   * How many subtasks each step runs as, where the step does not say (`{ parallelism }`
+   * in its options). Sources and sinks that cannot run in parallel run as one. Default 1;
+   * `sluice run --parallelism N` and `start({ parallelism })` override it.
+   */
+  parallelism?: number;
+  /** Number of key groups (the unit of rescaling): the most subtasks a keyed step can have. Default 128. */
   maxParallelism?: number;
   /** What a step does when its function throws: fail the job (default) or send the record to `job.deadLetters()`. */
   onError?: 'fail' | 'dead-letter';
@@ -89,6 +95,8 @@ export interface StartOptions {
   fromSavepoint?: string;
   /** Allow a savepoint with state for steps this job no longer has (that state is dropped). */
   allowNonRestoredState?: boolean;
+  /** Overrides the job's default parallelism for this run (a savepoint of another parallelism rescales). */
+  parallelism?: number;
   /** Told when the job fails and restarts. */
   onRestart?: (error: unknown, restart: number, delayMs: number) => void;
   /** Defaults for the job's `server` and `log` options where it sets none (`sluice run` turns both on). */
@@ -102,6 +110,8 @@ export interface SourceOptions<T> {
   /** How records get event timestamps and watermarks. Without it, timestamps are the source's own (if any) and no watermarks are generated. */
   watermarks?: WatermarkStrategy<T>;
   onError?: 'fail' | 'dead-letter';
+  /** Readers to run, for a source that can run in parallel (`source.parallel`). Default: the job's parallelism. */
+  parallelism?: number;
 }
 
 /** A step as the builders describe it to the job. */
@@ -165,7 +175,7 @@ export class Job {
       stateful: true,
       inputs: [],
       description: `${source.kind}${source.describe ? `: ${source.describe()}` : ''}${source.bounded ? ' (bounded)' : ''}`,
-      parallelism: 1,
+      parallelism: options.parallelism,
       onError: options.onError,
       source,
     });
@@ -204,6 +214,8 @@ export class Job {
       batchSize: this.batchSize,
       flushIntervalMs: this.flushIntervalMs,
       channelCapacity: this.channelCapacity,
+      parallelism: this.options.parallelism,
+      maxParallelism: this.maxParallelism,
     });
   }
 
@@ -240,6 +252,7 @@ export class Job {
         channelCapacity: this.channelCapacity,
         maxPollWaitMs: 50,
         maxParallelism: this.maxParallelism,
+        parallelism: positiveInt(options.parallelism ?? this.options.parallelism ?? 1, 'parallelism'),
         onError: this.options.onError ?? 'fail',
         clock,
         createStateBackend: (uid) =>
@@ -356,7 +369,7 @@ export class Job {
       stateful: spec.stateful,
       inputs: spec.inputs,
       description: spec.description,
-      parallelism: 1,
+      parallelism: spec.options?.parallelism,
       onError: spec.options?.onError,
       createOperator: spec.createOperator,
       sink: spec.sink,

@@ -7,6 +7,8 @@ export interface StepOptions {
   uid?: string;
   /** What to do when the step's function throws: fail the job (default: the job's policy) or dead-letter the record. */
   onError?: 'fail' | 'dead-letter';
+  /** How many subtasks run this step. Default: the job's parallelism. */
+  parallelism?: number;
 }
 
 /** Options of a step that keeps state: the uid is required. */

@@ -1,6 +1,7 @@
 import { SluiceError } from '../errors/index.js';
 import type { Clock } from '../time/clock.js';
 import type { CheckpointConfig } from './config.js';
+import { mergeStepStates } from './step-parts.js';
 import type { CheckpointData, CheckpointHandle, CheckpointStorage, StepState } from './types.js';
 
 /** What the coordinator asks of the running tasks. */
@@ -145,8 +146,7 @@ export class CheckpointCoordinator {
     this.stopped = true;
     if (this.pending) await this.settled(this.pending);
     const id = this.nextId++;
-    const steps: Record<string, StepState> = {};
-    for (const s of this.finished.values()) Object.assign(steps, s);
+    const steps = mergeStepStates(this.finished.values());
     const triggeredAt = this.clock.now();
     try {
       const handle = await this.storage.write({ jobName: this.jobName, checkpointId: id, triggeredAt, steps });
@@ -191,8 +191,7 @@ export class CheckpointCoordinator {
 
   private async complete(p: Pending): Promise<void> {
     p.cancelTimeout();
-    const steps: Record<string, StepState> = {};
-    for (const s of p.acks.values()) Object.assign(steps, s);
+    const steps = mergeStepStates(p.acks.values());
     const data: CheckpointData = { jobName: this.jobName, checkpointId: p.id, triggeredAt: p.triggeredAt, steps };
     let handle: CheckpointHandle;
     try {

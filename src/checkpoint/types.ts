@@ -4,7 +4,10 @@ export interface StepState {
   readonly kind: string;
   /** Version of the operator's state shape, for migration functions. */
   readonly version: number;
+  /** The state, for a step that ran as one subtask. */
   readonly state: unknown;
+  /** For a step that ran in parallel: each subtask's state by index (`state` is then undefined). See `step-parts.ts`. */
+  readonly parts?: unknown[] | undefined;
 }
 
 /** Everything one checkpoint holds: per step uid, its state. */

@@ -19,6 +19,11 @@ export interface Sink<T> {
    * needs a transactional writer (`preCommit`/`commit`/`recover`) or idempotent writes.
    */
   readonly guarantees?: readonly DeliveryGuarantee[];
+  /**
+   * Whether the sink can run as several writers at once (each gets
+   * {@link SinkContext.subtask}). Default false: one writer, fed by every subtask before it.
+   */
+  readonly parallel?: boolean;
   describe?(): string;
   createWriter(ctx: SinkContext): SinkWriter<T>;
 }
@@ -26,6 +31,8 @@ export interface Sink<T> {
 export interface SinkContext {
   /** The sink step's uid. */
   readonly uid: string;
+  /** Which writer this is, of how many. */
+  readonly subtask: { readonly index: number; readonly parallelism: number };
   readonly clock: Clock;
   /**
    * True when the job runs exactly-once with checkpoints: the writer makes its writes

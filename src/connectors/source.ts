@@ -26,6 +26,12 @@ export interface Source<T> {
    * loss. A source that is not replayable restarts from its beginning after a failure.
    */
   readonly replayable?: boolean;
+  /**
+   * Whether the source can run as several readers at once, each reading its own share
+   * (see {@link SourceContext.subtask}). Default false: it runs as one reader whatever the
+   * job's parallelism, and the steps after it spread its records.
+   */
+  readonly parallel?: boolean;
   /** One line about this source's configuration, for `job.explain()`. */
   describe?(): string;
   createReader(ctx: SourceContext): SourceReader<T>;
@@ -34,6 +40,8 @@ export interface Source<T> {
 export interface SourceContext {
   /** The source step's uid. */
   readonly uid: string;
+  /** Which reader this is, of how many (`{ index: 0, parallelism: 1 }` unless the source is `parallel`). */
+  readonly subtask: { readonly index: number; readonly parallelism: number };
   readonly clock: Clock;
   /** The most records one poll should return. */
   readonly maxBatchSize: number;

@@ -17,6 +17,8 @@ export interface TestSourceContextOptions {
   uid?: string;
   /** Defaults to 1000. */
   maxBatchSize?: number;
+  /** Which reader of a `parallel` source; defaults to `{ index: 0, parallelism: 1 }`. */
+  subtask?: { index: number; parallelism: number };
   /** Defaults to 50. */
   maxPollWaitMs?: number;
   /**
@@ -50,6 +52,7 @@ export function testSourceContext(opts: TestSourceContextOptions = {}): TestSour
   const uid = opts.uid ?? 'test-source';
   return {
     uid,
+    subtask: opts.subtask ?? { index: 0, parallelism: 1 },
     clock: opts.clock ?? new SystemClock(),
     maxBatchSize: opts.maxBatchSize ?? 1000,
     maxPollWaitMs: opts.maxPollWaitMs ?? 50,
@@ -71,8 +74,8 @@ export function testSourceContext(opts: TestSourceContextOptions = {}): TestSour
 }
 
 /** Makes a {@link SinkContext} for testing a sink without the runtime. */
-export function testSinkContext(opts: { clock?: Clock; uid?: string; transactional?: boolean } = {}): SinkContext {
-  return { uid: opts.uid ?? 'test-sink', clock: opts.clock ?? new SystemClock(), transactional: opts.transactional ?? false };
+export function testSinkContext(opts: { clock?: Clock; uid?: string; transactional?: boolean; subtask?: SinkContext['subtask'] } = {}): SinkContext {
+  return { uid: opts.uid ?? 'test-sink', subtask: opts.subtask ?? { index: 0, parallelism: 1 }, clock: opts.clock ?? new SystemClock(), transactional: opts.transactional ?? false };
 }
 
 /** What {@link readAll} read. */

@@ -107,6 +107,19 @@ export const ERROR_CATALOG = {
     description: 'The on-disk state backend could not read or write its files (disk full, permissions, a closed backend, a corrupt record).',
     hint: "Check free space and permissions under the backend's path; a job restarted from its last checkpoint recovers the state.",
   },
+  BROADCAST_STATE_READ_ONLY: {
+    domain: 'user',
+    retry: 'none',
+    description:
+      'Broadcast state was changed from processElement or onTimer. Only processBroadcastElement may change it: it runs on every parallel instance for every broadcast record, which keeps their broadcast state the same.',
+    hint: 'Change broadcast state in processBroadcastElement; in processElement and onTimer read it (get, contains, entries, keys, values).',
+  },
+  BROADCAST_STATE_UNDECLARED: {
+    domain: 'user',
+    retry: 'none',
+    description: 'A broadcast step asked for broadcast state whose descriptor was not given to the `broadcast(…)` call of the stream it is connected to.',
+    hint: 'Pass every map state descriptor the function reads to `stream.broadcast(descriptor, …)`; they are matched by name.',
+  },
   NO_TIMESTAMP: {
     domain: 'user',
     retry: 'none',

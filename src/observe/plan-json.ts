@@ -1,5 +1,5 @@
 import type { JobGraph } from '../plan/graph.js';
-import { buildPhysicalPlan, canChain } from '../plan/physical.js';
+import { buildPhysicalPlan } from '../plan/physical.js';
 
 /** The plan as JSON: tasks (chains) with their steps, and the edges between steps. */
 export interface PlanJson {
@@ -24,7 +24,7 @@ export function planJson(graph: JobGraph): PlanJson {
         toTask: taskOf(to),
         partitioner: e.partitioner,
         ...(e.tag === undefined ? {} : { tag: e.tag }),
-        chained: taskOf(e.from) === taskOf(to) && canChain(to),
+        chained: taskOf(e.from) === taskOf(to) && plan.isChained(to),
       })),
     ),
   };

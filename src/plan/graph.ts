@@ -35,7 +35,8 @@ export interface StepNode {
   readonly inputs: readonly StreamEdge[];
   /** One line for `job.explain()`. */
   readonly description: string;
-  readonly parallelism: number;
+  /** The parallelism the step asked for; undefined: the job's (see `resolveParallelism`). */
+  readonly parallelism?: number | undefined;
   /** Per-step error policy; the job's when undefined. */
   readonly onError?: 'fail' | 'dead-letter' | undefined;
   /** Set for sources. */

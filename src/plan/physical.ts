@@ -1,46 +1,90 @@
-import type { JobGraph, StepNode, StreamEdge } from './graph.js';
+import { SluiceError } from '../errors/index.js';
+import { checkParallelism } from '../state/key-groups.js';
+import type { JobGraph, Partitioner, StepNode, StreamEdge } from './graph.js';
 
-/** Steps that run together in one task, calling each other directly (operator chaining). */
+/**
+ * Steps that run together in one task, calling each other directly (operator chaining).
+ * A chain runs as `parallelism` subtasks; subtask i of a chain feeds subtask i of a chain
+ * it is forward-connected to.
+ */
 export interface Chain {
   readonly id: number;
   /** Head first, in topological order. */
   readonly nodes: StepNode[];
   /** Edges into the head from other chains. */
   readonly inputs: readonly StreamEdge[];
+  readonly parallelism: number;
 }
 
 export interface PhysicalPlan {
   readonly chains: Chain[];
   chainOf(node: StepNode): Chain;
+  parallelismOf(node: StepNode): number;
+  /** Whether `node` is called directly by the step before it, in the same subtask. */
+  isChained(node: StepNode): boolean;
+  /** How an edge into `to` moves records at run time (see {@link exchangeOf}). */
+  exchange(edge: StreamEdge, to: StepNode): Partitioner;
 }
 
 /**
- * Whether `node` runs in the same task as its input: one input, a forward edge (or a
- * keyed one where both sides run as a single subtask, which makes it forward too), and
- * the same parallelism. Multi-input steps always head a task of their own.
+ * Each step's parallelism: what the step asked for, else the job's default. A source or
+ * sink that cannot run as several instances (it does not say `parallel: true`) runs as
+ * one, and asking for more is an error; so does the dead-letter source.
  */
-export function canChain(node: StepNode): boolean {
-  if (node.source !== undefined || node.inputs.length !== 1) return false;
-  const edge = node.inputs[0]!;
-  if (edge.from.parallelism !== node.parallelism) return false;
-  if (edge.partitioner === 'forward') return true;
-  return edge.partitioner === 'hash' && node.parallelism === 1;
+export function resolveParallelism(graph: JobGraph, defaultParallelism: number, maxParallelism?: number): Map<StepNode, number> {
+  checkParallelism(defaultParallelism, maxParallelism);
+  const out = new Map<StepNode, number>();
+  for (const node of graph.nodes) {
+    const connector = node.source ?? node.sink;
+    const single = connector !== undefined && connector.parallel !== true;
+    const requested = node.parallelism;
+    if (requested !== undefined) {
+      checkParallelism(requested, maxParallelism);
+      if (single && requested > 1) {
+        throw new SluiceError('INVALID_JOB', `step '${node.uid}' (${connector.kind} ${node.source ? 'source' : 'sink'}) cannot run with parallelism ${requested}: it runs as one instance`, {
+          step: node.uid,
+          hint: 'Leave its parallelism unset; the steps after it can still run in parallel.',
+        });
+      }
+      out.set(node, requested);
+    } else out.set(node, single ? 1 : defaultParallelism);
+  }
+  return out;
 }
 
-/** Groups the logical plan's steps into chains. */
-export function buildPhysicalPlan(graph: JobGraph): PhysicalPlan {
+/**
+ * How an edge moves records between the subtasks of its two steps. A forward edge
+ * between steps of different parallelism becomes a rebalance (as in Flink); a hash edge
+ * between two single subtasks is a forward one.
+ */
+export function exchangeOf(edge: StreamEdge, fromParallelism: number, toParallelism: number): Partitioner {
+  if (edge.partitioner === 'forward' && fromParallelism !== toParallelism) return 'rebalance';
+  if (edge.partitioner !== 'forward' && fromParallelism === 1 && toParallelism === 1) return 'forward';
+  return edge.partitioner;
+}
+
+/**
+ * Groups the logical plan's steps into chains. A step chains onto its input when it has
+ * one input, is not a source, and the edge is forward at run time (same parallelism).
+ * Multi-input steps always head a task of their own.
+ */
+export function buildPhysicalPlan(graph: JobGraph, defaultParallelism = 1, maxParallelism?: number): PhysicalPlan {
+  const parallelism = resolveParallelism(graph, defaultParallelism, maxParallelism);
+  const p = (n: StepNode) => parallelism.get(n)!;
+  const exchange = (edge: StreamEdge, to: StepNode) => exchangeOf(edge, p(edge.from), p(to));
+  const chained = (node: StepNode) => node.source === undefined && node.inputs.length === 1 && exchange(node.inputs[0]!, node) === 'forward';
   const chains: Chain[] = [];
   const byNode = new Map<StepNode, Chain>();
   for (const node of graph.nodes) {
-    if (canChain(node)) {
+    if (chained(node)) {
       const chain = byNode.get(node.inputs[0]!.from)!;
       chain.nodes.push(node);
       byNode.set(node, chain);
     } else {
-      const chain: Chain = { id: chains.length, nodes: [node], inputs: node.inputs };
+      const chain: Chain = { id: chains.length, nodes: [node], inputs: node.inputs, parallelism: p(node) };
       chains.push(chain);
       byNode.set(node, chain);
     }
   }
-  return { chains, chainOf: (node) => byNode.get(node)! };
+  return { chains, chainOf: (node) => byNode.get(node)!, parallelismOf: p, isChained: chained, exchange };
 }

@@ -2,17 +2,17 @@ import type { DeadLetter } from '../api/functions.js';
 import type { SourceContext } from '../connectors/source.js';
 import { SluiceError, describeRecord } from '../errors/index.js';
 import type { StepNode } from '../plan/graph.js';
-import { buildPhysicalPlan, canChain, type Chain } from '../plan/physical.js';
+import { buildPhysicalPlan, type Chain, type PhysicalPlan } from '../plan/physical.js';
 import type { JobGraph } from '../plan/graph.js';
 import { keyGroupRange } from '../state/key-groups.js';
 import type { KeyedStateBackend } from '../state/types.js';
 import type { Clock } from '../time/clock.js';
 import { hasTimestamp } from './batch.js';
-import { LocalChannel } from './channel.js';
+import { LocalChannel, type ChannelIn, type ChannelOut } from './channel.js';
 import { ChannelWriter } from './channel-writer.js';
 import type { DeadLetterQueue } from './dead-letter-queue.js';
 import { InputGate, type GateInput } from './input-gate.js';
-import type { Operator, OperatorRuntime } from './operator.js';
+import type { Operator, OperatorRuntime, SubtaskInfo } from './operator.js';
 import { OperatorOutputs, outputOf, type Output } from './output.js';
 import { SourceTask, StreamTask, type Backpressure, type SourceStepState, type Task, type TaskCheckpointing } from './task.js';
 import type { CheckpointConfig } from '../checkpoint/config.js';
@@ -20,7 +20,10 @@ import type { JobMetrics } from '../observe/job-metrics.js';
 import { stepIn, type BatchContext, type StepMetrics } from '../observe/step-metrics.js';
 import { MeteredOutput } from './metered-output.js';
 import { CheckpointCoordinator, type CheckpointStats } from '../checkpoint/coordinator.js';
-import type { CheckpointData, CheckpointStorage } from '../checkpoint/types.js';
+import type { CheckpointData, CheckpointStorage, StepState } from '../checkpoint/types.js';
+import { partsOf } from '../checkpoint/step-parts.js';
+import { partitionedOutput } from './exchange/partitioners.js';
+import type { LiveOperator } from '../observe/step-metrics.js';
 
 /** The settings a job runs with (see `JobOptions` for their meaning and defaults). */
 export interface RuntimeConfig {
@@ -30,6 +33,8 @@ export interface RuntimeConfig {
   readonly channelCapacity: number;
   readonly maxPollWaitMs: number;
   readonly maxParallelism: number;
+  /** Subtasks per step where the step does not say (see `resolveParallelism`). */
+  readonly parallelism: number;
   readonly onError: 'fail' | 'dead-letter';
   readonly clock: Clock;
   readonly createStateBackend: (uid: string) => KeyedStateBackend;
@@ -88,121 +93,270 @@ class ChainedInput<T> implements Output<T> {
   }
 }
 
+/** One channel of the physical plan: from a subtask of one chain to a subtask of another. */
+export interface ChannelSpec {
+  /** Position in the plan's channel list: the same in every thread that builds the plan. */
+  readonly id: number;
+  readonly from: { readonly node: StepNode; readonly subtask: number };
+  readonly to: { readonly node: StepNode; readonly subtask: number };
+}
+
 /**
- * Turns a logical plan into running tasks in this process: chains of operators, bounded
- * channels between chains, one task per chain. Parallelism across threads builds on this.
+ * Where subtasks run, and how channels between places are made. In one thread
+ * (`LOCAL_PLACEMENT`) every subtask runs here and every channel is a local queue; with
+ * worker threads, each thread builds the subtasks of its own slot, and a channel whose
+ * ends are in two threads is opened from endpoints made beforehand.
  */
-export function execute(graph: JobGraph, config: RuntimeConfig, deadLetters?: DeadLetterQueue, options: ExecuteOptions = {}): RunningJob {
-  const plan = buildPhysicalPlan(graph);
-  const operators = new Map<StepNode, Operator<any, any>>();
-  for (const node of graph.nodes) if (node.createOperator) operators.set(node, node.createOperator());
-  const restored = options.restore?.steps ?? {};
+export interface Placement {
+  /** Whether subtask `subtask` of a chain runs in this thread. */
+  isLocal(subtask: number): boolean;
+  /** The producing end of a channel to another thread. */
+  channelOut?(spec: ChannelSpec): ChannelOut<unknown>;
+  /** The consuming end of a channel from another thread. */
+  channelIn?(spec: ChannelSpec): ChannelIn<unknown>;
+}
+
+export const LOCAL_PLACEMENT: Placement = { isLocal: () => true };
+
+/** The name of a subtask's task: the chain head's uid, with `#index` when it runs in parallel. */
+export function subtaskName(uid: string, index: number, parallelism: number): string {
+  return parallelism === 1 ? uid : `${uid}#${index}`;
+}
+
+/** The tasks of one thread, built from the plan, not yet running. */
+export interface BuiltTasks {
+  readonly plan: PhysicalPlan;
+  readonly tasks: Task[];
+  readonly taskOf: Map<string, Task>;
+  readonly sourceTasks: SourceTask<unknown>[];
+  readonly stateBackends: Map<string, KeyedStateBackend>;
+  readonly localChannels: LocalChannel<unknown>[];
+  /** Every channel end made here (local ones appear twice), released when the tasks end. */
+  readonly outs: ChannelOut<unknown>[];
+  /** Stops everything built here. */
+  readonly abort: AbortController;
+}
+
+/**
+ * Builds the subtasks the placement puts in this thread: operators (one instance per
+ * subtask), outputs (chained calls inside a subtask, partitioned channels between tasks),
+ * input gates and tasks. Every thread enumerates channels in the same order, so a
+ * channel's id names it everywhere.
+ */
+export function buildTasks(
+  graph: JobGraph,
+  config: RuntimeConfig,
+  deadLetters: DeadLetterQueue | undefined,
+  restore: CheckpointData | undefined,
+  placement: Placement,
+  onFailure: (error: unknown) => void,
+): BuiltTasks {
+  const plan = buildPhysicalPlan(graph, config.parallelism, config.maxParallelism);
+  const restored = restore?.steps ?? {};
   const metrics = config.metrics;
-  metrics?.beginAttempt();
+  const pOf = (n: StepNode) => plan.parallelismOf(n);
+  const local = (n: StepNode, j: number) => placement.isLocal(j) && j < pOf(n);
+
+  // Operators, one per subtask of each step (undefined where the subtask runs elsewhere).
+  const operators = new Map<StepNode, Array<Operator<any, any> | undefined>>();
+  for (const node of graph.nodes) {
+    if (!node.createOperator) continue;
+    const list: Array<Operator<any, any> | undefined> = [];
+    for (let j = 0; j < pOf(node); j++) list.push(local(node, j) ? node.createOperator() : undefined);
+    operators.set(node, list);
+  }
   const stepMetrics = new Map<StepNode, StepMetrics>();
   if (metrics) {
     for (const node of graph.nodes) {
       const m = metrics.step(node.uid, node.source ? 'source' : node.kind, plan.chainOf(node).nodes[0]!.uid);
-      m.attach(operators.get(node));
+      const ops = (operators.get(node) ?? []).filter((o) => o !== undefined);
+      m.attach(ops.length <= 1 ? ops[0] : combined(ops));
       stepMetrics.set(node, m);
     }
   }
 
-  const writersOf = new Map<Chain, ChannelWriter<unknown>[]>();
-  const gateInputsOf = new Map<Chain, GateInput[]>();
-  const channels: LocalChannel<unknown>[] = [];
-  for (const chain of plan.chains) {
-    writersOf.set(chain, []);
-    gateInputsOf.set(chain, []);
-  }
+  const key = (chain: Chain, j: number) => `${chain.id}/${j}`;
+  const writersOf = new Map<string, ChannelWriter<unknown>[]>();
+  const gateInputsOf = new Map<string, GateInput[]>();
+  const localChannels: LocalChannel<unknown>[] = [];
+  const outs: ChannelOut<unknown>[] = [];
+  const push = <V>(m: Map<string, V[]>, k: string, v: V) => {
+    const list = m.get(k);
+    if (list) list.push(v);
+    else m.set(k, [v]);
+  };
+  let nextChannel = 0;
 
-  // Outputs of every step: chained consumers are called directly, others get a channel.
-  const outputsOf = new Map<StepNode, OperatorOutputs<unknown>>();
+  // Outputs of every local step instance: chained consumers are called directly, others
+  // get one channel per consuming subtask and a partitioner that picks among them.
+  const outputsOf = new Map<StepNode, OperatorOutputs<unknown>[]>();
   for (const node of graph.nodes) {
     const chain = plan.chainOf(node);
-    const byTag = new Map<string | undefined, Output<unknown>[]>();
-    for (const { edge, to } of graph.consumersOf(node)) {
-      let target: Output<unknown>;
-      if (plan.chainOf(to) === chain && canChain(to)) {
-        target = new ChainedInput(operators.get(to)!, metrics && { step: stepMetrics.get(to)!, context: metrics.context });
-      } else {
-        const channel = new LocalChannel<unknown>(config.channelCapacity);
-        channels.push(channel);
-        const writer = new ChannelWriter(channel, config.batchSize, config.flushIntervalMs, config.clock);
-        writer.context = metrics?.context;
-        metrics?.addChannel(node.uid, to.uid, channel);
-        writersOf.get(chain)!.push(writer);
-        gateInputsOf.get(plan.chainOf(to))!.push({ channel, input: edge.input });
-        target = writer;
+    const perSubtask: OperatorOutputs<unknown>[] = [];
+    for (let i = 0; i < pOf(node); i++) {
+      const byTag = new Map<string | undefined, Output<unknown>[]>();
+      for (const { edge, to } of graph.consumersOf(node)) {
+        let target: Output<unknown> | undefined;
+        if (plan.isChained(to)) {
+          if (local(node, i)) target = new ChainedInput(operators.get(to)![i]!, metrics && { step: stepMetrics.get(to)!, context: metrics.context });
+        } else {
+          const mode = plan.exchange(edge, to);
+          const consumers = mode === 'forward' ? [i] : Array.from({ length: pOf(to) }, (_, j) => j);
+          const writers: ChannelWriter<unknown>[] = [];
+          for (const j of consumers) {
+            const spec: ChannelSpec = { id: nextChannel++, from: { node, subtask: i }, to: { node: to, subtask: j } };
+            const producerHere = local(node, i);
+            const consumerHere = local(to, j);
+            let out: ChannelOut<unknown> | undefined;
+            let inn: ChannelIn<unknown> | undefined;
+            if (producerHere && consumerHere) {
+              const channel = new LocalChannel<unknown>(config.channelCapacity);
+              localChannels.push(channel);
+              metrics?.addChannel(node.uid, to.uid, channel);
+              out = inn = channel;
+            } else if (producerHere) out = placement.channelOut!(spec);
+            else if (consumerHere) inn = placement.channelIn!(spec);
+            if (inn) push(gateInputsOf, key(plan.chainOf(to), j), { channel: inn, input: edge.input });
+            if (out) {
+              outs.push(out);
+              const writer = new ChannelWriter(out, config.batchSize, config.flushIntervalMs, config.clock);
+              writer.context = metrics?.context;
+              push(writersOf, key(chain, i), writer);
+              writers.push(writer);
+            }
+          }
+          if (local(node, i)) target = partitionedOutput(mode, writers, edge.keySelector, config.maxParallelism);
+        }
+        if (target === undefined) continue;
+        const list = byTag.get(edge.tag) ?? [];
+        list.push(target);
+        byTag.set(edge.tag, list);
       }
-      const list = byTag.get(edge.tag) ?? [];
-      list.push(target);
-      byTag.set(edge.tag, list);
+      const sides = new Map<string, Output<unknown>>();
+      const sm = stepMetrics.get(node);
+      for (const [tag, list] of byTag) if (tag !== undefined) sides.set(tag, sm ? new MeteredOutput(outputOf(list), sm, false) : outputOf(list));
+      const main = outputOf(byTag.get(undefined) ?? []);
+      perSubtask.push(new OperatorOutputs(sm ? new MeteredOutput(main, sm, node.source !== undefined) : main, sides));
     }
-    const sides = new Map<string, Output<unknown>>();
-    const sm = stepMetrics.get(node);
-    for (const [tag, list] of byTag) if (tag !== undefined) sides.set(tag, sm ? new MeteredOutput(outputOf(list), sm, false) : outputOf(list));
-    const main = outputOf(byTag.get(undefined) ?? []);
-    outputsOf.set(node, new OperatorOutputs(sm ? new MeteredOutput(main, sm, node.source !== undefined) : main, sides));
+    outputsOf.set(node, perSubtask);
   }
 
   const abort = new AbortController();
   const tasks: Task[] = [];
-  const taskOf = new Map<Chain, Task>();
+  const taskOf = new Map<string, Task>();
   const sourceTasks: SourceTask<unknown>[] = [];
   const stateBackends = new Map<string, KeyedStateBackend>();
-  let failure: unknown;
-  let cancelled = false;
-  const onFailure = (error: unknown) => {
-    if (failure === undefined && !cancelled) failure = error;
-    abort.abort();
-    coordinator?.stop();
-    for (const t of tasks) t.stop();
-  };
   const backpressure: Backpressure[] = deadLetters ? [deadLetters] : [];
   // Tasks that consume dead letters make room in the queue: they must not wait for room in
   // it, or they and a task that fills it would wait for each other (see errors.test.ts).
   const deadLetterConsumers = deadLetters ? chainsFedBy(graph, plan.chainOf, deadLetters) : new Set<Chain>();
 
   for (const chain of plan.chains) {
-    let task: Task;
-    const ops = chain.nodes.filter((n) => n.createOperator).map((n) => operators.get(n)!);
-    const writers = writersOf.get(chain)!;
     const head = chain.nodes[0]!;
-    const waitsFor = deadLetterConsumers.has(chain) ? [] : backpressure;
-    // Operators are set up before the task exists; they reach it through this late binding.
-    const bind: { task?: Task } = {};
-    for (const node of chain.nodes) {
-      const op = operators.get(node);
-      if (!op) continue;
-      op.setup(operatorRuntime(node, config, bind, stateBackends, deadLetters, stepMetrics.get(node)), outputsOf.get(node)!);
-      const state = restored[node.uid];
-      if (state !== undefined) op.initializeState(state.state);
+    for (let j = 0; j < chain.parallelism; j++) {
+      if (!local(head, j)) continue;
+      const name = subtaskName(head.uid, j, chain.parallelism);
+      const subtask = { index: j, parallelism: chain.parallelism, keyGroups: keyGroupRange(j, chain.parallelism, config.maxParallelism) };
+      const ops = chain.nodes.filter((n) => n.createOperator).map((n) => operators.get(n)![j]!);
+      const writers = writersOf.get(key(chain, j)) ?? [];
+      const waitsFor = deadLetterConsumers.has(chain) ? [] : backpressure;
+      // Operators are set up before the task exists; they reach it through this late binding.
+      const bind: { task?: Task } = {};
+      for (const node of chain.nodes) {
+        const op = operators.get(node)?.[j];
+        if (!op) continue;
+        const backendName = subtaskName(node.uid, j, chain.parallelism);
+        op.setup(operatorRuntime(node, backendName, subtask, config, bind, stateBackends, deadLetters, stepMetrics.get(node)), outputsOf.get(node)![j]!);
+        const step = restored[node.uid];
+        if (step !== undefined) restoreOperator(op, step, subtask);
+      }
+      let task: Task;
+      if (head.source) {
+        const source = head.source;
+        const position = sourcePosition(head.uid, restored[head.uid], subtask);
+        const ctx: SourceContext = {
+          uid: head.uid,
+          subtask: { index: j, parallelism: chain.parallelism },
+          clock: config.clock,
+          maxBatchSize: config.batchSize,
+          maxPollWaitMs: config.maxPollWaitMs,
+          signal: abort.signal,
+          badRecord: (raw, error, pos) => badRecord(head, config, deadLetters, raw, error, pos, stepMetrics.get(head)),
+          restoredPosition: position?.position,
+        };
+        const sourceTask = new SourceTask(name, head.uid, source, () => source.createReader(ctx), outputsOf.get(head)![j]!, ops, writers, config.clock, waitsFor, onFailure);
+        sourceTask.restoredFinished = position?.finished === true;
+        sourceTasks.push(sourceTask);
+        task = sourceTask;
+      } else {
+        const gate = new InputGate(gateInputsOf.get(key(chain, j)) ?? []);
+        task = new StreamTask(name, gate, ops, writers, config.clock, waitsFor, onFailure);
+      }
+      task.subtask = subtask;
+      task.head = head;
+      bind.task = task;
+      task.metrics = metrics?.task(name, chain.nodes.map((n) => stepMetrics.get(n)!));
+      tasks.push(task);
+      taskOf.set(name, task);
     }
-    if (head.source) {
-      const source = head.source;
-      const ctx: SourceContext = {
-        uid: head.uid,
-        clock: config.clock,
-        maxBatchSize: config.batchSize,
-        maxPollWaitMs: config.maxPollWaitMs,
-        signal: abort.signal,
-        badRecord: (raw, error, position) => badRecord(head, config, deadLetters, raw, error, position, stepMetrics.get(head)),
-        restoredPosition: (restored[head.uid]?.state as SourceStepState | undefined)?.position,
-      };
-      const sourceTask = new SourceTask(head.uid, source, () => source.createReader(ctx), outputsOf.get(head)!, ops, writers, config.clock, waitsFor, onFailure);
-      sourceTask.restoredFinished = (restored[head.uid]?.state as SourceStepState | undefined)?.finished === true;
-      sourceTasks.push(sourceTask);
-      task = sourceTask;
-    } else {
-      const gate = new InputGate(gateInputsOf.get(chain)!);
-      task = new StreamTask(head.uid, gate, ops, writers, config.clock, waitsFor, onFailure);
-    }
-    bind.task = task;
-    task.metrics = metrics?.task(head.uid, chain.nodes.map((n) => stepMetrics.get(n)!));
-    tasks.push(task);
-    taskOf.set(chain, task);
   }
+  return { plan, tasks, taskOf, sourceTasks, stateBackends, localChannels, outs, abort };
+}
+
+/** Gives an operator its state from a checkpoint: its own subtask's, or every old subtask's when the parallelism changed. */
+function restoreOperator(op: Operator<any, any>, step: StepState, subtask: SubtaskInfo): void {
+  const parts = partsOf(step);
+  if (parts.length === subtask.parallelism) {
+    const own = parts[subtask.index];
+    if (own !== undefined) op.initializeState(own);
+  } else op.initializeStateParts(parts);
+}
+
+/** A source subtask's restored position; a parallel reader's position cannot move to another parallelism. */
+function sourcePosition(uid: string, step: StepState | undefined, subtask: SubtaskInfo): SourceStepState | undefined {
+  if (step === undefined) return undefined;
+  const parts = partsOf(step) as Array<SourceStepState | undefined>;
+  if (parts.length === subtask.parallelism) return parts[subtask.index];
+  if (parts.every((p) => p?.finished === true)) return { finished: true };
+  throw new SluiceError('STATE_RESCALE_UNSUPPORTED', `source '${uid}' ran with ${parts.length} readers and cannot resume its position with ${subtask.parallelism}`, {
+    step: uid,
+    hint: `Restore with parallelism ${parts.length} for this source.`,
+  });
+}
+
+/** The operators of several subtasks as one, for the step's metrics (lowest watermark, summed late counts). */
+function combined(ops: Operator<any, any>[]): LiveOperator {
+  type Late = { lateDropped?: number; lateToSideOutput?: number };
+  return {
+    get watermark() {
+      return Math.min(...ops.map((o) => o.watermark));
+    },
+    get lateDropped() {
+      return ops.reduce((a, o) => a + ((o as Late).lateDropped ?? 0), 0);
+    },
+    get lateToSideOutput() {
+      return ops.reduce((a, o) => a + ((o as Late).lateToSideOutput ?? 0), 0);
+    },
+  };
+}
+
+/**
+ * Turns a logical plan into running tasks in this thread: chains of operators, one task
+ * per subtask of each chain, bounded channels between them. Worker threads build on
+ * `buildTasks` (see `parallel/`).
+ */
+export function execute(graph: JobGraph, config: RuntimeConfig, deadLetters?: DeadLetterQueue, options: ExecuteOptions = {}): RunningJob {
+  config.metrics?.beginAttempt();
+  let failure: unknown;
+  let cancelled = false;
+  const onFailure = (error: unknown) => {
+    if (failure === undefined && !cancelled) failure = error;
+    built.abort.abort();
+    coordinator?.stop();
+    for (const t of built.tasks) t.stop();
+  };
+  const built = buildTasks(graph, config, deadLetters, options.restore, LOCAL_PLACEMENT, onFailure);
+  const { tasks, sourceTasks } = built;
 
   let coordinator: CheckpointCoordinator | undefined;
   if (options.checkpoints) {
@@ -234,11 +388,11 @@ export function execute(graph: JobGraph, config: RuntimeConfig, deadLetters?: De
 
   const runs = tasks.map((t) => t.run());
   coordinator?.start();
-  if (deadLetters) endDeadLettersWhenDone(graph, plan.chains, plan.chainOf, taskOf, deadLetters);
+  if (deadLetters) endDeadLettersWhenDone(graph, built.plan, built.taskOf, deadLetters);
 
   const done = Promise.allSettled(runs).then((): JobResult => {
     coordinator?.stop();
-    for (const c of channels) c.release();
+    for (const c of built.outs) c.release();
     if (failure !== undefined) throw failure;
     return { status: cancelled ? 'cancelled' : 'finished' };
   });
@@ -247,17 +401,20 @@ export function execute(graph: JobGraph, config: RuntimeConfig, deadLetters?: De
     cancel: () => {
       if (failure !== undefined) return;
       cancelled = true;
-      abort.abort();
+      built.abort.abort();
       for (const t of tasks) t.stop();
     },
-    stateBackends,
-    channels,
+    stateBackends: built.stateBackends,
+    channels: built.localChannels,
     coordinator,
   };
 }
 
 function operatorRuntime(
   node: StepNode,
+  /** Names the subtask's state backend: the uid, with `#index` in parallel. */
+  backendName: string,
+  subtask: SubtaskInfo,
   config: RuntimeConfig,
   bind: { task?: Task },
   stateBackends: Map<string, KeyedStateBackend>,
@@ -270,7 +427,7 @@ function operatorRuntime(
     kind: node.kind,
     clock: config.clock,
     maxParallelism: config.maxParallelism,
-    subtask: { index: 0, parallelism: 1, keyGroups: keyGroupRange(0, 1, config.maxParallelism) },
+    subtask,
     exactlyOnce: config.exactlyOnce,
     userError(error, record, timestamp, what) {
       const e = asStepError(error, node, record, what);
@@ -286,10 +443,10 @@ function operatorRuntime(
     },
     defer: (work) => bind.task!.defer(work),
     stateBackend() {
-      let b = stateBackends.get(node.uid);
+      let b = stateBackends.get(backendName);
       if (b === undefined) {
-        b = config.createStateBackend(node.uid);
-        stateBackends.set(node.uid, b);
+        b = config.createStateBackend(backendName);
+        stateBackends.set(backendName, b);
       }
       return b;
     },
@@ -332,17 +489,11 @@ function badRecord(
 }
 
 /** The dead-letter source ends once every task that could still send to it has finished. */
-function endDeadLettersWhenDone(
-  graph: JobGraph,
-  chains: Chain[],
-  chainOf: (n: StepNode) => Chain,
-  taskOf: Map<Chain, Task>,
-  deadLetters: DeadLetterQueue,
-): void {
-  const downstream = chainsFedBy(graph, chainOf, deadLetters);
+function endDeadLettersWhenDone(graph: JobGraph, plan: PhysicalPlan, taskOf: Map<string, Task>, deadLetters: DeadLetterQueue): void {
+  const downstream = chainsFedBy(graph, plan.chainOf, deadLetters);
   // Not the tasks' ends: with checkpoints, a task ends only after the job's final
   // checkpoint, which waits for the dead-letter consumers, which wait for this.
-  const upstream = chains.filter((c) => !downstream.has(c)).map((c) => taskOf.get(c)!.consumed);
+  const upstream = [...taskOf.values()].filter((t) => !downstream.has(plan.chainOf(t.head!))).map((t) => t.consumed);
   void Promise.all(upstream).then(() => deadLetters.end());
 }
 

@@ -5,7 +5,8 @@ import type { Clock } from '../time/clock.js';
 import { MAX_WATERMARK, NO_TIMESTAMP, type Batch } from './batch.js';
 import type { ChannelWriter } from './channel-writer.js';
 import type { InputGate } from './input-gate.js';
-import type { Operator } from './operator.js';
+import type { Operator, SubtaskInfo } from './operator.js';
+import type { StepNode } from '../plan/graph.js';
 import type { OperatorOutputs } from './output.js';
 import { WatermarkValve } from './watermark-valve.js';
 
@@ -14,6 +15,8 @@ export interface TaskStepState {
   readonly kind: string;
   readonly version: number;
   readonly state: unknown;
+  /** Which subtask's state this is, for a step that runs in parallel (the coordinator gathers the parts). */
+  readonly subtask?: { readonly index: number; readonly parallelism: number } | undefined;
 }
 
 /** How a task takes part in checkpoints (set by the executor when the job checkpoints). */
@@ -105,6 +108,16 @@ export abstract class Task {
   checkpointing: TaskCheckpointing | undefined;
   /** Set by the executor when the job counts metrics (busy, backpressured and idle time, records in). */
   metrics: TaskMetrics | undefined;
+  /** Which subtask of its chain this task runs (set by the executor). */
+  subtask: SubtaskInfo | undefined;
+  /** The chain's first step (set by the executor). */
+  head: StepNode | undefined;
+
+  /** How this task's steps are named in a checkpoint: in parallel, each state says whose it is. */
+  protected stepState(kind: string, state: unknown): TaskStepState {
+    const s = this.subtask;
+    return s && s.parallelism > 1 ? { kind, version: 1, state, subtask: { index: s.index, parallelism: s.parallelism } } : { kind, version: 1, state };
+  }
 
   /**
    * Snapshots every step of the chain for checkpoint `id` (the barrier has reached the
@@ -121,7 +134,7 @@ export abstract class Task {
     const steps: Record<string, TaskStepState> = {};
     for (const op of this.operators) {
       const state = await op.snapshotState(id);
-      if (state !== undefined) steps[op.uid] = { kind: op.kind, version: 1, state };
+      if (state !== undefined) steps[op.uid] = this.stepState(op.kind, state);
     }
     return steps;
   }
@@ -295,6 +308,8 @@ export class SourceTask<T> extends Task {
 
   constructor(
     name: string,
+    /** The source step's uid (its position is stored under it). */
+    readonly uid: string,
     private readonly source: Source<T>,
     private readonly createReader: () => SourceReader<T>,
     private readonly outputs: OperatorOutputs<T>,
@@ -318,7 +333,7 @@ export class SourceTask<T> extends Task {
     this.barrierRequested = undefined;
     const steps = await this.snapshotSteps(id);
     const source: SourceStepState = { position: this.reader?.snapshotPosition?.(id) };
-    steps[this.name] = { kind: 'source', version: 1, state: source };
+    steps[this.uid] = this.stepState('source', source);
     for (const w of this.writers) w.emitBarrier(id);
     this.checkpointing?.acknowledge(id, this.name, steps, 0);
   }
@@ -326,7 +341,7 @@ export class SourceTask<T> extends Task {
   protected override async finalSteps(): Promise<Record<string, TaskStepState>> {
     const steps = await super.finalSteps();
     const source: SourceStepState = { finished: true };
-    steps[this.name] = { kind: 'source', version: 1, state: source };
+    steps[this.uid] = this.stepState('source', source);
     return steps;
   }
 
@@ -341,7 +356,7 @@ export class SourceTask<T> extends Task {
     try {
       await reader.open?.();
     } catch (e) {
-      throw sourceError(this.name, this.source.kind, e);
+      throw sourceError(this.uid, this.source.kind, e);
     }
     const main = this.outputs.main;
     const m = this.metrics;
@@ -354,7 +369,7 @@ export class SourceTask<T> extends Task {
       try {
         polled = await this.untilStopped(reader.poll());
       } catch (e) {
-        throw sourceError(this.name, this.source.kind, e);
+        throw sourceError(this.uid, this.source.kind, e);
       }
       if (this.stopped || polled === undefined) return;
       const n = polled.values.length;

@@ -23,7 +23,7 @@ export interface CollectionSource<T> extends Source<T> {
  * A bounded source over values in memory: hands them out in order, at most
  * `ctx.maxBatchSize` per poll, then ends. The iterable is copied once when the source is
  * built (it must be finite), so every reader replays the same values even when it was a
- * one-shot generator.
+ * one-shot generator. In parallel, reader i of p reads the values at positions i, i + p, …
  *
  * @example
  * const clicks = fromCollection(
@@ -39,14 +39,18 @@ export function fromCollection<T>(values: Iterable<T>, opts: CollectionOptions<T
   if (opts.timestamps !== undefined && typeof opts.timestamps !== 'function') {
     throw new SluiceError('INVALID_ARGUMENT', 'fromCollection: `timestamps` must be a function (value) => epoch milliseconds');
   }
-  const items: readonly T[] = Array.from(values);
+  const all: readonly T[] = Array.from(values);
   const timestamps = opts.timestamps;
   return {
     kind: 'collection',
     bounded: true,
     replayable: true,
-    describe: () => `collection of ${items.length} value${items.length === 1 ? '' : 's'}${timestamps ? ' with timestamps' : ''}`,
+    parallel: true,
+    describe: () => `collection of ${all.length} value${all.length === 1 ? '' : 's'}${timestamps ? ' with timestamps' : ''}`,
     createReader(ctx) {
+      // In parallel, reader i of p hands out values i, i + p, i + 2p, … (in that order).
+      const { index: i, parallelism: p } = ctx.subtask;
+      const items = p === 1 ? all : all.filter((_, k) => k % p === i);
       let next = (ctx.restoredPosition as { index: number } | undefined)?.index ?? 0;
       return {
         async poll(): Promise<SourceBatch<T>> {

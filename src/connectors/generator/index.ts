@@ -37,7 +37,8 @@ export interface GeneratorSource<T> extends Source<T> {
  * than one batch, the excess is forgiven rather than emitted in a burst, so no poll ever
  * returns more than `ctx.maxBatchSize` and the rate afterwards is again `ratePerSecond`.
  * The long-run rate equals `ratePerSecond` whenever the pipeline keeps up
- * (see `generator.test.ts`).
+ * (see `generator.test.ts`). In parallel, reader i of p makes records i, i + p, … at
+ * `ratePerSecond / p`, so together they make the same records at the same rate.
  *
  * @example
  * // 1000 orders per second, forever, stamped with processing time at creation.
@@ -52,28 +53,34 @@ export function generator<T>(opts: GeneratorOptions<T>): GeneratorSource<T> {
   if (opts == null || typeof opts.make !== 'function') {
     throw new SluiceError('INVALID_ARGUMENT', 'generator: `make` must be a function (index) => record');
   }
-  const { make, count, ratePerSecond: rate, timestamp } = opts;
+  const { make, count, ratePerSecond: rateAll, timestamp } = opts;
   if (count !== undefined && !(Number.isSafeInteger(count) && count >= 0)) {
     throw new SluiceError('INVALID_ARGUMENT', `generator: \`count\` must be a non-negative integer, got ${String(count)}`);
   }
-  if (rate !== undefined && !(typeof rate === 'number' && Number.isFinite(rate) && rate > 0)) {
-    throw new SluiceError('INVALID_ARGUMENT', `generator: \`ratePerSecond\` must be a positive, finite number, got ${String(rate)}`);
+  if (rateAll !== undefined && !(typeof rateAll === 'number' && Number.isFinite(rateAll) && rateAll > 0)) {
+    throw new SluiceError('INVALID_ARGUMENT', `generator: \`ratePerSecond\` must be a positive, finite number, got ${String(rateAll)}`);
   }
   if (timestamp !== undefined && typeof timestamp !== 'function') {
     throw new SluiceError('INVALID_ARGUMENT', 'generator: `timestamp` must be a function (record, index) => epoch milliseconds');
   }
-  const limit = count ?? Number.POSITIVE_INFINITY;
 
   return {
     kind: 'generator',
     bounded: count !== undefined,
     replayable: true,
+    parallel: true,
     describe: () =>
       `generator of ${count === undefined ? 'unbounded' : count} record${count === 1 ? '' : 's'}` +
-      `${rate === undefined ? ', unrated' : ` at ${rate}/s`}${timestamp ? ' with timestamps' : ''}`,
+      `${rateAll === undefined ? ', unrated' : ` at ${rateAll}/s`}${timestamp ? ' with timestamps' : ''}`,
     createReader(ctx) {
       const batchSize = Math.max(1, ctx.maxBatchSize);
-      // Index of the next record to make (after a restore: the checkpointed one).
+      // In parallel, reader i of p makes records i, i + p, i + 2p, … at rate / p: `next`
+      // counts this reader's records, `first + next * stride` is the record's index.
+      const first = ctx.subtask.index;
+      const stride = ctx.subtask.parallelism;
+      const limit = count === undefined ? Number.POSITIVE_INFINITY : Math.max(0, Math.ceil((count - first) / stride));
+      const rate = rateAll === undefined ? undefined : rateAll / stride;
+      // This reader's count of records made (after a restore: the checkpointed one).
       let next = (ctx.restoredPosition as { index: number } | undefined)?.index ?? 0;
       let startedAt: number | undefined; // clock time of the first poll: record 0 is due then
       // Records skipped over by the bounded catch-up (never made). After a restore the
@@ -96,7 +103,7 @@ export function generator<T>(opts: GeneratorOptions<T>): GeneratorSource<T> {
         const values: T[] = [];
         const timestamps: number[] | undefined = timestamp ? [] : undefined;
         for (let k = 0; k < n; k++) {
-          const index = next;
+          const index = first + next * stride;
           let value: T;
           try {
             value = make(index);

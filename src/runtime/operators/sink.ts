@@ -32,7 +32,8 @@ export class SinkOperator<T> extends Operator<T, never> {
     this.restored = { pending: parts.flatMap((p) => (p as SinkState | undefined)?.pending ?? []) };
   }
   override async open(): Promise<void> {
-    this.writer = this.sink.createWriter({ uid: this.rt.uid, clock: this.rt.clock, transactional: this.transactional });
+    const { index, parallelism } = this.rt.subtask;
+    this.writer = this.sink.createWriter({ uid: this.rt.uid, subtask: { index, parallelism }, clock: this.rt.clock, transactional: this.transactional });
     await this.writer.open?.();
     this.opened = true;
     if (this.writer.recover) {

@@ -1,0 +1,98 @@
+import type { Partitioner } from '../../plan/graph.js';
+import { keyGroupOf, subtaskForKeyGroup } from '../../state/key-groups.js';
+import type { Key } from '../../state/types.js';
+import { BatchBuilder, type Batch } from '../batch.js';
+import { isKey } from '../operators/keyed-scope.js';
+import { FanOut, type Output } from '../output.js';
+
+/**
+ * The producing side of an exchange: one output per consuming subtask, and a rule for
+ * which of them gets each record. Control events (watermarks, idleness, end) go to every
+ * consumer, so each one's watermark is the minimum over all producers.
+ */
+export function partitionedOutput<T>(
+  mode: Partitioner,
+  targets: Output<T>[],
+  keySelector: ((value: T) => Key) | undefined,
+  maxParallelism: number,
+): Output<T> {
+  if (targets.length === 1) return targets[0]!;
+  switch (mode) {
+    case 'hash':
+      return new HashPartitioner(targets, keySelector!, maxParallelism);
+    case 'rebalance':
+      return new RebalancePartitioner(targets);
+    case 'broadcast':
+      return new FanOut(targets);
+    case 'forward':
+      throw new Error('a forward exchange has one target per producer');
+  }
+}
+
+/** Control events to every target. */
+abstract class Partitioned<T> implements Output<T> {
+  constructor(protected readonly targets: Output<T>[]) {}
+  abstract emitBatch(batch: Batch<T>): void;
+  emitWatermark(watermark: number): void {
+    for (const t of this.targets) t.emitWatermark(watermark);
+  }
+  emitIdle(idle: boolean): void {
+    for (const t of this.targets) t.emitIdle(idle);
+  }
+  emitEnd(): void {
+    for (const t of this.targets) t.emitEnd();
+  }
+}
+
+/**
+ * Sends each record to the subtask that owns its key's key group (`key-groups.ts`). A
+ * key selector that throws or returns no valid key sends the record to subtask 0, whose
+ * keyed step computes the key again and reports the error (or dead-letters the record)
+ * as it would at parallelism 1.
+ */
+export class HashPartitioner<T> extends Partitioned<T> {
+  private readonly builders: BatchBuilder<T>[];
+  /** Key group -> subtask, computed once. */
+  private readonly owner: Int32Array;
+
+  constructor(
+    targets: Output<T>[],
+    private readonly keySelector: (value: T) => Key,
+    private readonly maxParallelism: number,
+  ) {
+    super(targets);
+    this.builders = targets.map(() => new BatchBuilder<T>());
+    this.owner = new Int32Array(maxParallelism);
+    for (let g = 0; g < maxParallelism; g++) this.owner[g] = subtaskForKeyGroup(g, targets.length, maxParallelism);
+  }
+
+  emitBatch(batch: Batch<T>): void {
+    const { values, timestamps } = batch;
+    const builders = this.builders;
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i]!;
+      let target = 0;
+      try {
+        const key = this.keySelector(v);
+        if (isKey(key)) target = this.owner[keyGroupOf(key, this.maxParallelism)]!;
+      } catch {
+        // subtask 0's keyed step raises the error with the step's name and policy
+      }
+      builders[target]!.push(v, timestamps[i]!);
+    }
+    for (let t = 0; t < builders.length; t++) if (builders[t]!.length > 0) this.targets[t]!.emitBatch(builders[t]!.take());
+  }
+}
+
+/**
+ * Spreads batches round-robin over the targets. Whole batches, not single records: a
+ * batch stays one unit of work (and one message across threads), and over many batches
+ * the load evens out.
+ */
+export class RebalancePartitioner<T> extends Partitioned<T> {
+  private next = 0;
+  emitBatch(batch: Batch<T>): void {
+    this.targets[this.next]!.emitBatch(batch);
+    this.next = (this.next + 1) % this.targets.length;
+  }
+}
