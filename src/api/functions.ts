@@ -1,4 +1,4 @@
-import type { Key, StateDescriptor, StateOf } from '../state/types.js';
+import type { BroadcastState, Key, MapStateDescriptor, ReadOnlyBroadcastState, StateDescriptor, StateOf } from '../state/types.js';
 import type { OutputTag } from './output-tag.js';
 
 /** Sends results downstream. The result gets the timestamp of the record (or timer) being handled. */
@@ -99,6 +99,92 @@ export interface KeyedCoProcessFunction<K extends Key, I1, I2, O> {
   processElement1: (value: I1, ctx: KeyedProcessContext<K>, out: Collector<O>) => void;
   processElement2: (value: I2, ctx: KeyedProcessContext<K>, out: Collector<O>) => void;
   onTimer?(timestamp: number, ctx: OnTimerContext<K>, out: Collector<O>): void;
+  close?(): void;
+}
+
+/** What a broadcast function sees while it handles a record of the main input: broadcast state, read only. */
+export interface BroadcastReadOnlyContext extends ProcessContext {
+  /** The broadcast state named by `descriptor` (one given to `broadcast(…)`), read only. */
+  getBroadcastState<MK, V>(descriptor: MapStateDescriptor<MK, V>): ReadOnlyBroadcastState<MK, V>;
+}
+
+/** What a broadcast function sees while it handles a broadcast record: broadcast state it may change. */
+export interface BroadcastContext extends ProcessContext {
+  /** The broadcast state named by `descriptor` (one given to `broadcast(…)`). */
+  getBroadcastState<MK, V>(descriptor: MapStateDescriptor<MK, V>): BroadcastState<MK, V>;
+}
+
+/** A keyed broadcast function on a main-input record: its key, timers and keyed state, broadcast state read only. */
+export interface KeyedBroadcastReadOnlyContext<K extends Key> extends KeyedProcessContext<K>, BroadcastReadOnlyContext {}
+
+/** A keyed broadcast function when a timer fires: broadcast state read only. */
+export interface KeyedBroadcastOnTimerContext<K extends Key> extends OnTimerContext<K>, BroadcastReadOnlyContext {}
+
+/**
+ * A keyed broadcast function on a broadcast record: there is no current key (nor
+ * timers); the keyed state of every key is reached through `applyToKeyedState`.
+ */
+export interface KeyedBroadcastContext<K extends Key> extends BroadcastContext {
+  /**
+   * Calls `fn` with each key that has state under `descriptor` on this parallel instance,
+   * and that key's state (read it, change it, clear it). Keys of other instances are
+   * visited by those instances, which get the same broadcast record.
+   */
+  applyToKeyedState<D extends StateDescriptor>(descriptor: D, fn: (key: K, state: StateOf<D>) => void): void;
+}
+
+/**
+ * A step over a stream that is not keyed and a broadcast stream (Flink's
+ * `BroadcastProcessFunction`): broadcast records fill broadcast state on every parallel
+ * instance; main records read it. Made by `stream.connect(other.broadcast(descriptor)).process(fn, { uid })`.
+ *
+ * The two inputs are not ordered with respect to each other: a main record may arrive
+ * before the broadcast record that it "should" see. Write functions that tolerate a
+ * rule arriving late (keep such records in state until it does, or use a default).
+ */
+export interface BroadcastProcessFunction<I, B, O> {
+  open?(ctx: OpenContext): void;
+  processElement: (value: I, ctx: BroadcastReadOnlyContext, out: Collector<O>) => void;
+  processBroadcastElement: (value: B, ctx: BroadcastContext, out: Collector<O>) => void;
+  close?(): void;
+}
+
+/**
+ * A keyed step that also reads a broadcast stream (Flink's `KeyedBroadcastProcessFunction`):
+ * low-volume records (rules, configuration) are broadcast to every parallel instance and
+ * kept in broadcast state, which `processElement` reads (and cannot change) while it
+ * handles the keyed, high-volume records with their key's state and timers. Made by
+ * `keyedStream.connect(other.broadcast(descriptor)).process(fn, { uid })`.
+ *
+ * Broadcast records and main records are not ordered with respect to each other (as in
+ * Flink): a payment may be processed before the rule that was sent earlier. Write rules
+ * that tolerate this (keep early records in keyed state and look again when the rule
+ * comes, through `applyToKeyedState`). The broadcast input takes part in the step's
+ * watermark like any input: give it a watermark strategy, or let it end, or event-time
+ * timers wait for it. Keyed state is reachable in `processBroadcastElement` only
+ * through `applyToKeyedState` (there is no current key there).
+ *
+ * @example
+ * interface Rule { id: string; maxAmount: number }
+ * interface Payment { user: string; amount: number }
+ * const rules = mapState<string, Rule>('rules');
+ * const tooLarge: KeyedBroadcastProcessFunction<string, Payment, Rule, string> = {
+ *   processElement(p, ctx, out) {
+ *     for (const rule of ctx.getBroadcastState(rules).values()) {
+ *       if (p.amount > rule.maxAmount) out.collect(`${ctx.key} broke ${rule.id}`);
+ *     }
+ *   },
+ *   processBroadcastElement(rule, ctx) {
+ *     ctx.getBroadcastState(rules).put(rule.id, rule);
+ *   },
+ * };
+ * payments.keyBy('user').connect(ruleStream.broadcast(rules)).process(tooLarge, { uid: 'too-large' });
+ */
+export interface KeyedBroadcastProcessFunction<K extends Key, I, B, O> {
+  open?(ctx: OpenContext): void;
+  processElement: (value: I, ctx: KeyedBroadcastReadOnlyContext<K>, out: Collector<O>) => void;
+  processBroadcastElement: (value: B, ctx: KeyedBroadcastContext<K>, out: Collector<O>) => void;
+  onTimer?(timestamp: number, ctx: KeyedBroadcastOnTimerContext<K>, out: Collector<O>): void;
   close?(): void;
 }
 

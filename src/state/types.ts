@@ -39,6 +39,34 @@ export interface MapState<MK, V> {
   clear(): void;
 }
 
+/**
+ * Broadcast state as the main input of a broadcast step sees it (`processElement`,
+ * `onTimer`): read only, so that every parallel instance of the step keeps the same
+ * entries. Values are the stored objects themselves: do not change them.
+ */
+export interface ReadOnlyBroadcastState<MK, V> {
+  get(key: MK): V | undefined;
+  contains(key: MK): boolean;
+  /** The entries in insertion order (a new array each call). */
+  entries(): Array<[MK, V]>;
+  keys(): MK[];
+  values(): V[];
+  isEmpty(): boolean;
+  readonly size: number;
+}
+
+/**
+ * Broadcast state as the broadcast input sees it (`processBroadcastElement`): a map per
+ * step (not per key), the same on every parallel instance because each one applies
+ * the same broadcast records in the same order.
+ */
+export interface BroadcastState<MK, V> extends ReadOnlyBroadcastState<MK, V> {
+  put(key: MK, value: V): void;
+  putAll(entries: Iterable<readonly [MK, V]>): void;
+  remove(key: MK): void;
+  clear(): void;
+}
+
 /** A value per key folded with a reduce function as elements are added. */
 export interface ReducingState<T> {
   get(): T | undefined;

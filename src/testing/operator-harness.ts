@@ -1,8 +1,19 @@
-import type { CoProcessFunction, DeadLetter, KeyedCoProcessFunction, KeyedProcessFunction, ProcessFunction } from '../api/functions.js';
+import type {
+  BroadcastProcessFunction,
+  CoProcessFunction,
+  DeadLetter,
+  KeyedBroadcastProcessFunction,
+  KeyedCoProcessFunction,
+  KeyedProcessFunction,
+  ProcessFunction,
+} from '../api/functions.js';
 import type { OutputTag } from '../api/output-tag.js';
 import { SluiceError, describeRecord } from '../errors/index.js';
 import type { Batch } from '../runtime/batch.js';
 import type { Operator, OperatorRuntime } from '../runtime/operator.js';
+import { BroadcastProcessOperator } from '../runtime/operators/broadcast-process.js';
+import { checkBroadcastDescriptors } from '../runtime/operators/broadcast-state.js';
+import { KeyedBroadcastProcessOperator } from '../runtime/operators/keyed-broadcast-process.js';
 import { KeyedCoProcessOperator } from '../runtime/operators/keyed-co-process.js';
 import { KeyedProcessOperator } from '../runtime/operators/keyed-process.js';
 import { ProcessOperator } from '../runtime/operators/process.js';
@@ -10,7 +21,7 @@ import { OperatorOutputs, type Output } from '../runtime/output.js';
 import type { TimerEntry } from '../runtime/timer-queue.js';
 import { DEFAULT_MAX_PARALLELISM, keyGroupRange } from '../state/key-groups.js';
 import { MemoryStateBackend } from '../state/memory-backend.js';
-import type { Key, KeyedStateBackend, StateDescriptor, StateOf } from '../state/types.js';
+import type { Key, KeyedStateBackend, MapStateDescriptor, StateDescriptor, StateOf } from '../state/types.js';
 import { ManualClock } from '../time/clock.js';
 import type { OutputRecord } from './test-output.js';
 
@@ -23,6 +34,14 @@ export interface OperatorHarnessOptions {
   onError?: 'fail' | 'dead-letter';
   /** A state backend to test with (default: in memory). */
   stateBackend?: (clock: ManualClock) => KeyedStateBackend;
+  /**
+   * Which parallel instance the operator is (default: 0 of 1). It then owns the key groups
+   * `keyGroupRange(index, parallelism, maxParallelism)`: test restoring at another
+   * parallelism with `initializeStateParts`.
+   */
+  subtask?: { index: number; parallelism: number };
+  /** Number of key groups. Default {@link DEFAULT_MAX_PARALLELISM}. */
+  maxParallelism?: number;
 }
 
 class Collecting implements Output<unknown> {
@@ -84,13 +103,15 @@ export class OperatorHarness<I, O> {
   ) {
     this.clock = new ManualClock(options.startTime ?? 0);
     const uid = options.uid ?? 'under-test';
+    const maxParallelism = options.maxParallelism ?? DEFAULT_MAX_PARALLELISM;
+    const { index, parallelism } = options.subtask ?? { index: 0, parallelism: 1 };
     const harness = this;
     const rt: OperatorRuntime = {
       uid,
       kind: 'under-test',
       clock: this.clock,
-      maxParallelism: DEFAULT_MAX_PARALLELISM,
-      subtask: { index: 0, parallelism: 1, keyGroups: keyGroupRange(0, 1) },
+      maxParallelism,
+      subtask: { index, parallelism, keyGroups: keyGroupRange(index, parallelism, maxParallelism) },
       exactlyOnce: false,
       userError(error, record, timestamp, what) {
         const e =
@@ -105,7 +126,7 @@ export class OperatorHarness<I, O> {
       },
       defer: () => {},
       stateBackend: () =>
-        (this.backend ??= options.stateBackend?.(this.clock) ?? new MemoryStateBackend({ clock: this.clock })),
+        (this.backend ??= options.stateBackend?.(this.clock) ?? new MemoryStateBackend({ clock: this.clock, maxParallelism })),
       scheduleProcessingTime: (at, callback) => this.clock.schedule(at, callback),
     };
     operator.setup(rt, new CollectingOutputs<O>(this.main as Output<O>, this.sides));
@@ -130,6 +151,25 @@ export class OperatorHarness<I, O> {
     return new OperatorHarness<A | B, O>(new KeyedCoProcessOperator(fn, keySelector1, keySelector2), options);
   }
 
+  /** A harness for a keyed broadcast process function: input 0 is the keyed main input, input 1 the broadcast input. */
+  static keyedBroadcastProcess<K extends Key, I, B, O>(
+    fn: KeyedBroadcastProcessFunction<K, I, B, O>,
+    keySelector: (value: I) => K,
+    descriptors: readonly MapStateDescriptor<any, any>[],
+    options: OperatorHarnessOptions = {},
+  ): OperatorHarness<I | B, O> {
+    return new OperatorHarness<I | B, O>(new KeyedBroadcastProcessOperator(fn, keySelector, checkBroadcastDescriptors(descriptors)), options);
+  }
+
+  /** A harness for a broadcast process function without keys: input 0 is the main input, input 1 the broadcast input. */
+  static broadcastProcess<I, B, O>(
+    fn: BroadcastProcessFunction<I, B, O>,
+    descriptors: readonly MapStateDescriptor<any, any>[],
+    options: OperatorHarnessOptions = {},
+  ): OperatorHarness<I | B, O> {
+    return new OperatorHarness<I | B, O>(new BroadcastProcessOperator(fn, checkBroadcastDescriptors(descriptors)), options);
+  }
+
   /** A harness for a process function (or co-process function) without keys. */
   static process<I, O>(fn: ProcessFunction<I, O> | CoProcessFunction<any, any, O>, options: OperatorHarnessOptions = {}): OperatorHarness<I, O> {
     return new OperatorHarness<I, O>(new ProcessOperator<I, O>(fn), options);
@@ -138,6 +178,33 @@ export class OperatorHarness<I, O> {
   /** Any operator (for library authors testing their own operators). */
   static of<I, O>(operator: Operator<I, O>, options: OperatorHarnessOptions = {}): OperatorHarness<I, O> {
     return new OperatorHarness(operator, options);
+  }
+
+  /** Gives back state from `snapshot()` (of a harness at the same parallelism). Call before anything opens the operator. */
+  initializeState(state: unknown): this {
+    this.checkNotOpened('initializeState');
+    this.operator.initializeState(state);
+    return this;
+  }
+  /** Gives back the snapshots of every old subtask (restoring at another parallelism: see the `subtask` option). Call before open. */
+  initializeStateParts(parts: readonly unknown[]): this {
+    this.checkNotOpened('initializeStateParts');
+    this.operator.initializeStateParts(parts);
+    return this;
+  }
+  /** The operator's state as checkpoint `checkpointId` would hold it. */
+  snapshot(checkpointId = 1): unknown {
+    this.open();
+    const state = this.operator.snapshotState(checkpointId);
+    if (state instanceof Promise) throw new Error('OperatorHarness: this operator snapshots asynchronously; use snapshotAsync()');
+    return state;
+  }
+  async snapshotAsync(checkpointId = 1): Promise<unknown> {
+    await this.openAsync();
+    return this.operator.snapshotState(checkpointId);
+  }
+  private checkNotOpened(what: string): void {
+    if (this.opened) throw new Error(`OperatorHarness: ${what}() must come before the operator opens (before the first record, watermark or open())`);
   }
 
   /** Opens the operator (done by the first push if not called). */

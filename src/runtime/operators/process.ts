@@ -23,7 +23,8 @@ class Context implements ProcessContext {
   }
 }
 
-function openContext(uid: string): OpenContext {
+/** The open context of a step without keys: declaring keyed state fails with STATE_OUTSIDE_KEY. */
+export function openContext(uid: string): OpenContext {
   return {
     uid,
     state: () => {

@@ -1,0 +1,194 @@
+import type {
+  KeyedBroadcastContext,
+  KeyedBroadcastOnTimerContext,
+  KeyedBroadcastProcessFunction,
+  KeyedBroadcastReadOnlyContext,
+  TimerService,
+} from '../../api/functions.js';
+import type { OutputTag } from '../../api/output-tag.js';
+import type { BroadcastState, Key, MapStateDescriptor, ReadOnlyBroadcastState, StateDescriptor, StateOf } from '../../state/types.js';
+import { hasTimestamp, type Batch } from '../batch.js';
+import type { OperatorRuntime } from '../operator.js';
+import type { OperatorOutputs } from '../output.js';
+import { BroadcastStates, type BroadcastStateDescriptor, type BroadcastStateSnapshot } from './broadcast-state.js';
+import { KeyedOperator } from './keyed-operator.js';
+import { invalidKeyError, isKey, type KeyedScope, type KeyedScopeSnapshot } from './keyed-scope.js';
+
+/**
+ * The state of a keyed broadcast step: the keyed scope's snapshot (state and timers),
+ * so that KeyedOperator's restore and key-group filtering apply to it unchanged, plus
+ * the broadcast state.
+ */
+export interface KeyedBroadcastProcessSnapshot extends KeyedScopeSnapshot {
+  readonly broadcast: BroadcastStateSnapshot;
+}
+
+/** The context of main records and timers: the scope's key, timers and time, broadcast state read only. */
+class ReadOnlyContext<K extends Key> implements KeyedBroadcastReadOnlyContext<K>, KeyedBroadcastOnTimerContext<K> {
+  constructor(
+    private readonly scope: KeyedScope<K, any>,
+    private readonly states: BroadcastStates,
+  ) {}
+  get key(): K {
+    return this.scope.ctx.key;
+  }
+  get timestamp(): number | undefined {
+    return this.scope.ctx.timestamp;
+  }
+  get timeDomain(): 'event-time' | 'processing-time' {
+    return this.scope.ctx.timeDomain;
+  }
+  get timerService(): TimerService {
+    return this.scope.ctx.timerService;
+  }
+  currentWatermark(): number {
+    return this.scope.watermark;
+  }
+  currentProcessingTime(): number {
+    return this.scope.rt.clock.now();
+  }
+  output<X>(tag: OutputTag<X>, value: X): void {
+    this.scope.emitter.side(tag, value);
+  }
+  getBroadcastState<MK, V>(descriptor: MapStateDescriptor<MK, V>): ReadOnlyBroadcastState<MK, V> {
+    // Typed without writes; a cast that reaches them anyway meets BROADCAST_STATE_READ_ONLY.
+    return this.states.readOnly(descriptor);
+  }
+}
+
+/** The context of broadcast records: no current key; writable broadcast state; every key's state through applyToKeyedState. */
+class BroadcastElementContext<K extends Key> implements KeyedBroadcastContext<K> {
+  timestamp: number | undefined = undefined;
+  constructor(
+    private readonly scope: KeyedScope<K, any>,
+    private readonly states: BroadcastStates,
+  ) {}
+  currentWatermark(): number {
+    return this.scope.watermark;
+  }
+  currentProcessingTime(): number {
+    return this.scope.rt.clock.now();
+  }
+  output<X>(tag: OutputTag<X>, value: X): void {
+    this.scope.emitter.side(tag, value);
+  }
+  getBroadcastState<MK, V>(descriptor: MapStateDescriptor<MK, V>): BroadcastState<MK, V> {
+    return this.states.writable(descriptor);
+  }
+  applyToKeyedState<D extends StateDescriptor>(descriptor: D, fn: (key: K, state: StateOf<D>) => void): void {
+    // Declared through the scope, so that the state's version goes into snapshots.
+    const state = this.scope.openContext.state(descriptor);
+    const ts = this.scope.emitter.timestamp;
+    // The keys are listed first: fn may clear state (or add to it) while we visit.
+    for (const key of this.scope.backend.keys(descriptor.name)) {
+      this.scope.setKey(key as K, ts);
+      fn(key as K, state);
+    }
+  }
+}
+
+/**
+ * Runs a {@link KeyedBroadcastProcessFunction}. Input 0 is the keyed main stream (each
+ * record's key made current, as in a keyed process function); input 1 the broadcast
+ * stream, which every parallel instance receives whole and applies to its own copy of
+ * the broadcast state.
+ *
+ * Restoring at another parallelism: the keyed part of every old instance's snapshot goes
+ * to KeyedOperator, which keeps the keys of this instance's key groups; the broadcast
+ * part is the same in every old instance, so the first one present is taken.
+ */
+export class KeyedBroadcastProcessOperator<K extends Key, I, B, O> extends KeyedOperator<I | B, K, O> {
+  private states!: BroadcastStates;
+  private readCtx!: ReadOnlyContext<K>;
+  private writeCtx!: BroadcastElementContext<K>;
+
+  constructor(
+    private readonly fn: KeyedBroadcastProcessFunction<K, I, B, O>,
+    private readonly keySelector: (value: I) => K,
+    private readonly descriptors: readonly BroadcastStateDescriptor[],
+  ) {
+    super();
+  }
+
+  override setup(rt: OperatorRuntime, out: OperatorOutputs<O>): void {
+    super.setup(rt, out);
+    this.states = new BroadcastStates(rt.uid, this.descriptors);
+  }
+
+  protected openKeyed(): void {
+    const fn = this.fn;
+    const scope = this.openScope((ts) => fn.onTimer?.(ts, this.readCtx, scope.emitter));
+    this.readCtx = new ReadOnlyContext(scope, this.states);
+    this.writeCtx = new BroadcastElementContext(scope, this.states);
+    fn.open?.(scope.openContext);
+  }
+
+  override initializeState(state: unknown): void {
+    const s = state as Partial<KeyedBroadcastProcessSnapshot>;
+    if (s.broadcast !== undefined) this.states.restore(s.broadcast);
+    const keyed = keyedPart(s);
+    if (keyed !== undefined) super.initializeState(keyed);
+  }
+
+  override initializeStateParts(parts: readonly unknown[]): void {
+    const snapshots = parts as ReadonlyArray<Partial<KeyedBroadcastProcessSnapshot> | undefined>;
+    const withBroadcast = snapshots.find((p) => p?.broadcast !== undefined);
+    if (withBroadcast !== undefined) this.states.restore(withBroadcast.broadcast!);
+    super.initializeStateParts(snapshots.map((p) => (p === undefined ? undefined : keyedPart(p))));
+  }
+
+  override snapshotState(): KeyedBroadcastProcessSnapshot {
+    return { ...super.snapshotState(), broadcast: this.states.snapshot() };
+  }
+
+  processBatch(batch: Batch<I | B>, input: number): void {
+    if (input === 0) this.processMain(batch as Batch<I>);
+    else this.processBroadcast(batch as Batch<B>);
+    this.scope.emitter.flush(this.out);
+  }
+
+  private processMain(batch: Batch<I>): void {
+    const { values, timestamps } = batch;
+    const { fn, keySelector, scope, readCtx } = this;
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i]!;
+      const ts = timestamps[i]!;
+      try {
+        const key = keySelector(v);
+        if (!isKey(key)) throw invalidKeyError(this.rt.uid, key, v);
+        scope.setKey(key, ts);
+        fn.processElement(v, readCtx, scope.emitter);
+      } catch (error) {
+        this.rt.userError(error, v, ts, 'processElement');
+      }
+    }
+  }
+
+  private processBroadcast(batch: Batch<B>): void {
+    const { values, timestamps } = batch;
+    const { fn, scope, writeCtx } = this;
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i]!;
+      const ts = timestamps[i]!;
+      writeCtx.timestamp = hasTimestamp(ts) ? ts : undefined;
+      scope.emitter.timestamp = ts;
+      try {
+        fn.processBroadcastElement(v, writeCtx, scope.emitter);
+      } catch (error) {
+        this.rt.userError(error, v, ts, 'processBroadcastElement');
+      }
+    }
+  }
+
+  override close(): void {
+    super.close();
+    this.fn.close?.();
+  }
+}
+
+/** The keyed scope's part of a snapshot, as KeyedOperator expects it; undefined when the snapshot has none (a step that had no keys). */
+function keyedPart(s: Partial<KeyedBroadcastProcessSnapshot>): KeyedScopeSnapshot | undefined {
+  if (s.state === undefined) return undefined;
+  const { broadcast: _broadcast, ...keyed } = s;
+  return keyed as KeyedScopeSnapshot;
+}
