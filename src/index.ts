@@ -25,6 +25,7 @@ export type { ServerOptions, JobServer } from './server/server.js';
 export { DataStream, type KeyField } from './api/data-stream.js';
 export { KeyedStream } from './api/keyed-stream.js';
 export { ConnectedStreams, ConnectedKeyedStreams } from './api/connected-streams.js';
+export { BroadcastStream, BroadcastConnectedStream, KeyedBroadcastConnectedStream } from './api/broadcast-stream.js';
 export { OutputTag } from './api/output-tag.js';
 export type { StepOptions, StatefulStepOptions } from './api/step-options.js';
 export type {
@@ -38,6 +39,13 @@ export type {
   KeyedProcessFunction,
   CoProcessFunction,
   KeyedCoProcessFunction,
+  BroadcastProcessFunction,
+  KeyedBroadcastProcessFunction,
+  BroadcastReadOnlyContext,
+  BroadcastContext,
+  KeyedBroadcastReadOnlyContext,
+  KeyedBroadcastContext,
+  KeyedBroadcastOnTimerContext,
   DeadLetter,
 } from './api/functions.js';
 export type { JobResult } from './runtime/executor.js';

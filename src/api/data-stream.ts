@@ -7,12 +7,13 @@ import { FlatMapOperator } from '../runtime/operators/flat-map.js';
 import { MapOperator } from '../runtime/operators/map.js';
 import { ProcessOperator } from '../runtime/operators/process.js';
 import { UnionOperator } from '../runtime/operators/union.js';
-import type { Key } from '../state/types.js';
+import type { Key, MapStateDescriptor } from '../state/types.js';
 import type { WatermarkStrategy } from '../time/watermark-strategy.js';
 import type { WindowAssigner } from '../window/assigner.js';
 import type { WindowedStream } from '../window/windowed-stream.js';
 import { CoGroupedStreams } from '../window/join/co-group.js';
 import { JoinedStreams } from '../window/join/window-join.js';
+import { BroadcastConnectedStream, BroadcastStream } from './broadcast-stream.js';
 import { ConnectedStreams } from './connected-streams.js';
 import type { ProcessFunction } from './functions.js';
 import type { Job } from './job.js';
@@ -113,9 +114,25 @@ export class DataStream<T> {
     return new DataStream<T>(this.job, node);
   }
 
-  /** Two streams of different types into one two-input step (`process` with a co-process function). */
-  connect<U>(other: DataStream<U>): ConnectedStreams<T, U> {
+  /**
+   * Two streams of different types into one two-input step (`process` with a co-process
+   * function); with a {@link BroadcastStream}, a step whose main records read the
+   * broadcast state (`process` with a broadcast process function).
+   */
+  connect<U>(other: BroadcastStream<U>): BroadcastConnectedStream<T, U>;
+  connect<U>(other: DataStream<U>): ConnectedStreams<T, U>;
+  connect<U>(other: DataStream<U> | BroadcastStream<U>): ConnectedStreams<T, U> | BroadcastConnectedStream<T, U> {
+    if (other instanceof BroadcastStream) return new BroadcastConnectedStream(this, other);
     return new ConnectedStreams(this, other);
+  }
+
+  /**
+   * Sends this (low-volume) stream whole to every parallel instance of the step it is
+   * connected to, which keeps it in the broadcast state the descriptors name (map state,
+   * without TTL). Then `keyedOrPlain.connect(broadcastStream).process(fn, { uid })`.
+   */
+  broadcast(...descriptors: [MapStateDescriptor<any, any>, ...MapStateDescriptor<any, any>[]]): BroadcastStream<T> {
+    return new BroadcastStream(this, descriptors);
   }
 
   /** Window join with another stream: `.where(key).equalTo(key).window(assigner).apply((a, b) => result, { uid })`. */

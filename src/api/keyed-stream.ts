@@ -2,6 +2,7 @@ import { SluiceError } from '../errors/index.js';
 import { KeyedProcessOperator } from '../runtime/operators/keyed-process.js';
 import { valueState } from '../state/descriptors.js';
 import type { AggregateFunction, Key, ValueState } from '../state/types.js';
+import { BroadcastStream, KeyedBroadcastConnectedStream } from './broadcast-stream.js';
 import { ConnectedKeyedStreams } from './connected-streams.js';
 import { DataStream } from './data-stream.js';
 import type { KeyedProcessFunction } from './functions.js';
@@ -101,8 +102,15 @@ export class KeyedStream<T, K extends Key> {
     return new WindowedStream<T, K>(this.stream, this.edge(), this.keySelector, true, { ...config, allowedLatenessMs: 0 });
   }
 
-  /** Connects with another stream keyed the same way: a keyed two-input step sharing state and timers. */
-  connect<U>(other: KeyedStream<U, K>): ConnectedKeyedStreams<T, U, K> {
+  /**
+   * Connects with another stream keyed the same way: a keyed two-input step sharing state
+   * and timers. With a {@link BroadcastStream}: a keyed step whose records read the
+   * broadcast state (`process` with a keyed broadcast process function).
+   */
+  connect<U>(other: BroadcastStream<U>): KeyedBroadcastConnectedStream<T, U, K>;
+  connect<U>(other: KeyedStream<U, K>): ConnectedKeyedStreams<T, U, K>;
+  connect<U>(other: KeyedStream<U, K> | BroadcastStream<U>): ConnectedKeyedStreams<T, U, K> | KeyedBroadcastConnectedStream<T, U, K> {
+    if (other instanceof BroadcastStream) return new KeyedBroadcastConnectedStream(this, other);
     return new ConnectedKeyedStreams(this, other);
   }
 
