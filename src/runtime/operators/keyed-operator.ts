@@ -11,6 +11,8 @@ export abstract class KeyedOperator<I, K extends Key, O> extends Operator<I, O> 
   protected scope!: KeyedScope<K, O>;
   /** Snapshots to restore in open(): one, or every old subtask's when rescaling. */
   private restored: readonly KeyedScopeSnapshot[] = [];
+  /** Whether the snapshots came from another parallelism: keep only this subtask's key groups. */
+  private rescaled = false;
 
   /** Makes the scope; call first in `openKeyed()`. */
   protected openScope(onTimer: TimerCallback): KeyedScope<K, O> {
@@ -24,7 +26,7 @@ export abstract class KeyedOperator<I, K extends Key, O> extends Operator<I, O> 
   /** Opens, then restores state and timers: after the declarations, so that state versions can be migrated. */
   override open(): void {
     this.openKeyed();
-    const keyGroups = this.restored.length > 1 ? this.rt.subtask.keyGroups : undefined;
+    const keyGroups = this.rescaled ? this.rt.subtask.keyGroups : undefined;
     for (const part of this.restored) this.scope.restore(part, keyGroups);
     this.restored = [];
   }
@@ -35,6 +37,7 @@ export abstract class KeyedOperator<I, K extends Key, O> extends Operator<I, O> 
   /** Rescaling: this subtask takes the entries and timers of its key groups from every old subtask's snapshot. */
   override initializeStateParts(parts: readonly unknown[]): void {
     this.restored = parts.filter((p) => p !== undefined) as KeyedScopeSnapshot[];
+    this.rescaled = true;
   }
   override snapshotState(): KeyedScopeSnapshot {
     return this.scope.snapshot();
