@@ -39,5 +39,5 @@ function describe(node: StepNode, width: number): string {
   const side = node.inputs.length === 1 && node.inputs[0]!.tag ? ` (side output '${node.inputs[0]!.tag}')` : '';
   const keyed = node.inputs.some((e) => e.partitioner === 'hash') ? ' keyed' : '';
   const flags = node.stateful ? '  [stateful]' : '';
-  return `${node.uid.padEnd(width)}${node.kind.padEnd(12)}${node.description}${side}${keyed && !node.description.includes('keyed') ? keyed : ''}${flags}`.trimEnd();
+  return `${node.uid.padEnd(width)}${node.kind.padEnd(11)} ${node.description}${side}${keyed && !node.description.includes('keyed') ? keyed : ''}${flags}`.trimEnd();
 }
