@@ -8,7 +8,7 @@ export type { WindowAssigner, AssignerContext } from './assigner.js';
 export { type Trigger, type TriggerContext, type TriggerResult, fires, purges } from './trigger.js';
 export type { Evictor, EvictorContext, TimestampedValue } from './evictor.js';
 export type { FiringTiming, WindowResult, WindowContext, ProcessWindowFunction } from './window-function.js';
-export { WindowedStream } from './windowed-stream.js';
+export { WindowedStream, type WindowAggregateOptions } from './windowed-stream.js';
 export * from './assigners/index.js';
 export * from './triggers/index.js';
 export * from './evictors/index.js';

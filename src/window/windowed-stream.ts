@@ -3,12 +3,20 @@ import { DataStream as Stream } from '../api/data-stream.js';
 import type { OutputTag } from '../api/output-tag.js';
 import type { StatefulStepOptions } from '../api/step-options.js';
 import { SluiceError } from '../errors/index.js';
-import type { StreamEdge } from '../plan/graph.js';
+import type { StepNode, StreamEdge } from '../plan/graph.js';
 import type { AggregateFunction, Key } from '../state/types.js';
 import { toMillis, type Duration } from '../time/duration.js';
 import type { WindowAssigner } from './assigner.js';
 import type { Evictor } from './evictor.js';
 import { WindowOperator, type WindowFunctionSpec, type WindowSpec } from './operator.js';
+import {
+  PreAggregateOperator,
+  checkPreAggregate,
+  describePreAggregate,
+  globalAggregate,
+  globalKeySelector,
+  reduceAggregate,
+} from './pre-aggregate.js';
 import { SlicingWindowOperator, canSlice } from './slicing-operator.js';
 import type { Trigger } from './trigger.js';
 import type { ProcessWindowFunction, WindowResult } from './window-function.js';
@@ -20,6 +28,24 @@ export interface WindowConfig<T> {
   readonly evictor?: Evictor<T> | undefined;
   readonly allowedLatenessMs: number;
   readonly lateTag?: OutputTag<T> | undefined;
+}
+
+/** Options of a window's `aggregate` and `reduce`. */
+export interface WindowAggregateOptions extends StatefulStepOptions {
+  /**
+   * Pre-aggregate before the keyed exchange (Flink's local-global aggregation): a step
+   * chained to the input folds each batch's records into one partial accumulator per key
+   * and slice, and the window step merges partials. A hot key then sends a few partials
+   * per batch through the exchange instead of all its records. Results are the same as
+   * without. Needs an aggregate with `merge` (for `reduce`: an associative function),
+   * event-time tumbling or sliding windows with their own trigger, no evictor and no
+   * late-data side output; other combinations are refused with the reason. The local
+   * step is named `<uid>.pre-aggregate`. See `pre-aggregate.ts`. Default false.
+   *
+   * @example
+   * clicks.keyBy('page').window(tumbling('10s')).aggregate(count(), { uid: 'page-views', preAggregate: true });
+   */
+  preAggregate?: boolean;
 }
 
 /**
@@ -68,21 +94,26 @@ export class WindowedStream<T, K extends Key, RK = K> {
   }
 
   /** Reduces each window's records to one value, as they arrive. */
-  reduce(fn: (a: T, b: T) => T, options: StatefulStepOptions): DataStream<WindowResult<RK, T>>;
-  reduce<O>(fn: (a: T, b: T) => T, windowFn: ProcessWindowFunction<T, O, K>, options: StatefulStepOptions): DataStream<O>;
-  reduce<O>(fn: (a: T, b: T) => T, b: ProcessWindowFunction<T, O, K> | StatefulStepOptions, c?: StatefulStepOptions): DataStream<any> {
+  reduce(fn: (a: T, b: T) => T, options: WindowAggregateOptions): DataStream<WindowResult<RK, T>>;
+  reduce<O>(fn: (a: T, b: T) => T, windowFn: ProcessWindowFunction<T, O, K>, options: WindowAggregateOptions): DataStream<O>;
+  reduce<O>(fn: (a: T, b: T) => T, b: ProcessWindowFunction<T, O, K> | WindowAggregateOptions, c?: WindowAggregateOptions): DataStream<any> {
     if (typeof fn !== 'function') throw new SluiceError('INVALID_ARGUMENT', 'reduce() needs a function (a, b) => value');
     const [process, options] = splitArgs(b, c);
+    if (preAggregating(options)) {
+      const aggregate = reduceAggregate(fn);
+      checkPreAggregate(this.config, aggregate, options.uid, 'reduce');
+      return this.buildPreAggregated(aggregate, process, options);
+    }
     return this.build({ kind: 'reduce', reduce: fn, process }, options);
   }
 
   /** Aggregates each window's records incrementally (count, sum, average, percentiles…). */
-  aggregate<ACC, V>(fn: AggregateFunction<T, ACC, V>, options: StatefulStepOptions): DataStream<WindowResult<RK, V>>;
-  aggregate<ACC, V, O>(fn: AggregateFunction<T, ACC, V>, windowFn: ProcessWindowFunction<V, O, K>, options: StatefulStepOptions): DataStream<O>;
+  aggregate<ACC, V>(fn: AggregateFunction<T, ACC, V>, options: WindowAggregateOptions): DataStream<WindowResult<RK, V>>;
+  aggregate<ACC, V, O>(fn: AggregateFunction<T, ACC, V>, windowFn: ProcessWindowFunction<V, O, K>, options: WindowAggregateOptions): DataStream<O>;
   aggregate<ACC, V, O>(
     fn: AggregateFunction<T, ACC, V>,
-    b: ProcessWindowFunction<V, O, K> | StatefulStepOptions,
-    c?: StatefulStepOptions,
+    b: ProcessWindowFunction<V, O, K> | WindowAggregateOptions,
+    c?: WindowAggregateOptions,
   ): DataStream<any> {
     if (!fn || typeof fn.add !== 'function' || typeof fn.createAccumulator !== 'function' || typeof fn.getResult !== 'function') {
       throw new SluiceError('INVALID_ARGUMENT', 'aggregate() needs an AggregateFunction with createAccumulator, add and getResult');
@@ -93,6 +124,10 @@ export class WindowedStream<T, K extends Key, RK = K> {
       });
     }
     const [process, options] = splitArgs(b, c);
+    if (preAggregating(options)) {
+      checkPreAggregate(this.config, fn as AggregateFunction<T, unknown, unknown>, options.uid, 'aggregate');
+      return this.buildPreAggregated(fn, process, options);
+    }
     return this.build({ kind: 'aggregate', aggregate: fn, process }, options);
   }
 
@@ -113,7 +148,36 @@ export class WindowedStream<T, K extends Key, RK = K> {
     return new WindowedStream<T, K, RK>(this.input, this.edge, this.keySelector, this.keyed, Object.freeze({ ...this.config, ...change }));
   }
 
-  private build<O>(fn: WindowFunctionSpec<T, K, O>, options: StatefulStepOptions): DataStream<O> {
+  /**
+   * Two steps: the local pre-aggregation, fed by this stream before the keyBy (forward,
+   * at the input's parallelism, so that it chains to it), then the ordinary window step
+   * over its output, keyed by the partials' keys and merging their accumulators.
+   */
+  private buildPreAggregated<ACC, V, O>(
+    fn: AggregateFunction<T, ACC, V>,
+    process: ProcessWindowFunction<V, O, K> | undefined,
+    options: WindowAggregateOptions,
+  ): DataStream<O> {
+    const { assigner } = this.config;
+    const selector = this.keySelector;
+    const slicing = assigner.slicing!;
+    const { uid } = options;
+    // The local step never reports a record: it passes what it cannot fold to the window step.
+    const local = this.input.job.addStep({
+      kind: 'pre-aggregate',
+      options: { uid: `${uid}.pre-aggregate`, parallelism: parallelismOf(this.edge.from) },
+      stateful: false,
+      inputs: [{ ...this.edge, partitioner: 'forward', keySelector: undefined }],
+      description: describePreAggregate(assigner, uid),
+      createOperator: () => new PreAggregateOperator<T, K, ACC>(fn, selector, slicing),
+    });
+    const partials = new Stream<any>(this.input.job, local);
+    const key = globalKeySelector(selector);
+    const global = new WindowedStream<any, K, RK>(partials, partials.edge(0, 'hash', key), key, this.keyed, this.config as WindowConfig<any>);
+    return global.build({ kind: 'aggregate', aggregate: globalAggregate(fn), process }, options, 'pre-aggregated');
+  }
+
+  private build<O>(fn: WindowFunctionSpec<T, K, O>, options: StatefulStepOptions, note = ''): DataStream<O> {
     const { assigner } = this.config;
     const spec: WindowSpec<T, K, O> = {
       assigner,
@@ -133,6 +197,7 @@ export class WindowedStream<T, K extends Key, RK = K> {
       this.config.allowedLatenessMs ? `lateness ${this.config.allowedLatenessMs}ms` : '',
       `${fn.kind}${fn.process && fn.kind !== 'process' ? ' + window function' : ''}`,
       sliced ? 'sliced' : '',
+      note,
     ];
     const node = this.input.job.addStep({
       kind: this.keyed ? 'window' : 'window-all',
@@ -146,7 +211,28 @@ export class WindowedStream<T, K extends Key, RK = K> {
   }
 }
 
-function splitArgs<P>(b: P | StatefulStepOptions, c: StatefulStepOptions | undefined): [P | undefined, StatefulStepOptions] {
+function splitArgs<P>(b: P | WindowAggregateOptions, c: WindowAggregateOptions | undefined): [P | undefined, WindowAggregateOptions] {
   if (c !== undefined) return [b as P, c];
-  return [undefined, b as StatefulStepOptions];
+  return [undefined, b as WindowAggregateOptions];
+}
+
+function preAggregating(options: WindowAggregateOptions | undefined): boolean {
+  const p = options?.preAggregate;
+  if (p === undefined || p === false) return false;
+  if (p !== true) throw new SluiceError('INVALID_ARGUMENT', `preAggregate must be true or false, got ${String(p)}`, { step: options?.uid });
+  // Checked before either of the two steps is added (the local step is named after it).
+  const uid = options?.uid;
+  if (typeof uid !== 'string' || uid.trim() === '') throw new SluiceError('MISSING_UID', `a window step has ${uid === undefined ? 'no' : 'an empty'} uid`);
+  return true;
+}
+
+/**
+ * The parallelism a step must ask for to run beside `node` (and so chain to it): the
+ * node's own, and 1 for a source or sink that runs as one instance (the job's default
+ * otherwise). Mirrors `resolveParallelism` in `plan/physical.ts`.
+ */
+function parallelismOf(node: StepNode): number | undefined {
+  if (node.parallelism !== undefined) return node.parallelism;
+  const connector = node.source ?? node.sink;
+  return connector !== undefined && connector.parallel !== true ? 1 : undefined;
 }
