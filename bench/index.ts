@@ -10,9 +10,10 @@
 import { coreSuite } from './core.js';
 import { joinsSuite } from './joins.js';
 import { printWindowCosts, windowsSuite } from './windows.js';
+import { preAggregateSuite, printPreAggregateRatio } from './pre-aggregate.js';
 import { parseOptions, printHeader, printJsonLines, printTable, runSuite, type Suite, type WorkloadResult } from './harness.js';
 
-const suites: readonly Suite[] = [coreSuite, joinsSuite, windowsSuite];
+const suites: readonly Suite[] = [coreSuite, joinsSuite, windowsSuite, preAggregateSuite];
 
 // `npm run bench -- kafka [--records N] [--checkpoint ms]`: Kafka → Sluice → Kafka beside Kafka's
 // own perf tools on a real broker (bench/kafka.ts); it runs alone, not with the loop suites.
@@ -42,4 +43,5 @@ const results: WorkloadResult[] = [];
 for (const suite of suites) results.push(...(await runSuite(suite, options)));
 printTable(results);
 printWindowCosts(results);
+printPreAggregateRatio(results);
 printJsonLines(results);
