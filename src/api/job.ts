@@ -1,10 +1,11 @@
 import type { Sink } from '../connectors/sink.js';
 import type { Source } from '../connectors/source.js';
+import { isMainThread, workerData } from 'node:worker_threads';
 import { SluiceError } from '../errors/index.js';
 import type { JobGraph, StepNode, StreamEdge } from '../plan/graph.js';
 import { JobGraph as Graph } from '../plan/graph.js';
 import { DeadLetterQueue } from '../runtime/dead-letter-queue.js';
-import type { JobResult } from '../runtime/executor.js';
+import type { JobResult, RuntimeConfig } from '../runtime/executor.js';
 import { restartDecider, type RestartPolicy } from '../runtime/restart-policy.js';
 import { supervise, type RunningJob } from '../runtime/supervisor.js';
 import { checkpointConfig, type CheckpointOptions } from '../checkpoint/config.js';
@@ -30,6 +31,9 @@ import { explainJob } from './explain.js';
 import type { DeadLetter } from './functions.js';
 import type { StepOptions } from './step-options.js';
 
+/** The script worker threads of a parallel run start with (it loads TypeScript, then `parallel-worker.ts`). */
+const WORKER_SCRIPT = new URL('./parallel-worker.mjs', import.meta.url);
+
 /** Settings of a job. Every one has a default that suits a local run. */
 export interface JobOptions {
   /** Shown in explain(), logs and metrics. Default 'job'. */
@@ -46,6 +50,19 @@ export interface JobOptions {
    * `sluice run --parallelism N` and `start({ parallelism })` override it.
    */
   parallelism?: number;
+  /**
+   * The module that defines this job, for runs with parallelism above 1: each worker
+   * thread imports it to build its own instance of the job (functions cannot cross
+   * threads), so its default export must be this job, or a function returning it, built
+   * the same way every time, and it must not start the job itself. `sluice run` sets it
+   * to the job file. Usually `import.meta.url`.
+   *
+   * @example
+   * // counts.ts
+   * const job = new Job({ name: 'counts', parallelism: 2, module: import.meta.url });
+   * export default job;
+   */
+  module?: string;
   /** Number of key groups (the unit of rescaling): the most subtasks a keyed step can have. Default 128. */
   maxParallelism?: number;
   /** What a step does when its function throws: fail the job (default) or send the record to `job.deadLetters()`. */
@@ -97,6 +114,8 @@ export interface StartOptions {
   allowNonRestoredState?: boolean;
   /** Overrides the job's default parallelism for this run (a savepoint of another parallelism rescales). */
   parallelism?: number;
+  /** The arguments the job's `module` default export (a function) is called with in worker threads. */
+  moduleArgs?: readonly string[];
   /** Told when the job fails and restarts. */
   onRestart?: (error: unknown, restart: number, delayMs: number) => void;
   /** Defaults for the job's `server` and `log` options where it sets none (`sluice run` turns both on). */
@@ -151,6 +170,7 @@ export class Job {
 
   constructor(options: JobOptions = {}) {
     this.options = options;
+    if (options.module !== undefined) this.module = { url: options.module, args: [] };
     this.name = options.name ?? 'job';
     this.batchSize = positiveInt(options.batchSize ?? 1024, 'batchSize');
     this.flushIntervalMs = toMillis(options.flushInterval ?? 10, 'flushInterval');
@@ -221,11 +241,15 @@ export class Job {
 
   /** Starts the job and returns a handle: `done` settles at the end, `cancel()` stops it. */
   start(options: StartOptions = {}): StartedJob {
+    if (!isMainThread && (workerData as { fingerprint?: unknown } | undefined)?.fingerprint !== undefined) {
+      throw new SluiceError('INVALID_JOB', `job '${this.name}' was started by its module while a worker thread of a parallel run loaded it`, {
+        hint: 'Export the job from a module that does not start it; start it from another module or with `sluice run`.',
+      });
+    }
     this.validate();
     this.checkNotStarted();
     this.started = true;
     const clock = this.options.clock ?? new SystemClock();
-    const makeBackend = this.options.stateBackend;
     const cp = this.options.checkpoints;
     const checkpoints = cp && {
       config: checkpointConfig(cp),
@@ -245,23 +269,7 @@ export class Job {
     let monitor: JobMonitor | undefined;
     const running = supervise(
       this.graph,
-      {
-        jobName: this.name,
-        batchSize: this.batchSize,
-        flushIntervalMs: this.flushIntervalMs,
-        channelCapacity: this.channelCapacity,
-        maxPollWaitMs: 50,
-        maxParallelism: this.maxParallelism,
-        parallelism: positiveInt(options.parallelism ?? this.options.parallelism ?? 1, 'parallelism'),
-        onError: this.options.onError ?? 'fail',
-        clock,
-        createStateBackend: (uid) =>
-          makeBackend
-            ? makeBackend({ uid, clock, maxParallelism: this.maxParallelism })
-            : new MemoryStateBackend({ clock, maxParallelism: this.maxParallelism }),
-        exactlyOnce: this.delivery === 'exactly-once',
-        metrics: counting ? metrics : undefined,
-      },
+      this.runtimeConfig(clock, options.parallelism, counting ? metrics : undefined, options.moduleArgs),
       this.deadLetterQueue,
       {
         checkpoints,
@@ -318,6 +326,46 @@ export class Job {
         return running.restoredFrom;
       },
     };
+  }
+
+  /**
+   * The settings the runtime runs this job with. Worker threads of a parallel run build
+   * the same from their own instance of the job (see `parallel-worker.ts`).
+   * @internal
+   */
+  runtimeConfig(clock: Clock, parallelism: number | undefined, metrics: JobMetrics | undefined, moduleArgs?: readonly string[]): RuntimeConfig {
+    const makeBackend = this.options.stateBackend;
+    return {
+      jobName: this.name,
+      batchSize: this.batchSize,
+      flushIntervalMs: this.flushIntervalMs,
+      channelCapacity: this.channelCapacity,
+      maxPollWaitMs: 50,
+      maxParallelism: this.maxParallelism,
+      parallelism: positiveInt(parallelism ?? this.options.parallelism ?? 1, 'parallelism'),
+      onError: this.options.onError ?? 'fail',
+      clock,
+      createStateBackend: (uid) =>
+        makeBackend ? makeBackend({ uid, clock, maxParallelism: this.maxParallelism }) : new MemoryStateBackend({ clock, maxParallelism: this.maxParallelism }),
+      exactlyOnce: this.delivery === 'exactly-once',
+      metrics,
+      workers: this.module === undefined ? undefined : { script: WORKER_SCRIPT, module: this.module.url, args: [...(moduleArgs ?? this.module.args)] },
+    };
+  }
+
+  /**
+   * Where the job was defined, for worker threads: `sluice run` calls it with the job
+   * file and its arguments, unless the job names its `module` itself.
+   * @internal
+   */
+  definedIn(url: string, args: readonly string[]): void {
+    this.module ??= { url, args };
+  }
+  private module: { url: string; args: readonly string[] } | undefined;
+
+  /** The dead-letter queue, when the job has one (worker threads forward theirs to it). @internal */
+  get deadLetterQueueOf(): DeadLetterQueue | undefined {
+    return this.deadLetterQueue;
   }
 
   /** The delivery guarantee in force. */

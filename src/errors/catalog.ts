@@ -144,6 +144,18 @@ export const ERROR_CATALOG = {
     description: 'A savepoint holds state for a step uid that the job no longer has, so that state would be lost.',
     hint: 'Pass --allow-non-restored-state (or allowNonRestoredState: true) if dropping it is intended; otherwise restore the step with its old uid.',
   },
+  WORKER_FAILED: {
+    domain: 'internal',
+    retry: 'backoff',
+    description: 'A worker thread of a parallel run stopped before its subtasks ended: it could not load the job module, or ran out of memory, or crashed.',
+    hint: 'Read the error logged before it; the job restarts from its last checkpoint under its restart policy.',
+  },
+  WORKER_JOB_MISMATCH: {
+    domain: 'user',
+    retry: 'none',
+    description: "A worker thread built a different job from the job module than the main thread has: the module's default export must build the same steps every time.",
+    hint: 'Build the job deterministically from the module (no random uids, no steps that depend on the time or on state outside the module).',
+  },
   STATE_RESCALE_UNSUPPORTED: {
     domain: 'user',
     retry: 'none',
@@ -173,6 +185,12 @@ export const ERROR_CATALOG = {
     retry: 'none',
     description: 'An input record could not be parsed or failed validation.',
     hint: 'Fix the producer, or let the source dead-letter bad records instead of failing.',
+  },
+  RECORD_NOT_TRANSFERABLE: {
+    domain: 'user',
+    retry: 'none',
+    description: 'A record had to cross to another thread (a step runs in parallel) and holds what cannot be copied there: a function, a symbol, or a cycle.',
+    hint: 'Records that cross threads are copied, not shared: keep them to data (objects, arrays, strings, numbers, bigints, Dates, Maps, Sets). Map the function or symbol away before the exchange, or break the cycle.',
   },
   JOB_RESTARTS_EXHAUSTED: {
     domain: 'user',

@@ -3,6 +3,24 @@ import type { Clock } from '../time/clock.js';
 import { BatchContext, StepMetrics, TaskMetrics } from './step-metrics.js';
 import { Tracer } from './tracing.js';
 
+/** The counters of the subtasks in a worker thread, sent to the main thread (plain data). */
+export interface RemoteMetrics {
+  readonly steps: ReadonlyArray<{
+    uid: string;
+    kind: string;
+    task: string;
+    subtask: number;
+    recordsIn: number;
+    recordsOut: number;
+    errors: number;
+    deadLettered: number;
+    lateDropped: number;
+    lateToSideOutput: number;
+    watermark: number;
+  }>;
+  readonly tasks: ReadonlyArray<{ name: string; subtask: number; busyMs: number; backpressuredMs: number; idleMs: number }>;
+}
+
 /** A channel between two steps, as metrics see it. */
 export interface ChannelGauge {
   readonly from: string;
@@ -72,21 +90,22 @@ export class JobMetrics {
     this.tracer = every > 0 ? new Tracer(job, every, 1000, options.onSpan) : undefined;
   }
 
-  /** The counters of step `uid` (made on first call, kept across restarts). */
-  step(uid: string, kind: string, task: string): StepMetrics {
-    let s = this.steps.get(uid);
+  /** The counters of subtask `subtask` of step `uid` (made on first call, kept across restarts). */
+  step(uid: string, kind: string, task: string, subtask = 0): StepMetrics {
+    const id = subtask === 0 ? uid : `${uid}#${subtask}`;
+    let s = this.steps.get(id);
     if (s === undefined) {
-      s = new StepMetrics(uid, kind, task);
-      this.steps.set(uid, s);
+      s = new StepMetrics(uid, kind, task, subtask);
+      this.steps.set(id, s);
     }
     return s;
   }
 
-  /** The counters of task `name`, which runs `steps` (head first). */
-  task(name: string, steps: readonly StepMetrics[]): TaskMetrics {
+  /** The counters of task `name` (subtask `subtask` of a chain), which runs `steps` (head first). */
+  task(name: string, steps: readonly StepMetrics[], subtask = 0): TaskMetrics {
     let t = this.tasks.get(name);
     if (t === undefined) {
-      t = new TaskMetrics(name, this.context, steps);
+      t = new TaskMetrics(name, this.context, steps, subtask);
       if (this.tracer) {
         const tracer = this.tracer;
         t.traceEvery = tracer.sampleEvery;
@@ -95,6 +114,46 @@ export class JobMetrics {
       this.tasks.set(name, t);
     }
     return t;
+  }
+
+  /** The counters of this thread, for the main thread of a parallel run (see `applyRemote`). */
+  report(): RemoteMetrics {
+    return {
+      steps: [...this.steps.values()].map((s) => ({
+        uid: s.uid,
+        kind: s.kind,
+        task: s.task,
+        subtask: s.subtask,
+        recordsIn: s.recordsIn,
+        recordsOut: s.recordsOut,
+        errors: s.errors,
+        deadLettered: s.deadLettered,
+        lateDropped: s.lateDropped,
+        lateToSideOutput: s.lateToSideOutput,
+        watermark: s.watermark,
+      })),
+      tasks: [...this.tasks.values()].map((t) => ({ name: t.name, subtask: t.subtask, busyMs: t.busyMs, backpressuredMs: t.backpressuredMs, idleMs: t.idleMs })),
+    };
+  }
+
+  /** Takes in the counters a worker thread reported: its subtasks appear beside this thread's, labelled by subtask. */
+  applyRemote(r: RemoteMetrics): void {
+    for (const x of r.steps) {
+      const s = this.step(x.uid, x.kind, x.task, x.subtask);
+      s.recordsIn = x.recordsIn;
+      s.recordsOut = x.recordsOut;
+      s.errors = x.errors;
+      s.deadLettered = x.deadLettered;
+      s.lateDroppedBefore = 0;
+      s.lateToSideOutputBefore = 0;
+      s.operator = { watermark: x.watermark, lateDropped: x.lateDropped, lateToSideOutput: x.lateToSideOutput };
+    }
+    for (const x of r.tasks) {
+      const t = this.task(x.name, [], x.subtask);
+      t.busyMs = x.busyMs;
+      t.backpressuredMs = x.backpressuredMs;
+      t.idleMs = x.idleMs;
+    }
   }
 
   /** A new attempt starts: its channels replace the old ones. */
@@ -112,7 +171,7 @@ export class JobMetrics {
     const steps: StepSnapshot[] = [];
     for (const s of this.steps.values()) {
       const wm = s.watermark;
-      const backend = backends.get(s.uid);
+      const backend = backends.get(`${s.uid}#${s.subtask}`) ?? (s.subtask === 0 ? backends.get(s.uid) : undefined);
       const backlog = s.backlog?.();
       const h = s.latency;
       steps.push({

@@ -88,7 +88,11 @@ export function prometheusRegistry(m: JobMetrics, status: () => string): Registr
   );
   perStep('sluice_source_backlog_records', 'Records a source has yet to read, where the source can tell.', 'gauge', (s) => s.backlog?.());
   add('sluice_state_keys', "Keys in a step's keyed state.", 'gauge', () =>
-    [...m.stateBackends()].map(([uid, b]) => ({ labels: { job, step: uid, subtask: 0 }, value: b.size() })),
+    [...m.stateBackends()].map(([name, b]) => {
+      // Backends are named by subtask: `uid`, or `uid#index` for a parallel step.
+      const [uid, index] = name.split('#');
+      return { labels: { job, step: uid!, subtask: Number(index ?? 0) }, value: b.size() };
+    }),
   );
   add('sluice_latency_seconds', 'Time from a record being read at the source to reaching a sink (per batch, weighted by its records).', 'histogram', () =>
     steps().flatMap((s) => (s.latency ? histogramSamples('sluice_latency_seconds', s.latency, stepLabels(s)) : [])),

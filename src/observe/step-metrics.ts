@@ -1,7 +1,7 @@
 import { Histogram, LATENCY_BOUNDS_SECONDS } from './histogram.js';
 
 /**
- * The counters of one step (subtask 0 for now), as plain numbers the runtime adds to
+ * The counters of one subtask of a step, as plain numbers the runtime adds to
  * once per batch. Nothing here allocates or formats: collectors read the numbers at
  * scrape time (`prometheus.ts`, `job-metrics.ts`). This file imports nothing, so the
  * runtime can write into it without depending on the rest of `observe/`.

@@ -1,12 +1,21 @@
 import type { DeadLetter } from '../api/functions.js';
 import type { Source, SourceBatch, SourceContext } from '../connectors/source.js';
 
+/** Where tasks send dead letters: the job's queue, or in a worker thread, a forwarder to it. */
+export interface DeadLetterOutput {
+  push(letter: DeadLetter): void;
+  readonly isFull: boolean;
+  writable(): Promise<void>;
+  /** The source of `job.deadLetters()` (its consumers must not wait for room in the queue). */
+  readonly source: Source<DeadLetter>;
+}
+
 /**
  * Collects dead letters from every task of a job and serves them as the source of
  * `job.deadLetters()`. Bounded: tasks that dead-letter wait when it is full. It ends when
  * every task that could still dead-letter has finished.
  */
-export class DeadLetterQueue {
+export class DeadLetterQueue implements DeadLetterOutput {
   private items: DeadLetter[] = [];
   private ended = false;
   private readerWaiting: (() => void) | undefined;

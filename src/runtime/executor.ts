@@ -10,7 +10,7 @@ import type { Clock } from '../time/clock.js';
 import { hasTimestamp } from './batch.js';
 import { LocalChannel, type ChannelIn, type ChannelOut } from './channel.js';
 import { ChannelWriter } from './channel-writer.js';
-import type { DeadLetterQueue } from './dead-letter-queue.js';
+import type { DeadLetterOutput, DeadLetterQueue } from './dead-letter-queue.js';
 import { InputGate, type GateInput } from './input-gate.js';
 import type { Operator, OperatorRuntime, SubtaskInfo } from './operator.js';
 import { OperatorOutputs, outputOf, type Output } from './output.js';
@@ -23,7 +23,6 @@ import { CheckpointCoordinator, type CheckpointStats } from '../checkpoint/coord
 import type { CheckpointData, CheckpointStorage, StepState } from '../checkpoint/types.js';
 import { partsOf } from '../checkpoint/step-parts.js';
 import { partitionedOutput } from './exchange/partitioners.js';
-import type { LiveOperator } from '../observe/step-metrics.js';
 
 /** The settings a job runs with (see `JobOptions` for their meaning and defaults). */
 export interface RuntimeConfig {
@@ -42,6 +41,11 @@ export interface RuntimeConfig {
   readonly exactlyOnce: boolean;
   /** Counters to add to (undefined: the job counts nothing, `metrics: false`). */
   readonly metrics?: JobMetrics | undefined;
+  /**
+   * For runs with parallelism above 1: the script worker threads start with, and the
+   * module (with its arguments) that builds the job in each (see `parallel/`).
+   */
+  readonly workers?: { readonly script: URL; readonly module: string; readonly args: readonly string[] } | undefined;
 }
 
 /** How a run starts and checkpoints. */
@@ -110,10 +114,11 @@ export interface ChannelSpec {
 export interface Placement {
   /** Whether subtask `subtask` of a chain runs in this thread. */
   isLocal(subtask: number): boolean;
-  /** The producing end of a channel to another thread. */
-  channelOut?(spec: ChannelSpec): ChannelOut<unknown>;
-  /** The consuming end of a channel from another thread. */
-  channelIn?(spec: ChannelSpec): ChannelIn<unknown>;
+  /**
+   * A channel not wholly in this thread: the ends that are here (none when both are
+   * elsewhere; the main thread still hands out the endpoints then).
+   */
+  crossing?(spec: ChannelSpec, producerHere: boolean, consumerHere: boolean): { out?: ChannelOut<unknown>; in?: ChannelIn<unknown> };
 }
 
 export const LOCAL_PLACEMENT: Placement = { isLocal: () => true };
@@ -146,7 +151,7 @@ export interface BuiltTasks {
 export function buildTasks(
   graph: JobGraph,
   config: RuntimeConfig,
-  deadLetters: DeadLetterQueue | undefined,
+  deadLetters: DeadLetterOutput | undefined,
   restore: CheckpointData | undefined,
   placement: Placement,
   onFailure: (error: unknown) => void,
@@ -165,15 +170,21 @@ export function buildTasks(
     for (let j = 0; j < pOf(node); j++) list.push(local(node, j) ? node.createOperator() : undefined);
     operators.set(node, list);
   }
-  const stepMetrics = new Map<StepNode, StepMetrics>();
+  // Counters per subtask of each step (a parallel step reports each subtask, labelled).
+  const stepMetrics = new Map<StepNode, Array<StepMetrics | undefined>>();
   if (metrics) {
     for (const node of graph.nodes) {
-      const m = metrics.step(node.uid, node.source ? 'source' : node.kind, plan.chainOf(node).nodes[0]!.uid);
-      const ops = (operators.get(node) ?? []).filter((o) => o !== undefined);
-      m.attach(ops.length <= 1 ? ops[0] : combined(ops));
-      stepMetrics.set(node, m);
+      const task = plan.chainOf(node).nodes[0]!.uid;
+      const list = Array.from({ length: pOf(node) }, (_, j) => {
+        if (!local(node, j)) return undefined;
+        const m = metrics.step(node.uid, node.source ? 'source' : node.kind, task, j);
+        m.attach(operators.get(node)?.[j]);
+        return m;
+      });
+      stepMetrics.set(node, list);
     }
   }
+  const metricsOf = (node: StepNode, j: number) => stepMetrics.get(node)?.[j];
 
   const key = (chain: Chain, j: number) => `${chain.id}/${j}`;
   const writersOf = new Map<string, ChannelWriter<unknown>[]>();
@@ -198,7 +209,7 @@ export function buildTasks(
       for (const { edge, to } of graph.consumersOf(node)) {
         let target: Output<unknown> | undefined;
         if (plan.isChained(to)) {
-          if (local(node, i)) target = new ChainedInput(operators.get(to)![i]!, metrics && { step: stepMetrics.get(to)!, context: metrics.context });
+          if (local(node, i)) target = new ChainedInput(operators.get(to)![i]!, metrics && { step: metricsOf(to, i)!, context: metrics.context });
         } else {
           const mode = plan.exchange(edge, to);
           const consumers = mode === 'forward' ? [i] : Array.from({ length: pOf(to) }, (_, j) => j);
@@ -214,8 +225,11 @@ export function buildTasks(
               localChannels.push(channel);
               metrics?.addChannel(node.uid, to.uid, channel);
               out = inn = channel;
-            } else if (producerHere) out = placement.channelOut!(spec);
-            else if (consumerHere) inn = placement.channelIn!(spec);
+            } else {
+              const ends = placement.crossing!(spec, producerHere, consumerHere);
+              out = ends.out;
+              inn = ends.in;
+            }
             if (inn) push(gateInputsOf, key(plan.chainOf(to), j), { channel: inn, input: edge.input });
             if (out) {
               outs.push(out);
@@ -233,7 +247,7 @@ export function buildTasks(
         byTag.set(edge.tag, list);
       }
       const sides = new Map<string, Output<unknown>>();
-      const sm = stepMetrics.get(node);
+      const sm = metricsOf(node, i);
       for (const [tag, list] of byTag) if (tag !== undefined) sides.set(tag, sm ? new MeteredOutput(outputOf(list), sm, false) : outputOf(list));
       const main = outputOf(byTag.get(undefined) ?? []);
       perSubtask.push(new OperatorOutputs(sm ? new MeteredOutput(main, sm, node.source !== undefined) : main, sides));
@@ -266,7 +280,7 @@ export function buildTasks(
         const op = operators.get(node)?.[j];
         if (!op) continue;
         const backendName = subtaskName(node.uid, j, chain.parallelism);
-        op.setup(operatorRuntime(node, backendName, subtask, config, bind, stateBackends, deadLetters, stepMetrics.get(node)), outputsOf.get(node)![j]!);
+        op.setup(operatorRuntime(node, backendName, subtask, config, bind, stateBackends, deadLetters, metricsOf(node, j)), outputsOf.get(node)![j]!);
         const step = restored[node.uid];
         if (step !== undefined) restoreOperator(op, step, subtask);
       }
@@ -281,7 +295,7 @@ export function buildTasks(
           maxBatchSize: config.batchSize,
           maxPollWaitMs: config.maxPollWaitMs,
           signal: abort.signal,
-          badRecord: (raw, error, pos) => badRecord(head, config, deadLetters, raw, error, pos, stepMetrics.get(head)),
+          badRecord: (raw, error, pos) => badRecord(head, config, deadLetters, raw, error, pos, metricsOf(head, j)),
           restoredPosition: position?.position,
         };
         const sourceTask = new SourceTask(name, head.uid, source, () => source.createReader(ctx), outputsOf.get(head)![j]!, ops, writers, config.clock, waitsFor, onFailure);
@@ -295,7 +309,7 @@ export function buildTasks(
       task.subtask = subtask;
       task.head = head;
       bind.task = task;
-      task.metrics = metrics?.task(name, chain.nodes.map((n) => stepMetrics.get(n)!));
+      task.metrics = metrics?.task(name, chain.nodes.map((n) => metricsOf(n, j)!), j);
       tasks.push(task);
       taskOf.set(name, task);
     }
@@ -322,22 +336,6 @@ function sourcePosition(uid: string, step: StepState | undefined, subtask: Subta
     step: uid,
     hint: `Restore with parallelism ${parts.length} for this source.`,
   });
-}
-
-/** The operators of several subtasks as one, for the step's metrics (lowest watermark, summed late counts). */
-function combined(ops: Operator<any, any>[]): LiveOperator {
-  type Late = { lateDropped?: number; lateToSideOutput?: number };
-  return {
-    get watermark() {
-      return Math.min(...ops.map((o) => o.watermark));
-    },
-    get lateDropped() {
-      return ops.reduce((a, o) => a + ((o as Late).lateDropped ?? 0), 0);
-    },
-    get lateToSideOutput() {
-      return ops.reduce((a, o) => a + ((o as Late).lateToSideOutput ?? 0), 0);
-    },
-  };
 }
 
 /**
@@ -388,7 +386,7 @@ export function execute(graph: JobGraph, config: RuntimeConfig, deadLetters?: De
 
   const runs = tasks.map((t) => t.run());
   coordinator?.start();
-  if (deadLetters) endDeadLettersWhenDone(graph, built.plan, built.taskOf, deadLetters);
+  if (deadLetters) endDeadLettersWhenDone(graph, built.plan, built.tasks, deadLetters);
 
   const done = Promise.allSettled(runs).then((): JobResult => {
     coordinator?.stop();
@@ -418,7 +416,7 @@ function operatorRuntime(
   config: RuntimeConfig,
   bind: { task?: Task },
   stateBackends: Map<string, KeyedStateBackend>,
-  deadLetters: DeadLetterQueue | undefined,
+  deadLetters: DeadLetterOutput | undefined,
   metrics: StepMetrics | undefined,
 ): OperatorRuntime {
   const policy = node.onError ?? config.onError;
@@ -468,7 +466,7 @@ function asStepError(error: unknown, node: StepNode, record: unknown, what: stri
 function badRecord(
   node: StepNode,
   config: RuntimeConfig,
-  deadLetters: DeadLetterQueue | undefined,
+  deadLetters: DeadLetterOutput | undefined,
   raw: string | Uint8Array,
   error: unknown,
   position: string,
@@ -489,16 +487,22 @@ function badRecord(
 }
 
 /** The dead-letter source ends once every task that could still send to it has finished. */
-function endDeadLettersWhenDone(graph: JobGraph, plan: PhysicalPlan, taskOf: Map<string, Task>, deadLetters: DeadLetterQueue): void {
+function endDeadLettersWhenDone(graph: JobGraph, plan: PhysicalPlan, tasks: readonly Task[], deadLetters: DeadLetterQueue): void {
+  void deadLetterSendersConsumed(graph, plan, tasks, deadLetters).then(() => deadLetters.end());
+}
+
+/**
+ * Resolves once every task here that could still send dead letters has handled all its
+ * input. Not the tasks' ends: with checkpoints, a task ends only after the job's final
+ * checkpoint, which waits for the dead-letter consumers, which wait for this.
+ */
+export function deadLetterSendersConsumed(graph: JobGraph, plan: PhysicalPlan, tasks: readonly Task[], deadLetters: DeadLetterOutput): Promise<unknown> {
   const downstream = chainsFedBy(graph, plan.chainOf, deadLetters);
-  // Not the tasks' ends: with checkpoints, a task ends only after the job's final
-  // checkpoint, which waits for the dead-letter consumers, which wait for this.
-  const upstream = [...taskOf.values()].filter((t) => !downstream.has(plan.chainOf(t.head!))).map((t) => t.consumed);
-  void Promise.all(upstream).then(() => deadLetters.end());
+  return Promise.all(tasks.filter((t) => !downstream.has(plan.chainOf(t.head!))).map((t) => t.consumed));
 }
 
 /** The chains that the dead-letter source feeds, directly or through other steps. */
-function chainsFedBy(graph: JobGraph, chainOf: (n: StepNode) => Chain, deadLetters: DeadLetterQueue): Set<Chain> {
+function chainsFedBy(graph: JobGraph, chainOf: (n: StepNode) => Chain, deadLetters: DeadLetterOutput): Set<Chain> {
   const dlNode = graph.nodes.find((n) => n.source === deadLetters.source);
   const downstream = new Set<Chain>();
   if (dlNode) {

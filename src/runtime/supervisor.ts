@@ -8,6 +8,7 @@ import type { LocalChannel } from './channel.js';
 import type { DeadLetterQueue } from './dead-letter-queue.js';
 import { execute, type JobResult, type RunningJob as Attempt, type RuntimeConfig } from './executor.js';
 import type { RestartDecider } from './restart-policy.js';
+import { executeParallel, slotsOf } from './parallel/parallel-run.js';
 
 /** A job while it runs, across restarts. */
 export interface RunningJob {
@@ -59,7 +60,8 @@ export function supervise(graph: JobGraph, config: RuntimeConfig, deadLetters: D
   const startAttempt = (restore: CheckpointData | undefined): Attempt => {
     deadLetters?.reset();
     restoredFrom ??= restore?.checkpointId;
-    current = execute(graph, config, deadLetters, {
+    const run = slotsOf(graph, config) > 1 ? executeParallel : execute;
+    current = run(graph, config, deadLetters, {
       restore,
       checkpoints: options.checkpoints ? { ...options.checkpoints, onEvent: (s) => {
         history.push(s);

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { EXIT } from '../exit-codes.js';
-import { loadJob } from '../load-job.js';
+import { loadJobModule } from '../../api/job-module.js';
 import type { LogLevel } from '../../observe/job-log.js';
 import { printError } from '../print-error.js';
 import { ProgressLine } from '../progress.js';
@@ -13,6 +13,8 @@ until Ctrl-C. The file's default export is a Job, or a function returning one.
 Options:
   --from-savepoint PATH          start from a savepoint (else from the job's latest checkpoint, if any)
   --allow-non-restored-state     drop savepoint state of steps the job no longer has
+  --parallelism N                run each step as N subtasks on N threads (default: the job's,
+                                 else 1); from a savepoint of another parallelism, state rescales
   --explain                      print the plan and exit without running
   --port N                       serve the dashboard, REST API and /metrics on port N (default 8081,
                                  or the next free port; 0: any free port)
@@ -40,6 +42,7 @@ export async function runCommand(argv: string[]): Promise<number> {
         help: { type: 'boolean', short: 'h' },
         'from-savepoint': { type: 'string' },
         'allow-non-restored-state': { type: 'boolean' },
+        parallelism: { type: 'string' },
         port: { type: 'string' },
         host: { type: 'string' },
         'no-server': { type: 'boolean' },
@@ -66,6 +69,11 @@ export async function runCommand(argv: string[]): Promise<number> {
     process.stderr.write(`--port must be a port number, got '${parsed.values.port}'\n`);
     return EXIT.USAGE;
   }
+  const parallelism = parsed.values.parallelism === undefined ? undefined : Number(parsed.values.parallelism);
+  if (parallelism !== undefined && !(Number.isInteger(parallelism) && parallelism >= 1)) {
+    process.stderr.write(`--parallelism must be a positive integer, got '${parsed.values.parallelism}'\n`);
+    return EXIT.USAGE;
+  }
   const file = parsed.positionals[0];
   if (!file || parsed.positionals.length > 1) {
     process.stderr.write(`sluice run needs exactly one job file\n\n${RUN_HELP}\n`);
@@ -73,7 +81,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   }
   let job;
   try {
-    job = await loadJob(file, jobArgs);
+    job = await loadJobModule(file, jobArgs);
   } catch (e) {
     printError(e);
     return EXIT.BAD_JOB_FILE;
@@ -90,6 +98,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     running = job.start({
       fromSavepoint: parsed.values['from-savepoint'],
       allowNonRestoredState: parsed.values['allow-non-restored-state'] ?? false,
+      parallelism,
       onRestart: (error, n, delay) =>
         process.stderr.write(`job '${job.name}' failed (${(error as Error).message.split('\n')[0]}); restart ${n} in ${delay}ms\n`),
       observe: {

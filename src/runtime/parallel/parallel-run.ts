@@ -1,0 +1,206 @@
+import { Worker } from 'node:worker_threads';
+import { CheckpointCoordinator } from '../../checkpoint/coordinator.js';
+import { SluiceError } from '../../errors/index.js';
+import type { JobGraph } from '../../plan/graph.js';
+import { buildPhysicalPlan } from '../../plan/physical.js';
+import type { DeadLetterQueue } from '../dead-letter-queue.js';
+import { createThreadChannel, openThreadChannelIn, openThreadChannelOut, transferListOf } from '../exchange/thread-channel.js';
+import {
+  buildTasks,
+  deadLetterSendersConsumed,
+  type ExecuteOptions,
+  type JobResult,
+  type Placement,
+  type RunningJob,
+  type RuntimeConfig,
+} from '../executor.js';
+import type { TaskCheckpointing } from '../task.js';
+import { fromWire, graphFingerprint, type EndpointGrant, type FromWorker, type ToWorker, type WorkerStart } from './messages.js';
+
+/** The number of threads a run needs: one per subtask index of its widest step. */
+export function slotsOf(graph: JobGraph, config: RuntimeConfig): number {
+  return Math.max(...buildPhysicalPlan(graph, config.parallelism, config.maxParallelism).chains.map((c) => c.parallelism));
+}
+
+/**
+ * Runs a job whose steps run in parallel, on worker threads. Subtask i of every step runs
+ * in slot i (Flink's slot sharing): slot 0 is this thread, slot i > 0 a worker that
+ * imports the job's module to build its own instance of the job, because functions
+ * cannot cross threads. So one thread never runs two subtasks of the same step, and a
+ * function's closure state stays per subtask. Channels between slots cross threads
+ * (`exchange/thread-channel.ts`); those inside a slot stay local queues.
+ *
+ * This thread keeps the job: the checkpoint coordinator (every task of every slot
+ * acknowledges to it), the dead-letter queue (workers forward theirs), the outcome
+ * (a failure anywhere stops every slot) and the REST server and metrics.
+ */
+export function executeParallel(graph: JobGraph, config: RuntimeConfig, deadLetters: DeadLetterQueue | undefined, options: ExecuteOptions = {}): RunningJob {
+  const slots = slotsOf(graph, config);
+  const workersConfig = config.workers;
+  if (!workersConfig) {
+    throw new SluiceError('INVALID_JOB', `job '${config.jobName}' runs steps with parallelism ${slots}, on worker threads, which need the module that defines the job`, {
+      hint: "Set `module: import.meta.url` in the job options (that module's default export must be the job, or a function returning it), or run the job file with `sluice run`.",
+    });
+  }
+  config.metrics?.beginAttempt();
+
+  // Endpoints of channels between slots, made here and handed to the workers that use them.
+  const grants: EndpointGrant[][] = Array.from({ length: slots }, () => []);
+  const threadEnds: Array<{ close(): void }> = [];
+  const placement: Placement = {
+    isLocal: (subtask) => subtask === 0,
+    crossing(spec, producerHere, consumerHere) {
+      const fromSlot = spec.from.subtask;
+      const toSlot = spec.to.subtask;
+      if (fromSlot === toSlot) return {}; // both ends in the same worker: a local queue there
+      const ends = createThreadChannel(config.channelCapacity);
+      if (!producerHere) grants[fromSlot]!.push({ id: spec.id, end: 'out', endpoint: ends.out });
+      if (!consumerHere) grants[toSlot]!.push({ id: spec.id, end: 'in', endpoint: ends.in });
+      const out = producerHere ? openThreadChannelOut(ends.out) : undefined;
+      const inn = consumerHere ? openThreadChannelIn(ends.in) : undefined;
+      if (out) threadEnds.push(out);
+      if (inn) threadEnds.push(inn);
+      return { out, in: inn };
+    },
+  };
+
+  let failure: unknown;
+  let cancelled = false;
+  const workers: Worker[] = [];
+  const post = (w: Worker, m: ToWorker) => w.postMessage(m);
+  const stopAll = () => {
+    built.abort.abort();
+    coordinator?.stop();
+    for (const t of built.tasks) t.stop();
+    for (const w of workers) post(w, { type: 'stop' });
+  };
+  const onFailure = (error: unknown) => {
+    if (failure === undefined && !cancelled) failure = error;
+    stopAll();
+  };
+  const built = buildTasks(graph, config, deadLetters, options.restore, placement, onFailure);
+  const taskCount = buildPhysicalPlan(graph, config.parallelism, config.maxParallelism).chains.reduce((n, c) => n + c.parallelism, 0);
+
+  let coordinator: CheckpointCoordinator | undefined;
+  if (options.checkpoints) {
+    const { config: cc, storage, onEvent } = options.checkpoints;
+    const c = new CheckpointCoordinator(
+      config.jobName,
+      cc,
+      storage,
+      config.clock,
+      {
+        taskCount,
+        injectBarrier: (id) => {
+          for (const t of built.sourceTasks) t.injectBarrier(id);
+          for (const w of workers) post(w, { type: 'barrier', id });
+        },
+        notifyComplete: (id) => {
+          for (const t of built.tasks) t.notifyCheckpointComplete(id);
+          for (const w of workers) post(w, { type: 'complete', id });
+        },
+      },
+      options.restore?.checkpointId ?? 0,
+      onEvent,
+    );
+    coordinator = c;
+    const checkpointing: TaskCheckpointing = {
+      acknowledge: (id, task, steps, alignmentMs) => c.acknowledge(id, task, steps, alignmentMs),
+      finished: (task, steps) => c.taskFinished(task, steps),
+    };
+    for (const t of built.tasks) t.checkpointing = checkpointing;
+  }
+
+  // Start the workers: each settles when it has reported 'done' (or died).
+  const fingerprint = graphFingerprint(graph.nodes);
+  const consumed: Promise<void>[] = [];
+  const ended: Promise<void>[] = [];
+  for (let slot = 1; slot < slots; slot++) {
+    const start: WorkerStart = {
+      slot,
+      module: workersConfig.module,
+      args: workersConfig.args,
+      parallelism: config.parallelism,
+      fingerprint,
+      restore: options.restore,
+      endpoints: grants[slot]!,
+      checkpoints: coordinator !== undefined,
+      metrics: config.metrics !== undefined,
+    };
+    const worker = new Worker(workersConfig.script, {
+      workerData: start,
+      transferList: grants[slot]!.flatMap((g) => transferListOf(g.endpoint)),
+      name: `${config.jobName} slot ${slot}`,
+    });
+    workers.push(worker);
+    let markConsumed!: () => void;
+    consumed.push(new Promise<void>((resolve) => (markConsumed = resolve)));
+    ended.push(
+      new Promise<void>((resolve) => {
+        let done = false;
+        worker.on('message', (m: FromWorker) => {
+          switch (m.type) {
+            case 'ack':
+              coordinator?.acknowledge(m.id, m.task, m.steps, m.alignmentMs);
+              break;
+            case 'finished':
+              if (!coordinator) break;
+              void coordinator.taskFinished(m.task, m.steps).then((id) => post(worker, { type: 'final', task: m.task, id }));
+              break;
+            case 'dead-letters':
+              for (const letter of m.letters) deadLetters?.push(letter);
+              break;
+            case 'consumed':
+              markConsumed();
+              break;
+            case 'metrics':
+              config.metrics?.applyRemote(m.report);
+              break;
+            case 'failed':
+              onFailure(fromWire(m.error, slot));
+              break;
+            case 'done':
+              done = true;
+              markConsumed();
+              resolve();
+              break;
+          }
+        });
+        worker.on('error', (e) => onFailure(e));
+        worker.on('exit', (code) => {
+          if (!done && failure === undefined && !cancelled) {
+            onFailure(new SluiceError('WORKER_FAILED', `worker thread ${slot} of job '${config.jobName}' exited (code ${code}) before its subtasks ended`));
+          }
+          markConsumed();
+          resolve();
+        });
+      }),
+    );
+  }
+
+  const runs = built.tasks.map((t) => t.run());
+  coordinator?.start();
+  if (deadLetters) {
+    void Promise.all([deadLetterSendersConsumed(graph, built.plan, built.tasks, deadLetters), ...consumed]).then(() => deadLetters.end());
+  }
+
+  const done = Promise.allSettled([...runs, ...ended]).then(async (): Promise<JobResult> => {
+    coordinator?.stop();
+    for (const c of built.outs) c.release();
+    await Promise.all(workers.map((w) => w.terminate()));
+    for (const end of threadEnds) end.close();
+    if (failure !== undefined) throw failure;
+    return { status: cancelled ? 'cancelled' : 'finished' };
+  });
+  return {
+    done,
+    cancel: () => {
+      if (failure !== undefined) return;
+      cancelled = true;
+      stopAll();
+    },
+    stateBackends: built.stateBackends,
+    channels: built.localChannels,
+    coordinator,
+  };
+}
