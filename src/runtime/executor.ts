@@ -119,6 +119,8 @@ export interface Placement {
    * elsewhere; the main thread still hands out the endpoints then).
    */
   crossing?(spec: ChannelSpec, producerHere: boolean, consumerHere: boolean): { out?: ChannelOut<unknown>; in?: ChannelIn<unknown> };
+  /** How often tasks here let messages from other threads in (see `Task.yieldIntervalMs`). */
+  readonly yieldIntervalMs?: number;
 }
 
 export const LOCAL_PLACEMENT: Placement = { isLocal: () => true };
@@ -308,6 +310,7 @@ export function buildTasks(
       }
       task.subtask = subtask;
       task.head = head;
+      if (placement.yieldIntervalMs !== undefined) task.yieldIntervalMs = placement.yieldIntervalMs;
       bind.task = task;
       task.metrics = metrics?.task(name, chain.nodes.map((n) => metricsOf(n, j)!), j);
       tasks.push(task);

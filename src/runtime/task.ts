@@ -58,6 +58,12 @@ export abstract class Task {
   /** Set when the task must stop early (failure here or elsewhere, or cancel). */
   protected stopped = false;
   private lastYield = performance.now();
+  /**
+   * How long the task may keep the event loop before it lets timers, I/O and messages
+   * run. In a parallel run, input and credit from other threads arrive as messages:
+   * another thread may be waiting on them, so the task yields more often.
+   */
+  yieldIntervalMs = 10;
   /** Waits to wake when the task stops (see `untilStopped`). */
   private readonly stopWaiters = new Set<() => void>();
 
@@ -251,7 +257,7 @@ export abstract class Task {
     }
     // Batches that never wait would keep the event loop from timers and I/O: yield now and then.
     const now = performance.now();
-    if (now - this.lastYield > 10) {
+    if (now - this.lastYield > this.yieldIntervalMs) {
       this.lastYield = now;
       await new Promise<void>((resolve) => setImmediate(resolve));
     }

@@ -5,6 +5,12 @@ import type { CheckpointData } from '../../checkpoint/types.js';
 import type { TaskStepState } from '../task.js';
 import type { RemoteMetrics } from '../../observe/job-metrics.js';
 
+/**
+ * How long a task of a parallel run keeps its thread's event loop: batches and credit
+ * from other threads wait meanwhile, and a thread waiting for them idles.
+ */
+export const PARALLEL_YIELD_MS = 1;
+
 /** A channel end handed to a worker: which channel of the plan, which end, and how to open it. */
 export interface EndpointGrant {
   readonly id: number;

@@ -15,7 +15,7 @@ import {
   type RuntimeConfig,
 } from '../executor.js';
 import type { TaskCheckpointing } from '../task.js';
-import { fromWire, graphFingerprint, type EndpointGrant, type FromWorker, type ToWorker, type WorkerStart } from './messages.js';
+import { PARALLEL_YIELD_MS, fromWire, graphFingerprint, type EndpointGrant, type FromWorker, type ToWorker, type WorkerStart } from './messages.js';
 
 /** The number of threads a run needs: one per subtask index of its widest step. */
 export function slotsOf(graph: JobGraph, config: RuntimeConfig): number {
@@ -48,12 +48,13 @@ export function executeParallel(graph: JobGraph, config: RuntimeConfig, deadLett
   const grants: EndpointGrant[][] = Array.from({ length: slots }, () => []);
   const threadEnds: Array<{ close(): void }> = [];
   const placement: Placement = {
+    yieldIntervalMs: PARALLEL_YIELD_MS,
     isLocal: (subtask) => subtask === 0,
     crossing(spec, producerHere, consumerHere) {
       const fromSlot = spec.from.subtask;
       const toSlot = spec.to.subtask;
       if (fromSlot === toSlot) return {}; // both ends in the same worker: a local queue there
-      const ends = createThreadChannel(config.channelCapacity);
+      const ends = createThreadChannel(config.channelCapacity * 8);
       if (!producerHere) grants[fromSlot]!.push({ id: spec.id, end: 'out', endpoint: ends.out });
       if (!consumerHere) grants[toSlot]!.push({ id: spec.id, end: 'in', endpoint: ends.in });
       const out = producerHere ? openThreadChannelOut(ends.out) : undefined;

@@ -6,7 +6,7 @@ import type { DeadLetterOutput } from '../dead-letter-queue.js';
 import { openThreadChannelIn, openThreadChannelOut } from '../exchange/thread-channel.js';
 import { buildTasks, deadLetterSendersConsumed, type Placement, type RuntimeConfig } from '../executor.js';
 import type { TaskCheckpointing } from '../task.js';
-import { graphFingerprint, toWire, type FromWorker, type ToWorker, type WorkerStart } from './messages.js';
+import { PARALLEL_YIELD_MS, graphFingerprint, toWire, type FromWorker, type ToWorker, type WorkerStart } from './messages.js';
 
 /**
  * The worker side of a parallel run (see `parallel-run.ts`): builds the subtasks of slot
@@ -30,6 +30,7 @@ export async function runWorkerSlot(
   const endpoints = new Map(start.endpoints.map((g) => [`${g.id}/${g.end}`, g.endpoint]));
   const threadEnds: Array<{ close(): void }> = [];
   const placement: Placement = {
+    yieldIntervalMs: PARALLEL_YIELD_MS,
     isLocal: (subtask) => subtask === start.slot,
     crossing(spec, producerHere, consumerHere) {
       const out = producerHere ? openThreadChannelOut(endpoints.get(`${spec.id}/out`)) : undefined;
