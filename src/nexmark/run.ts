@@ -32,6 +32,8 @@ export interface NexmarkRunOptions {
   readonly collect?: boolean;
   /** Records per batch between steps (the job's batchSize). */
   readonly batchSize?: number;
+  /** Subtasks per step, on as many threads. Default 1. */
+  readonly parallelism?: number;
 }
 
 /** The one JSON line `sluice nexmark run` prints. */
@@ -53,14 +55,18 @@ export function watermarkDelayFor(config: Partial<GeneratorConfig>): number {
   return Math.max(DEFAULT_WATERMARK_DELAY_MS, new NexmarkGenerator(config).maxDisorderMs());
 }
 
+/** What a run's sinks report to the thread that runs them (the main thread). */
+interface NexmarkHooks {
+  onRow(row: object, timestamp: number): void;
+  onInput(): void;
+}
+
 /**
- * Runs one Nexmark query over generated events or a JSONL file of events, and reports
- * throughput (wall and CPU) and, for a paced run, latency.
- *
- * @example
- * const { report } = await runNexmark({ query: 'q5', input: { kind: 'generate', events: 100_000, rate: 10_000 } });
+ * Builds the job of one Nexmark run: the same in every thread of a parallel run (worker
+ * threads build it from this module's default export, without hooks; the result sinks run
+ * in the main thread only, as single-instance sinks).
  */
-export async function runNexmark(options: NexmarkRunOptions): Promise<{ report: NexmarkReport; rows?: object[] }> {
+export function nexmarkJob(options: NexmarkRunOptions, hooks?: NexmarkHooks): { job: Job; delayMs: number; events: number | undefined; paced: boolean } {
   const info = QUERIES[options.query];
   if (!info) throw new SluiceError('INVALID_ARGUMENT', `unknown Nexmark query '${String(options.query)}'`);
   const { input } = options;
@@ -83,37 +89,64 @@ export async function runNexmark(options: NexmarkRunOptions): Promise<{ report: 
   }
   delay ??= DEFAULT_WATERMARK_DELAY_MS;
 
-  const job = new Job({ name: `nexmark-${options.query}`, ...(options.batchSize ? { batchSize: options.batchSize } : {}) });
-  let counted = 0;
+  const job = new Job({
+    name: `nexmark-${options.query}`,
+    ...(options.batchSize ? { batchSize: options.batchSize } : {}),
+    parallelism: options.parallelism ?? 1,
+    module: import.meta.url,
+  });
   const strategy = WatermarkStrategy.forBoundedOutOfOrderness<NexmarkEvent>(delay).withTimestampAssigner((e) => e.dateTime);
   let stream: DataStream<NexmarkEvent> = job.source(source, { uid: 'nexmark-events', watermarks: strategy });
   if (input.kind === 'file') {
     stream = stream.map((e) => {
-      counted++;
+      hooks?.onInput();
       return e;
-    }, { uid: 'count-input' });
+    }, { uid: 'count-input', parallelism: 1 });
   }
   const result = info.build(stream);
-  const rows: object[] | undefined = options.collect ? [] : undefined;
-  const latency = paced ? new LatencyRecorder() : undefined;
-  let outputRows = 0;
-  const readyAt = info.readyAt;
   result.sinkTo(
-    callbackSink<object>((row, ts) => {
-      outputRows++;
-      rows?.push(row);
-      if (latency) latency.record(readyAt ? readyAt(row) + delay! : ts);
-    }),
+    callbackSink<object>((row, ts) => hooks?.onRow(row, ts)),
     { uid: 'results' },
   );
   if (options.out !== undefined) {
-    writeFileSync(options.out, '');
+    if (hooks) writeFileSync(options.out, '');
     result.sinkTo(jsonlFileSink<object>(options.out), { uid: 'results-file' });
   }
+  return { job, delayMs: delay, events, paced };
+}
+
+/** Worker threads of a parallel run build the job from here (see `nexmarkJob`). */
+export default (args: string[]) => nexmarkJob(JSON.parse(args[0]!) as NexmarkRunOptions).job;
+
+/**
+ * Runs one Nexmark query over generated events or a JSONL file of events, and reports
+ * throughput (wall and CPU, of the whole process: every thread of a parallel run) and,
+ * for a paced run, latency.
+ *
+ * @example
+ * const { report } = await runNexmark({ query: 'q5', input: { kind: 'generate', events: 100_000, rate: 10_000 } });
+ */
+export async function runNexmark(options: NexmarkRunOptions): Promise<{ report: NexmarkReport; rows?: object[] }> {
+  const rows: object[] | undefined = options.collect ? [] : undefined;
+  let latency: LatencyRecorder | undefined;
+  let counted = 0;
+  let outputRows = 0;
+  const readyAt = QUERIES[options.query]?.readyAt;
+  let delay = 0;
+  const { job, delayMs, events, paced } = nexmarkJob(options, {
+    onInput: () => counted++,
+    onRow(row, ts) {
+      outputRows++;
+      rows?.push(row);
+      if (latency) latency.record(readyAt ? readyAt(row) + delay : ts);
+    },
+  });
+  delay = delayMs;
+  if (paced) latency = new LatencyRecorder();
 
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  await job.run();
+  await job.run({ moduleArgs: [JSON.stringify({ ...options, collect: false })] });
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;

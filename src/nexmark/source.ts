@@ -82,20 +82,25 @@ export function nexmarkSource(options: NexmarkSourceOptions): Source<NexmarkEven
   return {
     kind: 'nexmark',
     bounded: true,
+    parallel: true,
     describe,
     createReader(ctx): SourceReader<NexmarkEvent> {
-      const batchSize = Math.max(1, ctx.maxBatchSize);
+      // In parallel, the events are dealt out in blocks of a batch: reader i of p makes
+      // blocks i, i + p, … so that all readers move through event time together.
+      const block = Math.max(1, ctx.maxBatchSize);
+      const { index, parallelism } = ctx.subtask;
       const end = first + events;
-      let next = first;
+      let b = index;
       return {
         async poll(): Promise<SourceBatch<NexmarkEvent>> {
-          const n = Math.min(batchSize, end - next);
+          const from = first + b * block;
+          const n = Math.min(block, end - from);
           if (n <= 0) return { values: [], done: true };
           const values = new Array<NexmarkEvent>(n);
           const timestamps = new Array<number>(n);
-          gen.fill(next, n, values, timestamps);
-          next += n;
-          return next >= end ? { values, timestamps, done: true } : { values, timestamps };
+          gen.fill(from, n, values, timestamps);
+          b += parallelism;
+          return first + b * block >= end ? { values, timestamps, done: true } : { values, timestamps };
         },
         async close() {},
       };

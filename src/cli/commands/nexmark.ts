@@ -81,10 +81,6 @@ export async function nexmarkCommand(argv: string[]): Promise<number> {
       const query = values.query;
       if (query === undefined || !isQueryName(query)) return usage(`nexmark run needs --query, one of ${QUERY_NAMES.join(', ')}`);
       const parallelism = num('parallelism', values.parallelism, true) ?? 1;
-      if (parallelism > 1) {
-        process.stderr.write(`nexmark run: --parallelism ${parallelism} is not supported yet; the queries run with parallelism 1\n`);
-        return EXIT.USAGE;
-      }
       if ((events === undefined) === (values.input === undefined)) return usage('nexmark run needs either --events N (generate) or --input FILE, not both');
       const input: NexmarkInput =
         values.input !== undefined
@@ -96,6 +92,7 @@ export async function nexmarkCommand(argv: string[]): Promise<number> {
         input,
         ...(values.out === undefined ? {} : { out: values.out }),
         ...(delay === undefined ? {} : { watermarkDelayMs: delay }),
+        parallelism,
       });
       process.stdout.write(`${JSON.stringify(report)}\n`);
       return EXIT.OK;
