@@ -15,6 +15,12 @@
  * - ring: msgpackr bytes and timestamps written into a SharedArrayBuffer ring; wake-ups by
  *   `Atomics.waitAsync`.
  * - typed (numbers only): values as a transferred Float64Array (the columnar ceiling).
+ * - thread-channel: what Sluice uses, `src/runtime/exchange/thread-channel.ts` (msgpack-reuse
+ *   with credit per microtask turn), driven as a task drives a channel.
+ *
+ * Besides the rate, the table shows the CPU time of the whole process (both threads, GC
+ * included) per event: what the exchange takes from the operators on a busy machine,
+ * and less sensitive than the rate to load from elsewhere.
  *
  * Options: `--bids N`, `--numbers N` (events per run; defaults 2,000,000 and 10,000,000),
  * `--runs N` (median of N rounds after a warm-up round; default 5), `--window N`, `--batch N`.
@@ -23,6 +29,7 @@ import { Worker, MessageChannel, type MessagePort } from 'node:worker_threads';
 import { parseArgs } from 'node:util';
 import { Packr, Unpackr } from 'msgpackr';
 import type { Batch } from '../src/runtime/batch.js';
+import { createThreadChannel, openThreadChannelIn, transferListOf } from '../src/runtime/exchange/thread-channel.js';
 import { RingReader, createRing, type RingShared } from './exchange/ring.js';
 import type { Method, ProducerData } from './exchange/producer.js';
 import { checksum, makeBatches, toNumbers, type Shape } from './exchange/shapes.js';
@@ -44,8 +51,8 @@ const POOL = 64;
 const WORKER = new URL('./exchange/worker.mjs', import.meta.url);
 
 const METHODS: Record<Shape, Method[]> = {
-  bids: ['clone', 'msgpack', 'msgpack-reuse', 'ring'],
-  numbers: ['clone', 'msgpack', 'msgpack-reuse', 'ring', 'typed'],
+  bids: ['clone', 'msgpack', 'msgpack-reuse', 'ring', 'thread-channel'],
+  numbers: ['clone', 'msgpack', 'msgpack-reuse', 'ring', 'typed', 'thread-channel'],
 };
 
 interface Consumer {
@@ -110,6 +117,28 @@ function ringConsumer(ring: RingShared): Consumer {
   };
 }
 
+/** The consuming end of a thread channel, drained as an input gate would: all there is, on each wake-up. */
+function channelConsumer(endpoint: unknown): Consumer {
+  const input = openThreadChannelIn<unknown>(endpoint);
+  let left = 0;
+  let sum = 0;
+  let done: ((sum: number) => void) | undefined;
+  input.onData = () => {
+    for (let e = input.shift(); e !== undefined; e = input.shift()) {
+      if (e.kind !== 'batch') continue;
+      sum += checksum(e.batch.values) + e.batch.timestamps.length;
+      if (--left === 0) done!(sum);
+    }
+  };
+  return {
+    take(batches) {
+      left = batches;
+      sum = 0;
+      return new Promise((resolve) => (done = resolve));
+    },
+  };
+}
+
 function nextPow2(n: number): number {
   return 2 ** Math.ceil(Math.log2(n));
 }
@@ -123,7 +152,7 @@ function median(xs: number[]): number {
 interface Contestant {
   readonly method: Method;
   /** Sends the run's batches and returns the rate; false checksum when the consumer saw other values. */
-  run(): Promise<{ rate: number; checksumOk: boolean }>;
+  run(): Promise<{ rate: number; cpuMicrosPerEvent: number; checksumOk: boolean }>;
   close(): Promise<void>;
 }
 
@@ -139,8 +168,9 @@ async function start(shape: Shape, method: Method, pool: Batch<unknown>[]): Prom
     const entry = 8 + 8 * BATCH + new Packr().pack(pool[0]!.values).length;
     ring = createRing(Math.max(1024, nextPow2(WINDOW * entry)));
   }
-  const data: ProducerData = { method, shape, batchSize: BATCH, poolSize: POOL, window: WINDOW, port: port2, ring };
-  const worker = new Worker(WORKER, { workerData: data, transferList: [port2] });
+  const channel = method === 'thread-channel' ? createThreadChannel(WINDOW) : undefined;
+  const data: ProducerData = { method, shape, batchSize: BATCH, poolSize: POOL, window: WINDOW, port: port2, ring, endpoint: channel?.out };
+  const worker = new Worker(WORKER, { workerData: data, transferList: [port2, ...(channel ? transferListOf(channel.out) : [])] });
   const messages: string[] = [];
   let notify: (() => void) | undefined;
   worker.on('message', (m: string) => {
@@ -156,17 +186,20 @@ async function start(shape: Shape, method: Method, pool: Batch<unknown>[]): Prom
     return messages.shift()!;
   };
   await next(); // ready
-  const consumer = method === 'ring' ? ringConsumer(ring!) : portConsumer(method, port1);
+  const consumer = method === 'ring' ? ringConsumer(ring!) : channel ? channelConsumer(channel.in) : portConsumer(method, port1);
   return {
     method,
     async run() {
       const t0 = performance.now();
+      const cpu0 = process.cpuUsage();
       const got = consumer.take(batches);
       worker.postMessage({ batches });
       const sum = await got;
       const seconds = (performance.now() - t0) / 1000;
+      const cpu = process.cpuUsage(cpu0);
       await next(); // sent
-      return { rate: (batches * BATCH) / seconds, checksumOk: sum === expected };
+      const events = batches * BATCH;
+      return { rate: events / seconds, cpuMicrosPerEvent: (cpu.user + cpu.system) / events, checksumOk: sum === expected };
     },
     async close() {
       port1.close();
@@ -191,12 +224,14 @@ for (const shape of ['bids', 'numbers'] as const) {
   // Runs go round the methods (a warm-up round first), so that load from elsewhere on the
   // machine falls on all of them alike rather than on whichever ran at the time.
   const rates = contestants.map((): number[] => []);
+  const cpus = contestants.map((): number[] => []);
   const ok = contestants.map(() => true);
   for (let run = 0; run <= RUNS; run++) {
     for (const [i, c] of contestants.entries()) {
       process.stderr.write(`${shape}/${c.method} run ${run}/${RUNS}\n`);
       const r = await c.run();
       if (run > 0) rates[i]!.push(r.rate);
+      if (run > 0) cpus[i]!.push(r.cpuMicrosPerEvent);
       if (!r.checksumOk) ok[i] = false;
     }
   }
@@ -204,11 +239,20 @@ for (const shape of ['bids', 'numbers'] as const) {
   const base = median(rates[0]!);
   for (const [i, c] of contestants.entries()) {
     const rate = median(rates[i]!);
-    rows.push([shape, c.method, fmt(rate), `${(rate / base).toFixed(2)}x`, rates[i]!.map(fmt).join(' / '), ok[i] ? 'ok' : 'MISMATCH']);
-    json.push({ shape, method: c.method, eventsPerSec: Math.round(rate), ratioToClone: Math.round((rate / base) * 100) / 100, runs: rates[i]!.map(Math.round), checksumOk: ok[i] });
+    const cpu = median(cpus[i]!);
+    rows.push([shape, c.method, fmt(rate), `${(rate / base).toFixed(2)}x`, cpu.toFixed(3), rates[i]!.map(fmt).join(' / '), ok[i] ? 'ok' : 'MISMATCH']);
+    json.push({
+      shape,
+      method: c.method,
+      eventsPerSec: Math.round(rate),
+      ratioToClone: Math.round((rate / base) * 100) / 100,
+      cpuMicrosPerEvent: Math.round(cpu * 1000) / 1000,
+      runs: rates[i]!.map(Math.round),
+      checksumOk: ok[i],
+    });
   }
 }
-const header = ['shape', 'method', 'events/s', 'vs clone', 'runs', 'checksum'];
+const header = ['shape', 'method', 'events/s', 'vs clone', 'cpu µs/event', 'runs', 'checksum'];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
 const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
 console.log(line(header));

@@ -6,10 +6,11 @@
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { Packr } from 'msgpackr';
 import type { Batch } from '../../src/runtime/batch.js';
+import { openThreadChannelOut } from '../../src/runtime/exchange/thread-channel.js';
 import { RingWriter, type RingShared } from './ring.js';
 import { makeBatches, type Shape } from './shapes.js';
 
-export type Method = 'clone' | 'msgpack' | 'msgpack-reuse' | 'ring' | 'typed';
+export type Method = 'clone' | 'msgpack' | 'msgpack-reuse' | 'ring' | 'typed' | 'thread-channel';
 
 /** What the main thread gives the producing worker. */
 export interface ProducerData {
@@ -20,9 +21,11 @@ export interface ProducerData {
   readonly window: number;
   readonly port: MessagePort;
   readonly ring?: RingShared;
+  /** For thread-channel: the producing end of `src/runtime/exchange/thread-channel.ts`. */
+  readonly endpoint?: unknown;
 }
 
-const { method, shape, batchSize, poolSize, window, port, ring } = workerData as ProducerData;
+const { method, shape, batchSize, poolSize, window, port, ring, endpoint } = workerData as ProducerData;
 const pool = makeBatches(shape, poolSize, batchSize);
 const packr = new Packr();
 
@@ -79,7 +82,8 @@ function send(b: Batch<unknown>): void {
       return;
     }
     case 'ring':
-      throw new Error('the ring is written by produceRing');
+    case 'thread-channel':
+      throw new Error(`${method} has its own loop`);
   }
 }
 
@@ -100,7 +104,18 @@ async function produceRing(batches: number): Promise<void> {
   }
 }
 
+const channel = method === 'thread-channel' ? openThreadChannelOut<unknown>(endpoint) : undefined;
+
+/** As a task's ChannelWriter and drain() use the channel: push, and wait while it is full. */
+async function produceChannel(batches: number): Promise<void> {
+  for (let i = 0; i < batches; i++) {
+    channel!.push({ kind: 'batch', batch: pool[i % pool.length]! });
+    if (channel!.isFull) await channel!.writable();
+  }
+}
+
 parentPort!.on('message', (m: { batches: number }) => {
-  void (method === 'ring' ? produceRing(m.batches) : produce(m.batches)).then(() => parentPort!.postMessage('sent'));
+  const run = method === 'ring' ? produceRing : method === 'thread-channel' ? produceChannel : produce;
+  void run(m.batches).then(() => parentPort!.postMessage('sent'));
 });
 parentPort!.postMessage('ready');
