@@ -2,9 +2,9 @@
  * How the values of a batch cross to another thread: msgpackr with its record extension
  * (an object shape is written once per batch, then each record as its field values), so
  * the producing thread encodes to bytes and the consuming thread decodes them. Measured
- * in `bench/exchange.ts`: for Nexmark bids, encoding runs at ~2.3M records/s and decoding
- * at ~6M/s, where structured clone (`postMessage` of the objects) takes ~1.5M/s to
- * serialise and ~1.3M/s to deserialise, on the consumer's thread.
+ * alone on this machine for Nexmark bids: encoding ~2.3M records/s, decoding ~6M/s,
+ * where V8's serialiser (what `postMessage` uses) takes ~1.5M/s to serialise and ~1.3M/s
+ * to deserialise. `thread-channel.ts` has the end-to-end figures.
  *
  * What survives the crossing (pinned by `test/runtime/thread-channel.test.ts`):
  * - plain objects and arrays, nested to any reasonable depth; strings; numbers including

@@ -11,23 +11,38 @@
  * says what survives). The consumer decodes in `shift()`, then grants credit back on
  * the same port, with the buffer, which the producer reuses for a later batch.
  *
- * Why this encoding (`npm run bench:exchange`, see the commit that added this file for
- * the figures): structured clone of object batches spends ~1.4 µs per bid across the two
- * threads, most of it deserialising on the consumer; msgpackr spends ~0.6 µs, three
- * quarters of it encoding on the producer, which leaves the consumer's thread free for
- * its operators. A SharedArrayBuffer ring with the same msgpackr bytes did no better
- * than transferred buffers within the noise of this 2-core machine (its best runs were
- * ~10% ahead), since encoding, not the hand-over, is the cost; it would bring byte-sized
- * capacity (a batch larger than the ring must be split), wrap-around, and wake-ups with
- * `Atomics.waitAsync`, which does not keep a thread alive, so liveness would need ports
- * anyway. Returned buffers beat fresh ones (fresh ArrayBuffers per batch cost more than
- * copying the encoded bytes into a reused one).
+ * Why this encoding (`npm run bench:exchange`, 2 cores, Node 20, batches of 1024, worker
+ * to main thread; events/s decoded, and CPU µs per event over both threads):
+ *
+ *   | method                       | bids        | numbers      |
+ *   | ---------------------------- | ----------- | ------------ |
+ *   | postMessage (clone)          | 1.79M, 1.02 | 21.5M, 0.063 |
+ *   | msgpackr, fresh buffers      | 2.28M, 0.63 | 44.1M, 0.039 |
+ *   | msgpackr, returned buffers   | 2.31M, 0.62 | 50.6M, 0.035 |
+ *   | msgpackr in a SAB ring       | 2.29M, 0.84 | 61.7M, 0.029 |
+ *   | this channel                 | 2.15M, 0.66 | 49.7M, 0.037 |
+ *
+ * Structured clone spends most of its time deserialising on the consumer's thread;
+ * msgpackr costs the two threads 40% less, most of it encoding on the producer, and
+ * leaves the consumer free for its operators (under load from other work the rate gap
+ * widens to ~1.6×). The SharedArrayBuffer ring wins only for plain numbers (+25%, at
+ * rates no operator downstream keeps up with) and loses on CPU for objects, while it
+ * would bring byte-sized capacity (a batch larger than the ring must be split),
+ * wrap-around, and wake-ups by `Atomics.waitAsync`, which does not keep a thread alive,
+ * so liveness would need ports anyway: not worth it. Returning buffers to the producer
+ * beats allocating fresh ones for small records (+15% for numbers, even for bids): a new
+ * ArrayBuffer per batch costs more than copying the encoded bytes into a reused one.
  *
  * Backpressure is credit-based, as in Flink's network stack: the producer may have
  * `capacity` batches sent and not yet taken by the consumer; then `isFull` holds and
  * `writable()` waits until the consumer's `shift()` has granted credit back. Control
  * events take no credit. Credits are gathered per turn of the consumer's microtask queue,
  * so draining many batches at once sends one message back.
+ *
+ * Clocks: a batch's `readAt` crosses as epoch time (`performance.timeOrigin + readAt`) and
+ * comes back to the consumer's `performance.now()`. Node 20 gives every thread of a
+ * process the same origin, so this changes nothing there, but it keeps latencies right
+ * wherever origins differ (the test gives a worker a later one).
  *
  * Liveness: a port only keeps its thread alive while something there waits on it. The
  * consuming end holds its thread until it has received `end` (or is closed), since more
