@@ -100,6 +100,8 @@ export interface ReconcileOptions extends Partial<GeneratorConfig> {
   readonly queries?: readonly QueryName[];
   /** Watermark delay; default: 4 s or the generator's disorder if larger. */
   readonly watermarkDelayMs?: number;
+  /** Runs the queries with this many subtasks per step (worker threads). Default 1. */
+  readonly parallelism?: number;
 }
 
 /**
@@ -107,7 +109,7 @@ export interface ReconcileOptions extends Partial<GeneratorConfig> {
  * Sluice over the same generated events, and compares each result with the batch answer.
  */
 export async function reconcile(options: ReconcileOptions): Promise<Reconciliation[]> {
-  const { events, queries = Object.keys(QUERIES) as QueryName[], watermarkDelayMs, ...config } = options;
+  const { events, queries = Object.keys(QUERIES) as QueryName[], watermarkDelayMs, parallelism, ...config } = options;
   const dir = mkdtempSync(join(tmpdir(), 'sluice-nexmark-'));
   const path = join(dir, 'events.jsonl');
   const db = await DuckDBInstance.create(':memory:');
@@ -119,6 +121,7 @@ export async function reconcile(options: ReconcileOptions): Promise<Reconciliati
         query,
         input: { kind: 'generate', events, ...config },
         collect: true,
+        parallelism,
         ...(watermarkDelayMs === undefined ? {} : { watermarkDelayMs }),
       });
       const batch = await batchAnswer(query, path, db);

@@ -6,7 +6,7 @@
  *
  * Options: --events N (default 200,000), --rate R (events per second of event time,
  * default 10,000: 20 s of event time), --seed S (default 7), --ooo G (default 1000),
- * --query qN (repeatable).
+ * --query qN (repeatable), --parallelism P (default 1: subtasks per step on worker threads).
  */
 import { parseArgs } from 'node:util';
 import { isQueryName, QUERY_NAMES, type QueryName } from './queries/index.js';
@@ -19,12 +19,14 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '7' },
     ooo: { type: 'string', default: '1000' },
     query: { type: 'string', multiple: true },
+    parallelism: { type: 'string', default: '1' },
   },
 });
 const events = Number(values.events);
 const rate = Number(values.rate);
 const seed = Number(values.seed);
 const ooo = Number(values.ooo);
+const parallelism = Number(values.parallelism);
 const queries = (values.query ?? QUERY_NAMES).filter((q): q is QueryName => {
   if (!isQueryName(q)) throw new Error(`unknown query '${q}'; known: ${QUERY_NAMES.join(', ')}`);
   return true;
@@ -33,9 +35,9 @@ const queries = (values.query ?? QUERY_NAMES).filter((q): q is QueryName => {
 let failed = 0;
 for (const g of [1, ooo]) {
   const label = g === 1 ? 'in order' : `out of order (groups of ${g})`;
-  console.log(`${events.toLocaleString('en-US')} events, seed ${seed}, rate ${rate}/s of event time, ${label}`);
+  console.log(`${events.toLocaleString('en-US')} events, seed ${seed}, rate ${rate}/s of event time, ${label}, parallelism ${parallelism}`);
   const t0 = performance.now();
-  const results = await reconcile({ events, rate, seed, ooo: g, queries });
+  const results = await reconcile({ events, rate, seed, ooo: g, queries, parallelism });
   for (const r of results) {
     console.log(`  ${r.query.padEnd(4)} ${r.equal ? 'ok  ' : 'DIFF'} stream ${String(r.streamRows).padStart(8)} rows, batch ${String(r.batchRows).padStart(8)} rows`);
     if (!r.equal) {

@@ -20,6 +20,14 @@ describe('Nexmark queries reconcile with DuckDB', () => {
     }
   }, 60_000);
 
+  it('at parallelism 2 (worker threads, keyed exchanges), every query still equals the batch answer', async () => {
+    const results = await reconcile({ events: EVENTS, rate: RATE, seed: 12, ooo: 1000, parallelism: 2 });
+    for (const r of results) {
+      expect(r.diff, `${r.query} (seed 12, parallelism 2)`).toBe('');
+      expect(r.batchRows).toBeGreaterThan(0);
+    }
+  }, 120_000);
+
   it('a watermark too tight for the disorder loses late bids, and the diff says which rows', async () => {
     const [r] = await reconcile({ events: EVENTS, rate: RATE, seed: 11, ooo: 10_000, queries: ['q11'], watermarkDelayMs: 0 });
     expect(r!.equal).toBe(false);
