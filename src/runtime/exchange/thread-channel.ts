@@ -119,7 +119,7 @@ interface BatchMessage {
   readonly buffer: ArrayBuffer;
   readonly n: number;
   readonly length: number;
-  /** `readAt` as epoch ms (performance.timeOrigin + readAt), since each thread's clock has its own origin. */
+  /** `readAt` as epoch ms (performance.timeOrigin + readAt): threads' clocks may have different origins. */
   readAtEpoch?: number;
   traceId?: string;
 }
