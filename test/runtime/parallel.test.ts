@@ -1,9 +1,10 @@
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Job, collectSink, generator } from '../../src/index.js';
 import { build, event, type FixtureOptions } from '../fixtures/jobs/parallel-jobs.js';
+import { committedLines } from '../checkpoint/helpers.js';
 
 /** Runs a fixture job to its end; the main thread's collect sink has everything. */
 async function run(o: FixtureOptions): Promise<unknown[]> {
@@ -97,6 +98,27 @@ describe('parallelism on worker threads', () => {
     expect([...union].sort()).toEqual(sorted(uninterrupted));
     expect(union.size).toBe(30_000);
   }, 90_000);
+
+  it('a failure at parallelism 2 restarts from the latest checkpoint, and the exactly-once sink commits every result once', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-p2-eo-'));
+    const o = { kind: 'exactly-once', events: 40_000, users: 53, dir, parallelism: 2, rate: 40_000 } as const;
+    const { job } = build(o);
+    const running = job.start({ moduleArgs: [JSON.stringify(o)] });
+    await running.done;
+    expect(running.restarts).toBe(1);
+    // Checkpoints of every thread's tasks completed (and sinks committed) before and after the restart.
+    expect(running.checkpoints.filter((c) => c.status === 'completed').length).toBeGreaterThanOrEqual(2);
+    expect(existsSync(join(dir, 'crashed'))).toBe(true);
+    const expected: string[] = [];
+    const counts = new Map<number, number>();
+    for (let i = 0; i < o.events; i++) {
+      const { user } = event(i, o.users);
+      const n = (counts.get(user) ?? 0) + 1;
+      counts.set(user, n);
+      expected.push(JSON.stringify(`${user},${n}`));
+    }
+    expect(committedLines(dir)).toEqual(expected.sort());
+  }, 60_000);
 
   it('a parallel source cannot move its readers to another parallelism: a clear error', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sluice-rescale-'));
