@@ -44,6 +44,8 @@ abstract class Partitioned<T> implements Output<T> {
   }
 }
 
+const SMALL_KEYS = 1 << 16;
+
 /**
  * Sends each record to the subtask that owns its key's key group (`key-groups.ts`). A
  * key selector that throws or returns no valid key sends the record to subtask 0, whose
@@ -54,6 +56,12 @@ export class HashPartitioner<T> extends Partitioned<T> {
   private readonly builders: BatchBuilder<T>[];
   /** Key group -> subtask, computed once. */
   private readonly owner: Int32Array;
+  /**
+   * Subtask by key for small non-negative integer keys (ids, counters: the common case),
+   * filled as keys appear (-1: not yet): hashing a number's digits costs more than the
+   * rest of routing it.
+   */
+  private readonly smallKeys = new Int16Array(SMALL_KEYS).fill(-1);
 
   constructor(
     targets: Output<T>[],
@@ -74,7 +82,10 @@ export class HashPartitioner<T> extends Partitioned<T> {
       let target = 0;
       try {
         const key = this.keySelector(v);
-        if (isKey(key)) target = this.owner[keyGroupOf(key, this.maxParallelism)]!;
+        if (typeof key === 'number' && key >>> 0 === key && key < SMALL_KEYS) {
+          target = this.smallKeys[key]!;
+          if (target < 0) target = this.smallKeys[key] = this.owner[keyGroupOf(key, this.maxParallelism)]!;
+        } else if (isKey(key)) target = this.owner[keyGroupOf(key, this.maxParallelism)]!;
       } catch {
         // subtask 0's keyed step raises the error with the step's name and policy
       }
