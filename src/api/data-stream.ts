@@ -42,11 +42,25 @@ export class DataStream<T> {
     readonly node: StepNode,
     /** The side output tag this stream is, if it is one. */
     readonly tag?: string,
+    /** How records reach the next step's subtasks (see `rebalance()`, `broadcast()`). */
+    private readonly partitioning: 'forward' | 'rebalance' | 'broadcast' = 'forward',
   ) {}
 
   /** @internal The edge from this stream into a new step. */
-  edge(input = 0, partitioner: StreamEdge['partitioner'] = 'forward', keySelector?: (v: T) => Key): StreamEdge {
+  edge(input = 0, partitioner: StreamEdge['partitioner'] = this.partitioning, keySelector?: (v: T) => Key): StreamEdge {
     return { from: this.node, tag: this.tag, partitioner, keySelector, input };
+  }
+
+  /**
+   * Spreads the records round-robin (in whole batches) over the subtasks of the next
+   * step, to even out skew before costly work. (A forward edge between steps of different
+   * parallelism rebalances by itself.)
+   *
+   * @example
+   * job.source(fromCollection(urls), { uid: 'urls' }).rebalance().map(fetchTitle, { parallelism: 4 })
+   */
+  rebalance(): DataStream<T> {
+    return new DataStream<T>(this.job, this.node, this.tag, 'rebalance');
   }
 
   /** One record in, one out. */
@@ -131,7 +145,11 @@ export class DataStream<T> {
    * connected to, which keeps it in the broadcast state the descriptors name (map state,
    * without TTL). Then `keyedOrPlain.connect(broadcastStream).process(fn, { uid })`.
    */
-  broadcast(...descriptors: [MapStateDescriptor<any, any>, ...MapStateDescriptor<any, any>[]]): BroadcastStream<T> {
+  broadcast(...descriptors: [MapStateDescriptor<any, any>, ...MapStateDescriptor<any, any>[]]): BroadcastStream<T>;
+  /** Without descriptors: every record goes to every subtask of the next step (Flink's broadcast partitioning). */
+  broadcast(): DataStream<T>;
+  broadcast(...descriptors: MapStateDescriptor<any, any>[]): BroadcastStream<T> | DataStream<T> {
+    if (descriptors.length === 0) return new DataStream<T>(this.job, this.node, this.tag, 'broadcast');
     return new BroadcastStream(this, descriptors);
   }
 

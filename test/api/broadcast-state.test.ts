@@ -13,7 +13,7 @@ import {
   type BroadcastStream,
   type ConnectedKeyedStreams,
   type ConnectedStreams,
-  type DataStream,
+  DataStream,
   type KeyedBroadcastConnectedStream,
   type KeyedBroadcastProcessFunction,
   type ListState,
@@ -117,42 +117,7 @@ describe('keyed broadcast state', () => {
     }
   });
 
-  it('at parallelism 3 every subtask gets every rule, and each key its own subtask', async () => {
-    // The function keeps no state handle from open(): subtasks running in one thread share
-    // the function object, so such a handle would belong to one subtask only.
-    const job = newJob({ batchSize: 1, parallelism: 3 });
-    const { sink, out } = collecting<string>();
-    const ruleSrc = pushSource<Rule>();
-    const paySrc = pushSource<Payment>();
-    const fn: KeyedBroadcastProcessFunction<string, Payment, Rule, string> = {
-      processElement(p, ctx, out) {
-        const rule = ctx.getBroadcastState(rules).get(p.kind);
-        if (rule === undefined) out.collect(`${ctx.key} no rule for ${p.kind}`);
-        else if (p.amount > rule.max) out.collect(`${ctx.key} ${p.kind} ${p.amount}>${rule.max}`);
-      },
-      processBroadcastElement(rule, ctx, out) {
-        ctx.getBroadcastState(rules).put(rule.kind, rule);
-        out.collect(`rule ${rule.kind} (${ctx.getBroadcastState(rules).size} rules)`);
-      },
-    };
-    job
-      .source(paySrc.source, { uid: 'payments' })
-      .keyBy('user')
-      .connect(job.source(ruleSrc.source, { uid: 'rules' }).broadcast(rules))
-      .process(fn, { uid: 'limits' })
-      .sinkTo(sink);
-    const running = job.start();
-    ruleSrc.push(ruleList);
-    await until(() => out.values.length === 3 * ruleList.length, 'every subtask to take every rule', () => out.values);
-    expect([...out.values].sort()).toEqual(
-      ['rule card (1 rules)', 'rule wire (2 rules)', 'rule cash (3 rules)'].flatMap((r) => [r, r, r]).sort(),
-    );
-    paySrc.push(payments);
-    paySrc.end();
-    ruleSrc.end();
-    await expect(running.done).resolves.toEqual({ status: 'finished' });
-    expect(out.values.slice(3 * ruleList.length).sort()).toEqual(expected);
-  });
+  // At parallelism above 1 (worker threads), see 'broadcast state reaches every subtask' in test/runtime/parallel.test.ts.
 
   it('a changed rule applies to the records after it', async () => {
     const job = newJob({ batchSize: 1 });
@@ -481,7 +446,7 @@ describe('building a broadcast step', () => {
 
   it('broadcast() takes one or more map state descriptors, without TTL, with distinct names', () => {
     const s = newJob().source(fromCollection(ruleList), { uid: 'rules' });
-    expect(codeOf(() => (s.broadcast as (...d: unknown[]) => unknown)())).toBe('INVALID_ARGUMENT');
+    expect(s.broadcast()).toBeInstanceOf(DataStream); // broadcast partitioning, no state
     expect(codeOf(() => s.broadcast(valueState<number>('v') as never))).toBe('INVALID_ARGUMENT');
     expect(codeOf(() => s.broadcast(mapState<string, Rule>('r', { ttl: { ttl: '1h' } })))).toBe('INVALID_ARGUMENT');
     expect(codeOf(() => s.broadcast(rules, mapState<string, number>('rules')))).toBe('INVALID_ARGUMENT');

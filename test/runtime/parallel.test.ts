@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Job, collectSink, generator } from '../../src/index.js';
 import { build, event, type FixtureOptions } from '../fixtures/jobs/parallel-jobs.js';
+import { buildPreAggregate, hotEvent, type PreAggregateFixture } from '../fixtures/jobs/pre-aggregate-jobs.js';
 import { committedLines } from '../checkpoint/helpers.js';
 
 /** Runs a fixture job to its end; the main thread's collect sink has everything. */
@@ -53,6 +54,33 @@ describe('parallelism on worker threads', () => {
     expect(build(o).job.explain()).toMatch(/task 2 x3 {2}<- rebalance from 'numbers'/);
     const got = (await run(o)) as number[];
     expect(got.sort((a, b) => a - b)).toEqual(Array.from({ length: 2000 }, (_, i) => i * 2));
+  }, 30_000);
+
+  it('rebalance() and broadcast() partition explicitly: a broadcast record reaches every subtask', async () => {
+    const o = { kind: 'broadcast', events: 1000, users: 1, parallelism: 2 } as const;
+    expect(build(o).job.explain()).toMatch(/broadcast from 'plus-one'/);
+    const got = (await run(o)) as number[];
+    const once = Array.from({ length: 1000 }, (_, i) => (i + 1) * 10);
+    expect(got.sort((a, b) => a - b)).toEqual([...once, ...once].sort((a, b) => a - b));
+  }, 30_000);
+
+  it('broadcast state reaches every subtask of a keyed step in worker threads', async () => {
+    const got = (await run({ kind: 'broadcast-state', events: 3000, users: 40, parallelism: 3 })) as string[];
+    expect(got.filter((l) => l.startsWith('rule')).sort()).toEqual(['rule even', 'rule even', 'rule even', 'rule odd', 'rule odd', 'rule odd']);
+    expect(got.filter((l) => l.startsWith('event'))).toHaveLength(3000);
+  }, 30_000);
+
+  it('metrics count per subtask, also those of worker threads', async () => {
+    const o = { kind: 'running-count', events: 4000, users: 50, parallelism: 2 } as const;
+    const { job } = build(o);
+    const running = job.start({ moduleArgs: [JSON.stringify(o)] });
+    await running.done;
+    const steps = running.monitor.metrics.snapshot().steps.filter((s) => s.uid === 'count');
+    expect(steps.map((s) => s.subtask).sort()).toEqual([0, 1]);
+    expect(steps.every((s) => s.recordsIn > 0)).toBe(true);
+    expect(steps.reduce((n, s) => n + s.recordsIn, 0)).toBe(4000);
+    const tasks = running.monitor.metrics.snapshot().tasks.filter((t) => t.name.startsWith('count#'));
+    expect(tasks.map((t) => t.subtask).sort()).toEqual([0, 1]);
   }, 30_000);
 
   it('a user function that throws in a worker thread fails the job with the step and the record', async () => {
@@ -130,4 +158,19 @@ describe('parallelism on worker threads', () => {
     const again = { ...o, parallelism: 3 };
     await expect(build(again).job.run({ moduleArgs: [JSON.stringify(again)], fromSavepoint: join(dir, 'sp') })).rejects.toThrow(/source 'events' ran with 2 readers/);
   }, 30_000);
+
+  it('windows pre-aggregated before the exchange (a hot key, partials across threads) give the one-phase results at parallelism 1 and 2', async () => {
+    const results = async (o: PreAggregateFixture) => {
+      const { job, out } = buildPreAggregate(o);
+      await job.run({ moduleArgs: [JSON.stringify(o)] });
+      return sorted(out.values);
+    };
+    const events = 6000;
+    const one = await results({ events, parallelism: 1, preAggregate: false });
+    // Every (user, 100 ms window) of the input fires once, on time.
+    const windows = new Set(Array.from({ length: events }, (_, i) => hotEvent(i)).map((e) => `${e.user}/${Math.floor(e.at / 100)}`));
+    expect(one.filter((r) => r.startsWith('["count"'))).toHaveLength(windows.size);
+    expect(await results({ events, parallelism: 2, preAggregate: true })).toEqual(one);
+    expect(await results({ events, parallelism: 2, preAggregate: true, sourceParallelism: 1 })).toEqual(one);
+  }, 60_000);
 });
