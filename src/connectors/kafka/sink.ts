@@ -1,4 +1,5 @@
-import { Producer, type MessageToProduce } from '@platformatic/kafka';
+import type { MessageToProduce, Producer } from '@platformatic/kafka';
+import { loadKafkaClient, type KafkaClient } from './client.js';
 import { SluiceError, describeRecord } from '../../errors/index.js';
 import type { Sink, SinkContext, SinkWriter } from '../sink.js';
 import { brokerList, codecOf, type KafkaCodec, type KafkaFormat } from './format.js';
@@ -102,6 +103,8 @@ class KafkaWriter<T> implements SinkWriter<T> {
   /** Pooled ids in use (an id is reused only after its transaction committed). */
   private readonly busy = new Set<number>();
   private coordinators: TransactionCoordinators | undefined;
+  /** The client library, loaded when the writer opens. */
+  private kafka!: KafkaClient;
 
   constructor(
     private readonly ctx: SinkContext,
@@ -115,8 +118,12 @@ class KafkaWriter<T> implements SinkWriter<T> {
     this.chunk = options.chunkSize ?? 1024;
   }
 
+  async open(): Promise<void> {
+    this.kafka = await loadKafkaClient();
+  }
+
   private newProducer(transactionalId?: string): Producer {
-    return new Producer({
+    return new this.kafka.Producer({
       clientId: this.clientId,
       bootstrapBrokers: this.brokers,
       idempotent: true,
@@ -242,7 +249,7 @@ class KafkaWriter<T> implements SinkWriter<T> {
   }
 
   private async resume(h: KafkaTransactionHandle): Promise<void> {
-    this.coordinators ??= new TransactionCoordinators(this.brokers, this.clientId);
+    this.coordinators ??= new TransactionCoordinators(this.kafka, this.brokers, this.clientId);
     try {
       await this.coordinators.resumeCommit(h);
     } catch (e) {
@@ -255,7 +262,7 @@ class KafkaWriter<T> implements SinkWriter<T> {
     for (const h of transactions as KafkaTransactionHandle[]) await this.resume(h);
     // Then abort whatever an earlier writer left open: fence every pooled id it may have
     // used. Ids are taken lowest first, so the first one never used before ends the sweep.
-    this.coordinators ??= new TransactionCoordinators(this.brokers, this.clientId);
+    this.coordinators ??= new TransactionCoordinators(this.kafka, this.brokers, this.clientId);
     try {
       for (let slot = 0; await this.coordinators.fence(`${this.prefix}-${slot}`, this.timeoutMs); slot++);
     } catch (e) {

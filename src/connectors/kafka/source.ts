@@ -1,4 +1,5 @@
-import { Consumer, type Message, type MessagesStream } from '@platformatic/kafka';
+import type { Consumer, Message, MessagesStream } from '@platformatic/kafka';
+import { loadKafkaClient } from './client.js';
 import { SluiceError } from '../../errors/index.js';
 import { toMillis, type Duration } from '../../time/duration.js';
 import { callTimestamp } from '../shared/timestamp.js';
@@ -130,6 +131,7 @@ class KafkaReader<T> implements SourceReader<T> {
   }
 
   async open(): Promise<void> {
+    const { Consumer } = await loadKafkaClient();
     const consumer = (this.consumer = new Consumer({
       clientId: this.options.clientId ?? `sluice-${this.ctx.uid}`,
       bootstrapBrokers: this.brokers,

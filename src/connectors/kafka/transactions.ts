@@ -5,7 +5,8 @@
  * reflection) and fencing transactional ids so that transactions left open by a crashed
  * writer are aborted at once rather than at their timeout.
  */
-import { ConnectionPool, endTxnV4, findCoordinatorV6, initProducerIdV5, type Connection } from '@platformatic/kafka';
+import type { Connection, ConnectionPool } from '@platformatic/kafka';
+import type { KafkaClient } from './client.js';
 
 /** What a checkpoint keeps of a pre-committed Kafka transaction. */
 export interface KafkaTransactionHandle {
@@ -36,17 +37,18 @@ export class TransactionCoordinators {
   private readonly pool: ConnectionPool;
 
   constructor(
+    private readonly kafka: KafkaClient,
     private readonly brokers: readonly string[],
     clientId: string,
     private readonly retries = 40,
     private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
   ) {
-    this.pool = new ConnectionPool(clientId, { connectTimeout: 10_000, requestTimeout: 30_000 });
+    this.pool = new kafka.ConnectionPool(clientId, { connectTimeout: 10_000, requestTimeout: 30_000 });
   }
 
   private async coordinator(transactionalId: string): Promise<Connection> {
     const any = await this.pool.getFirstAvailable(this.brokers.map((b) => ({ host: b.slice(0, b.lastIndexOf(':')), port: Number(b.slice(b.lastIndexOf(':') + 1)) })));
-    const found = await findCoordinatorV6.api.async(any, 1, [transactionalId]);
+    const found = await this.kafka.findCoordinatorV6.api.async(any, 1, [transactionalId]);
     const c = found.coordinators[0];
     if (!c || c.errorCode !== 0) throw Object.assign(new Error(`no coordinator for ${transactionalId} (error ${c?.errorCode})`), { apiId: 'COORDINATOR_NOT_AVAILABLE' });
     return this.pool.get({ host: c.host, port: c.port });
@@ -73,7 +75,7 @@ export class TransactionCoordinators {
    */
   async resumeCommit(h: KafkaTransactionHandle): Promise<ResumeOutcome> {
     try {
-      await this.withRetry(h.transactionalId, (c) => endTxnV4.api.async(c, h.transactionalId, BigInt(h.producerId), h.producerEpoch, true));
+      await this.withRetry(h.transactionalId, (c) => this.kafka.endTxnV4.api.async(c, h.transactionalId, BigInt(h.producerId), h.producerEpoch, true));
       return 'committed';
     } catch (e) {
       if (kafkaErrorIds(e).some((id) => FENCED.has(id))) return 'already-finished';
@@ -86,7 +88,7 @@ export class TransactionCoordinators {
    * under it. Returns true when the id had been used before (epoch > 0 after fencing).
    */
   async fence(transactionalId: string, transactionTimeoutMs: number): Promise<boolean> {
-    const r = await this.withRetry(transactionalId, (c) => initProducerIdV5.api.async(c, transactionalId, transactionTimeoutMs, -1n, -1));
+    const r = await this.withRetry(transactionalId, (c) => this.kafka.initProducerIdV5.api.async(c, transactionalId, transactionTimeoutMs, -1n, -1));
     return r.producerEpoch > 0;
   }
 
