@@ -43,5 +43,5 @@ const results: WorkloadResult[] = [];
 for (const suite of suites) results.push(...(await runSuite(suite, options)));
 printTable(results);
 printWindowCosts(results);
-printPreAggregateRatio(results);
+await printPreAggregateRatio(results);
 printJsonLines(results);

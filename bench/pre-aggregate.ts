@@ -4,16 +4,17 @@
  * window step and with `preAggregate: true` (a local step before the keyed exchange folds
  * each batch into one partial per key and window), beside the same hand-written loop.
  *
- * - window-hot-key: `keyBy(user).window(tumbling('1s')).aggregate(count())`.
- * - window-hot-key-pre-aggregated: the same with `{ preAggregate: true }`.
+ * - window-hot-key, window-hot-key-pre-aggregated: at parallelism 1, where the exchange is
+ *   a direct call and pre-aggregation saves only the window step's per-record work on the
+ *   hot key (about one record in two), at the price of grouping every batch; the cold
+ *   half costs a window and a result per record either way.
+ * - window-hot-key-p2, window-hot-key-pre-aggregated-p2: at parallelism 2 (two readers,
+ *   worker threads). One-phase, every hot-key record crosses to the one subtask owning the
+ *   key; pre-aggregated, each reader's thread folds them first and a few partials cross.
+ *   The loop is the same single-threaded one, so the "sluice/loop" column can pass 100%.
  *
- * Both at parallelism 1, where the exchange is a direct call and pre-aggregation saves
- * only the window step's per-record work on the hot key (about one record in two), at the
- * price of grouping every batch; the cold half still costs a window and a result per
- * record either way. {@link printPreAggregateRatio} prints the ratio of the two (no
- * target: tracked). The case pre-aggregation is for, the hot key's records all crossing
- * threads to one subtask, needs parallelism 2: `jobs/hot-key-windows.ts` is a job module
- * for that, to be measured once the parallel runtime's thread channels are in.
+ * {@link printPreAggregateRatio} prints events/s and the ratio pre-aggregated ÷ one-phase
+ * at each parallelism (no target: tracked).
  */
 import type { WindowResult } from '../src/window/window-function.js';
 import { COLD_KEYS, hotKeyWindows, makeHotKeyEvent } from './jobs/hot-key-windows.js';
@@ -31,9 +32,10 @@ type Result = WindowResult<number, number>;
 const weigh = (r: Result): number => r.value + r.end + r.key;
 const SIZE = 1_000;
 
-async function run(n: number, preAggregate: boolean): Promise<Outcome> {
+async function run(n: number, parallelism: number, preAggregate: boolean): Promise<Outcome> {
   const sink = new CountingSink<Result>(weigh);
-  await hotKeyWindows({ events: n, parallelism: 1, preAggregate }, sink).run();
+  const options = { events: n, parallelism, preAggregate };
+  await hotKeyWindows(options, sink).run({ moduleArgs: [JSON.stringify(options)] });
   return { outputs: sink.outputs, checksum: sink.checksum };
 }
 
@@ -54,10 +56,10 @@ function loop(n: number): Outcome {
   for (let i = 0; i < n; i++) {
     const e = keep(makeHotKeyEvent(i));
     // Timestamps never decrease, so the window of e.ts - e.ts % SIZE is the only open one.
-    const e2 = e.ts - (e.ts % SIZE) + SIZE;
-    if (e2 !== end) {
+    const windowEnd = e.ts - (e.ts % SIZE) + SIZE;
+    if (windowEnd !== end) {
       if (counts.size > 0) fire();
-      end = e2;
+      end = windowEnd;
     }
     counts.set(e.user, (counts.get(e.user) ?? 0) + 1);
   }
@@ -65,23 +67,62 @@ function loop(n: number): Outcome {
   return { outputs, checksum };
 }
 
-const description = (pre: boolean) =>
-  `watermarks -> keyBy(user: 50% one key, 50% over ${COLD_KEYS.toLocaleString('en-US')}) -> window(tumbling 1s).aggregate(count${pre ? ', preAggregate' : ''}) -> counting sink`;
+const description = (pre: boolean, parallelism: number) =>
+  `watermarks -> keyBy(user: 50% one key, 50% over ${COLD_KEYS.toLocaleString('en-US')}) -> window(tumbling 1s).aggregate(count${pre ? ', preAggregate' : ''}) -> counting sink, parallelism ${parallelism}`;
 
-const onePhase: Workload = { name: 'window-hot-key', description: description(false), target: 0, sluice: (n) => run(n, false), loop };
-const preAggregated: Workload = { name: 'window-hot-key-pre-aggregated', description: description(true), target: 0, sluice: (n) => run(n, true), loop };
+const workload = (pre: boolean, parallelism: number): Workload => ({
+  name: `window-hot-key${pre ? '-pre-aggregated' : ''}${parallelism > 1 ? `-p${parallelism}` : ''}`,
+  description: description(pre, parallelism),
+  target: 0,
+  sluice: (n) => run(n, parallelism, pre),
+  loop,
+});
+const pairs = [1, 2].map((p) => ({ parallelism: p, one: workload(false, p), two: workload(true, p) }));
 
-export const preAggregateSuite: Suite = { name: 'pre-aggregate', workloads: [onePhase, preAggregated] };
+export const preAggregateSuite: Suite = { name: 'pre-aggregate', workloads: pairs.flatMap((p) => [p.one, p.two]) };
 
-/** Prints events/s of both and their ratio (pre-aggregated ÷ one-phase), when both ran, with a JSON line. */
-export function printPreAggregateRatio(results: readonly WorkloadResult[]): void {
-  const find = (name: string) => results.find((r) => r.suite === preAggregateSuite.name && r.workload === name);
-  const one = find(onePhase.name);
-  const two = find(preAggregated.name);
-  if (one === undefined || two === undefined) return;
-  const ratio = two.sluiceEventsPerSec / one.sluiceEventsPerSec;
-  const rate = (r: WorkloadResult) => `${(r.sluiceEventsPerSec / 1e6).toFixed(2)}M events/s`;
-  console.log(`pre-aggregate, hot key, parallelism 1: one-phase ${rate(one)}, pre-aggregated ${rate(two)}: ${ratio.toFixed(2)}x`);
-  console.log(JSON.stringify({ suite: preAggregateSuite.name, derived: 'pre-aggregated-over-one-phase', parallelism: 1, ratio: Math.round(ratio * 1000) / 1000 }));
-  console.log('');
+/** Events in the runs that measure the fixed cost of a parallel run (starting worker threads, which load the job module). */
+const STARTUP_EVENTS = 1_000;
+
+/** The fixed cost of a run of `w` (ms): the best of three runs of {@link STARTUP_EVENTS} events. */
+async function startupMs(w: Workload): Promise<number> {
+  let best = Number.POSITIVE_INFINITY;
+  for (let r = 0; r < 3; r++) {
+    const t0 = performance.now();
+    await w.sluice(STARTUP_EVENTS);
+    best = Math.min(best, performance.now() - t0);
+  }
+  return best;
+}
+
+const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+
+/**
+ * Prints events/s with and without pre-aggregation and their ratio, at each parallelism
+ * where both ran, with JSON lines. Above parallelism 1 also the steady rates: the
+ * median run minus the fixed start-up of worker threads (measured here on small runs).
+ */
+export async function printPreAggregateRatio(results: readonly WorkloadResult[]): Promise<void> {
+  const find = (w: Workload) => results.find((r) => r.suite === preAggregateSuite.name && r.workload === w.name);
+  const rate = (perSec: number) => `${(perSec / 1e6).toFixed(2)}M events/s`;
+  let printed = false;
+  for (const p of pairs) {
+    const one = find(p.one);
+    const two = find(p.two);
+    if (one === undefined || two === undefined) continue;
+    const ratio = two.sluiceEventsPerSec / one.sluiceEventsPerSec;
+    let line = `pre-aggregate, hot key, parallelism ${p.parallelism}: one-phase ${rate(one.sluiceEventsPerSec)}, pre-aggregated ${rate(two.sluiceEventsPerSec)}: ${ratio.toFixed(2)}x`;
+    const json: Record<string, unknown> = { suite: preAggregateSuite.name, derived: 'pre-aggregated-over-one-phase', parallelism: p.parallelism, ratio: Math.round(ratio * 1000) / 1000 };
+    if (p.parallelism > 1) {
+      const fixed = [await startupMs(p.one), await startupMs(p.two)];
+      const steady = [one, two].map((r, i) => r.events / ((median(r.sluiceRunsMs) - fixed[i]!) / 1000));
+      const steadyRatio = steady[1]! / steady[0]!;
+      line += `; steady (less start-up ${fixed.map((f) => `${(f / 1000).toFixed(2)}s`).join(' / ')}): ${rate(steady[0]!)} vs ${rate(steady[1]!)}: ${steadyRatio.toFixed(2)}x`;
+      Object.assign(json, { startupMs: fixed.map(Math.round), steadyEventsPerSec: steady.map(Math.round), steadyRatio: Math.round(steadyRatio * 1000) / 1000 });
+    }
+    console.log(line);
+    console.log(JSON.stringify(json));
+    printed = true;
+  }
+  if (printed) console.log('');
 }
