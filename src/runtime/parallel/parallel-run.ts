@@ -54,7 +54,7 @@ export function executeParallel(graph: JobGraph, config: RuntimeConfig, deadLett
       const fromSlot = spec.from.subtask;
       const toSlot = spec.to.subtask;
       if (fromSlot === toSlot) return {}; // both ends in the same worker: a local queue there
-      const ends = createThreadChannel(config.channelCapacity * 8);
+      const ends = createThreadChannel(config.channelCapacity * 8, `'${spec.from.node.uid}' ${fromSlot} -> '${spec.to.node.uid}' ${toSlot}`);
       if (!producerHere) grants[fromSlot]!.push({ id: spec.id, end: 'out', endpoint: ends.out });
       if (!consumerHere) grants[toSlot]!.push({ id: spec.id, end: 'in', endpoint: ends.in });
       const out = producerHere ? openThreadChannelOut(ends.out) : undefined;
