@@ -37,6 +37,15 @@ describe('sluice command', () => {
     expect(new Set(rows.map((r) => r.user)).size).toBeGreaterThan(1);
   }, 60_000);
 
+  it('runs a job file with --parallelism 2 (worker threads) to the same results', async () => {
+    const one = await sluice('run', 'examples/clicks-per-user.ts');
+    const two = await sluice('run', 'examples/clicks-per-user.ts', '--parallelism', '2', '--log-level', 'silent');
+    expect(two.code).toBe(0);
+    const lines = (s: string) => s.trim().split('\n').sort();
+    expect(lines(two.stdout)).toEqual(lines(one.stdout));
+    expect(await sluice('run', 'examples/clicks-per-user.ts', '--parallelism', 'two')).toMatchObject({ code: 2 });
+  }, 60_000);
+
   it('explains the plan without running', async () => {
     const { code, stdout } = await sluice('run', 'examples/clicks-per-user.ts', '--explain');
     expect(code).toBe(0);
