@@ -19,7 +19,7 @@ import type { CheckpointConfig } from '../checkpoint/config.js';
 import type { JobMetrics } from '../observe/job-metrics.js';
 import { stepIn, type BatchContext, type StepMetrics } from '../observe/step-metrics.js';
 import { MeteredOutput } from './metered-output.js';
-import { CheckpointCoordinator, type CheckpointStats } from '../checkpoint/coordinator.js';
+import { CheckpointCoordinator, type CheckpointParticipants, type CheckpointStats } from '../checkpoint/coordinator.js';
 import type { CheckpointData, CheckpointStorage, StepState } from '../checkpoint/types.js';
 import { partsOf } from '../checkpoint/step-parts.js';
 import { partitionedOutput } from './exchange/partitioners.js';
@@ -359,33 +359,15 @@ export function execute(graph: JobGraph, config: RuntimeConfig, deadLetters?: De
   const built = buildTasks(graph, config, deadLetters, options.restore, LOCAL_PLACEMENT, onFailure);
   const { tasks, sourceTasks } = built;
 
-  let coordinator: CheckpointCoordinator | undefined;
-  if (options.checkpoints) {
-    const { config: cc, storage, onEvent } = options.checkpoints;
-    const c = new CheckpointCoordinator(
-      config.jobName,
-      cc,
-      storage,
-      config.clock,
-      {
-        taskCount: tasks.length,
-        injectBarrier: (id) => {
-          for (const t of sourceTasks) t.injectBarrier(id);
-        },
-        notifyComplete: (id) => {
-          for (const t of tasks) t.notifyCheckpointComplete(id);
-        },
-      },
-      options.restore?.checkpointId ?? 0,
-      onEvent,
-    );
-    coordinator = c;
-    const checkpointing: TaskCheckpointing = {
-      acknowledge: (id, task, steps, alignmentMs) => c.acknowledge(id, task, steps, alignmentMs),
-      finished: (task, steps) => c.taskFinished(task, steps),
-    };
-    for (const t of tasks) t.checkpointing = checkpointing;
-  }
+  const coordinator = coordinate(config, options, built, {
+    taskCount: tasks.length,
+    injectBarrier: (id) => {
+      for (const t of sourceTasks) t.injectBarrier(id);
+    },
+    notifyComplete: (id) => {
+      for (const t of tasks) t.notifyCheckpointComplete(id);
+    },
+  });
 
   const runs = tasks.map((t) => t.run());
   coordinator?.start();
@@ -409,6 +391,27 @@ export function execute(graph: JobGraph, config: RuntimeConfig, deadLetters?: De
     channels: built.localChannels,
     coordinator,
   };
+}
+
+/**
+ * The checkpoint coordinator of a run, when it checkpoints, with this thread's tasks
+ * acknowledging to it directly (tasks of worker threads acknowledge through messages).
+ */
+export function coordinate(
+  config: RuntimeConfig,
+  options: ExecuteOptions,
+  built: BuiltTasks,
+  participants: CheckpointParticipants,
+): CheckpointCoordinator | undefined {
+  if (!options.checkpoints) return undefined;
+  const { config: cc, storage, onEvent } = options.checkpoints;
+  const c = new CheckpointCoordinator(config.jobName, cc, storage, config.clock, participants, options.restore?.checkpointId ?? 0, onEvent);
+  const checkpointing: TaskCheckpointing = {
+    acknowledge: (id, task, steps, alignmentMs) => c.acknowledge(id, task, steps, alignmentMs),
+    finished: (task, steps) => c.taskFinished(task, steps),
+  };
+  for (const t of built.tasks) t.checkpointing = checkpointing;
+  return c;
 }
 
 function operatorRuntime(

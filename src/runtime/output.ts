@@ -19,7 +19,7 @@ export const DISCARD: Output<unknown> = {
 
 /** Sends everything to several outputs (a stream consumed by several steps). */
 export class FanOut<T> implements Output<T> {
-  constructor(private readonly targets: Output<T>[]) {}
+  constructor(protected readonly targets: Output<T>[]) {}
   emitBatch(batch: Batch<T>): void {
     for (const t of this.targets) t.emitBatch(batch);
   }

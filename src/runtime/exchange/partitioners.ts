@@ -29,19 +29,9 @@ export function partitionedOutput<T>(
   }
 }
 
-/** Control events to every target. */
-abstract class Partitioned<T> implements Output<T> {
-  constructor(protected readonly targets: Output<T>[]) {}
-  abstract emitBatch(batch: Batch<T>): void;
-  emitWatermark(watermark: number): void {
-    for (const t of this.targets) t.emitWatermark(watermark);
-  }
-  emitIdle(idle: boolean): void {
-    for (const t of this.targets) t.emitIdle(idle);
-  }
-  emitEnd(): void {
-    for (const t of this.targets) t.emitEnd();
-  }
+/** Control events go to every target, as from a fan-out; batches are split (subclasses). */
+abstract class Partitioned<T> extends FanOut<T> {
+  abstract override emitBatch(batch: Batch<T>): void;
 }
 
 const SMALL_KEYS = 1 << 16;

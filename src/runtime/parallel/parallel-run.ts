@@ -1,5 +1,4 @@
 import { Worker } from 'node:worker_threads';
-import { CheckpointCoordinator } from '../../checkpoint/coordinator.js';
 import { SluiceError } from '../../errors/index.js';
 import type { JobGraph } from '../../plan/graph.js';
 import { buildPhysicalPlan } from '../../plan/physical.js';
@@ -7,6 +6,7 @@ import type { DeadLetterQueue } from '../dead-letter-queue.js';
 import { createThreadChannel, openThreadChannelIn, openThreadChannelOut, transferListOf } from '../exchange/thread-channel.js';
 import {
   buildTasks,
+  coordinate,
   deadLetterSendersConsumed,
   type ExecuteOptions,
   type JobResult,
@@ -14,7 +14,6 @@ import {
   type RunningJob,
   type RuntimeConfig,
 } from '../executor.js';
-import type { TaskCheckpointing } from '../task.js';
 import { PARALLEL_YIELD_MS, fromWire, graphFingerprint, type EndpointGrant, type FromWorker, type ToWorker, type WorkerStart } from './messages.js';
 
 /** The number of threads a run needs: one per subtask index of its widest step. */
@@ -82,35 +81,17 @@ export function executeParallel(graph: JobGraph, config: RuntimeConfig, deadLett
   const built = buildTasks(graph, config, deadLetters, options.restore, placement, onFailure);
   const taskCount = buildPhysicalPlan(graph, config.parallelism, config.maxParallelism).chains.reduce((n, c) => n + c.parallelism, 0);
 
-  let coordinator: CheckpointCoordinator | undefined;
-  if (options.checkpoints) {
-    const { config: cc, storage, onEvent } = options.checkpoints;
-    const c = new CheckpointCoordinator(
-      config.jobName,
-      cc,
-      storage,
-      config.clock,
-      {
-        taskCount,
-        injectBarrier: (id) => {
-          for (const t of built.sourceTasks) t.injectBarrier(id);
-          for (const w of workers) post(w, { type: 'barrier', id });
-        },
-        notifyComplete: (id) => {
-          for (const t of built.tasks) t.notifyCheckpointComplete(id);
-          for (const w of workers) post(w, { type: 'complete', id });
-        },
-      },
-      options.restore?.checkpointId ?? 0,
-      onEvent,
-    );
-    coordinator = c;
-    const checkpointing: TaskCheckpointing = {
-      acknowledge: (id, task, steps, alignmentMs) => c.acknowledge(id, task, steps, alignmentMs),
-      finished: (task, steps) => c.taskFinished(task, steps),
-    };
-    for (const t of built.tasks) t.checkpointing = checkpointing;
-  }
+  const coordinator = coordinate(config, options, built, {
+    taskCount,
+    injectBarrier: (id) => {
+      for (const t of built.sourceTasks) t.injectBarrier(id);
+      for (const w of workers) post(w, { type: 'barrier', id });
+    },
+    notifyComplete: (id) => {
+      for (const t of built.tasks) t.notifyCheckpointComplete(id);
+      for (const w of workers) post(w, { type: 'complete', id });
+    },
+  });
 
   // Start the workers: each settles when it has reported 'done' (or died).
   const fingerprint = graphFingerprint(graph.nodes);
