@@ -92,25 +92,25 @@ describe('the local pre-aggregation step', () => {
   const make = () =>
     OperatorHarness.of(new PreAggregateOperator<Ev, string, number>(count<Ev>(), (e) => e.k, { size: 10, slide: 10, offset: 0 })).open();
 
-  it('folds a batch into one partial per key and slice, stamped with its latest timestamp', () => {
+  /** The local step's output, read: a partial as `key acc @ts`, a record passed through as `k@ts`. */
+  const shown = (h: OperatorHarness<Ev, unknown>) =>
+    h.output.map(({ value: v, timestamp }) => (isPreAggregated(v) ? `partial ${String(v.key)} ${String(v.acc)} @${timestamp}` : `record ${(v as Ev).k}@${timestamp}`));
+  const e = (k: string, ts: number): readonly [Ev, number] => [{ k, v: 0, ts }, ts];
+
+  it('folds a batch into one partial per key and slice, stamped with its latest timestamp; a group of one record stays that record', () => {
     const h = make();
-    const e = (k: string, ts: number): readonly [Ev, number] => [{ k, v: 0, ts }, ts];
-    h.processBatch([e('hot', 3), e('a', 4), e('hot', 7), e('hot', 1), e('hot', 12), e('a', 5)]);
-    const partials = h.output.map((r) => ({ ...(r.value as unknown as PreAggregated<string, number>), ts: r.timestamp }));
-    expect(partials.every((p) => isPreAggregated(p))).toBe(true);
-    expect(partials.map(({ key, acc, ts }) => ({ key, acc, ts }))).toEqual([
-      { key: 'hot', acc: 3, ts: 7 },
-      { key: 'a', acc: 2, ts: 5 },
-      { key: 'hot', acc: 1, ts: 12 },
-    ]);
+    h.processBatch([e('hot', 3), e('a', 4), e('hot', 7), e('hot', 1), e('hot', 12), e('a', 5), e('b', 6)]);
+    expect(shown(h)).toEqual(['partial hot 3 @7', 'partial a 2 @5', 'record hot@12', 'record b@6']);
+    const [hotOne] = h.values as Array<PreAggregated<string, number>>;
+    expect(Object.keys(hotOne!).sort()).toEqual(['@sluice/pre-aggregated', 'acc', 'key']); // own fields only: they cross threads
   });
 
   it('keeps nothing across batches, and a watermark follows the partials of the batch before it', () => {
     const h = make();
-    h.processBatch([[{ k: 'a', v: 0, ts: 1 }, 1]]);
+    h.processBatch([e('a', 1), e('a', 2)]);
     h.processWatermark(2);
-    h.processBatch([[{ k: 'a', v: 0, ts: 3 }, 3]]);
-    expect(h.output.map((r) => (r.value as unknown as PreAggregated<string, number>).acc)).toEqual([1, 1]);
+    h.processBatch([e('a', 3), e('a', 4)]);
+    expect(shown(h)).toEqual(['partial a 2 @2', 'partial a 2 @4']);
     expect(h.watermarks).toEqual([2]);
     expect(h.snapshot()).toBeUndefined();
   });
@@ -156,21 +156,27 @@ describe('the local pre-aggregation step', () => {
   });
 
   it('passes through the records in a gap between sliding windows (the window step decides if they are late)', () => {
-    const h = OperatorHarness.of(new PreAggregateOperator<Ev, string, number>(count<Ev>(), (e) => e.k, { size: 2, slide: 5, offset: 0 })).open();
-    h.processBatch([
-      [{ k: 'a', v: 0, ts: 1 }, 1],
-      [{ k: 'a', v: 0, ts: 3 }, 3],
-      [{ k: 'a', v: 0, ts: 4 }, 4],
-    ]);
-    expect(h.values.map((v) => (isPreAggregated(v) ? `partial ${v.acc}` : `record ${(v as Ev).ts}`))).toEqual(['record 3', 'record 4', 'partial 1']);
+    // Windows [0, 4), [10, 14), …: slices of 2; 5 and 6 are in the gap.
+    const h = OperatorHarness.of(new PreAggregateOperator<Ev, string, number>(count<Ev>(), (e) => e.k, { size: 4, slide: 10, offset: 0 })).open();
+    h.processBatch([e('a', 0), e('a', 5), e('a', 1), e('a', 6)]);
+    expect(shown(h)).toEqual(['record a@5', 'record a@6', 'partial a 2 @1']);
   });
 
   it('sends no partial for a group whose every add threw (it would make an empty window fire)', () => {
-    const failing: AggregateFunction<Ev, number, number> = { ...count<Ev>(), add: () => { throw new Error('always'); } };
+    const failing: AggregateFunction<Ev, number, number> = {
+      ...count<Ev>(),
+      add: () => {
+        throw new Error('always');
+      },
+    };
     const h = OperatorHarness.of(new PreAggregateOperator<Ev, string, number>(failing, (e) => e.k, { size: 10, slide: 10, offset: 0 })).open();
-    const r: Ev = { k: 'a', v: 0, ts: 1 };
-    h.processBatch([[r, 1]]);
-    expect(h.values).toEqual([r]);
+    const r1: Ev = { k: 'a', v: 1, ts: 1 };
+    const r2: Ev = { k: 'a', v: 2, ts: 2 };
+    h.processBatch([
+      [r1, 1],
+      [r2, 2],
+    ]);
+    expect(h.values).toEqual([r1, r2]);
   });
 });
 
