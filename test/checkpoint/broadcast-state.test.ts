@@ -76,34 +76,5 @@ describe('broadcast state in savepoints', () => {
     expect(second.out.values).toEqual(['u1 n=3 strict', 'v1 n=2 none', 'u2 n=1 strict']);
   });
 
-  it('restored at another parallelism, every new subtask has the broadcast state', async () => {
-    // No state handle from open(): subtasks in one thread share the function object.
-    const reading: KeyedBroadcastProcessFunction<string, { user: string }, [string, string], string> = {
-      processElement: (_c, ctx, out) => out.collect(`${ctx.key} ${modeOf(ctx)}`),
-      processBroadcastElement([prefix, mode], ctx, out) {
-        ctx.getBroadcastState(modes).put(prefix, mode);
-        out.collect(`rule ${prefix}`);
-      },
-    };
-    const dir = mkdtempSync(join(tmpdir(), 'sluice-broadcast-'));
-    const first = modesJob(dir, 2, reading);
-    const running = first.job.start();
-    first.rules.push([['u', 'strict'], ['v', 'lax']]);
-    await until(() => first.out.values.length === 4, 'both rules on both subtasks');
-    await running.stopWithSavepoint(join(dir, 'savepoint'));
-    await running.done;
-
-    for (const parallelism of [3, 1]) {
-      const users = Array.from({ length: 30 }, (_, i) => `${'uvw'[i % 3]}${i}`);
-      // The users land on every new subtask.
-      expect(new Set(users.map((u) => subtaskForKey(u, parallelism))).size).toBe(parallelism);
-      const next = modesJob(dir, parallelism, reading);
-      const resumed = next.job.start({ fromSavepoint: join(dir, 'savepoint') });
-      next.clicks.push(users.map((user) => ({ user })));
-      next.clicks.end();
-      next.rules.end();
-      await expect(resumed.done).resolves.toEqual({ status: 'finished' });
-      expect([...next.out.values].sort()).toEqual(users.map((u) => `${u} ${{ u: 'strict', v: 'lax', w: 'none' }[u[0] as 'u']}`).sort());
-    }
-  });
+  // Restored at another parallelism (worker threads): see 'broadcast state survives rescaling' in test/runtime/parallel.test.ts.
 });

@@ -70,6 +70,25 @@ describe('parallelism on worker threads', () => {
     expect(got.filter((l) => l.startsWith('event'))).toHaveLength(3000);
   }, 30_000);
 
+  it('broadcast state survives rescaling: after a savepoint at 2, every subtask at 3 and at 1 has the rules (their source does not read again)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-p-broadcast-'));
+    const base = { kind: 'broadcast-state', events: 1_000_000, users: 40, dir, sourceParallelism: 1, rate: 20_000 } as const;
+    const first = build({ ...base, parallelism: 2 });
+    const r1 = first.job.start({ moduleArgs: [JSON.stringify({ ...base, parallelism: 2 })] });
+    // Both rules on both subtasks (the rules' reader in the worker starts later than the events).
+    await until(() => (first.out.values as string[]).filter((l) => l.startsWith('rule')).length === 4);
+    await r1.stopWithSavepoint(join(dir, 'sp'));
+    for (const parallelism of [3, 1]) {
+      const o = { ...base, parallelism, events: 30_000 };
+      const next = build(o);
+      const r = next.job.start({ moduleArgs: [JSON.stringify(o)], fromSavepoint: join(dir, 'sp') });
+      await r.done;
+      const lines = next.out.values as string[];
+      expect(lines.length).toBeGreaterThan(1000);
+      expect(lines.filter((l) => l.startsWith('rule') || l.endsWith('no rule'))).toEqual([]);
+    }
+  }, 60_000);
+
   it('metrics count per subtask, also those of worker threads', async () => {
     const o = { kind: 'running-count', events: 4000, users: 50, parallelism: 2 } as const;
     const { job } = build(o);
