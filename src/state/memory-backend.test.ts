@@ -4,9 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../time/clock.js';
 import { describeStateBackend } from './backend-suite.js';
 import { aggregatingState, listState, mapState, reducingState, valueState } from './descriptors.js';
-import { DEFAULT_MAX_PARALLELISM } from './key-groups.js';
+import { DEFAULT_MAX_PARALLELISM, keyGroupOf } from './key-groups.js';
 import { MemoryStateBackend } from './memory-backend.js';
-import type { AggregateFunction, Key, KeyedStateBackend, Namespace } from './types.js';
+import { entriesOf } from './snapshot-format.js';
+import type { AggregateFunction, Key, KeyedStateBackend, KeyedStateSnapshot, Namespace, StateColumns } from './types.js';
 
 describeStateBackend('memory', (clock) => new MemoryStateBackend({ clock }));
 
@@ -363,5 +364,74 @@ describe('memory backend incremental cleanup', () => {
     expect(t.get('v')!.plain.size).toBe(3);
     expect(t.get('v')!.scoped.size).toBe(0);
     expect(t.get('m')!.plain.size).toBe(3);
+  });
+});
+
+describe('memory backend snapshots in columns', () => {
+  type Tables = Map<string, { plain: Map<Key, unknown> }>;
+  const tablesOf = (b: MemoryStateBackend): Tables => (b as unknown as { tables: Tables }).tables;
+
+  it('numeric keys and values go into typed arrays; strings and objects into arrays', () => {
+    const b = new MemoryStateBackend({ clock: new ManualClock(0) });
+    const count = b.getState(valueState<number>('count'));
+    const name = b.getState(valueState<{ n: string }>('name'));
+    for (let k = 0; k < 100; k++) {
+      b.setCurrentKey(k);
+      count.update(k * 2);
+      b.setCurrentKey(`u${k}`);
+      name.update({ n: `user ${k}` });
+    }
+    const snap = b.snapshot();
+    const c = snap.states['count'] as StateColumns;
+    expect(c.keys).toBeInstanceOf(Float64Array);
+    expect(c.values).toBeInstanceOf(Float64Array);
+    expect(c.keyGroups).toBeInstanceOf(Uint16Array);
+    expect(c.count).toBe(100);
+    const n = snap.states['name'] as StateColumns;
+    expect(Array.isArray(n.keys) && Array.isArray(n.values)).toBe(true);
+    // Object values are copies.
+    b.setCurrentKey('u1');
+    name.value()!.n = 'changed';
+    expect(entriesOf(n).find((e) => e.key === 'u1')!.value).toEqual({ n: 'user 1' });
+  });
+
+  it('restored values without expiry stay bare until declared; a TTL declared then starts at the declaration', () => {
+    const clock = new ManualClock(0);
+    const b = new MemoryStateBackend({ clock });
+    const v = b.getState(valueState<number>('v'));
+    b.setCurrentKey(1);
+    v.update(10);
+    const c = new MemoryStateBackend({ clock });
+    c.restore(b.snapshot());
+    expect(tablesOf(c).get('v')!.plain.get(1)).toBe(10); // no {v, t} cell made and unmade
+    clock.advance(500);
+    const t = c.getState(valueState<number>('v', { ttl: { ttl: 100 } }));
+    c.setCurrentKey(1);
+    clock.advance(99);
+    expect(t.value()).toBe(10);
+    clock.advance(1);
+    expect(t.value()).toBeUndefined();
+  });
+
+  it('restored values with expiry times keep them until declared, also when mixed with values without', () => {
+    const clock = new ManualClock(0);
+    const b = new MemoryStateBackend({ clock });
+    const snap: KeyedStateSnapshot = {
+      maxParallelism: b.maxParallelism,
+      states: {
+        v: { kind: 'value', entries: [{ key: 1, keyGroup: keyGroupOf(1), value: 10 }, { key: 2, keyGroup: keyGroupOf(2), value: 20, expiresAt: 50 }] },
+      },
+    };
+    b.restore(snap);
+    clock.advance(40);
+    const v = b.getState(valueState<number>('v', { ttl: { ttl: 100 } }));
+    b.setCurrentKey(2);
+    expect(v.value()).toBe(20);
+    clock.advance(10); // 50: the stored expiry
+    expect(v.value()).toBeUndefined();
+    b.setCurrentKey(1);
+    expect(v.value()).toBe(10); // no stored expiry: a TTL from the declaration (40 + 100)
+    clock.advance(90);
+    expect(v.value()).toBeUndefined();
   });
 });

@@ -1,9 +1,9 @@
 /**
  * The in-memory keyed state backend: state lives in JavaScript Maps on the heap, TTL runs
- * on the injected clock, snapshots are structured-cloned plain data.
+ * on the injected clock, snapshots are columns of plain data.
  */
 import { SluiceError } from '../errors/index.js';
-import { KINDS, checkDeclaration, incompatibleKind, type Declared } from './declarations.js';
+import { checkDeclaration, incompatibleKind, type Declared } from './declarations.js';
 import type { Clock } from '../time/clock.js';
 import { checkMaxParallelism, DEFAULT_MAX_PARALLELISM, keyGroupOf } from './key-groups.js';
 import {
@@ -15,8 +15,9 @@ import {
   MemoryValueState,
   outsideKey,
 } from './memory-states.js';
-import { StateTable, type StateKind } from './state-table.js';
-import type { Key, KeyedStateBackend, KeyedStateSnapshot, Namespace, StateDescriptor, StateEntry, StateOf } from './types.js';
+import { checkStateSnapshot, isColumns } from './snapshot-format.js';
+import { StateTable } from './state-table.js';
+import type { Key, KeyedStateBackend, KeyedStateSnapshot, Namespace, StateColumns, StateDescriptor, StateOf } from './types.js';
 
 /** Options of {@link MemoryStateBackend}. */
 export interface MemoryStateBackendOptions {
@@ -39,8 +40,9 @@ export interface MemoryStateBackendOptions {
  * - `restore` adds entries (of a key-group range, if given) to what is there: call it on
  *   a fresh backend, once per snapshot when several old subtasks' state merge into one.
  *   It may come before or after `getState` declares the states.
- * - Snapshots are plain data (structured clone): JSON-able apart from bigint keys and
- *   whatever the user put in state. Class instances lose their prototype.
+ * - Snapshots are plain data in columns (`StateColumns`, `snapshot-format.ts`): typed
+ *   arrays where keys or values are all numbers, else arrays. Object values are
+ *   structured-cloned: class instances lose their prototype.
  *
  * @example
  * const backend = new MemoryStateBackend({ clock: new ManualClock() });
@@ -122,28 +124,24 @@ export class MemoryStateBackend implements KeyedStateBackend {
     return n;
   }
 
+  /**
+   * The live state as columns (`StateColumns`: typed arrays where keys or values are all
+   * numbers), built in one pass per state. Object values are copied, so later writes never
+   * reach the snapshot; numbers and strings need no copy.
+   */
   snapshot(): KeyedStateSnapshot {
     const maxParallelism = this.maxParallelism;
     const groupOf = (key: Key): number => keyGroupOf(key, maxParallelism);
-    const states: Record<string, { kind: StateKind; entries: StateEntry[] }> = {};
+    const states: Record<string, StateColumns> = {};
     try {
-      for (const [name, table] of this.tables) {
-        const entries = table.exportEntries(groupOf);
-        // The entries are new objects: only values that are objects need a copy, so that
-        // later writes to state never reach the snapshot. Numbers and strings (the common
-        // case: counts, sums) are copied for free, which keeps large snapshots fast.
-        for (let i = 0; i < entries.length; i++) {
-          const e = entries[i]!;
-          if (typeof e.value === 'object' && e.value !== null) entries[i] = { ...e, value: structuredClone(e.value) };
-        }
-        states[name] = { kind: table.kind, entries };
-      }
+      for (const [name, table] of this.tables) states[name] = table.exportColumns(groupOf);
       return { maxParallelism, states };
     } catch (e) {
       throw new SluiceError('STATE_NOT_SERIALIZABLE', `a state value could not be copied into a snapshot: ${(e as Error).message}`, { cause: e });
     }
   }
 
+  /** Takes columns (what `snapshot()` gives) or the entry objects of Sluice 0.1.0 snapshots. */
   restore(snapshot: KeyedStateSnapshot, keyGroups?: { from: number; to: number }): void {
     if (snapshot === null || typeof snapshot !== 'object' || snapshot.states === null || typeof snapshot.states !== 'object') {
       throw new SluiceError('STATE_INCOMPATIBLE', 'the value given to restore() is not a keyed state snapshot');
@@ -163,21 +161,23 @@ export class MemoryStateBackend implements KeyedStateBackend {
     const names = Object.keys(snapshot.states);
     // Check everything before changing anything, so a bad snapshot leaves the backend as it was.
     for (const name of names) {
-      const { kind, entries } = snapshot.states[name]!;
-      if (!KINDS.includes(kind) || !Array.isArray(entries)) {
-        throw new SluiceError('STATE_INCOMPATIBLE', `state '${name}' in the snapshot is malformed (kind ${String(kind)})`);
-      }
+      const stored = snapshot.states[name];
+      checkStateSnapshot(name, stored);
       const table = this.tables.get(name);
-      if (table !== undefined && table.kind !== kind) throw incompatibleKind(name, kind, table.kind);
+      if (table !== undefined && table.kind !== stored.kind) throw incompatibleKind(name, stored.kind, table.kind);
     }
     const now = this.clock.now();
     for (const name of names) {
-      const { kind, entries } = snapshot.states[name]!;
-      const chosen = entries.filter(
+      const stored = snapshot.states[name]!;
+      let table = this.tables.get(name);
+      if (table === undefined) this.tables.set(name, (table = new StateTable(name, stored.kind, this.clock)));
+      if (isColumns(stored)) {
+        table.loadColumns(stored, from, to, now);
+        continue;
+      }
+      const chosen = stored.entries.filter(
         (e) => e.keyGroup >= from && e.keyGroup <= to && (e.expiresAt === undefined || e.expiresAt > now),
       );
-      let table = this.tables.get(name);
-      if (table === undefined) this.tables.set(name, (table = new StateTable(name, kind, this.clock)));
       if (chosen.length === 0) continue;
       // Copy the values so that using the state never changes the snapshot (it may be restored again).
       const values = structuredClone(chosen.map((e) => e.value));

@@ -17,7 +17,8 @@
  * are never touched again (see "incremental cleanup" in `memory-backend.test.ts`).
  */
 import type { Clock } from '../time/clock.js';
-import type { Key, Namespace, StateDescriptor, StateEntry } from './types.js';
+import { ColumnsBuilder } from './snapshot-format.js';
+import type { Key, Namespace, StateColumns, StateDescriptor } from './types.js';
 
 /** A value with the processing time at which it expires (`Infinity`: never). */
 export interface Cell {
@@ -35,10 +36,12 @@ export class StateTable {
   readonly scoped = new Map<Key, Map<Namespace, unknown>>();
   /**
    * True when values (for map state: map entries) are stored in cells: with a TTL, and for
-   * restored state whose descriptor has not been declared yet (cells keep the restored
-   * expiry times until `bind` knows the TTL).
+   * restored state with expiry times whose descriptor has not been declared yet (cells keep
+   * the restored expiry times until `bind` knows the TTL). Restored state without expiry
+   * times stays bare until then: a million restored counts are a million `Map.set`s, not a
+   * million cells made and unmade (`loadColumns`).
    */
-  cells = true;
+  cells = false;
   ttlMs = 0;
   refreshOnRead = false;
   bound = false;
@@ -63,7 +66,11 @@ export class StateTable {
     this.refreshOnRead = refreshOnRead;
     this.cells = ttlMs > 0;
     this.bound = true;
-    if (!wasCells) return;
+    if (!wasCells) {
+      // Restored bare values of a state declared with a TTL: it starts now, as in `load`.
+      if (this.cells) this.wrapAll(now + ttlMs);
+      return;
+    }
     const convert = (m: Map<unknown, unknown>): void => {
       for (const [k, s] of m) {
         const cell = s as Cell;
@@ -199,38 +206,98 @@ export class StateTable {
     return n;
   }
 
-  /** Live slots as snapshot entries (values not yet copied: the caller clones the whole snapshot). */
-  exportEntries(keyGroupOf: (key: Key) => number): StateEntry[] {
+  /**
+   * Live slots as snapshot columns (values copied where they are objects). One pass over
+   * the Maps with `forEach`, which allocates nothing per entry (a `for…of` over a Map
+   * makes an entry array per step; measured 5-10x slower over a million keys).
+   */
+  exportColumns(keyGroupOf: (key: Key) => number): StateColumns {
     const now = this.clock.now();
-    const out: StateEntry[] = [];
-    const emit = (key: Key, ns: Namespace | undefined, slot: unknown): void => {
-      const keyGroup = keyGroupOf(key);
-      if (this.kind === 'map') {
+    let capacity = this.plain.size;
+    this.scoped.forEach((byNs) => (capacity += byNs.size));
+    const out = new ColumnsBuilder(this.kind, capacity);
+    const cells = this.cells;
+    if (this.kind === 'map') {
+      const emit = (slot: unknown, key: Key, keyGroup: number, ns: Namespace | undefined): void => {
         const pairs: unknown[] = [];
-        for (const [mk, c] of slot as Map<unknown, unknown>) {
-          if (!this.cells) pairs.push([mk, c]);
+        (slot as Map<unknown, unknown>).forEach((c, mk) => {
+          if (!cells) pairs.push([mk, c]);
           else if ((c as Cell).t === Infinity) pairs.push([mk, (c as Cell).v]);
           else pairs.push([mk, (c as Cell).v, (c as Cell).t]);
-        }
-        out.push(ns === undefined ? { key, keyGroup, value: pairs } : { key, keyGroup, namespace: ns, value: pairs });
-        return;
-      }
-      const value = this.cells ? (slot as Cell).v : slot;
-      const t = this.cells ? (slot as Cell).t : Infinity;
-      const entry: { key: Key; keyGroup: number; namespace?: Namespace; value: unknown; expiresAt?: number } = { key, keyGroup, value };
-      if (ns !== undefined) entry.namespace = ns;
-      if (t !== Infinity) entry.expiresAt = t;
-      out.push(entry);
+        });
+        out.add(key, keyGroup, ns, pairs, Infinity);
+      };
+      this.plain.forEach((slot, key) => {
+        if (this.isLive(slot, now)) emit(slot, key, keyGroupOf(key), undefined);
+        else this.plain.delete(key);
+      });
+      this.scoped.forEach((byNs, key) => {
+        this.purgeNamespaces(key, byNs, now);
+        const keyGroup = keyGroupOf(key);
+        byNs.forEach((slot, ns) => emit(slot, key, keyGroup, ns));
+      });
+    } else if (!cells) {
+      this.plain.forEach((value, key) => out.add(key, keyGroupOf(key), undefined, value, Infinity));
+      this.scoped.forEach((byNs, key) => {
+        const keyGroup = keyGroupOf(key);
+        byNs.forEach((value, ns) => out.add(key, keyGroup, ns, value, Infinity));
+      });
+    } else {
+      this.plain.forEach((slot, key) => {
+        const cell = slot as Cell;
+        if (cell.t > now) out.add(key, keyGroupOf(key), undefined, cell.v, cell.t);
+        else this.plain.delete(key);
+      });
+      this.scoped.forEach((byNs, key) => {
+        this.purgeNamespaces(key, byNs, now);
+        const keyGroup = keyGroupOf(key);
+        byNs.forEach((slot, ns) => out.add(key, keyGroup, ns, (slot as Cell).v, (slot as Cell).t));
+      });
+    }
+    return out.finish();
+  }
+
+  /**
+   * Loads the entries of key groups `[from, to]` from columns, skipping expired ones.
+   * Object values are copied (in one structuredClone): the snapshot may be restored again.
+   * Plain values of a state without TTL (the common case: counts, sums) go straight into
+   * the Map, with no allocation per entry.
+   */
+  loadColumns(c: StateColumns, from: number, to: number, now: number): void {
+    const { count, keys, keyGroups: groups, namespaces, values, expiresAt } = c;
+    const taken = (i: number): boolean => {
+      const g = groups[i]!;
+      return g >= from && g <= to && (expiresAt === undefined || expiresAt[i]! > now);
     };
-    for (const [key, slot] of this.plain) {
-      if (this.isLive(slot, now)) emit(key, undefined, slot);
-      else this.plain.delete(key);
+    let copies: unknown[] | undefined;
+    if (Array.isArray(values)) {
+      const objects: unknown[] = [];
+      for (let i = 0; i < count; i++) {
+        const v = values[i];
+        if (typeof v === 'object' && v !== null && taken(i)) objects.push(v);
+      }
+      if (objects.length > 0) copies = structuredClone(objects);
     }
-    for (const [key, byNs] of this.scoped) {
-      this.purgeNamespaces(key, byNs, now);
-      for (const [ns, slot] of byNs) emit(key, ns, slot);
+    // The same filter, in the same order, meets the copies in the order they were made.
+    let j = 0;
+    if (!this.bound && !this.cells && expiresAt !== undefined) this.wrapAll(Infinity);
+    if (this.kind !== 'map' && !this.cells && namespaces === undefined) {
+      const plain = this.plain;
+      for (let i = 0; i < count; i++) {
+        if (!taken(i)) continue;
+        let v = values[i];
+        if (copies !== undefined && typeof v === 'object' && v !== null) v = copies[j++];
+        plain.set(keys[i]!, v);
+      }
+      return;
     }
-    return out;
+    for (let i = 0; i < count; i++) {
+      if (!taken(i)) continue;
+      let v = values[i];
+      if (copies !== undefined && typeof v === 'object' && v !== null) v = copies[j++];
+      const t = expiresAt?.[i];
+      this.load(keys[i]!, namespaces?.[i], v, t === Infinity ? undefined : t, now);
+    }
   }
 
   /**
@@ -238,6 +305,10 @@ export class StateTable {
    * a fresh TTL if the state has one.
    */
   load(key: Key, ns: Namespace | undefined, value: unknown, expiresAt: number | undefined, now: number): void {
+    if (!this.bound && !this.cells) {
+      const expires = this.kind === 'map' ? (value as Array<[unknown, unknown, number?]>).some((e) => e[2] !== undefined) : expiresAt !== undefined;
+      if (expires) this.wrapAll(Infinity);
+    }
     const fresh = this.bound && this.cells ? now + this.ttlMs : Infinity;
     const wrap = (v: unknown, t: number | undefined): unknown => (this.cells ? { v, t: t ?? fresh } : v);
     let slot: unknown;
@@ -300,6 +371,20 @@ export class StateTable {
   private removeFrom(m: Map<unknown, unknown>, k: unknown, key: Key, ns: Namespace | undefined): void {
     m.delete(k);
     if (ns !== undefined && m.size === 0) this.scoped.delete(key);
+  }
+
+  /**
+   * Puts every bare value (for map state: every map entry) in a cell expiring at `t`, and
+   * keeps cells from then on: restored state turns out to have expiry times, or a TTL is
+   * declared for restored bare values.
+   */
+  private wrapAll(t: number): void {
+    const wrap = (m: Map<unknown, unknown>): void => m.forEach((v, k) => m.set(k, { v, t }));
+    this.forEachSlotMap((m) => {
+      if (this.kind !== 'map') wrap(m);
+      else m.forEach((entries) => wrap(entries as Map<unknown, unknown>));
+    });
+    this.cells = true;
   }
 
   private forEachSlotMap(f: (m: Map<unknown, unknown>) => void): void {

@@ -167,7 +167,7 @@ export type StateOf<D> = D extends ValueStateDescriptor<infer T>
           ? AggregatingState<IN, OUT>
           : never;
 
-/** One stored entry in a snapshot. */
+/** One stored entry in a snapshot (the entry format of Sluice 0.1.0; see {@link StateColumns} for the current one). */
 export interface StateEntry {
   readonly key: Key;
   readonly keyGroup: number;
@@ -178,10 +178,44 @@ export interface StateEntry {
   readonly expiresAt?: number | undefined;
 }
 
+/** A state's entries as entry objects: what Sluice 0.1.0 wrote. Still restored, no longer written. */
+export interface StateEntries {
+  readonly kind: StateDescriptor['kind'];
+  readonly entries: StateEntry[];
+}
+
+/**
+ * A state's entries as parallel columns: entry `i` is `keys[i]`, `keyGroups[i]`,
+ * `namespaces?.[i]`, `values[i]`, `expiresAt?.[i]`, as in {@link StateEntry}. Numbers go
+ * into typed arrays, which V8 serializes and copies as one block of memory: a million
+ * numeric entries are a few copies of a few megabytes, not a million objects.
+ * Built and read by `state/snapshot-format.ts`.
+ */
+export interface StateColumns {
+  readonly kind: StateDescriptor['kind'];
+  /** Number of entries: the length of every column. */
+  readonly count: number;
+  /** A Float64Array when every key is a number. */
+  readonly keys: Float64Array | Key[];
+  readonly keyGroups: Uint16Array;
+  /**
+   * Absent when no entry has a namespace; a Float64Array when every entry has a numeric one;
+   * otherwise an array with `undefined` for entries without.
+   */
+  readonly namespaces?: Float64Array | Array<Namespace | undefined>;
+  /** A Float64Array when every value is a number. For map state, arrays of `[mapKey, value, expiresAt?]`. */
+  readonly values: Float64Array | unknown[];
+  /** Absent when no entry expires; otherwise the expiry per entry, `Infinity` for none. */
+  readonly expiresAt?: Float64Array;
+}
+
+/** One state in a snapshot: columns (what backends write now) or entries (what Sluice 0.1.0 wrote). */
+export type StateSnapshot = StateColumns | StateEntries;
+
 /** A copy of a backend's keyed state: per state name, its descriptor kind and entries. */
 export interface KeyedStateSnapshot {
   readonly maxParallelism: number;
-  readonly states: Record<string, { kind: StateDescriptor['kind']; entries: StateEntry[] }>;
+  readonly states: Record<string, StateSnapshot>;
 }
 
 /**

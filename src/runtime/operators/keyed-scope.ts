@@ -6,6 +6,7 @@ import { hasTimestamp } from '../batch.js';
 import type { OperatorRuntime } from '../operator.js';
 import type { OperatorOutputs } from '../output.js';
 import { keyGroupOf, type KeyGroupRange } from '../../state/key-groups.js';
+import { mapValues } from '../../state/snapshot-format.js';
 import { TimerQueue, type TimerEntry } from '../timer-queue.js';
 import { Emitter } from './emitter.js';
 
@@ -199,7 +200,7 @@ export class KeyedScope<K extends Key, O> {
         });
       }
       const migrate = d.migrate;
-      states[name] = { ...stored, entries: stored.entries.map((e) => ({ ...e, value: migrate(e.value, from) })) };
+      states[name] = mapValues(stored, (value) => migrate(value, from));
     }
     return { ...s.state, states };
   }

@@ -9,7 +9,8 @@ import { describeStateBackend } from '../backend-suite.js';
 import { aggregatingState, listState, mapState, reducingState, valueState } from '../descriptors.js';
 import { DEFAULT_MAX_PARALLELISM, keyGroupOf } from '../key-groups.js';
 import { MemoryStateBackend } from '../memory-backend.js';
-import type { AggregateFunction, Key, KeyedStateBackend, Namespace } from '../types.js';
+import { entriesOf } from '../snapshot-format.js';
+import type { AggregateFunction, Key, KeyedStateBackend, KeyedStateSnapshot, Namespace } from '../types.js';
 import { readFrames } from './checkpoint-files.js';
 import { DiskStateBackend } from './lmdb-backend.js';
 
@@ -256,9 +257,11 @@ describe('disk backend with a cache of 10 entries against the memory backend (fa
 });
 
 /** A snapshot with entries in a canonical order (the backends list them in different orders). */
-function normalise(snap: { states: Record<string, { kind: string; entries: unknown[] }> }): unknown {
+function normalise(snap: KeyedStateSnapshot): unknown {
   const out: Record<string, unknown> = {};
-  for (const [name, { kind, entries }] of Object.entries(snap.states)) {
+  for (const [name, stored] of Object.entries(snap.states)) {
+    const { kind } = stored;
+    const entries = entriesOf(stored);
     if (entries.length === 0) continue;
     const sorted = entries
       .map((e) => {

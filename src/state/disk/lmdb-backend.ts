@@ -46,8 +46,9 @@
  *   files of every chain still needed. Returns `{ files, bytes, incremental, chain, records }`.
  * - `restoreCheckpoint(chain, keyGroups?)` on a fresh backend, once per old subtask whose
  *   key groups overlap the new range.
- * - `snapshot()`/`restore()` still work (plain data, the same shape as the memory
- *   backend's): savepoints and moving between backends.
+ * - `snapshot()`/`restore()` still work (plain data, the same columns as the memory
+ *   backend's, `snapshot-format.ts`; restore also takes 0.1.0 entries): savepoints and
+ *   moving between backends.
  * - `close()` flushes and closes (the files stay: a backend reopened on the same path
  *   has the same state); `dispose()` drops all state; `destroy()` also deletes the files.
  *
@@ -62,12 +63,13 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { SluiceError } from '../../errors/index.js';
-import { KINDS, checkDeclaration, incompatibleKind, type Declared } from '../declarations.js';
+import { checkDeclaration, incompatibleKind, type Declared } from '../declarations.js';
 import type { Clock } from '../../time/clock.js';
 import { checkMaxParallelism, DEFAULT_MAX_PARALLELISM, keyGroupOf } from '../key-groups.js';
 import { outsideKey } from '../memory-states.js';
 import type { StateKind } from '../state-table.js';
-import type { Key, KeyedStateBackend, KeyedStateSnapshot, Namespace, StateDescriptor, StateEntry, StateOf } from '../types.js';
+import { checkStateSnapshot, ColumnsBuilder, forEachEntry } from '../snapshot-format.js';
+import type { Key, KeyedStateBackend, KeyedStateSnapshot, Namespace, StateColumns, StateDescriptor, StateOf } from '../types.js';
 import { FrameWriter, readFrames } from './checkpoint-files.js';
 import { decodeMapKey, decodeRecordKey, decodeValue, encodeKey, encodeMapKey, encodeNamespace, encodeValue, expiryOf, META_BYTE, u16 } from './codec.js';
 import {
@@ -241,26 +243,29 @@ export class DiskStateBackend implements KeyedStateBackend, DiskHost {
   }
 
   snapshot(): KeyedStateSnapshot {
-    const states: Record<string, { kind: StateKind; entries: StateEntry[] }> = {};
+    const states: Record<string, StateColumns> = {};
     for (const [name, table] of this.tables) {
-      const entries: StateEntry[] = [];
+      const out = new ColumnsBuilder(table.kind, 1024);
       let lastSlot = '';
-      let pairs: unknown[] = [];
+      let pairs: unknown[] | undefined;
+      let slotOf: { key: Key; keyGroup: number; namespace: Namespace | undefined } | undefined;
       this.scanState(table, (key, value, d) => {
         const t = expiryOf(value);
         const v = decodeValue(value);
         if (table.kind === 'map') {
           const slot = key.toString('latin1', 0, d.mapKeyAt);
           if (slot !== lastSlot) {
+            if (pairs !== undefined) out.add(slotOf!.key, slotOf!.keyGroup, slotOf!.namespace, pairs, Infinity);
             lastSlot = slot;
             pairs = [];
-            entries.push(entryOf(d.key, d.keyGroup, d.namespace, pairs, Infinity));
+            slotOf = { key: d.key, keyGroup: d.keyGroup, namespace: d.namespace };
           }
           const mk = decodeMapKey(key, d.mapKeyAt);
-          pairs.push(t === Infinity ? [mk, v] : [mk, v, t]);
-        } else entries.push(entryOf(d.key, d.keyGroup, d.namespace, v, t));
+          pairs!.push(t === Infinity ? [mk, v] : [mk, v, t]);
+        } else out.add(d.key, d.keyGroup, d.namespace, v, t);
       });
-      states[name] = { kind: table.kind, entries };
+      if (pairs !== undefined) out.add(slotOf!.key, slotOf!.keyGroup, slotOf!.namespace, pairs, Infinity);
+      states[name] = out.finish();
     }
     return { maxParallelism: this.maxParallelism, states };
   }
@@ -281,17 +286,16 @@ export class DiskStateBackend implements KeyedStateBackend, DiskHost {
     const names = Object.keys(snapshot.states);
     // Check everything before changing anything, so a bad snapshot leaves the backend as it was.
     for (const name of names) {
-      const { kind, entries } = snapshot.states[name]!;
-      if (!KINDS.includes(kind) || !Array.isArray(entries)) {
-        throw new SluiceError('STATE_INCOMPATIBLE', `state '${name}' in the snapshot is malformed (kind ${String(kind)})`);
-      }
+      const stored = snapshot.states[name];
+      checkStateSnapshot(name, stored);
       const table = this.tables.get(name);
-      if (table !== undefined && table.kind !== kind) throw incompatibleKind(name, kind, table.kind);
+      if (table !== undefined && table.kind !== stored.kind) throw incompatibleKind(name, stored.kind, table.kind);
     }
     this.store.flush();
     const now = this.clock.now();
     for (const name of names) {
-      const { kind, entries } = snapshot.states[name]!;
+      const stored = snapshot.states[name]!;
+      const kind = stored.kind;
       const table = this.tables.get(name) ?? this.register(name, kind);
       const bound = this.declared.has(name);
       if (!bound) table.pendingBind = true;
@@ -299,20 +303,20 @@ export class DiskStateBackend implements KeyedStateBackend, DiskHost {
       // a state declared without TTL keeps no expiry.
       const expiry = (t: number | undefined): number => (bound ? (table.ttlMs > 0 ? (t ?? now + table.ttlMs) : Infinity) : (t ?? Infinity));
       let batch: Array<[Buffer, Buffer]> = [];
-      for (const e of entries) {
-        if (e.keyGroup < from || e.keyGroup > to || (e.expiresAt !== undefined && e.expiresAt <= now)) continue;
-        const slot = u16(keyGroupOf(e.key, this.maxParallelism)) + table.idPart + encodeKey(e.key) + encodeNamespace(e.namespace);
+      forEachEntry(stored, (key, keyGroup, namespace, value, expiresAt) => {
+        if (keyGroup < from || keyGroup > to || (expiresAt !== undefined && expiresAt <= now)) return;
+        const slot = u16(keyGroupOf(key, this.maxParallelism)) + table.idPart + encodeKey(key) + encodeNamespace(namespace);
         if (kind === 'map') {
-          for (const [mk, v, t] of e.value as Array<[unknown, unknown, number?]>) {
+          for (const [mk, v, t] of value as Array<[unknown, unknown, number?]>) {
             if (t !== undefined && t <= now) continue;
             batch.push([Buffer.from(slot + encodeMapKey(mk), 'latin1'), this.encode(name, v, expiry(t))]);
           }
-        } else batch.push([Buffer.from(slot, 'latin1'), this.encode(name, e.value, expiry(e.expiresAt))]);
+        } else batch.push([Buffer.from(slot, 'latin1'), this.encode(name, value, expiry(expiresAt))]);
         if (batch.length >= BATCH) {
           this.store.putRaw(batch);
           batch = [];
         }
-      }
+      });
       this.store.putRaw(batch);
     }
   }
@@ -590,12 +594,4 @@ function withExpiry(value: Buffer, t: number): Buffer {
   if (t !== Infinity) out.writeDoubleBE(t, 1);
   body.copy(out, t === Infinity ? 1 : 9);
   return out;
-}
-
-function entryOf(key: Key, keyGroup: number, namespace: Namespace | undefined, value: unknown, t: number): StateEntry {
-  // Same property order as the memory backend's entries.
-  const entry: { key: Key; keyGroup: number; namespace?: Namespace; value: unknown; expiresAt?: number } =
-    namespace === undefined ? { key, keyGroup, value } : { key, keyGroup, namespace, value };
-  if (t !== Infinity) entry.expiresAt = t;
-  return entry;
 }
