@@ -113,6 +113,12 @@ describe('parallelism on worker threads', () => {
     expect(got.filter((v) => typeof v === 'number')).toHaveLength(2970);
   }, 30_000);
 
+  it('a step cannot have more subtasks than key groups (the max parallelism)', () => {
+    const job = new Job({ name: 'too-wide', parallelism: 9, maxParallelism: 8, module: import.meta.url });
+    job.source(generator({ make: (i) => i, count: 10 }), { uid: 'n' }).sinkTo(collectSink());
+    expect(() => job.explain()).toThrow(/parallelism 9 must be an integer in \[1, 8\]/);
+  });
+
   it('a job with parallelism above 1 and no module is refused with a hint', () => {
     const job = new Job({ name: 'nomodule', parallelism: 2 });
     job.source(generator({ make: (i) => i, count: 10 }), { uid: 'n' }).sinkTo(collectSink());
