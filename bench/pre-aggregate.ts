@@ -14,7 +14,7 @@
  *   The loop is the same single-threaded one, so the "sluice/loop" column can pass 100%.
  *
  * {@link printPreAggregateRatio} prints events/s and the ratio pre-aggregated ÷ one-phase
- * at each parallelism (no target: tracked).
+ * at each parallelism, and CPU time per event (no target: tracked).
  */
 import type { WindowResult } from '../src/window/window-function.js';
 import { COLD_KEYS, hotKeyWindows, makeHotKeyEvent } from './jobs/hot-key-windows.js';
@@ -31,11 +31,23 @@ function keep<T>(value: T): T {
 type Result = WindowResult<number, number>;
 const weigh = (r: Result): number => r.value + r.end + r.key;
 const SIZE = 1_000;
+/** Events in the runs that measure the fixed cost of a parallel run (starting worker threads, which load the job module). */
+const STARTUP_EVENTS = 1_000;
 
-async function run(n: number, parallelism: number, preAggregate: boolean): Promise<Outcome> {
+/**
+ * CPU time per event (ns, over all threads of the process) of each full-size run, by
+ * workload: on a small machine shared with other work, wall time swings with the load
+ * and CPU time much less.
+ */
+const cpuPerEvent = new Map<string, number[]>();
+
+async function run(name: string, n: number, parallelism: number, preAggregate: boolean): Promise<Outcome> {
   const sink = new CountingSink<Result>(weigh);
   const options = { events: n, parallelism, preAggregate };
+  const cpu0 = process.cpuUsage();
   await hotKeyWindows(options, sink).run({ moduleArgs: [JSON.stringify(options)] });
+  const cpu = process.cpuUsage(cpu0);
+  if (n > STARTUP_EVENTS) cpuPerEvent.set(name, [...(cpuPerEvent.get(name) ?? []), ((cpu.user + cpu.system) * 1000) / n]);
   return { outputs: sink.outputs, checksum: sink.checksum };
 }
 
@@ -70,19 +82,13 @@ function loop(n: number): Outcome {
 const description = (pre: boolean, parallelism: number) =>
   `watermarks -> keyBy(user: 50% one key, 50% over ${COLD_KEYS.toLocaleString('en-US')}) -> window(tumbling 1s).aggregate(count${pre ? ', preAggregate' : ''}) -> counting sink, parallelism ${parallelism}`;
 
-const workload = (pre: boolean, parallelism: number): Workload => ({
-  name: `window-hot-key${pre ? '-pre-aggregated' : ''}${parallelism > 1 ? `-p${parallelism}` : ''}`,
-  description: description(pre, parallelism),
-  target: 0,
-  sluice: (n) => run(n, parallelism, pre),
-  loop,
-});
+const workload = (pre: boolean, parallelism: number): Workload => {
+  const name = `window-hot-key${pre ? '-pre-aggregated' : ''}${parallelism > 1 ? `-p${parallelism}` : ''}`;
+  return { name, description: description(pre, parallelism), target: 0, sluice: (n) => run(name, n, parallelism, pre), loop };
+};
 const pairs = [1, 2].map((p) => ({ parallelism: p, one: workload(false, p), two: workload(true, p) }));
 
 export const preAggregateSuite: Suite = { name: 'pre-aggregate', workloads: pairs.flatMap((p) => [p.one, p.two]) };
-
-/** Events in the runs that measure the fixed cost of a parallel run (starting worker threads, which load the job module). */
-const STARTUP_EVENTS = 1_000;
 
 /** The fixed cost of a run of `w` (ms): the best of three runs of {@link STARTUP_EVENTS} events. */
 async function startupMs(w: Workload): Promise<number> {
@@ -120,6 +126,9 @@ export async function printPreAggregateRatio(results: readonly WorkloadResult[])
       line += `; steady (less start-up ${fixed.map((f) => `${(f / 1000).toFixed(2)}s`).join(' / ')}): ${rate(steady[0]!)} vs ${rate(steady[1]!)}: ${steadyRatio.toFixed(2)}x`;
       Object.assign(json, { startupMs: fixed.map(Math.round), steadyEventsPerSec: steady.map(Math.round), steadyRatio: Math.round(steadyRatio * 1000) / 1000 });
     }
+    const cpu = [p.one, p.two].map((w) => median(cpuPerEvent.get(w.name) ?? [Number.NaN]));
+    line += `; CPU per event (all threads, median run): ${cpu.map((c) => `${c.toFixed(0)} ns`).join(' vs ')}, one-phase ÷ pre-aggregated ${(cpu[0]! / cpu[1]!).toFixed(2)}x`;
+    Object.assign(json, { cpuNsPerEvent: cpu.map(Math.round), cpuRatio: Math.round((cpu[0]! / cpu[1]!) * 1000) / 1000 });
     console.log(line);
     console.log(JSON.stringify(json));
     printed = true;
