@@ -1,6 +1,6 @@
 /**
  * Exchange benchmark (`npm run bench:exchange`): how fast record batches cross from a
- * worker thread to the main thread, by method, for two record shapes. The rate counts
+ * worker thread to the main thread, by method, for three record shapes. The rate counts
  * events the consumer has as usable JS values (decoded, timestamps as a number[]), with
  * at most `--window` batches in flight (a channel's capacity; the default 8 is the job
  * default), batches of `--batch` records (default 1024).
@@ -15,15 +15,17 @@
  * - ring: msgpackr bytes and timestamps written into a SharedArrayBuffer ring; wake-ups by
  *   `Atomics.waitAsync`.
  * - typed (numbers only): values as a transferred Float64Array (the columnar ceiling).
- * - thread-channel: what Sluice uses, `src/runtime/exchange/thread-channel.ts` (msgpack-reuse
- *   with credit per microtask turn), driven as a task drives a channel.
+ * - thread-channel: what Sluice uses, `src/runtime/exchange/thread-channel.ts` (returned
+ *   buffers as msgpack-reuse, credit per microtask turn, and `batch-codec.ts`: columns for
+ *   batches of one flat shape, msgpackr for the rest), driven as a task drives a channel.
  *
  * Besides the rate, the table shows the CPU time of the whole process (both threads, GC
  * included) per event: what the exchange takes from the operators on a busy machine,
  * and less sensitive than the rate to load from elsewhere.
  *
- * Options: `--bids N`, `--numbers N` (events per run; defaults 2,000,000 and 10,000,000),
- * `--runs N` (median of N rounds after a warm-up round; default 5), `--window N`, `--batch N`.
+ * Options: `--bids N`, `--clicks N`, `--numbers N` (events per run; defaults 2,000,000,
+ * 5,000,000 and 10,000,000), `--only bids,clicks,numbers`, `--runs N` (median of N rounds
+ * after a warm-up round; default 5), `--window N`, `--batch N`.
  */
 import { Worker, MessageChannel, type MessagePort } from 'node:worker_threads';
 import { parseArgs } from 'node:util';
@@ -37,13 +39,19 @@ import { checksum, makeBatches, toNumbers, type Shape } from './exchange/shapes.
 const { values: opts } = parseArgs({
   options: {
     bids: { type: 'string' },
+    clicks: { type: 'string' },
     numbers: { type: 'string' },
+    only: { type: 'string' },
     runs: { type: 'string' },
     window: { type: 'string' },
     batch: { type: 'string' },
   },
 });
-const EVENTS: Record<Shape, number> = { bids: Number(opts.bids ?? 2_000_000), numbers: Number(opts.numbers ?? 10_000_000) };
+const EVENTS: Record<Shape, number> = {
+  bids: Number(opts.bids ?? 2_000_000),
+  clicks: Number(opts.clicks ?? 5_000_000),
+  numbers: Number(opts.numbers ?? 10_000_000),
+};
 const RUNS = Number(opts.runs ?? 5);
 const WINDOW = Number(opts.window ?? 8);
 const BATCH = Number(opts.batch ?? 1024);
@@ -52,6 +60,7 @@ const WORKER = new URL('./exchange/worker.mjs', import.meta.url);
 
 const METHODS: Record<Shape, Method[]> = {
   bids: ['clone', 'msgpack', 'msgpack-reuse', 'ring', 'thread-channel'],
+  clicks: ['clone', 'msgpack-reuse', 'thread-channel'],
   numbers: ['clone', 'msgpack', 'msgpack-reuse', 'ring', 'typed', 'thread-channel'],
 };
 
@@ -217,7 +226,8 @@ console.log(
 );
 const rows: string[][] = [];
 const json: object[] = [];
-for (const shape of ['bids', 'numbers'] as const) {
+const shapes = (opts.only?.split(',') ?? ['bids', 'clicks', 'numbers']) as Shape[];
+for (const shape of shapes) {
   const pool = makeBatches(shape, POOL, BATCH);
   const contestants: Contestant[] = [];
   for (const method of METHODS[shape]) contestants.push(await start(shape, method, pool));

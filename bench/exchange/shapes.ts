@@ -1,7 +1,8 @@
 /**
- * The two record shapes of the exchange benchmark, made once in the producing thread and
- * sent round and round: Nexmark bids (seven fields, three of them strings, ~150 bytes) and
- * plain numbers (prices with cents: doubles, the worst case for a compact encoding).
+ * The record shapes of the exchange benchmark, made once in the producing thread and
+ * sent round and round: Nexmark bids (seven fields, three of them strings, ~150 bytes),
+ * clicks (`{ user, at }`, two integers: the records of `bench/jobs/keyed-aggregation.ts`)
+ * and plain numbers (prices with cents: doubles, the worst case for a compact encoding).
  */
 import type { Batch } from '../../src/runtime/batch.js';
 import { NexmarkGenerator } from '../../src/nexmark/generator.js';
@@ -17,7 +18,13 @@ export interface BidRecord {
   extra: string;
 }
 
-export type Shape = 'bids' | 'numbers';
+/** A click of `bench/jobs/keyed-aggregation.ts`. */
+export interface ClickRecord {
+  user: number;
+  at: number;
+}
+
+export type Shape = 'bids' | 'clicks' | 'numbers';
 
 /** `count` distinct batches of `size` records of a shape. */
 export function makeBatches(shape: Shape, count: number, size: number): Batch<unknown>[] {
@@ -33,6 +40,17 @@ export function makeBatches(shape: Shape, count: number, size: number): Batch<un
         if (e.type !== 'bid') continue;
         values.push({ auction: e.auction, bidder: e.bidder, price: e.price, channel: e.channel, url: e.url, dateTime: e.dateTime, extra: e.extra });
         timestamps.push(e.dateTime);
+      }
+      out.push({ values, timestamps });
+    }
+  } else if (shape === 'clicks') {
+    // as the keyed aggregation's generator makes them: 10,000 users, 1 ms per 100 events
+    for (let b = 0, i = 0; b < count; b++) {
+      const values: ClickRecord[] = [];
+      const timestamps: number[] = [];
+      for (let k = 0; k < size; k++, i++) {
+        values.push({ user: (i * 2654435761) % 10_000, at: Math.floor(i / 100) });
+        timestamps.push(Math.floor(i / 100));
       }
       out.push({ values, timestamps });
     }
@@ -54,12 +72,14 @@ export function makeBatches(shape: Shape, count: number, size: number): Batch<un
 
 /**
  * What the consumer computes from each received record, so that it really reads the decoded
- * values (and the runs can be checked against each other): the price of a bid, the number itself.
+ * values (and the runs can be checked against each other): the price of a bid, the user
+ * of a click, the number itself.
  */
 export function checksum(values: readonly unknown[]): number {
   let s = 0;
   const n = values.length;
   if (n > 0 && typeof values[0] === 'number') for (let i = 0; i < n; i++) s += values[i] as number;
+  else if (n > 0 && 'user' in (values[0] as object)) for (let i = 0; i < n; i++) s += (values[i] as ClickRecord).user;
   else for (let i = 0; i < n; i++) s += (values[i] as BidRecord).price;
   return s;
 }

@@ -167,6 +167,29 @@ describe('thread channel: values', () => {
     expect(v.slice(14)).toEqual([true, null]);
   });
 
+  it('batches of one flat shape cross as columns (batch-codec.ts, columnar-codec.ts) and arrive as they left, -0 included; a misfit sends its batch through msgpackr', async () => {
+    const clicks = Array.from({ length: 700 }, (_, i) => ({ user: (i * 2654435761) % 10_000, at: Math.floor(i / 100) }));
+    const numbers = [1, -0, 2.5, NaN, -Infinity, 2 ** 53];
+    const mixed = [
+      { id: 1, ok: true, name: 'naïve 中文 😀', score: 0.5 },
+      { id: 2, ok: false, name: '', score: -0 },
+    ];
+    const misfit = [{ user: 1, at: 2 }, { at: 3, user: 4 }, { user: 5, at: 6, extra: 'x' }];
+    const events: ChannelEvent<unknown>[] = [clicks, numbers, mixed, misfit, clicks].map((values) => ({
+      kind: 'batch',
+      batch: { values, timestamps: values.map((_, i) => i) },
+    }));
+    events.push({ kind: 'end' });
+    const ends = createThreadChannel(2);
+    play({ script: 'produce', endpoint: ends.out, events });
+    const got = await collectUntilEnd(openThreadChannelIn<any>(ends.in));
+    expect(got).toEqual(events);
+    const values = got.map((e) => (e.kind === 'batch' ? e.batch.values : []));
+    expect(Object.is(values[1]![1], -0)).toBe(true);
+    expect(Object.is(values[2]![1].score, -0)).toBe(true);
+    expect(values[3]!.map((r: object) => Object.keys(r))).toEqual([['user', 'at'], ['at', 'user'], ['user', 'at', 'extra']]);
+  });
+
   it('a record that cannot cross gives RECORD_NOT_TRANSFERABLE naming the record and the field; the channel goes on', async () => {
     const ends = createThreadChannel(4, "'score' 0 -> 1");
     const producer = play({ script: 'untransferable', endpoint: ends.out });
