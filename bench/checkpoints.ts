@@ -6,6 +6,9 @@
  *
  * Issue targets: with a checkpoint every second, throughput within 10% of none (ratio >=
  * 0.9); recovery of a million keys in under 2 s.
+ *
+ * `--rounds N` repeats the three runs (none, every second, none) N times and reports the
+ * median ratio: on a machine shared with other work one round's ratio swings widely.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,9 +22,10 @@ import { valueState } from '../src/state/descriptors.js';
 import type { KeyedScopeSnapshot } from '../src/runtime/operators/keyed-scope.js';
 import { CountingSink, indexedSource } from './io.js';
 
-const { values } = parseArgs({ options: { events: { type: 'string' }, keys: { type: 'string' } } });
+const { values } = parseArgs({ options: { events: { type: 'string' }, keys: { type: 'string' }, rounds: { type: 'string' } } });
 const EVENTS = Number(values.events ?? 6_000_000);
 const KEYS = Number(values.keys ?? 1_000_000);
+const ROUNDS = Number(values.rounds ?? 1);
 
 interface Ev {
   key: number;
@@ -48,16 +52,28 @@ async function run(checkpointDir: string | undefined) {
 
 console.log(`# checkpoint benchmark: ${EVENTS.toLocaleString()} events over ${KEYS.toLocaleString()} keys, node ${process.version}`);
 const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-cp-'));
-const off1 = await run(undefined);
-const on = await run(join(dir, 'cp'));
-const off2 = await run(undefined);
-const off = (off1.rate + off2.rate) / 2;
-const done = on.checkpoints.filter((c) => c.status === 'completed');
-console.log(`no checkpoints        ${(off / 1e6).toFixed(2)}M events/s (runs: ${(off1.rate / 1e6).toFixed(2)}M, ${(off2.rate / 1e6).toFixed(2)}M)`);
-console.log(`checkpoint every 1 s  ${(on.rate / 1e6).toFixed(2)}M events/s  ratio ${(on.rate / off).toFixed(2)} (target >= 0.90)`);
-for (const c of done) {
-  console.log(`  checkpoint ${c.checkpointId}: ${c.durationMs.toFixed(0)} ms, ${(c.sizeBytes / 1e6).toFixed(1)} MB, alignment ${c.alignmentMs.toFixed(1)} ms`);
+const rounds: Array<{ off: number; on: number; ratio: number }> = [];
+let done: Awaited<ReturnType<typeof run>>['checkpoints'] = [];
+for (let r = 1; r <= ROUNDS; r++) {
+  const off1 = await run(undefined);
+  const on = await run(join(dir, `cp-${r}`));
+  const off2 = await run(undefined);
+  const off = (off1.rate + off2.rate) / 2;
+  rounds.push({ off, on: on.rate, ratio: on.rate / off });
+  done = on.checkpoints.filter((c) => c.status === 'completed');
+  if (ROUNDS > 1) console.log(`round ${r}:`);
+  console.log(`no checkpoints        ${(off / 1e6).toFixed(2)}M events/s (runs: ${(off1.rate / 1e6).toFixed(2)}M, ${(off2.rate / 1e6).toFixed(2)}M)`);
+  console.log(`checkpoint every 1 s  ${(on.rate / 1e6).toFixed(2)}M events/s  ratio ${(on.rate / off).toFixed(2)} (target >= 0.90)`);
+  for (const c of done) {
+    console.log(`  checkpoint ${c.checkpointId}: ${c.durationMs.toFixed(0)} ms, ${(c.sizeBytes / 1e6).toFixed(1)} MB, alignment ${c.alignmentMs.toFixed(1)} ms`);
+  }
 }
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+const ratio = median(rounds.map((r) => r.ratio));
+if (ROUNDS > 1) console.log(`median ratio over ${ROUNDS} rounds ${ratio.toFixed(2)} (each: ${rounds.map((r) => r.ratio.toFixed(2)).join(', ')})`);
 
 // Recovery: a checkpoint of a million keys (written like the job's), read back and loaded.
 // (A finished job discards its checkpoints, so this one is written here.)
@@ -87,9 +103,10 @@ console.log(
     bench: 'checkpoints',
     events: EVENTS,
     keys: KEYS,
-    ratePerSecNoCheckpoints: off,
-    ratePerSecCheckpoints: on.rate,
-    ratio: on.rate / off,
+    ratePerSecNoCheckpoints: median(rounds.map((r) => r.off)),
+    ratePerSecCheckpoints: median(rounds.map((r) => r.on)),
+    ratio,
+    ratios: rounds.map((r) => r.ratio),
     checkpoints: done.map((c) => ({ ms: c.durationMs, bytes: c.sizeBytes })),
     recoverySeconds: (t2 - t0) / 1000,
   }),
