@@ -5,7 +5,7 @@
 import { SluiceError } from '../errors/index.js';
 import { checkDeclaration, incompatibleKind, type Declared } from './declarations.js';
 import type { Clock } from '../time/clock.js';
-import { checkMaxParallelism, DEFAULT_MAX_PARALLELISM, keyGroupOf } from './key-groups.js';
+import { checkMaxParallelism, DEFAULT_MAX_PARALLELISM } from './key-groups.js';
 import {
   KeyContext,
   MemoryAggregatingState,
@@ -15,7 +15,7 @@ import {
   MemoryValueState,
   outsideKey,
 } from './memory-states.js';
-import { checkStateSnapshot, isColumns } from './snapshot-format.js';
+import { checkStateSnapshot, isColumns, keyGroupsOf } from './snapshot-format.js';
 import { StateTable } from './state-table.js';
 import type { Key, KeyedStateBackend, KeyedStateSnapshot, Namespace, StateColumns, StateDescriptor, StateOf } from './types.js';
 
@@ -127,15 +127,14 @@ export class MemoryStateBackend implements KeyedStateBackend {
   /**
    * The live state as columns (`StateColumns`: typed arrays where keys or values are all
    * numbers), built in one pass per state. Object values are copied, so later writes never
-   * reach the snapshot; numbers and strings need no copy.
+   * reach the snapshot; numbers and strings need no copy. Without key groups: a restore
+   * that filters by key group computes them (see `StateColumns.keyGroups`).
    */
   snapshot(): KeyedStateSnapshot {
-    const maxParallelism = this.maxParallelism;
-    const groupOf = (key: Key): number => keyGroupOf(key, maxParallelism);
     const states: Record<string, StateColumns> = {};
     try {
-      for (const [name, table] of this.tables) states[name] = table.exportColumns(groupOf);
-      return { maxParallelism, states };
+      for (const [name, table] of this.tables) states[name] = table.exportColumns();
+      return { maxParallelism: this.maxParallelism, states };
     } catch (e) {
       throw new SluiceError('STATE_NOT_SERIALIZABLE', `a state value could not be copied into a snapshot: ${(e as Error).message}`, { cause: e });
     }
@@ -167,12 +166,13 @@ export class MemoryStateBackend implements KeyedStateBackend {
       if (table !== undefined && table.kind !== stored.kind) throw incompatibleKind(name, stored.kind, table.kind);
     }
     const now = this.clock.now();
+    const everyGroup = from === 0 && to === this.maxParallelism - 1;
     for (const name of names) {
       const stored = snapshot.states[name]!;
       let table = this.tables.get(name);
       if (table === undefined) this.tables.set(name, (table = new StateTable(name, stored.kind, this.clock)));
       if (isColumns(stored)) {
-        table.loadColumns(stored, from, to, now);
+        table.loadColumns(stored, everyGroup ? undefined : keyGroupsOf(stored, this.maxParallelism), from, to, now);
         continue;
       }
       const chosen = stored.entries.filter(

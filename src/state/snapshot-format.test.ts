@@ -2,13 +2,13 @@ import { deserialize, serialize } from 'node:v8';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SluiceError } from '../errors/index.js';
-import { keyGroupOf } from './key-groups.js';
-import { checkStateSnapshot, ColumnsBuilder, entriesOf, entryCount, forEachEntry, isColumns, mapValues } from './snapshot-format.js';
+import { DEFAULT_MAX_PARALLELISM as MAX, keyGroupOf } from './key-groups.js';
+import { checkStateSnapshot, ColumnsBuilder, entriesOf, entryCount, forEachEntry, isColumns, keyGroupsOf, mapValues } from './snapshot-format.js';
 import type { Key, Namespace, StateColumns, StateEntries, StateEntry } from './types.js';
 
 /** Columns of `entries` through a builder that starts with room for `capacity`. */
-function build(entries: readonly StateEntry[], capacity = entries.length, kind: StateColumns['kind'] = 'value'): StateColumns {
-  const b = new ColumnsBuilder(kind, capacity);
+function build(entries: readonly StateEntry[], capacity = entries.length, kind: StateColumns['kind'] = 'value', keyGroups = true): StateColumns {
+  const b = new ColumnsBuilder(kind, capacity, { keyGroups });
   for (const e of entries) b.add(e.key, e.keyGroup, e.namespace, e.value, e.expiresAt ?? Infinity);
   return b.finish();
 }
@@ -32,8 +32,8 @@ describe('snapshot columns', () => {
     expect(c.keyGroups).toBeInstanceOf(Uint16Array);
     expect([...c.keys]).toEqual([1, 2, -3]);
     expect(Object.is(c.values[2], -0)).toBe(true);
-    expect([...c.keyGroups]).toEqual([1, 2, -3].map((k) => keyGroupOf(k)));
-    for (const a of [c.keys, c.values, c.keyGroups] as ArrayBufferView[]) expect(exact(a)).toBe(true);
+    expect([...c.keyGroups!]).toEqual([1, 2, -3].map((k) => keyGroupOf(k)));
+    for (const a of [c.keys, c.values, c.keyGroups!] as ArrayBufferView[]) expect(exact(a)).toBe(true);
     expect(c).not.toHaveProperty('namespaces');
     expect(c).not.toHaveProperty('expiresAt');
   });
@@ -43,7 +43,7 @@ describe('snapshot columns', () => {
     const c = build(entries, 1);
     expect(c.keys).toEqual([1, 2, 'k3', 4n, 5]);
     expect(c.values).toEqual([1, 'two', 3, { n: 4 }, null]);
-    expect(entriesOf(c)).toEqual(entries);
+    expect(entriesOf(c, MAX)).toEqual(entries);
   });
 
   it('copies object values (a later change to the state does not reach the snapshot); strings and numbers as they are', () => {
@@ -68,13 +68,22 @@ describe('snapshot columns', () => {
   it('expiry: absent when no entry expires, else Infinity for the entries without', () => {
     const c = build([entry(1, 1), entry(2, 2, { expiresAt: 500 }), entry(3, 3)]);
     expect([...c.expiresAt!]).toEqual([Infinity, 500, Infinity]);
-    expect(entriesOf(c)).toEqual([entry(1, 1), entry(2, 2, { expiresAt: 500 }), entry(3, 3)]);
+    expect(entriesOf(c, MAX)).toEqual([entry(1, 1), entry(2, 2, { expiresAt: 500 }), entry(3, 3)]);
+  });
+
+  it('key groups may be left out: readers compute them from the keys', () => {
+    const entries = [entry(1, 1), entry('a', 2, { namespace: 5 }), entry(3n, 3)];
+    const c = build(entries, 2, 'value', false);
+    expect(c).not.toHaveProperty('keyGroups');
+    checkStateSnapshot('s', c);
+    expect(entriesOf(c, MAX)).toEqual(entries);
+    expect([...keyGroupsOf(c, 16)]).toEqual([1, 'a', 3n].map((k) => keyGroupOf(k as Key, 16)));
   });
 
   it('map and list values start as arrays', () => {
     const c = build([entry('k', [['a', 1], ['b', 2, 900]])], 1, 'map');
     expect(Array.isArray(c.values)).toBe(true);
-    expect(entriesOf(c)[0]!.value).toEqual([['a', 1], ['b', 2, 900]]);
+    expect(entriesOf(c, MAX)[0]!.value).toEqual([['a', 1], ['b', 2, 900]]);
   });
 
   it('round-trips any entries, through V8 serialization too (fast-check: a failure prints its seed)', () => {
@@ -90,13 +99,13 @@ describe('snapshot columns', () => {
       return e;
     });
     fc.assert(
-      fc.property(fc.array(arbEntry, { maxLength: 40 }), fc.integer({ min: 0, max: 40 }), (entries, capacity) => {
-        const c = build(entries, capacity);
+      fc.property(fc.array(arbEntry, { maxLength: 40 }), fc.integer({ min: 0, max: 40 }), fc.boolean(), (entries, capacity, keyGroups) => {
+        const c = build(entries, capacity, 'value', keyGroups);
         expect(entryCount(c)).toBe(entries.length);
-        expect(entriesOf(c)).toEqual(entries);
+        expect(entriesOf(c, MAX)).toEqual(entries);
         const back = deserialize(serialize(c)) as StateColumns;
         checkStateSnapshot('s', back);
-        expect(entriesOf(back)).toEqual(entries);
+        expect(entriesOf(back, MAX)).toEqual(entries);
       }),
       { numRuns: 300 },
     );
@@ -112,20 +121,20 @@ describe('reading stored states', () => {
     expect(isColumns(columns)).toBe(true);
     for (const s of [old, columns]) {
       const seen: unknown[] = [];
-      forEachEntry(s, (key, keyGroup, namespace, value, expiresAt) => seen.push([key, keyGroup, namespace, value, expiresAt]));
+      forEachEntry(s, MAX, (key, keyGroup, namespace, value, expiresAt) => seen.push([key, keyGroup, namespace, value, expiresAt]));
       expect(seen).toEqual([
         ['a', keyGroupOf('a'), 'w', 1, 50],
         [2, keyGroupOf(2), undefined, { n: 2 }, undefined],
       ]);
-      expect(entriesOf(s)).toEqual(old.entries);
+      expect(entriesOf(s, MAX)).toEqual(old.entries);
     }
   });
 
   it('mapValues (state migration) maps every value, either format, without changing the stored state', () => {
     const columns = build([entry(1, 1), entry(2, 2)]);
-    expect(entriesOf(mapValues(columns, (v) => ({ n: v }))).map((e) => e.value)).toEqual([{ n: 1 }, { n: 2 }]);
+    expect(entriesOf(mapValues(columns, (v) => ({ n: v })), MAX).map((e) => e.value)).toEqual([{ n: 1 }, { n: 2 }]);
     expect([...columns.values]).toEqual([1, 2]);
-    expect(entriesOf(mapValues(old, (v) => [v])).map((e) => e.value)).toEqual([[1], [{ n: 2 }]]);
+    expect(entriesOf(mapValues(old, (v) => [v]), MAX).map((e) => e.value)).toEqual([[1], [{ n: 2 }]]);
     expect(old.entries[0]!.value).toBe(1);
   });
 

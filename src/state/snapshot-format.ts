@@ -11,6 +11,7 @@
  */
 import { SluiceError } from '../errors/index.js';
 import { KINDS } from './declarations.js';
+import { keyGroupOf } from './key-groups.js';
 import type { StateKind } from './state-table.js';
 import type { Key, Namespace, StateColumns, StateEntries, StateEntry, StateSnapshot } from './types.js';
 
@@ -23,7 +24,8 @@ const NS_ARRAY = 2;
  * Builds one state's columns, an entry at a time. Keys, values and namespaces start as
  * Float64Arrays and become plain arrays at the first entry that is not a number (map and
  * list values start as arrays). Object values are copied once, together, by `finish()`:
- * a snapshot must not change when the state does afterwards.
+ * a snapshot must not change when the state does afterwards. Key groups are kept unless
+ * `{ keyGroups: false }` (then `add` ignores its `keyGroup`).
  *
  * @example
  * const b = new ColumnsBuilder('value', 2);
@@ -36,7 +38,7 @@ export class ColumnsBuilder {
   private cap: number;
   private numKeys: Float64Array | undefined;
   private keys: Key[] | undefined;
-  private groups: Uint16Array;
+  private groups: Uint16Array | undefined;
   private nsMode = NS_NONE;
   private numNs: Float64Array | undefined;
   private ns: Array<Namespace | undefined> | undefined;
@@ -49,10 +51,11 @@ export class ColumnsBuilder {
   constructor(
     readonly kind: StateKind,
     capacity: number,
+    options: { keyGroups?: boolean } = {},
   ) {
     this.cap = Math.max(capacity, 8);
     this.numKeys = new Float64Array(this.cap);
-    this.groups = new Uint16Array(this.cap);
+    if (options.keyGroups !== false) this.groups = new Uint16Array(this.cap);
     if (kind === 'map' || kind === 'list') this.values = [];
     else this.numValues = new Float64Array(this.cap);
   }
@@ -64,7 +67,7 @@ export class ColumnsBuilder {
     const nk = this.numKeys;
     if (nk !== undefined && typeof key === 'number') nk[i] = key;
     else (this.keys ??= this.keysToArray(i)).push(key);
-    this.groups[i] = keyGroup;
+    if (this.groups !== undefined) this.groups[i] = keyGroup;
     if (namespace !== undefined || this.nsMode !== NS_NONE) this.addNamespace(i, namespace);
     const nv = this.numValues;
     if (nv !== undefined && typeof value === 'number') nv[i] = value;
@@ -87,7 +90,7 @@ export class ColumnsBuilder {
       kind: StateKind;
       count: number;
       keys: Float64Array | Key[];
-      keyGroups: Uint16Array;
+      keyGroups?: Uint16Array;
       namespaces?: Float64Array | Array<Namespace | undefined>;
       values: Float64Array | unknown[];
       expiresAt?: Float64Array;
@@ -95,9 +98,9 @@ export class ColumnsBuilder {
       kind: this.kind,
       count: n,
       keys: this.numKeys !== undefined ? fit(this.numKeys) : this.keys!,
-      keyGroups: fit(this.groups),
       values: this.numValues !== undefined ? fit(this.numValues) : copyObjects(this.values!, this.objects),
     };
+    if (this.groups !== undefined) columns.keyGroups = fit(this.groups);
     if (this.nsMode === NS_NUMBERS) columns.namespaces = fit(this.numNs!);
     else if (this.nsMode === NS_ARRAY) columns.namespaces = this.ns!;
     if (this.expiry !== undefined) columns.expiresAt = fit(this.expiry);
@@ -148,7 +151,7 @@ export class ColumnsBuilder {
       return b;
     };
     if (this.numKeys !== undefined) this.numKeys = grown(this.numKeys);
-    this.groups = grown(this.groups);
+    if (this.groups !== undefined) this.groups = grown(this.groups);
     if (this.numNs !== undefined) this.numNs = grown(this.numNs);
     if (this.numValues !== undefined) this.numValues = grown(this.numValues);
     if (this.expiry !== undefined) this.expiry = grown(this.expiry, Infinity);
@@ -200,10 +203,18 @@ export function checkStateSnapshot(name: string, s: unknown): asserts s is State
   const n = c.count;
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) throw bad('no entries, no entry count');
   if (!isColumn(c.keys, n, 'Float64Array')) throw bad('keys');
-  if (tag(c.keyGroups) !== 'Uint16Array' || c.keyGroups!.length !== n) throw bad('key groups');
+  if (c.keyGroups !== undefined && (tag(c.keyGroups) !== 'Uint16Array' || c.keyGroups.length !== n)) throw bad('key groups');
   if (c.namespaces !== undefined && !isColumn(c.namespaces, n, 'Float64Array')) throw bad('namespaces');
   if (!isColumn(c.values, n, 'Float64Array')) throw bad('values');
   if (c.expiresAt !== undefined && (tag(c.expiresAt) !== 'Float64Array' || c.expiresAt.length !== n)) throw bad('expiry times');
+}
+
+/** The key group of each entry: the stored column, or computed from the keys when there is none. */
+export function keyGroupsOf(c: StateColumns, maxParallelism: number): Uint16Array {
+  if (c.keyGroups !== undefined) return c.keyGroups;
+  const groups = new Uint16Array(c.count);
+  for (let i = 0; i < c.count; i++) groups[i] = keyGroupOf(c.keys[i]!, maxParallelism);
+  return groups;
 }
 
 /** Number of entries of a stored state. */
@@ -213,17 +224,20 @@ export function entryCount(s: StateSnapshot): number {
 
 /**
  * Calls `f` with each entry of a stored state, in order, either format. Values are the
- * stored ones (not copies); `expiresAt` is undefined for an entry without.
+ * stored ones (not copies); `expiresAt` is undefined for an entry without. Key groups
+ * missing from columns are computed with `maxParallelism` (the snapshot's).
  */
 export function forEachEntry(
   s: StateSnapshot,
+  maxParallelism: number,
   f: (key: Key, keyGroup: number, namespace: Namespace | undefined, value: unknown, expiresAt: number | undefined) => void,
 ): void {
   if (!isColumns(s)) {
     for (const e of s.entries) f(e.key, e.keyGroup, e.namespace, e.value, e.expiresAt);
     return;
   }
-  const { count, keys, keyGroups, namespaces, values, expiresAt } = s;
+  const { count, keys, namespaces, values, expiresAt } = s;
+  const keyGroups = keyGroupsOf(s, maxParallelism);
   for (let i = 0; i < count; i++) {
     const t = expiresAt?.[i];
     f(keys[i]!, keyGroups[i]!, namespaces?.[i], values[i], t === Infinity ? undefined : t);
@@ -232,12 +246,12 @@ export function forEachEntry(
 
 /**
  * The entries of a stored state as objects, in order, either format (for tests and tools;
- * restores read columns directly).
+ * restores read columns directly). `maxParallelism`: the snapshot's.
  */
-export function entriesOf(s: StateSnapshot): StateEntry[] {
+export function entriesOf(s: StateSnapshot, maxParallelism: number): StateEntry[] {
   if (!isColumns(s)) return s.entries;
   const out: StateEntry[] = [];
-  forEachEntry(s, (key, keyGroup, namespace, value, expiresAt) => {
+  forEachEntry(s, maxParallelism, (key, keyGroup, namespace, value, expiresAt) => {
     const e: { key: Key; keyGroup: number; namespace?: Namespace; value: unknown; expiresAt?: number } = { key, keyGroup, value };
     if (namespace !== undefined) e.namespace = namespace;
     if (expiresAt !== undefined) e.expiresAt = expiresAt;

@@ -206,68 +206,73 @@ export class StateTable {
     return n;
   }
 
+  /** Number of slots, expired ones included: cheap (one step per namespaced key). */
+  slotCount(): number {
+    let n = this.plain.size;
+    this.scoped.forEach((byNs) => (n += byNs.size));
+    return n;
+  }
+
   /**
-   * Live slots as snapshot columns (values copied where they are objects). One pass over
-   * the Maps with `forEach`, which allocates nothing per entry (a `for…of` over a Map
-   * makes an entry array per step; measured 5-10x slower over a million keys).
+   * Live slots as snapshot columns, without key groups (values copied where they are
+   * objects). One pass over the Maps with `forEach`, which allocates nothing per entry (a
+   * `for…of` over a Map makes an entry array per step; measured 5-10x slower over a
+   * million keys).
    */
-  exportColumns(keyGroupOf: (key: Key) => number): StateColumns {
+  exportColumns(): StateColumns {
     const now = this.clock.now();
-    let capacity = this.plain.size;
-    this.scoped.forEach((byNs) => (capacity += byNs.size));
-    const out = new ColumnsBuilder(this.kind, capacity);
+    const out = new ColumnsBuilder(this.kind, this.slotCount(), { keyGroups: false });
     const cells = this.cells;
     if (this.kind === 'map') {
-      const emit = (slot: unknown, key: Key, keyGroup: number, ns: Namespace | undefined): void => {
+      const emit = (slot: unknown, key: Key, ns: Namespace | undefined): void => {
         const pairs: unknown[] = [];
         (slot as Map<unknown, unknown>).forEach((c, mk) => {
           if (!cells) pairs.push([mk, c]);
           else if ((c as Cell).t === Infinity) pairs.push([mk, (c as Cell).v]);
           else pairs.push([mk, (c as Cell).v, (c as Cell).t]);
         });
-        out.add(key, keyGroup, ns, pairs, Infinity);
+        out.add(key, 0, ns, pairs, Infinity);
       };
       this.plain.forEach((slot, key) => {
-        if (this.isLive(slot, now)) emit(slot, key, keyGroupOf(key), undefined);
+        if (this.isLive(slot, now)) emit(slot, key, undefined);
         else this.plain.delete(key);
       });
       this.scoped.forEach((byNs, key) => {
         this.purgeNamespaces(key, byNs, now);
-        const keyGroup = keyGroupOf(key);
-        byNs.forEach((slot, ns) => emit(slot, key, keyGroup, ns));
+        byNs.forEach((slot, ns) => emit(slot, key, ns));
       });
     } else if (!cells) {
-      this.plain.forEach((value, key) => out.add(key, keyGroupOf(key), undefined, value, Infinity));
-      this.scoped.forEach((byNs, key) => {
-        const keyGroup = keyGroupOf(key);
-        byNs.forEach((value, ns) => out.add(key, keyGroup, ns, value, Infinity));
-      });
+      this.plain.forEach((value, key) => out.add(key, 0, undefined, value, Infinity));
+      this.scoped.forEach((byNs, key) => byNs.forEach((value, ns) => out.add(key, 0, ns, value, Infinity)));
     } else {
       this.plain.forEach((slot, key) => {
         const cell = slot as Cell;
-        if (cell.t > now) out.add(key, keyGroupOf(key), undefined, cell.v, cell.t);
+        if (cell.t > now) out.add(key, 0, undefined, cell.v, cell.t);
         else this.plain.delete(key);
       });
       this.scoped.forEach((byNs, key) => {
         this.purgeNamespaces(key, byNs, now);
-        const keyGroup = keyGroupOf(key);
-        byNs.forEach((slot, ns) => out.add(key, keyGroup, ns, (slot as Cell).v, (slot as Cell).t));
+        byNs.forEach((slot, ns) => out.add(key, 0, ns, (slot as Cell).v, (slot as Cell).t));
       });
     }
     return out.finish();
   }
 
   /**
-   * Loads the entries of key groups `[from, to]` from columns, skipping expired ones.
-   * Object values are copied (in one structuredClone): the snapshot may be restored again.
-   * Plain values of a state without TTL (the common case: counts, sums) go straight into
-   * the Map, with no allocation per entry.
+   * Loads entries from columns, skipping expired ones and, with `groups` (each entry's key
+   * group), those outside key groups `[from, to]`. Object values are copied (in one
+   * structuredClone): the snapshot may be restored again. Plain values of a state without
+   * TTL (the common case: counts, sums) go straight into the Map, with no allocation per
+   * entry.
    */
-  loadColumns(c: StateColumns, from: number, to: number, now: number): void {
-    const { count, keys, keyGroups: groups, namespaces, values, expiresAt } = c;
+  loadColumns(c: StateColumns, groups: Uint16Array | undefined, from: number, to: number, now: number): void {
+    const { count, keys, namespaces, values, expiresAt } = c;
     const taken = (i: number): boolean => {
-      const g = groups[i]!;
-      return g >= from && g <= to && (expiresAt === undefined || expiresAt[i]! > now);
+      if (groups !== undefined) {
+        const g = groups[i]!;
+        if (g < from || g > to) return false;
+      }
+      return expiresAt === undefined || expiresAt[i]! > now;
     };
     let copies: unknown[] | undefined;
     if (Array.isArray(values)) {

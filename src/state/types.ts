@@ -185,7 +185,7 @@ export interface StateEntries {
 }
 
 /**
- * A state's entries as parallel columns: entry `i` is `keys[i]`, `keyGroups[i]`,
+ * A state's entries as parallel columns: entry `i` is `keys[i]`, `keyGroups?.[i]`,
  * `namespaces?.[i]`, `values[i]`, `expiresAt?.[i]`, as in {@link StateEntry}. Numbers go
  * into typed arrays, which V8 serializes and copies as one block of memory: a million
  * numeric entries are a few copies of a few megabytes, not a million objects.
@@ -197,7 +197,13 @@ export interface StateColumns {
   readonly count: number;
   /** A Float64Array when every key is a number. */
   readonly keys: Float64Array | Key[];
-  readonly keyGroups: Uint16Array;
+  /**
+   * The key group of each key, when the writer had them at hand (the on-disk backend keeps
+   * them in its record keys). The memory backend leaves them out: hashing a million keys
+   * was most of a snapshot's time at the barrier, and a restore needs them only to filter
+   * by key group (rescaling), where it hashes the keys itself.
+   */
+  readonly keyGroups?: Uint16Array;
   /**
    * Absent when no entry has a namespace; a Float64Array when every entry has a numeric one;
    * otherwise an array with `undefined` for entries without.

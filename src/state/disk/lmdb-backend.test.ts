@@ -261,7 +261,7 @@ function normalise(snap: KeyedStateSnapshot): unknown {
   const out: Record<string, unknown> = {};
   for (const [name, stored] of Object.entries(snap.states)) {
     const { kind } = stored;
-    const entries = entriesOf(stored);
+    const entries = entriesOf(stored, snap.maxParallelism);
     if (entries.length === 0) continue;
     const sorted = entries
       .map((e) => {

@@ -303,7 +303,7 @@ export class DiskStateBackend implements KeyedStateBackend, DiskHost {
       // a state declared without TTL keeps no expiry.
       const expiry = (t: number | undefined): number => (bound ? (table.ttlMs > 0 ? (t ?? now + table.ttlMs) : Infinity) : (t ?? Infinity));
       let batch: Array<[Buffer, Buffer]> = [];
-      forEachEntry(stored, (key, keyGroup, namespace, value, expiresAt) => {
+      forEachEntry(stored, this.maxParallelism, (key, keyGroup, namespace, value, expiresAt) => {
         if (keyGroup < from || keyGroup > to || (expiresAt !== undefined && expiresAt <= now)) return;
         const slot = u16(keyGroupOf(key, this.maxParallelism)) + table.idPart + encodeKey(key) + encodeNamespace(namespace);
         if (kind === 'map') {
