@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import type { NexmarkEvent } from '../../src/nexmark/events.js';
 import { fingerprint, NexmarkGenerator } from '../../src/nexmark/generator.js';
 import { priceByPow, priceOf } from '../../src/nexmark/prng.js';
 
@@ -62,6 +64,35 @@ describe('Nexmark generator', () => {
   it('keeps its fingerprint (the Java port beside Flink must print the same)', () => {
     // `java -cp … sluice.nexmark.FlinkNexmark --fingerprint` prints this for seed 42, rate 10000, events [0, 100000).
     expect(fingerprint(gen, 0, 100_000)).toBe(FINGERPRINT_SEED42_RATE10K_100K);
+  });
+
+  // The fingerprint covers lengths, not every character: these hashes pin every byte of
+  // the JSON lines, so that a faster generator must make exactly the same events. Ranges
+  // near 2^32 and 1e12 exercise the high word of the event number; rate 10,000 changes
+  // the millisecond every 10 events, 123,457 at an uneven step.
+  it.each([
+    ['seed 42, rate 10,000', { seed: 42, rate: 10_000 }, 0, 100_000, '088043957fd0a59033841337f8703e8f1e36680cda3ba992dc1a531dfb63c319'],
+    ['seed 7, rate 10M, ooo 17', { seed: 7, rate: 10_000_000, ooo: 17 }, 0, 50_000, '0d52ed0d01677127371f2dd414f21578f5f41cc6bd4d208e96a822e384acd351'],
+    ['seed -3, rate 123,457, around 2^32', { seed: -3, rate: 123_457 }, 4_294_967_296 - 5000, 10_000, '9a137d51ff2e369d0bf4ae1b7263b660095cf32c55408f207b6368a73cd4998d'],
+    ['seed 42, rate 10M, from 1e12', { seed: 42, rate: 10_000_000 }, 1e12, 5000, 'a12a235195b70a14ee45d369819d7d566e228d8af44cc72a082f33a13ab81868'],
+  ])('makes byte-for-byte the same events (%s), one by one and in batches', (_label, config, from, count, sha256) => {
+    const g = new NexmarkGenerator(config);
+    const one = createHash('sha256');
+    for (let n = from; n < from + count; n++) one.update(`${JSON.stringify(g.event(n))}\n`);
+    expect(one.digest('hex')).toBe(sha256);
+    // fill (the source's loop) in uneven batches makes the same events and timestamps
+    const batched = createHash('sha256');
+    const values: NexmarkEvent[] = [];
+    const timestamps: number[] = [];
+    for (let n = from, size = 1; n < from + count; n += size, size = (size * 7 + 3) % 1500 + 1) {
+      const k = Math.min(size, from + count - n);
+      g.fill(n, k, values, timestamps);
+      for (let i = 0; i < k; i++) {
+        if (timestamps[i] !== values[i]!.dateTime) expect.fail(`event ${n + i}: timestamp ${timestamps[i]}, dateTime ${values[i]!.dateTime}`);
+        batched.update(`${JSON.stringify(values[i])}\n`);
+      }
+    }
+    expect(batched.digest('hex')).toBe(sha256);
   });
 });
 
