@@ -4,8 +4,12 @@ import { decodeChunked, encodeChunked } from './chunked-codec.js';
 import { SluiceError } from '../errors/index.js';
 import type { CheckpointData, CheckpointHandle, CheckpointStorage } from './types.js';
 
-/** Format of the files; a reader refuses newer formats it does not know. 1: state.bin in chunks (chunked-codec.ts). */
-export const CHECKPOINT_FORMAT = 1;
+/**
+ * Format of the files; a reader refuses newer formats it does not know. 1: state.bin in
+ * chunks (chunked-codec.ts). 2: state.bin also holds large typed arrays as raw blocks, and
+ * keyed state is in columns (state/snapshot-format.ts). This version reads both.
+ */
+export const CHECKPOINT_FORMAT = 2;
 const MANIFEST = '_manifest.json';
 const STATE = 'state.bin';
 
@@ -20,11 +24,16 @@ interface Manifest {
   steps: string[];
 }
 
-/** Writes a file and flushes it to disk before resolving. */
-async function writeDurably(path: string, data: Uint8Array | string): Promise<void> {
+/** Writes a file (a string, or parts in order) and flushes it to disk before resolving. */
+async function writeDurably(path: string, data: readonly Uint8Array[] | string): Promise<void> {
   const fh = await open(path, 'w');
   try {
-    await fh.writeFile(data);
+    if (typeof data === 'string') await fh.writeFile(data);
+    else {
+      for (const part of data) {
+        for (let at = 0; at < part.byteLength; ) at += (await fh.write(part, at, part.byteLength - at)).bytesWritten;
+      }
+    }
     await fh.sync();
   } finally {
     await fh.close();
@@ -44,8 +53,8 @@ async function syncDir(path: string): Promise<void> {
 /**
  * Checkpoints on the local filesystem, by default under `./.sluice/checkpoints/<job>/`:
  * one directory `chk-<id>` per checkpoint holding `state.bin` (all steps' state, in V8's
- * structured-clone format, written in pieces: Maps, typed arrays and bigints survive) and
- * `_manifest.json`.
+ * structured-clone format, written in pieces, large typed arrays as raw blocks: Maps,
+ * typed arrays and bigints survive) and `_manifest.json`.
  * The manifest is written last through a temporary file, fsync and rename: a directory
  * without it is an unfinished checkpoint, ignored by `list()` and removed by the next write.
  *
@@ -71,8 +80,9 @@ export class FileCheckpointStorage implements CheckpointStorage {
 
   private async writeTo(dir: string, data: CheckpointData, kind: 'checkpoint' | 'savepoint'): Promise<CheckpointHandle> {
     await mkdir(dir, { recursive: true });
-    const bytes = await encodeChunked(data.steps);
-    await writeDurably(join(dir, STATE), bytes);
+    const parts = await encodeChunked(data.steps);
+    await writeDurably(join(dir, STATE), parts);
+    const bytes = parts.reduce((n, p) => n + p.byteLength, 0);
     const completedAt = Date.now();
     const manifest: Manifest = {
       format: CHECKPOINT_FORMAT,
@@ -81,14 +91,14 @@ export class FileCheckpointStorage implements CheckpointStorage {
       checkpointId: data.checkpointId,
       triggeredAt: data.triggeredAt,
       completedAt,
-      files: [{ name: STATE, bytes: bytes.length }],
+      files: [{ name: STATE, bytes }],
       steps: Object.keys(data.steps),
     };
     const tmp = join(dir, `${MANIFEST}.tmp`);
     await writeDurably(tmp, JSON.stringify(manifest, null, 2));
     await rename(tmp, join(dir, MANIFEST));
     await syncDir(dir);
-    return { checkpointId: data.checkpointId, kind, path: dir, sizeBytes: bytes.length, completedAt };
+    return { checkpointId: data.checkpointId, kind, path: dir, sizeBytes: bytes, completedAt };
   }
 
   async list(): Promise<CheckpointHandle[]> {
