@@ -191,8 +191,13 @@ export class StateTable {
     return [...byNs.keys()];
   }
 
-  /** Number of live slots. */
+  /**
+   * Number of live slots. Without cells nothing expires (and map state drops a slot with
+   * its last entry), so that is the slot count: metrics sample it every second, and a walk
+   * over a million keys took 18-30 ms each time.
+   */
   liveCount(): number {
+    if (!this.cells) return this.slotCount();
     const now = this.clock.now();
     let n = 0;
     for (const [key, slot] of this.plain) {
