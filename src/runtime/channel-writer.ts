@@ -8,10 +8,17 @@ import type { Output } from './output.js';
  * The producing side of a channel. Small batches (after a selective filter, say) are
  * gathered until `batchSize` records or until `flushIntervalMs` has passed since the
  * first of them, whichever comes first; a control event or an idle producer flushes at
- * once. This trades a bounded delay for fewer, fuller batches.
+ * once. This trades a bounded delay for fewer, fuller batches. A small batch is copied
+ * only when another joins it: alone until the flush, it goes as it is.
  */
 export class ChannelWriter<T> implements Output<T> {
   private readonly pending = new BatchBuilder<T>();
+  /**
+   * The first small batch since the last flush, kept as it is: if a flush comes before
+   * another batch (a source sends a watermark after each batch), it goes without a copy.
+   * Set only while `pending` is empty.
+   */
+  private held: Batch<T> | undefined;
   private cancelFlush: (() => void) | undefined;
   /** With metrics on: the job's current batch, whose read time and trace id go with what is sent. */
   context: BatchContext | undefined;
@@ -29,7 +36,8 @@ export class ChannelWriter<T> implements Output<T> {
     const n = batch.values.length;
     if (n === 0) return;
     const ctx = this.context;
-    if (this.pending.length === 0 && n * 2 >= this.batchSize) {
+    const gathered = this.pending.length + (this.held?.values.length ?? 0);
+    if (gathered === 0 && n * 2 >= this.batchSize) {
       // already full enough: no copy
       this.channel.push(ctx ? { kind: 'batch', batch, readAt: ctx.readAt, traceId: ctx.traceId } : { kind: 'batch', batch });
       return;
@@ -39,8 +47,15 @@ export class ChannelWriter<T> implements Output<T> {
       if (!(this.pendingReadAt <= ctx.readAt)) this.pendingReadAt = ctx.readAt;
       this.pendingTrace ??= ctx.traceId;
     }
-    for (let i = 0; i < n; i++) this.pending.push(batch.values[i]!, batch.timestamps[i]!);
-    if (this.pending.length >= this.batchSize) this.flush();
+    if (gathered === 0) this.held = batch;
+    else {
+      if (this.held !== undefined) {
+        this.append(this.held);
+        this.held = undefined;
+      }
+      this.append(batch);
+    }
+    if (gathered + n >= this.batchSize) this.flush();
     else if (this.cancelFlush === undefined) {
       this.cancelFlush = this.clock.schedule(this.clock.now() + this.flushIntervalMs, () => {
         this.cancelFlush = undefined;
@@ -70,12 +85,20 @@ export class ChannelWriter<T> implements Output<T> {
   flush(): void {
     this.cancelFlush?.();
     this.cancelFlush = undefined;
-    if (this.pending.length === 0) return;
+    const held = this.held;
+    if (held === undefined && this.pending.length === 0) return;
+    this.held = undefined;
+    const batch = held ?? this.pending.take();
     if (this.context) {
-      this.channel.push({ kind: 'batch', batch: this.pending.take(), readAt: this.pendingReadAt, traceId: this.pendingTrace });
+      this.channel.push({ kind: 'batch', batch, readAt: this.pendingReadAt, traceId: this.pendingTrace });
       this.pendingReadAt = Number.NaN;
       this.pendingTrace = undefined;
-    } else this.channel.push({ kind: 'batch', batch: this.pending.take() });
+    } else this.channel.push({ kind: 'batch', batch });
+  }
+
+  private append(batch: Batch<T>): void {
+    const { values, timestamps } = batch;
+    for (let i = 0; i < values.length; i++) this.pending.push(values[i]!, timestamps[i]!);
   }
 
   /** Stops the flush timer (the task is closing). */

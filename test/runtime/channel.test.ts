@@ -142,6 +142,25 @@ describe('ChannelWriter', () => {
     expect((events[0] as { batch: Batch<number> }).batch).toBe(big);
   });
 
+  it('sends a small batch that a flush follows (a watermark after each batch, as sources send) as it is, without copying', () => {
+    const { clock, channel, writer } = setup(4);
+    const small = batchOf(1);
+    writer.emitBatch(small);
+    expect(channel.isEmpty).toBe(true);
+    writer.emitWatermark(5);
+    const events = drainAll(channel);
+    expect(show(events)).toEqual(['[1]', 'wm 5']);
+    expect((events[0] as { batch: Batch<number> }).batch).toBe(small);
+    expect(clock.scheduledCount).toBe(0);
+    // a second small one before the flush: both are copied into one batch, the first left as it was
+    const first = batchOf(2);
+    writer.emitBatch(first);
+    writer.emitBatch(batchOf(3));
+    clock.advance(10);
+    expect(show(drainAll(channel))).toEqual(['[2,3]']);
+    expect(first.values).toEqual([2]);
+  });
+
   it('appends to what is pending rather than overtaking it', () => {
     const { channel, writer } = setup(4);
     writer.emitBatch(batchOf(1));
