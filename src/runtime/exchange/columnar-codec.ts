@@ -15,7 +15,8 @@
  * named `__proto__`. What the fast path changes is what msgpackr changes (an object
  * without prototype arrives with `Object.prototype`; a lone surrogate arrives as U+FFFD;
  * a string may be a slice of its column's run), but for -0, which stays -0 where msgpackr
- * gives 0. Pinned by `test/runtime/columnar-codec.test.ts`, which also compares the two
+ * gives 0, and a lone surrogate whose pair starts the next string of its column, which
+ * stays (the run holds the pair). Pinned by `test/runtime/columnar-codec.test.ts`, which also compares the two
  * paths over seeded random batches.
  *
  * Why: per record, encode + decode in one thread (CPU time, batches of 512), msgpackr
@@ -118,7 +119,8 @@ const canCompile = (() => {
 })();
 
 const utf8 = new TextEncoder();
-const fromUtf8 = new TextDecoder();
+// ignoreBOM: a string column that starts with U+FEFF must keep it (by default it is taken for a byte order mark and dropped)
+const fromUtf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 const pad8 = (x: number) => (x + 7) & ~7;
 
 /** Whether `bytes` hold a columnar batch (else they are msgpackr's). */
