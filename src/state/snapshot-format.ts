@@ -7,7 +7,16 @@
  * Why columns: a checkpoint of a million numeric entries as entry objects meant a million
  * allocations on the task's thread at the barrier, a million objects for V8's serializer to
  * walk, and the reverse on restore (`bench/checkpoints.ts`). As typed arrays the same
- * state is three blocks of memory that V8 copies and serializes whole.
+ * state is two blocks of memory (keys, values) that are copied whole, and that checkpoint
+ * files hold as they are (`checkpoint/chunked-codec.ts`).
+ *
+ * Not done (yet): incremental snapshots of the memory backend (only what changed since the
+ * last completed checkpoint). They need each table to log the slots written and deleted
+ * since the last snapshot (a cost on every write), operators to learn which checkpoint
+ * completed (a delta must build on a completed one, not on one that failed), storage that
+ * keeps a delta's bases while a later checkpoint refers to them, and a restore that
+ * replays base and deltas per subtask, also when rescaling. The on-disk backend has its own
+ * (`disk/lmdb-backend.ts`).
  */
 import { SluiceError } from '../errors/index.js';
 import { KINDS } from './declarations.js';
