@@ -10,7 +10,7 @@ import { restartDecider, type RestartPolicy } from '../runtime/restart-policy.js
 import { supervise, type RunningJob } from '../runtime/supervisor.js';
 import { checkpointConfig, type CheckpointOptions } from '../checkpoint/config.js';
 import { FileCheckpointStorage } from '../checkpoint/file-storage.js';
-import type { CheckpointData } from '../checkpoint/types.js';
+import type { CheckpointData, CheckpointStorage } from '../checkpoint/types.js';
 import type { DeliveryGuarantee } from '../connectors/sink.js';
 import type { Operator } from '../runtime/operator.js';
 import { SinkOperator } from '../runtime/operators/sink.js';
@@ -69,7 +69,13 @@ export interface JobOptions {
   onError?: 'fail' | 'dead-letter';
   /** The processing-time clock. Default: the system clock; tests pass a ManualClock. */
   clock?: Clock;
-  /** Creates each stateful step's keyed state backend. Default: in memory. */
+  /**
+   * Creates each stateful step's keyed state backend (anew for every attempt after a
+   * failure). Default: in memory. An on-disk backend needs a directory of its own per
+   * call: a restore adds to what a reopened directory still holds. With checkpoints, its
+   * state goes into them as incremental checkpoint files under the checkpoint directory's
+   * `shared/` (see `KeyedStateBackend.checkpointTo`).
+   */
   stateBackend?: (step: { uid: string; clock: Clock; maxParallelism: number }) => KeyedStateBackend;
   /** Periodic checkpoints (off by default). With them, `sluice run` resumes a crashed job by itself. */
   checkpoints?: CheckpointOptions;
@@ -253,7 +259,7 @@ export class Job {
     const cp = this.options.checkpoints;
     const checkpoints = cp && {
       config: checkpointConfig(cp),
-      storage: cp.storage ?? new FileCheckpointStorage(cp.dir ?? `.sluice/checkpoints/${this.name}`),
+      storage: this.checkpointStorage()!,
     };
     const restart = restartDecider(this.options.restart ?? (cp ? { strategy: 'fixed-delay', attempts: 3, delay: '1s' } : { strategy: 'none' }));
     const savepointPath = options.fromSavepoint;
@@ -335,7 +341,9 @@ export class Job {
    */
   runtimeConfig(clock: Clock, parallelism: number | undefined, metrics: JobMetrics | undefined, moduleArgs?: readonly string[]): RuntimeConfig {
     const makeBackend = this.options.stateBackend;
+    const storage = this.checkpointStorage();
     return {
+      sharedStateDir: storage?.sharedDir && ((subtask: string) => storage.sharedDir!(subtask)),
       jobName: this.name,
       batchSize: this.batchSize,
       flushIntervalMs: this.flushIntervalMs,
@@ -352,6 +360,14 @@ export class Job {
       workers: this.module === undefined ? undefined : { script: WORKER_SCRIPT, module: this.module.url, args: [...(moduleArgs ?? this.module.args)] },
     };
   }
+
+  /** The checkpoint storage (one per job instance: worker threads make the same from their own), undefined without checkpoints. */
+  private checkpointStorage(): CheckpointStorage | undefined {
+    const cp = this.options.checkpoints;
+    if (cp === undefined) return undefined;
+    return (this.storage ??= cp.storage ?? new FileCheckpointStorage(cp.dir ?? `.sluice/checkpoints/${this.name}`));
+  }
+  private storage: CheckpointStorage | undefined;
 
   /**
    * Where the job was defined, for worker threads: `sluice run` calls it with the job

@@ -1,6 +1,7 @@
 import { SluiceError } from '../errors/index.js';
 import type { Clock } from '../time/clock.js';
 import type { CheckpointConfig } from './config.js';
+import { selfContained } from './shared-state.js';
 import { mergeStepStates } from './step-parts.js';
 import type { CheckpointData, CheckpointHandle, CheckpointStorage, StepState } from './types.js';
 
@@ -152,7 +153,7 @@ export class CheckpointCoordinator {
       const handle = await this.storage.write({ jobName: this.jobName, checkpointId: id, triggeredAt, steps });
       this.lastCompleted = handle;
       this.record({ checkpointId: id, kind: 'checkpoint', status: 'completed', triggeredAt, durationMs: this.clock.now() - triggeredAt, sizeBytes: handle.sizeBytes, alignmentMs: 0, path: handle.path });
-      await this.retain();
+      await this.retain(id);
       return id;
     } catch (e) {
       this.record({ checkpointId: id, kind: 'checkpoint', status: 'failed', triggeredAt, durationMs: this.clock.now() - triggeredAt, sizeBytes: 0, alignmentMs: 0, failure: (e as Error).message });
@@ -195,7 +196,8 @@ export class CheckpointCoordinator {
     const data: CheckpointData = { jobName: this.jobName, checkpointId: p.id, triggeredAt: p.triggeredAt, steps };
     let handle: CheckpointHandle;
     try {
-      handle = p.savepointPath ? await this.storage.writeSavepoint(data, p.savepointPath) : await this.storage.write(data);
+      // A savepoint holds every entry itself, never a handle of files in the job's checkpoint directory.
+      handle = p.savepointPath ? await this.storage.writeSavepoint(await selfContained(data, this.clock), p.savepointPath) : await this.storage.write(data);
     } catch (e) {
       this.fail(p.id, `storage failed: ${(e as Error).message}`);
       return;
@@ -215,7 +217,7 @@ export class CheckpointCoordinator {
     });
     this.participants.notifyComplete(p.id);
     p.resolve(handle);
-    if (p.kind === 'checkpoint') await this.retain();
+    if (p.kind === 'checkpoint') await this.retain(p.id);
     this.schedule(Math.max(p.triggeredAt + this.config.intervalMs, this.clock.now() + this.config.minPauseMs));
   }
 
@@ -256,10 +258,12 @@ export class CheckpointCoordinator {
     });
   }
 
-  private async retain(): Promise<void> {
+  /** Keeps the newest `retain` checkpoints, and the shared files they list (`shared-state.ts`); `completedId` just completed. */
+  private async retain(completedId: number): Promise<void> {
     const all = await this.storage.list();
     for (const old of all.filter((h) => h.kind === 'checkpoint').slice(this.config.retain)) {
       await this.storage.discard(old).catch(() => {});
     }
+    await this.storage.pruneShared?.(completedId).catch(() => {});
   }
 }

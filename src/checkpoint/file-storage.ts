@@ -2,6 +2,7 @@ import { open, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promis
 import { join, resolve } from 'node:path';
 import { decodeChunked, encodeChunked } from './chunked-codec.js';
 import { SluiceError } from '../errors/index.js';
+import { sharedDirsOf } from './shared-state.js';
 import type { CheckpointData, CheckpointHandle, CheckpointStorage } from './types.js';
 
 /**
@@ -12,6 +13,7 @@ import type { CheckpointData, CheckpointHandle, CheckpointStorage } from './type
 export const CHECKPOINT_FORMAT = 2;
 const MANIFEST = '_manifest.json';
 const STATE = 'state.bin';
+const SHARED = 'shared';
 
 interface Manifest {
   format: number;
@@ -22,6 +24,8 @@ interface Manifest {
   completedAt: number;
   files: Array<{ name: string; bytes: number }>;
   steps: string[];
+  /** Shared directories (incremental checkpoint files) the state lists; absent when none. */
+  shared?: string[];
 }
 
 /** Writes a file (a string, or parts in order) and flushes it to disk before resolving. */
@@ -94,6 +98,8 @@ export class FileCheckpointStorage implements CheckpointStorage {
       files: [{ name: STATE, bytes }],
       steps: Object.keys(data.steps),
     };
+    const shared = sharedDirsOf(data.steps);
+    if (shared.length > 0) manifest.shared = shared;
     const tmp = join(dir, `${MANIFEST}.tmp`);
     await writeDurably(tmp, JSON.stringify(manifest, null, 2));
     await rename(tmp, join(dir, MANIFEST));
@@ -147,6 +153,32 @@ export class FileCheckpointStorage implements CheckpointStorage {
 
   async discard(handle: CheckpointHandle): Promise<void> {
     await rm(handle.path, { recursive: true, force: true });
+  }
+
+  /** `<dir>/shared/<owner>`: incremental checkpoint files of one subtask, in one directory per checkpoint (`<id>-<token>`). */
+  sharedDir(owner: string): string {
+    return join(this.dir, SHARED, owner.replace(/[/\\]/g, '_'));
+  }
+
+  /**
+   * Deletes the shared directories no retained checkpoint's manifest lists, among those of
+   * checkpoints up to `upToId` (a later one may be a checkpoint in progress). A directory a
+   * retained checkpoint lists is never deleted: see `disk-incremental.test.ts`.
+   */
+  async pruneShared(upToId: number): Promise<void> {
+    const root = join(this.dir, SHARED);
+    const owners = await readdir(root).catch(() => [] as string[]);
+    if (owners.length === 0) return;
+    const listed = new Set<string>();
+    for (const h of await this.list()) for (const d of (await readManifest(h.path).catch(() => undefined))?.shared ?? []) listed.add(resolve(d));
+    for (const owner of owners) {
+      for (const name of await readdir(join(root, owner)).catch(() => [] as string[])) {
+        const id = /^(\d+)-/.exec(name)?.[1];
+        const dir = join(root, owner, name);
+        if (id === undefined || Number(id) > upToId || listed.has(dir)) continue;
+        await rm(dir, { recursive: true, force: true });
+      }
+    }
   }
 
   /** Removes checkpoint directories that never got a manifest (a crash while writing). */

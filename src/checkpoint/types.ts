@@ -47,4 +47,17 @@ export interface CheckpointStorage {
   readPath(path: string): Promise<CheckpointData>;
   /** Deletes a checkpoint (retention). */
   discard(handle: CheckpointHandle): Promise<void>;
+  /**
+   * Optional: a directory for the files of `owner`'s incremental checkpoints (`owner` is a
+   * subtask's name), outside every checkpoint's own directory: checkpoints list the
+   * directories under it they need (`shared-state.ts`). Without it, checkpoints hold
+   * plain snapshots of every step.
+   */
+  sharedDir?(owner: string): string;
+  /**
+   * Optional, with `sharedDir`: deletes the directories of incremental checkpoint files
+   * that no retained checkpoint lists, among those written for checkpoints up to
+   * `upToId` (later ones may belong to a checkpoint still being taken).
+   */
+  pruneShared?(upToId: number): Promise<void>;
 }

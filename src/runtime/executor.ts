@@ -37,6 +37,8 @@ export interface RuntimeConfig {
   readonly onError: 'fail' | 'dead-letter';
   readonly clock: Clock;
   readonly createStateBackend: (uid: string) => KeyedStateBackend;
+  /** The directory of a subtask's incremental checkpoint files (`OperatorRuntime.sharedStateDir`), when the checkpoint storage has one. */
+  readonly sharedStateDir?: ((subtask: string) => string) | undefined;
   /** Exactly-once with checkpoints: transactional sinks publish only on commit. */
   readonly exactlyOnce: boolean;
   /** Counters to add to (undefined: the job counts nothing, `metrics: false`). */
@@ -433,6 +435,7 @@ function operatorRuntime(
     maxParallelism: config.maxParallelism,
     subtask,
     exactlyOnce: config.exactlyOnce,
+    sharedStateDir: config.sharedStateDir?.(backendName),
     userError(error, record, timestamp, what) {
       const e = asStepError(error, node, record, what);
       if (metrics) metrics.errors++;

@@ -34,6 +34,12 @@ export interface OperatorRuntime {
   userError(error: unknown, record: unknown, timestamp: number, what: string): void;
   /** Work the task finishes before it takes its next input (a sink's pending write). */
   defer(work: Promise<unknown>): void;
+  /**
+   * Where this subtask's keyed state backend may write the files of incremental
+   * checkpoints (`KeyedStateBackend.checkpointTo`): a directory of the job's checkpoint
+   * storage that outlives each checkpoint's own. Undefined: checkpoints hold plain snapshots.
+   */
+  readonly sharedStateDir?: string | undefined;
   /** The keyed state backend of this step (created on first call). */
   stateBackend(): KeyedStateBackend;
   /**

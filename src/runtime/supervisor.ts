@@ -94,6 +94,7 @@ export function supervise(graph: JobGraph, config: RuntimeConfig, deadLetters: D
         const result = await attempt.done;
         if (result.status === 'finished' && storage) {
           for (const h of await storage.list()) if (h.kind === 'checkpoint') await storage.discard(h);
+          await storage.pruneShared?.(Number.MAX_SAFE_INTEGER); // the incremental checkpoint files they listed
         }
         return result;
       } catch (error) {

@@ -252,4 +252,32 @@ export interface KeyedStateBackend {
    */
   restore(snapshot: KeyedStateSnapshot, keyGroups?: { from: number; to: number }): void;
   dispose(): void;
+  /**
+   * Optional, for backends that keep their state in files (Flink's incremental RocksDB
+   * checkpoints): writes the files of checkpoint `checkpointId` into `dir` (a fresh
+   * directory the checkpoint storage keeps while a retained checkpoint lists it) and
+   * returns the small handle that restores the state, instead of a {@link snapshot} of
+   * every entry. Only what changed since the previous call need be written.
+   */
+  checkpointTo?(dir: string, checkpointId: number): Promise<KeyedStateHandle>;
+  /** Optional, with {@link checkpointTo}: loads a handle it returned (keeping only `keyGroups` if given). Adds to what is there. */
+  restoreHandle?(handle: KeyedStateHandle, keyGroups?: { from: number; to: number }): Promise<void>;
+}
+
+/**
+ * Keyed state held in files outside the checkpoint (see `KeyedStateBackend.checkpointTo`):
+ * what the checkpoint itself stores for such a step.
+ */
+export interface KeyedStateHandle {
+  /** The file format: 'disk-chain' is the on-disk backend's (`state/disk/checkpoint-files.ts`). */
+  readonly format: 'disk-chain';
+  readonly maxParallelism: number;
+  /** The files that restore the state, in order (a full file, then deltas). */
+  readonly chain: readonly string[];
+  /** The directories holding `chain`: the checkpoint storage keeps them while a retained checkpoint lists them. */
+  readonly dirs: readonly string[];
+  /** True when this checkpoint wrote only what changed since the previous one. */
+  readonly incremental: boolean;
+  /** Bytes this checkpoint wrote (its new files only). */
+  readonly bytes: number;
 }

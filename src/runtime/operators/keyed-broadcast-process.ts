@@ -137,8 +137,10 @@ export class KeyedBroadcastProcessOperator<K extends Key, I, B, O> extends Keyed
     super.initializeStateParts(snapshots.map((p) => (p === undefined ? undefined : keyedPart(p))));
   }
 
-  override snapshotState(): KeyedBroadcastProcessSnapshot {
-    return { ...super.snapshotState(), broadcast: this.states.snapshot() };
+  override snapshotState(checkpointId?: number): KeyedBroadcastProcessSnapshot | Promise<KeyedBroadcastProcessSnapshot> {
+    const broadcast = this.states.snapshot();
+    const keyed = super.snapshotState(checkpointId);
+    return keyed instanceof Promise ? keyed.then((k) => ({ ...k, broadcast })) : { ...keyed, broadcast };
   }
 
   processBatch(batch: Batch<I | B>, input: number): void {

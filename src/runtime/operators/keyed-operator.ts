@@ -24,11 +24,19 @@ export abstract class KeyedOperator<I, K extends Key, O> extends Operator<I, O> 
   protected abstract openKeyed(): void;
 
   /** Opens, then restores state and timers: after the declarations, so that state versions can be migrated. */
-  override open(): void {
+  override open(): void | Promise<void> {
     this.openKeyed();
     const keyGroups = this.rescaled ? this.rt.subtask.keyGroups : undefined;
-    for (const part of this.restored) this.scope.restore(part, keyGroups);
+    const parts = this.restored;
     this.restored = [];
+    // Plain snapshots load synchronously, as always; handles of files (incremental checkpoints) read them.
+    if (!parts.some((p) => p.handle !== undefined)) {
+      for (const part of parts) void this.scope.restore(part, keyGroups);
+      return;
+    }
+    return (async () => {
+      for (const part of parts) await this.scope.restore(part, keyGroups);
+    })();
   }
 
   override initializeState(state: unknown): void {
@@ -39,8 +47,9 @@ export abstract class KeyedOperator<I, K extends Key, O> extends Operator<I, O> 
     this.restored = parts.filter((p) => p !== undefined) as KeyedScopeSnapshot[];
     this.rescaled = true;
   }
-  override snapshotState(): KeyedScopeSnapshot {
-    return this.scope.snapshot();
+  /** State and timers; a promise when the backend writes an incremental checkpoint of its files (see `KeyedScope.snapshot`). */
+  override snapshotState(checkpointId?: number): KeyedScopeSnapshot | Promise<KeyedScopeSnapshot> {
+    return this.scope.snapshot(checkpointId);
   }
   override processWatermark(watermark: number): void {
     this.watermark = watermark;

@@ -1,11 +1,13 @@
 import type { KeyedProcessContext, OnTimerContext, OpenContext, TimerService } from '../../api/functions.js';
 import type { OutputTag } from '../../api/output-tag.js';
 import { SluiceError, describeRecord } from '../../errors/index.js';
-import type { Key, KeyedStateBackend, KeyedStateSnapshot, Namespace, StateDescriptor, StateOf } from '../../state/types.js';
+import type { Key, KeyedStateBackend, KeyedStateHandle, KeyedStateSnapshot, Namespace, StateDescriptor, StateOf } from '../../state/types.js';
 import { hasTimestamp } from '../batch.js';
 import type { OperatorRuntime } from '../operator.js';
 import type { OperatorOutputs } from '../output.js';
 import { keyGroupOf, type KeyGroupRange } from '../../state/key-groups.js';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { mapValues } from '../../state/snapshot-format.js';
 import { TimerQueue, type TimerEntry } from '../timer-queue.js';
 import { Emitter } from './emitter.js';
@@ -28,7 +30,16 @@ export function invalidKeyError(uid: string, key: unknown, record: unknown): Slu
 
 /** Keyed state and pending timers, as a checkpoint holds them. */
 export interface KeyedScopeSnapshot {
+  /** The entries; empty (no states) when `handle` holds them. */
   readonly state: KeyedStateSnapshot;
+  /**
+   * The state as files of the backend outside the checkpoint (an incremental checkpoint:
+   * `KeyedStateBackend.checkpointTo`), when the backend and the runtime's
+   * `sharedStateDir` allow. Savepoints never keep one: the coordinator turns it into `state`.
+   */
+  readonly handle?: KeyedStateHandle | undefined;
+  /** The shared directories `handle` needs: checkpoint retention keeps them (`checkpoint/shared-state.ts`). */
+  readonly sharedDirs?: readonly string[] | undefined;
   /** Versions of the states whose descriptors name one (see StateOptions.version). */
   readonly versions?: Record<string, number>;
   readonly eventTimers: TimerEntry[];
@@ -159,10 +170,28 @@ export class KeyedScope<K extends Key, O> {
     });
   }
 
-  snapshot(): KeyedScopeSnapshot {
+  /**
+   * State and timers for checkpoint `checkpointId`. When the backend writes its own files
+   * (`checkpointTo`) and the runtime names a shared directory, the state goes there as an
+   * incremental checkpoint (a fresh directory `<id>-<token>`: a retried id never reuses
+   * one) and the snapshot holds only the handle; otherwise every entry, as a plain snapshot.
+   */
+  snapshot(checkpointId?: number): KeyedScopeSnapshot | Promise<KeyedScopeSnapshot> {
     const versions: Record<string, number> = {};
     for (const [name, d] of this.declared) if (d.version !== undefined) versions[name] = d.version;
-    return { state: this.backend.snapshot(), versions, eventTimers: this.eventTimers.entries(), processingTimers: this.processingTimers.entries() };
+    const timers = { eventTimers: this.eventTimers.entries(), processingTimers: this.processingTimers.entries() };
+    const shared = this.rt.sharedStateDir;
+    if (shared === undefined || checkpointId === undefined || this.backend.checkpointTo === undefined) {
+      return { state: this.backend.snapshot(), versions, ...timers };
+    }
+    const dir = join(shared, `${checkpointId}-${randomBytes(4).toString('hex')}`);
+    return this.backend.checkpointTo(dir, checkpointId).then((handle) => ({
+      state: { maxParallelism: handle.maxParallelism, states: {} },
+      handle,
+      sharedDirs: handle.dirs,
+      versions,
+      ...timers,
+    }));
   }
 
   /**
@@ -170,9 +199,28 @@ export class KeyedScope<K extends Key, O> {
    * fire at once). States declared with a newer version than the stored one are migrated
    * entry by entry; an older declared version than the stored one is refused. With
    * `keyGroups` (rescaling), only the state and timers of keys in those groups.
+   * A snapshot with a `handle` loads its files: straight into a backend that reads them,
+   * else (another backend, or a migration) through a plain snapshot made from them.
    */
-  restore(s: KeyedScopeSnapshot, keyGroups?: KeyGroupRange): void {
+  restore(s: KeyedScopeSnapshot, keyGroups?: KeyGroupRange): void | Promise<void> {
+    const handle = s.handle;
+    if (handle === undefined) return this.restorePlain(s, keyGroups);
+    const migrates = [...this.declared].some(([name, d]) => (d.version ?? 1) !== (s.versions?.[name] ?? 1));
+    if (this.backend.restoreHandle !== undefined && !migrates) {
+      return this.backend.restoreHandle(handle, keyGroups).then(() => this.restoreTimers(s, keyGroups));
+    }
+    // Imported when needed: jobs without the on-disk backend never load LMDB.
+    return import('../../state/disk/state-handle.js')
+      .then(({ materializeHandle }) => materializeHandle(handle, this.rt.clock))
+      .then((state) => this.restorePlain({ ...s, state, handle: undefined }, keyGroups));
+  }
+
+  private restorePlain(s: KeyedScopeSnapshot, keyGroups?: KeyGroupRange): void {
     this.backend.restore(this.migrate(s), keyGroups);
+    this.restoreTimers(s, keyGroups);
+  }
+
+  private restoreTimers(s: KeyedScopeSnapshot, keyGroups?: KeyGroupRange): void {
     const max = this.rt.maxParallelism;
     const mine = (key: Key) => keyGroups === undefined || inRange(keyGroupOf(key, max), keyGroups);
     for (const t of s.eventTimers) if (mine(t.key)) this.eventTimers.register(t.key, t.timestamp, t.namespace);

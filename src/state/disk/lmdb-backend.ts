@@ -42,10 +42,13 @@
  * `checkpoint-files.ts`.
  *
  * ## What the checkpoint layer calls
- * - `checkpoint(dir)` at the barrier: give a fresh directory per checkpoint; keep the
- *   files of every chain still needed. Returns `{ files, bytes, incremental, chain, records }`.
- * - `restoreCheckpoint(chain, keyGroups?)` on a fresh backend, once per old subtask whose
- *   key groups overlap the new range.
+ * - `checkpointTo(dir, id)` at the barrier (`KeyedStateBackend.checkpointTo`): `KeyedScope`
+ *   gives a fresh directory under the checkpoint storage's `shared/<subtask>/`, and the
+ *   job's checkpoint stores only the returned handle (chain, directories); retention keeps
+ *   a directory while a retained checkpoint lists it (`checkpoint/shared-state.ts`).
+ *   It calls `checkpoint(dir)`, which returns `{ files, bytes, incremental, chain, records }`.
+ * - `restoreHandle(handle, keyGroups?)` / `restoreCheckpoint(chain, keyGroups?)` on a fresh
+ *   backend, once per old subtask whose key groups overlap the new range (rescaling).
  * - `snapshot()`/`restore()` still work (plain data, the same columns as the memory
  *   backend's, `snapshot-format.ts`; restore also takes 0.1.0 entries): savepoints and
  *   moving between backends.
@@ -60,7 +63,7 @@
  * const cp = await backend.checkpoint('./.sluice/checkpoints/1/count'); // cp.chain restores it
  */
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { SluiceError } from '../../errors/index.js';
 import { checkDeclaration, incompatibleKind, type Declared } from '../declarations.js';
@@ -69,7 +72,7 @@ import { checkMaxParallelism, DEFAULT_MAX_PARALLELISM, keyGroupOf } from '../key
 import { outsideKey } from '../memory-states.js';
 import type { StateKind } from '../state-table.js';
 import { checkStateSnapshot, ColumnsBuilder, forEachEntry } from '../snapshot-format.js';
-import type { Key, KeyedStateBackend, KeyedStateSnapshot, Namespace, StateColumns, StateDescriptor, StateOf } from '../types.js';
+import type { Key, KeyedStateBackend, KeyedStateHandle, KeyedStateSnapshot, Namespace, StateColumns, StateDescriptor, StateOf } from '../types.js';
 import { FrameWriter, readFrames } from './checkpoint-files.js';
 import { decodeMapKey, decodeRecordKey, decodeValue, encodeKey, encodeMapKey, encodeNamespace, encodeValue, expiryOf, META_BYTE, u16 } from './codec.js';
 import {
@@ -470,6 +473,22 @@ export class DiskStateBackend implements KeyedStateBackend, DiskHost {
     this.chain = [];
   }
 
+  /**
+   * The job's checkpoints (`KeyedStateBackend.checkpointTo`): {@link checkpoint} into `dir`,
+   * as a handle that lists the chain and its directories. `KeyedScope.snapshot` calls it at
+   * the barrier; the checkpoint then stores only the handle (see `disk-incremental.test.ts`).
+   */
+  async checkpointTo(dir: string, _checkpointId: number): Promise<KeyedStateHandle> {
+    const cp = await this.checkpoint(dir);
+    return { format: 'disk-chain', maxParallelism: this.maxParallelism, chain: cp.chain, dirs: [...new Set(cp.chain.map((f) => dirname(f)))], incremental: cp.incremental, bytes: cp.bytes };
+  }
+
+  /** Loads a handle {@link checkpointTo} returned (of this or another subtask: with `keyGroups`, only those groups). */
+  async restoreHandle(handle: KeyedStateHandle, keyGroups?: { from: number; to: number }): Promise<void> {
+    checkHandle(handle, this.maxParallelism);
+    await this.restoreCheckpoint(handle.chain, keyGroups);
+  }
+
   /** Runs the TTL sweep over up to `records` records now (tests; normally it runs on TTL'd writes). Returns the records deleted. */
   sweepExpired(records: number): number {
     this.checkOpen();
@@ -580,6 +599,18 @@ export class DiskStateBackend implements KeyedStateBackend, DiskHost {
 
   private checkOpen(): void {
     if (this.store.closed) throw new SluiceError('STATE_IO_FAILED', `the state backend at ${this.path} is closed`, { hint: 'Open a new DiskStateBackend on the path.' });
+  }
+}
+
+/** Refuses a handle of another format or max parallelism. */
+export function checkHandle(handle: KeyedStateHandle, maxParallelism: number): void {
+  if (handle?.format !== 'disk-chain' || !Array.isArray(handle.chain)) {
+    throw new SluiceError('STATE_INCOMPATIBLE', `the state handle given is not an on-disk backend checkpoint (format ${String(handle?.format)})`);
+  }
+  if (handle.maxParallelism !== maxParallelism) {
+    throw new SluiceError('STATE_INCOMPATIBLE', `the checkpoint was taken with max parallelism ${handle.maxParallelism}, this backend has ${maxParallelism}`, {
+      hint: 'The max parallelism of a job cannot change once it has state: run with the max parallelism the checkpoint was taken with.',
+    });
   }
 }
 

@@ -1,0 +1,117 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { KeyedProcessFunction } from '../../src/api/functions.js';
+import type { OperatorRuntime } from '../../src/runtime/operator.js';
+import type { KeyedScopeSnapshot } from '../../src/runtime/operators/keyed-scope.js';
+import { KeyedProcessOperator } from '../../src/runtime/operators/keyed-process.js';
+import { OperatorOutputs, type Output } from '../../src/runtime/output.js';
+import { DiskStateBackend, keyGroupRange, ManualClock, MemoryStateBackend, valueState, type KeyedStateBackend, type ValueState } from '../../src/index.js';
+import { keyGroupOf } from '../../src/state/key-groups.js';
+
+const MAXP = 16;
+const KEYS = 300;
+
+/** A keyed count step (state 'count', `version` as given), run by hand as subtask `index` of `parallelism`. */
+function countStep(index: number, parallelism: number, backend: (clock: ManualClock) => KeyedStateBackend, shared: string | undefined, version?: number) {
+  const clock = new ManualClock(0);
+  let b: KeyedStateBackend | undefined;
+  const rt: OperatorRuntime = {
+    uid: 'count',
+    kind: 'process',
+    clock,
+    maxParallelism: MAXP,
+    subtask: { index, parallelism, keyGroups: keyGroupRange(index, parallelism, MAXP) },
+    exactlyOnce: false,
+    sharedStateDir: shared,
+    userError: (e) => {
+      throw e;
+    },
+    defer: () => {},
+    stateBackend: () => (b ??= backend(clock)),
+    scheduleProcessingTime: (at, f) => clock.schedule(at, f),
+  };
+  const out: string[] = [];
+  const main: Output<string> = { emitBatch: (batch) => out.push(...batch.values), emitWatermark: () => {}, emitIdle: () => {}, emitEnd: () => {} };
+  const fn: KeyedProcessFunction<number, number, string> & { n?: ValueState<number> } = {
+    open(ctx) {
+      this.n = ctx.state(countState(version));
+    },
+    processElement(k, ctx, o) {
+      const n = this.n!.value()! + 1;
+      this.n!.update(n);
+      o.collect(`${ctx.key}:${n}`);
+    },
+  };
+  const op = new KeyedProcessOperator<number, number, string>(fn, (k) => k);
+  op.setup(rt, new OperatorOutputs(main, new Map()));
+  const feed = (keys: number[]) => op.processBatch({ values: keys, timestamps: keys.map(() => Number.NaN) });
+  return { op, out, feed };
+}
+
+function countState(version?: number) {
+  return valueState<number>('count', { defaultValue: 0, ...(version === undefined ? {} : { version, migrate: (v: unknown) => (v as number) * 10 }) });
+}
+
+const disk = (dir: string) => (clock: ManualClock) => new DiskStateBackend({ clock, maxParallelism: MAXP, path: mkdtempSync(join(dir, 'state-')), cacheSize: 32 });
+const memory = (clock: ManualClock) => new MemoryStateBackend({ clock, maxParallelism: MAXP });
+const allKeys = Array.from({ length: KEYS }, (_, k) => k);
+
+/** Two subtasks count every key they own once, and checkpoint into `shared/`: their handles. */
+async function checkpointAtTwo(dir: string): Promise<KeyedScopeSnapshot[]> {
+  const parts: KeyedScopeSnapshot[] = [];
+  for (const index of [0, 1]) {
+    const s = countStep(index, 2, disk(dir), join(dir, 'shared', `count#${index}`));
+    await s.op.open();
+    const range = keyGroupRange(index, 2, MAXP);
+    s.feed(allKeys.filter((k) => keyGroupOf(k, MAXP) >= range.from && keyGroupOf(k, MAXP) <= range.to));
+    const snap = (await s.op.snapshotState(1)) as KeyedScopeSnapshot;
+    expect(snap.handle?.format).toBe('disk-chain');
+    expect(snap.state.states).toEqual({});
+    parts.push(snap);
+  }
+  return parts;
+}
+
+describe('restoring the handles of on-disk incremental checkpoints', () => {
+  it('at another parallelism: each subtask takes its key groups from every old subtask’s chain', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-handle-rescale-'));
+    const parts = await checkpointAtTwo(dir);
+    const seen: string[] = [];
+    for (const index of [0, 1, 2]) {
+      const s = countStep(index, 3, disk(dir), undefined);
+      s.op.initializeStateParts(parts);
+      await s.op.open();
+      s.feed(allKeys); // a key this subtask does not own counts from 1: it was not restored here
+      seen.push(...s.out.filter((l) => l.endsWith(':2')));
+    }
+    expect(seen.map((l) => Number(l.split(':')[0])).sort((a, b) => a - b)).toEqual(allKeys);
+  });
+
+  it('into the memory backend, and through a state migration, by way of a plain snapshot', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-handle-memory-'));
+    const parts = await checkpointAtTwo(dir);
+    const m = countStep(0, 1, memory, undefined);
+    m.op.initializeStateParts(parts);
+    await m.op.open();
+    m.feed([7]);
+    expect(m.out).toEqual(['7:2']);
+
+    const migrated = countStep(0, 1, disk(dir), undefined, 2);
+    migrated.op.initializeStateParts(parts);
+    await migrated.op.open();
+    migrated.feed([7]);
+    expect(migrated.out).toEqual(['7:11']);
+  });
+
+  it('without a shared directory, a keyed step on the disk backend checkpoints a plain snapshot, synchronously', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-handle-plain-'));
+    const s = countStep(0, 1, disk(dir), undefined);
+    await s.op.open();
+    s.feed([1, 2, 3]);
+    const snap = s.op.snapshotState(1) as KeyedScopeSnapshot;
+    expect(snap.handle).toBeUndefined();
+    expect(Object.keys(snap.state.states)).toEqual(['count']);
+  });
+});
