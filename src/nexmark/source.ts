@@ -22,34 +22,45 @@ export interface NexmarkSourceOptions extends Partial<GeneratorConfig> {
  * that dateTime is its generation time and latency is measured from it. Without a base
  * time, event time starts at the first poll. A stall is caught up in full batches rather
  * than forgiven: the records it delayed show their real latency.
+ *
+ * Events are made a batch ahead with `fill` (as the unpaced reader makes them), and each
+ * poll hands out the due ones from the front, in event-number order: the first event not
+ * yet due holds back those after it, as with disorder (g > 1) it must. A poll that finds
+ * the whole made batch due hands it on as it is, without copying.
  */
 function pacedReader(ctx: SourceContext, config: Partial<GeneratorConfig>, gen: NexmarkGenerator, first: number, events: number): SourceReader<NexmarkEvent> {
   const end = first + events;
   const batchSize = Math.max(1, ctx.maxBatchSize);
   let timed: NexmarkGenerator | undefined;
-  let next = first;
-  let pending: NexmarkEvent | undefined; // made, not yet due
+  let made: NexmarkEvent[] = []; // events [next - at, next - at + made.length), made, due from index `at`
+  let stamps: number[] = [];
+  let at = 0;
+  let next = first; // the first event not handed out
   return {
     async poll(): Promise<SourceBatch<NexmarkEvent>> {
       timed ??= config.baseTime === undefined ? new NexmarkGenerator({ ...config, baseTime: ctx.clock.now() }) : gen;
-      const values: NexmarkEvent[] = [];
-      const timestamps: number[] = [];
-      let now = ctx.clock.now();
-      while (next < end && values.length < batchSize) {
-        const e = (pending ??= timed.event(next));
-        if (e.dateTime > now) {
-          if (values.length > 0) break;
-          const outcome = await wait(ctx.clock, Math.min(e.dateTime - now, Math.max(1, ctx.maxPollWaitMs)), ctx.signal);
-          if (outcome === 'aborted') break;
-          now = ctx.clock.now();
-          if (e.dateTime > now) break; // waited the longest a poll may: hand back nothing now
-          continue;
-        }
-        values.push(e);
-        timestamps.push(e.dateTime);
-        pending = undefined;
-        next++;
+      if (next >= end) return { values: [], timestamps: [], done: true };
+      if (at === made.length) {
+        const n = Math.min(batchSize, end - next);
+        made = new Array<NexmarkEvent>(n);
+        stamps = new Array<number>(n);
+        timed.fill(next, n, made, stamps);
+        at = 0;
       }
+      let now = ctx.clock.now();
+      if (stamps[at]! > now) {
+        const outcome = await wait(ctx.clock, Math.min(stamps[at]! - now, Math.max(1, ctx.maxPollWaitMs)), ctx.signal);
+        now = ctx.clock.now();
+        // aborted, or waited the longest a poll may: hand back nothing now
+        if (outcome === 'aborted' || stamps[at]! > now) return { values: [], timestamps: [] };
+      }
+      let due = at + 1;
+      while (due < made.length && stamps[due]! <= now) due++;
+      const whole = at === 0 && due === made.length;
+      const values = whole ? made : made.slice(at, due);
+      const timestamps = whole ? stamps : stamps.slice(at, due);
+      next += due - at;
+      at = due;
       return next >= end ? { values, timestamps, done: true } : { values, timestamps };
     },
     async close() {},
