@@ -33,6 +33,16 @@ describe('nexmarkSource, paced', () => {
     expect(rest.timestamps).toEqual(rest.values.map((e) => e.dateTime));
   });
 
+  it('warms the generator up when opened, leaving the clock to start at the first poll', async () => {
+    const clock = new ManualClock(START);
+    const reader = nexmarkSource({ events: 20, seed: 3, rate: 1000, ratePerSecond: 1000 }).createReader(testSourceContext({ clock }));
+    await reader.open!();
+    expect(clock.scheduledCount).toBe(0);
+    clock.advance(1000); // the first poll comes later: event 0 is due then, not at START
+    const gen = new NexmarkGenerator({ seed: 3, rate: 1000, baseTime: START + 1000 });
+    expect(await reader.poll()).toEqual({ values: [gen.event(0)], timestamps: [START + 1000] });
+  });
+
   it('waits at most maxPollWaitMs per poll, and hands back nothing if the next event is not due by then', async () => {
     const clock = new ManualClock(START);
     const reader = nexmarkSource({ events: 10, rate: 10, ratePerSecond: 10 }).createReader(testSourceContext({ clock, maxPollWaitMs: 20 }));
