@@ -1,4 +1,5 @@
 import type { Batch } from './batch.js';
+import { FifoQueue } from './fifo-queue.js';
 
 /** What travels on a channel, in order: records in batches, interleaved with control events. */
 export type ChannelEvent<T> =
@@ -48,8 +49,7 @@ export interface ChannelIn<T> {
  * consumer has brought the queue back under capacity (backpressure). See `channel.test.ts`.
  */
 export class LocalChannel<T> implements ChannelOut<T>, ChannelIn<T> {
-  private items: ChannelEvent<T>[] = [];
-  private head = 0;
+  private readonly events = new FifoQueue<ChannelEvent<T>>();
   private batches = 0;
   private records = 0;
   private writers: Array<() => void> = [];
@@ -71,7 +71,7 @@ export class LocalChannel<T> implements ChannelOut<T>, ChannelIn<T> {
   }
 
   push(event: ChannelEvent<T>): void {
-    this.items.push(event);
+    this.events.push(event);
     if (event.kind === 'batch') {
       this.batches++;
       this.records += event.batch.values.length;
@@ -80,13 +80,8 @@ export class LocalChannel<T> implements ChannelOut<T>, ChannelIn<T> {
   }
 
   shift(): ChannelEvent<T> | undefined {
-    if (this.head >= this.items.length) return undefined;
-    const e = this.items[this.head]!;
-    this.items[this.head++] = undefined as never;
-    if (this.head > 1024 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
+    const e = this.events.shift();
+    if (e === undefined) return undefined;
     if (e.kind === 'batch') {
       this.batches--;
       this.records -= e.batch.values.length;
@@ -100,7 +95,7 @@ export class LocalChannel<T> implements ChannelOut<T>, ChannelIn<T> {
   }
 
   get isEmpty(): boolean {
-    return this.head >= this.items.length;
+    return this.events.isEmpty;
   }
 
   /** Resolves when the queue is under capacity. */

@@ -64,6 +64,7 @@
 import { MessageChannel, type MessagePort, type TransferListItem } from 'node:worker_threads';
 import { SluiceError } from '../../errors/index.js';
 import type { ChannelEvent, ChannelIn, ChannelOut } from '../channel.js';
+import { FifoQueue } from '../fifo-queue.js';
 import { BatchDecoder, BatchEncoder } from './batch-codec.js';
 
 /**
@@ -258,8 +259,7 @@ export class ThreadChannelIn<T> implements ChannelIn<T> {
   onData: () => void = () => {};
   private readonly port: MessagePort;
   private readonly decoder = new BatchDecoder();
-  private items: WireEvent[] = [];
-  private head = 0;
+  private readonly events = new FifoQueue<WireEvent>();
   private takenBatches = 0;
   private takenRecords = 0;
   private returned: ArrayBuffer[] = [];
@@ -271,7 +271,7 @@ export class ThreadChannelIn<T> implements ChannelIn<T> {
     this.name = endpoint.name;
     this.port = endpoint.port;
     this.port.on('message', (m: WireEvent) => {
-      this.items.push(m);
+      this.events.push(m);
       // Nothing can follow the end: stop holding the thread for this channel.
       if (m.kind === 'end') this.port.unref();
       this.onData();
@@ -283,7 +283,7 @@ export class ThreadChannelIn<T> implements ChannelIn<T> {
   }
 
   get isEmpty(): boolean {
-    return this.head >= this.items.length;
+    return this.events.isEmpty;
   }
 
   /** Either end has closed the channel: nothing more will arrive. */
@@ -292,13 +292,8 @@ export class ThreadChannelIn<T> implements ChannelIn<T> {
   }
 
   shift(): ChannelEvent<T> | undefined {
-    if (this.head >= this.items.length) return undefined;
-    const m = this.items[this.head]!;
-    this.items[this.head++] = undefined as never;
-    if (this.head > 1024 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
+    const m = this.events.shift();
+    if (m === undefined) return undefined;
     if (m.kind !== 'encoded-batch') return m;
     const n = m.n;
     const ts = new Float64Array(m.buffer, 0, n);
