@@ -5,14 +5,13 @@ import type {
   KeyedBroadcastReadOnlyContext,
   TimerService,
 } from '../../api/functions.js';
-import type { OutputTag } from '../../api/output-tag.js';
 import type { BroadcastState, Key, MapStateDescriptor, ReadOnlyBroadcastState, StateDescriptor, StateOf } from '../../state/types.js';
 import { hasTimestamp, type Batch } from '../batch.js';
 import type { OperatorRuntime } from '../operator.js';
 import type { OperatorOutputs } from '../output.js';
 import { BroadcastStates, type BroadcastStateDescriptor, type BroadcastStateSnapshot } from './broadcast-state.js';
 import { KeyedOperator } from './keyed-operator.js';
-import { invalidKeyError, isKey, type KeyedScope, type KeyedScopeSnapshot } from './keyed-scope.js';
+import { ScopeContext, invalidKeyError, isKey, type KeyedScope, type KeyedScopeSnapshot } from './keyed-scope.js';
 
 /**
  * The state of a keyed broadcast step: the keyed scope's snapshot (state and timers),
@@ -24,11 +23,13 @@ export interface KeyedBroadcastProcessSnapshot extends KeyedScopeSnapshot {
 }
 
 /** The context of main records and timers: the scope's key, timers and time, broadcast state read only. */
-class ReadOnlyContext<K extends Key> implements KeyedBroadcastReadOnlyContext<K>, KeyedBroadcastOnTimerContext<K> {
+class ReadOnlyContext<K extends Key> extends ScopeContext<K> implements KeyedBroadcastReadOnlyContext<K>, KeyedBroadcastOnTimerContext<K> {
   constructor(
-    private readonly scope: KeyedScope<K, any>,
+    scope: KeyedScope<K, any>,
     private readonly states: BroadcastStates,
-  ) {}
+  ) {
+    super(scope);
+  }
   get key(): K {
     return this.scope.ctx.key;
   }
@@ -41,15 +42,6 @@ class ReadOnlyContext<K extends Key> implements KeyedBroadcastReadOnlyContext<K>
   get timerService(): TimerService {
     return this.scope.ctx.timerService;
   }
-  currentWatermark(): number {
-    return this.scope.watermark;
-  }
-  currentProcessingTime(): number {
-    return this.scope.rt.clock.now();
-  }
-  output<X>(tag: OutputTag<X>, value: X): void {
-    this.scope.emitter.side(tag, value);
-  }
   getBroadcastState<MK, V>(descriptor: MapStateDescriptor<MK, V>): ReadOnlyBroadcastState<MK, V> {
     // Typed without writes; a cast that reaches them anyway meets BROADCAST_STATE_READ_ONLY.
     return this.states.readOnly(descriptor);
@@ -57,20 +49,13 @@ class ReadOnlyContext<K extends Key> implements KeyedBroadcastReadOnlyContext<K>
 }
 
 /** The context of broadcast records: no current key; writable broadcast state; every key's state through applyToKeyedState. */
-class BroadcastElementContext<K extends Key> implements KeyedBroadcastContext<K> {
+class BroadcastElementContext<K extends Key> extends ScopeContext<K> implements KeyedBroadcastContext<K> {
   timestamp: number | undefined = undefined;
   constructor(
-    private readonly scope: KeyedScope<K, any>,
+    scope: KeyedScope<K, any>,
     private readonly states: BroadcastStates,
-  ) {}
-  currentWatermark(): number {
-    return this.scope.watermark;
-  }
-  currentProcessingTime(): number {
-    return this.scope.rt.clock.now();
-  }
-  output<X>(tag: OutputTag<X>, value: X): void {
-    this.scope.emitter.side(tag, value);
+  ) {
+    super(scope);
   }
   getBroadcastState<MK, V>(descriptor: MapStateDescriptor<MK, V>): BroadcastState<MK, V> {
     return this.states.writable(descriptor);

@@ -48,14 +48,9 @@ export interface KeyedScopeSnapshot {
 
 export type TimerCallback = (timestamp: number, domain: 'event-time' | 'processing-time', namespace: Namespace | undefined) => void;
 
-class Context<K extends Key> implements KeyedProcessContext<K>, OnTimerContext<K> {
-  key!: K;
-  timestamp: number | undefined = undefined;
-  timeDomain: 'event-time' | 'processing-time' = 'event-time';
-  constructor(
-    private readonly scope: KeyedScope<K, any>,
-    readonly timerService: TimerService,
-  ) {}
+/** What every context of a keyed step reads from its scope: time and side outputs. */
+export abstract class ScopeContext<K extends Key> {
+  constructor(protected readonly scope: KeyedScope<K, any>) {}
   currentWatermark(): number {
     return this.scope.watermark;
   }
@@ -64,6 +59,18 @@ class Context<K extends Key> implements KeyedProcessContext<K>, OnTimerContext<K
   }
   output<X>(tag: OutputTag<X>, value: X): void {
     this.scope.emitter.side(tag, value);
+  }
+}
+
+class Context<K extends Key> extends ScopeContext<K> implements KeyedProcessContext<K>, OnTimerContext<K> {
+  key!: K;
+  timestamp: number | undefined = undefined;
+  timeDomain: 'event-time' | 'processing-time' = 'event-time';
+  constructor(
+    scope: KeyedScope<K, any>,
+    readonly timerService: TimerService,
+  ) {
+    super(scope);
   }
 }
 
