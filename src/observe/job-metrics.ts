@@ -119,20 +119,8 @@ export class JobMetrics {
   /** The counters of this thread, for the main thread of a parallel run (see `applyRemote`). */
   report(): RemoteMetrics {
     return {
-      steps: [...this.steps.values()].map((s) => ({
-        uid: s.uid,
-        kind: s.kind,
-        task: s.task,
-        subtask: s.subtask,
-        recordsIn: s.recordsIn,
-        recordsOut: s.recordsOut,
-        errors: s.errors,
-        deadLettered: s.deadLettered,
-        lateDropped: s.lateDropped,
-        lateToSideOutput: s.lateToSideOutput,
-        watermark: s.watermark,
-      })),
-      tasks: [...this.tasks.values()].map((t) => ({ name: t.name, subtask: t.subtask, busyMs: t.busyMs, backpressuredMs: t.backpressuredMs, idleMs: t.idleMs })),
+      steps: [...this.steps.values()].map((s) => ({ ...stepCounters(s), watermark: s.watermark })),
+      tasks: [...this.tasks.values()].map(taskCounters),
     };
   }
 
@@ -175,16 +163,7 @@ export class JobMetrics {
       const backlog = s.backlog?.();
       const h = s.latency;
       steps.push({
-        uid: s.uid,
-        kind: s.kind,
-        task: s.task,
-        subtask: s.subtask,
-        recordsIn: s.recordsIn,
-        recordsOut: s.recordsOut,
-        errors: s.errors,
-        deadLettered: s.deadLettered,
-        lateDropped: s.lateDropped,
-        lateToSideOutput: s.lateToSideOutput,
+        ...stepCounters(s),
         watermark: wm === Number.POSITIVE_INFINITY ? 'end' : Number.isFinite(wm) ? wm : null,
         watermarkLagMs: Number.isFinite(wm) ? now - wm : null,
         stateKeys: backend ? backend.size() : null,
@@ -203,7 +182,7 @@ export class JobMetrics {
       job: this.job,
       time: now,
       steps,
-      tasks: [...this.tasks.values()].map((t) => ({ name: t.name, subtask: t.subtask, busyMs: t.busyMs, backpressuredMs: t.backpressuredMs, idleMs: t.idleMs })),
+      tasks: [...this.tasks.values()].map(taskCounters),
       channels: this.channels.map((c) => ({
         from: c.from,
         to: c.to,
@@ -215,4 +194,25 @@ export class JobMetrics {
       restarts: this.restarts,
     };
   }
+}
+
+/** A step's counters as plain data (the JSON snapshot and a worker's report share them). */
+function stepCounters(s: StepMetrics) {
+  return {
+    uid: s.uid,
+    kind: s.kind,
+    task: s.task,
+    subtask: s.subtask,
+    recordsIn: s.recordsIn,
+    recordsOut: s.recordsOut,
+    errors: s.errors,
+    deadLettered: s.deadLettered,
+    lateDropped: s.lateDropped,
+    lateToSideOutput: s.lateToSideOutput,
+  };
+}
+
+/** A task's time counters as plain data. */
+function taskCounters(t: TaskMetrics) {
+  return { name: t.name, subtask: t.subtask, busyMs: t.busyMs, backpressuredMs: t.backpressuredMs, idleMs: t.idleMs };
 }
