@@ -79,7 +79,7 @@ export function executeParallel(graph: JobGraph, config: RuntimeConfig, deadLett
     stopAll();
   };
   const built = buildTasks(graph, config, deadLetters, options.restore, placement, onFailure);
-  const taskCount = buildPhysicalPlan(graph, config.parallelism, config.maxParallelism).chains.reduce((n, c) => n + c.parallelism, 0);
+  const taskCount = built.plan.chains.reduce((n, c) => n + c.parallelism, 0);
 
   const coordinator = coordinate(config, options, built, {
     taskCount,
