@@ -95,10 +95,15 @@ export class CheckpointCoordinator {
     return this.pending === undefined;
   }
 
-  /** Starts a checkpoint now (or a savepoint to `savepointPath`). Resolves when it is durable. */
+  /**
+   * Starts a checkpoint now (or a savepoint to `savepointPath`). Resolves when it is
+   * durable. One runs at a time: a checkpoint asked for while another is in flight is
+   * refused; a savepoint waits for it to end, then starts.
+   */
   trigger(savepointPath?: string): Promise<CheckpointHandle> {
     if (this.stopped) return Promise.reject(new SluiceError('CHECKPOINT_FAILED', 'the job is not running'));
     if (this.pending) {
+      if (savepointPath !== undefined) return this.settled(this.pending).then(() => this.trigger(savepointPath));
       return Promise.reject(new SluiceError('CHECKPOINT_FAILED', `checkpoint ${this.pending.id} is still in progress`));
     }
     const id = this.nextId++;

@@ -103,15 +103,8 @@ export class JobMonitor {
     const where = path ?? `.sluice/savepoints/${this.id}/sp-${new Date().toISOString().replace(/[:.]/g, '-')}`;
     this.log.logger.info({ event: 'savepoint_triggered', path: where, stop }, `savepoint to ${where}${stop ? ', then stop' : ''}`);
     try {
-      // A periodic checkpoint in flight refuses a savepoint: wait for it to end (a few seconds at most).
-      for (let attempt = 0; ; attempt++) {
-        try {
-          return stop ? await this.running.stopWithSavepoint(where) : await this.running.savepoint(where);
-        } catch (e) {
-          if (attempt >= 200 || !(e instanceof SluiceError && /still in progress/.test(e.message))) throw e;
-          await new Promise((r) => setTimeout(r, 25));
-        }
-      }
+      // A periodic checkpoint in flight delays the savepoint (the coordinator waits for it).
+      return stop ? await this.running.stopWithSavepoint(where) : await this.running.savepoint(where);
     } catch (e) {
       this.log.logger.warn({ event: 'savepoint_failed', path: where, err: describe(e) }, `savepoint to ${where} failed`);
       throw e;
