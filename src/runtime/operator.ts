@@ -93,6 +93,13 @@ export abstract class Operator<I, O> {
     );
   }
   /**
+   * The barrier of checkpoint `checkpointId` has reached this operator, and no step of its
+   * chain has snapshot yet (Flink's `prepareSnapshotPreBarrier`). An operator that buffers
+   * records to send later (a local pre-aggregation) sends them here: they go ahead of the
+   * barrier, so the checkpoint needs none of them. The default does nothing.
+   */
+  prepareSnapshotPreBarrier(_checkpointId: number): void {}
+  /**
    * The state to put in checkpoint `checkpointId`: called when the barrier has reached
    * this operator, so it covers exactly the records before the barrier. Undefined: none.
    */

@@ -138,6 +138,8 @@ export abstract class Task {
 
   protected async snapshotSteps(id: number): Promise<Record<string, TaskStepState>> {
     const steps: Record<string, TaskStepState> = {};
+    // In chain order: what one step sends on before the barrier reaches the next ones.
+    for (const op of this.operators) op.prepareSnapshotPreBarrier(id);
     for (const op of this.operators) {
       const state = await op.snapshotState(id);
       if (state !== undefined) steps[op.uid] = this.stepState(op.kind, state);

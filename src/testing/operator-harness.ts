@@ -195,12 +195,14 @@ export class OperatorHarness<I, O> {
   /** The operator's state as checkpoint `checkpointId` would hold it. */
   snapshot(checkpointId = 1): unknown {
     this.open();
+    this.operator.prepareSnapshotPreBarrier(checkpointId);
     const state = this.operator.snapshotState(checkpointId);
     if (state instanceof Promise) throw new Error('OperatorHarness: this operator snapshots asynchronously; use snapshotAsync()');
     return state;
   }
   async snapshotAsync(checkpointId = 1): Promise<unknown> {
     await this.openAsync();
+    this.operator.prepareSnapshotPreBarrier(checkpointId);
     return this.operator.snapshotState(checkpointId);
   }
   private checkNotOpened(what: string): void {
@@ -246,6 +248,12 @@ export class OperatorHarness<I, O> {
   processWatermark(watermark: number): this {
     this.open();
     this.operator.processWatermark(watermark);
+    return this;
+  }
+  /** Marks the input idle (true) or active again (false). */
+  processIdle(idle: boolean): this {
+    this.open();
+    this.operator.processIdle(idle);
     return this;
   }
   /** Ends the input: the final watermark fires every event-time timer. */

@@ -41,9 +41,12 @@ import { windowStartFor } from './window.js';
  * record. For this reason the late-data side output is refused with pre-aggregation: a
  * late partial is not a record of the stream.
  *
- * Stateless across batches (a partial is emitted at the end of the batch that made it,
- * before any later watermark), so nothing is checkpointed. `bench/pre-aggregate.ts`
- * measures it on a hot key.
+ * Partials wait in the local step until the watermark is about to let a window holding
+ * them fire, or a checkpoint barrier comes ({@link PreAggregateOperator} says when), so a
+ * key crosses the exchange about once per slice: a keyed aggregation over many keys
+ * scales across cores too, not only one with a hot key. Nothing is checkpointed: the
+ * barrier sends them on first. `npm run bench:parallel` and the `window-hot-key` benches
+ * measure it.
  */
 
 /** The field that marks a partial accumulator (a plain field: it must survive the copy across worker threads). */
@@ -167,20 +170,24 @@ class Partial<K extends Key, ACC> implements PreAggregated<K, ACC> {
   ) {}
 }
 
-/** Past this many keys, the key index is dropped (between batches) rather than kept for keys that may not come back. */
+/**
+ * Groups (key, slice) the local step holds at most; one more sends them all on. It bounds
+ * the memory of a step with many keys, at the cost of a round of partials per this many.
+ */
+export const MAX_PENDING_GROUPS = 1 << 16;
+
+/** Past this many keys, the key index is dropped (when no group is pending) rather than kept for keys that may not come back. */
 const MAX_INDEXED_KEYS = 1 << 16;
 
 /**
- * The records of one (key, slice) in one batch. A key keeps its groups from batch to
- * batch (reset when a new batch takes them, see `epoch`), so that a batch allocates
- * little more than its partials.
+ * The records of one (key, slice) not sent yet. A key keeps its groups in a chain (one
+ * per slice it has pending, and free ones to reuse), so that folding allocates little
+ * more than the partials it sends.
  */
 class Group {
-  /** The batch this group was last taken by; another batch's group is free. */
-  epoch = -1;
+  /** Holds records not sent yet; a group that is not pending is free for any slice. */
+  pending = false;
   start = 0;
-  /** Whether the records are folded; otherwise they pass through (late, or in a gap). */
-  folds = false;
   /** A record not folded yet: the group's first (or the first after adds that threw). */
   held = false;
   heldValue: unknown = undefined;
@@ -190,29 +197,50 @@ class Group {
   count = 0;
   /** The latest timestamp folded in: the partial's timestamp. */
   ts = 0;
-  /** The same key's group for another slice of the same batch. */
+  /** The same key's group for another slice. */
   next: Group | undefined = undefined;
   constructor(readonly key: Key) {}
 }
 
+/** The pending groups of one slice, and the watermark at which they must go. */
+interface SliceGroups {
+  readonly start: number;
+  /** The last timestamp of the first window that holds the slice: once the watermark reaches it, that window may fire. */
+  readonly dueAt: number;
+  readonly groups: Group[];
+}
+
 /**
- * The local step: per batch, folds records into one partial accumulator per (key, slice)
- * and sends the partials (timestamp: the latest of their records) after the records it
- * passes through (see the module comment for which). Stateless across batches: what it
- * keeps between them is only memory to reuse.
+ * The local step: folds records into one partial accumulator per (key, slice) and holds
+ * them until they must go, like Flink's local aggregation in mini-batches: so a key sends
+ * one partial per slice and per checkpoint, not one per record, and the keyed exchange
+ * after this step carries little. Partials go (timestamp: the latest of their records)
  *
- * A group's first record is held rather than folded: a group of one record is sent as
- * that record (the window step adds it, as it would a partial of it), which spares the
- * keys seen once per batch an accumulator and a partial.
+ * - when the watermark reaches the last timestamp of the first window holding their slice,
+ *   before that watermark: the window step's watermark is never ahead of this one (it is
+ *   the minimum over the producing subtasks), so the partial is there before the window
+ *   can fire, and is never late;
+ * - when a checkpoint barrier arrives, before it ({@link prepareSnapshotPreBarrier}): so
+ *   the step has no state to checkpoint, and a restore loses nothing;
+ * - when the input turns idle (the window step then stops waiting for this input's
+ *   watermark), and at the end of the input;
+ * - all at once when more than {@link MAX_PENDING_GROUPS} are pending.
+ *
+ * Records it does not fold (see the module comment) pass through at once, at the end of
+ * their batch. A group's first record is held rather than folded: a group of one record is
+ * sent as that record (the window step adds it, as it would a partial of it), which spares
+ * keys seen once per slice an accumulator and a partial.
  */
 export class PreAggregateOperator<T, K extends Key, ACC> extends Operator<T, T | PreAggregated<K, ACC>> {
   private readonly slice: number;
   /** Each key's first group. */
   private readonly index = new Map<Key, Group>();
-  /** The groups of this batch, in the order they were taken. */
-  private readonly taken: Group[] = [];
-  private epoch = 0;
-  private batchOut!: BatchBuilder<T | PreAggregated<K, ACC>>;
+  /** Pending groups by slice start. */
+  private readonly pendingSlices = new Map<number, SliceGroups>();
+  /** The lowest `dueAt` of the pending slices: a watermark below it sends nothing. */
+  private nextDueAt = Number.POSITIVE_INFINITY;
+  private pendingGroups = 0;
+  private passed!: BatchBuilder<T | PreAggregated<K, ACC>>;
 
   constructor(
     private readonly fn: AggregateFunction<T, ACC, unknown>,
@@ -225,28 +253,27 @@ export class PreAggregateOperator<T, K extends Key, ACC> extends Operator<T, T |
 
   processBatch(batch: Batch<T>): void {
     const { values, timestamps } = batch;
-    const { keySelector, index, slice, taken } = this;
+    const { keySelector, index, slice } = this;
     const { offset } = this.slicing;
-    const epoch = ++this.epoch;
-    const out = (this.batchOut = new BatchBuilder<T | PreAggregated<K, ACC>>());
+    const passed = (this.passed = new BatchBuilder<T | PreAggregated<K, ACC>>());
     let lastKey: Key | undefined;
     let lastHead: Group | undefined;
     for (let i = 0; i < values.length; i++) {
       const v = values[i]!;
       const ts = timestamps[i]!;
       if (!Number.isFinite(ts)) {
-        out.push(v, ts);
+        passed.push(v, ts);
         continue;
       }
       let key: Key;
       try {
         key = keySelector(v);
       } catch {
-        out.push(v, ts); // the window step calls the selector again and reports the throw as its own
+        passed.push(v, ts); // the window step calls the selector again and reports the throw as its own
         continue;
       }
       if (!isKey(key)) {
-        out.push(v, ts);
+        passed.push(v, ts);
         continue;
       }
       const start = windowStartFor(ts, slice, offset);
@@ -257,18 +284,27 @@ export class PreAggregateOperator<T, K extends Key, ACC> extends Operator<T, T |
       }
       lastKey = key;
       lastHead = g;
-      // This batch's group of the slice: taken already, or the key's first free one.
+      // The key's pending group of the slice, or a free one of its chain.
+      let free: Group | undefined;
       for (;;) {
-        if (g.epoch !== epoch) {
-          this.take(g, start, epoch);
+        if (!g.pending) free ??= g;
+        else if (g.start === start) break;
+        if (g.next === undefined) {
+          g = undefined;
           break;
         }
-        if (g.start === start) break;
-        g = g.next ??= new Group(key);
+        g = g.next;
       }
-      if (!g.folds) {
-        out.push(v, ts);
-      } else if (g.count === 0 && !g.held) {
+      if (g === undefined) {
+        if (!this.folds(start)) {
+          passed.push(v, ts);
+          continue;
+        }
+        if (free !== undefined) g = free;
+        else g = this.lastOfChain(lastHead).next = new Group(key);
+        this.take(g, start);
+      }
+      if (g.count === 0 && !g.held) {
         g.held = true;
         g.heldValue = v;
         g.heldTs = ts;
@@ -281,26 +317,47 @@ export class PreAggregateOperator<T, K extends Key, ACC> extends Operator<T, T |
         this.fold(g, v, ts);
       }
     }
-    for (let j = 0; j < taken.length; j++) {
-      const g = taken[j]!;
-      if (!g.folds) continue;
-      if (g.held) out.push(g.heldValue as T, g.heldTs); // alone in its group: as it came
-      else if (g.count > 0) out.push(new Partial(g.key as K, g.acc as ACC), g.ts);
-      g.heldValue = undefined;
-      g.acc = undefined; // the window step owns it now
-    }
-    taken.length = 0;
-    if (index.size > MAX_INDEXED_KEYS) index.clear();
-    if (out.length > 0) this.out.main.emitBatch(out.take());
+    if (passed.length > 0) this.out.main.emitBatch(passed.take());
+    if (this.pendingGroups > MAX_PENDING_GROUPS) this.sendAll();
   }
 
-  private take(g: Group, start: number, epoch: number): void {
-    g.epoch = epoch;
+  override processWatermark(watermark: number): void {
+    if (watermark >= this.nextDueAt) this.sendDue(watermark);
+    super.processWatermark(watermark);
+  }
+
+  override processIdle(idle: boolean): void {
+    if (idle) this.sendAll();
+    super.processIdle(idle);
+  }
+
+  override prepareSnapshotPreBarrier(): void {
+    this.sendAll();
+  }
+
+  override endInput(): void {
+    this.sendAll();
+    super.endInput();
+  }
+
+  private lastOfChain(g: Group): Group {
+    while (g.next !== undefined) g = g.next;
+    return g;
+  }
+
+  private take(g: Group, start: number): void {
+    g.pending = true;
     g.start = start;
-    g.folds = this.folds(start);
     g.held = false;
     g.count = 0;
-    this.taken.push(g);
+    let s = this.pendingSlices.get(start);
+    if (s === undefined) {
+      s = { start, dueAt: this.firstEnd(start) - 1, groups: [] };
+      this.pendingSlices.set(start, s);
+      if (s.dueAt < this.nextDueAt) this.nextDueAt = s.dueAt;
+    }
+    s.groups.push(g);
+    this.pendingGroups++;
   }
 
   /** Adds a record to the group's accumulator (made at the first), or passes it through when `add` throws. */
@@ -310,25 +367,60 @@ export class PreAggregateOperator<T, K extends Key, ACC> extends Operator<T, T |
     try {
       g.acc = fn.add(v, (first ? fn.createAccumulator() : g.acc) as ACC);
     } catch {
-      this.batchOut.push(v, ts); // the window step's add throws again, under its uid and error policy
+      this.passed.push(v, ts); // the window step's add throws again, under its uid and error policy
       return;
     }
     g.count++;
     if (first || ts > g.ts) g.ts = ts;
   }
 
+  /** Sends the slices due at `watermark`, oldest first. */
+  private sendDue(watermark: number): void {
+    const due = [...this.pendingSlices.values()].filter((s) => s.dueAt <= watermark).sort((a, b) => a.start - b.start);
+    this.send(due);
+  }
+
+  private sendAll(): void {
+    if (this.pendingGroups === 0) return;
+    this.send([...this.pendingSlices.values()].sort((a, b) => a.start - b.start));
+  }
+
+  private send(slices: readonly SliceGroups[]): void {
+    const out = new BatchBuilder<T | PreAggregated<K, ACC>>();
+    for (const s of slices) {
+      for (const g of s.groups) {
+        if (g.held) out.push(g.heldValue as T, g.heldTs); // alone in its group: as it came
+        else if (g.count > 0) out.push(new Partial(g.key as K, g.acc as ACC), g.ts);
+        g.pending = false;
+        g.held = false;
+        g.heldValue = undefined;
+        g.acc = undefined; // the window step owns it now
+      }
+      this.pendingGroups -= s.groups.length;
+      this.pendingSlices.delete(s.start);
+    }
+    this.nextDueAt = Number.POSITIVE_INFINITY;
+    for (const s of this.pendingSlices.values()) if (s.dueAt < this.nextDueAt) this.nextDueAt = s.dueAt;
+    if (this.pendingGroups === 0 && this.index.size > MAX_INDEXED_KEYS) this.index.clear();
+    if (out.length > 0) this.out.main.emitBatch(out.take());
+  }
+
+  /** The end of the first window that holds the slice starting at `start`. Same arithmetic as `SlicingWindowOperator`. */
+  private firstEnd(start: number): number {
+    const { size, slide, offset } = this.slicing;
+    return windowStartFor(start - size, slide, offset) + slide + size;
+  }
+
   /**
    * Whether the records of the slice starting at `start` are folded: the slice lies in a
    * window (not in a gap), and the first window holding it has not reached the
    * watermark, so the window step will only add them (no late drop, no re-firing).
-   * Same arithmetic as `SlicingWindowOperator`.
    */
   private folds(start: number): boolean {
     const { size, slide, offset } = this.slicing;
     const lastEnd = windowStartFor(start, slide, offset) + size;
     if (lastEnd <= start) return false;
-    const firstEnd = windowStartFor(start - size, slide, offset) + slide + size;
-    return firstEnd - 1 > this.watermark;
+    return this.firstEnd(start) - 1 > this.watermark;
   }
 }
 

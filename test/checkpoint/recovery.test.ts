@@ -13,8 +13,18 @@ interface Click {
 const EVENTS = 30_000;
 const make = (i: number): Click => ({ user: (i * 7919) % 97, at: i * 3 });
 
-/** Clicks per user per 1 s window, exactly once into part files; `failAt` makes one attempt fail at that record. */
-function clicksJob(dir: string, failAt?: { index: number; failed: boolean }): Job {
+/** One injected failure: at the record with this index or the first after it once `when()` holds. */
+interface FailAt {
+  readonly index: number;
+  failed: boolean;
+  readonly when?: () => boolean;
+}
+
+/**
+ * Clicks per user per 1 s window, exactly once into part files; `failAt` makes one attempt
+ * fail; `preAggregate` folds clicks into partials before the keyed exchange.
+ */
+function clicksJob(dir: string, failAt?: FailAt, o: { preAggregate?: boolean; ratePerSecond?: number } = {}): Job {
   const job = new Job({
     name: 'clicks',
     batchSize: 256,
@@ -23,12 +33,12 @@ function clicksJob(dir: string, failAt?: { index: number; failed: boolean }): Jo
     restart: { strategy: 'fixed-delay', attempts: 3, delay: 0 },
   });
   job
-    .source(generator({ make, count: EVENTS }), {
+    .source(generator({ make, count: EVENTS, ratePerSecond: o.ratePerSecond }), {
       uid: 'clicks',
       watermarks: WatermarkStrategy.forMonotonousTimestamps<Click>().withTimestampAssigner((c) => c.at),
     })
     .map((c) => {
-      if (failAt && !failAt.failed && c.at === failAt.index * 3) {
+      if (failAt && !failAt.failed && c.at >= failAt.index * 3 && (failAt.when?.() ?? true)) {
         failAt.failed = true;
         throw new Error('injected failure');
       }
@@ -36,31 +46,47 @@ function clicksJob(dir: string, failAt?: { index: number; failed: boolean }): Jo
     })
     .keyBy('user')
     .window(tumbling('1s'))
-    .aggregate(count(), { uid: 'per-user' })
+    .aggregate(count(), { uid: 'per-user', preAggregate: o.preAggregate ?? false })
     .sinkTo(transactionalFileSink<WindowResult<number, number>>(join(dir, 'out')), { uid: 'out' });
   return job;
 }
 
+/**
+ * Runs the clicks job once without failure and once failing after a checkpoint has
+ * completed (paced reading leaves time for several), so the restart resumes from it.
+ */
+async function failOnceAfterCheckpoint(preAggregate: boolean) {
+  const clean = mkdtempSync(join(tmpdir(), 'sluice-clean-'));
+  await clicksJob(clean).run();
+  const expected = committedLines(clean);
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-fail-'));
+  let checkpointedBeforeFailure = 0;
+  const failAt: FailAt = { index: Math.floor(EVENTS * 0.6), failed: false, when: () => (checkpointedBeforeFailure = completed()) > 0 };
+  let restarts = 0;
+  const running = clicksJob(dir, failAt, { preAggregate, ratePerSecond: 100_000 }).start({ onRestart: () => restarts++ });
+  const completed = () => running.checkpoints.filter((c) => c.status === 'completed').length;
+  await running.done;
+  return { dir, expected, failed: failAt.failed, restarts, checkpointedBeforeFailure, committed: committedLines(dir) };
+}
+
 describe('recovery from checkpoints', () => {
   it('a failure restarts the job from its latest checkpoint, and the output is exactly that of an uninterrupted run', async () => {
-    const clean = mkdtempSync(join(tmpdir(), 'sluice-clean-'));
-    await clicksJob(clean).run();
-    const expected = committedLines(clean);
-    expect(expected.length).toBeGreaterThan(100);
-
-    const dir = mkdtempSync(join(tmpdir(), 'sluice-fail-'));
-    const failAt = { index: Math.floor(EVENTS * 0.6), failed: false };
-    let restarts = 0;
-    const running = clicksJob(dir, failAt).start({ onRestart: () => restarts++ });
-    await running.done;
-    expect(failAt.failed).toBe(true);
-    expect(restarts).toBe(1);
-    // Checkpoints completed before the failure, so the restart resumed from one (and parts were committed twice over otherwise).
-    const completedBefore = running.checkpoints.filter((c) => c.status === 'completed');
-    expect(completedBefore.length).toBeGreaterThan(1);
-    expect(committedLines(dir)).toEqual(expected);
+    const run = await failOnceAfterCheckpoint(false);
+    expect(run.expected.length).toBeGreaterThan(100);
+    expect(run.failed).toBe(true);
+    expect(run.restarts).toBe(1);
+    // The restart resumed from a checkpoint (and parts would be committed twice over otherwise).
+    expect(run.checkpointedBeforeFailure).toBeGreaterThan(0);
+    expect(run.committed).toEqual(run.expected);
     // A finished job leaves no checkpoint behind: the next run starts afresh.
-    expect(await new FileCheckpointStorage(join(dir, 'checkpoints')).list()).toEqual([]);
+    expect(await new FileCheckpointStorage(join(run.dir, 'checkpoints')).list()).toEqual([]);
+  }, 60_000);
+
+  it('with pre-aggregation (partials held across checkpoints sent before each barrier), a failure loses and repeats nothing', async () => {
+    const run = await failOnceAfterCheckpoint(true);
+    expect(run.failed).toBe(true);
+    expect(run.checkpointedBeforeFailure).toBeGreaterThan(0);
+    expect(run.committed).toEqual(run.expected);
   }, 60_000);
 
   it('gives up with a clear error when the restart policy is exhausted', async () => {

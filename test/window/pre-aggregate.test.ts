@@ -19,7 +19,7 @@ import { WatermarkStrategy } from '../../src/time/watermark-strategy.js';
 import { avg, count, sum } from '../../src/window/aggregates/index.js';
 import { globalWindows, session, sliding, tumbling, tumblingProcessingTime } from '../../src/window/assigners/index.js';
 import { countEvictor } from '../../src/window/evictors/index.js';
-import { PreAggregateOperator, isPreAggregated, type PreAggregated } from '../../src/window/pre-aggregate.js';
+import { MAX_PENDING_GROUPS, PreAggregateOperator, isPreAggregated, type PreAggregated } from '../../src/window/pre-aggregate.js';
 import { countTrigger, eventTimeTrigger } from '../../src/window/triggers/index.js';
 import type { WindowResult } from '../../src/window/window-function.js';
 import type { WindowAggregateOptions, WindowedStream } from '../../src/window/windowed-stream.js';
@@ -97,22 +97,62 @@ describe('the local pre-aggregation step', () => {
     h.output.map(({ value: v, timestamp }) => (isPreAggregated(v) ? `partial ${String(v.key)} ${String(v.acc)} @${timestamp}` : `record ${(v as Ev).k}@${timestamp}`));
   const e = (k: string, ts: number): readonly [Ev, number] => [{ k, v: 0, ts }, ts];
 
-  it('folds a batch into one partial per key and slice, stamped with its latest timestamp; a group of one record stays that record', () => {
+  it('folds records into one partial per key and slice, stamped with its latest timestamp; a group of one record stays that record', () => {
     const h = make();
     h.processBatch([e('hot', 3), e('a', 4), e('hot', 7), e('hot', 1), e('hot', 12), e('a', 5), e('b', 6)]);
-    expect(shown(h)).toEqual(['partial hot 3 @7', 'partial a 2 @5', 'record hot@12', 'record b@6']);
+    expect(shown(h)).toEqual([]); // held until the watermark lets window [0, 10) fire
+    h.processWatermark(9);
+    expect(shown(h)).toEqual(['partial hot 3 @7', 'partial a 2 @5', 'record b@6']);
+    h.endInput();
+    expect(shown(h).slice(3)).toEqual(['record hot@12']);
     const [hotOne] = h.values as Array<PreAggregated<string, number>>;
     expect(Object.keys(hotOne!).sort()).toEqual(['@sluice/pre-aggregated', 'acc', 'key']); // own fields only: they cross threads
   });
 
-  it('keeps nothing across batches, and a watermark follows the partials of the batch before it', () => {
-    const h = make();
-    h.processBatch([e('a', 1), e('a', 2)]);
+  it('holds partials across batches until the watermark reaches the end of their first window, and sends them before that watermark', () => {
+    const seen: string[] = [];
+    const op = new PreAggregateOperator<Ev, string, number>(count<Ev>(), (e) => e.k, { size: 10, slide: 10, offset: 0 });
+    const h = OperatorHarness.of(op).open();
+    // What has been sent when each watermark goes on: the partials must be there first.
+    const forward = op.processWatermark.bind(op);
+    op.processWatermark = (wm: number) => {
+      forward(wm);
+      seen.push(`${wm}: ${shown(h).join(', ')}`);
+    };
+    h.processBatch([e('a', 1), e('a', 2), e('b', 12)]);
     h.processWatermark(2);
-    h.processBatch([e('a', 3), e('a', 4)]);
-    expect(shown(h)).toEqual(['partial a 2 @2', 'partial a 2 @4']);
-    expect(h.watermarks).toEqual([2]);
+    h.processBatch([e('a', 3), e('a', 4), e('b', 13)]);
+    h.processWatermark(8);
+    h.processWatermark(9);
+    h.processBatch([e('b', 14)]);
+    h.processWatermark(19);
+    expect(seen).toEqual(['2: ', '8: ', '9: partial a 4 @4', '19: partial a 4 @4, partial b 3 @14']);
+    expect(h.watermarks).toEqual([2, 8, 9, 19]);
+  });
+
+  it('sends everything pending before a checkpoint barrier (so it checkpoints nothing), when its input turns idle, and at the end of input', () => {
+    const h = make();
+    h.processBatch([e('a', 1), e('a', 2), e('b', 15)]);
     expect(h.snapshot()).toBeUndefined();
+    expect(shown(h)).toEqual(['partial a 2 @2', 'record b@15']);
+    h.processBatch([e('a', 3), e('a', 5)]);
+    h.processIdle(true);
+    expect(shown(h).slice(2)).toEqual(['partial a 2 @5']);
+    h.processBatch([e('c', 4)]);
+    h.endInput();
+    expect(shown(h).slice(3)).toEqual(['record c@4']);
+  });
+
+  it(`sends everything pending when more than MAX_PENDING_GROUPS (key, slice) groups are pending`, () => {
+    const h = make();
+    const keys = MAX_PENDING_GROUPS + 1;
+    const batch: Array<readonly [Ev, number]> = [];
+    for (let k = 0; k < keys; k++) batch.push(e(`k${k}`, 1), e(`k${k}`, 2));
+    h.processBatch(batch.slice(0, 2 * MAX_PENDING_GROUPS));
+    expect(h.output).toHaveLength(0);
+    h.processBatch(batch.slice(2 * MAX_PENDING_GROUPS));
+    expect(h.output).toHaveLength(keys);
+    expect(h.output.every((r) => isPreAggregated(r.value) && r.value.acc === 2)).toBe(true);
   });
 
   it('passes through unchanged: records without timestamp, with a bad key, whose add throws, and those of a slice whose window reached the watermark', () => {
@@ -148,6 +188,7 @@ describe('the local pre-aggregation step', () => {
       [negative, 15],
       [ok, 16],
     ]);
+    h.endInput();
     const values = h.values as unknown[];
     expect(values.slice(0, 5)).toEqual([noTs, boom, none, late, negative]);
     expect(values[0]).toBe(noTs); // the record itself, not a copy
@@ -159,6 +200,7 @@ describe('the local pre-aggregation step', () => {
     // Windows [0, 4), [10, 14), …: slices of 2; 5 and 6 are in the gap.
     const h = OperatorHarness.of(new PreAggregateOperator<Ev, string, number>(count<Ev>(), (e) => e.k, { size: 4, slide: 10, offset: 0 })).open();
     h.processBatch([e('a', 0), e('a', 5), e('a', 1), e('a', 6)]);
+    h.endInput();
     expect(shown(h)).toEqual(['record a@5', 'record a@6', 'partial a 2 @1']);
   });
 
@@ -176,6 +218,7 @@ describe('the local pre-aggregation step', () => {
       [r1, 1],
       [r2, 2],
     ]);
+    h.endInput();
     expect(h.values).toEqual([r1, r2]);
   });
 });
