@@ -36,6 +36,20 @@ describe('generator without a rate', () => {
     });
   });
 
+  it('reports a timestamp function that throws or returns no finite number, with the index and the record', async () => {
+    const throwing = generator({ make: (i) => ({ i }), count: 5, timestamp: (_v, i) => { if (i === 3) throw new Error('no clock'); return i; } });
+    await expect(readAll(throwing)).rejects.toMatchObject({
+      code: 'USER_FUNCTION_FAILED',
+      message: expect.stringMatching(/^\[USER_FUNCTION_FAILED\] generator: timestamp\(…, 3\) threw for record \{"i":3\}/),
+      detail: 'no clock',
+    });
+    const nan = generator({ make: (i) => ({ i }), count: 5, timestamp: (_v, i) => (i === 1 ? Number.NaN : i) });
+    await expect(readAll(nan)).rejects.toMatchObject({
+      code: 'USER_FUNCTION_FAILED',
+      message: expect.stringMatching(/^\[USER_FUNCTION_FAILED\] generator: timestamp\(…, 1\) returned NaN for record \{"i":1\}/),
+    });
+  });
+
   it('rejects bad options at once', () => {
     expect(() => generator({ make: (i) => i, count: -1 })).toThrow(/count/);
     expect(() => generator({ make: (i) => i, count: 1.5 })).toThrow(/count/);

@@ -1,6 +1,6 @@
 import { SluiceError } from '../../errors/index.js';
 import { wait } from '../shared/wait.js';
-import { callTimestamp } from '../shared/timestamp.js';
+import { checkTimestamp, timestampThrew } from '../shared/timestamp.js';
 import type { Source, SourceBatch, SourceContext, SourceReader } from '../source.js';
 
 export interface GeneratorOptions<T> {
@@ -99,9 +99,11 @@ export function generator<T>(opts: GeneratorOptions<T>): GeneratorSource<T> {
         return Math.max(0, n);
       };
 
+      // Arrays of their final size, and the timestamp function called directly (its
+      // failure message built only on failure): this loop runs once per record.
       const makeBatch = (n: number): SourceBatch<T> => {
-        const values: T[] = [];
-        const timestamps: number[] | undefined = timestamp ? [] : undefined;
+        const values = new Array<T>(n);
+        const timestamps = timestamp ? new Array<number>(n) : undefined;
         for (let k = 0; k < n; k++) {
           const index = first + next * stride;
           let value: T;
@@ -114,8 +116,16 @@ export function generator<T>(opts: GeneratorOptions<T>): GeneratorSource<T> {
               cause: error,
             });
           }
-          values.push(value);
-          timestamps?.push(callTimestamp(timestamp!, [value, index], `generator: timestamp(…, ${index})`, value, ctx.uid));
+          values[k] = value;
+          if (timestamps !== undefined) {
+            let ts: unknown;
+            try {
+              ts = timestamp!(value, index);
+            } catch (error) {
+              throw timestampThrew(error, `generator: timestamp(…, ${index})`, value, ctx.uid);
+            }
+            timestamps[k] = typeof ts === 'number' && Number.isFinite(ts) ? ts : checkTimestamp(ts, `generator: timestamp(…, ${index})`, value, ctx.uid);
+          }
           next++;
         }
         const batch: SourceBatch<T> = { values };

@@ -9,7 +9,7 @@ export function checkTimestamp(ts: unknown, fn: string, record: unknown, step?: 
   if (typeof ts === 'number' && Number.isFinite(ts)) return ts;
   throw new SluiceError(
     'USER_FUNCTION_FAILED',
-    `${fn} returned ${describeRecord(ts)} for record ${describeRecord(record)}; a timestamp must be a finite number of epoch milliseconds`,
+    `${fn} returned ${typeof ts === 'number' ? String(ts) : describeRecord(ts)} for record ${describeRecord(record)}; a timestamp must be a finite number of epoch milliseconds`,
     step === undefined ? {} : { step },
   );
 }
@@ -26,11 +26,16 @@ export function callTimestamp<A extends unknown[]>(
   try {
     ts = f(...args);
   } catch (error) {
-    throw new SluiceError('USER_FUNCTION_FAILED', `${fn} threw for record ${describeRecord(record)}`, {
-      detail: error instanceof Error ? error.message : String(error),
-      cause: error,
-      ...(step === undefined ? {} : { step }),
-    });
+    throw timestampThrew(error, fn, record, step);
   }
   return checkTimestamp(ts, fn, record, step);
+}
+
+/** The error for a timestamp function `fn` that threw `error` on `record`. */
+export function timestampThrew(error: unknown, fn: string, record: unknown, step?: string): SluiceError {
+  return new SluiceError('USER_FUNCTION_FAILED', `${fn} threw for record ${describeRecord(record)}`, {
+    detail: error instanceof Error ? error.message : String(error),
+    cause: error,
+    ...(step === undefined ? {} : { step }),
+  });
 }
