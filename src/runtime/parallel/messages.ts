@@ -48,6 +48,8 @@ export type FromWorker =
   | { readonly type: 'ack'; readonly id: number; readonly task: string; readonly steps: Record<string, TaskStepState>; readonly alignmentMs: number }
   | { readonly type: 'finished'; readonly task: string; readonly steps: Record<string, TaskStepState> }
   | { readonly type: 'dead-letters'; readonly letters: DeadLetter[] }
+  /** The slot has built its subtasks and starts them. */
+  | { readonly type: 'started' }
   | { readonly type: 'consumed' }
   | { readonly type: 'metrics'; readonly report: RemoteMetrics }
   | { readonly type: 'failed'; readonly error: WireError }

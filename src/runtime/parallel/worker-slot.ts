@@ -107,6 +107,7 @@ export async function runWorkerSlot(
   const reporting = metrics ? setInterval(report, 1000) : undefined;
   reporting?.unref();
 
+  send({ type: 'started' });
   const runs = built.tasks.map((t) => t.run());
   const senders = deadLetters ? deadLetterSendersConsumed(graph, built.plan, built.tasks, deadLetters) : Promise.all(built.tasks.map((t) => t.consumed));
   // After the dead letters still gathered in this turn of the event loop.
