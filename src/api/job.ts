@@ -1,5 +1,6 @@
 import type { Sink } from '../connectors/sink.js';
 import type { Source } from '../connectors/source.js';
+import { randomUUID } from 'node:crypto';
 import { isMainThread, workerData } from 'node:worker_threads';
 import { SluiceError } from '../errors/index.js';
 import type { JobGraph, StepNode, StreamEdge } from '../plan/graph.js';
@@ -339,12 +340,13 @@ export class Job {
    * the same from their own instance of the job (see `parallel-worker.ts`).
    * @internal
    */
-  runtimeConfig(clock: Clock, parallelism: number | undefined, metrics: JobMetrics | undefined, moduleArgs?: readonly string[]): RuntimeConfig {
+  runtimeConfig(clock: Clock, parallelism: number | undefined, metrics: JobMetrics | undefined, moduleArgs?: readonly string[], executionId?: string): RuntimeConfig {
     const makeBackend = this.options.stateBackend;
     const storage = this.checkpointStorage();
     return {
       sharedStateDir: storage?.sharedDir && ((subtask: string) => storage.sharedDir!(subtask)),
       jobName: this.name,
+      executionId: executionId ?? randomUUID().slice(0, 12),
       batchSize: this.batchSize,
       flushIntervalMs: this.flushIntervalMs,
       channelCapacity: this.channelCapacity,

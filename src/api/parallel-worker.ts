@@ -20,7 +20,7 @@ try {
   port.off('message', buffer);
   const clock = new SystemClock();
   const metrics = start.metrics ? new JobMetrics(job.name, clock) : undefined;
-  await runWorkerSlot(job.graph, job.runtimeConfig(clock, start.parallelism, metrics), job.deadLetterQueueOf?.source, start, port, early);
+  await runWorkerSlot(job.graph, job.runtimeConfig(clock, start.parallelism, metrics, undefined, start.executionId), job.deadLetterQueueOf?.source, start, port, early);
   port.postMessage({ type: 'done' });
 } catch (e) {
   const error =

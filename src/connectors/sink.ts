@@ -39,6 +39,13 @@ export interface SinkContext {
    * visible only in `commit`. False: it may publish them as it goes (and at `flush`).
    */
   readonly transactional: boolean;
+  /**
+   * Names this execution of the job: the same across its restarts, new with every
+   * `start()`. A writer that numbers what it writes per run (for the receiver's duplicate
+   * detection) names the run by it, so that a restart before the first checkpoint
+   * replays under the same names.
+   */
+  readonly executionId: string;
 }
 
 export interface SinkWriter<T> {

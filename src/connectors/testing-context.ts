@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { SluiceError, describeRecord } from '../errors/index.js';
 import { ManualClock, SystemClock, type Clock } from '../time/clock.js';
 import type { SinkContext } from './sink.js';
@@ -74,8 +75,14 @@ export function testSourceContext(opts: TestSourceContextOptions = {}): TestSour
 }
 
 /** Makes a {@link SinkContext} for testing a sink without the runtime. */
-export function testSinkContext(opts: { clock?: Clock; uid?: string; transactional?: boolean; subtask?: SinkContext['subtask'] } = {}): SinkContext {
-  return { uid: opts.uid ?? 'test-sink', subtask: opts.subtask ?? { index: 0, parallelism: 1 }, clock: opts.clock ?? new SystemClock(), transactional: opts.transactional ?? false };
+export function testSinkContext(opts: { clock?: Clock; uid?: string; transactional?: boolean; subtask?: SinkContext['subtask']; executionId?: string } = {}): SinkContext {
+  return {
+    uid: opts.uid ?? 'test-sink',
+    subtask: opts.subtask ?? { index: 0, parallelism: 1 },
+    clock: opts.clock ?? new SystemClock(),
+    transactional: opts.transactional ?? false,
+    executionId: opts.executionId ?? randomUUID().slice(0, 12),
+  };
 }
 
 /** What {@link readAll} read. */

@@ -27,6 +27,11 @@ import { partitionedOutput } from './exchange/partitioners.js';
 /** The settings a job runs with (see `JobOptions` for their meaning and defaults). */
 export interface RuntimeConfig {
   readonly jobName: string;
+  /**
+   * Names this execution of the job: one `start()`, the same across its restarts (worker
+   * threads get the main thread's), new with every start (`SinkContext.executionId`).
+   */
+  readonly executionId: string;
   readonly batchSize: number;
   readonly flushIntervalMs: number;
   readonly channelCapacity: number;
@@ -435,6 +440,7 @@ function operatorRuntime(
     maxParallelism: config.maxParallelism,
     subtask,
     exactlyOnce: config.exactlyOnce,
+    executionId: config.executionId,
     sharedStateDir: config.sharedStateDir?.(backendName),
     userError(error, record, timestamp, what) {
       const e = asStepError(error, node, record, what);

@@ -26,6 +26,8 @@ export interface OperatorRuntime {
   readonly subtask: SubtaskInfo;
   /** The job runs exactly-once with checkpoints (transactional sinks publish only on commit). */
   readonly exactlyOnce: boolean;
+  /** Names this execution of the job, the same across its restarts (`RuntimeConfig.executionId`). */
+  readonly executionId: string;
   /**
    * Handles a throw of user code on a record: under the `fail` policy throws a
    * USER_FUNCTION_FAILED error naming the step and showing the record; under

@@ -113,6 +113,7 @@ export class OperatorHarness<I, O> {
       maxParallelism,
       subtask: { index, parallelism, keyGroups: keyGroupRange(index, parallelism, maxParallelism) },
       exactlyOnce: false,
+      executionId: 'harness',
       userError(error, record, timestamp, what) {
         const e =
           error instanceof SluiceError

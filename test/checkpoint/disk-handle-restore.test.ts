@@ -22,6 +22,7 @@ function countStep(index: number, parallelism: number, backend: (clock: ManualCl
     kind: 'process',
     clock,
     maxParallelism: MAXP,
+    executionId: 'test',
     subtask: { index, parallelism, keyGroups: keyGroupRange(index, parallelism, MAXP) },
     exactlyOnce: false,
     sharedStateDir: shared,

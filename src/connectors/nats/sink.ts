@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { jetstream, type JetStreamClient, type PubAck } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { SluiceError } from '../../errors/index.js';
@@ -38,13 +37,13 @@ interface NatsSinkTransaction {
  *
  * Guarantee: effectively exactly-once, by JetStream's duplicate detection. By default the
  * id of a record is `<uid>:<run>:<n>`: the n-th record this sink wrote in this run of the
- * job, with the run (random per fresh start) and n kept in every checkpoint. After a
- * restore the job replays the same records in the same order (a replayable source
- * through deterministic steps), so they get the same ids and the stream drops them as
- * duplicates. Limits: the stream's `duplicate_window` (default 2 minutes) must outlast a
- * restart; a restart before the first checkpoint completes starts a new run (at-least-
- * once until then); steps whose output order is not deterministic (several inputs
- * merged) need a natural `msgId`.
+ * job, with the run (the job's execution id, `SinkContext.executionId`: the same across
+ * restarts, new with every start) and n kept in every checkpoint. After a restart the job
+ * replays the same records in the same order (a replayable source through deterministic
+ * steps), from its checkpoint or, before the first one, from the start, so they get the
+ * same ids and the stream drops them as duplicates. Limits: the stream's
+ * `duplicate_window` (default 2 minutes) must outlast a restart; steps whose output order
+ * is not deterministic (several inputs merged) need a natural `msgId`.
  *
  * @example
  * scores.sinkTo(natsSink({ subject: 'scores.out', format: jsonFormat<Score>(), msgId: (s) => s.id }), { uid: 'scores-out' });
@@ -68,15 +67,20 @@ class NatsWriter<T> implements SinkWriter<T> {
   private nc: NatsConnection | undefined;
   private js: JetStreamClient | undefined;
   private inFlight: Promise<PubAck>[] = [];
-  /** Ids are `<uid>:<run>:<n>`, n counting every record written in the run; both are kept in checkpoints. */
-  private run = randomUUID().slice(0, 12);
+  /**
+   * Ids are `<uid>:<run>:<n>`, n counting every record written in the run; both are kept
+   * in checkpoints. The run is the job's execution until a checkpoint names another.
+   */
+  private run: string;
   private count = 0;
 
   constructor(
     private readonly opts: NatsSinkOptions<T>,
     private readonly ctx: SinkContext,
     private readonly stats: { published: number; duplicates: number },
-  ) {}
+  ) {
+    this.run = ctx.executionId;
+  }
 
   async open(): Promise<void> {
     this.nc = await connectNats(this.opts, this.ctx.uid, 'sink');

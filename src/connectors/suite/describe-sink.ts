@@ -128,8 +128,8 @@ export function describeSink<T>(name: string, c: SinkCase<T>): void {
       job
         .source(generator({ make: (i) => i, count: n }), { uid: 'n' })
         .map((i) => {
-          // Slow enough that checkpoints complete before the failure (an idempotent sink that
-          // numbers its records per run, like natsSink, is at-least-once before the first one).
+          // Slow enough that checkpoints usually complete before the failure, so that the
+          // restart resumes from one (without one, it replays from the start).
           if (i % 10 === 0) for (const until = Date.now() + 2; Date.now() < until; );
           if (!failed && i === Math.floor(n * 0.7)) {
             failed = true;

@@ -33,7 +33,7 @@ export class SinkOperator<T> extends Operator<T, never> {
   }
   override async open(): Promise<void> {
     const { index, parallelism } = this.rt.subtask;
-    this.writer = this.sink.createWriter({ uid: this.rt.uid, subtask: { index, parallelism }, clock: this.rt.clock, transactional: this.transactional });
+    this.writer = this.sink.createWriter({ uid: this.rt.uid, subtask: { index, parallelism }, clock: this.rt.clock, transactional: this.transactional, executionId: this.rt.executionId });
     await this.writer.open?.();
     this.opened = true;
     if (this.writer.recover) {

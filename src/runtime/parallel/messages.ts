@@ -26,6 +26,8 @@ export interface WorkerStart {
   readonly args: readonly string[];
   /** The run's default parallelism. */
   readonly parallelism: number;
+  /** The main thread's `RuntimeConfig.executionId`. */
+  readonly executionId: string;
   /** The graph as the main thread built it: the worker's own instance must match. */
   readonly fingerprint: string;
   readonly restore: CheckpointData | undefined;

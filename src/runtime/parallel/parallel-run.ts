@@ -104,6 +104,7 @@ export function executeParallel(graph: JobGraph, config: RuntimeConfig, deadLett
       module: workersConfig.module,
       args: workersConfig.args,
       parallelism: config.parallelism,
+      executionId: config.executionId,
       fingerprint,
       restore: options.restore,
       endpoints: grants[slot]!,
