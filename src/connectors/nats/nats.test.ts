@@ -87,4 +87,18 @@ describe('natsSink message ids', () => {
     expect(await readStream(stream)).toEqual([make(1), make(2)]);
     expect(sink.stats).toEqual({ published: 4, duplicates: 2 });
   });
+
+  it('default ids: a writer of the same execution, restarted without a checkpoint, writes the same ids (duplicates dropped); another execution does not', async () => {
+    const { stream, subject } = await freshStream();
+    const sink = natsSink<Rec>({ subject, format: jsonFormat<Rec>() });
+    for (const executionId of ['exec-a', 'exec-a', 'exec-b']) {
+      const w = sink.createWriter(testSinkContext({ executionId }));
+      await w.open!();
+      await w.write([make(1), make(2)], [Number.NaN, Number.NaN]);
+      await w.flush!();
+      await w.close();
+    }
+    expect(await readStream(stream)).toEqual([make(1), make(2), make(1), make(2)]);
+    expect(sink.stats).toEqual({ published: 6, duplicates: 2 });
+  });
 });
