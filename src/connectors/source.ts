@@ -32,6 +32,14 @@ export interface Source<T> {
    * job's parallelism, and the steps after it spread its records.
    */
   readonly parallel?: boolean;
+  /**
+   * For a `parallel` source whose position is kept per split (a Kafka partition's offset):
+   * the position reader `reader` starts from after a restore at another parallelism, given
+   * the positions every reader of the checkpoint reported (undefined where one had none).
+   * Without it, such a checkpoint restores only at the parallelism it was taken at
+   * (STATE_RESCALE_UNSUPPORTED otherwise). Flink reassigns splits the same way.
+   */
+  redistributePositions?(positions: readonly unknown[], reader: { readonly index: number; readonly parallelism: number }): unknown;
   /** One line about this source's configuration, for `job.explain()`. */
   describe?(): string;
   createReader(ctx: SourceContext): SourceReader<T>;

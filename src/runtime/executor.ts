@@ -1,5 +1,5 @@
 import type { DeadLetter } from '../api/functions.js';
-import type { SourceContext } from '../connectors/source.js';
+import type { Source, SourceContext } from '../connectors/source.js';
 import { SluiceError, describeRecord } from '../errors/index.js';
 import type { StepNode } from '../plan/graph.js';
 import { buildPhysicalPlan, type Chain, type PhysicalPlan } from '../plan/physical.js';
@@ -296,7 +296,7 @@ export function buildTasks(
       let task: Task;
       if (head.source) {
         const source = head.source;
-        const position = sourcePosition(head.uid, restored[head.uid], subtask);
+        const position = sourcePosition(head.uid, source, restored[head.uid], subtask);
         const ctx: SourceContext = {
           uid: head.uid,
           subtask: { index: j, parallelism: chain.parallelism },
@@ -336,12 +336,18 @@ function restoreOperator(op: Operator<any, any>, step: StepState, subtask: Subta
   } else op.initializeStateParts(parts);
 }
 
-/** A source subtask's restored position; a parallel reader's position cannot move to another parallelism. */
-function sourcePosition(uid: string, step: StepState | undefined, subtask: SubtaskInfo): SourceStepState | undefined {
+/**
+ * A source subtask's restored position. At another parallelism, the source redistributes
+ * its readers' positions (a split-based source), or none may move.
+ */
+function sourcePosition(uid: string, source: Source<unknown>, step: StepState | undefined, subtask: SubtaskInfo): SourceStepState | undefined {
   if (step === undefined) return undefined;
   const parts = partsOf(step) as Array<SourceStepState | undefined>;
   if (parts.length === subtask.parallelism) return parts[subtask.index];
   if (parts.every((p) => p?.finished === true)) return { finished: true };
+  if (source.redistributePositions) {
+    return { position: source.redistributePositions(parts.map((p) => p?.position), { index: subtask.index, parallelism: subtask.parallelism }) };
+  }
   throw new SluiceError('STATE_RESCALE_UNSUPPORTED', `source '${uid}' ran with ${parts.length} readers and cannot resume its position with ${subtask.parallelism}`, {
     step: uid,
     hint: `Restore with parallelism ${parts.length} for this source.`,

@@ -348,7 +348,10 @@ export class SourceTask<T> extends Task {
 
   protected override async finalSteps(): Promise<Record<string, TaskStepState>> {
     const steps = await super.finalSteps();
-    const source: SourceStepState = { finished: true };
+    // A split-based source keeps its position: should the checkpoint restore at another
+    // parallelism, its splits may go to readers that have not finished them.
+    const position = this.source.redistributePositions ? this.reader?.snapshotPosition?.(Number.MAX_SAFE_INTEGER) : undefined;
+    const source: SourceStepState = position === undefined ? { finished: true } : { finished: true, position };
     steps[this.uid] = this.stepState('source', source);
     return steps;
   }

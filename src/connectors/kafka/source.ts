@@ -1,4 +1,4 @@
-import type { Consumer, Message, MessagesStream } from '@platformatic/kafka';
+import type { Consumer, GroupAssignment, GroupPartitionsAssigner, Message, MessagesStream } from '@platformatic/kafka';
 import { loadKafkaClient } from './client.js';
 import { SluiceError } from '../../errors/index.js';
 import { toMillis, type Duration } from '../../time/duration.js';
@@ -41,7 +41,7 @@ export interface KafkaSourceOptions<T> {
   /**
    * Bounded reading (Flink's `setBounded(latest)`): the source ends once it has read up to
    * the offsets that were the latest (last stable, under read_committed) when it opened.
-   * For backfills, tests and benchmarks; meant for a single reader of the topic.
+   * For backfills, tests and benchmarks; in parallel, each reader ends at its own partitions' offsets.
    */
   bounded?: boolean;
 }
@@ -65,9 +65,18 @@ export interface KafkaSource<T> extends Source<T> {
  * them. A record whose value cannot be decoded goes to `ctx.badRecord` with its position
  * `topic/partition@offset` (dead-lettered or failing the job, by the job's policy).
  *
- * Limits: positions are per topic-partition of one job; after a rebalance between
- * processes, a partition this reader read before and gets back resumes where this
- * reader left it.
+ * Parallel: at parallelism P, reader i owns the partitions p with p % P = i, as Flink's
+ * Kafka source assigns splits. Each reader is a member of the group; the group's
+ * assignment ({@link splitAssigner}) gives every partition to the newest member with its
+ * reader index, and a reader hands out records of its own partitions only (the client
+ * gives a member alone in the group every partition until the others join). A checkpoint
+ * restores at another parallelism: the readers' positions are merged (the highest offset
+ * per partition) and each new reader seeks its own partitions there.
+ *
+ * Limits: positions are per topic-partition of one job. Processes that run the job at
+ * parallelism 1 with one group share the partitions through it (round robin); after a
+ * rebalance between them, a partition this reader read before and gets back resumes
+ * where this reader left it. At parallelism above 1, one process reads the topic.
  *
  * @example
  * job.source(kafkaSource<Click>({ brokers: '127.0.0.1:9092', topic: 'clicks', groupId: 'scores',
@@ -92,10 +101,83 @@ export function kafkaSource<T>(options: KafkaSourceOptions<T>): KafkaSource<T> {
     bounded: options.bounded === true,
     replayable: true,
     topic: options.topic,
+    parallel: true,
     describe: () => `Kafka topic ${options.topic} on ${brokers.join(',')}, group ${options.groupId}`,
     createReader: (ctx) => new KafkaReader<T>(ctx, brokers, options, startFrom, codec, wm, sessionTimeout),
+    redistributePositions: (positions) => mergePositions(positions as ReadonlyArray<KafkaSourcePosition | undefined>),
   };
 }
+
+/**
+ * The positions of readers of another parallelism, merged: the highest next offset per
+ * partition (offsets only grow, and the reader that owned a partition last read furthest).
+ * Every new reader gets all of it and seeks the partitions it is assigned.
+ */
+export function mergePositions(positions: ReadonlyArray<KafkaSourcePosition | undefined>): KafkaSourcePosition {
+  const merged: KafkaSourcePosition = {};
+  for (const p of positions) {
+    for (const [partition, offset] of Object.entries(p ?? {})) if (!(merged[partition]! >= offset)) merged[partition] = offset;
+  }
+  return merged;
+}
+
+/** What a reader tells the group about itself (the member metadata of its subscription). */
+interface SplitOwner {
+  readonly sluice: 1;
+  readonly index: number;
+  readonly parallelism: number;
+  /** When the reader opened: of two members with one index (one of a failed attempt, not yet timed out), the newer wins. */
+  readonly openedAt: number;
+}
+
+function ownerOf(metadata: Buffer | string | undefined): SplitOwner | undefined {
+  try {
+    const m = JSON.parse(metadata === undefined ? '' : metadata.toString()) as Partial<SplitOwner>;
+    if (m.sluice === 1 && Number.isInteger(m.index) && Number.isInteger(m.parallelism) && typeof m.openedAt === 'number') return m as SplitOwner;
+  } catch {
+    // not a Sluice reader (or an older one): shares round robin
+  }
+  return undefined;
+}
+
+/**
+ * The group's partition assignment, run by its leader. Readers of a parallel source
+ * (parallelism above 1) own partitions by index: partition p goes to the newest member
+ * with index p % P, and stays unassigned until that reader has joined; other members get
+ * nothing. Without such readers (processes at parallelism 1, other clients), partitions
+ * go round robin over the members, as the client does by default.
+ */
+export const splitAssigner: GroupPartitionsAssigner = (_current, members, topics, metadata) => {
+  const owners = [...members.values()].map((m) => ({ memberId: m.memberId, owner: ownerOf(m.metadata) }));
+  const result = owners.map(({ memberId }) => ({ memberId, assignments: new Map<string, GroupAssignment>() }));
+  const newest = owners.filter((o) => (o.owner?.parallelism ?? 1) > 1).sort((a, b) => b.owner!.openedAt - a.owner!.openedAt)[0];
+  const give = (i: number, topic: string, partition: number) => {
+    const a = result[i]!.assignments;
+    let t = a.get(topic);
+    if (!t) a.set(topic, (t = { topic, partitions: [] }));
+    t.partitions.push(partition);
+  };
+  for (const topic of [...topics].sort()) {
+    const count = metadata.topics.get(topic)?.partitionsCount ?? 0;
+    if (newest) {
+      const p = newest.owner!.parallelism;
+      // Per index, the newest member of this parallelism.
+      const byIndex = new Map<number, number>();
+      owners.forEach((o, i) => {
+        if (o.owner?.parallelism !== p) return;
+        const seen = byIndex.get(o.owner.index);
+        if (seen === undefined || owners[seen]!.owner!.openedAt < o.owner.openedAt) byIndex.set(o.owner.index, i);
+      });
+      for (let partition = 0; partition < count; partition++) {
+        const i = byIndex.get(partition % p);
+        if (i !== undefined) give(i, topic, partition);
+      }
+    } else {
+      for (let partition = 0; partition < count; partition++) give(partition % owners.length, topic, partition);
+    }
+  }
+  return result;
+};
 
 class KafkaReader<T> implements SourceReader<T> {
   private consumer: Consumer | undefined;
@@ -130,8 +212,15 @@ class KafkaReader<T> implements SourceReader<T> {
     for (const [p, o] of Object.entries(restored ?? {})) this.positions.set(Number(p), o);
   }
 
+  /** Whether this reader hands out the partition's records: at parallelism P, reader i owns p % P = i. */
+  private owns(partition: number): boolean {
+    const { index, parallelism } = this.ctx.subtask;
+    return parallelism === 1 || partition % parallelism === index;
+  }
+
   async open(): Promise<void> {
     const { Consumer } = await loadKafkaClient();
+    const owner: SplitOwner = { sluice: 1, index: this.ctx.subtask.index, parallelism: this.ctx.subtask.parallelism, openedAt: Date.now() };
     const consumer = (this.consumer = new Consumer({
       clientId: this.options.clientId ?? `sluice-${this.ctx.uid}`,
       bootstrapBrokers: this.brokers,
@@ -143,10 +232,12 @@ class KafkaReader<T> implements SourceReader<T> {
       isolationLevel: this.options.readCommitted === false ? 0 : 1,
       maxWaitTime: Math.max(10, Math.min(this.ctx.maxPollWaitMs, 500)),
       retries: 10,
+      protocols: [{ name: 'sluice-splits', version: 1, metadata: JSON.stringify(owner) }],
+      partitionAssigner: splitAssigner,
     }));
     consumer.on('consumer:group:join', (payload) => {
       const mine = (payload.assignments ?? consumer.assignments ?? []).find((a) => a.topic === this.options.topic);
-      this.watermarks?.assign(mine?.partitions ?? [], this.ctx.clock.now());
+      this.watermarks?.assign((mine?.partitions ?? []).filter((p) => this.owns(p)), this.ctx.clock.now());
     });
     const topic = this.options.topic;
     if (this.options.bounded) {
@@ -191,6 +282,8 @@ class KafkaReader<T> implements SourceReader<T> {
     const tsFn = this.options.timestamp;
     for (let i = 0; i < n; i++) {
       const m = this.queue[this.head++]!;
+      // Another reader's partition, fetched while this member was alone in the group: that reader reads it.
+      if (!this.owns(m.partition)) continue;
       const offset = Number(m.offset);
       this.positions.set(m.partition, offset + 1);
       let value: T;
@@ -230,7 +323,7 @@ class KafkaReader<T> implements SourceReader<T> {
     // Records still buffered inside the stream have not reached the queue yet.
     if (!fetched || this.stream!.readableLength > 0) return false;
     for (const [p, end] of this.ends!) {
-      if (end === 0) continue;
+      if (end === 0 || !this.owns(p)) continue;
       const at = fetched.get(`${this.options.topic}:${p}`);
       if (at === undefined || Number(at) < end) return false;
     }
@@ -247,7 +340,9 @@ class KafkaReader<T> implements SourceReader<T> {
     const snap = this.lastSnapshot;
     const consumer = this.consumer;
     if (!snap || snap.size === 0 || !consumer) return;
-    const offsets = [...snap].map(([partition, offset]) => ({ topic: this.options.topic, partition, offset: BigInt(offset), leaderEpoch: -1 }));
+    const offsets = [...snap]
+      .filter(([partition]) => this.owns(partition))
+      .map(([partition, offset]) => ({ topic: this.options.topic, partition, offset: BigInt(offset), leaderEpoch: -1 }));
     // A rebalance may refuse the commit; the next checkpoint commits again.
     await consumer.commit({ offsets }).catch(() => {});
   }
