@@ -97,14 +97,14 @@ describe('the local pre-aggregation step', () => {
     h.output.map(({ value: v, timestamp }) => (isPreAggregated(v) ? `partial ${String(v.key)} ${String(v.acc)} @${timestamp}` : `record ${(v as Ev).k}@${timestamp}`));
   const e = (k: string, ts: number): readonly [Ev, number] => [{ k, v: 0, ts }, ts];
 
-  it('folds records into one partial per key and slice, stamped with its latest timestamp; a group of one record stays that record', () => {
+  it('folds records into one partial per key and slice, stamped with its latest timestamp', () => {
     const h = make();
     h.processBatch([e('hot', 3), e('a', 4), e('hot', 7), e('hot', 1), e('hot', 12), e('a', 5), e('b', 6)]);
     expect(shown(h)).toEqual([]); // held until the watermark lets window [0, 10) fire
     h.processWatermark(9);
-    expect(shown(h)).toEqual(['partial hot 3 @7', 'partial a 2 @5', 'record b@6']);
+    expect(shown(h)).toEqual(['partial hot 3 @7', 'partial a 2 @5', 'partial b 1 @6']);
     h.endInput();
-    expect(shown(h).slice(3)).toEqual(['record hot@12']);
+    expect(shown(h).slice(3)).toEqual(['partial hot 1 @12']);
     const [hotOne] = h.values as Array<PreAggregated<string, number>>;
     expect(Object.keys(hotOne!).sort()).toEqual(['@sluice/pre-aggregated', 'acc', 'key']); // own fields only: they cross threads
   });
@@ -134,13 +134,13 @@ describe('the local pre-aggregation step', () => {
     const h = make();
     h.processBatch([e('a', 1), e('a', 2), e('b', 15)]);
     expect(h.snapshot()).toBeUndefined();
-    expect(shown(h)).toEqual(['partial a 2 @2', 'record b@15']);
+    expect(shown(h)).toEqual(['partial a 2 @2', 'partial b 1 @15']);
     h.processBatch([e('a', 3), e('a', 5)]);
     h.processIdle(true);
     expect(shown(h).slice(2)).toEqual(['partial a 2 @5']);
     h.processBatch([e('c', 4)]);
     h.endInput();
-    expect(shown(h).slice(3)).toEqual(['record c@4']);
+    expect(shown(h).slice(3)).toEqual(['partial c 1 @4']);
   });
 
   it(`sends everything pending when more than MAX_PENDING_GROUPS (key, slice) groups are pending`, () => {
