@@ -115,7 +115,6 @@ export function executeParallel(graph: JobGraph, config: RuntimeConfig, deadLett
       workerData: start,
       transferList: grants[slot]!.flatMap((g) => transferListOf(g.endpoint)),
       name: `${config.jobName} slot ${slot}`,
-      resourceLimits: process.env.YG ? { maxYoungGenerationSizeMb: Number(process.env.YG) } : undefined,
     });
     workers.push(worker);
     let markConsumed!: () => void;
