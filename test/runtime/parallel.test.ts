@@ -102,6 +102,21 @@ describe('parallelism on worker threads', () => {
     expect(tasks.map((t) => t.subtask).sort()).toEqual([0, 1]);
   }, 30_000);
 
+  it('dead letters from workers wait for room in the main thread’s bounded queue (credit), none lost', async () => {
+    const o = { kind: 'slow-dead-letters', events: 3000, users: 7, parallelism: 2 } as const;
+    const { job, out } = build(o);
+    const queue = job.deadLetterQueueOf!;
+    let most = 0;
+    const sampling = setInterval(() => (most = Math.max(most, queue.size)), 2);
+    await job.run({ moduleArgs: [JSON.stringify(o)] });
+    clearInterval(sampling);
+    const failed = out.values.map((v) => Number(/bad event (\d+)/.exec(String(v))?.[1])).sort((a, b) => a - b);
+    expect(failed).toEqual(Array.from({ length: 3000 }, (_, i) => i));
+    // The queue holds 128; a worker may have 128 more unacknowledged, and a batch arrives whole.
+    expect(queue.capacity).toBe(128);
+    expect(most).toBeLessThanOrEqual(2 * 128 + 64);
+  }, 30_000);
+
   it('a user function that throws in a worker thread fails the job with the step and the record', async () => {
     await expect(run({ kind: 'failing', events: 2000, users: 7, parallelism: 2 })).rejects.toThrow(/step 'picky'.*bad event 1000/s);
   }, 30_000);

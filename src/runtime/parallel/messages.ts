@@ -43,6 +43,8 @@ export type ToWorker =
   | { readonly type: 'barrier'; readonly id: number }
   | { readonly type: 'complete'; readonly id: number }
   | { readonly type: 'final'; readonly task: string; readonly id: number | undefined }
+  /** The main thread's dead-letter queue had room for this many of the worker's letters. */
+  | { readonly type: 'dead-letter-credit'; readonly letters: number }
   | { readonly type: 'stop' };
 
 /** Messages from a worker to the main thread. */

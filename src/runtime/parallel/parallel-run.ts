@@ -135,6 +135,8 @@ export function executeParallel(graph: JobGraph, config: RuntimeConfig, deadLett
               break;
             case 'dead-letters':
               for (const letter of m.letters) deadLetters?.push(letter);
+              // Credit back once the queue has room: a worker has at most a queue's worth unacknowledged.
+              void (deadLetters?.writable() ?? Promise.resolve()).then(() => post(worker, { type: 'dead-letter-credit', letters: m.letters.length }));
               break;
             case 'started':
               markStarted();

@@ -40,12 +40,17 @@ export async function runWorkerSlot(
       return { out, in: inn };
     },
   };
-  // Dead letters go to the main thread's queue, in small batches per turn of the event loop.
+  // Dead letters go to the main thread's queue, in small batches per turn of the event loop,
+  // with credit: at most a queue's worth (the main thread's capacity) unacknowledged, then
+  // this slot's tasks wait as they would for a full queue of their own.
   let letters: DeadLetter[] = [];
+  const letterCredit = new LetterCredit(config.batchSize * config.channelCapacity);
   const deadLetters: DeadLetterOutput | undefined = deadLetterSource && {
     source: deadLetterSource,
-    isFull: false,
-    writable: () => Promise.resolve(),
+    get isFull() {
+      return letterCredit.isFull;
+    },
+    writable: () => letterCredit.writable(),
     push(letter) {
       if (letters.length === 0) {
         queueMicrotask(() => {
@@ -54,6 +59,7 @@ export async function runWorkerSlot(
         });
       }
       letters.push(letter);
+      letterCredit.sent(1);
     },
   };
 
@@ -90,7 +96,11 @@ export async function runWorkerSlot(
         finals.get(m.task)?.(m.id);
         finals.delete(m.task);
         break;
+      case 'dead-letter-credit':
+        letterCredit.granted(m.letters);
+        break;
       case 'stop':
+        letterCredit.release();
         built.abort.abort();
         for (const t of built.tasks) t.stop();
         for (const resolve of finals.values()) resolve(undefined);
@@ -118,4 +128,31 @@ export async function runWorkerSlot(
   for (const o of built.outs) o.release();
   port.off('message', handle);
   for (const end of threadEnds) end.close();
+}
+
+/** Dead letters sent to the main thread and not yet acknowledged, against a capacity. */
+class LetterCredit {
+  private outstanding = 0;
+  private waiting: Array<() => void> = [];
+  constructor(private readonly capacity: number) {}
+
+  get isFull(): boolean {
+    return this.outstanding >= this.capacity;
+  }
+  sent(n: number): void {
+    this.outstanding += n;
+  }
+  granted(n: number): void {
+    this.outstanding -= n;
+    if (!this.isFull) this.release();
+  }
+  writable(): Promise<void> {
+    return this.isFull ? new Promise((resolve) => this.waiting.push(resolve)) : Promise.resolve();
+  }
+  /** Wakes every waiting task (credit came, or the slot is stopping). */
+  release(): void {
+    const w = this.waiting;
+    this.waiting = [];
+    for (const wake of w) wake();
+  }
 }
