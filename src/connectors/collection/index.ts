@@ -1,4 +1,5 @@
 import { SluiceError } from '../../errors/index.js';
+import { IndexSplits, initialSplits, redistributeSplits } from '../shared/index-splits.js';
 import { callTimestamp } from '../shared/timestamp.js';
 import type { Source, SourceBatch, SourceContext, SourceReader } from '../source.js';
 
@@ -24,6 +25,7 @@ export interface CollectionSource<T> extends Source<T> {
  * `ctx.maxBatchSize` per poll, then ends. The iterable is copied once when the source is
  * built (it must be finite), so every reader replays the same values even when it was a
  * one-shot generator. In parallel, reader i of p reads the values at positions i, i + p, …
+ * (a checkpoint restores at another parallelism: see `shared/index-splits.ts`)
  *
  * @example
  * const clicks = fromCollection(
@@ -46,27 +48,27 @@ export function fromCollection<T>(values: Iterable<T>, opts: CollectionOptions<T
     bounded: true,
     replayable: true,
     parallel: true,
+    redistributePositions: (positions, reader) => redistributeSplits(positions, reader, all.length),
     describe: () => `collection of ${all.length} value${all.length === 1 ? '' : 's'}${timestamps ? ' with timestamps' : ''}`,
     createReader(ctx) {
-      // In parallel, reader i of p hands out values i, i + p, i + 2p, … (in that order).
-      const { index: i, parallelism: p } = ctx.subtask;
-      const items = p === 1 ? all : all.filter((_, k) => k % p === i);
-      let next = (ctx.restoredPosition as { index: number } | undefined)?.index ?? 0;
+      // In parallel, reader i of p hands out values i, i + p, i + 2p, … (in that order);
+      // after a restore at another parallelism, those of the splits it was dealt.
+      const splits = new IndexSplits(initialSplits(ctx.restoredPosition, ctx.subtask), all.length);
       return {
         async poll(): Promise<SourceBatch<T>> {
-          const end = Math.min(items.length, next + Math.max(1, ctx.maxBatchSize));
-          const batch = items.slice(next, end);
-          next = end;
+          const n = Math.min(splits.remaining, Math.max(1, ctx.maxBatchSize));
+          const batch = new Array<T>(n);
+          for (let k = 0; k < n; k++) batch[k] = all[splits.take()]!;
           const out: SourceBatch<T> = { values: batch };
           if (timestamps) {
             out.timestamps = batch.map((v) => callTimestamp(timestamps, [v], 'fromCollection: timestamps()', v, ctx.uid));
           }
-          if (next >= items.length) out.done = true;
+          if (splits.remaining === 0) out.done = true;
           return out;
         },
-        position: () => ({ index: next }),
-        snapshotPosition: () => ({ index: next }),
-        backlog: () => items.length - next,
+        position: () => ({ index: splits.taken }),
+        snapshotPosition: () => splits.position(),
+        backlog: () => splits.remaining,
         async close() {},
       };
     },

@@ -1,5 +1,6 @@
 import { SluiceError } from '../../errors/index.js';
 import { wait } from '../shared/wait.js';
+import { IndexSplits, initialSplits, redistributeSplits } from '../shared/index-splits.js';
 import { checkTimestamp, timestampThrew } from '../shared/timestamp.js';
 import type { Source, SourceBatch, SourceContext, SourceReader } from '../source.js';
 
@@ -38,7 +39,9 @@ export interface GeneratorSource<T> extends Source<T> {
  * returns more than `ctx.maxBatchSize` and the rate afterwards is again `ratePerSecond`.
  * The long-run rate equals `ratePerSecond` whenever the pipeline keeps up
  * (see `generator.test.ts`). In parallel, reader i of p makes records i, i + p, … at
- * `ratePerSecond / p`, so together they make the same records at the same rate.
+ * `ratePerSecond / p`, so together they make the same records at the same rate. A
+ * checkpoint restores at another parallelism: the readers' unmade records are dealt to the
+ * new ones as splits (`shared/index-splits.ts`), each made in index order.
  *
  * @example
  * // 1000 orders per second, forever, stamped with processing time at creation.
@@ -69,29 +72,27 @@ export function generator<T>(opts: GeneratorOptions<T>): GeneratorSource<T> {
     bounded: count !== undefined,
     replayable: true,
     parallel: true,
+    redistributePositions: (positions, reader) => redistributeSplits(positions, reader, count),
     describe: () =>
       `generator of ${count === undefined ? 'unbounded' : count} record${count === 1 ? '' : 's'}` +
       `${rateAll === undefined ? ', unrated' : ` at ${rateAll}/s`}${timestamp ? ' with timestamps' : ''}`,
     createReader(ctx) {
       const batchSize = Math.max(1, ctx.maxBatchSize);
-      // In parallel, reader i of p makes records i, i + p, i + 2p, … at rate / p: `next`
-      // counts this reader's records, `first + next * stride` is the record's index.
-      const first = ctx.subtask.index;
-      const stride = ctx.subtask.parallelism;
-      const limit = count === undefined ? Number.POSITIVE_INFINITY : Math.max(0, Math.ceil((count - first) / stride));
-      const rate = rateAll === undefined ? undefined : rateAll / stride;
-      // This reader's count of records made (after a restore: the checkpointed one).
-      let next = (ctx.restoredPosition as { index: number } | undefined)?.index ?? 0;
+      // In parallel, reader i of p makes records i, i + p, i + 2p, … at rate / p; after a
+      // restore at another parallelism, the splits it was dealt (`index-splits.ts`).
+      const splits = new IndexSplits(initialSplits(ctx.restoredPosition, ctx.subtask), count);
+      const rate = rateAll === undefined ? undefined : rateAll * splits.share;
+      // Records made by this reader since it opened (the schedule counts from its first poll).
+      let made = 0;
       let startedAt: number | undefined; // clock time of the first poll: record 0 is due then
-      // Records skipped over by the bounded catch-up (never made). After a restore the
-      // schedule starts at the restored index: it counts as forgiven, negatively.
-      let forgiven = -next;
+      // Records skipped over by the bounded catch-up (never made).
+      let forgiven = 0;
 
       // Records due by `now` under the schedule, counting forgiven ones as made. The
       // epsilon keeps float rounding from leaving a record undue at its own due time.
       const dueBy = (now: number): number => Math.floor(((now - startedAt!) * rate!) / 1000 + 1e-9) + 1;
       const owed = (now: number): number => {
-        const n = dueBy(now) - forgiven - next;
+        const n = dueBy(now) - forgiven - made;
         if (n > batchSize) {
           forgiven += n - batchSize; // bounded catch-up: see the doc comment
           return batchSize;
@@ -105,7 +106,7 @@ export function generator<T>(opts: GeneratorOptions<T>): GeneratorSource<T> {
         const values = new Array<T>(n);
         const timestamps = timestamp ? new Array<number>(n) : undefined;
         for (let k = 0; k < n; k++) {
-          const index = first + next * stride;
+          const index = splits.take();
           let value: T;
           try {
             value = make(index);
@@ -126,17 +127,17 @@ export function generator<T>(opts: GeneratorOptions<T>): GeneratorSource<T> {
             }
             timestamps[k] = typeof ts === 'number' && Number.isFinite(ts) ? ts : checkTimestamp(ts, `generator: timestamp(…, ${index})`, value, ctx.uid);
           }
-          next++;
         }
+        made += n;
         const batch: SourceBatch<T> = { values };
         if (timestamps) batch.timestamps = timestamps;
-        if (next >= limit) batch.done = true;
+        if (splits.remaining === 0) batch.done = true;
         return batch;
       };
 
       return {
         async poll(): Promise<SourceBatch<T>> {
-          const remaining = limit - next;
+          const remaining = splits.remaining;
           if (remaining <= 0) return { values: [], done: true };
           if (rate === undefined) return makeBatch(Math.min(batchSize, remaining));
 
@@ -145,7 +146,7 @@ export function generator<T>(opts: GeneratorOptions<T>): GeneratorSource<T> {
           let n = owed(clock.now());
           if (n === 0) {
             // Sleep until the next record is due, or for maxPollWaitMs at most.
-            const nextDueAt = startedAt + Math.ceil(((next + forgiven) * 1000) / rate);
+            const nextDueAt = startedAt + Math.ceil(((made + forgiven) * 1000) / rate);
             const ms = Math.min(Math.max(0, nextDueAt - clock.now()), Math.max(0, ctx.maxPollWaitMs));
             const outcome = await wait(clock, ms, ctx.signal);
             if (outcome === 'aborted') return { values: [] };
@@ -153,9 +154,9 @@ export function generator<T>(opts: GeneratorOptions<T>): GeneratorSource<T> {
           }
           return makeBatch(Math.min(n, remaining));
         },
-        position: () => ({ index: next }),
-        snapshotPosition: () => ({ index: next }),
-        backlog: () => (Number.isFinite(limit) ? limit - next : undefined),
+        position: () => ({ index: splits.taken }),
+        snapshotPosition: () => splits.position(),
+        backlog: () => (count === undefined ? undefined : splits.remaining),
         async close() {},
       };
     },
