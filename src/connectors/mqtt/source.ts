@@ -1,4 +1,4 @@
-import { connect, type IPublishPacket, type MqttClient } from 'mqtt';
+import type { IPublishPacket, MqttClient } from 'mqtt';
 import { SluiceError } from '../../errors/index.js';
 import type { Format } from '../../formats/format.js';
 import { Decoder, checkBadRecordPolicy, newIngestStats, type BadRecordPolicy, type IngestStats } from '../../formats/ingest.js';
@@ -139,6 +139,8 @@ class MqttReader<T> implements SourceReader<T> {
   ) {}
 
   async open(): Promise<void> {
+    // Loaded on first use, like every connector's client: see `kafka/client.ts`.
+    const { connect } = await import('mqtt');
     const client = (this.client = connect(this.opts.url, {
       clientId: this.clientId,
       clean: this.opts.cleanSession,

@@ -1,9 +1,9 @@
-import { jetstream, type JetStreamClient, type PubAck } from '@nats-io/jetstream';
+import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { SluiceError } from '../../errors/index.js';
 import type { Format } from '../../formats/format.js';
 import type { Sink, SinkContext, SinkWriter } from '../sink.js';
-import { connectNats, type NatsConnectionOptions } from './client.js';
+import { connectNats, loadJetStream, type NatsConnectionOptions } from './client.js';
 
 export interface NatsSinkOptions<T> extends NatsConnectionOptions {
   /** The subject to publish on (it must belong to a JetStream stream), or one per record. */
@@ -84,7 +84,7 @@ class NatsWriter<T> implements SinkWriter<T> {
 
   async open(): Promise<void> {
     this.nc = await connectNats(this.opts, this.ctx.uid, 'sink');
-    this.js = jetstream(this.nc);
+    this.js = (await loadJetStream()).jetstream(this.nc);
     await this.opts.format.open?.();
   }
 

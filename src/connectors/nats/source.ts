@@ -1,11 +1,11 @@
-import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerConfig, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
+import type { ConsumerConfig, ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { SluiceError } from '../../errors/index.js';
 import type { Format } from '../../formats/format.js';
 import { Decoder, checkBadRecordPolicy, newIngestStats, type BadRecordPolicy, type IngestStats } from '../../formats/ingest.js';
 import { Wakeup, wait } from '../shared/wait.js';
 import type { Source, SourceBatch, SourceContext, SourceReader } from '../source.js';
-import { connectNats, nanos, type NatsConnectionOptions } from './client.js';
+import { connectNats, loadJetStream, nanos, type NatsConnectionOptions } from './client.js';
 
 export interface NatsSourceOptions<T> extends NatsConnectionOptions {
   /** The JetStream stream (it must exist). */
@@ -94,6 +94,7 @@ class NatsReader<T> implements SourceReader<T> {
 
   async open(): Promise<void> {
     const nc = (this.nc = await connectNats(this.opts, this.ctx.uid, 'source'));
+    const { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } = await loadJetStream();
     try {
       const jsm = await jetstreamManager(nc);
       const restored = this.ctx.restoredPosition as NatsPosition | undefined;

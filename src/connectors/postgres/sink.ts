@@ -1,4 +1,4 @@
-import pg from 'pg';
+import type pg from 'pg';
 import { SluiceError } from '../../errors/index.js';
 import type { Sink, SinkContext, SinkWriter } from '../sink.js';
 
@@ -88,7 +88,9 @@ class PostgresWriter<T> implements SinkWriter<T> {
   }
 
   async open(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.opts.connectionString ?? 'postgres://postgres@127.0.0.1:5432/postgres' });
+    // Loaded on first use, like every connector's client: see `kafka/client.ts`.
+    const { default: pgModule } = await import('pg');
+    const client = new pgModule.Client({ connectionString: this.opts.connectionString ?? 'postgres://postgres@127.0.0.1:5432/postgres' });
     client.on('error', () => {});
     try {
       await client.connect();
