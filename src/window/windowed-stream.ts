@@ -33,10 +33,12 @@ export interface WindowConfig<T> {
 /** Options of a window's `aggregate` and `reduce`. */
 export interface WindowAggregateOptions extends StatefulStepOptions {
   /**
-   * Pre-aggregate before the keyed exchange (Flink's local-global aggregation): a step
-   * chained to the input folds each batch's records into one partial accumulator per key
-   * and slice, and the window step merges partials. A hot key then sends a few partials
-   * per batch through the exchange instead of all its records. Results are the same as
+   * Pre-aggregate before the keyed exchange (Flink's local-global aggregation in
+   * mini-batches): a step chained to the input folds records into one partial accumulator
+   * per key and slice, holds it until the watermark is about to fire its window (or a
+   * checkpoint barrier comes), and the window step merges partials. A key then sends about
+   * one partial per slice through the exchange instead of all its records: for hot keys,
+   * and for keyed aggregations that should scale across cores. Results are the same as
    * without. Needs an aggregate with `merge` (for `reduce`: an associative function),
    * event-time tumbling or sliding windows with their own trigger, no evictor and no
    * late-data side output; other combinations are refused with the reason. The local
