@@ -52,6 +52,19 @@ describe('index splits', () => {
     expect(all.sort((a, b) => a - b)).toEqual(Array.from({ length: 90 }, (_, i) => 10 + i));
   });
 
+  it('without a count (an endless generator): splits rescale the same way, none ever done', () => {
+    const positions = [{ splits: [{ first: 0, stride: 2, next: 5 }] }, { splits: [{ first: 1, stride: 2, next: 7 }] }];
+    const readers = [0, 1, 2].map((index) => new IndexSplits(redistributeSplits(positions, { index, parallelism: 3 }, undefined).splits.map((x) => ({ ...x })), undefined));
+    expect(readers.map((r) => r.splits)).toEqual([[{ first: 10, stride: 4, next: 0 }], [{ first: 12, stride: 4, next: 0 }], [{ first: 15, stride: 2, next: 0 }]]);
+    const first = readers.map((r) => [r.take(), r.take(), r.take()]);
+    expect(first).toEqual([
+      [10, 14, 18],
+      [12, 16, 20],
+      [15, 17, 19],
+    ]);
+    expect(readers[0]!.remaining).toBe(Number.POSITIVE_INFINITY);
+  });
+
   it(`property (seed ${SEED}): through any chain of rescalings, every index is handed out exactly once`, async () => {
     await checkProperty(
       fc.asyncProperty(
