@@ -159,13 +159,13 @@ export function sliceLength(s: Slicing): number {
   return a;
 }
 
-/** A partial as the local step makes it: one shape for all (a class), the mark an own field. */
-class Partial<K extends Key, ACC> implements PreAggregated<K, ACC> {
-  readonly [PARTIAL] = true as const;
-  constructor(
-    readonly key: K,
-    readonly acc: ACC,
-  ) {}
+/**
+ * A partial as the local step makes it: a plain object from this one literal (one shape
+ * for all), the mark an own field. Plain, so that partials with number keys and
+ * accumulators cross threads as columns (`columnar-codec.ts` takes no class instances).
+ */
+function partial<K extends Key, ACC>(key: K, acc: ACC): PreAggregated<K, ACC> {
+  return { '@sluice/pre-aggregated': true, key, acc }; // PARTIAL, written out: a literal key keeps the literal's one hidden class
 }
 
 /**
@@ -176,6 +176,9 @@ export const MAX_PENDING_GROUPS = 1 << 16;
 
 /** Past this many keys, the key index is dropped (when no group is pending) rather than kept for keys that may not come back. */
 const MAX_INDEXED_KEYS = 1 << 16;
+
+/** Integer keys below this are indexed by array slot (at most this many slots, as keys appear). */
+const SMALL_KEYS = 1 << 16;
 
 /**
  * The records of one (key, slice) not sent yet. A key keeps its groups in a chain (one
@@ -228,7 +231,8 @@ interface SliceGroups {
  */
 export class PreAggregateOperator<T, K extends Key, ACC> extends Operator<T, T | PreAggregated<K, ACC>> {
   private readonly slice: number;
-  /** Each key's first group. */
+  /** Each key's first group: small non-negative integer keys (ids: the common case) by array index, other keys in a Map. */
+  private readonly smallIndex: Array<Group | undefined> = [];
   private readonly index = new Map<Key, Group>();
   /** Pending groups by slice start. */
   private readonly pendingSlices = new Map<number, SliceGroups>();
@@ -248,7 +252,7 @@ export class PreAggregateOperator<T, K extends Key, ACC> extends Operator<T, T |
 
   processBatch(batch: Batch<T>): void {
     const { values, timestamps } = batch;
-    const { keySelector, index, slice } = this;
+    const { keySelector, index, smallIndex, slice } = this;
     const { offset } = this.slicing;
     const passed = (this.passed = new BatchBuilder<T | PreAggregated<K, ACC>>());
     let lastKey: Key | undefined;
@@ -272,10 +276,13 @@ export class PreAggregateOperator<T, K extends Key, ACC> extends Operator<T, T |
         continue;
       }
       const start = windowStartFor(ts, slice, offset);
-      let g = key === lastKey ? lastHead! : index.get(key);
+      // A Map lookup was a fifth of this step's CPU; an array slot costs next to nothing.
+      const small = typeof key === 'number' && key >>> 0 === key && key < SMALL_KEYS;
+      let g = key === lastKey ? lastHead! : small ? smallIndex[key as number] : index.get(key);
       if (g === undefined) {
         g = new Group(key);
-        index.set(key, g);
+        if (small) smallIndex[key as number] = g;
+        else index.set(key, g);
       }
       lastKey = key;
       lastHead = g;
@@ -372,7 +379,7 @@ export class PreAggregateOperator<T, K extends Key, ACC> extends Operator<T, T |
     const out = new BatchBuilder<T | PreAggregated<K, ACC>>();
     for (const s of slices) {
       for (const g of s.groups) {
-        if (g.count > 0) out.push(new Partial(g.key as K, g.acc as ACC), g.ts);
+        if (g.count > 0) out.push(partial(g.key as K, g.acc as ACC), g.ts);
         g.pending = false;
         g.acc = undefined; // the window step owns it now
       }
