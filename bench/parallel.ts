@@ -17,6 +17,9 @@
  * two). A streaming job pays them once in its life, so beside the speedup of whole runs
  * the bench reports the steady one: of the time N more events take, measured as a run of
  * 2N events minus a run of N (`--events` is N). "start-up" is what is left of a run of N.
+ * The keyed workloads also time their windows' firings inside the runs of 2N ("in-run",
+ * from a quarter of the run to its last window): one run's rate, so less noisy than the
+ * difference of two runs' times, whose noise adds up.
  *
  * N must be large enough that both runs are past the warm-up (at 20M events the compiler
  * threads still took a quarter of the 2 cores at parallelism 2): the keyed workloads run
@@ -28,7 +31,7 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { keyedAggregation } from './jobs/keyed-aggregation.js';
+import { EVENTS_PER_WINDOW, keyedAggregation } from './jobs/keyed-aggregation.js';
 
 const { values } = parseArgs({
   options: {
@@ -49,24 +52,47 @@ interface Figure {
   readonly seconds: number;
   readonly cpuSeconds: number;
   readonly outputs: number;
+  /** Events per second between two window firings in the run, past its first quarter (keyed workloads). */
+  readonly inRunRate?: number;
 }
 
-const keyed = (preAggregate: boolean) => async (parallelism: number, n0: number) => {
-  let n = 0;
-  const o = { events: n0, keys, parallelism, preAggregate };
-  await keyedAggregation(o, () => n++).run({ moduleArgs: [JSON.stringify(o)] });
-  return n;
-};
+interface Outcome {
+  readonly outputs: number;
+  readonly inRunRate?: number;
+}
+
+/**
+ * The keyed job. Its in-run rate: window k fires once about k + 1 windows of events are
+ * read, so the time between the first result of the window at a quarter of the run and
+ * that of the last window before the end gives the rate with start-up and warm-up behind
+ * it, from one run (a difference of two runs' times moved ±15% with each run's noise).
+ */
+const keyed =
+  (preAggregate: boolean) =>
+  async (parallelism: number, n0: number): Promise<Outcome> => {
+    let n = 0;
+    const firstResult = new Map<number, number>();
+    const o = { events: n0, keys, parallelism, preAggregate };
+    await keyedAggregation(o, (r) => {
+      n++;
+      if (!firstResult.has(r.start)) firstResult.set(r.start, performance.now());
+    }).run({ moduleArgs: [JSON.stringify(o)] });
+    const fired = [...firstResult].sort((a, b) => a[0] - b[0]);
+    const from = Math.floor(fired.length / 4);
+    const to = fired.length - 2; // the last window fires at the end of input
+    const inRunRate = to > from ? ((to - from) * EVENTS_PER_WINDOW) / ((fired[to]![1] - fired[from]![1]) / 1000) : undefined;
+    return { outputs: n, inRunRate };
+  };
 // Imported only for q5: importing the Nexmark generator (its tables) made V8 pretenure the
 // keyed job's records (14 mark-compacts instead of 2), 60% slower at parallelism 1.
-const q5 = async (parallelism: number, n: number) => {
+const q5 = async (parallelism: number, n: number): Promise<Outcome> => {
   const { runNexmark } = await import('../src/nexmark/run.js');
-  return (await runNexmark({ query: 'q5', input: { kind: 'generate', events: n }, parallelism })).report.outputRows;
+  return { outputs: (await runNexmark({ query: 'q5', input: { kind: 'generate', events: n }, parallelism })).report.outputRows };
 };
 
 /** Events per run of N, by workload. */
 const scale: Record<string, number> = { q5: 0.1 };
-const workloads: Record<string, (p: number, events: number) => Promise<number>> = {
+const workloads: Record<string, (p: number, events: number) => Promise<Outcome>> = {
   keyed: keyed(false),
   'keyed-2phase': keyed(true),
   q5,
@@ -77,10 +103,10 @@ if (values.child !== undefined) {
   const run = workloads[values.child]!;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  const outputs = await run(Number(values.parallelism), baseEvents);
+  const { outputs, inRunRate } = await run(Number(values.parallelism), baseEvents);
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
-  console.log(JSON.stringify({ seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, outputs } satisfies Figure));
+  console.log(JSON.stringify({ seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, outputs, inRunRate } satisfies Figure));
   process.exit(0);
 }
 
@@ -122,13 +148,18 @@ for (const name of Object.keys(workloads)) {
     p1CpuSeconds: Number(one.cpuSeconds.toFixed(2)),
     p2CpuSeconds: Number(two.cpuSeconds.toFixed(2)),
     steadyCpuRatio: Number(((two2.cpuSeconds - two.cpuSeconds) / (one2.cpuSeconds - one.cpuSeconds)).toFixed(2)),
+    // From inside the runs of 2N (keyed workloads): see `keyed`.
+    p1InRunEventsPerSecond: one2.inRunRate && Math.round(one2.inRunRate),
+    p2InRunEventsPerSecond: two2.inRunRate && Math.round(two2.inRunRate),
+    inRunSpeedup: one2.inRunRate && two2.inRunRate ? Number((two2.inRunRate / one2.inRunRate).toFixed(2)) : undefined,
     results: one.outputs,
   };
   rows.push(JSON.stringify({ ...line, events }));
   console.log(
     `${name.padEnd(12)} p1 ${String(line.p1EventsPerSecond).padStart(10)} ev/s   p2 ${String(line.p2EventsPerSecond).padStart(10)} ev/s   speedup ${line.speedup}x, ` +
       `steady ${line.steadySpeedup}x${name.startsWith('keyed') ? ' (target >= 1.6x)' : ''}   start-up ${line.fixedSeconds[0]}s / ${line.fixedSeconds[1]}s   ` +
-      `cpu ${line.p1CpuSeconds}s / ${line.p2CpuSeconds}s (steady p2/p1 ${line.steadyCpuRatio})`,
+      `cpu ${line.p1CpuSeconds}s / ${line.p2CpuSeconds}s (steady p2/p1 ${line.steadyCpuRatio})` +
+      (line.inRunSpeedup === undefined ? '' : `   in-run ${line.p1InRunEventsPerSecond} / ${line.p2InRunEventsPerSecond} ev/s: ${line.inRunSpeedup}x`),
   );
 }
 for (const r of rows) console.log(r);

@@ -5,7 +5,7 @@
  * 100 events, so 10M events make 10 windows per key. With `preAggregate`, each subtask
  * folds its clicks into partial counts per key and window before the keyed exchange.
  */
-import { Job, WatermarkStrategy, callbackSink, count, generator, tumbling } from '../../src/index.js';
+import { Job, WatermarkStrategy, callbackSink, count, generator, tumbling, type WindowResult } from '../../src/index.js';
 
 export interface KeyedAggregationOptions {
   readonly events: number;
@@ -17,7 +17,10 @@ export interface KeyedAggregationOptions {
 
 /** Event time starts at 2026-01-01T00:00:00Z: epoch milliseconds, as real event times are (beyond V8's small integers, so they are doubles, which costs the window steps some). */
 const START = Date.UTC(2026, 0, 1);
-export function keyedAggregation(o: KeyedAggregationOptions, onResult?: () => void): Job {
+/** Events per 10 s window: event time moves 1 ms per 100 events. */
+export const EVENTS_PER_WINDOW = 10_000 * 100;
+
+export function keyedAggregation(o: KeyedAggregationOptions, onResult?: (r: WindowResult<number, number>) => void): Job {
   const job = new Job({ name: 'bench-keyed-aggregation', parallelism: o.parallelism, module: import.meta.url, metrics: process.env.BENCH_METRICS === '1' ? true : false });
   job
     .source(
@@ -29,7 +32,7 @@ export function keyedAggregation(o: KeyedAggregationOptions, onResult?: () => vo
     .keyBy('user')
     .window(tumbling('10s'))
     .aggregate(count(), { uid: 'count', preAggregate: o.preAggregate ?? false })
-    .sinkTo(callbackSink(() => onResult?.()), { uid: 'results' });
+    .sinkTo(callbackSink<WindowResult<number, number>>((r) => onResult?.(r)), { uid: 'results' });
   return job;
 }
 
