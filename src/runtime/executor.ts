@@ -361,10 +361,9 @@ function sourcePosition(uid: string, source: Source<unknown>, step: StepState | 
  */
 export function execute(graph: JobGraph, config: RuntimeConfig, deadLetters?: DeadLetterQueue, options: ExecuteOptions = {}): RunningJob {
   config.metrics?.beginAttempt();
-  let failure: unknown;
-  let cancelled = false;
+  const outcome = new RunOutcome();
   const onFailure = (error: unknown) => {
-    if (failure === undefined && !cancelled) failure = error;
+    outcome.fail(error);
     built.abort.abort();
     coordinator?.stop();
     for (const t of built.tasks) t.stop();
@@ -386,19 +385,60 @@ export function execute(graph: JobGraph, config: RuntimeConfig, deadLetters?: De
   coordinator?.start();
   if (deadLetters) endDeadLettersWhenDone(graph, built.plan, built.tasks, deadLetters);
 
-  const done = Promise.allSettled(runs).then((): JobResult => {
+  return runningJob(built, coordinator, outcome, Promise.allSettled(runs), () => {
+    built.abort.abort();
+    for (const t of tasks) t.stop();
+  });
+}
+
+/** How a run ends: its first failure, unless it was cancelled before. */
+export class RunOutcome {
+  private failure: unknown;
+  private cancelled = false;
+
+  /** The run has failed or been cancelled. */
+  get ended(): boolean {
+    return this.failure !== undefined || this.cancelled;
+  }
+  fail(error: unknown): void {
+    if (!this.ended) this.failure = error;
+  }
+  /** Cancels the run unless it has failed; returns whether it did. */
+  cancel(): boolean {
+    if (this.failure !== undefined) return false;
+    this.cancelled = true;
+    return true;
+  }
+  /** The result once every task has settled: the failure thrown, or how it ended. */
+  result(): JobResult {
+    if (this.failure !== undefined) throw this.failure;
+    return { status: this.cancelled ? 'cancelled' : 'finished' };
+  }
+}
+
+/**
+ * The handle of a run, in this thread or with worker threads: when every task has
+ * `settled`, checkpoints stop, channels are released, `cleanup` runs (worker threads end)
+ * and `done` settles with the outcome; `cancel` calls `stop` unless the run has failed.
+ */
+export function runningJob(
+  built: BuiltTasks,
+  coordinator: CheckpointCoordinator | undefined,
+  outcome: RunOutcome,
+  settled: Promise<unknown>,
+  stop: () => void,
+  cleanup?: () => Promise<void>,
+): RunningJob {
+  const done = settled.then(async (): Promise<JobResult> => {
     coordinator?.stop();
     for (const c of built.outs) c.release();
-    if (failure !== undefined) throw failure;
-    return { status: cancelled ? 'cancelled' : 'finished' };
+    await cleanup?.();
+    return outcome.result();
   });
   return {
     done,
     cancel: () => {
-      if (failure !== undefined) return;
-      cancelled = true;
-      built.abort.abort();
-      for (const t of tasks) t.stop();
+      if (outcome.cancel()) stop();
     },
     stateBackends: built.stateBackends,
     channels: built.localChannels,

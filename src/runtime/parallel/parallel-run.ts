@@ -8,8 +8,9 @@ import {
   buildTasks,
   coordinate,
   deadLetterSendersConsumed,
+  RunOutcome,
+  runningJob,
   type ExecuteOptions,
-  type JobResult,
   type Placement,
   type RunningJob,
   type RuntimeConfig,
@@ -64,8 +65,7 @@ export function executeParallel(graph: JobGraph, config: RuntimeConfig, deadLett
     },
   };
 
-  let failure: unknown;
-  let cancelled = false;
+  const outcome = new RunOutcome();
   const workers: Worker[] = [];
   const post = (w: Worker, m: ToWorker) => w.postMessage(m);
   const stopAll = () => {
@@ -75,7 +75,7 @@ export function executeParallel(graph: JobGraph, config: RuntimeConfig, deadLett
     for (const w of workers) post(w, { type: 'stop' });
   };
   const onFailure = (error: unknown) => {
-    if (failure === undefined && !cancelled) failure = error;
+    outcome.fail(error);
     stopAll();
   };
   const built = buildTasks(graph, config, deadLetters, options.restore, placement, onFailure);
@@ -159,7 +159,7 @@ export function executeParallel(graph: JobGraph, config: RuntimeConfig, deadLett
         });
         worker.on('error', (e) => onFailure(e));
         worker.on('exit', (code) => {
-          if (!done && failure === undefined && !cancelled) {
+          if (!done && !outcome.ended) {
             onFailure(new SluiceError('WORKER_FAILED', `worker thread ${slot} of job '${config.jobName}' exited (code ${code}) before its subtasks ended`));
           }
           markStarted();
@@ -183,23 +183,8 @@ export function executeParallel(graph: JobGraph, config: RuntimeConfig, deadLett
     void Promise.all([deadLetterSendersConsumed(graph, built.plan, built.tasks, deadLetters), ...consumed]).then(() => deadLetters.end());
   }
 
-  const done = Promise.allSettled([runs, ...ended]).then(async (): Promise<JobResult> => {
-    coordinator?.stop();
-    for (const c of built.outs) c.release();
+  return runningJob(built, coordinator, outcome, Promise.allSettled([runs, ...ended]), stopAll, async () => {
     await Promise.all(workers.map((w) => w.terminate()));
     for (const end of threadEnds) end.close();
-    if (failure !== undefined) throw failure;
-    return { status: cancelled ? 'cancelled' : 'finished' };
   });
-  return {
-    done,
-    cancel: () => {
-      if (failure !== undefined) return;
-      cancelled = true;
-      stopAll();
-    },
-    stateBackends: built.stateBackends,
-    channels: built.localChannels,
-    coordinator,
-  };
 }
