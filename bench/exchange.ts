@@ -69,12 +69,31 @@ interface Consumer {
   take(batches: number): Promise<number>;
 }
 
-/** The receiving side of a port-based method: decodes, sums, and grants credit back. */
-function portConsumer(method: Method, port: MessagePort): Consumer {
-  const unpackr = new Unpackr();
+/**
+ * A consumer fed by events: `add` each decoded batch's checksum; `take(batches)` resolves
+ * with their sum once that many have come.
+ */
+function countingConsumer(): Consumer & { add(checksum: number): void } {
   let left = 0;
   let sum = 0;
   let done: ((sum: number) => void) | undefined;
+  return {
+    add(checksum) {
+      sum += checksum;
+      if (--left === 0) done!(sum);
+    },
+    take(batches) {
+      left = batches;
+      sum = 0;
+      return new Promise((resolve) => (done = resolve));
+    },
+  };
+}
+
+/** The receiving side of a port-based method: decodes, sums, and grants credit back. */
+function portConsumer(method: Method, port: MessagePort): Consumer {
+  const unpackr = new Unpackr();
+  const consumer = countingConsumer();
   port.on('message', (m: { values?: unknown[] | Float64Array; timestamps?: number[]; bytes?: Uint8Array; ts?: Float64Array; buffer?: ArrayBuffer; n?: number; length?: number }) => {
     let values: unknown[];
     let timestamps: number[];
@@ -91,18 +110,11 @@ function portConsumer(method: Method, port: MessagePort): Consumer {
       values = unpackr.unpack(m.bytes!) as unknown[];
       timestamps = toNumbers(m.ts!);
     }
-    sum += checksum(values) + timestamps.length;
     if (method === 'msgpack-reuse') port.postMessage({ credit: 1, buffers: [m.buffer!] }, [m.buffer!]);
     else port.postMessage({ credit: 1 });
-    if (--left === 0) done!(sum);
+    consumer.add(checksum(values) + timestamps.length);
   });
-  return {
-    take(batches) {
-      left = batches;
-      sum = 0;
-      return new Promise((resolve) => (done = resolve));
-    },
-  };
+  return consumer;
 }
 
 /** The receiving side of the ring: drains what is there, then waits for the writer. */
@@ -129,23 +141,13 @@ function ringConsumer(ring: RingShared): Consumer {
 /** The consuming end of a thread channel, drained as an input gate would: all there is, on each wake-up. */
 function channelConsumer(endpoint: unknown): Consumer {
   const input = openThreadChannelIn<unknown>(endpoint);
-  let left = 0;
-  let sum = 0;
-  let done: ((sum: number) => void) | undefined;
+  const consumer = countingConsumer();
   input.onData = () => {
     for (let e = input.shift(); e !== undefined; e = input.shift()) {
-      if (e.kind !== 'batch') continue;
-      sum += checksum(e.batch.values) + e.batch.timestamps.length;
-      if (--left === 0) done!(sum);
+      if (e.kind === 'batch') consumer.add(checksum(e.batch.values) + e.batch.timestamps.length);
     }
   };
-  return {
-    take(batches) {
-      left = batches;
-      sum = 0;
-      return new Promise((resolve) => (done = resolve));
-    },
-  };
+  return consumer;
 }
 
 function nextPow2(n: number): number {

@@ -341,15 +341,20 @@ describe('preAggregate: the same results as the one-phase aggregate', () => {
 });
 
 describe('preAggregate in the plan', () => {
-  it('explain() shows the local step chained to its input, then the keyed window step', () => {
-    const job = new Job({ name: 'hot' });
+  /** explain() of a pre-aggregated count at the job's parallelism. */
+  const planOf = (parallelism?: number) => {
+    const job = new Job({ name: 'hot', parallelism });
     job
       .source(fromCollection<Ev>([]), { uid: 'events', watermarks: punctuated })
       .keyBy((e) => e.k)
       .window(tumbling(60_000))
       .aggregate(count<Ev>(), { uid: 'counts', preAggregate: true })
       .sinkTo(collectSink());
-    const plan = job.explain();
+    return job.explain();
+  };
+
+  it('explain() shows the local step chained to its input, then the keyed window step', () => {
+    const plan = planOf();
     expect(plan).toMatch(/counts\.pre-aggregate\s+pre-aggregate\s+partial accumulators per key and 60000ms slice, for 'counts'/);
     expect(plan).toMatch(/counts\s+window\s+tumbling 60000ms, aggregate, sliced, pre-aggregated keyed {2}\[stateful\]/);
     // At parallelism 1 the exchange is a forward one: one task, the local step right after the watermarks.
@@ -359,14 +364,7 @@ describe('preAggregate in the plan', () => {
   });
 
   it('at parallelism 2 the local step runs at its input’s parallelism, and the window step after a hash exchange', () => {
-    const job = new Job({ name: 'hot', parallelism: 2 });
-    job
-      .source(fromCollection<Ev>([]), { uid: 'events', watermarks: punctuated })
-      .keyBy((e) => e.k)
-      .window(tumbling(60_000))
-      .aggregate(count<Ev>(), { uid: 'counts', preAggregate: true })
-      .sinkTo(collectSink());
-    const plan = job.explain();
+    const plan = planOf(2);
     const tasks = plan.split('task ').slice(1);
     expect(tasks[0]).toMatch(/^1 x2\n {2}events .*\n {2}watermarks-1 .*\n {2}counts\.pre-aggregate /);
     expect(tasks[1]).toMatch(/^2 x2 {2}<- hash from 'counts\.pre-aggregate'\n {2}counts +window/);
