@@ -9,7 +9,7 @@
  * Each has a hand-written loop doing the same work on the same objects; the harness
  * checks that both produce the same number of results and the same checksum.
  */
-import type { KeyedProcessFunction } from '../src/api/functions.js';
+import type { KeyedProcessFunction } from '../src/core/functions.js';
 import { Job } from '../src/api/job.js';
 import { valueState } from '../src/state/descriptors.js';
 import type { ValueState } from '../src/state/types.js';

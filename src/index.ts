@@ -26,8 +26,8 @@ export { DataStream, type KeyField } from './api/data-stream.js';
 export { KeyedStream } from './api/keyed-stream.js';
 export { ConnectedStreams, ConnectedKeyedStreams } from './api/connected-streams.js';
 export { BroadcastStream, BroadcastConnectedStream, KeyedBroadcastConnectedStream } from './api/broadcast-stream.js';
-export { OutputTag } from './api/output-tag.js';
-export type { StepOptions, StatefulStepOptions } from './api/step-options.js';
+export { OutputTag } from './core/output-tag.js';
+export type { StepOptions, StatefulStepOptions } from './core/step-options.js';
 export type {
   Collector,
   OpenContext,
@@ -46,8 +46,8 @@ export type {
   KeyedBroadcastReadOnlyContext,
   KeyedBroadcastContext,
   KeyedBroadcastOnTimerContext,
-  DeadLetter,
-} from './api/functions.js';
+} from './core/functions.js';
+export type { DeadLetter } from './runtime/dead-letter-queue.js';
 export type { JobResult } from './runtime/executor.js';
 export type { RunningJob } from './runtime/supervisor.js';
 export type { RestartPolicy } from './runtime/restart-policy.js';

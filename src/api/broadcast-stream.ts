@@ -5,9 +5,9 @@ import { checkBroadcastDescriptors, type BroadcastStateDescriptor } from '../run
 import { KeyedBroadcastProcessOperator } from '../runtime/operators/keyed-broadcast-process.js';
 import type { Key } from '../state/types.js';
 import { DataStream } from './data-stream.js';
-import type { BroadcastProcessFunction, KeyedBroadcastProcessFunction } from './functions.js';
+import type { BroadcastProcessFunction, KeyedBroadcastProcessFunction } from '../core/functions.js';
 import type { KeyedStream } from './keyed-stream.js';
-import type { StatefulStepOptions } from './step-options.js';
+import type { StatefulStepOptions } from '../core/step-options.js';
 
 /**
  * A stream sent whole to every parallel instance of the step it is connected to, with

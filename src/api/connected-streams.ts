@@ -3,9 +3,9 @@ import { KeyedCoProcessOperator } from '../runtime/operators/keyed-co-process.js
 import { ProcessOperator } from '../runtime/operators/process.js';
 import type { Key } from '../state/types.js';
 import { DataStream } from './data-stream.js';
-import type { CoProcessFunction, KeyedCoProcessFunction } from './functions.js';
+import type { CoProcessFunction, KeyedCoProcessFunction } from '../core/functions.js';
 import type { KeyedStream } from './keyed-stream.js';
-import type { StatefulStepOptions, StepOptions } from './step-options.js';
+import type { StatefulStepOptions, StepOptions } from '../core/step-options.js';
 
 /**
  * Two streams of different types feeding one step.

@@ -15,11 +15,11 @@ import { CoGroupedStreams } from '../window/join/co-group.js';
 import { JoinedStreams } from '../window/join/window-join.js';
 import { BroadcastConnectedStream, BroadcastStream } from './broadcast-stream.js';
 import { ConnectedStreams } from './connected-streams.js';
-import type { ProcessFunction } from './functions.js';
+import type { ProcessFunction } from '../core/functions.js';
 import type { Job } from './job.js';
 import { KeyedStream } from './keyed-stream.js';
-import type { OutputTag } from './output-tag.js';
-import type { StepOptions } from './step-options.js';
+import type { OutputTag } from '../core/output-tag.js';
+import type { StepOptions } from '../core/step-options.js';
 
 /** The property names of T whose values are keys. */
 export type KeyField<T> = { [P in keyof T]-?: T[P] extends Key ? P : never }[keyof T];

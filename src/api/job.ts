@@ -29,8 +29,8 @@ import { planJson } from '../observe/plan-json.js';
 import { startServer, type JobServer, type ServerOptions } from '../server/server.js';
 import { DataStream } from './data-stream.js';
 import { explainJob } from './explain.js';
-import type { DeadLetter } from './functions.js';
-import type { StepOptions } from './step-options.js';
+import type { DeadLetter } from '../runtime/dead-letter-queue.js';
+import type { StepOptions } from '../core/step-options.js';
 
 /** The script worker threads of a parallel run start with (it loads TypeScript, then `parallel-worker.ts`). */
 const WORKER_SCRIPT = new URL('./parallel-worker.mjs', import.meta.url);

@@ -1,5 +1,17 @@
-import type { DeadLetter } from '../api/functions.js';
 import type { Source, SourceBatch, SourceContext } from '../connectors/source.js';
+
+/** A record that a step could not handle, routed to `job.deadLetters()` instead of failing the job. */
+export interface DeadLetter {
+  /** The uid of the step that failed. */
+  readonly step: string;
+  /** The record (or, from a source, the raw input text). */
+  readonly record: unknown;
+  readonly error: { readonly code: string; readonly message: string };
+  /** Where the record came from, when known (a file and line). */
+  readonly position?: string | undefined;
+  /** Its event timestamp, when it had one. */
+  readonly timestamp?: number | undefined;
+}
 
 /** Where tasks send dead letters: the job's queue, or in a worker thread, a forwarder to it. */
 export interface DeadLetterOutput {

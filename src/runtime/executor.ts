@@ -1,4 +1,4 @@
-import type { DeadLetter } from '../api/functions.js';
+import type { DeadLetter } from './dead-letter-queue.js';
 import type { Source, SourceContext } from '../connectors/source.js';
 import { SluiceError, describeRecord } from '../errors/index.js';
 import type { StepNode } from '../plan/graph.js';

@@ -1,8 +1,7 @@
 import { SluiceError } from '../errors/index.js';
 import { toPositiveMillis } from '../time/duration.js';
 import { checkTtl } from './descriptors.js';
-import type { StateKind } from './state-table.js';
-import type { StateDescriptor } from './types.js';
+import type { StateDescriptor, StateKind } from './types.js';
 
 /** The state kinds a descriptor may have. */
 export const KINDS: readonly StateKind[] = ['value', 'list', 'map', 'reducing', 'aggregating'];

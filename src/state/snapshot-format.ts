@@ -21,8 +21,7 @@
 import { SluiceError } from '../errors/index.js';
 import { KINDS } from './declarations.js';
 import { keyGroupOf } from './key-groups.js';
-import type { StateKind } from './state-table.js';
-import type { Key, Namespace, StateColumns, StateEntries, StateEntry, StateSnapshot } from './types.js';
+import type { Key, Namespace, StateColumns, StateEntries, StateEntry, StateKind, StateSnapshot } from './types.js';
 
 /** Namespaces column modes: none yet (all undefined), all numbers (a Float64Array), mixed (an array). */
 const NS_NONE = 0;

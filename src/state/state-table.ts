@@ -18,15 +18,13 @@
  */
 import type { Clock } from '../time/clock.js';
 import { ColumnsBuilder } from './snapshot-format.js';
-import type { Key, Namespace, StateColumns, StateDescriptor } from './types.js';
+import type { Key, Namespace, StateColumns, StateKind } from './types.js';
 
 /** A value with the processing time at which it expires (`Infinity`: never). */
 export interface Cell {
   v: unknown;
   t: number;
 }
-
-export type StateKind = StateDescriptor['kind'];
 
 /** Slots checked by the incremental sweep per TTL'd write (more than one, so it outpaces growth). */
 const CLEANUP_STEPS = 2;

@@ -154,6 +154,9 @@ export type StateDescriptor =
   | ReducingStateDescriptor<any>
   | AggregatingStateDescriptor<any, any, any>;
 
+/** Which of the five kinds of state a descriptor declares. */
+export type StateKind = StateDescriptor['kind'];
+
 /** The state object a descriptor gives. */
 export type StateOf<D> = D extends ValueStateDescriptor<infer T>
   ? ValueState<T>

@@ -1,13 +1,13 @@
+import type { DeadLetter } from '../runtime/dead-letter-queue.js';
 import type {
   BroadcastProcessFunction,
   CoProcessFunction,
-  DeadLetter,
   KeyedBroadcastProcessFunction,
   KeyedCoProcessFunction,
   KeyedProcessFunction,
   ProcessFunction,
-} from '../api/functions.js';
-import type { OutputTag } from '../api/output-tag.js';
+} from '../core/functions.js';
+import type { OutputTag } from '../core/output-tag.js';
 import { SluiceError, describeRecord } from '../errors/index.js';
 import type { Batch } from '../runtime/batch.js';
 import type { Operator, OperatorRuntime } from '../runtime/operator.js';

@@ -3,7 +3,7 @@ import { globalWindows } from './assigners/global.js';
 import { countEvictor } from './evictors/count.js';
 import { countTrigger } from './triggers/count.js';
 import { purging } from './triggers/purging.js';
-import type { WindowConfig } from './windowed-stream.js';
+import type { WindowConfig } from './window-spec.js';
 
 function checkCount(n: number, what: string): number {
   if (!Number.isSafeInteger(n) || n <= 0) throw new SluiceError('INVALID_ARGUMENT', `${what} must be a positive integer, got ${String(n)}`);

@@ -1,8 +1,9 @@
-import type { Collector } from '../api/functions.js';
-import type { OutputTag } from '../api/output-tag.js';
+import type { Collector } from '../core/functions.js';
+import type { OutputTag } from '../core/output-tag.js';
 import { SluiceError } from '../errors/index.js';
 import { hasTimestamp, type Batch } from '../runtime/batch.js';
 import { WindowStepOperator } from './window-step.js';
+import type { WindowSpec } from './window-spec.js';
 import { invalidKeyError, isKey } from '../runtime/operators/keyed-scope.js';
 import { valueState } from '../state/descriptors.js';
 import type { AggregateFunction, Key, Namespace, StateDescriptor, StateOf, ValueState } from '../state/types.js';
@@ -13,24 +14,6 @@ import { fires, purges, type Trigger, type TriggerContext } from './trigger.js';
 import type { FiringTiming, ProcessWindowFunction, WindowResult } from './window-function.js';
 import { WindowCtx, scopedState } from './window-context.js';
 import { maxTimestamp, timeWindow, windowNamespace, windowOfNamespace, type Window } from './window.js';
-
-/** How a window step computes its result. */
-export type WindowFunctionSpec<T, K extends Key, O> =
-  | { kind: 'reduce'; reduce: (a: T, b: T) => T; process?: ProcessWindowFunction<T, O, K> | undefined }
-  | { kind: 'aggregate'; aggregate: AggregateFunction<T, any, any>; process?: ProcessWindowFunction<any, O, K> | undefined }
-  | { kind: 'process'; process: ProcessWindowFunction<T, O, K> };
-
-/** Everything a window step is made of. */
-export interface WindowSpec<T, K extends Key, O> {
-  readonly assigner: WindowAssigner<T>;
-  readonly trigger: Trigger<T>;
-  readonly evictor?: Evictor<T> | undefined;
-  readonly allowedLatenessMs: number;
-  readonly lateTag?: OutputTag<T> | undefined;
-  readonly fn: WindowFunctionSpec<T, K, O>;
-  /** windowAll: results carry the key null. */
-  readonly keyed: boolean;
-}
 
 interface Firings {
   n: number;

@@ -4,7 +4,7 @@ import { Operator } from '../runtime/operator.js';
 import { isKey } from '../runtime/operators/keyed-scope.js';
 import type { AggregateFunction, Key } from '../state/types.js';
 import type { WindowAssigner } from './assigner.js';
-import type { WindowConfig } from './windowed-stream.js';
+import type { WindowConfig } from './window-spec.js';
 import { windowStartFor } from './window.js';
 
 /**

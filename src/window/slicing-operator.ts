@@ -1,10 +1,10 @@
-import type { Collector } from '../api/functions.js';
+import type { Collector } from '../core/functions.js';
 import { hasTimestamp, type Batch } from '../runtime/batch.js';
 import { WindowStepOperator } from './window-step.js';
 import { invalidKeyError, isKey } from '../runtime/operators/keyed-scope.js';
 import { valueState } from '../state/descriptors.js';
 import type { Key, Namespace, ValueState } from '../state/types.js';
-import type { WindowSpec } from './operator.js';
+import type { WindowSpec } from './window-spec.js';
 import type { FiringTiming, ProcessWindowFunction, WindowResult } from './window-function.js';
 import { WindowCtx, scopedState } from './window-context.js';
 import { timeWindow, windowStartFor } from './window.js';

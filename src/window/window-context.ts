@@ -1,4 +1,4 @@
-import type { OutputTag } from '../api/output-tag.js';
+import type { OutputTag } from '../core/output-tag.js';
 import type { KeyedScope } from '../runtime/operators/keyed-scope.js';
 import type { Key, KeyedStateBackend, Namespace, StateDescriptor, StateOf } from '../state/types.js';
 import type { FiringTiming, WindowContext } from './window-function.js';

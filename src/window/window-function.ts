@@ -1,5 +1,5 @@
-import type { Collector, OpenContext } from '../api/functions.js';
-import type { OutputTag } from '../api/output-tag.js';
+import type { Collector, OpenContext } from '../core/functions.js';
+import type { OutputTag } from '../core/output-tag.js';
 import type { Key, StateDescriptor, StateOf } from '../state/types.js';
 import type { Window } from './window.js';
 

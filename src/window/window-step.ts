@@ -2,7 +2,7 @@ import { SluiceError, describeRecord } from '../errors/index.js';
 import { KeyedOperator } from '../runtime/operators/keyed-operator.js';
 import type { KeyedScope } from '../runtime/operators/keyed-scope.js';
 import type { Key } from '../state/types.js';
-import type { WindowSpec } from './operator.js';
+import type { WindowSpec } from './window-spec.js';
 
 /**
  * What both window operators (the general one and the sliced one) share: their spec,

@@ -1,14 +1,15 @@
 import type { DataStream } from '../api/data-stream.js';
 import { DataStream as Stream } from '../api/data-stream.js';
-import type { OutputTag } from '../api/output-tag.js';
-import type { StatefulStepOptions } from '../api/step-options.js';
+import type { OutputTag } from '../core/output-tag.js';
+import type { StatefulStepOptions } from '../core/step-options.js';
 import { SluiceError } from '../errors/index.js';
 import type { StepNode, StreamEdge } from '../plan/graph.js';
 import type { AggregateFunction, Key } from '../state/types.js';
 import { toMillis, type Duration } from '../time/duration.js';
 import type { WindowAssigner } from './assigner.js';
 import type { Evictor } from './evictor.js';
-import { WindowOperator, type WindowFunctionSpec, type WindowSpec } from './operator.js';
+import { WindowOperator } from './operator.js';
+import type { WindowConfig, WindowFunctionSpec, WindowSpec } from './window-spec.js';
 import {
   PreAggregateOperator,
   checkPreAggregate,
@@ -20,15 +21,6 @@ import {
 import { SlicingWindowOperator, canSlice } from './slicing-operator.js';
 import type { Trigger } from './trigger.js';
 import type { ProcessWindowFunction, WindowResult } from './window-function.js';
-
-/** @internal The window configuration before the function is chosen. */
-export interface WindowConfig<T> {
-  readonly assigner: WindowAssigner<T>;
-  readonly trigger?: Trigger<T> | undefined;
-  readonly evictor?: Evictor<T> | undefined;
-  readonly allowedLatenessMs: number;
-  readonly lateTag?: OutputTag<T> | undefined;
-}
 
 /** Options of a window's `aggregate` and `reduce`. */
 export interface WindowAggregateOptions extends StatefulStepOptions {

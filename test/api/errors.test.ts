@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Job } from '../../src/api/job.js';
-import type { DeadLetter } from '../../src/api/functions.js';
+import type { DeadLetter } from '../../src/runtime/dead-letter-queue.js';
 import { collectSink } from '../../src/connectors/collect/index.js';
 import { fromCollection } from '../../src/connectors/collection/index.js';
 import { generator } from '../../src/connectors/generator/index.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Job } from '../../src/api/job.js';
-import { OutputTag } from '../../src/api/output-tag.js';
-import type { KeyedCoProcessFunction, KeyedProcessFunction, ProcessFunction } from '../../src/api/functions.js';
+import { OutputTag } from '../../src/core/output-tag.js';
+import type { KeyedCoProcessFunction, KeyedProcessFunction, ProcessFunction } from '../../src/core/functions.js';
 import { fromCollection } from '../../src/connectors/collection/index.js';
 import { valueState } from '../../src/state/descriptors.js';
 import type { ValueState } from '../../src/state/types.js';

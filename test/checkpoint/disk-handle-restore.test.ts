@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { KeyedProcessFunction } from '../../src/api/functions.js';
+import type { KeyedProcessFunction } from '../../src/core/functions.js';
 import type { OperatorRuntime } from '../../src/runtime/operator.js';
 import type { KeyedScopeSnapshot } from '../../src/runtime/operators/keyed-scope.js';
 import { KeyedProcessOperator } from '../../src/runtime/operators/keyed-process.js';

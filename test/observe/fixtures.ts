@@ -1,5 +1,5 @@
 import { Job, type JobOptions } from '../../src/api/job.js';
-import { OutputTag } from '../../src/api/output-tag.js';
+import { OutputTag } from '../../src/core/output-tag.js';
 import { fromCollection } from '../../src/connectors/collection/index.js';
 import { collectSink } from '../../src/connectors/collect/index.js';
 import { generator } from '../../src/connectors/generator/index.js';

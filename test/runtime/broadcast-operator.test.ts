@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { BroadcastProcessFunction, KeyedBroadcastProcessFunction } from '../../src/api/functions.js';
+import type { BroadcastProcessFunction, KeyedBroadcastProcessFunction } from '../../src/core/functions.js';
 import { SluiceError, keyGroupOf, keyGroupRange, mapState, subtaskForKey, valueState, type BroadcastState, type ValueState } from '../../src/index.js';
 import type { KeyedBroadcastProcessSnapshot } from '../../src/runtime/operators/keyed-broadcast-process.js';
 import { OperatorHarness, type OperatorHarnessOptions } from '../../src/testing/index.js';

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Job } from '../../src/api/job.js';
-import { OutputTag } from '../../src/api/output-tag.js';
+import { OutputTag } from '../../src/core/output-tag.js';
 import { collectSink } from '../../src/connectors/collect/index.js';
 import { fromCollection } from '../../src/connectors/collection/index.js';
 import { SluiceError } from '../../src/errors/index.js';

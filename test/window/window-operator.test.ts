@@ -6,8 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { DataStream } from '../../src/api/data-stream.js';
-import type { DeadLetter } from '../../src/api/functions.js';
-import { OutputTag } from '../../src/api/output-tag.js';
+import type { DeadLetter } from '../../src/runtime/dead-letter-queue.js';
+import { OutputTag } from '../../src/core/output-tag.js';
 import { SluiceError } from '../../src/errors/index.js';
 import { valueState } from '../../src/state/descriptors.js';
 import { JobHarness } from '../../src/testing/index.js';

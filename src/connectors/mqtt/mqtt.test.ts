@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DeadLetter } from '../../api/functions.js';
+import type { DeadLetter } from '../../runtime/dead-letter-queue.js';
 import { Job } from '../../api/job.js';
 import { callbackSink } from '../callback/index.js';
 import { collectSink } from '../collect/index.js';

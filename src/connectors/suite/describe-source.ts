@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Job } from '../../api/job.js';
-import type { DeadLetter } from '../../api/functions.js';
+import type { DeadLetter } from '../../runtime/dead-letter-queue.js';
 import type { BadRecordPolicy, IngestStats } from '../../formats/ingest.js';
 import { collectSink } from '../collect/index.js';
 import type { Source, SourceReader } from '../source.js';

@@ -1,5 +1,5 @@
 import type { DataStream } from '../../api/data-stream.js';
-import type { KeyedCoProcessFunction, KeyedProcessFunction } from '../../api/functions.js';
+import type { KeyedCoProcessFunction, KeyedProcessFunction } from '../../core/functions.js';
 import { listState, valueState } from '../../state/descriptors.js';
 import type { ListState, ValueState } from '../../state/types.js';
 import type { Auction, Bid, NexmarkEvent } from '../events.js';

@@ -1,5 +1,5 @@
 import type { DataStream } from '../../api/data-stream.js';
-import type { KeyedProcessFunction } from '../../api/functions.js';
+import type { KeyedProcessFunction } from '../../core/functions.js';
 import { valueState } from '../../state/descriptors.js';
 import type { ValueState } from '../../state/types.js';
 import { count } from '../../window/aggregates/count.js';

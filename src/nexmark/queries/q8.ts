@@ -1,5 +1,5 @@
 import type { DataStream } from '../../api/data-stream.js';
-import type { KeyedCoProcessFunction } from '../../api/functions.js';
+import type { KeyedCoProcessFunction } from '../../core/functions.js';
 import { mapState } from '../../state/descriptors.js';
 import type { MapState } from '../../state/types.js';
 import type { Auction, NexmarkEvent, Person } from '../events.js';

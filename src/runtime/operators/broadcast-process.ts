@@ -1,5 +1,5 @@
-import type { BroadcastContext, BroadcastProcessFunction, BroadcastReadOnlyContext } from '../../api/functions.js';
-import type { OutputTag } from '../../api/output-tag.js';
+import type { BroadcastContext, BroadcastProcessFunction, BroadcastReadOnlyContext } from '../../core/functions.js';
+import type { OutputTag } from '../../core/output-tag.js';
 import type { BroadcastState, MapStateDescriptor } from '../../state/types.js';
 import { hasTimestamp, type Batch } from '../batch.js';
 import { Operator, type OperatorRuntime } from '../operator.js';

@@ -1,5 +1,5 @@
-import type { Collector } from '../../api/functions.js';
-import type { OutputTag } from '../../api/output-tag.js';
+import type { Collector } from '../../core/functions.js';
+import type { OutputTag } from '../../core/output-tag.js';
 import { BatchBuilder } from '../batch.js';
 import type { OperatorOutputs } from '../output.js';
 

@@ -4,7 +4,7 @@ import type {
   KeyedBroadcastProcessFunction,
   KeyedBroadcastReadOnlyContext,
   TimerService,
-} from '../../api/functions.js';
+} from '../../core/functions.js';
 import type { BroadcastState, Key, MapStateDescriptor, ReadOnlyBroadcastState, StateDescriptor, StateOf } from '../../state/types.js';
 import { hasTimestamp, type Batch } from '../batch.js';
 import type { OperatorRuntime } from '../operator.js';

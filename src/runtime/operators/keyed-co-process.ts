@@ -1,4 +1,4 @@
-import type { KeyedCoProcessFunction } from '../../api/functions.js';
+import type { KeyedCoProcessFunction } from '../../core/functions.js';
 import type { Key } from '../../state/types.js';
 import type { Batch } from '../batch.js';
 import { KeyedOperator } from './keyed-operator.js';

@@ -1,4 +1,4 @@
-import type { KeyedProcessFunction } from '../../api/functions.js';
+import type { KeyedProcessFunction } from '../../core/functions.js';
 import type { Key } from '../../state/types.js';
 import type { Batch } from '../batch.js';
 import { KeyedOperator } from './keyed-operator.js';

@@ -1,5 +1,5 @@
-import type { KeyedProcessContext, OnTimerContext, OpenContext, TimerService } from '../../api/functions.js';
-import type { OutputTag } from '../../api/output-tag.js';
+import type { KeyedProcessContext, OnTimerContext, OpenContext, TimerService } from '../../core/functions.js';
+import type { OutputTag } from '../../core/output-tag.js';
 import { SluiceError, describeRecord } from '../../errors/index.js';
 import type { Key, KeyedStateBackend, KeyedStateHandle, KeyedStateSnapshot, Namespace, StateDescriptor, StateOf } from '../../state/types.js';
 import { hasTimestamp } from '../batch.js';

@@ -1,5 +1,5 @@
-import type { CoProcessFunction, OpenContext, ProcessContext, ProcessFunction } from '../../api/functions.js';
-import type { OutputTag } from '../../api/output-tag.js';
+import type { CoProcessFunction, OpenContext, ProcessContext, ProcessFunction } from '../../core/functions.js';
+import type { OutputTag } from '../../core/output-tag.js';
 import { SluiceError } from '../../errors/index.js';
 import { hasTimestamp, type Batch } from '../batch.js';
 import { Operator } from '../operator.js';

@@ -1,6 +1,6 @@
 import { ERROR_CATALOG, type ErrorCode } from '../../errors/catalog.js';
 import { SluiceError } from '../../errors/index.js';
-import type { DeadLetter } from '../../api/functions.js';
+import type { DeadLetter } from '../dead-letter-queue.js';
 import type { CheckpointData } from '../../checkpoint/types.js';
 import type { TaskStepState } from '../task.js';
 import type { RemoteMetrics } from '../../observe/job-metrics.js';

@@ -1,5 +1,5 @@
 import type { MessagePort } from 'node:worker_threads';
-import type { DeadLetter } from '../../api/functions.js';
+import type { DeadLetter } from '../dead-letter-queue.js';
 import { SluiceError } from '../../errors/index.js';
 import type { JobGraph } from '../../plan/graph.js';
 import type { DeadLetterOutput } from '../dead-letter-queue.js';

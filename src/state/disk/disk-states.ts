@@ -11,7 +11,7 @@
  */
 import type { Clock } from '../../time/clock.js';
 import { outsideKey } from '../memory-states.js';
-import type { StateKind } from '../state-table.js';
+import type { StateKind } from '../types.js';
 import type { AggregateFunction, AggregatingState, Key, ListState, MapState, Namespace, ReducingState, ValueState } from '../types.js';
 import { checkKeyLength, decodeMapKey, decodeValue, encodeMapKey, expiryOf } from './codec.js';
 import { ABSENT, type Entry, type RecordStore } from './record-store.js';

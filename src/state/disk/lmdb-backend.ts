@@ -70,7 +70,7 @@ import { checkDeclaration, incompatibleKind, type Declared } from '../declaratio
 import type { Clock } from '../../time/clock.js';
 import { checkMaxParallelism, DEFAULT_MAX_PARALLELISM, keyGroupOf } from '../key-groups.js';
 import { outsideKey } from '../memory-states.js';
-import type { StateKind } from '../state-table.js';
+import type { StateKind } from '../types.js';
 import { checkStateSnapshot, ColumnsBuilder, forEachEntry } from '../snapshot-format.js';
 import type { Key, KeyedStateBackend, KeyedStateHandle, KeyedStateSnapshot, Namespace, StateColumns, StateDescriptor, StateOf } from '../types.js';
 import { FrameWriter, readFrames } from './checkpoint-files.js';

@@ -1,8 +1,8 @@
 import type { DataStream } from '../../api/data-stream.js';
-import type { Collector, KeyedCoProcessFunction, KeyedProcessContext } from '../../api/functions.js';
+import type { Collector, KeyedCoProcessFunction, KeyedProcessContext } from '../../core/functions.js';
 import type { KeyedStream } from '../../api/keyed-stream.js';
-import type { OutputTag } from '../../api/output-tag.js';
-import type { StatefulStepOptions } from '../../api/step-options.js';
+import type { OutputTag } from '../../core/output-tag.js';
+import type { StatefulStepOptions } from '../../core/step-options.js';
 import { SluiceError, describeRecord } from '../../errors/index.js';
 import { mapState } from '../../state/descriptors.js';
 import type { Key, MapState } from '../../state/types.js';

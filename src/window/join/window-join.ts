@@ -1,7 +1,7 @@
 import type { DataStream } from '../../api/data-stream.js';
-import type { Collector } from '../../api/functions.js';
-import type { OutputTag } from '../../api/output-tag.js';
-import type { StatefulStepOptions } from '../../api/step-options.js';
+import type { Collector } from '../../core/functions.js';
+import type { OutputTag } from '../../core/output-tag.js';
+import type { StatefulStepOptions } from '../../core/step-options.js';
 import { SluiceError } from '../../errors/index.js';
 import type { Key } from '../../state/types.js';
 import { toMillis, type Duration } from '../../time/duration.js';

@@ -191,16 +191,3 @@ export interface KeyedBroadcastProcessFunction<K extends Key, I, B, O> {
 // Element handlers are declared as function-typed properties, not methods, so that the
 // type checker compares their parameters strictly: a function written for a stream of U
 // cannot be wired to a stream of T (methods would be compared bivariantly).
-
-/** A record that a step could not handle, routed to `job.deadLetters()` instead of failing the job. */
-export interface DeadLetter {
-  /** The uid of the step that failed. */
-  readonly step: string;
-  /** The record (or, from a source, the raw input text). */
-  readonly record: unknown;
-  readonly error: { readonly code: string; readonly message: string };
-  /** Where the record came from, when known (a file and line). */
-  readonly position?: string | undefined;
-  /** Its event timestamp, when it had one. */
-  readonly timestamp?: number | undefined;
-}
