@@ -24,6 +24,8 @@ export type { MetricsSnapshot, StepSnapshot } from './observe/job-metrics.js';
 export type { ServerOptions, JobServer } from './server/server.js';
 export { DataStream, type KeyField } from './api/data-stream.js';
 export { KeyedStream } from './api/keyed-stream.js';
+export { WindowedStream, type WindowAggregateOptions } from './api/windowed-stream.js';
+export * from './api/joins/index.js';
 export { ConnectedStreams, ConnectedKeyedStreams } from './api/connected-streams.js';
 export { BroadcastStream, BroadcastConnectedStream, KeyedBroadcastConnectedStream } from './api/broadcast-stream.js';
 export { OutputTag } from './core/output-tag.js';

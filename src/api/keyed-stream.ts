@@ -9,8 +9,8 @@ import type { KeyedProcessFunction } from '../core/functions.js';
 import type { StatefulStepOptions } from '../core/step-options.js';
 import type { WindowAssigner } from '../window/assigner.js';
 import { countWindowAssigner, slidingCountWindowAssigner } from '../window/count-windows.js';
-import { WindowedStream } from '../window/windowed-stream.js';
-import { IntervalJoin } from '../window/join/interval-join.js';
+import { WindowedStream } from './windowed-stream.js';
+import { IntervalJoin } from './joins/interval-join.js';
 
 /**
  * A stream partitioned by key. Steps on it see one key at a time, with that key's state

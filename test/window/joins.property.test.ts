@@ -18,7 +18,8 @@ import { ManualClock } from '../../src/time/clock.js';
 import { WatermarkStrategy } from '../../src/time/watermark-strategy.js';
 import { sliding } from '../../src/window/assigners/sliding.js';
 import { tumbling } from '../../src/window/assigners/tumbling.js';
-import { coGroup, IntervalJoinLateCounts, join } from '../../src/window/join/index.js';
+import { coGroup, join } from '../../src/api/joins/index.js';
+import { IntervalJoinLateCounts } from '../../src/window/join/index.js';
 
 const NUM_RUNS = propertyRuns(40);
 

@@ -25,7 +25,7 @@ import { avg, count, max, min, sum } from '../../src/window/aggregates/index.js'
 import { sliding, tumbling } from '../../src/window/assigners/index.js';
 import type { WindowAssigner } from '../../src/window/assigner.js';
 import type { WindowResult } from '../../src/window/window-function.js';
-import type { WindowAggregateOptions, WindowedStream } from '../../src/window/windowed-stream.js';
+import type { WindowAggregateOptions, WindowedStream } from '../../src/api/windowed-stream.js';
 import { SEED, checkProperty, propertyRuns } from '../property.js';
 import { alignedReference, lateAlignedReference, type Step } from './reference.js';
 

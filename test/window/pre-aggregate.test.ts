@@ -22,7 +22,7 @@ import { countEvictor } from '../../src/window/evictors/index.js';
 import { MAX_PENDING_GROUPS, PreAggregateOperator, isPreAggregated, type PreAggregated } from '../../src/window/pre-aggregate.js';
 import { countTrigger, eventTimeTrigger } from '../../src/window/triggers/index.js';
 import type { WindowResult } from '../../src/window/window-function.js';
-import type { WindowAggregateOptions, WindowedStream } from '../../src/window/windowed-stream.js';
+import type { WindowAggregateOptions, WindowedStream } from '../../src/api/windowed-stream.js';
 
 interface Ev {
   k: string;

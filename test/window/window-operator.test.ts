@@ -17,7 +17,7 @@ import { globalWindows, session, sliding, tumbling, tumblingProcessingTime } fro
 import { countEvictor, timeEvictor } from '../../src/window/evictors/index.js';
 import { continuousEventTimeTrigger, countTrigger } from '../../src/window/triggers/index.js';
 import type { ProcessWindowFunction, WindowResult } from '../../src/window/window-function.js';
-import type { WindowedStream } from '../../src/window/windowed-stream.js';
+import type { WindowedStream } from '../../src/api/windowed-stream.js';
 
 interface Ev {
   k: string;

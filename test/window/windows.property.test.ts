@@ -30,7 +30,7 @@ import { dynamicSession, globalWindows, session, sliding, tumbling } from '../..
 import { countTrigger, eventTimeTrigger, purging } from '../../src/window/triggers/index.js';
 import type { WindowAssigner } from '../../src/window/assigner.js';
 import type { WindowResult } from '../../src/window/window-function.js';
-import type { WindowedStream } from '../../src/window/windowed-stream.js';
+import type { WindowedStream } from '../../src/api/windowed-stream.js';
 import {
   alignedReference,
   countReference,

@@ -1,15 +1,10 @@
 /**
- * Joins of two streams, built on the public stream API: window join and co-group (tag,
- * union, keyBy, window), and the interval join (connect and a keyed co-process function
- * that buffers both sides in map state and cleans them with event-time timers).
+ * The operator side of two-stream joins: the interval join as a keyed co-process function
+ * (both sides buffered in map state, cleaned by event-time timers). The builders (window
+ * join, co-group, interval join) are in `api/joins/`.
  */
-export { coGroup, CoGroupedStreams, CoGroupWindowed, type CoGroupFunction, type KeyedPair, type Tagged } from './co-group.js';
-export { join, JoinedStreams, JoinWindowed } from './window-join.js';
 export {
-  IntervalJoin,
-  IntervalJoined,
   IntervalJoinLateCounts,
   type IntervalJoinContext,
   type IntervalJoinFunction,
-  type IntervalJoinOptions,
-} from './interval-join.js';
+} from './interval-join-function.js';

@@ -1,15 +1,15 @@
-import type { DataStream } from '../api/data-stream.js';
-import { DataStream as Stream } from '../api/data-stream.js';
+import type { DataStream } from './data-stream.js';
+import { DataStream as Stream } from './data-stream.js';
 import type { OutputTag } from '../core/output-tag.js';
 import type { StatefulStepOptions } from '../core/step-options.js';
 import { SluiceError } from '../errors/index.js';
 import type { StepNode, StreamEdge } from '../plan/graph.js';
 import type { AggregateFunction, Key } from '../state/types.js';
 import { toMillis, type Duration } from '../time/duration.js';
-import type { WindowAssigner } from './assigner.js';
-import type { Evictor } from './evictor.js';
-import { WindowOperator } from './operator.js';
-import type { WindowConfig, WindowFunctionSpec, WindowSpec } from './window-spec.js';
+import type { WindowAssigner } from '../window/assigner.js';
+import type { Evictor } from '../window/evictor.js';
+import { WindowOperator } from '../window/operator.js';
+import type { WindowConfig, WindowFunctionSpec, WindowSpec } from '../window/window-spec.js';
 import {
   PreAggregateOperator,
   checkPreAggregate,
@@ -17,10 +17,10 @@ import {
   globalAggregate,
   globalKeySelector,
   reduceAggregate,
-} from './pre-aggregate.js';
-import { SlicingWindowOperator, canSlice } from './slicing-operator.js';
-import type { Trigger } from './trigger.js';
-import type { ProcessWindowFunction, WindowResult } from './window-function.js';
+} from '../window/pre-aggregate.js';
+import { SlicingWindowOperator, canSlice } from '../window/slicing-operator.js';
+import type { Trigger } from '../window/trigger.js';
+import type { ProcessWindowFunction, WindowResult } from '../window/window-function.js';
 
 /** Options of a window's `aggregate` and `reduce`. */
 export interface WindowAggregateOptions extends StatefulStepOptions {

@@ -1,12 +1,12 @@
-import type { DataStream } from '../../api/data-stream.js';
+import type { DataStream } from '../data-stream.js';
 import type { Collector } from '../../core/functions.js';
 import type { OutputTag } from '../../core/output-tag.js';
 import type { StatefulStepOptions } from '../../core/step-options.js';
 import { SluiceError } from '../../errors/index.js';
 import type { Key } from '../../state/types.js';
 import { toMillis, type Duration } from '../../time/duration.js';
-import type { Evictor } from '../evictor.js';
-import type { Trigger } from '../trigger.js';
+import type { Evictor } from '../../window/evictor.js';
+import type { Trigger } from '../../window/trigger.js';
 import { buildCoGroup, keyedPair, type KeyedPair, type Tagged, type TwoStreamWindowConfig } from './co-group.js';
 
 /**

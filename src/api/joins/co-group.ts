@@ -1,14 +1,14 @@
-import type { DataStream } from '../../api/data-stream.js';
+import type { DataStream } from '../data-stream.js';
 import type { Collector } from '../../core/functions.js';
 import type { OutputTag } from '../../core/output-tag.js';
 import type { StatefulStepOptions } from '../../core/step-options.js';
 import { SluiceError } from '../../errors/index.js';
 import type { Key } from '../../state/types.js';
 import { toMillis, type Duration } from '../../time/duration.js';
-import type { WindowAssigner } from '../assigner.js';
-import type { Evictor } from '../evictor.js';
-import type { Trigger } from '../trigger.js';
-import type { Window } from '../window.js';
+import type { WindowAssigner } from '../../window/assigner.js';
+import type { Evictor } from '../../window/evictor.js';
+import type { Trigger } from '../../window/trigger.js';
+import type { Window } from '../../window/window.js';
 
 /**
  * A record of either input of a two-stream window step: `side` 0 is the left (first)

@@ -1,12 +1,8 @@
-import type { DataStream } from '../../api/data-stream.js';
 import type { Collector, KeyedCoProcessFunction, KeyedProcessContext } from '../../core/functions.js';
-import type { KeyedStream } from '../../api/keyed-stream.js';
 import type { OutputTag } from '../../core/output-tag.js';
-import type { StatefulStepOptions } from '../../core/step-options.js';
 import { SluiceError, describeRecord } from '../../errors/index.js';
 import { mapState } from '../../state/descriptors.js';
 import type { Key, MapState } from '../../state/types.js';
-import { toMillis, type Duration } from '../../time/duration.js';
 
 /** What an interval join's function sees with each pair. */
 export interface IntervalJoinContext<K extends Key> {
@@ -34,95 +30,14 @@ export class IntervalJoinLateCounts {
   rightToSideOutput = 0;
 }
 
-export interface IntervalJoinOptions extends StatefulStepOptions {
-  /** Filled with the counts of late records while the job runs. */
-  lateCounts?: IntervalJoinLateCounts;
-}
-
-interface Bounds<A, B> {
+/** The interval and late-data outputs of an interval join (built by `IntervalJoin.between`). */
+export interface Bounds<A, B> {
   readonly lower: number;
   readonly upper: number;
   readonly lowerExclusive: boolean;
   readonly upperExclusive: boolean;
   readonly leftLate?: OutputTag<A> | undefined;
   readonly rightLate?: OutputTag<B> | undefined;
-}
-
-/**
- * Joins two keyed streams on time intervals (Flink's interval join): each left record `a`
- * meets each right record `b` of the same key with
- * `a.ts + lower <= b.ts <= a.ts + upper` (bounds inclusive unless made exclusive), once
- * per pair, as soon as the second of the two arrives; the result carries
- * `max(a.ts, b.ts)`. Made by `keyedStream.intervalJoin(other)`.
- *
- * @example
- * orders.keyBy((o) => o.id)
- *   .intervalJoin(payments.keyBy((p) => p.orderId))
- *   .between('-1m', '10m')
- *   .process((o, p, ctx, out) => out.collect({ id: ctx.key, paidAfter: p.at - o.at }), { uid: 'order-payments' });
- */
-export class IntervalJoin<A, B, K extends Key> {
-  constructor(
-    private readonly left: KeyedStream<A, K>,
-    private readonly right: KeyedStream<B, K>,
-  ) {
-    if (left.stream.job !== right.stream.job) throw new SluiceError('INVALID_JOB', 'intervalJoin() joins streams of two different jobs');
-  }
-
-  /** The interval, relative to the left record's time: negative values are before it ('-5s', -5000). `lower` must not exceed `upper`. */
-  between(lower: Duration, upper: Duration): IntervalJoined<A, B, K> {
-    const lo = signedMillis(lower, 'lower bound');
-    const hi = signedMillis(upper, 'upper bound');
-    if (lo > hi) {
-      throw new SluiceError('INVALID_ARGUMENT', `intervalJoin().between(): the lower bound (${lo} ms) is above the upper bound (${hi} ms)`, {
-        hint: 'Give the bounds relative to the left record: between(-1000, 1000) matches right records up to 1 s either side.',
-      });
-    }
-    return new IntervalJoined(this.left, this.right, Object.freeze({ lower: lo, upper: hi, lowerExclusive: false, upperExclusive: false }));
-  }
-}
-
-/** An interval join with its bounds: optionally make bounds exclusive or route late data, then `process`. Immutable. */
-export class IntervalJoined<A, B, K extends Key> {
-  /** @internal */
-  constructor(
-    private readonly left: KeyedStream<A, K>,
-    private readonly right: KeyedStream<B, K>,
-    private readonly bounds: Bounds<A, B>,
-  ) {}
-
-  lowerBoundExclusive(): IntervalJoined<A, B, K> {
-    return this.with({ lowerExclusive: true });
-  }
-  upperBoundExclusive(): IntervalJoined<A, B, K> {
-    return this.with({ upperExclusive: true });
-  }
-  /** Left records later than the watermark go here (otherwise they are counted and dropped). */
-  sideOutputLeftLateData(tag: OutputTag<A>): IntervalJoined<A, B, K> {
-    return this.with({ leftLate: tag });
-  }
-  /** Right records later than the watermark go here (otherwise they are counted and dropped). */
-  sideOutputRightLateData(tag: OutputTag<B>): IntervalJoined<A, B, K> {
-    return this.with({ rightLate: tag });
-  }
-
-  /** Calls `fn` once per matching pair. The uid names the join's state (both sides' buffers). */
-  process<O>(fn: IntervalJoinFunction<A, B, K, O>, options: IntervalJoinOptions): DataStream<O> {
-    if (typeof fn !== 'function') {
-      throw new SluiceError('INVALID_ARGUMENT', 'intervalJoin process() needs a function (left, right, ctx, out) => void');
-    }
-    const b = this.bounds;
-    if (b.lower === b.upper && (b.lowerExclusive || b.upperExclusive)) {
-      throw new SluiceError('INVALID_ARGUMENT', `intervalJoin(): the interval [${b.lower}, ${b.upper}] with an exclusive bound is empty`);
-    }
-    const { lateCounts, ...stepOptions } = options ?? ({} as IntervalJoinOptions);
-    const join = intervalJoinFunction<A, B, K, O>(b, fn, lateCounts ?? new IntervalJoinLateCounts());
-    return this.left.connect(this.right).process(join, stepOptions as StatefulStepOptions);
-  }
-
-  private with(change: Partial<Bounds<A, B>>): IntervalJoined<A, B, K> {
-    return new IntervalJoined(this.left, this.right, Object.freeze({ ...this.bounds, ...change }));
-  }
 }
 
 /**
@@ -147,7 +62,7 @@ interface Bucket<V> {
  * record at `t` can still match it only while `wm <= t + upper` (`<` when exclusive).
  * Symmetrically a right record at `t` waits while `wm <= t - lower`.
  */
-function intervalJoinFunction<A, B, K extends Key, O>(
+export function intervalJoinFunction<A, B, K extends Key, O>(
   bounds: Bounds<A, B>,
   fn: IntervalJoinFunction<A, B, K, O>,
   late: IntervalJoinLateCounts,
@@ -268,8 +183,3 @@ function intervalJoinFunction<A, B, K extends Key, O>(
 }
 
 /** Parses a bound that may be negative ('-5s', -5000). */
-function signedMillis(d: Duration, what: string): number {
-  if (typeof d === 'string' && d.trim().startsWith('-')) return -toMillis(d.trim().slice(1) as Duration, what);
-  if (typeof d === 'number' && d < 0) return -toMillis(-d, what);
-  return toMillis(d, what);
-}
