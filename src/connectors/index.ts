@@ -8,6 +8,7 @@
  */
 export type { Source, SourceBatch, SourceContext, SourceReader } from './source.js';
 export type { Sink, SinkContext, SinkWriter } from './sink.js';
+export { Decoder, checkBadRecordPolicy, newIngestStats, type BadRecordPolicy, type IngestStats } from './shared/ingest.js';
 
 export { fromCollection, type CollectionOptions, type CollectionReader, type CollectionSource } from './collection/index.js';
 export { generator, type GeneratorOptions, type GeneratorReader, type GeneratorSource } from './generator/index.js';

@@ -2,8 +2,8 @@
  * Formats: codecs between records and bytes ({@link Format}), used by the connectors'
  * `format:` option. JSON, text, CSV lines, Avro, Protobuf, MessagePack, Avro in the
  * Confluent wire format with a schema registry, and JSON Schema validation (`validated`)
- * for typed records. `ingest.ts` applies a source's `onBadRecord` policy to messages
- * that fail to decode.
+ * for typed records. (The policy for messages that fail to decode, `onBadRecord`, is
+ * the sources': `connectors/shared/ingest.ts`.)
  */
 export { asBuffer, fromUtf8, utf8, type Format } from './format.js';
 export { jsonFormat, textFormat } from './json.js';
@@ -14,4 +14,3 @@ export { msgpackFormat } from './msgpack.js';
 export { SchemaRegistryClient, type SchemaRegistryOptions } from './schema-registry.js';
 export { confluentAvroFormat, readConfluentFrame, writeConfluentFrame, CONFLUENT_MAGIC, type ConfluentAvroOptions } from './confluent.js';
 export { jsonSchemaValidator, validated, type JsonSchema } from './validated.js';
-export { Decoder, checkBadRecordPolicy, newIngestStats, type BadRecordPolicy, type IngestStats } from './ingest.js';

@@ -2,12 +2,25 @@ import type { Registry } from 'prom-client';
 import type { CheckpointStats } from '../checkpoint/coordinator.js';
 import type { CheckpointHandle } from '../checkpoint/types.js';
 import { SluiceError } from '../errors/index.js';
-import type { RunningJob } from '../runtime/supervisor.js';
 import type { JobLog } from './job-log.js';
 import type { JobMetrics } from './job-metrics.js';
 import type { PlanJson } from './plan-json.js';
 import { prometheusRegistry } from './prometheus.js';
 import { MetricsSampler } from './sampler.js';
+
+/**
+ * What the monitor (and through it the REST API) needs of the running job: the runtime's
+ * `RunningJob` is one. Declared here so that observing a job does not depend on the runtime.
+ */
+export interface JobControl {
+  cancel(): void;
+  savepoint(path: string): Promise<CheckpointHandle>;
+  stopWithSavepoint(path: string): Promise<CheckpointHandle>;
+  /** Checkpoints of this run, oldest first. */
+  readonly checkpoints: readonly CheckpointStats[];
+  /** The checkpoint or savepoint this run started from, if any. */
+  readonly restoredFrom: number | undefined;
+}
 
 export type JobStatus = 'running' | 'restarting' | 'finished' | 'cancelled' | 'failed';
 
@@ -42,7 +55,7 @@ export class JobMonitor {
     readonly plan: PlanJson,
     readonly metrics: JobMetrics,
     readonly log: JobLog,
-    private readonly job: () => RunningJob,
+    private readonly job: () => JobControl,
     /** Whether steps count records (`metrics: false` turns it off). */
     readonly counting: boolean,
   ) {
@@ -50,7 +63,7 @@ export class JobMonitor {
     this.sampler = new MetricsSampler(() => metrics.snapshot());
   }
 
-  get running(): RunningJob {
+  get running(): JobControl {
     return this.job();
   }
 

@@ -1,7 +1,7 @@
 import type { IPublishPacket, MqttClient } from 'mqtt';
 import { SluiceError } from '../../errors/index.js';
 import type { Format } from '../../formats/format.js';
-import { Decoder, checkBadRecordPolicy, newIngestStats, type BadRecordPolicy, type IngestStats } from '../../formats/ingest.js';
+import { Decoder, checkBadRecordPolicy, newIngestStats, type BadRecordPolicy, type IngestStats } from '../shared/ingest.js';
 import { jsonFormat } from '../../formats/json.js';
 import { Wakeup, wait } from '../shared/wait.js';
 import type { Source, SourceBatch, SourceContext, SourceReader } from '../source.js';

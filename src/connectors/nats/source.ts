@@ -2,7 +2,7 @@ import type { ConsumerConfig, ConsumerMessages, JsMsg } from '@nats-io/jetstream
 import type { NatsConnection } from '@nats-io/transport-node';
 import { SluiceError } from '../../errors/index.js';
 import type { Format } from '../../formats/format.js';
-import { Decoder, checkBadRecordPolicy, newIngestStats, type BadRecordPolicy, type IngestStats } from '../../formats/ingest.js';
+import { Decoder, checkBadRecordPolicy, newIngestStats, type BadRecordPolicy, type IngestStats } from '../shared/ingest.js';
 import { Wakeup, wait } from '../shared/wait.js';
 import type { Source, SourceBatch, SourceContext, SourceReader } from '../source.js';
 import { connectNats, loadJetStream, nanos, type NatsConnectionOptions } from './client.js';

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { SluiceError } from '../../errors/index.js';
-import { Decoder, checkBadRecordPolicy, newIngestStats, type BadRecordPolicy, type IngestStats } from '../../formats/ingest.js';
+import { Decoder, checkBadRecordPolicy, newIngestStats, type BadRecordPolicy, type IngestStats } from '../shared/ingest.js';
 import type { Format } from '../../formats/format.js';
 import type { Source, SourceBatch, SourceContext, SourceReader } from '../source.js';
 import { connectRedis, type RedisConnection } from './client.js';

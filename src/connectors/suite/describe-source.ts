@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Job } from '../../api/job.js';
 import type { DeadLetter } from '../../runtime/dead-letter-queue.js';
-import type { BadRecordPolicy, IngestStats } from '../../formats/ingest.js';
+import type { BadRecordPolicy, IngestStats } from '../shared/ingest.js';
 import { collectSink } from '../collect/index.js';
 import type { Source, SourceReader } from '../source.js';
 import { testSourceContext } from '../testing-context.js';

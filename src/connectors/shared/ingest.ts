@@ -1,6 +1,6 @@
-import { SluiceError, describeRecord } from '../errors/index.js';
-import type { SourceContext } from '../connectors/source.js';
-import type { Format } from './format.js';
+import { SluiceError, describeRecord } from '../../errors/index.js';
+import type { SourceContext } from '../source.js';
+import type { Format } from '../../formats/format.js';
 
 /**
  * What a source does with a message that fails to decode or validate:
