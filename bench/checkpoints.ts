@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FileCheckpointStorage } from '../src/checkpoint/file-storage.js';
-import { Job } from '../src/api/job.js';
+import { Job } from '../src/launch/job.js';
 import { MemoryStateBackend } from '../src/state/memory-backend.js';
 import { SystemClock } from '../src/time/clock.js';
 import { valueState } from '../src/state/descriptors.js';

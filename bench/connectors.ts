@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { Redis } from 'ioredis';
-import { Job } from '../src/api/job.js';
+import { Job } from '../src/launch/job.js';
 import { natsSource } from '../src/connectors/nats/index.js';
 import { redisStreamSource } from '../src/connectors/redis/index.js';
 import type { Sink } from '../src/connectors/sink.js';

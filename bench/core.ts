@@ -10,7 +10,7 @@
  * checks that both produce the same number of results and the same checksum.
  */
 import type { KeyedProcessFunction } from '../src/core/functions.js';
-import { Job } from '../src/api/job.js';
+import { Job } from '../src/launch/job.js';
 import { valueState } from '../src/state/descriptors.js';
 import type { ValueState } from '../src/state/types.js';
 import { WatermarkStrategy } from '../src/time/watermark-strategy.js';

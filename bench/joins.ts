@@ -11,7 +11,7 @@
  * touches the key, with the same rule as the join (a record goes once the watermark
  * passes the last time it can match), so both sides produce the same pairs.
  */
-import { Job } from '../src/api/job.js';
+import { Job } from '../src/launch/job.js';
 import { WatermarkStrategy } from '../src/time/watermark-strategy.js';
 import type { Outcome, Suite, Workload } from './harness.js';
 import { CountingSink, indexedSource } from './io.js';

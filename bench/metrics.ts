@@ -11,7 +11,7 @@
  *
  * Run: `npx tsx bench/metrics.ts [events] [rounds]`.
  */
-import { Job } from '../src/api/job.js';
+import { Job } from '../src/launch/job.js';
 import type { Sink } from '../src/connectors/sink.js';
 import { generator } from '../src/connectors/generator/index.js';
 import { WatermarkStrategy } from '../src/time/watermark-strategy.js';

@@ -20,7 +20,7 @@
  * result belongs to.
  */
 import type { DataStream } from '../src/api/data-stream.js';
-import { Job } from '../src/api/job.js';
+import { Job } from '../src/launch/job.js';
 import { WatermarkStrategy } from '../src/time/watermark-strategy.js';
 import { count, session, sliding, sum, tumbling, type WindowResult } from '../src/window/index.js';
 import { makeEvent, type Event } from './core.js';

@@ -18,7 +18,8 @@
  * - `cli/`: the `sluice` command.
  * - `testing/` (imported as `sluice/testing`): the harness with a manual clock.
  */
-export { Job, type JobOptions, type SourceOptions, type StartedJob } from './api/job.js';
+export { Job, type JobOptions, type StartOptions, type StartedJob } from './launch/job.js';
+export { JobBuilder, type JobBuildOptions, type SourceOptions } from './api/job-builder.js';
 export type { JobMonitor, JobStatus, JobException } from './observe/job-monitor.js';
 export type { MetricsSnapshot, StepSnapshot } from './observe/job-metrics.js';
 export type { ServerOptions, JobServer } from './server/server.js';

@@ -16,7 +16,7 @@ import { JoinedStreams } from './joins/window-join.js';
 import { BroadcastConnectedStream, BroadcastStream } from './broadcast-stream.js';
 import { ConnectedStreams } from './connected-streams.js';
 import type { ProcessFunction } from '../core/functions.js';
-import type { Job } from './job.js';
+import type { JobBuilder } from './job-builder.js';
 import { KeyedStream } from './keyed-stream.js';
 import type { OutputTag } from '../core/output-tag.js';
 import type { StepOptions } from '../core/step-options.js';
@@ -38,7 +38,7 @@ export type KeyField<T> = { [P in keyof T]-?: T[P] extends Key ? P : never }[key
 export class DataStream<T> {
   /** @internal Use the job's and streams' methods to make streams. */
   constructor(
-    readonly job: Job,
+    readonly job: JobBuilder,
     readonly node: StepNode,
     /** The side output tag this stream is, if it is one. */
     readonly tag?: string,

@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { Job } from '../api/job.js';
+import { Job } from '../launch/job.js';
 import type { DataStream } from '../api/data-stream.js';
 import { callbackSink } from '../connectors/callback/index.js';
 import { fileSource } from '../connectors/file/source.js';

@@ -1,5 +1,5 @@
 import type { DataStream } from '../api/data-stream.js';
-import { Job, type JobOptions } from '../api/job.js';
+import { Job, type JobOptions } from '../launch/job.js';
 import type { RunningJob } from '../runtime/supervisor.js';
 import type { Key, StateDescriptor, StateOf } from '../state/types.js';
 import { ManualClock } from '../time/clock.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Job } from '../../src/api/job.js';
+import { Job } from '../../src/launch/job.js';
 import { OutputTag } from '../../src/core/output-tag.js';
 import type { KeyedCoProcessFunction, KeyedProcessFunction, ProcessFunction } from '../../src/core/functions.js';
 import { fromCollection } from '../../src/connectors/collection/index.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { StartedJob } from '../../src/api/job.js';
+import type { StartedJob } from '../../src/launch/job.js';
 import { liveJob } from './fixtures.js';
 
 // Evaluated in the page, where `document` exists.

@@ -1,4 +1,4 @@
-import { Job, type JobOptions } from '../../src/api/job.js';
+import { Job, type JobOptions } from '../../src/launch/job.js';
 import { OutputTag } from '../../src/core/output-tag.js';
 import { fromCollection } from '../../src/connectors/collection/index.js';
 import { collectSink } from '../../src/connectors/collect/index.js';

@@ -3,7 +3,7 @@ import { mkdtempSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { StartedJob } from '../../src/api/job.js';
+import type { StartedJob } from '../../src/launch/job.js';
 import { errorsJob, liveJob } from './fixtures.js';
 import { promValue } from './prom.js';
 

@@ -9,7 +9,7 @@
 import fc from 'fast-check';
 import { SEED, checkProperty, propertyRuns } from '../property.js';
 import { describe, expect, it } from 'vitest';
-import { Job } from '../../src/api/job.js';
+import { Job } from '../../src/launch/job.js';
 import type { KeyedProcessFunction } from '../../src/core/functions.js';
 import { collectSink } from '../../src/connectors/collect/index.js';
 import { fromCollection } from '../../src/connectors/collection/index.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Job } from '../../src/api/job.js';
+import { Job } from '../../src/launch/job.js';
 import { fromCollection } from '../../src/connectors/collection/index.js';
 import { generator } from '../../src/connectors/generator/index.js';
 import { slowSink } from '../helpers.js';

@@ -11,7 +11,7 @@
 import fc from 'fast-check';
 import { SEED, checkProperty, propertyRuns } from '../property.js';
 import { describe, expect, it } from 'vitest';
-import { Job } from '../../src/api/job.js';
+import { Job } from '../../src/launch/job.js';
 import { collectSink } from '../../src/connectors/collect/index.js';
 import { fromCollection } from '../../src/connectors/collection/index.js';
 import { ManualClock } from '../../src/time/clock.js';

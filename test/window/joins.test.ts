@@ -4,7 +4,7 @@
  * differential tests against a batch computation are in `joins.property.test.ts`.
  */
 import { describe, expect, it } from 'vitest';
-import { Job } from '../../src/api/job.js';
+import { Job } from '../../src/launch/job.js';
 import { OutputTag } from '../../src/core/output-tag.js';
 import { collectSink } from '../../src/connectors/collect/index.js';
 import { fromCollection } from '../../src/connectors/collection/index.js';

@@ -16,7 +16,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { DataStream } from '../../src/api/data-stream.js';
-import { Job } from '../../src/api/job.js';
+import { Job } from '../../src/launch/job.js';
 import { collectSink, type CollectSink } from '../../src/connectors/collect/index.js';
 import { fromCollection } from '../../src/connectors/collection/index.js';
 import { ManualClock } from '../../src/time/clock.js';

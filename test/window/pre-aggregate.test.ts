@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DataStream } from '../../src/api/data-stream.js';
 import type { DeadLetter } from '../../src/runtime/dead-letter-queue.js';
-import { Job } from '../../src/api/job.js';
+import { Job } from '../../src/launch/job.js';
 import { OutputTag } from '../../src/core/output-tag.js';
 import { collectSink } from '../../src/connectors/collect/index.js';
 import { fromCollection } from '../../src/connectors/collection/index.js';

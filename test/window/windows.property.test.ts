@@ -18,7 +18,7 @@ import fc from 'fast-check';
 import { SEED, checkProperty, propertyRuns } from '../property.js';
 import { describe, expect, it } from 'vitest';
 import type { DataStream } from '../../src/api/data-stream.js';
-import { Job } from '../../src/api/job.js';
+import { Job } from '../../src/launch/job.js';
 import { OutputTag } from '../../src/core/output-tag.js';
 import { collectSink, type CollectSink } from '../../src/connectors/collect/index.js';
 import { fromCollection } from '../../src/connectors/collection/index.js';

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { EXIT } from '../exit-codes.js';
-import { loadJobModule } from '../../api/job-module.js';
+import { loadJobModule } from '../../launch/job-module.js';
 import type { LogLevel } from '../../observe/job-log.js';
 import { printError } from '../print-error.js';
 import { ProgressLine } from '../progress.js';

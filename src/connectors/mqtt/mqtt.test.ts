@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeadLetter } from '../../runtime/dead-letter-queue.js';
-import { Job } from '../../api/job.js';
+import { Job } from '../../launch/job.js';
 import { callbackSink } from '../callback/index.js';
 import { collectSink } from '../collect/index.js';
 import { testSourceContext } from '../testing-context.js';

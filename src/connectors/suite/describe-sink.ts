@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Job } from '../../api/job.js';
+import { Job } from '../../launch/job.js';
 import { generator } from '../generator/index.js';
 import type { Sink, SinkWriter } from '../sink.js';
 import { testSinkContext } from '../testing-context.js';

@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Job } from '../../api/job.js';
+import { Job } from '../../launch/job.js';
 import type { DeadLetter } from '../../runtime/dead-letter-queue.js';
 import type { BadRecordPolicy, IngestStats } from '../shared/ingest.js';
 import { collectSink } from '../collect/index.js';

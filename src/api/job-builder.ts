@@ -1,42 +1,27 @@
-import type { Sink } from '../connectors/sink.js';
+import type { DeliveryGuarantee, Sink } from '../connectors/sink.js';
 import type { Source } from '../connectors/source.js';
-import { randomUUID } from 'node:crypto';
-import { isMainThread, workerData } from 'node:worker_threads';
+import type { CheckpointOptions } from '../checkpoint/config.js';
+import type { StepOptions } from '../core/step-options.js';
 import { SluiceError } from '../errors/index.js';
-import type { JobGraph, StepNode, StreamEdge } from '../plan/graph.js';
-import { JobGraph as Graph } from '../plan/graph.js';
-import { DeadLetterQueue } from '../runtime/dead-letter-queue.js';
-import type { JobResult, RuntimeConfig } from '../runtime/executor.js';
-import { restartDecider, type RestartPolicy } from '../runtime/restart-policy.js';
-import { supervise, type RunningJob } from '../runtime/supervisor.js';
-import { checkpointConfig, type CheckpointOptions } from '../checkpoint/config.js';
-import { FileCheckpointStorage } from '../checkpoint/file-storage.js';
-import type { CheckpointData, CheckpointStorage } from '../checkpoint/types.js';
-import type { DeliveryGuarantee } from '../connectors/sink.js';
+import { JobGraph, type StepNode, type StreamEdge } from '../plan/graph.js';
+import { DeadLetterQueue, type DeadLetter } from '../runtime/dead-letter-queue.js';
 import type { Operator } from '../runtime/operator.js';
 import { SinkOperator } from '../runtime/operators/sink.js';
 import { TimestampsAndWatermarksOperator } from '../runtime/operators/timestamps-watermarks.js';
+import type { RestartPolicy } from '../runtime/restart-policy.js';
 import { DEFAULT_MAX_PARALLELISM } from '../state/key-groups.js';
-import { MemoryStateBackend } from '../state/memory-backend.js';
 import type { KeyedStateBackend } from '../state/types.js';
-import { SystemClock, type Clock } from '../time/clock.js';
+import type { Clock } from '../time/clock.js';
 import { toMillis, type Duration } from '../time/duration.js';
 import type { WatermarkStrategy } from '../time/watermark-strategy.js';
-import { JobLog, type LogLevel, type LogOptions } from '../observe/job-log.js';
-import { JobMetrics } from '../observe/job-metrics.js';
-import { JobMonitor } from '../observe/job-monitor.js';
-import { planJson } from '../observe/plan-json.js';
-import { startServer, type JobServer, type ServerOptions } from '../server/server.js';
 import { DataStream } from './data-stream.js';
 import { explainJob } from './explain.js';
-import type { DeadLetter } from '../runtime/dead-letter-queue.js';
-import type { StepOptions } from '../core/step-options.js';
 
-/** The script worker threads of a parallel run start with (it loads TypeScript, then `parallel-worker.ts`). */
-const WORKER_SCRIPT = new URL('./parallel-worker.mjs', import.meta.url);
-
-/** Settings of a job. Every one has a default that suits a local run. */
-export interface JobOptions {
+/**
+ * Settings of a job's plan and runtime. Every one has a default that suits a local run.
+ * (`JobOptions`, in `launch/job.ts`, adds how a run is observed: metrics, server, logs.)
+ */
+export interface JobBuildOptions {
   /** Shown in explain(), logs and metrics. Default 'job'. */
   name?: string;
   /** The most records in one batch between steps. Default 1024. */
@@ -88,45 +73,6 @@ export interface JobOptions {
   delivery?: DeliveryGuarantee;
   /** What to do when the job fails while running. Default: with checkpoints, 3 restarts 1 s apart; without, none. */
   restart?: RestartPolicy;
-  /**
-   * Count metrics: records in and out, latency, busy / backpressured / idle time, errors,
-   * watermarks (served at `/metrics` and in the dashboard). Default true; `false` saves
-   * the little they cost (see `bench/metrics.ts`). Checkpoint and state gauges stay.
-   */
-  metrics?: boolean;
-  /**
-   * Serve the REST API, `/metrics` and the dashboard. Default: on at 127.0.0.1:8081 under
-   * `sluice run` (the next free port if taken), off in embedded runs such as tests.
-   */
-  server?: ServerOptions | boolean;
-  /** Structured JSON logs on stderr. Default level 'info' under `sluice run`, 'silent' in embedded runs. */
-  log?: LogOptions;
-  /** Sampled tracing (off by default): one source batch in `sampleEvery` is followed through the tasks. */
-  tracing?: { sampleEvery: number };
-}
-
-/** A started job: the supervisor's handle plus what operates it (metrics, logs, server). */
-export interface StartedJob extends RunningJob {
-  /** Status, metrics, checkpoints, exceptions and logs of the run. */
-  readonly monitor: JobMonitor;
-  /** The REST server once it listens; undefined when off or no port was free. */
-  readonly server: Promise<JobServer | undefined>;
-}
-
-/** How to start a run. */
-export interface StartOptions {
-  /** Start from this savepoint (a directory written by `savepoint()` or `sluice savepoint`). */
-  fromSavepoint?: string;
-  /** Allow a savepoint with state for steps this job no longer has (that state is dropped). */
-  allowNonRestoredState?: boolean;
-  /** Overrides the job's default parallelism for this run (a savepoint of another parallelism rescales). */
-  parallelism?: number;
-  /** The arguments the job's `module` default export (a function) is called with in worker threads. */
-  moduleArgs?: readonly string[];
-  /** Told when the job fails and restarts. */
-  onRestart?: (error: unknown, restart: number, delayMs: number) => void;
-  /** Defaults for the job's `server` and `log` options where it sets none (`sluice run` turns both on). */
-  observe?: { server?: ServerOptions | boolean; logLevel?: LogLevel; logDestination?: { write(line: string): void } };
 }
 
 /** Options of a source step. */
@@ -152,32 +98,26 @@ export interface StepSpec {
 }
 
 /**
- * A dataflow job: sources, the steps between them, and sinks. Build it with the fluent
- * API, look at it with `explain()`, run it once with `run()` (or `start()` for a handle
- * that can cancel).
- *
- * @example
- * const job = new Job({ name: 'doubling' });
- * job.source(fromCollection([1, 2, 3]), { uid: 'numbers' }).map((n) => n * 2).print();
- * await job.run();
+ * What a job is made of, as the fluent API builds it: sources, the steps between them,
+ * sinks, and the settings they run with; `explain()` shows the plan. Nothing runs here:
+ * {@link Job} (in `launch/`) adds `start()` and `run()`.
  */
-export class Job {
+export class JobBuilder {
   readonly name: string;
-  readonly graph: JobGraph = new Graph();
-  private readonly options: JobOptions;
-  private readonly batchSize: number;
-  private readonly flushIntervalMs: number;
-  private readonly channelCapacity: number;
-  private readonly maxParallelism: number;
+  readonly graph: JobGraph = new JobGraph();
+  protected readonly options: JobBuildOptions;
+  protected readonly batchSize: number;
+  protected readonly flushIntervalMs: number;
+  protected readonly channelCapacity: number;
+  protected readonly maxParallelism: number;
   private readonly uids = new Set<string>();
   private readonly counters = new Map<string, number>();
-  private deadLetterQueue: DeadLetterQueue | undefined;
+  protected deadLetterQueue: DeadLetterQueue | undefined;
   private deadLetterStream: DataStream<DeadLetter> | undefined;
-  private started = false;
+  protected started = false;
 
-  constructor(options: JobOptions = {}) {
+  constructor(options: JobBuildOptions = {}) {
     this.options = options;
-    if (options.module !== undefined) this.module = { url: options.module, args: [] };
     this.name = options.name ?? 'job';
     this.batchSize = positiveInt(options.batchSize ?? 1024, 'batchSize');
     this.flushIntervalMs = toMillis(options.flushInterval ?? 10, 'flushInterval');
@@ -246,141 +186,6 @@ export class Job {
     });
   }
 
-  /** Starts the job and returns a handle: `done` settles at the end, `cancel()` stops it. */
-  start(options: StartOptions = {}): StartedJob {
-    if (!isMainThread && (workerData as { fingerprint?: unknown } | undefined)?.fingerprint !== undefined) {
-      throw new SluiceError('INVALID_JOB', `job '${this.name}' was started by its module while a worker thread of a parallel run loaded it`, {
-        hint: 'Export the job from a module that does not start it; start it from another module or with `sluice run`.',
-      });
-    }
-    this.validate();
-    this.checkNotStarted();
-    this.started = true;
-    const clock = this.options.clock ?? new SystemClock();
-    const cp = this.options.checkpoints;
-    const checkpoints = cp && {
-      config: checkpointConfig(cp),
-      storage: this.checkpointStorage()!,
-    };
-    const restart = restartDecider(this.options.restart ?? (cp ? { strategy: 'fixed-delay', attempts: 3, delay: '1s' } : { strategy: 'none' }));
-    const savepointPath = options.fromSavepoint;
-    const log = new JobLog(this.name, {
-      level: this.options.log?.level ?? options.observe?.logLevel ?? 'silent',
-      destination: this.options.log?.destination ?? options.observe?.logDestination,
-    });
-    const metrics = new JobMetrics(this.name, clock, {
-      traceEvery: this.options.tracing?.sampleEvery,
-      onSpan: (span) => log.logger.debug({ event: 'span', span }, span.name),
-    });
-    const counting = this.options.metrics !== false;
-    let monitor: JobMonitor | undefined;
-    const running = supervise(
-      this.graph,
-      this.runtimeConfig(clock, options.parallelism, counting ? metrics : undefined, options.moduleArgs),
-      this.deadLetterQueue,
-      {
-        checkpoints,
-        restart,
-        onRestart: (error, n, delay) => {
-          monitor?.restarted(error, n, delay);
-          options.onRestart?.(error, n, delay);
-        },
-        onCheckpoint: (s) => monitor?.checkpoint(s),
-        restore: savepointPath
-          ? async () => this.checkSavepoint(await new FileCheckpointStorage(savepointPath).readPath(savepointPath), options)
-          : undefined,
-      },
-    );
-    monitor = new JobMonitor(this.name, planJson(this.graph), metrics, log, () => running, counting);
-    metrics.stateBackends = () => running.stateBackends;
-    metrics.checkpoints = () => running.checkpoints;
-    monitor.started({ delivery: this.delivery, checkpoints: cp !== undefined, fromSavepoint: savepointPath });
-    monitor.sampler.start();
-    const serverOption = this.options.server ?? options.observe?.server ?? false;
-    const server = serverOption === false ? Promise.resolve(undefined) : startServer(monitor, serverOption === true ? {} : serverOption, log.logger);
-    const m = monitor;
-    const done = running.done.then(
-      (r) => {
-        m.ended(r.status);
-        return r;
-      },
-      (e: unknown) => {
-        m.failed(e);
-        throw e;
-      },
-    );
-    void done.catch(() => {}).finally(() => server.then((s) => s?.close()));
-    return {
-      done,
-      monitor,
-      server,
-      cancel: () => running.cancel(),
-      savepoint: (path) => running.savepoint(path),
-      stopWithSavepoint: (path) => running.stopWithSavepoint(path),
-      get stateBackends() {
-        return running.stateBackends;
-      },
-      get channels() {
-        return running.channels;
-      },
-      get checkpoints() {
-        return running.checkpoints;
-      },
-      get restarts() {
-        return running.restarts;
-      },
-      get restoredFrom() {
-        return running.restoredFrom;
-      },
-    };
-  }
-
-  /**
-   * The settings the runtime runs this job with. Worker threads of a parallel run build
-   * the same from their own instance of the job (see `parallel-worker.ts`).
-   * @internal
-   */
-  runtimeConfig(clock: Clock, parallelism: number | undefined, metrics: JobMetrics | undefined, moduleArgs?: readonly string[], executionId?: string): RuntimeConfig {
-    const makeBackend = this.options.stateBackend;
-    const storage = this.checkpointStorage();
-    return {
-      sharedStateDir: storage?.sharedDir && ((subtask: string) => storage.sharedDir!(subtask)),
-      jobName: this.name,
-      executionId: executionId ?? randomUUID().slice(0, 12),
-      batchSize: this.batchSize,
-      flushIntervalMs: this.flushIntervalMs,
-      channelCapacity: this.channelCapacity,
-      maxPollWaitMs: 50,
-      maxParallelism: this.maxParallelism,
-      parallelism: positiveInt(parallelism ?? this.options.parallelism ?? 1, 'parallelism'),
-      onError: this.options.onError ?? 'fail',
-      clock,
-      createStateBackend: (uid) =>
-        makeBackend ? makeBackend({ uid, clock, maxParallelism: this.maxParallelism }) : new MemoryStateBackend({ clock, maxParallelism: this.maxParallelism }),
-      exactlyOnce: this.delivery === 'exactly-once',
-      metrics,
-      workers: this.module === undefined ? undefined : { script: WORKER_SCRIPT, module: this.module.url, args: [...(moduleArgs ?? this.module.args)] },
-    };
-  }
-
-  /** The checkpoint storage (one per job instance: worker threads make the same from their own), undefined without checkpoints. */
-  private checkpointStorage(): CheckpointStorage | undefined {
-    const cp = this.options.checkpoints;
-    if (cp === undefined) return undefined;
-    return (this.storage ??= cp.storage ?? new FileCheckpointStorage(cp.dir ?? `.sluice/checkpoints/${this.name}`));
-  }
-  private storage: CheckpointStorage | undefined;
-
-  /**
-   * Where the job was defined, for worker threads: `sluice run` calls it with the job
-   * file and its arguments, unless the job names its `module` itself.
-   * @internal
-   */
-  definedIn(url: string, args: readonly string[]): void {
-    this.module ??= { url, args };
-  }
-  private module: { url: string; args: readonly string[] } | undefined;
-
   /** The dead-letter queue, when the job has one (worker threads forward theirs to it). @internal */
   get deadLetterQueueOf(): DeadLetterQueue | undefined {
     return this.deadLetterQueue;
@@ -389,30 +194,6 @@ export class Job {
   /** The delivery guarantee in force. */
   get delivery(): DeliveryGuarantee {
     return this.options.delivery ?? (this.options.checkpoints ? 'at-least-once' : 'none');
-  }
-
-  /** Refuses a savepoint whose state would not all be restored (unless allowed), or whose steps changed kind. */
-  private checkSavepoint(data: CheckpointData, options: StartOptions): CheckpointData {
-    const byUid = new Map(this.graph.nodes.map((n) => [n.uid, n]));
-    const orphans = Object.keys(data.steps).filter((uid) => !byUid.has(uid));
-    if (orphans.length > 0 && !options.allowNonRestoredState) {
-      throw new SluiceError('STATE_NOT_RESTORED', `the savepoint has state for step(s) ${orphans.map((u) => `'${u}'`).join(', ')} that job '${this.name}' does not have`);
-    }
-    for (const [uid, step] of Object.entries(data.steps)) {
-      const node = byUid.get(uid);
-      if (node && step.kind !== (node.source ? 'source' : node.kind)) {
-        throw new SluiceError('CHECKPOINT_INVALID', `step '${uid}' is a ${node.source ? 'source' : node.kind} step now, but its state in the savepoint is of a ${step.kind} step`, {
-          hint: 'Give the new step a new uid (it starts empty), or restore the old step.',
-        });
-      }
-    }
-    const steps = Object.fromEntries(Object.entries(data.steps).filter(([uid]) => byUid.has(uid)));
-    return { ...data, steps };
-  }
-
-  /** Runs the job to its end (a bounded job) or until it fails. */
-  async run(options: StartOptions = {}): Promise<JobResult> {
-    return this.start(options).done;
   }
 
   // ---- used by the stream builders ----
@@ -513,12 +294,12 @@ export class Job {
     }
   }
 
-  private checkNotStarted(): void {
+  protected checkNotStarted(): void {
     if (this.started) throw new SluiceError('JOB_ALREADY_STARTED', `job '${this.name}' has already been started`);
   }
 
   /** Refuses a job that cannot run or would lose records without a trace. */
-  private validate(): void {
+  protected validate(): void {
     const nodes = this.graph.nodes;
     if (!nodes.some((n) => n.source && n.source !== this.deadLetterQueue?.source)) {
       throw new SluiceError('INVALID_JOB', `job '${this.name}' has no source`, { hint: 'Add one with job.source(…).' });
@@ -539,7 +320,8 @@ export class Job {
   }
 }
 
-function positiveInt(n: number, what: string): number {
+/** Checks a setting that must be a positive integer. */
+export function positiveInt(n: number, what: string): number {
   if (!Number.isInteger(n) || n <= 0) {
     throw new SluiceError('INVALID_ARGUMENT', `${what} must be a positive integer, got ${String(n)}`);
   }
