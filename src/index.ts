@@ -1,22 +1,33 @@
 /**
  * Sluice: a stateful stream-processing engine for TypeScript.
  *
- * The layers, from the top (imports only point down):
- * - `api/`: the typed builders: {@link Job}, {@link DataStream}, {@link KeyedStream}, functions and output tags.
- *   Building a job only makes a logical plan; nothing runs there.
- * - `plan/`: the logical graph of steps and its grouping into chains (steps that run in one task).
- * - `runtime/`: tasks, operators, bounded channels with backpressure, the watermark valve, timers,
- *   dead letters, and the executor that runs a plan.
- * - `state/`: keyed state (value, list, map, reducing, aggregating) with TTL, key groups, backends.
- * - `time/`: durations, the injectable clock, watermark strategies.
- * - `connectors/`: the Source and Sink contracts and the built-in sources and sinks.
- * - `errors/`: the one error class and its catalog of codes.
- * - `observe/`: metrics (plain counters the runtime adds to per batch, read by Prometheus
- *   collectors at scrape time), JSON logs, sampled tracing, the job monitor. Its
- *   `step-metrics.ts` imports nothing, so the runtime may write into it.
+ * The layers of `src/`, from the top; a folder imports only folders below its line
+ * (`test/architecture/layers.test.ts` holds the code to this map):
+ * - `cli/` (the `sluice` command) and `testing/` (imported as `sluice/testing`: the harness
+ *   with a manual clock, the shared connector and backend suites).
+ * - `nexmark/`: the Nexmark generator and queries (the benchmark's workload).
+ * - `launch/`: {@link Job}: starts a plan and wires the runtime's supervisor to checkpoint
+ *   storage, logs, metrics, the job monitor and the REST server; loads job files; the entry
+ *   of a parallel run's worker threads.
  * - `server/`: the REST API, `/metrics` and the dashboard of a running job (node:http).
- * - `cli/`: the `sluice` command.
- * - `testing/` (imported as `sluice/testing`): the harness with a manual clock.
+ * - `api/`: the typed builders: {@link JobBuilder}, {@link DataStream}, {@link KeyedStream},
+ *   windowed streams, joins. Building a job only makes a logical plan; nothing runs there.
+ * - `window/`: assigners, triggers, evictors, aggregates and the window and join operators,
+ *   on the runtime's operator, keyed-state and timer API.
+ * - `runtime/`: tasks, operators, bounded channels with backpressure, the watermark valve,
+ *   timers, dead letters, the executor of one attempt and the supervisor that restarts it.
+ * - `observe/`: metrics (plain counters the runtime adds to per batch, read by Prometheus
+ *   collectors at scrape time), JSON logs, sampled tracing, the job monitor.
+ * - `plan/`: the logical graph of steps and its grouping into chains (steps that run in one task).
+ * - `checkpoint/`: the checkpoint coordinator, storage and the savepoint format.
+ * - `core/`: the contracts of user functions (process functions, contexts, collectors),
+ *   output tags and step options. It sits above `state/` because functions declare state
+ *   with state descriptors.
+ * - `state/` (keyed state with TTL, key groups, backends) and `connectors/` (the Source and
+ *   Sink contracts and the built-in sources and sinks).
+ * - `formats/`: codecs between records and bytes (JSON, CSV, Avro, Protobuf, MessagePack).
+ * - `time/`: durations, the injectable clock, watermark strategies.
+ * - `errors/`: the one error class and its catalog of codes.
  */
 export { Job, type JobOptions, type StartOptions, type StartedJob } from './launch/job.js';
 export { JobBuilder, type JobBuildOptions, type SourceOptions } from './api/job-builder.js';
