@@ -210,6 +210,12 @@ export const ERROR_CATALOG = {
     description: '`sluice run` loaded a file whose default export is not a Job (or a function returning one).',
     hint: 'End the job file with `export default job;` where `job` is a `new Job(...)` with its sources and sinks.',
   },
+  DEPENDENCY_MISSING: {
+    domain: 'user',
+    retry: 'none',
+    description: 'A connector, format or tool needs a package that is not installed: the clients of brokers and databases are optional peer dependencies, installed only by projects that use them.',
+    hint: 'Install the package the message names (`npm install <package>`) in the project that runs the job.',
+  },
   INTERNAL: {
     domain: 'internal',
     retry: 'none',

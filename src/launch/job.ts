@@ -16,8 +16,12 @@ import { startServer, type JobServer, type ServerOptions } from '../server/serve
 import { MemoryStateBackend } from '../state/memory-backend.js';
 import { SystemClock, type Clock } from '../time/clock.js';
 
-/** The script worker threads of a parallel run start with (it loads TypeScript, then `parallel-worker.ts`). */
-const WORKER_SCRIPT = new URL('./parallel-worker.mjs', import.meta.url);
+/**
+ * The script worker threads of a parallel run start with: the compiled `parallel-worker.js`
+ * in the installed package; from the sources, `parallel-worker.mjs`, which registers tsx
+ * and then imports `parallel-worker.ts`.
+ */
+const WORKER_SCRIPT = new URL(import.meta.url.endsWith('.ts') ? './parallel-worker.mjs' : './parallel-worker.js', import.meta.url);
 
 /** Settings of a job: its plan and runtime ({@link JobBuildOptions}) and how a run is observed. */
 export interface JobOptions extends JobBuildOptions {

@@ -7,7 +7,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBInstance } from '@duckdb/node-api';
+import { loadOptional } from '../connectors/shared/optional-client.js';
 import { writeEventsJsonl } from './jsonl.js';
 import type { GeneratorConfig } from './generator.js';
 import { QUERIES, type QueryName } from './queries/index.js';
@@ -25,7 +26,7 @@ export interface Reconciliation {
 
 /** The batch answer of `query` over a JSONL file of events, as plain objects (bigints made numbers). */
 export async function batchAnswer(query: QueryName, eventsPath: string, db?: DuckDBInstance): Promise<Record<string, unknown>[]> {
-  const instance = db ?? (await DuckDBInstance.create(':memory:'));
+  const instance = db ?? (await openDuckDb());
   const conn = await instance.connect();
   try {
     const columns = Object.entries(EVENT_COLUMNS)
@@ -112,7 +113,7 @@ export async function reconcile(options: ReconcileOptions): Promise<Reconciliati
   const { events, queries = Object.keys(QUERIES) as QueryName[], watermarkDelayMs, parallelism, ...config } = options;
   const dir = mkdtempSync(join(tmpdir(), 'sluice-nexmark-'));
   const path = join(dir, 'events.jsonl');
-  const db = await DuckDBInstance.create(':memory:');
+  const db = await openDuckDb();
   try {
     await writeEventsJsonl(path, events, config);
     const out: Reconciliation[] = [];
@@ -136,4 +137,10 @@ export async function reconcile(options: ReconcileOptions): Promise<Reconciliati
     db.closeSync();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** An in-memory DuckDB. DuckDB (70 MB) is an optional dependency: only verification needs it. */
+async function openDuckDb(): Promise<DuckDBInstance> {
+  const { DuckDBInstance } = await loadOptional('@duckdb/node-api', 'Nexmark verification (DuckDB batch answers)', () => import('@duckdb/node-api'));
+  return DuckDBInstance.create(':memory:');
 }

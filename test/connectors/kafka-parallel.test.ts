@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { GroupPartitionsAssigner } from '@platformatic/kafka';
 import { describe, expect, it } from 'vitest';
-import { mergePositions, splitAssigner } from '../../src/connectors/kafka/source.js';
+import { mergePositions } from '../../src/connectors/kafka/source.js';
+import { splitAssigner } from '../../src/connectors/kafka/split-assigner.js';
 import { buildKafkaParallel, type KafkaParallelFixture } from '../fixtures/jobs/kafka-parallel-job.js';
 import { freshTopic, produce } from './kafka-helpers.js';
 

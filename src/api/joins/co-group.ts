@@ -19,7 +19,7 @@ export type Tagged<A, B> = { readonly side: 0; readonly value: A } | { readonly 
 /** What a co-group's function gets per key and window: the window's records of each side (one side may be empty). */
 export type CoGroupFunction<A, B, K extends Key, O> = (key: K, left: A[], right: B[], out: Collector<O>, window: Window) => void;
 
-/** @internal The window configuration shared by co-group and join builders. */
+/** The window configuration shared by co-group and join builders (not part of the public API). */
 export interface TwoStreamWindowConfig<A, B, K extends Key> {
   readonly left: DataStream<A>;
   readonly right: DataStream<B>;

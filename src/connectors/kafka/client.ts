@@ -1,3 +1,5 @@
+import { loadOptional } from '../shared/optional-client.js';
+
 /** The Kafka client library, as a module. */
 export type KafkaClient = typeof import('@platformatic/kafka');
 
@@ -9,5 +11,5 @@ let loading: Promise<KafkaClient> | undefined;
  * pay whether or not the job reads or writes Kafka.
  */
 export function loadKafkaClient(): Promise<KafkaClient> {
-  return (loading ??= import('@platformatic/kafka'));
+  return (loading ??= loadOptional('@platformatic/kafka', 'the Kafka connectors', () => import('@platformatic/kafka')));
 }

@@ -16,5 +16,5 @@
 export { kafkaSource, type KafkaSource, type KafkaSourceOptions, type KafkaSourcePosition } from './source.js';
 export { kafkaSink, type KafkaSink, type KafkaSinkOptions } from './sink.js';
 export type { KafkaCodec, KafkaFormat } from './format.js';
-export type { KafkaTransactionHandle } from './transactions.js';
+export type { KafkaTransactionHandle } from './transaction-handle.js';
 export { PartitionWatermarks } from './watermarks.js';

@@ -3,7 +3,8 @@ import { loadKafkaClient, type KafkaClient } from './client.js';
 import { SluiceError, describeRecord } from '../../errors/index.js';
 import type { Sink, SinkContext, SinkWriter } from '../sink.js';
 import { brokerList, codecOf, type KafkaCodec, type KafkaFormat } from './format.js';
-import { TransactionCoordinators, type KafkaTransactionHandle } from './transactions.js';
+import type { KafkaTransactionHandle } from './transaction-handle.js';
+import { TransactionCoordinators } from './transactions.js';
 
 export interface KafkaSinkOptions<T> {
   /** Bootstrap brokers, `'host:port'` (an array or a comma-separated string). */

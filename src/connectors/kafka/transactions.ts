@@ -7,14 +7,7 @@
  */
 import type { Connection, ConnectionPool } from '@platformatic/kafka';
 import type { KafkaClient } from './client.js';
-
-/** What a checkpoint keeps of a pre-committed Kafka transaction. */
-export interface KafkaTransactionHandle {
-  readonly transactionalId: string;
-  /** The producer id, as a decimal string (a bigint does not survive every checkpoint encoding). */
-  readonly producerId: string;
-  readonly producerEpoch: number;
-}
+import type { KafkaTransactionHandle } from './transaction-handle.js';
 
 /** The outcome of committing a handle again. */
 export type ResumeOutcome = 'committed' | 'already-finished';

@@ -5,6 +5,7 @@ import { Decoder, checkBadRecordPolicy, newIngestStats, type BadRecordPolicy, ty
 import { jsonFormat } from '../../formats/json.js';
 import { Wakeup, wait } from '../shared/wait.js';
 import type { Source, SourceBatch, SourceContext, SourceReader } from '../source.js';
+import { loadOptional } from '../shared/optional-client.js';
 
 export interface MqttSourceOptions<T> {
   /** The broker (default `mqtt://127.0.0.1:1883`); `mqtts://`, `ws://` and `wss://` work too. */
@@ -140,7 +141,7 @@ class MqttReader<T> implements SourceReader<T> {
 
   async open(): Promise<void> {
     // Loaded on first use, like every connector's client: see `kafka/client.ts`.
-    const { connect } = await import('mqtt');
+    const { connect } = await loadOptional('mqtt', 'the MQTT source', () => import('mqtt'));
     const client = (this.client = connect(this.opts.url, {
       clientId: this.clientId,
       clean: this.opts.cleanSession,

@@ -1,15 +1,12 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { SluiceError } from '../../errors/index.js';
-
-/** Where NATS is (default `127.0.0.1:4222`). JetStream must be enabled (`nats-server -js`). */
-export interface NatsConnectionOptions {
-  servers?: string | string[];
-}
+import type { NatsConnectionOptions } from './connection.js';
+import { loadOptional } from '../shared/optional-client.js';
 
 export async function connectNats(opts: NatsConnectionOptions, step: string, side: 'source' | 'sink'): Promise<NatsConnection> {
   const servers = opts.servers ?? '127.0.0.1:4222';
   // Loaded on first use, like every connector's client: see `kafka/client.ts`.
-  const { connect } = await import('@nats-io/transport-node');
+  const { connect } = await loadOptional('@nats-io/transport-node', 'the NATS connectors', () => import('@nats-io/transport-node'));
   try {
     return await connect({ servers, name: `sluice-${step}` });
   } catch (e) {
@@ -26,6 +23,6 @@ export const nanos = (ms: number): number => ms * 1_000_000;
 
 /** The JetStream client library, loaded on first use (see `kafka/client.ts`). */
 export function loadJetStream(): Promise<typeof import('@nats-io/jetstream')> {
-  return (jetStreamLoading ??= import('@nats-io/jetstream'));
+  return (jetStreamLoading ??= loadOptional('@nats-io/jetstream', 'the NATS connectors', () => import('@nats-io/jetstream')));
 }
 let jetStreamLoading: Promise<typeof import('@nats-io/jetstream')> | undefined;

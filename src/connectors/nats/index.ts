@@ -5,4 +5,4 @@
  */
 export { natsSource, type NatsPosition, type NatsSource, type NatsSourceOptions } from './source.js';
 export { natsSink, type NatsSink, type NatsSinkOptions } from './sink.js';
-export { type NatsConnectionOptions } from './client.js';
+export { type NatsConnectionOptions } from './connection.js';

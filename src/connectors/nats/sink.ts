@@ -3,7 +3,8 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { SluiceError } from '../../errors/index.js';
 import type { Format } from '../../formats/format.js';
 import type { Sink, SinkContext, SinkWriter } from '../sink.js';
-import { connectNats, loadJetStream, type NatsConnectionOptions } from './client.js';
+import { connectNats, loadJetStream } from './client.js';
+import type { NatsConnectionOptions } from './connection.js';
 
 export interface NatsSinkOptions<T> extends NatsConnectionOptions {
   /** The subject to publish on (it must belong to a JetStream stream), or one per record. */

@@ -5,7 +5,8 @@ import type { Format } from '../../formats/format.js';
 import { Decoder, checkBadRecordPolicy, newIngestStats, type BadRecordPolicy, type IngestStats } from '../shared/ingest.js';
 import { Wakeup, wait } from '../shared/wait.js';
 import type { Source, SourceBatch, SourceContext, SourceReader } from '../source.js';
-import { connectNats, loadJetStream, nanos, type NatsConnectionOptions } from './client.js';
+import { connectNats, loadJetStream, nanos } from './client.js';
+import type { NatsConnectionOptions } from './connection.js';
 
 export interface NatsSourceOptions<T> extends NatsConnectionOptions {
   /** The JetStream stream (it must exist). */

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { SluiceError } from '../../errors/index.js';
 import type { Sink, SinkContext, SinkWriter } from '../sink.js';
+import { loadOptional } from '../shared/optional-client.js';
 
 export interface PostgresSinkOptions<T> {
   /** Connection string (default `postgres://postgres@127.0.0.1:5432/postgres`). */
@@ -89,7 +90,7 @@ class PostgresWriter<T> implements SinkWriter<T> {
 
   async open(): Promise<void> {
     // Loaded on first use, like every connector's client: see `kafka/client.ts`.
-    const { default: pgModule } = await import('pg');
+    const { default: pgModule } = await loadOptional('pg', 'the PostgreSQL sink', () => import('pg'));
     const client = new pgModule.Client({ connectionString: this.opts.connectionString ?? 'postgres://postgres@127.0.0.1:5432/postgres' });
     client.on('error', () => {});
     try {

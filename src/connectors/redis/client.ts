@@ -1,16 +1,13 @@
 import type { Redis } from 'ioredis';
 import { SluiceError } from '../../errors/index.js';
-
-/** Where Redis is: a `redis://` URL (default `redis://127.0.0.1:6379`). */
-export interface RedisConnection {
-  url?: string;
-}
+import type { RedisConnection } from './connection.js';
+import { loadOptional } from '../shared/optional-client.js';
 
 /** Connects (lazily) and waits until the connection is ready; a failure is SOURCE_FAILED or SINK_FAILED. */
 export async function connectRedis(conn: RedisConnection, step: string, side: 'source' | 'sink' | 'lookup'): Promise<Redis> {
   const url = conn.url ?? 'redis://127.0.0.1:6379';
   // Loaded on first use, like every connector's client: see `kafka/client.ts`.
-  const { Redis } = await import('ioredis');
+  const { Redis } = await loadOptional('ioredis', 'the Redis connectors', () => import('ioredis'));
   const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 3, enableAutoPipelining: false });
   client.on('error', () => {}); // surfaced through the commands that fail
   try {

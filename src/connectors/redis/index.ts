@@ -6,4 +6,4 @@
 export { redisStreamSource, type RedisStreamPosition, type RedisStreamSource, type RedisStreamSourceOptions } from './source.js';
 export { redisSink, type RedisHashTarget, type RedisSink, type RedisSinkOptions, type RedisSortedSetTarget } from './sink.js';
 export { redisLookup, RedisLookup, type RedisLookupOptions } from './lookup.js';
-export { type RedisConnection } from './client.js';
+export { type RedisConnection } from './connection.js';

@@ -1,7 +1,8 @@
 import type { Redis } from 'ioredis';
 import { SluiceError } from '../../errors/index.js';
 import { type Clock, SystemClock } from '../../time/clock.js';
-import { connectRedis, type RedisConnection } from './client.js';
+import { connectRedis } from './client.js';
+import type { RedisConnection } from './connection.js';
 
 export interface RedisLookupOptions<V> extends RedisConnection {
   /** The Redis key for a lookup key (default: the key itself). */
@@ -38,8 +39,7 @@ export interface RedisLookupOptions<V> extends RedisConnection {
  * clicks.map((c) => ({ ...c, country: users.get(c.user)?.country ?? 'unknown' }));
  */
 export async function redisLookup<V = string>(opts: RedisLookupOptions<V> = {}): Promise<RedisLookup<V>> {
-  const redis = await connectRedis(opts, 'redis-lookup', 'lookup');
-  return new RedisLookup<V>(redis, opts);
+  return RedisLookup.connect<V>(opts);
 }
 
 interface Entry<V> {
@@ -59,7 +59,13 @@ export class RedisLookup<V> {
   /** Counters: cache hits, misses (including stale entries), keys fetched, round trips. */
   readonly stats = { hits: 0, misses: 0, fetched: 0, roundTrips: 0, errors: 0 };
 
-  constructor(
+  /** Connects to Redis and makes the table (what `redisLookup` does). */
+  static async connect<V>(opts: RedisLookupOptions<V>): Promise<RedisLookup<V>> {
+    return new RedisLookup<V>(await connectRedis(opts, 'redis-lookup', 'lookup'), opts);
+  }
+
+  // Private: its parameter is the client package's type, which the public types must not name.
+  private constructor(
     private readonly redis: Redis,
     private readonly opts: RedisLookupOptions<V>,
   ) {

@@ -1,7 +1,8 @@
 import type { ChainableCommander, Redis } from 'ioredis';
 import { SluiceError } from '../../errors/index.js';
 import type { Sink, SinkContext, SinkWriter } from '../sink.js';
-import { connectRedis, type RedisConnection } from './client.js';
+import { connectRedis } from './client.js';
+import type { RedisConnection } from './connection.js';
 
 /** One hash per record: `HSET key field value …` (with `replace`, the hash is first deleted, in one MULTI). */
 export interface RedisHashTarget<T> {

@@ -3,7 +3,8 @@ import { SluiceError } from '../../errors/index.js';
 import { Decoder, checkBadRecordPolicy, newIngestStats, type BadRecordPolicy, type IngestStats } from '../shared/ingest.js';
 import type { Format } from '../../formats/format.js';
 import type { Source, SourceBatch, SourceContext, SourceReader } from '../source.js';
-import { connectRedis, type RedisConnection } from './client.js';
+import { connectRedis } from './client.js';
+import type { RedisConnection } from './connection.js';
 
 export interface RedisStreamSourceOptions<T> extends RedisConnection {
   /** The stream key. */

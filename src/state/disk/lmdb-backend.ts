@@ -84,7 +84,6 @@ import {
   DiskTable,
   DiskValueState,
   rangeEnd,
-  type DiskHost,
 } from './disk-states.js';
 import { DATA_END, ioFailed, RecordStore } from './record-store.js';
 
@@ -130,9 +129,14 @@ const SWEEP_ROUND = 64;
  * {@link MemoryStateBackend} (both pass `backend-suite.ts`), plus persistence, bounded
  * memory and incremental checkpoints. See the module comment for the design.
  */
-export class DiskStateBackend implements KeyedStateBackend, DiskHost {
+export class DiskStateBackend implements KeyedStateBackend {
   readonly maxParallelism: number;
   readonly clock: Clock;
+  /**
+   * @internal The LMDB file and cache (this backend is the `DiskHost` of its states). Left
+   * out of the published declarations: they would name lmdb's types, whose declaration
+   * file does not compile in a strict ES module project.
+   */
   readonly store: RecordStore;
   readonly path: string;
   private readonly ctx = new DiskKeyContext();
