@@ -84,7 +84,7 @@ export class RecordStore {
       e.hot = true;
       return e;
     }
-    const raw = this.data.getBinaryFast(Buffer.from(id, 'latin1'));
+    const raw = exactBytes(this.data.getBinaryFast(Buffer.from(id, 'latin1')));
     const loaded: Entry =
       raw === undefined ? { id, v: ABSENT, t: Infinity, dirty: false, hot: false } : { id, v: decodeValue(raw), t: expiryOf(raw), dirty: false, hot: false };
     this.admit(loaded);
@@ -279,6 +279,19 @@ export class RecordStore {
       }
     });
   }
+}
+
+/**
+ * A view of exactly the value's bytes in the buffer `getBinaryFast` returned, without copying.
+ * That buffer is lmdb's shared read buffer (4 KiB or more): lmdb gives it an own `length`
+ * property set to the value's size, but its real (internal) length is the whole buffer.
+ * Node 24's `Buffer#subarray` reads the internal length, not `length` as Node 20 and 22
+ * did, so `decodeValue`'s subarray took the rest of the shared buffer and msgpackr failed
+ * with "Data read, but end of buffer not reached" (test/checkpoint/disk-handle-restore.test.ts,
+ * on Node 24). Still only valid until the next LMDB read.
+ */
+function exactBytes(raw: Buffer | undefined): Buffer | undefined {
+  return raw === undefined ? undefined : Buffer.from(raw.buffer, raw.byteOffset, raw.length);
 }
 
 export function ioFailed(message: string, cause: unknown): SluiceError {
