@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
-import { boundedSourceSuite } from './bounded-source-suite.js';
+import { boundedSourceSuite } from '../testing/index.js';
 import { fromCollection } from './collection/index.js';
 import { fileSource } from './file/index.js';
 import { generator } from './generator/index.js';

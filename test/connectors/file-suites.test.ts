@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileSource, transactionalFileSink } from '../../src/connectors/file/index.js';
-import { describeSink, describeSource } from '../../src/connectors/suite/index.js';
+import { describeSink, describeSource } from '../../src/testing/index.js';
 
 interface Rec {
   i: number;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { testSinkContext } from '../testing-context.js';
+import { testSinkContext } from '../../testing/index.js';
 import { callbackSink } from './index.js';
 
 describe('callbackSink', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SluiceError } from '../../errors/index.js';
-import { readAll, testSourceContext } from '../testing-context.js';
+import { readAll, testSourceContext } from '../../testing/index.js';
 import { fromCollection } from './index.js';
 
 describe('fromCollection', () => {

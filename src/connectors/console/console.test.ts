@@ -1,6 +1,6 @@
 import { PassThrough, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { testSinkContext } from '../testing-context.js';
+import { testSinkContext } from '../../testing/index.js';
 import { consoleSink, defaultFormat } from './index.js';
 
 function capture(): { stream: PassThrough; text: () => string } {

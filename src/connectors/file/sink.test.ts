@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testSinkContext } from '../testing-context.js';
+import { testSinkContext } from '../../testing/index.js';
 import { fileSink, jsonlFileSink } from './index.js';
 
 let dir: string;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../time/clock.js';
-import { readAll, settle, testSourceContext } from '../testing-context.js';
+import { readAll, settle, testSourceContext } from '../../testing/index.js';
 import { fileSource } from './index.js';
 
 let dir: string;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../time/clock.js';
-import { readAll, settle, testSourceContext } from '../testing-context.js';
+import { readAll, settle, testSourceContext } from '../../testing/index.js';
 import { generator } from './index.js';
 
 describe('generator without a rate', () => {

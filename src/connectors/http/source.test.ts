@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../time/clock.js';
-import { testSourceContext, type TestSourceContext } from '../testing-context.js';
+import { testSourceContext, type TestSourceContext } from '../../testing/index.js';
 import { httpSource, type HttpSource, type HttpSourceOptions, type HttpSourceReader } from './index.js';
 
 interface Running<T> {

@@ -8,7 +8,7 @@ import type { DeadLetter } from '../../runtime/dead-letter-queue.js';
 import { Job } from '../../api/job.js';
 import { callbackSink } from '../callback/index.js';
 import { collectSink } from '../collect/index.js';
-import { testSourceContext } from '../testing-context.js';
+import { testSourceContext } from '../../testing/index.js';
 import { mqttSource } from './index.js';
 
 // Mosquitto on 127.0.0.1:1883 (started by test/setup/services.ts). Every test has its own

@@ -3,9 +3,7 @@ import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jet
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonFormat } from '../../formats/index.js';
-import { describeSink } from '../suite/describe-sink.js';
-import { describeSource } from '../suite/describe-source.js';
-import { testSinkContext } from '../testing-context.js';
+import { describeSink, describeSource, testSinkContext } from '../../testing/index.js';
 import { natsSink, natsSource } from './index.js';
 
 const run = `sluice_${randomUUID().slice(0, 8)}`;

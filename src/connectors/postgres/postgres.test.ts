@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeSink } from '../suite/describe-sink.js';
-import { testSinkContext } from '../testing-context.js';
+import { describeSink, testSinkContext } from '../../testing/index.js';
 import { postgresSink } from './index.js';
 
 const run = `sluice_${randomUUID().slice(0, 8)}`;

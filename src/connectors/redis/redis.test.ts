@@ -2,8 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { jsonFormat } from '../../formats/index.js';
-import { describeSink } from '../suite/describe-sink.js';
-import { describeSource } from '../suite/describe-source.js';
+import { describeSink, describeSource } from '../../testing/index.js';
 import { redisLookup, redisSink, redisStreamSource } from './index.js';
 
 const run = `sluice-test-${randomUUID().slice(0, 8)}`;
@@ -81,7 +80,7 @@ describe('redisStreamSource acknowledgements', () => {
     const stream = unique('acks');
     const group = unique('g');
     for (let i = 0; i < 10; i++) await redis.xadd(stream, '*', 'data', JSON.stringify(make(i)));
-    const { testSourceContext } = await import('../testing-context.js');
+    const { testSourceContext } = await import('../../testing/index.js');
     const source = redisStreamSource<Rec>({ stream, group, format: jsonFormat<Rec>(), ackOn: 'checkpoint-complete' });
     const r1 = source.createReader(testSourceContext({ maxBatchSize: 4, uid: 'c1' }));
     await r1.open!();

@@ -5,7 +5,7 @@ import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../time/clock.js';
-import { describeStateBackend } from '../backend-suite.js';
+import { describeStateBackend } from '../../testing/index.js';
 import { aggregatingState, listState, mapState, reducingState, valueState } from '../descriptors.js';
 import { DEFAULT_MAX_PARALLELISM, keyGroupOf } from '../key-groups.js';
 import { MemoryStateBackend } from '../memory-backend.js';

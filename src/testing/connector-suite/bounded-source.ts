@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest';
-import type { Source } from './source.js';
-import { drain, testSourceContext } from './testing-context.js';
+import type { Source } from '../../connectors/source.js';
+import { drain, testSourceContext } from '../connector-context.js';
+import { vitest } from '../vitest.js';
 
 /** A bounded source under test, and what reading it must give. */
 export interface BoundedSourceCase<T> {
@@ -20,6 +20,7 @@ export interface BoundedSourceCase<T> {
  * boundedSourceSuite('fromCollection', { make: () => fromCollection([1, 2, 3]), expected: [1, 2, 3] });
  */
 export function boundedSourceSuite<T>(name: string, c: BoundedSourceCase<T>): void {
+  const { describe, expect, it } = vitest();
   describe(`${name} keeps the bounded source contract`, () => {
     it('says what it is', async () => {
       const source = await c.make();

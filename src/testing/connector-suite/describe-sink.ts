@@ -1,11 +1,11 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
 import { Job } from '../../api/job.js';
-import { generator } from '../generator/index.js';
-import type { Sink, SinkWriter } from '../sink.js';
-import { testSinkContext } from '../testing-context.js';
+import { generator } from '../../connectors/generator/index.js';
+import type { Sink, SinkWriter } from '../../connectors/sink.js';
+import { testSinkContext } from '../connector-context.js';
+import { vitest } from '../vitest.js';
 
 export interface PreparedSink<T> {
   /** A sink over a fresh destination (unique names). */
@@ -41,6 +41,7 @@ const sortedKeys = (vs: unknown[]): string[] => vs.map((v) => JSON.stringify(v))
  * describeSink('postgres', { kind: 'idempotent', make: (i) => ({ id: i }), prepare: async () => ({ sink, read }) });
  */
 export function describeSink<T>(name: string, c: SinkCase<T>): void {
+  const { afterAll, describe, expect, it } = vitest();
   const n = c.count ?? 1000;
   const values = Array.from({ length: n }, (_, i) => c.make(i));
   const view = c.view ?? ((vs: T[]) => vs);

@@ -1,4 +1,4 @@
-import type { Sink, SinkWriter } from '../sink.js';
+import type { Sink, SinkWriter } from '../../connectors/sink.js';
 
 /** A transaction of {@link memoryTwoPhaseSink}: its id and the records it holds. */
 interface MemoryTransaction<T> {

@@ -1,8 +1,14 @@
+/**
+ * Contexts for testing connectors without the runtime: a {@link SourceContext} that
+ * records bad records, a {@link SinkContext}, and helpers that read a source to its end
+ * ({@link readAll}, {@link drain}) and drive a manual clock while a promise settles
+ * ({@link settle}). Exported from `sluice/testing`.
+ */
 import { randomUUID } from 'node:crypto';
 import { SluiceError, describeRecord } from '../errors/index.js';
 import { ManualClock, SystemClock, type Clock } from '../time/clock.js';
-import type { SinkContext } from './sink.js';
-import type { Source, SourceContext, SourceReader } from './source.js';
+import type { SinkContext } from '../connectors/sink.js';
+import type { Source, SourceContext, SourceReader } from '../connectors/source.js';
 
 /** One call a reader made to {@link SourceContext.badRecord}. */
 export interface BadRecordCall {

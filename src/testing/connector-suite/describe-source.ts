@@ -1,14 +1,14 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
 import { Job } from '../../api/job.js';
 import type { DeadLetter } from '../../runtime/dead-letter-queue.js';
-import type { BadRecordPolicy, IngestStats } from '../shared/ingest.js';
-import { collectSink } from '../collect/index.js';
-import type { Source, SourceReader } from '../source.js';
-import { testSourceContext } from '../testing-context.js';
+import type { BadRecordPolicy, IngestStats } from '../../connectors/shared/ingest.js';
+import { collectSink } from '../../connectors/collect/index.js';
+import type { Source, SourceReader } from '../../connectors/source.js';
+import { testSourceContext } from '../connector-context.js';
 import { memoryTwoPhaseSink } from './memory-2pc-sink.js';
+import { vitest } from '../vitest.js';
 
 /** What a source case prepares: a medium holding the input (unique names), and sources over it. */
 export interface PreparedSource<T> {
@@ -66,6 +66,7 @@ async function until(check: () => boolean, timeoutMs: number, what: () => string
  * describeSource('redis stream', { guarantee: 'exactly-once', make: (i) => ({ i }), prepare: async (values, bad) => … });
  */
 export function describeSource<T>(name: string, c: SourceCase<T>): void {
+  const { afterAll, describe, expect, it } = vitest();
   const n = c.count ?? 2000;
   const timeoutMs = c.timeoutMs ?? 20_000;
   const values = Array.from({ length: n }, (_, i) => c.make(i));

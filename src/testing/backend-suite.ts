@@ -9,13 +9,13 @@
  * a fresh, empty backend with the default max parallelism on that clock.
  */
 import { deserialize, serialize } from 'node:v8';
-import { describe, expect, it } from 'vitest';
 import { SluiceError } from '../errors/index.js';
 import { ManualClock } from '../time/clock.js';
-import { aggregatingState, listState, mapState, reducingState, valueState } from './descriptors.js';
-import { keyGroupOf } from './key-groups.js';
-import { entriesOf } from './snapshot-format.js';
-import type { AggregateFunction, Key, KeyedStateBackend, KeyedStateSnapshot, StateTtl } from './types.js';
+import { vitest } from './vitest.js';
+import { aggregatingState, listState, mapState, reducingState, valueState } from '../state/descriptors.js';
+import { keyGroupOf } from '../state/key-groups.js';
+import { entriesOf } from '../state/snapshot-format.js';
+import type { AggregateFunction, Key, KeyedStateBackend, KeyedStateSnapshot, StateTtl } from '../state/types.js';
 
 const average: AggregateFunction<number, { sum: number; n: number }, number> = {
   createAccumulator: () => ({ sum: 0, n: 0 }),
@@ -27,6 +27,7 @@ const average: AggregateFunction<number, { sum: number; n: number }, number> = {
 const ttl = (ms: number, updateOn?: StateTtl['updateOn']): StateTtl => (updateOn ? { ttl: ms, updateOn } : { ttl: ms });
 
 function expectCode(f: () => unknown, code: string): void {
+  const { expect } = vitest();
   try {
     f();
   } catch (e) {
@@ -44,6 +45,7 @@ function expectCode(f: () => unknown, code: string): void {
  * describeStateBackend('memory', (clock) => new MemoryStateBackend({ clock }));
  */
 export function describeStateBackend(name: string, create: (clock: ManualClock) => KeyedStateBackend): void {
+  const { describe, expect, it } = vitest();
   const setup = (): { clock: ManualClock; b: KeyedStateBackend } => {
     const clock = new ManualClock(1000);
     return { clock, b: create(clock) };
