@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SluiceError } from '../../errors/index.js';
-import { readAll, testSourceContext } from '../../testing/index.js';
+import { describeSource, readAll, testSourceContext } from '../../testing/index.js';
 import { fromCollection } from './index.js';
 
 describe('fromCollection', () => {
@@ -52,4 +52,12 @@ describe('fromCollection', () => {
     expect(source.bounded).toBe(true);
     expect(source.describe()).toBe('collection of 1 value');
   });
+});
+
+describeSource<{ id: number; name: string }>('fromCollection', {
+  guarantee: 'exactly-once',
+  bounded: true,
+  badRecords: false, // values in memory: nothing to decode
+  make: (id) => ({ id, name: `n${id}` }),
+  prepare: async (values) => ({ source: () => fromCollection(values, { timestamps: (r) => r.id }) }),
 });

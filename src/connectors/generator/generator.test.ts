@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../time/clock.js';
-import { readAll, settle, testSourceContext } from '../../testing/index.js';
+import { describeSource, readAll, settle, testSourceContext } from '../../testing/index.js';
 import { generator } from './index.js';
 
 describe('generator without a rate', () => {
@@ -157,4 +157,12 @@ describe('generator with a rate (ManualClock)', () => {
     expect(seen).toEqual([0, 1, 2]);
     expect(clock.now()).toBe(20); // record 2 was due at 20 ms
   });
+});
+
+describeSource<{ id: number; name: string }>('generator', {
+  guarantee: 'exactly-once',
+  bounded: true,
+  badRecords: false, // records made in memory: nothing to decode
+  make: (id) => ({ id, name: `n${id}` }),
+  prepare: async (values) => ({ source: () => generator({ make: (id) => ({ id, name: `n${id}` }), count: values.length }) }),
 });

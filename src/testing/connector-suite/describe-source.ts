@@ -6,7 +6,7 @@ import type { DeadLetter } from '../../runtime/dead-letter-queue.js';
 import type { BadRecordPolicy, IngestStats } from '../../connectors/shared/ingest.js';
 import { collectSink } from '../../connectors/collect/index.js';
 import type { Source, SourceReader } from '../../connectors/source.js';
-import { testSourceContext } from '../connector-context.js';
+import { drain, testSourceContext } from '../connector-context.js';
 import { memoryTwoPhaseSink } from './memory-2pc-sink.js';
 import { vitest } from '../vitest.js';
 
@@ -20,10 +20,21 @@ export interface PreparedSource<T> {
 export interface SourceCase<T> {
   /** What the source promises across a crash with checkpoints. */
   guarantee: 'exactly-once' | 'at-least-once' | 'at-most-once';
+  /**
+   * Whether the source ends once it has read the prepared input (default false). A
+   * bounded source is also checked for reading everything, in order, at every batch size
+   * and then staying done, reading the same again from a new reader, and closing twice.
+   */
+  bounded?: boolean;
   /** The i-th record of the input (JSON-comparable). */
   make(i: number): T;
   /** Fills a fresh medium with `values`, with the raw message `bad.get(i)` placed before values[i]. */
   prepare(values: T[], bad: Map<number, Uint8Array>): Promise<PreparedSource<T>>;
+  /**
+   * Whether the medium can hold raw messages that do not decode (default true). A source
+   * of values in memory (a collection, a generator) cannot: the bad-record checks are skipped.
+   */
+  badRecords?: boolean;
   /** The `onBadRecord` policies the source takes (none: it only reports through `ctx.badRecord`). */
   policies?: BadRecordPolicy[];
   /** Records per test (default 2000). */
@@ -57,12 +68,15 @@ async function until(check: () => boolean, timeoutMs: number, what: () => string
 }
 
 /**
- * The contract every source keeps, as one shared suite (like `boundedSourceSuite`, for
- * any source): replay from a checkpointed position without loss, its declared guarantee
- * through a real job that fails once and restarts from its checkpoints, and bad records
- * under every policy, through a reader and through a job.
+ * The contract every source keeps, as one shared suite (Hono's shared router suite): it
+ * says what it is; replay from a checkpointed position without loss, and its declared
+ * guarantee through a real job that fails once and restarts from its checkpoints; bad
+ * records under every policy, through a reader and through a job; and, when bounded,
+ * `maxBatchSize` at every batch size, `done` that stays done, the same values again from
+ * a new reader, and a harmless second close.
  *
  * @example
+ * describeSource('fromCollection', { guarantee: 'exactly-once', bounded: true, badRecords: false, make: (i) => ({ i }), prepare: async (values) => ({ source: () => fromCollection(values) }) });
  * describeSource('redis stream', { guarantee: 'exactly-once', make: (i) => ({ i }), prepare: async (values, bad) => … });
  */
 export function describeSource<T>(name: string, c: SourceCase<T>): void {
@@ -77,9 +91,50 @@ export function describeSource<T>(name: string, c: SourceCase<T>): void {
     return p;
   };
 
-  describe(`${name} keeps the source contract (${c.guarantee})`, () => {
+  describe(`${name} keeps the source contract (${c.guarantee}${c.bounded ? ', bounded' : ''})`, () => {
     afterAll(async () => {
       for (const f of cleanups) await f().catch(() => {});
+    });
+
+    it('says what it is', async () => {
+      const source = (await prepare()).source();
+      expect(source.bounded).toBe(c.bounded ?? false);
+      expect(typeof source.kind).toBe('string');
+      expect(source.kind.length).toBeGreaterThan(0);
+      expect(typeof source.describe?.()).toBe('string');
+    });
+
+    for (const maxBatchSize of [1, 2, 7, 1000]) {
+      it.runIf(c.bounded)(`reads everything in batches of at most ${maxBatchSize}, then stays done`, async () => {
+        const source = (await prepare()).source();
+        const reader = source.createReader(testSourceContext({ maxBatchSize }));
+        await reader.open?.();
+        const sizes: number[] = [];
+        const read: T[] = [];
+        for (let polls = 0; ; polls++) {
+          expect(polls).toBeLessThan(n + 10);
+          const batch = await reader.poll();
+          sizes.push(batch.values.length);
+          read.push(...batch.values);
+          if (batch.timestamps) expect(batch.timestamps).toHaveLength(batch.values.length);
+          if (batch.done) break;
+        }
+        expect(read.map(key)).toEqual(values.map(key));
+        expect(Math.max(...sizes)).toBeLessThanOrEqual(maxBatchSize);
+        expect(await reader.poll()).toMatchObject({ values: [], done: true });
+        await reader.close();
+        await reader.close();
+      });
+    }
+
+    it.runIf(c.bounded)('reads the same again from a new reader', async () => {
+      const source = (await prepare()).source();
+      for (let round = 0; round < 2; round++) {
+        const reader = source.createReader(testSourceContext());
+        await reader.open?.();
+        expect((await drain(reader)).values.map(key)).toEqual(values.map(key));
+        await reader.close();
+      }
     });
 
     it.skipIf(c.guarantee === 'at-most-once')('continues from a checkpointed position without loss', async () => {
@@ -141,7 +196,9 @@ export function describeSource<T>(name: string, c: SourceCase<T>): void {
     ]);
     const good = n;
 
-    it('reports bad records to ctx.badRecord with their raw bytes and position, and carries on', async () => {
+    const withBadRecords = c.badRecords ?? true;
+
+    it.runIf(withBadRecords)('reports bad records to ctx.badRecord with their raw bytes and position, and carries on', async () => {
       const p = await prepare(badAt);
       const ctx = testSourceContext({ maxBatchSize: 100 });
       const reader = p.source({ onBadRecord: c.policies ? 'dead-letter' : undefined }).createReader(ctx);
@@ -157,7 +214,7 @@ export function describeSource<T>(name: string, c: SourceCase<T>): void {
       for (const b of ctx.badRecords) expect(b.position.length).toBeGreaterThan(0);
     });
 
-    it('with the job routing failures to dead letters, bad records arrive there and good ones in the sink', async () => {
+    it.runIf(withBadRecords)('with the job routing failures to dead letters, bad records arrive there and good ones in the sink', async () => {
       const p = await prepare(badAt);
       const job = new Job({ name: `suite-dl-${name}`, onError: 'dead-letter' });
       const out = collectSink<T>();
@@ -173,14 +230,14 @@ export function describeSource<T>(name: string, c: SourceCase<T>): void {
       expect(dead.values.every((d) => d.step === 'in' && typeof d.position === 'string')).toBe(true);
     });
 
-    it('with the job failing on errors, a bad record fails the job with BAD_RECORD', async () => {
+    it.runIf(withBadRecords)('with the job failing on errors, a bad record fails the job with BAD_RECORD', async () => {
       const p = await prepare(badAt);
       const job = new Job({ name: `suite-fail-${name}` });
       job.source(p.source(), { uid: 'in' }).sinkTo(collectSink<T>());
       await expect(job.run()).rejects.toThrow(/BAD_RECORD/);
     });
 
-    it.skipIf(!c.policies?.includes('fail'))("onBadRecord: 'fail' fails the job even when it routes failures to dead letters", async () => {
+    it.runIf(withBadRecords && c.policies?.includes('fail'))("onBadRecord: 'fail' fails the job even when it routes failures to dead letters", async () => {
       const p = await prepare(badAt);
       const job = new Job({ name: `suite-pfail-${name}`, onError: 'dead-letter' });
       job.source(p.source({ onBadRecord: 'fail' }), { uid: 'in' }).sinkTo(collectSink<T>());
@@ -188,7 +245,7 @@ export function describeSource<T>(name: string, c: SourceCase<T>): void {
       await expect(job.run()).rejects.toThrow(/BAD_RECORD.*onBadRecord: 'fail'/s);
     });
 
-    it.skipIf(!c.policies?.includes('skip'))("onBadRecord: 'skip' drops bad records, counts them, and the job carries on", async () => {
+    it.runIf(withBadRecords && c.policies?.includes('skip'))("onBadRecord: 'skip' drops bad records, counts them, and the job carries on", async () => {
       const p = await prepare(badAt);
       const source = p.source({ onBadRecord: 'skip' });
       const job = new Job({ name: `suite-skip-${name}` });

@@ -6,4 +6,3 @@
 export { describeSource, type PreparedSource, type SourceCase } from './describe-source.js';
 export { describeSink, type PreparedSink, type SinkCase } from './describe-sink.js';
 export { memoryTwoPhaseSink } from './memory-2pc-sink.js';
-export { boundedSourceSuite, type BoundedSourceCase } from './bounded-source.js';
