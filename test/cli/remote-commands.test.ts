@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { progressText } from '../../src/cli/progress.js';
-import { liveJob, metricsJob } from './fixtures.js';
+import { liveJob, metricsJob } from '../fixtures/jobs/observed-jobs.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 const bin = join(root, 'bin/sluice.mjs');
@@ -24,7 +24,7 @@ async function sluice(...args: string[]): Promise<{ code: number; stdout: string
 describe('sluice commands against a running job', () => {
   it('run serves the API; list, status, logs, savepoint and cancel talk to it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sluice-cli-'));
-    const child = spawn('node', [bin, 'run', join(root, 'test/observe/fixtures/live-job.ts'), '--port', '0', '--', join(dir, 'cp')], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn('node', [bin, 'run', join(root, 'test/fixtures/jobs/live-job.ts'), '--port', '0', '--', join(dir, 'cp')], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { kafkaSource, PartitionWatermarks } from '../../src/connectors/kafka/index.js';
-import type { SourceReader } from '../../src/connectors/source.js';
-import { testSourceContext } from '../../src/testing/index.js';
-import { BROKERS, freshTopic, produce } from './kafka-helpers.js';
+import { kafkaSource, PartitionWatermarks } from '../../../src/connectors/kafka/index.js';
+import type { SourceReader } from '../../../src/connectors/source.js';
+import { testSourceContext } from '../../../src/testing/index.js';
+import { BROKERS, freshTopic, produce } from './helpers.js';
 
 interface Rec {
   i: number;

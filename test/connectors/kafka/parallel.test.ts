@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { GroupPartitionsAssigner } from '@platformatic/kafka';
 import { describe, expect, it } from 'vitest';
-import { mergePositions, splitAssigner } from '../../src/connectors/kafka/source.js';
-import { buildKafkaParallel, type KafkaParallelFixture } from '../fixtures/jobs/kafka-parallel-job.js';
-import { freshTopic, produce } from './kafka-helpers.js';
+import { mergePositions, splitAssigner } from '../../../src/connectors/kafka/source.js';
+import { buildKafkaParallel, type KafkaParallelFixture } from './parallel-job.js';
+import { freshTopic, produce } from './helpers.js';
 
 const N = 4000;
 const ids = (xs: number[]) => [...xs].sort((a, b) => a - b);

@@ -4,7 +4,7 @@
  * one before it, and the watermark strategy tolerates D, so no record is late and the
  * streaming answer must equal the batch one exactly.
  *
- * A failure prints its seed; rerun with `SLUICE_SEED=<seed> npx vitest run test/properties`.
+ * A failure prints its seed; rerun with `SLUICE_SEED=<seed> npx vitest run test/api/keyed-stream.property.test.ts`.
  */
 import fc from 'fast-check';
 import { SEED, checkProperty, propertyRuns } from '../property.js';

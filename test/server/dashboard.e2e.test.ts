@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StartedJob } from '../../src/api/job.js';
-import { liveJob } from './fixtures.js';
+import { liveJob } from '../fixtures/jobs/observed-jobs.js';
 
 // Evaluated in the page, where `document` exists.
 declare const document: { body: { dataset: Record<string, string | undefined> }; querySelector(s: string): { textContent: string | null } | null };

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StartedJob } from '../../src/api/job.js';
-import { errorsJob, liveJob } from './fixtures.js';
-import { promValue } from './prom.js';
+import { errorsJob, liveJob } from '../fixtures/jobs/observed-jobs.js';
+import { promValue } from '../fixtures/prom.js';
 
 let run: StartedJob;
 let url: string;

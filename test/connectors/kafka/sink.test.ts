@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { Job, generator } from '../../src/index.js';
-import { kafkaSink, type KafkaTransactionHandle } from '../../src/connectors/kafka/index.js';
-import { testSinkContext } from '../../src/testing/index.js';
-import { freshTopic, readCommitted } from './kafka-helpers.js';
+import { Job, generator } from '../../../src/index.js';
+import { kafkaSink, type KafkaTransactionHandle } from '../../../src/connectors/kafka/index.js';
+import { testSinkContext } from '../../../src/testing/index.js';
+import { freshTopic, readCommitted } from './helpers.js';
 
 const BROKERS = '127.0.0.1:9092';
 

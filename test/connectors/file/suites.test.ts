@@ -2,8 +2,8 @@
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileSource, transactionalFileSink } from '../../src/connectors/file/index.js';
-import { describeSink, describeSource } from '../../src/testing/index.js';
+import { fileSource, transactionalFileSink } from '../../../src/connectors/file/index.js';
+import { describeSink, describeSource } from '../../../src/testing/index.js';
 
 interface Rec {
   id: number;
