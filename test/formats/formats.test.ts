@@ -51,6 +51,14 @@ describe('formats', () => {
     expect(() => f.decode(utf8('x,y,z'))).toThrow(/expected 2 fields/);
   });
 
+  it('csv reads one line of quoted fields, refuses more than one, and a delimiter CSV cannot use', () => {
+    const f = csvFormat<{ a: string; b: string }>({ columns: ['a', 'b'], delimiter: ';' });
+    expect(f.decode(utf8('"x;1";"say ""hi"""'))).toEqual({ a: 'x;1', b: 'say "hi"' });
+    expect(() => f.decode(utf8('x;y\nz;w'))).toThrow(/expected one CSV line, found 2/);
+    expect(() => f.decode(utf8('"x;y'))).toThrow();
+    for (const delimiter of ['', '"', '\n']) expect(() => csvFormat({ columns: ['a'], delimiter })).toThrow(/delimiter must be a non-empty string/);
+  });
+
   it('validated checks records against a JSON Schema and types them', () => {
     const schema = { type: 'object', required: ['id', 'qty'], properties: { id: { type: 'string' }, qty: { type: 'integer', minimum: 1 } } };
     const f = validated<Order>(jsonFormat(), schema);
