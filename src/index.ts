@@ -16,7 +16,8 @@
  *   `step-metrics.ts` imports nothing, so the runtime may write into it.
  * - `server/`: the REST API, `/metrics` and the dashboard of a running job (node:http).
  * - `cli/`: the `sluice` command.
- * - `testing/` (imported as `sluice/testing`): the harness with a manual clock.
+ * - `testing/` (imported as `sluice/testing`): the harness with a manual clock, connector test
+ *   contexts, and the shared connector and state-backend suites (which need vitest).
  */
 export { Job, type JobOptions, type SourceOptions, type StartedJob } from './api/job.js';
 export type { JobMonitor, JobStatus, JobException } from './observe/job-monitor.js';
