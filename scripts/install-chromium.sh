@@ -1,5 +1,5 @@
 #!/bin/sh
-# Installs Debian's Chromium for the dashboard's end-to-end test (test/observe/dashboard.e2e.test.ts),
+# Installs Debian's Chromium for the dashboard's end-to-end test (test/server/dashboard.e2e.test.ts),
 # when it is not there yet. Needs root (CI images run as root) or passwordless sudo.
 set -e
 if [ -x /usr/bin/chromium ]; then exit 0; fi

@@ -4,7 +4,8 @@
  * The layers of `src/`, from the top; a folder imports only folders below its line
  * (`test/architecture/layers.test.ts` holds the code to this map):
  * - `cli/` (the `sluice` command) and `testing/` (imported as `sluice/testing`: the harness
- *   with a manual clock, the shared connector and backend suites).
+ *   with a manual clock, connector test contexts, and the shared connector and state-backend
+ *   suites, which need vitest).
  * - `nexmark/`: the Nexmark generator and queries (the benchmark's workload).
  * - `launch/`: {@link Job}: starts a plan and wires the runtime's supervisor to checkpoint
  *   storage, logs, metrics, the job monitor and the REST server; loads job files; the entry

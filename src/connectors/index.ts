@@ -4,7 +4,8 @@
  *
  * Sources: {@link fromCollection}, {@link generator}, {@link fileSource}, {@link httpSource}.
  * Sinks: {@link consoleSink}, {@link collectSink}, {@link callbackSink}, {@link jsonlFileSink}.
- * Test helpers for connector authors live in `./testing-context.ts`.
+ * Test contexts and the shared source and sink suites for connector authors are in
+ * `sluice/testing` (`src/testing/`).
  */
 export type { Source, SourceBatch, SourceContext, SourceReader } from './source.js';
 export type { Sink, SinkContext, SinkWriter } from './sink.js';

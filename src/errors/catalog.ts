@@ -1,8 +1,9 @@
 /**
  * The one catalog of Sluice error codes. Every {@link SluiceError} carries a code from
  * here; each entry says what went wrong, whose side it is on (`domain`), whether a retry
- * can help (`retry`), and a hint for what to do. `catalog.test.ts` checks that every code
- * is documented.
+ * can help (`retry`), and a hint for what to do. `test/errors/catalog.test.ts` checks both
+ * directions: every code here is documented and used in `src/` (or marked `reserved`, with
+ * the reason), and every code `src/` uses is here.
  */
 export interface ErrorCodeInfo {
   /** `user`: the job or its input is wrong; `external`: a service or the OS failed; `internal`: a Sluice bug. */
@@ -13,6 +14,8 @@ export interface ErrorCodeInfo {
   readonly description: string;
   /** What the reader should do about it. */
   readonly hint: string;
+  /** Set when nothing in Sluice throws the code (yet, or any more): why it is in the catalog. */
+  readonly reserved?: string;
 }
 
 export const ERROR_CATALOG = {
@@ -63,6 +66,12 @@ export const ERROR_CATALOG = {
     retry: 'backoff',
     description: "The REST server of a job could not be reached, or answered with an error (`sluice list`, `status`, `cancel`, `savepoint`, `logs`).",
     hint: 'Check that the job runs and which port it serves on (`sluice list`), or pass --url http://127.0.0.1:PORT.',
+  },
+  NOT_FOUND: {
+    domain: 'user',
+    retry: 'none',
+    description: 'The REST API of a job has no such route, or serves another job than the one named in the path (HTTP 404).',
+    hint: '`GET /jobs` on the server lists the job it runs; `sluice list` finds the servers. The routes are in the README (Operating, REST API).',
   },
   KEY_INVALID: {
     domain: 'user',
@@ -203,6 +212,8 @@ export const ERROR_CATALOG = {
     retry: 'none',
     description: 'The job was cancelled before it finished.',
     hint: 'Nothing to fix: a cancelled job stops without firing pending event-time timers.',
+    reserved:
+      "Nothing throws it: a cancel is not a failure in Sluice. A cancelled job's `done` resolves with `{ status: 'cancelled' }` and `sluice run` exits 0 (Flink instead fails `execute()` with a JobCancellationException), and the REST API answers a call on an ended job with JOB_NOT_RUNNING. Kept so that code matching on it still compiles.",
   },
   JOB_FILE_INVALID: {
     domain: 'user',

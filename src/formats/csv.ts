@@ -11,6 +11,49 @@ export interface CsvFormatOptions<T> {
   cast?: boolean;
 }
 
+/** How {@link parseCsvLine} reads a line. */
+export interface CsvLineOptions {
+  /** Field separator: checked by {@link checkCsvDelimiter}. */
+  readonly delimiter: string;
+  /** Turn numeric fields into numbers (csv-parse's `cast: true`); fields stay strings otherwise. */
+  readonly cast: boolean;
+}
+
+/**
+ * Refuses a delimiter that CSV lines cannot use: empty, or holding a quote or a line
+ * break. `what` names the option in the message (`'csvFormat: delimiter'`).
+ */
+export function checkCsvDelimiter(delimiter: unknown, what: string): string {
+  if (typeof delimiter !== 'string' || delimiter.length === 0 || /[\r\n"]/.test(delimiter)) {
+    throw new SluiceError('INVALID_ARGUMENT', `${what} must be a non-empty string without quotes or line breaks, got ${JSON.stringify(delimiter)}`);
+  }
+  return delimiter;
+}
+
+/**
+ * The fields of one CSV line. A field may be quoted (and hold the delimiter or doubled
+ * quotes), but the text must be exactly one record: it throws otherwise, as on a quote
+ * left open. The one CSV parser of Sluice: `csvFormat` and the file source's `csv` use it.
+ *
+ * @example
+ * parseCsvLine('a1,"Tea, green",9.5', { delimiter: ',', cast: true }); // ['a1', 'Tea, green', 9.5]
+ */
+export function parseCsvLine(text: string, opts: CsvLineOptions): unknown[] {
+  const rows = parse(text, { delimiter: opts.delimiter, cast: opts.cast, relax_quotes: false }) as unknown[][];
+  if (rows.length !== 1) throw new Error(`expected one CSV line, found ${rows.length}`);
+  return rows[0]!;
+}
+
+/** The record of a line's `fields` named by `columns`; throws when their numbers differ. */
+export function csvRecord(columns: readonly string[], fields: readonly unknown[]): Record<string, unknown> {
+  if (fields.length !== columns.length) throw new Error(`expected ${columns.length} fields (${columns.join(', ')}), found ${fields.length}`);
+  const record: Record<string, unknown> = {};
+  columns.forEach((c, i) => {
+    record[c] = fields[i];
+  });
+  return record;
+}
+
 /**
  * One CSV line per message, mapped to an object by `columns` (messages have no header).
  * Fields holding the delimiter, quotes or line breaks are quoted on encode.
@@ -20,13 +63,11 @@ export interface CsvFormatOptions<T> {
  * f.decode(utf8('a,3')); // { id: 'a', n: 3 }
  */
 export function csvFormat<T extends Record<string, unknown>>(opts: CsvFormatOptions<T>): Format<T> {
-  const delimiter = opts.delimiter ?? ',';
   if (!Array.isArray(opts.columns) || opts.columns.length === 0) {
     throw new SluiceError('INVALID_ARGUMENT', 'csvFormat: columns must be a non-empty array of field names');
   }
-  if (delimiter.length === 0 || /[\r\n"]/.test(delimiter)) {
-    throw new SluiceError('INVALID_ARGUMENT', `csvFormat: delimiter must be non-empty, without quotes or line breaks, got ${JSON.stringify(delimiter)}`);
-  }
+  const line: CsvLineOptions = { delimiter: checkCsvDelimiter(opts.delimiter ?? ',', 'csvFormat: delimiter'), cast: opts.cast ?? false };
+  const { delimiter } = line;
   const columns = [...opts.columns];
   const quote = (v: unknown): string => {
     const s = v === null || v === undefined ? '' : String(v);
@@ -35,16 +76,6 @@ export function csvFormat<T extends Record<string, unknown>>(opts: CsvFormatOpti
   return {
     name: 'csv',
     encode: (value) => utf8(columns.map((c) => quote(value[c])).join(delimiter)),
-    decode: (bytes) => {
-      const rows = parse(fromUtf8(bytes), { delimiter, cast: opts.cast ?? false }) as unknown[][];
-      if (rows.length !== 1) throw new Error(`expected one CSV line, found ${rows.length}`);
-      const row = rows[0]!;
-      if (row.length !== columns.length) throw new Error(`expected ${columns.length} fields (${columns.join(', ')}), found ${row.length}`);
-      const out: Record<string, unknown> = {};
-      columns.forEach((c, i) => {
-        out[c] = row[i];
-      });
-      return out as T;
-    },
+    decode: (bytes) => csvRecord(columns, parseCsvLine(fromUtf8(bytes), line)) as T,
   };
 }

@@ -14,7 +14,7 @@ export interface Span {
  * same way its read time does, see `BatchContext`); each task that handles it records a
  * span. The last spans are kept in memory (`GET /jobs/:id/traces`) and logged at debug
  * level. A trace follows a batch, not a single record, and ends where a window or a
- * timer holds records back. See `tracing.test.ts`.
+ * timer holds records back. See `test/server/server.test.ts` (`/traces`).
  */
 export class Tracer {
   private readonly spans: Span[] = [];

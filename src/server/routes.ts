@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { SluiceError } from '../errors/index.js';
+import { SluiceError, type ErrorCode } from '../errors/index.js';
 import type { JobMonitor } from '../observe/job-monitor.js';
 import { dashboardHtml } from './dashboard.js';
 import { streamEvents } from './sse.js';
@@ -101,7 +101,7 @@ function compact(s: ReturnType<JobMonitor['sampler']['latest']>): Record<string,
   return { time: s.time, rates: s.rates, taskRatios: s.taskRatios, latencyP99Ms: latency };
 }
 
-function error(code: string, message: string, hint?: string): { error: Record<string, string> } {
+function error(code: ErrorCode, message: string, hint?: string): { error: Record<string, string> } {
   return { error: { code, message, ...(hint ? { hint } : {}) } };
 }
 

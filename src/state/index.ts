@@ -1,6 +1,6 @@
 /**
  * Keyed state: descriptors, key groups and the in-memory backend. The shared backend test
- * suite is `state/backend-suite.ts` (imported by tests only, it needs vitest).
+ * suite is `describeStateBackend` in `sluice/testing` (`src/testing/backend-suite.ts`).
  */
 export type * from './types.js';
 export { valueState, listState, mapState, reducingState, aggregatingState, checkTtl, type StateOptions } from './descriptors.js';

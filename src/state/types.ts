@@ -231,7 +231,7 @@ export interface KeyedStateSnapshot {
  * Keyed state of one operator (one step uid). The operator sets the current key (and
  * namespace) before calling user code; state objects read and write under it.
  * The in-memory backend implements this; an on-disk backend will too, and both pass the
- * shared suite in `state/backend-suite.ts`.
+ * shared suite in `testing/backend-suite.ts` (`describeStateBackend` in `sluice/testing`).
  */
 export interface KeyedStateBackend {
   readonly maxParallelism: number;

@@ -167,7 +167,7 @@ export class WindowOperator<T, K extends Key, O> extends WindowStepOperator<T, K
       domain === 'event-time' ? this.spec.trigger.onEventTime(ts, w, this.triggerCtx) : this.spec.trigger.onProcessingTime(ts, w, this.triggerCtx);
     // A timer of the window's own time domain fires at its own time: the watermark (or
     // clock) may have jumped past several timers at once, and a firing scheduled before the
-    // window's end is early even so (see `window-operator.test.ts`, continuous trigger).
+    // window's end is early even so (see `test/window/operator.test.ts`, continuous trigger).
     if (fires(r)) this.emitWindow(w, (domain === 'event-time') === this.spec.assigner.isEventTime ? ts : undefined);
     if (purges(r)) this.purge();
     if (this.isCleanupTime(w, ts, domain)) this.clearWindow(w);

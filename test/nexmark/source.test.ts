@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { drain, settle, testSourceContext } from '../../src/connectors/testing-context.js';
+import { drain, settle, testSourceContext } from '../../src/testing/index.js';
 import type { NexmarkEvent } from '../../src/nexmark/events.js';
 import { NexmarkGenerator } from '../../src/nexmark/generator.js';
 import { nexmarkSource } from '../../src/nexmark/source.js';

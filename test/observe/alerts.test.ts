@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { errorsJob } from './fixtures.js';
+import { errorsJob } from '../fixtures/jobs/observed-jobs.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 

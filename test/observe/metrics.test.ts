@@ -2,8 +2,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { backpressureJob, errorsJob, liveJob, metricsJob } from './fixtures.js';
-import { promValue } from './prom.js';
+import { backpressureJob, errorsJob, liveJob, metricsJob } from '../fixtures/jobs/observed-jobs.js';
+import { promValue } from '../fixtures/prom.js';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'sluice-metrics-'));
 const step = (uid: string) => ({ job: 'metrics-job', step: uid, subtask: '0' });

@@ -1,5 +1,5 @@
-import { parse as parseCsv } from 'csv-parse/sync';
 import { SluiceError } from '../../errors/index.js';
+import { checkCsvDelimiter, csvRecord, parseCsvLine } from '../../formats/csv.js';
 
 /** How CSV lines become records. */
 export interface CsvOptions {
@@ -26,41 +26,27 @@ export function jsonlParser(): LineParser {
 }
 
 /**
- * Makes a parser for CSV, one line at a time. A field may be quoted (and hold the
- * delimiter or quotes), but not a line break: records span one line each.
+ * Makes a parser for CSV, one line at a time, with the CSV format's line parser
+ * (`formats/csv.ts`). A field may be quoted (and hold the delimiter or quotes), but not a
+ * line break: records span one line each.
  */
 export function csvParser(opts: CsvOptions = {}, what = 'fileSource'): LineParser {
   const header = opts.header ?? true;
-  const delimiter = opts.delimiter ?? ',';
-  if (typeof delimiter !== 'string' || delimiter.length === 0 || /[\r\n"]/.test(delimiter)) {
-    throw new SluiceError('INVALID_ARGUMENT', `${what}: csv.delimiter must be a non-empty string without quotes or line breaks, got ${JSON.stringify(delimiter)}`);
-  }
+  const delimiter = checkCsvDelimiter(opts.delimiter ?? ',', `${what}: csv.delimiter`);
   if (opts.columns !== undefined && (!Array.isArray(opts.columns) || opts.columns.length === 0 || opts.columns.some((c) => typeof c !== 'string'))) {
     throw new SluiceError('INVALID_ARGUMENT', `${what}: csv.columns must be a non-empty array of column names`);
   }
   let columns: string[] | undefined = opts.columns?.slice();
   let headerPending = header;
-  const fields = (text: string, cast: boolean): unknown[] => {
-    const rows = parseCsv(text, { delimiter, cast, relax_quotes: false }) as unknown[][];
-    if (rows.length !== 1) throw new Error(`expected one CSV row, found ${rows.length}`);
-    return rows[0]!;
-  };
+  const row = { delimiter, cast: opts.cast ?? false };
   return (text) => {
     if (headerPending) {
       headerPending = false;
-      const names = fields(text, false).map(String);
+      const names = parseCsvLine(text, { delimiter, cast: false }).map(String);
       columns ??= names;
       return undefined;
     }
-    const row = fields(text, opts.cast ?? false);
-    if (!columns) return { value: row };
-    if (row.length !== columns.length) {
-      throw new Error(`expected ${columns.length} fields (${columns.join(', ')}), found ${row.length}`);
-    }
-    const record: Record<string, unknown> = {};
-    columns.forEach((c, i) => {
-      record[c] = row[i];
-    });
-    return { value: record };
+    const fields = parseCsvLine(text, row);
+    return { value: columns ? csvRecord(columns, fields) : fields };
   };
 }

@@ -6,7 +6,7 @@
  * when it delivered nothing for `idleTimeoutMs` of processing time, so a quiet partition
  * never holds the others back; its first record makes it active again (its records may
  * then be late). A partition assigned but not yet heard from holds the watermark back
- * until it turns idle. Watermarks never move backwards: see `test/connectors/kafka-source.test.ts`.
+ * until it turns idle. Watermarks never move backwards: see `test/connectors/kafka/source.test.ts`.
  */
 export class PartitionWatermarks {
   private readonly maxTs = new Map<number, number>();

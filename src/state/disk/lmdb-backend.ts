@@ -126,7 +126,7 @@ const SWEEP_ROUND = 64;
 
 /**
  * Keyed state in an LMDB file behind a write-back cache. Same semantics as
- * {@link MemoryStateBackend} (both pass `backend-suite.ts`), plus persistence, bounded
+ * {@link MemoryStateBackend} (both pass `testing/backend-suite.ts`), plus persistence, bounded
  * memory and incremental checkpoints. See the module comment for the design.
  */
 export class DiskStateBackend implements KeyedStateBackend {

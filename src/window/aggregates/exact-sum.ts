@@ -2,7 +2,7 @@
  * An exact running sum of doubles: Shewchuk's non-overlapping partials, as Python's
  * `math.fsum`. The sum is kept without rounding error, so its correctly rounded value does
  * not depend on the order of the additions or on how the inputs were split and merged.
- * That is what makes `sum` and `avg` merge exactly (see `sum.test.ts`).
+ * That is what makes `sum` and `avg` merge exactly (see `test/window/aggregates/exact-aggregates.test.ts`).
  *
  * Non-finite inputs are summed apart (`Infinity + -Infinity` is NaN, as usual). A sum whose
  * exact partial results leave the double range (beyond ±1.8e308) gives ±Infinity.

@@ -1,0 +1,132 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  SchemaRegistryClient,
+  avroFormat,
+  confluentAvroFormat,
+  csvFormat,
+  jsonFormat,
+  jsonSchemaValidator,
+  msgpackFormat,
+  protobufFormat,
+  readConfluentFrame,
+  utf8,
+  validated,
+  type Format,
+} from '../../src/formats/index.js';
+
+interface Order {
+  id: string;
+  qty: number;
+}
+const orders: Order[] = [
+  { id: 'a', qty: 1 },
+  { id: 'b,"quoted"', qty: 250 },
+];
+const avroSchema = { type: 'record', name: 'Order', fields: [{ name: 'id', type: 'string' }, { name: 'qty', type: 'int' }] } as const;
+
+function roundTrips(name: string, make: () => Format<Order>): void {
+  it(`${name} round-trips records and rejects garbage`, () => {
+    const f = make();
+    for (const o of orders) expect(f.decode(f.encode(o))).toEqual(o);
+    expect(() => f.decode(new Uint8Array([0xff, 0xfe, 0x01]))).toThrow();
+  });
+}
+
+describe('formats', () => {
+  roundTrips('json', () => jsonFormat<Order>());
+  roundTrips('csv', () => csvFormat<Order & Record<string, unknown>>({ columns: ['id', 'qty'], cast: true }) as Format<Order>);
+  roundTrips('avro', () => avroFormat<Order>(avroSchema as never));
+  roundTrips('protobuf', () => protobufFormat<Order>({ proto: 'syntax = "proto3"; package shop; message Order { string id = 1; int32 qty = 2; }', type: 'shop.Order' }));
+  it('msgpack round-trips records and rejects truncated input', () => {
+    const f = msgpackFormat<Order>();
+    for (const o of orders) expect(f.decode(f.encode(o))).toEqual(o);
+    expect(() => f.decode(f.encode(orders[0]!).subarray(0, 4))).toThrow();
+  });
+
+  it('csv checks the number of fields', () => {
+    const f = csvFormat<{ a: string; b: string }>({ columns: ['a', 'b'] });
+    expect(f.decode(utf8('x,y'))).toEqual({ a: 'x', b: 'y' });
+    expect(() => f.decode(utf8('x,y,z'))).toThrow(/expected 2 fields/);
+  });
+
+  it('csv reads one line of quoted fields, refuses more than one, and a delimiter CSV cannot use', () => {
+    const f = csvFormat<{ a: string; b: string }>({ columns: ['a', 'b'], delimiter: ';' });
+    expect(f.decode(utf8('"x;1";"say ""hi"""'))).toEqual({ a: 'x;1', b: 'say "hi"' });
+    expect(() => f.decode(utf8('x;y\nz;w'))).toThrow(/expected one CSV line, found 2/);
+    expect(() => f.decode(utf8('"x;y'))).toThrow();
+    for (const delimiter of ['', '"', '\n']) expect(() => csvFormat({ columns: ['a'], delimiter })).toThrow(/delimiter must be a non-empty string/);
+  });
+
+  it('validated checks records against a JSON Schema and types them', () => {
+    const schema = { type: 'object', required: ['id', 'qty'], properties: { id: { type: 'string' }, qty: { type: 'integer', minimum: 1 } } };
+    const f = validated<Order>(jsonFormat(), schema);
+    const ok: Order = f.decode(utf8('{"id":"a","qty":2}'));
+    expect(ok.qty).toBe(2);
+    expect(() => f.decode(utf8('{"id":"a","qty":0}'))).toThrow(/\/qty must be >= 1/);
+    expect(() => f.encode({ id: 'a' } as Order)).toThrow(/must have required property 'qty'/);
+    const isOrder = jsonSchemaValidator<Order>(schema);
+    expect(isOrder({ id: 'x', qty: 1 })).toBe(true);
+  });
+});
+
+/** A tiny schema registry: the two endpoints the client uses, over real HTTP. */
+describe('Confluent wire format with a schema registry', () => {
+  let server: Server;
+  let url = '';
+  const schemas: string[] = [];
+  let hits = 0;
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      hits++;
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        const reply = (status: number, value: unknown) => {
+          res.writeHead(status, { 'content-type': 'application/vnd.schemaregistry.v1+json' });
+          res.end(JSON.stringify(value));
+        };
+        const byId = /^\/schemas\/ids\/(\d+)$/.exec(req.url ?? '');
+        if (req.method === 'GET' && byId) {
+          const s = schemas[Number(byId[1]) - 1];
+          return s ? reply(200, { schema: s }) : reply(404, { error_code: 40403, message: 'Schema not found' });
+        }
+        if (req.method === 'POST' && /^\/subjects\/[^/]+\/versions$/.test(req.url ?? '')) {
+          const { schema } = JSON.parse(body) as { schema: string };
+          let i = schemas.indexOf(schema);
+          if (i < 0) i = schemas.push(schema) - 1;
+          return reply(200, { id: i + 1 });
+        }
+        reply(404, { error_code: 404, message: 'not found' });
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+  it('frames payloads with magic byte 0 and the registered id, and decodes by the id each message names', async () => {
+    schemas.push('"string"'); // id 1 is taken by another schema
+    const writer = confluentAvroFormat<Order>({ registry: new SchemaRegistryClient({ url }), subject: 'orders-value', schema: avroSchema as never });
+    await writer.open!();
+    expect(writer.schemaId()).toBe(2);
+    const bytes = writer.encode(orders[1]!);
+    expect(bytes[0]).toBe(0);
+    expect(readConfluentFrame(bytes).schemaId).toBe(2);
+
+    const registry = new SchemaRegistryClient({ url });
+    const reader = confluentAvroFormat<Order>({ registry });
+    const batch = [bytes, writer.encode(orders[0]!), bytes];
+    await reader.prepare!(batch);
+    await reader.prepare!(batch);
+    expect(batch.map((b) => reader.decode(b))).toEqual([orders[1], orders[0], orders[1]]);
+    expect(registry.requests).toBe(1); // the id is fetched once, then cached
+
+    const unknown = new Uint8Array([0, 0, 0, 0, 99, 1]);
+    await reader.prepare!([unknown]);
+    expect(() => reader.decode(unknown)).toThrow(/schema id 99 is not known.*404/);
+    expect(() => reader.decode(new Uint8Array([1, 0, 0, 0, 2]))).toThrow(/magic byte 1/);
+    expect(hits).toBeGreaterThanOrEqual(3);
+  });
+});
