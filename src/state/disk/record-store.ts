@@ -283,14 +283,14 @@ export class RecordStore {
 
 /**
  * A view of exactly the value's bytes in the buffer `getBinaryFast` returned, without copying.
- * That buffer is lmdb's shared read buffer (4 KiB or more): lmdb gives it an own `length`
- * property set to the value's size, but its real (internal) length is the whole buffer.
- * Node 24's `Buffer#subarray` reads the internal length, not `length` as Node 20 and 22
- * did, so `decodeValue`'s subarray took the rest of the shared buffer and msgpackr failed
- * with "Data read, but end of buffer not reached" (test/checkpoint/disk-handle-restore.test.ts,
- * on Node 24). Still only valid until the next LMDB read.
+ * That buffer is lmdb's shared read buffer (4 KiB or more): lmdb shadows its `length` with an
+ * own property set to the value's size, but its real (internal) length is the whole buffer.
+ * Node 24's `Buffer#subarray` takes the internal length (Node 20 and 22 took `this.length`),
+ * so `decodeValue`'s subarray ran to the end of the shared buffer and msgpackr threw "Data
+ * read, but end of buffer not reached". Pinned on every Node by test/state/disk/read-buffer.test.ts,
+ * and on Node 24 by test/checkpoint/disk-handle-restore.test.ts. Valid until the next LMDB read.
  */
-function exactBytes(raw: Buffer | undefined): Buffer | undefined {
+export function exactBytes(raw: Buffer | undefined): Buffer | undefined {
   return raw === undefined ? undefined : Buffer.from(raw.buffer, raw.byteOffset, raw.length);
 }
 
