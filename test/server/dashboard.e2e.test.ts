@@ -1,4 +1,5 @@
-import { execFileSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,8 +18,14 @@ let run: StartedJob;
 let userDataDir: string;
 
 beforeAll(async () => {
-  // A fresh machine gets Debian's Chromium first (see the script).
-  if (!existsSync(CHROMIUM)) execFileSync('sh', [join(root, 'scripts/install-chromium.sh')], { stdio: 'inherit' });
+  // A fresh machine gets Debian's Chromium first (see the script). Awaited, not execFileSync:
+  // apt-get takes minutes, and a synchronous wait would hold this worker's event loop, so
+  // Vitest's worker RPC (60 s) would time out behind it.
+  if (!existsSync(CHROMIUM)) {
+    const install = spawn('sh', [join(root, 'scripts/install-chromium.sh')], { stdio: 'inherit' });
+    const [code, signal] = (await once(install, 'exit')) as [number | null, NodeJS.Signals | null];
+    if (code !== 0) throw new Error(`scripts/install-chromium.sh failed (exit ${code ?? signal})`);
+  }
   userDataDir = mkdtempSync(join(tmpdir(), 'sluice-chromium-'));
   // A fresh profile each run (Playwright passes it as --user-data-dir).
   browser = await chromium.launchPersistentContext(userDataDir, {
