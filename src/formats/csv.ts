@@ -1,6 +1,10 @@
-import { parse } from 'csv-parse/sync';
+import { createRequire } from 'node:module';
 import { SluiceError } from '../errors/index.js';
 import { fromUtf8, utf8, type Format } from './format.js';
+
+// csv-parse is loaded with the first CSV line: importing Sluice skips its load time.
+const require = createRequire(import.meta.url);
+let csvParse: typeof import('csv-parse/sync').parse | undefined;
 
 export interface CsvFormatOptions<T> {
   /** The field names, in order: each message is one line of these fields. */
@@ -39,7 +43,8 @@ export function checkCsvDelimiter(delimiter: unknown, what: string): string {
  * parseCsvLine('a1,"Tea, green",9.5', { delimiter: ',', cast: true }); // ['a1', 'Tea, green', 9.5]
  */
 export function parseCsvLine(text: string, opts: CsvLineOptions): unknown[] {
-  const rows = parse(text, { delimiter: opts.delimiter, cast: opts.cast, relax_quotes: false }) as unknown[][];
+  csvParse ??= (require('csv-parse/sync') as typeof import('csv-parse/sync')).parse;
+  const rows = csvParse(text, { delimiter: opts.delimiter, cast: opts.cast, relax_quotes: false }) as unknown[][];
   if (rows.length !== 1) throw new Error(`expected one CSV line, found ${rows.length}`);
   return rows[0]!;
 }

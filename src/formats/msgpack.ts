@@ -1,5 +1,8 @@
-import { Packr } from 'msgpackr';
+import { createRequire } from 'node:module';
 import type { Format } from './format.js';
+
+// msgpackr is loaded by the first msgpack format: importing Sluice skips its load time.
+const require = createRequire(import.meta.url);
 
 /**
  * MessagePack (msgpackr), self-describing: any JSON-like value plus binary, Date, Map.
@@ -10,6 +13,7 @@ import type { Format } from './format.js';
  * const f = msgpackFormat<{ id: number }>();
  */
 export function msgpackFormat<T = unknown>(): Format<T> {
+  const { Packr } = require('msgpackr') as typeof import('msgpackr');
   const packr = new Packr({ useRecords: false, mapsAsObjects: true });
   return {
     name: 'msgpack',

@@ -47,7 +47,6 @@ export class JobMonitor {
   readonly startedAt = Date.now();
   endedAt: number | undefined;
   readonly exceptions: JobException[] = [];
-  readonly registry: Registry;
   readonly sampler: MetricsSampler;
 
   constructor(
@@ -59,9 +58,14 @@ export class JobMonitor {
     /** Whether steps count records (`metrics: false` turns it off). */
     readonly counting: boolean,
   ) {
-    this.registry = prometheusRegistry(metrics, () => this.status);
     this.sampler = new MetricsSampler(() => metrics.snapshot());
   }
+
+  /** The job's Prometheus registry, made at the first scrape (see `prometheus.ts`). */
+  get registry(): Registry {
+    return (this.promRegistry ??= prometheusRegistry(this.metrics, () => this.status));
+  }
+  private promRegistry: Registry | undefined;
 
   get running(): JobControl {
     return this.job();

@@ -1,6 +1,11 @@
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { createRequire } from 'node:module';
+import type { Registry } from 'prom-client';
 import { CHECKPOINT_BOUNDS_SECONDS, Histogram } from './histogram.js';
 import type { JobMetrics } from './job-metrics.js';
+
+// prom-client (and the OpenTelemetry API it loads) is loaded with the first registry,
+// which the job monitor makes at the first scrape: starting a job skips its load time.
+const require = createRequire(import.meta.url);
 
 type Labels = Record<string, string | number>;
 interface Sample {
@@ -49,6 +54,7 @@ function histogramSamples(name: string, h: Histogram, labels: Labels): Sample[] 
  * for a job that moves each metric.
  */
 export function prometheusRegistry(m: JobMetrics, status: () => string): Registry {
+  const { Registry, collectDefaultMetrics } = require('prom-client') as typeof import('prom-client');
   const reg = new Registry();
   const job = m.job;
   const steps = () => [...m.steps.values()];

@@ -33,15 +33,21 @@
  * field: functions, symbols, and cyclic (or absurdly deep) records. Structured clone would
  * keep cycles and sharing, but costs 2–3× more and throws on functions just the same.
  */
-import { Packr, Unpackr } from 'msgpackr';
+import { createRequire } from 'node:module';
+import type { Packr } from 'msgpackr';
 import { SluiceError, describeRecord } from '../../errors/index.js';
 import { ColumnarDecoder, ColumnarEncoder, isColumnar } from './columnar-codec.js';
+
+// msgpackr is loaded by the first codec (a channel between threads): a job that runs in
+// one thread skips its load time (see bench/startup.ts).
+const require = createRequire(import.meta.url);
+const msgpackr = () => require('msgpackr') as typeof import('msgpackr');
 
 /** Marks the msgpackr failure raised for a function, to tell it from msgpackr's own. */
 class FunctionField extends Error {}
 
 function newPackr(): Packr {
-  return new Packr({
+  return new (msgpackr().Packr)({
     moreTypes: true, // Sets, typed arrays, RegExps, Errors and big bigints keep their type
     writeFunction: () => {
       throw new FunctionField('a function');
@@ -75,7 +81,7 @@ export class BatchEncoder {
 /** Decodes what a {@link BatchEncoder} made, in another thread. */
 export class BatchDecoder {
   // copyBuffers: a decoded Buffer must not be a view into the message, which is reused.
-  private readonly unpackr = new Unpackr({ moreTypes: true, copyBuffers: true });
+  private readonly unpackr = new (msgpackr().Unpackr)({ moreTypes: true, copyBuffers: true });
   private readonly columnar = new ColumnarDecoder();
 
   decode<T>(bytes: Uint8Array): T[] {

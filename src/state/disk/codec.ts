@@ -30,7 +30,8 @@
  * Keys travel in JavaScript as latin1 strings of these bytes (`Buffer.from(id, 'latin1')`
  * gives the bytes back): cheap to concatenate from precomputed parts, usable as `Map` keys.
  */
-import { Packr } from 'msgpackr';
+import { createRequire } from 'node:module';
+import type { Packr } from 'msgpackr';
 import { SluiceError } from '../../errors/index.js';
 import type { Key, Namespace } from '../types.js';
 
@@ -55,14 +56,20 @@ export const META_BYTE = 0xff;
  * (records inline, so every value decodes on its own; copies buffers, so nothing aliases
  * LMDB's reused read buffer).
  */
-export const packr = new Packr({
-  structuredClone: true,
-  useRecords: true,
-  mapsAsObjects: false,
-  moreTypes: true,
-  useBigIntExtension: true,
-  copyBuffers: true,
-});
+export function packr(): Packr {
+  return (valuePackr ??= new (require('msgpackr') as typeof import('msgpackr')).Packr({
+    structuredClone: true,
+    useRecords: true,
+    mapsAsObjects: false,
+    moreTypes: true,
+    useBigIntExtension: true,
+    copyBuffers: true,
+  }));
+}
+// msgpackr is loaded on first use: importing Sluice (and every job that keeps its state in
+// memory) then skips its load time (see bench/startup.ts).
+const require = createRequire(import.meta.url);
+let valuePackr: Packr | undefined;
 
 const scratch = Buffer.allocUnsafe(8);
 
@@ -120,7 +127,7 @@ export function encodeMapKey(mk: unknown): string {
       return String.fromCharCode(T_UNDEFINED);
     default: {
       if (mk === null) return String.fromCharCode(T_NULL);
-      const b = packr.pack(mk);
+      const b = packr().pack(mk);
       return String.fromCharCode(T_PACKED) + b.toString('latin1', 0, b.length);
     }
   }
@@ -167,7 +174,7 @@ function decodePart(b: Buffer, at: number): [unknown, number] {
     case T_UNDEFINED:
       return [undefined, at + 1];
     case T_PACKED:
-      return [packr.unpack(b.subarray(at + 1)), b.length];
+      return [packr().unpack(b.subarray(at + 1)), b.length];
     default:
       throw new SluiceError('STATE_IO_FAILED', `unreadable state record key: tag ${tag} at byte ${at}`);
   }
@@ -197,7 +204,7 @@ export function decodeMapKey(b: Buffer, at: number): unknown {
 
 /** Encodes a record value. `expiresAt` Infinity: no expiry. */
 export function encodeValue(value: unknown, expiresAt: number): Buffer {
-  const body = packr.pack(value);
+  const body = packr().pack(value);
   const fin = expiresAt !== Infinity;
   const out = Buffer.allocUnsafe(body.length + (fin ? 9 : 1));
   out[0] = fin ? 1 : 0;
@@ -213,7 +220,7 @@ export function expiryOf(b: Uint8Array): number {
 
 /** Decodes a record value's body. */
 export function decodeValue(b: Uint8Array): unknown {
-  return packr.unpack(b.subarray(b[0] === 1 ? 9 : 1));
+  return packr().unpack(b.subarray(b[0] === 1 ? 9 : 1));
 }
 
 /** Throws KEY_INVALID when a record key is longer than LMDB takes. */

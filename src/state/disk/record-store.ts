@@ -17,9 +17,14 @@
  *   alone is the truth while it reads.
  */
 import { rmSync } from 'node:fs';
-import { open, type Database, type RootDatabase } from 'lmdb';
+import { createRequire } from 'node:module';
+import type { Database, RootDatabase } from 'lmdb';
 import { SluiceError } from '../../errors/index.js';
 import { decodeValue, expiryOf, encodeValue, META_BYTE } from './codec.js';
+
+// lmdb is loaded when the first store opens: importing Sluice (and every job that keeps
+// its state in memory) then skips its load time (see bench/startup.ts).
+const require = createRequire(import.meta.url);
 
 /** The value of an entry that has none (never written, deleted, or expired and deleted). */
 export const ABSENT: unique symbol = Symbol('absent');
@@ -64,7 +69,7 @@ export class RecordStore {
     try {
       // noSync: durability comes from checkpoints; a process crash still leaves a
       // consistent file (LMDB only risks the last transactions on an OS crash).
-      this.root = open<Buffer, Buffer>({ path: file, maxDbs: 4, noSync: true, noMemInit: true, cache: false, encoding: 'binary', keyEncoding: 'binary' });
+      this.root = (require('lmdb') as typeof import('lmdb')).open<Buffer, Buffer>({ path: file, maxDbs: 4, noSync: true, noMemInit: true, cache: false, encoding: 'binary', keyEncoding: 'binary' });
       this.data = this.root.openDB<Buffer, Buffer>({ name: 'state', encoding: 'binary', keyEncoding: 'binary', cache: false });
       this.changes = this.root.openDB<Buffer, Buffer>({ name: 'changes', encoding: 'binary', keyEncoding: 'binary', cache: false });
     } catch (e) {
