@@ -6,6 +6,7 @@ import { listCommand, LIST_HELP } from './commands/list.js';
 import { logsCommand, LOGS_HELP } from './commands/logs.js';
 import { savepointCommand, SAVEPOINT_HELP } from './commands/savepoint.js';
 import { statusCommand, STATUS_HELP } from './commands/status.js';
+import { upgradeCommand, UPGRADE_HELP } from './commands/upgrade.js';
 import { EXIT } from './exit-codes.js';
 
 const HELP = `Usage: sluice <command> [options]
@@ -17,12 +18,14 @@ Commands:
   cancel [job]    cancel a running job (--savepoint: stop with a savepoint)
   savepoint [job] take a savepoint of a running job (--path P, --stop)
   logs [job]      a running job's recent log lines
+  upgrade <new.ts> replace a running job by a new version from its savepoint (--previous old.ts;
+                  rolls back to the old one if the new one fails)
   nexmark         generate Nexmark events, run a Nexmark query (benchmark)
   help [command]  show help for a command
   version         print the version
 
 Exit codes: 0 finished or cancelled (or done), 1 job failed, 2 usage error, 3 bad job file,
-4 no running job answered (list, status, cancel, savepoint, logs).
+4 no running job answered (list, status, cancel, savepoint, logs, upgrade), 5 upgrade rolled back.
 Run 'sluice <command> --help' for a command's options.`;
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
@@ -33,6 +36,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   cancel: { run: cancelCommand, help: CANCEL_HELP },
   savepoint: { run: savepointCommand, help: SAVEPOINT_HELP },
   logs: { run: logsCommand, help: LOGS_HELP },
+  upgrade: { run: upgradeCommand, help: UPGRADE_HELP },
 };
 
 /** The `sluice` command line. Returns the exit code. */
