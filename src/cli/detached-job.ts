@@ -49,12 +49,17 @@ export function startDetached(args: string[], logDir: string, name: string): Det
     closeSync(err);
   }
   let exit: DetachedJob['exit'];
-  const exited = new Promise<void>((done) =>
+  const exited = new Promise<void>((done) => {
     child.once('exit', (code, signal) => {
       exit = { code, signal };
       done();
-    }),
-  );
+    });
+    // It could not be started at all (no such program): as if it had exited at once.
+    child.once('error', () => {
+      exit ??= { code: null, signal: null };
+      done();
+    });
+  });
   const readErr = () => {
     try {
       return readFileSync(stderrFile, 'utf8');
