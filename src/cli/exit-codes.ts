@@ -4,7 +4,8 @@
  * - 1: the job failed (the error, its code and hint are printed).
  * - 2: the command line was wrong (unknown command or option, missing argument).
  * - 3: the job file could not be loaded, or does not export a Job.
- * - 4: no running job answered (`list`, `status`, `cancel`, `savepoint`, `logs`), or it refused the request.
+ * - 4: no running job answered (`list`, `status`, `cancel`, `savepoint`, `logs`, `upgrade`), or it refused the request.
+ * - 5: `upgrade` rolled back: the new version failed and the previous one runs again from the savepoint.
  */
 export const EXIT = {
   OK: 0,
@@ -12,4 +13,5 @@ export const EXIT = {
   USAGE: 2,
   BAD_JOB_FILE: 3,
   NO_JOB: 4,
+  ROLLED_BACK: 5,
 } as const;

@@ -1,6 +1,7 @@
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { EXIT } from '../exit-codes.js';
 import { loadJobModule } from '../../launch/job-module.js';
+import type { StartedJob } from '../../launch/job.js';
 import type { LogLevel } from '../../observe/job-log.js';
 import { printError } from '../print-error.js';
 import { ProgressLine } from '../progress.js';
@@ -23,10 +24,30 @@ Options:
   --log-level L                  JSON logs on stderr at trace|debug|info|warn|error|silent
                                  (default info, or $SLUICE_LOG_LEVEL)
   --no-progress                  no live progress line (shown only when stderr is a terminal)
+  --savepoint-on-stop            on SIGTERM or Ctrl-C, stop with a savepoint (under
+                                 .sluice/savepoints/<job>/; its path goes to stderr) rather than
+                                 only cancel; a job without checkpoints is cancelled as before
   -h, --help                     show this help
 
 While it runs, the job serves its dashboard at http://127.0.0.1:8081/ (the log line
-'dashboard and REST API on …' says where); see 'sluice list', 'sluice status'.`;
+'dashboard and REST API on …' says where); see 'sluice list', 'sluice status'.
+SIGTERM and Ctrl-C stop the job (exit code 0); its checkpoints are kept, so the next run
+resumes from the latest. A second Ctrl-C exits at once.`;
+
+/** The options of `sluice run` (`sluice upgrade` passes the same ones on to the jobs it starts). */
+export const RUN_OPTIONS = {
+  explain: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  'from-savepoint': { type: 'string' },
+  'allow-non-restored-state': { type: 'boolean' },
+  parallelism: { type: 'string' },
+  port: { type: 'string' },
+  host: { type: 'string' },
+  'no-server': { type: 'boolean' },
+  'log-level': { type: 'string' },
+  'no-progress': { type: 'boolean' },
+  'savepoint-on-stop': { type: 'boolean' },
+} as const satisfies ParseArgsConfig['options'];
 
 export async function runCommand(argv: string[]): Promise<number> {
   const dashdash = argv.indexOf('--');
@@ -34,22 +55,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   const jobArgs = dashdash >= 0 ? argv.slice(dashdash + 1) : [];
   let parsed;
   try {
-    parsed = parseArgs({
-      args: own,
-      allowPositionals: true,
-      options: {
-        explain: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-        'from-savepoint': { type: 'string' },
-        'allow-non-restored-state': { type: 'boolean' },
-        parallelism: { type: 'string' },
-        port: { type: 'string' },
-        host: { type: 'string' },
-        'no-server': { type: 'boolean' },
-        'log-level': { type: 'string' },
-        'no-progress': { type: 'boolean' },
-      },
-    });
+    parsed = parseArgs({ args: own, allowPositionals: true, options: RUN_OPTIONS });
   } catch (e) {
     process.stderr.write(`${(e as Error).message}\n\n${RUN_HELP}\n`);
     return EXIT.USAGE;
@@ -93,7 +99,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   const started = performance.now();
   const tty = process.stderr.isTTY === true && !parsed.values['no-progress'];
   let progress: ProgressLine | undefined;
-  let running;
+  let running: StartedJob;
   try {
     running = job.start({
       fromSavepoint: parsed.values['from-savepoint'],
@@ -118,8 +124,13 @@ export async function runCommand(argv: string[]): Promise<number> {
   let signals = 0;
   const onSignal = () => {
     if (++signals > 1) process.exit(130); // a second Ctrl-C: stop now
-    process.stderr.write(`\nstopping job '${job.name}' (Ctrl-C again to exit at once)\n`);
-    running.cancel();
+    if (!parsed.values['savepoint-on-stop']) {
+      process.stderr.write(`\nstopping job '${job.name}' (Ctrl-C again to exit at once)\n`);
+      running.cancel();
+      return;
+    }
+    process.stderr.write(`\nstopping job '${job.name}' with a savepoint (Ctrl-C again to exit at once)\n`);
+    void stopWithSavepoint(running, job.name);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -136,5 +147,21 @@ export async function runCommand(argv: string[]): Promise<number> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+  }
+}
+
+/**
+ * Stops a job with a savepoint at its default path and says where it went. A job that
+ * cannot take one (no checkpoints, already ending) or whose savepoint fails is cancelled
+ * instead: its checkpoints, if any, are kept, so a later run still resumes.
+ * Pinned by test/cli/savepoint-on-stop.test.ts.
+ */
+async function stopWithSavepoint(running: StartedJob, name: string): Promise<void> {
+  try {
+    const h = await running.monitor.savepoint(undefined, true);
+    process.stderr.write(`savepoint ${h.path} written (checkpoint ${h.checkpointId}); job '${name}' stopping\n`);
+  } catch (e) {
+    process.stderr.write(`no savepoint of job '${name}' (${(e as Error).message.split('\n')[0]}); cancelling it\n`);
+    running.cancel();
   }
 }

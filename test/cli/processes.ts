@@ -1,0 +1,84 @@
+/**
+ * Real `sluice` processes for the CLI tests: start one, read what it writes, wait for its
+ * server, its checkpoints or its exit, and make sure none outlives its test.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+
+export const root = new URL('../../', import.meta.url).pathname;
+export const bin = join(root, 'bin/sluice.mjs');
+
+/** A `sluice` process and what it has written so far. */
+export interface SluiceProcess {
+  readonly child: ChildProcess;
+  readonly stdout: () => string;
+  readonly stderr: () => string;
+  /** Its exit code (null when a signal ended it). */
+  readonly exited: Promise<number | null>;
+  /** Resolves when `pattern` matches its stderr (the JSON log lines); rejects after `timeoutMs` or at its exit. */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+}
+
+/** Starts `node bin/sluice.mjs ...args` in `cwd`, with its output captured. */
+export function startSluice(args: string[], cwd: string = root): SluiceProcess {
+  const child = spawn(process.execPath, [bin, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  let done = false;
+  void exited.then(() => (done = true));
+  return {
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    exited,
+    waitFor: (pattern, timeoutMs = 30_000) => until(() => pattern.exec(err) ?? (done ? fail(`sluice exited before ${pattern}:\n${err}`) : undefined), timeoutMs, () => `no ${pattern} in:\n${err}`),
+  };
+}
+
+/** Polls `probe` every 50 ms until it returns a value; rejects with `why()` after `timeoutMs`. */
+export async function until<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number, why: () => string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${why()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function fail(message: string): never {
+  throw new Error(message);
+}
+
+/** The URL a `sluice run` serves on, from its `server_started` log line. */
+export async function serverUrl(p: SluiceProcess): Promise<string> {
+  return (await p.waitFor(/"event":"server_started","url":"([^"]+)"/))[1]!;
+}
+
+/** Ends a process this test started (by its pid), if it still runs. */
+export function stop(pid: number | undefined, signal: NodeJS.Signals = 'SIGKILL'): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+/** The counter fixture's output lines (`test/cli/fixtures/counter.ts`). */
+export interface CounterLine {
+  v: number;
+  i: number;
+  key: number;
+  count: number;
+}
+
+export function counterLines(stdout: string): CounterLine[] {
+  return stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as CounterLine);
+}
