@@ -5,8 +5,7 @@ import { existsSync } from 'node:fs';
 
 let main;
 if (existsSync(new URL('../src/cli/main.ts', import.meta.url))) {
-  const { register } = await import('tsx/esm/api');
-  register();
+  await import('../src/launch/source-loader.mjs');
   ({ main } = await import('../src/cli/main.ts'));
 } else {
   ({ main } = await import('../dist/cli/main.js'));

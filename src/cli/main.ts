@@ -1,13 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { runCommand, RUN_HELP } from './commands/run.js';
-import { nexmarkCommand, NEXMARK_HELP } from './commands/nexmark.js';
-import { cancelCommand, CANCEL_HELP } from './commands/cancel.js';
-import { initCommand, INIT_HELP } from './commands/init.js';
-import { listCommand, LIST_HELP } from './commands/list.js';
-import { logsCommand, LOGS_HELP } from './commands/logs.js';
-import { savepointCommand, SAVEPOINT_HELP } from './commands/savepoint.js';
-import { statusCommand, STATUS_HELP } from './commands/status.js';
-import { upgradeCommand, UPGRADE_HELP } from './commands/upgrade.js';
 import { EXIT } from './exit-codes.js';
 
 const HELP = `Usage: sluice <command> [options]
@@ -30,16 +21,22 @@ Exit codes: 0 finished or cancelled (or done), 1 job failed, 2 usage error, 3 ba
 4 no running job answered (list, status, cancel, savepoint, logs, upgrade), 5 upgrade rolled back.
 Run 'sluice <command> --help' for a command's options.`;
 
-const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
-  init: { run: initCommand, help: INIT_HELP },
-  run: { run: runCommand, help: RUN_HELP },
-  nexmark: { run: nexmarkCommand, help: NEXMARK_HELP },
-  list: { run: listCommand, help: LIST_HELP },
-  status: { run: statusCommand, help: STATUS_HELP },
-  cancel: { run: cancelCommand, help: CANCEL_HELP },
-  savepoint: { run: savepointCommand, help: SAVEPOINT_HELP },
-  logs: { run: logsCommand, help: LOGS_HELP },
-  upgrade: { run: upgradeCommand, help: UPGRADE_HELP },
+/** A command, loaded when it is run: `sluice run` does not load the Nexmark generator or the REST client. */
+interface Command {
+  run: (argv: string[]) => Promise<number>;
+  help: string;
+}
+
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  init: () => import('./commands/init.js').then((m) => ({ run: m.initCommand, help: m.INIT_HELP })),
+  run: () => import('./commands/run.js').then((m) => ({ run: m.runCommand, help: m.RUN_HELP })),
+  nexmark: () => import('./commands/nexmark.js').then((m) => ({ run: m.nexmarkCommand, help: m.NEXMARK_HELP })),
+  list: () => import('./commands/list.js').then((m) => ({ run: m.listCommand, help: m.LIST_HELP })),
+  status: () => import('./commands/status.js').then((m) => ({ run: m.statusCommand, help: m.STATUS_HELP })),
+  cancel: () => import('./commands/cancel.js').then((m) => ({ run: m.cancelCommand, help: m.CANCEL_HELP })),
+  savepoint: () => import('./commands/savepoint.js').then((m) => ({ run: m.savepointCommand, help: m.SAVEPOINT_HELP })),
+  logs: () => import('./commands/logs.js').then((m) => ({ run: m.logsCommand, help: m.LOGS_HELP })),
+  upgrade: () => import('./commands/upgrade.js').then((m) => ({ run: m.upgradeCommand, help: m.UPGRADE_HELP })),
 };
 
 /** The `sluice` command line. Returns the exit code. */
@@ -51,7 +48,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (command === 'help') {
     const topic = rest[0] ? COMMANDS[rest[0]] : undefined;
-    process.stdout.write(`${topic ? topic.help : HELP}\n`);
+    process.stdout.write(`${topic ? (await topic()).help : HELP}\n`);
     return EXIT.OK;
   }
   if (command === 'version' || command === '--version') {
@@ -59,10 +56,10 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`sluice ${pkg.version}\n`);
     return EXIT.OK;
   }
-  const cmd = COMMANDS[command];
-  if (!cmd) {
+  const load = COMMANDS[command];
+  if (!load) {
     process.stderr.write(`unknown command '${command}'\n\n${HELP}\n`);
     return EXIT.USAGE;
   }
-  return cmd.run(rest);
+  return (await load()).run(rest);
 }

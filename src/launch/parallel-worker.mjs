@@ -1,6 +1,6 @@
-// The first script of a worker thread of a parallel run: lets the thread load TypeScript
-// (job modules are .ts files, run without a build step), then starts the slot.
-import { register } from 'tsx/esm/api';
+// The first script of a worker thread of a parallel run started from the sources (the
+// installed package starts workers from the compiled parallel-worker.js): registers the
+// source loader, then starts the slot.
+import './source-loader.mjs';
 
-register();
 await import('./parallel-worker.ts');
