@@ -5,6 +5,7 @@ import type { StartedJob } from '../../launch/job.js';
 import type { LogLevel } from '../../observe/job-log.js';
 import { printError } from '../print-error.js';
 import { ProgressLine } from '../progress.js';
+import { splitJobArguments } from '../job-arguments.js';
 
 export const RUN_HELP = `Usage: sluice run <job.ts> [options] [-- job arguments]
 
@@ -50,9 +51,7 @@ export const RUN_OPTIONS = {
 } as const satisfies ParseArgsConfig['options'];
 
 export async function runCommand(argv: string[]): Promise<number> {
-  const dashdash = argv.indexOf('--');
-  const own = dashdash >= 0 ? argv.slice(0, dashdash) : argv;
-  const jobArgs = dashdash >= 0 ? argv.slice(dashdash + 1) : [];
+  const { own, jobArgs } = splitJobArguments(argv);
   let parsed;
   try {
     parsed = parseArgs({ args: own, allowPositionals: true, options: RUN_OPTIONS });

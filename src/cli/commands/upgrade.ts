@@ -9,6 +9,7 @@ import { sluiceInvocation, startDetached, waitUntilConfirmed } from '../detached
 import { EXIT } from '../exit-codes.js';
 import { printError } from '../print-error.js';
 import { RUN_OPTIONS } from './run.js';
+import { splitJobArguments } from '../job-arguments.js';
 
 export const UPGRADE_HELP = `Usage: sluice upgrade <new-job.ts> --previous <old-job.ts> [options] [run options] [-- job arguments]
 
@@ -46,9 +47,7 @@ answered; 5 the new version failed and the previous one runs again from the save
 const PASSED_ON = ['parallelism', 'port', 'host', 'log-level', 'allow-non-restored-state', 'savepoint-on-stop', 'no-progress'] as const;
 
 export async function upgradeCommand(argv: string[]): Promise<number> {
-  const dashdash = argv.indexOf('--');
-  const own = dashdash >= 0 ? argv.slice(0, dashdash) : argv;
-  const jobArgs = dashdash >= 0 ? argv.slice(dashdash + 1) : [];
+  const { own, jobArgs } = splitJobArguments(argv);
   let parsed;
   try {
     parsed = parseArgs({
