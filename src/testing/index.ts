@@ -11,6 +11,8 @@
  *
  * The suites register vitest tests, so they need `vitest` (an optional peer dependency of
  * sluice: install it to use them). The harness and the contexts do not.
+ *
+ * @module
  */
 export { OperatorHarness, type OperatorHarnessOptions } from './operator-harness.js';
 export { JobHarness, HarnessInput } from './job-harness.js';
