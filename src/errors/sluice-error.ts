@@ -1,5 +1,6 @@
 import { ERROR_CATALOG, type ErrorCode } from './catalog.js';
 
+/** What a {@link SluiceError} takes besides its code and message. */
 export interface SluiceErrorOptions {
   /** More about what happened (the record, the underlying error message). */
   detail?: string;
@@ -7,6 +8,7 @@ export interface SluiceErrorOptions {
   hint?: string;
   /** The uid (or name) of the step where the error happened. */
   step?: string;
+  /** The error that led to this one; kept as the standard `Error.cause`. */
   cause?: unknown;
 }
 
