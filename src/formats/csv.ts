@@ -2,6 +2,7 @@ import { parse } from 'csv-parse/sync';
 import { SluiceError } from '../errors/index.js';
 import { fromUtf8, utf8, type Format } from './format.js';
 
+/** Options of {@link csvFormat}. */
 export interface CsvFormatOptions<T> {
   /** The field names, in order: each message is one line of these fields. */
   columns: readonly (keyof T & string)[];
