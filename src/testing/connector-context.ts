@@ -17,6 +17,7 @@ export interface BadRecordCall {
   readonly position: string;
 }
 
+/** Options of {@link testSourceContext}: each one not given gets a default for a single reader. */
 export interface TestSourceContextOptions {
   /** Defaults to a {@link SystemClock}; pass a {@link ManualClock} to drive time by hand. */
   clock?: Clock;
@@ -80,7 +81,14 @@ export function testSourceContext(opts: TestSourceContextOptions = {}): TestSour
   };
 }
 
-/** Makes a {@link SinkContext} for testing a sink without the runtime. */
+/**
+ * Makes a {@link SinkContext} for testing a sink without the runtime: writer 0 of 1,
+ * the system clock, not transactional, a fresh execution id, unless `opts` says otherwise.
+ *
+ * @example
+ * const writer = mySink.createWriter(testSinkContext({ transactional: true }));
+ * await writer.open?.();
+ */
 export function testSinkContext(opts: { clock?: Clock; uid?: string; transactional?: boolean; subtask?: SinkContext['subtask']; executionId?: string } = {}): SinkContext {
   return {
     uid: opts.uid ?? 'test-sink',
