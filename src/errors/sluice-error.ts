@@ -47,7 +47,12 @@ export class SluiceError extends Error {
   }
 }
 
-/** Renders a record for an error message: JSON where possible, cut to `max` characters. */
+/**
+ * Renders a record for an error message: JSON where possible, cut to `max` characters.
+ *
+ * @example
+ * describeRecord({ user: 'a', n: 1n }); // '{"user":"a","n":"1n"}'
+ */
 export function describeRecord(record: unknown, max = 200): string {
   let text: string;
   try {

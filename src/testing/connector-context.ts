@@ -130,7 +130,15 @@ export async function readAll<T>(
   }
 }
 
-/** Polls an open reader until it says `done` (at most `maxPolls` times, default 100 000). */
+/**
+ * Polls an open reader until it says `done` (at most `maxPolls` times, default 100 000),
+ * leaving it open: for a reader a test opened and keeps using (positions, close).
+ *
+ * @example
+ * const reader = fromCollection([1, 2, 3]).createReader(testSourceContext());
+ * const { values } = await drain(reader); // [1, 2, 3]
+ * reader.snapshotPosition?.(1);
+ */
 export async function drain<T>(reader: SourceReader<T>, opts: { maxPolls?: number } = {}): Promise<ReadResult<T>> {
   const maxPolls = opts.maxPolls ?? 100_000;
   const out: ReadResult<T> = { values: [], timestamps: [], polls: 0 };

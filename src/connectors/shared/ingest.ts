@@ -48,7 +48,13 @@ export function checkBadRecordPolicy(what: string, policy: unknown): BadRecordPo
 
 /**
  * Decodes raw messages with a {@link Format}, applying a {@link BadRecordPolicy} to the
- * ones that fail. Shared by the message-broker sources.
+ * ones that fail. Shared by the message-broker sources; a reader of a source of your own
+ * makes one in `createReader`.
+ *
+ * @example
+ * const decoder = new Decoder(format, checkBadRecordPolicy('mySource', opts.onBadRecord), ctx, stats);
+ * const { values, from } = await decoder.decode(messages, (i) => `${queue}@${firstOffset + i}`);
+ * // from[j]: the index in `messages` that values[j] came from
  */
 export class Decoder<T> {
   constructor(
