@@ -29,6 +29,8 @@
  * - `formats/`: codecs between records and bytes (JSON, CSV, Avro, Protobuf, MessagePack).
  * - `time/`: durations, the injectable clock, watermark strategies.
  * - `errors/`: the one error class and its catalog of codes.
+ *
+ * @module
  */
 export { Job, type JobOptions, type StartOptions, type StartedJob } from './launch/job.js';
 export { JobBuilder, type JobBuildOptions, type SourceOptions } from './api/job-builder.js';

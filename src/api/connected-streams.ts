@@ -52,6 +52,11 @@ export class ConnectedKeyedStreams<A, B, K extends Key> {
     if (first.stream.job !== second.stream.job) throw new SluiceError('INVALID_JOB', 'connect() joins streams of two different jobs');
   }
 
+  /**
+   * A two-input keyed step: `processElement1` gets the first stream's records and
+   * `processElement2` the second's, each with its key's state and timers, which both
+   * inputs share. Stateful, so the uid is required.
+   */
   process<O>(fn: KeyedCoProcessFunction<K, A, B, O>, options: StatefulStepOptions): DataStream<O> {
     if (!fn || typeof fn.processElement1 !== 'function' || typeof fn.processElement2 !== 'function') {
       throw new SluiceError('INVALID_ARGUMENT', 'process() on connected streams needs processElement1 and processElement2');

@@ -22,7 +22,9 @@ import { IntervalJoin } from './joins/interval-join.js';
 export class KeyedStream<T, K extends Key> {
   /** @internal Made by `DataStream.keyBy`. */
   constructor(
+    /** The stream before `keyBy`. */
     readonly stream: DataStream<T>,
+    /** Gives each record's key: the function given to `keyBy`, or one that reads the named property. */
     readonly keySelector: (value: T) => K,
   ) {}
 

@@ -2,6 +2,8 @@
  * Fault tolerance: checkpoint storage, the coordinator that runs aligned checkpoints,
  * and the savepoint format. Exactly-once sinks take part through the two-phase-commit
  * hooks of the Sink contract (`connectors/sink.ts`).
+ *
+ * @module
  */
 export type { CheckpointData, CheckpointHandle, CheckpointStorage, StepState } from './types.js';
 export { FileCheckpointStorage, CHECKPOINT_FORMAT } from './file-storage.js';

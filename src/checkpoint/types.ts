@@ -42,6 +42,10 @@ export interface CheckpointStorage {
   writeSavepoint(data: CheckpointData, path: string): Promise<CheckpointHandle>;
   /** Completed checkpoints, newest first. */
   list(): Promise<CheckpointHandle[]>;
+  /**
+   * Reads a checkpoint that `list` returned: a restarted attempt restores from the newest.
+   * Rejects when it is missing or damaged (the file storage: CHECKPOINT_INVALID).
+   */
   read(handle: CheckpointHandle): Promise<CheckpointData>;
   /** Reads a savepoint (or a retained checkpoint) from a path. */
   readPath(path: string): Promise<CheckpointData>;

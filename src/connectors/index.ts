@@ -6,6 +6,8 @@
  * Sinks: {@link consoleSink}, {@link collectSink}, {@link callbackSink}, {@link jsonlFileSink}.
  * Test contexts and the shared source and sink suites for connector authors are in
  * `sluice/testing` (`src/testing/`).
+ *
+ * @module
  */
 export type { Source, SourceBatch, SourceContext, SourceReader } from './source.js';
 export type { Sink, SinkContext, SinkWriter } from './sink.js';

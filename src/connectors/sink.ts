@@ -1,5 +1,8 @@
 import type { Clock } from '../time/clock.js';
 
+/** What a job promises about its results after failures and restarts. */
+export type DeliveryGuarantee = 'exactly-once' | 'at-least-once' | 'none';
+
 /**
  * Where results go. The engine creates one {@link SinkWriter} when the job starts and
  * hands it batches; a write that returns a promise holds the pipeline until it settles,
@@ -9,10 +12,8 @@ import type { Clock } from '../time/clock.js';
  * const lines: string[] = [];
  * const sink: Sink<string> = { kind: 'lines', createWriter: () => ({ write: (values) => { lines.push(...values); }, close: async () => {} }) };
  */
-/** What a job promises about its results after failures and restarts. */
-export type DeliveryGuarantee = 'exactly-once' | 'at-least-once' | 'none';
-
 export interface Sink<T> {
+  /** A short name of the kind of sink, shown in `job.explain()` and in its errors ('file', 'kafka', …). */
   readonly kind: string;
   /**
    * The guarantees this sink can keep (default: at-least-once and none). Exactly-once
@@ -24,15 +25,23 @@ export interface Sink<T> {
    * {@link SinkContext.subtask}). Default false: one writer, fed by every subtask before it.
    */
   readonly parallel?: boolean;
+  /** One line about this sink's configuration, for `job.explain()`. */
   describe?(): string;
+  /**
+   * Makes the writer of one run: called when the sink step starts and again at each
+   * restart, once per writer (each parallel writer of a `parallel` sink gets its own `ctx`).
+   * Keep it cheap: connecting belongs in the writer's `open`.
+   */
   createWriter(ctx: SinkContext): SinkWriter<T>;
 }
 
+/** What the engine tells a sink's writer: which writer it is, its clock, whether it writes transactionally, the run's id. */
 export interface SinkContext {
   /** The sink step's uid. */
   readonly uid: string;
   /** Which writer this is, of how many. */
   readonly subtask: { readonly index: number; readonly parallelism: number };
+  /** The job's clock: read time from it, not `Date.now()` (tests run on a manual clock). */
   readonly clock: Clock;
   /**
    * True when the job runs exactly-once with checkpoints: the writer makes its writes
@@ -48,7 +57,14 @@ export interface SinkContext {
   readonly executionId: string;
 }
 
+/**
+ * Writes a sink's results for one run, made by {@link Sink.createWriter}. The engine calls
+ * `open`, then `recover` (with the restored transactions; none on a fresh start), `write`
+ * per batch, `preCommit` at each checkpoint barrier and `commit` once the checkpoint is
+ * durable, `flush` at the end of a bounded job, and `close`.
+ */
 export interface SinkWriter<T> {
+  /** Called once before anything else: connect, open files. A rejection fails the job. */
   open?(): Promise<void>;
   /** Writes a batch: values with their event timestamps (NaN where a record has none). */
   write(values: T[], timestamps: number[]): void | Promise<void>;

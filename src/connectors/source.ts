@@ -42,14 +42,21 @@ export interface Source<T> {
   redistributePositions?(positions: readonly unknown[], reader: { readonly index: number; readonly parallelism: number }): unknown;
   /** One line about this source's configuration, for `job.explain()`. */
   describe?(): string;
+  /**
+   * Makes the reader of one run: called when the job starts and again at each restart,
+   * once per reader (each parallel reader of a `parallel` source gets its own `ctx`).
+   * Keep it cheap: connecting belongs in the reader's `open`.
+   */
   createReader(ctx: SourceContext): SourceReader<T>;
 }
 
+/** What the engine tells a source's reader: which reader it is, its clock and limits, cancellation, bad input, where to resume. */
 export interface SourceContext {
   /** The source step's uid. */
   readonly uid: string;
   /** Which reader this is, of how many (`{ index: 0, parallelism: 1 }` unless the source is `parallel`). */
   readonly subtask: { readonly index: number; readonly parallelism: number };
+  /** The job's clock: read time from it, not `Date.now()` (tests run on a manual clock). */
   readonly clock: Clock;
   /** The most records one poll should return. */
   readonly maxBatchSize: number;
@@ -73,6 +80,7 @@ export interface SourceContext {
   readonly restoredPosition?: unknown;
 }
 
+/** What one `poll` returns: records, possibly their timestamps, the end of a bounded source, a watermark. */
 export interface SourceBatch<T> {
   /** The records read (possibly none). */
   values: T[];
@@ -88,7 +96,13 @@ export interface SourceBatch<T> {
   watermark?: number;
 }
 
+/**
+ * Reads a source for one run, made by {@link Source.createReader}. The engine calls
+ * `open`, then `poll` in a loop until a batch says `done`, `snapshotPosition` at each
+ * checkpoint, and `close` once at the end.
+ */
 export interface SourceReader<T> {
+  /** Called once before the first poll: connect, open files, start servers. A rejection fails the job (SOURCE_FAILED unless it is a SluiceError). */
   open?(): Promise<void>;
   /** The next records; see {@link SourceContext.maxPollWaitMs} for how long it may wait. */
   poll(): Promise<SourceBatch<T>>;

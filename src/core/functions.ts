@@ -3,6 +3,7 @@ import type { OutputTag } from './output-tag.js';
 
 /** Sends results downstream. The result gets the timestamp of the record (or timer) being handled. */
 export interface Collector<O> {
+  /** Emits `value` with the timestamp of the record or timer being handled (none if the record has none). */
   collect(value: O): void;
   /**
    * Emits with an explicit event timestamp instead of the current record's (a join's
@@ -21,13 +22,17 @@ export interface OpenContext {
 
 /** Event-time and processing-time timers of the current key. */
 export interface TimerService {
+  /** The step's event-time watermark (epoch ms); {@link MIN_WATERMARK} before the first one. */
   currentWatermark(): number;
+  /** The job's clock, in epoch ms (a `ManualClock` in tests). */
   currentProcessingTime(): number;
   /** Calls `onTimer` once the watermark reaches `timestamp`. Registering the same time twice keeps one timer. */
   registerEventTimeTimer(timestamp: number): void;
+  /** Deletes the current key's event-time timer at `timestamp`; nothing happens when there is none. */
   deleteEventTimeTimer(timestamp: number): void;
   /** Calls `onTimer` once the job's clock reaches `timestamp`. */
   registerProcessingTimeTimer(timestamp: number): void;
+  /** Deletes the current key's processing-time timer at `timestamp`; nothing happens when there is none. */
   deleteProcessingTimeTimer(timestamp: number): void;
 }
 
@@ -35,7 +40,12 @@ export interface TimerService {
 export interface ProcessContext {
   /** The record's event timestamp, or undefined when it has none. */
   readonly timestamp: number | undefined;
+  /**
+   * The step's event-time watermark (epoch ms): records at or before it are late.
+   * {@link MIN_WATERMARK} before the first watermark arrives.
+   */
   currentWatermark(): number;
+  /** The job's clock, in epoch ms (a `ManualClock` in tests). */
   currentProcessingTime(): number;
   /** Sends a value to a side output. */
   output<X>(tag: OutputTag<X>, value: X): void;
@@ -43,12 +53,15 @@ export interface ProcessContext {
 
 /** What a keyed function sees while it handles a record: its key and timers too. */
 export interface KeyedProcessContext<K extends Key> extends ProcessContext {
+  /** The key of the record (or timer) being handled: the key that state and timers are under. */
   readonly key: K;
+  /** Timers of the current key. */
   readonly timerService: TimerService;
 }
 
 /** What a keyed function sees when a timer fires. */
 export interface OnTimerContext<K extends Key> extends KeyedProcessContext<K> {
+  /** Which kind of timer fired. */
   readonly timeDomain: 'event-time' | 'processing-time';
 }
 
@@ -59,8 +72,11 @@ export interface OnTimerContext<K extends Key> extends KeyedProcessContext<K> {
  * const split: ProcessFunction<string, string> = { processElement(line, _ctx, out) { for (const w of line.split(' ')) out.collect(w); } };
  */
 export interface ProcessFunction<I, O> {
+  /** Called before the first record, in each parallel instance of the step and again after a restart. */
   open?(ctx: OpenContext): void;
+  /** Handles one record: results go to `out`, side outputs through `ctx.output`. A throw fails the job or dead-letters the record, as the step's `onError` says. */
   processElement: (value: I, ctx: ProcessContext, out: Collector<O>) => void;
+  /** Called once when the step's task ends, whether the job finished, failed or was cancelled: release what `open` took. */
   close?(): void;
 }
 
@@ -79,26 +95,55 @@ export interface ProcessFunction<I, O> {
  * } as KeyedProcessFunction<string, Click, [string, number]> & { count?: ValueState<number> };
  */
 export interface KeyedProcessFunction<K extends Key, I, O> {
+  /**
+   * Called before the first record, in each parallel instance of the step and again
+   * after a restart: declare state here, open what the function needs.
+   */
   open?(ctx: OpenContext): void;
+  /**
+   * Handles one record, with its key's state and timers current. A throw fails the job or dead-letters the record, as the step's `onError` says.
+   */
   processElement: (value: I, ctx: KeyedProcessContext<K>, out: Collector<O>) => void;
+  /**
+   * A timer of the current key fired: an event-time one once the watermark reached
+   * `timestamp` (the end of a bounded input fires them all), a processing-time one once the
+   * clock did. Results carry `timestamp` as their event time.
+   */
   onTimer?(timestamp: number, ctx: OnTimerContext<K>, out: Collector<O>): void;
+  /** Called once when the step's task ends, whether the job finished, failed or was cancelled: release what `open` took. */
   close?(): void;
 }
 
 /** Two inputs of different types into one output, not keyed. */
 export interface CoProcessFunction<I1, I2, O> {
+  /** Called before the first record, in each parallel instance of the step and again after a restart. */
   open?(ctx: OpenContext): void;
+  /** Handles a record of the first input (the stream `connect` was called on). A throw fails the job or dead-letters the record, as the step's `onError` says. */
   processElement1: (value: I1, ctx: ProcessContext, out: Collector<O>) => void;
+  /** Handles a record of the second input (the stream given to `connect`). A throw fails the job or dead-letters the record, as the step's `onError` says. */
   processElement2: (value: I2, ctx: ProcessContext, out: Collector<O>) => void;
+  /** Called once when the step's task ends, whether the job finished, failed or was cancelled: release what `open` took. */
   close?(): void;
 }
 
 /** Two keyed inputs sharing the key's state and timers (joins, enrichment with a changing table). */
 export interface KeyedCoProcessFunction<K extends Key, I1, I2, O> {
+  /**
+   * Called before the first record, in each parallel instance of the step and again
+   * after a restart: declare state here, open what the function needs.
+   */
   open?(ctx: OpenContext): void;
+  /** Handles a record of the first input (the stream `connect` was called on), with its key's state and timers current. */
   processElement1: (value: I1, ctx: KeyedProcessContext<K>, out: Collector<O>) => void;
+  /** Handles a record of the second input (the stream given to `connect`), with its key's state and timers current. */
   processElement2: (value: I2, ctx: KeyedProcessContext<K>, out: Collector<O>) => void;
+  /**
+   * A timer of the current key fired: an event-time one once the watermark reached
+   * `timestamp` (the end of a bounded input fires them all), a processing-time one once the
+   * clock did. Results carry `timestamp` as their event time.
+   */
   onTimer?(timestamp: number, ctx: OnTimerContext<K>, out: Collector<O>): void;
+  /** Called once when the step's task ends, whether the job finished, failed or was cancelled: release what `open` took. */
   close?(): void;
 }
 
@@ -143,9 +188,16 @@ export interface KeyedBroadcastContext<K extends Key> extends BroadcastContext {
  * rule arriving late (keep such records in state until it does, or use a default).
  */
 export interface BroadcastProcessFunction<I, B, O> {
+  /** Called before the first record, in each parallel instance of the step and again after a restart. */
   open?(ctx: OpenContext): void;
+  /** Handles a record of the main input, reading the broadcast state (read only here). */
   processElement: (value: I, ctx: BroadcastReadOnlyContext, out: Collector<O>) => void;
+  /**
+   * Handles a broadcast record, on every parallel instance: change the broadcast state
+   * here, the same way on each (from the record and the state only).
+   */
   processBroadcastElement: (value: B, ctx: BroadcastContext, out: Collector<O>) => void;
+  /** Called once when the step's task ends, whether the job finished, failed or was cancelled: release what `open` took. */
   close?(): void;
 }
 
@@ -181,10 +233,22 @@ export interface BroadcastProcessFunction<I, B, O> {
  * payments.keyBy('user').connect(ruleStream.broadcast(rules)).process(tooLarge, { uid: 'too-large' });
  */
 export interface KeyedBroadcastProcessFunction<K extends Key, I, B, O> {
+  /**
+   * Called before the first record, in each parallel instance of the step and again
+   * after a restart: declare state here, open what the function needs.
+   */
   open?(ctx: OpenContext): void;
+  /** Handles a record of the keyed input, with its key's state and timers current; broadcast state is read only here. */
   processElement: (value: I, ctx: KeyedBroadcastReadOnlyContext<K>, out: Collector<O>) => void;
+  /**
+   * Handles a broadcast record, on every parallel instance: change the broadcast state
+   * here, the same way on each. There is no current key: reach keyed state through
+   * `ctx.applyToKeyedState`.
+   */
   processBroadcastElement: (value: B, ctx: KeyedBroadcastContext<K>, out: Collector<O>) => void;
+  /** A timer of the current key fired (as in {@link KeyedProcessFunction.onTimer}); broadcast state is read only here. */
   onTimer?(timestamp: number, ctx: KeyedBroadcastOnTimerContext<K>, out: Collector<O>): void;
+  /** Called once when the step's task ends, whether the job finished, failed or was cancelled: release what `open` took. */
   close?(): void;
 }
 

@@ -4,7 +4,11 @@
  * can help (`retry`), and a hint for what to do. `test/errors/catalog.test.ts` checks both
  * directions: every code here is documented and used in `src/` (or marked `reserved`, with
  * the reason), and every code `src/` uses is here.
+ *
+ * @module
  */
+
+/** What the catalog says about one error code. */
 export interface ErrorCodeInfo {
   /** `user`: the job or its input is wrong; `external`: a service or the OS failed; `internal`: a Sluice bug. */
   readonly domain: 'user' | 'external' | 'internal';
@@ -18,6 +22,14 @@ export interface ErrorCodeInfo {
   readonly reserved?: string;
 }
 
+/**
+ * Every error code of Sluice with its {@link ErrorCodeInfo}: what it means, whose side it
+ * is on, whether a retry can help, and what to do.
+ *
+ * @example
+ * ERROR_CATALOG.MISSING_UID.domain === 'user';
+ * ERROR_CATALOG[error.code].description; // for a SluiceError `error`
+ */
 export const ERROR_CATALOG = {
   INVALID_DURATION: {
     domain: 'user',
@@ -235,4 +247,5 @@ export const ERROR_CATALOG = {
   },
 } as const satisfies Record<string, ErrorCodeInfo>;
 
+/** The code of a {@link SluiceError}: one of the keys of {@link ERROR_CATALOG}. */
 export type ErrorCode = keyof typeof ERROR_CATALOG;

@@ -1,5 +1,6 @@
 import { ERROR_CATALOG, type ErrorCode } from './catalog.js';
 
+/** What a {@link SluiceError} takes besides its code and message. */
 export interface SluiceErrorOptions {
   /** More about what happened (the record, the underlying error message). */
   detail?: string;
@@ -7,6 +8,7 @@ export interface SluiceErrorOptions {
   hint?: string;
   /** The uid (or name) of the step where the error happened. */
   step?: string;
+  /** The error that led to this one; kept as the standard `Error.cause`. */
   cause?: unknown;
 }
 
@@ -45,7 +47,12 @@ export class SluiceError extends Error {
   }
 }
 
-/** Renders a record for an error message: JSON where possible, cut to `max` characters. */
+/**
+ * Renders a record for an error message: JSON where possible, cut to `max` characters.
+ *
+ * @example
+ * describeRecord({ user: 'a', n: 1n }); // '{"user":"a","n":"1n"}'
+ */
 export function describeRecord(record: unknown, max = 200): string {
   let text: string;
   try {

@@ -7,7 +7,7 @@ export type AvroSchema = avro.Schema;
 /**
  * Avro binary encoding of one schema (avsc): compact and fast (see DEPENDENCIES.md).
  * `decode` throws when the bytes do not match the schema (truncated, trailing bytes).
- * For messages that carry a schema id, see {@link confluentFormat}.
+ * For messages that carry a schema id, see {@link confluentAvroFormat}.
  *
  * @example
  * const f = avroFormat<{ id: number; name: string }>({ type: 'record', name: 'User', fields: [{ name: 'id', type: 'int' }, { name: 'name', type: 'string' }] });

@@ -24,7 +24,9 @@ export function writeConfluentFrame(schemaId: number, payload: Uint8Array): Uint
   return out;
 }
 
+/** Options of {@link confluentAvroFormat}: the registry, and to encode, the subject and the writer's schema. */
 export interface ConfluentAvroOptions {
+  /** The registry that schema ids are looked up in (and the writer's schema registered with). */
   registry: SchemaRegistryClient;
   /** The subject to register the writer's schema under (`<topic>-value`); needed to encode. */
   subject?: string;
@@ -43,7 +45,10 @@ export interface ConfluentAvroOptions {
  * @example
  * const f = confluentAvroFormat<Order>({ registry, subject: 'orders-value', schema: orderSchema });
  */
-export function confluentAvroFormat<T>(opts: ConfluentAvroOptions): Format<T> & { readonly schemaId: () => number | undefined } {
+export function confluentAvroFormat<T>(opts: ConfluentAvroOptions): Format<T> & {
+  /** The id the registry gave the writer's schema once `open` registered it; undefined before, and without `subject` and `schema`. */
+  readonly schemaId: () => number | undefined;
+} {
   const types = new Map<number, avro.Type>();
   const failures = new Map<number, string>();
   let writerId: number | undefined;

@@ -6,6 +6,7 @@ import { fromUtf8, utf8, type Format } from './format.js';
 const require = createRequire(import.meta.url);
 let csvParse: typeof import('csv-parse/sync').parse | undefined;
 
+/** Options of {@link csvFormat}. */
 export interface CsvFormatOptions<T> {
   /** The field names, in order: each message is one line of these fields. */
   columns: readonly (keyof T & string)[];

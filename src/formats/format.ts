@@ -10,7 +10,9 @@
 export interface Format<T> {
   /** A short name for `describe()` and errors ('json', 'avro', …). */
   readonly name: string;
+  /** A record as the bytes of one message; throws on a value it cannot write, which fails the sink's step. */
   encode(value: T): Uint8Array;
+  /** The record in the bytes of one message; throws on input it cannot read, which the source handles as a bad record. */
   decode(bytes: Uint8Array): T;
   /**
    * Optional: asynchronous set-up before the first encode (registering a schema, say).

@@ -4,6 +4,8 @@
  * Confluent wire format with a schema registry, and JSON Schema validation (`validated`)
  * for typed records. (The policy for messages that fail to decode, `onBadRecord`, is
  * the sources': `connectors/shared/ingest.ts`.)
+ *
+ * @module
  */
 export { asBuffer, fromUtf8, utf8, type Format } from './format.js';
 export { jsonFormat, textFormat } from './json.js';

@@ -20,7 +20,12 @@ export function jsonFormat<T = unknown>(): Format<T> {
   };
 }
 
-/** Plain UTF-8 text (no parsing). */
+/**
+ * Plain UTF-8 text (no parsing). Decoding malformed UTF-8 throws: a bad record.
+ *
+ * @example
+ * mqttSource({ topics: 'logs/#', format: textFormat() }); // each payload as a string
+ */
 export function textFormat(): Format<string> {
   return { name: 'text', encode: (value) => utf8(value), decode: (bytes) => fromUtf8(bytes) };
 }

@@ -2,6 +2,7 @@ import protobuf from 'protobufjs';
 import { SluiceError } from '../errors/index.js';
 import type { Format } from './format.js';
 
+/** Options of {@link protobufFormat}: the schema, and which of its message types a message is. */
 export interface ProtobufFormatOptions {
   /** The `.proto` source text (proto2 or proto3). */
   proto: string;

@@ -1,5 +1,6 @@
 import { SluiceError } from '../errors/index.js';
 
+/** Where a {@link SchemaRegistryClient} finds the registry, and how it authenticates. */
 export interface SchemaRegistryOptions {
   /** Base URL, e.g. `http://127.0.0.1:8081`. */
   url: string;
@@ -42,7 +43,7 @@ export class SchemaRegistryClient {
     return p;
   }
 
-  /** The schema's id, if it is cached already (no request). */
+  /** The schema text registered under `id`, if it was fetched or is being fetched already (no request). */
   cachedSchemaById(id: number): Promise<string> | undefined {
     return this.byId.get(id);
   }

@@ -16,7 +16,11 @@ export type JsonSchema = Record<string, unknown>;
  * @example
  * const isOrder = jsonSchemaValidator<Order>({ type: 'object', required: ['id'], properties: { id: { type: 'string' } } });
  */
-export function jsonSchemaValidator<T>(schema: JsonSchema): { (value: unknown): value is T; errors(): string } {
+export function jsonSchemaValidator<T>(schema: JsonSchema): {
+  (value: unknown): value is T;
+  /** Why the last value checked failed: `path message` for each error, joined by `; ` (empty after a value that passed). */
+  errors(): string;
+} {
   let validate: ValidateFunction;
   try {
     validate = new Ajv({ allErrors: true, strict: false }).compile(schema);

@@ -63,7 +63,14 @@ export interface StartOptions {
   /** Told when the job fails and restarts. */
   onRestart?: (error: unknown, restart: number, delayMs: number) => void;
   /** Defaults for the job's `server` and `log` options where it sets none (`sluice run` turns both on). */
-  observe?: { server?: ServerOptions | boolean; logLevel?: LogLevel; logDestination?: { write(line: string): void } };
+  observe?: {
+    server?: ServerOptions | boolean;
+    logLevel?: LogLevel;
+    logDestination?: {
+      /** Takes each log line at or above the level: one JSON object, newline included. */
+      write(line: string): void;
+    };
+  };
 }
 
 /**

@@ -3,6 +3,7 @@ import { pino, type Level, type Logger } from 'pino';
 /** Log levels, most verbose first; 'silent' logs nothing to stderr. */
 export type LogLevel = Level | 'silent';
 
+/** Options of a job's structured log (`JobOptions.log`). */
 export interface LogOptions {
   /** Lines at this level and above go to stderr as JSON. Default 'info' under `sluice run`, 'silent' in embedded runs (tests). */
   level?: LogLevel;

@@ -40,16 +40,25 @@ export interface MetricsSnapshot {
   readonly restarts: number;
 }
 
+/** The figures of one parallel instance of a step in a {@link MetricsSnapshot}. Counts run across restarts. */
 export interface StepSnapshot {
+  /** The step's uid. */
   readonly uid: string;
+  /** The kind of step ('map', 'window', the source's kind, …). */
   readonly kind: string;
+  /** The task (chain of steps) it runs in. */
   readonly task: string;
+  /** Which parallel instance of the step, from 0. */
   readonly subtask: number;
   readonly recordsIn: number;
   readonly recordsOut: number;
+  /** Throws of the step's function, and bad input of a source; dead-lettered ones included. */
   readonly errors: number;
+  /** Records sent to the dead letters. */
   readonly deadLettered: number;
+  /** Late records dropped. */
   readonly lateDropped: number;
+  /** Late records sent to a late-data side output. */
   readonly lateToSideOutput: number;
   /** Event time (epoch ms); null before the first watermark, 'end' after the final one. */
   readonly watermark: number | null | 'end';

@@ -22,16 +22,25 @@ export interface JobControl {
   readonly restoredFrom: number | undefined;
 }
 
+/**
+ * Where a run is: `'running'`, `'restarting'` (it failed and waits for its next attempt),
+ * or how it ended: `'finished'` (every bounded input ended), `'cancelled'`, `'failed'`.
+ */
 export type JobStatus = 'running' | 'restarting' | 'finished' | 'cancelled' | 'failed';
 
 /** A failure of the job: one that made it restart, or the one that ended it. */
 export interface JobException {
   /** Epoch ms. */
   readonly time: number;
+  /** `'restart'`: the job restarted after it; `'failure'`: it ended the job. */
   readonly kind: 'restart' | 'failure';
+  /** The first line of the error's message. */
   readonly message: string;
+  /** The error's code, for a {@link SluiceError}. */
   readonly code?: string | undefined;
+  /** The uid of the step it happened in, when known. */
   readonly step?: string | undefined;
+  /** Which restart it caused (1 for the first), for kind `'restart'`. */
   readonly restart?: number | undefined;
 }
 
@@ -42,17 +51,24 @@ export interface JobException {
  * progress line. Lifecycle events are logged here, with the job id on every line.
  */
 export class JobMonitor {
+  /** Where the run is now. */
   status: JobStatus = 'running';
   /** Epoch ms. */
   readonly startedAt = Date.now();
+  /** Epoch ms; undefined while the run goes on. */
   endedAt: number | undefined;
+  /** Failures so far, oldest first: each restart's cause, and the failure that ended the run. */
   readonly exceptions: JobException[] = [];
   readonly sampler: MetricsSampler;
 
   constructor(
+    /** The job's name: it names the job in the REST API (`/jobs/:id`) and on every log line. */
     readonly id: string,
+    /** The plan as JSON (tasks, steps, edges), served with `GET /jobs/:id`. */
     readonly plan: PlanJson,
+    /** The counters the runtime adds to, across restarts. */
     readonly metrics: JobMetrics,
+    /** The job's JSON log; its recent lines are served at `GET /jobs/:id/logs`. */
     readonly log: JobLog,
     private readonly job: () => JobControl,
     /** Whether steps count records (`metrics: false` turns it off). */
@@ -71,10 +87,15 @@ export class JobMonitor {
     return this.job();
   }
 
+  /** Logs `job_started` with how the run delivers and restores. Called once by `Job.start`. */
   started(details: { delivery: string; checkpoints: boolean; fromSavepoint?: string | undefined }): void {
     this.log.logger.info({ event: 'job_started', ...details, tasks: this.plan.tasks.length }, `job '${this.id}' started`);
   }
 
+  /**
+   * Records a failure the job restarts after: status `'restarting'` until `delayMs` have
+   * passed, an exception, a `job_restarting` warning. Called by `Job.start` on each restart.
+   */
   restarted(error: unknown, restart: number, delayMs: number): void {
     this.status = 'restarting';
     this.metrics.restarts = restart;
@@ -88,6 +109,7 @@ export class JobMonitor {
     }, delayMs).unref();
   }
 
+  /** Records the end of a run that finished or was cancelled: status, `endedAt`, a last metrics sample, a log line. Called by `Job.start`. */
   ended(status: 'finished' | 'cancelled'): void {
     this.status = status;
     this.endedAt = Date.now();
@@ -96,6 +118,7 @@ export class JobMonitor {
     this.log.logger.info({ event: `job_${status}`, durationMs: this.endedAt - this.startedAt, restarts: this.metrics.restarts }, `job '${this.id}' ${status}`);
   }
 
+  /** Records the failure that ended the run: status `'failed'`, an exception, a last metrics sample, a `job_failed` error line. Called by `Job.start`. */
   failed(error: unknown): void {
     this.status = 'failed';
     this.endedAt = Date.now();
@@ -106,6 +129,7 @@ export class JobMonitor {
     this.log.logger.error({ event: 'job_failed', err: e, step: e.step }, `job '${this.id}' failed: ${e.message}`);
   }
 
+  /** Logs a checkpoint or savepoint: at info when it completed, as a warning when it failed. Called by `Job.start`'s supervisor. */
   checkpoint(s: CheckpointStats): void {
     const fields = { event: `${s.kind}_${s.status}`, checkpointId: s.checkpointId, durationMs: s.durationMs, sizeBytes: s.sizeBytes, alignmentMs: s.alignmentMs, path: s.path };
     if (s.status === 'completed') this.log.logger.info(fields, `${s.kind} ${s.checkpointId} completed`);
@@ -128,6 +152,7 @@ export class JobMonitor {
     }
   }
 
+  /** Cancels the run (logged as `job_cancel_requested`): `done` then resolves with status `'cancelled'`. */
   cancel(): void {
     this.log.logger.info({ event: 'job_cancel_requested' }, `cancelling job '${this.id}'`);
     this.running.cancel();

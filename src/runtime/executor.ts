@@ -63,7 +63,9 @@ export interface ExecuteOptions {
   readonly checkpoints?: { readonly config: CheckpointConfig; readonly storage: CheckpointStorage; onEvent?: (s: CheckpointStats) => void } | undefined;
 }
 
+/** How a run ended, when it did not fail: what `done` resolves with (a failure rejects `done` instead). */
 export interface JobResult {
+  /** `'finished'`: every bounded input ended and its results were written; `'cancelled'`: `cancel()` stopped it. */
   readonly status: 'finished' | 'cancelled';
 }
 

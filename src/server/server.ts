@@ -11,9 +11,13 @@ export interface ServerOptions {
   host?: string;
 }
 
+/** A job's REST server once it listens (`StartedJob.server`). It closes by itself when the job ends. */
 export interface JobServer {
+  /** Its base URL, such as `http://127.0.0.1:8081`: the dashboard is there, the REST API under `/jobs`. */
   readonly url: string;
+  /** The port it listens on: the one asked for, the next free one, or the one picked for port 0. */
   readonly port: number;
+  /** Stops listening and closes open connections; resolves once the server is closed. */
   close(): Promise<void>;
 }
 

@@ -1,6 +1,8 @@
 /**
  * Keyed state: descriptors, key groups and the in-memory backend. The shared backend test
  * suite is `describeStateBackend` in `sluice/testing` (`src/testing/backend-suite.ts`).
+ *
+ * @module
  */
 export type * from './types.js';
 export { valueState, listState, mapState, reducingState, aggregatingState, checkTtl, type StateOptions } from './descriptors.js';

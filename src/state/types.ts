@@ -10,7 +10,9 @@ export type Namespace = string | number;
 export interface ValueState<T> {
   /** The value, or the descriptor's default (undefined if none) when absent or expired. */
   value(): T | undefined;
+  /** Stores `value` under the current key (and namespace), restarting its TTL; `undefined` clears it. */
   update(value: T): void;
+  /** Removes the value: `value()` gives the descriptor's default again. */
   clear(): void;
 }
 
@@ -18,24 +20,37 @@ export interface ValueState<T> {
 export interface ListState<T> {
   /** The elements (a copy: changing it does not change the state). Empty when absent or expired. */
   get(): T[];
+  /** Appends one element. With a TTL, the whole list's clock restarts. */
   add(value: T): void;
+  /** Appends the elements in order (an empty array changes nothing). With a TTL, the whole list's clock restarts. */
   addAll(values: readonly T[]): void;
-  /** Replaces the whole list. */
+  /** Replaces the whole list; an empty array clears it. */
   update(values: readonly T[]): void;
+  /** Removes the list: `get()` returns `[]`. */
   clear(): void;
 }
 
 /** A map per key. TTL applies per entry. */
 export interface MapState<MK, V> {
+  /** The value under `key`, or undefined when there is none or it expired. */
   get(key: MK): V | undefined;
+  /** Sets `key` to `value`; with a TTL, this entry's clock restarts. */
   put(key: MK, value: V): void;
+  /** Puts each `[key, value]` pair in turn (a later pair for the same key wins). */
   putAll(entries: Iterable<readonly [MK, V]>): void;
+  /** Deletes the entry of `key`; nothing happens when there is none. */
   remove(key: MK): void;
+  /** Whether `key` has a live (unexpired) entry. */
   contains(key: MK): boolean;
+  /** The live entries as `[key, value]` pairs, in a new array. The order depends on the backend. */
   entries(): Array<[MK, V]>;
+  /** The keys of the live entries, in a new array. The order depends on the backend. */
   keys(): MK[];
+  /** The values of the live entries, in a new array. The order depends on the backend. */
   values(): V[];
+  /** Whether the map has no live entry. Unlike the other reads, it does not restart a `'read-and-write'` TTL. */
   isEmpty(): boolean;
+  /** Removes every entry of the current key's map. */
   clear(): void;
 }
 
@@ -45,13 +60,19 @@ export interface MapState<MK, V> {
  * entries. Values are the stored objects themselves: do not change them.
  */
 export interface ReadOnlyBroadcastState<MK, V> {
+  /** The value under `key`, or undefined when there is none. */
   get(key: MK): V | undefined;
+  /** Whether `key` has an entry. */
   contains(key: MK): boolean;
   /** The entries in insertion order (a new array each call). */
   entries(): Array<[MK, V]>;
+  /** The keys in insertion order (a new array each call). */
   keys(): MK[];
+  /** The values in insertion order (a new array each call). */
   values(): V[];
+  /** Whether the state has no entries. */
   isEmpty(): boolean;
+  /** The number of entries. */
   readonly size: number;
 }
 
@@ -61,23 +82,36 @@ export interface ReadOnlyBroadcastState<MK, V> {
  * the same broadcast records in the same order.
  */
 export interface BroadcastState<MK, V> extends ReadOnlyBroadcastState<MK, V> {
+  /**
+   * Sets `key` to `value`. Derive the value from the broadcast record and this state only
+   * (not from the clock or chance), so that every parallel instance stores the same.
+   */
   put(key: MK, value: V): void;
+  /** Puts each `[key, value]` pair in turn (a later pair for the same key wins). */
   putAll(entries: Iterable<readonly [MK, V]>): void;
+  /** Deletes the entry of `key`; nothing happens when there is none. */
   remove(key: MK): void;
+  /** Removes every entry. */
   clear(): void;
 }
 
 /** A value per key folded with a reduce function as elements are added. */
 export interface ReducingState<T> {
+  /** The folded value, or undefined when nothing was added (or it expired). */
   get(): T | undefined;
+  /** Folds `value` in: the first value is stored as it is, each later one as `reduce(stored, value)`. */
   add(value: T): void;
+  /** Drops the folded value; the next `add` starts again. */
   clear(): void;
 }
 
 /** An accumulator per key, fed by `add`, read through the aggregate function's `getResult`. */
 export interface AggregatingState<IN, OUT> {
+  /** `getResult` of the accumulator, or undefined when nothing was added (or it expired). */
   get(): OUT | undefined;
+  /** Adds `value` to the accumulator, which the first `add` creates with `createAccumulator`. */
   add(value: IN): void;
+  /** Drops the accumulator; the next `add` starts a new one. */
   clear(): void;
 }
 
@@ -95,9 +129,21 @@ export interface AggregatingState<IN, OUT> {
  * };
  */
 export interface AggregateFunction<IN, ACC, OUT> {
+  /** A new, empty accumulator: where each key's (or window's) aggregate starts. */
   createAccumulator(): ACC;
+  /** Adds `value` and returns the accumulator: `accumulator` itself changed, or a new one. */
   add(value: IN, accumulator: ACC): ACC;
+  /**
+   * The result an accumulator stands for. It may be read more than once (a window that
+   * fires early, then again), so it must leave the accumulator as it is.
+   */
   getResult(accumulator: ACC): OUT;
+  /**
+   * An accumulator holding what `a` and `b` hold; `b` must stay unchanged (a slice of a
+   * sliding window is merged into several windows). Required by merging (session)
+   * windows and by pre-aggregation, which fail when the step is built without it;
+   * sliding windows use it to share slices.
+   */
   merge?(a: ACC, b: ACC): ACC;
   /**
    * Optional: merges `b` into `a`, changing `a` (and returns it). Windows use it to combine
@@ -117,7 +163,9 @@ export interface StateTtl {
 }
 
 interface DescriptorBase {
+  /** The state's name, unique within its step: it names the state in checkpoints. */
   readonly name: string;
+  /** Expiry of entries; none when undefined. */
   readonly ttl?: StateTtl | undefined;
   /** Version of the state's shape (default 1); see `migrate`. */
   readonly version?: number | undefined;
@@ -125,28 +173,44 @@ interface DescriptorBase {
   readonly migrate?: ((stored: unknown, fromVersion: number) => unknown) | undefined;
 }
 
+/** Declares a {@link ValueState}: made by {@link valueState}, given to `ctx.state(…)` in `open`. */
 export interface ValueStateDescriptor<T> extends DescriptorBase {
   readonly kind: 'value';
+  /** What `value()` returns for a key without a value. */
   readonly defaultValue?: T | undefined;
 }
+/** Declares a {@link ListState}: made by {@link listState}, given to `ctx.state(…)` in `open`. */
 export interface ListStateDescriptor<T> extends DescriptorBase {
   readonly kind: 'list';
   /** Phantom field: carries the element type. */
   readonly __type?: T;
 }
+/**
+ * Declares a {@link MapState}: made by {@link mapState}, given to `ctx.state(…)` in `open`.
+ * Broadcast state is declared with one too (`stream.broadcast(descriptor)`, no TTL).
+ */
 export interface MapStateDescriptor<MK, V> extends DescriptorBase {
   readonly kind: 'map';
+  /** Phantom field: carries the key and value types. */
   readonly __type?: [MK, V];
 }
+/** Declares a {@link ReducingState}: made by {@link reducingState}, given to `ctx.state(…)` in `open`. */
 export interface ReducingStateDescriptor<T> extends DescriptorBase {
   readonly kind: 'reducing';
+  /** Folds an added value into the stored one: `reduce(stored, added)` is the new stored value. */
   readonly reduce: (a: T, b: T) => T;
 }
+/** Declares an {@link AggregatingState}: made by {@link aggregatingState}, given to `ctx.state(…)` in `open`. */
 export interface AggregatingStateDescriptor<IN, ACC, OUT> extends DescriptorBase {
   readonly kind: 'aggregating';
+  /** Creates, feeds and reads the accumulator. */
   readonly aggregate: AggregateFunction<IN, ACC, OUT>;
 }
 
+/**
+ * Any of the five state descriptors: what `OpenContext.state` and
+ * `KeyedStateBackend.getState` take. `kind` tells them apart.
+ */
 export type StateDescriptor =
   | ValueStateDescriptor<any>
   | ListStateDescriptor<any>
@@ -234,7 +298,12 @@ export interface KeyedStateSnapshot {
  * shared suite in `testing/backend-suite.ts` (`describeStateBackend` in `sluice/testing`).
  */
 export interface KeyedStateBackend {
+  /** The number of key groups; snapshots restore only into a backend with the same number. */
   readonly maxParallelism: number;
+  /**
+   * Makes `key` current: state objects read and write under it until the next call (the
+   * namespace stays as set). The runtime calls it before each record and timer of a keyed step.
+   */
   setCurrentKey(key: Key): void;
   /** The current key; throws STATE_OUTSIDE_KEY when none has been set. */
   getCurrentKey(): Key;
@@ -248,12 +317,18 @@ export interface KeyedStateBackend {
   namespaces(stateName: string): Namespace[];
   /** Number of live entries across all states (for metrics and tests). */
   size(): number;
+  /**
+   * A copy of every live entry of every state, which later writes do not change: what a
+   * checkpoint stores for the step, and what {@link restore} takes back. Taken at the
+   * checkpoint barrier, while the step waits.
+   */
   snapshot(): KeyedStateSnapshot;
   /**
    * Loads entries of the given key groups only (rescaling hands each subtask its range;
    * `from` and `to` are inclusive, as `keyGroupRange` returns them). Adds to what is there.
    */
   restore(snapshot: KeyedStateSnapshot, keyGroups?: { from: number; to: number }): void;
+  /** Drops every state and entry, as well as the declarations: states must be declared again with `getState`. */
   dispose(): void;
   /**
    * Optional, for backends that keep their state in files (Flink's incremental RocksDB

@@ -17,6 +17,7 @@ export interface BadRecordCall {
   readonly position: string;
 }
 
+/** Options of {@link testSourceContext}: each one not given gets a default for a single reader. */
 export interface TestSourceContextOptions {
   /** Defaults to a {@link SystemClock}; pass a {@link ManualClock} to drive time by hand. */
   clock?: Clock;
@@ -80,7 +81,14 @@ export function testSourceContext(opts: TestSourceContextOptions = {}): TestSour
   };
 }
 
-/** Makes a {@link SinkContext} for testing a sink without the runtime. */
+/**
+ * Makes a {@link SinkContext} for testing a sink without the runtime: writer 0 of 1,
+ * the system clock, not transactional, a fresh execution id, unless `opts` says otherwise.
+ *
+ * @example
+ * const writer = mySink.createWriter(testSinkContext({ transactional: true }));
+ * await writer.open?.();
+ */
 export function testSinkContext(opts: { clock?: Clock; uid?: string; transactional?: boolean; subtask?: SinkContext['subtask']; executionId?: string } = {}): SinkContext {
   return {
     uid: opts.uid ?? 'test-sink',
@@ -122,7 +130,15 @@ export async function readAll<T>(
   }
 }
 
-/** Polls an open reader until it says `done` (at most `maxPolls` times, default 100 000). */
+/**
+ * Polls an open reader until it says `done` (at most `maxPolls` times, default 100 000),
+ * leaving it open: for a reader a test opened and keeps using (positions, close).
+ *
+ * @example
+ * const reader = fromCollection([1, 2, 3]).createReader(testSourceContext());
+ * const { values } = await drain(reader); // [1, 2, 3]
+ * reader.snapshotPosition?.(1);
+ */
 export async function drain<T>(reader: SourceReader<T>, opts: { maxPolls?: number } = {}): Promise<ReadResult<T>> {
   const maxPolls = opts.maxPolls ?? 100_000;
   const out: ReadResult<T> = { values: [], timestamps: [], polls: 0 };

@@ -3,7 +3,8 @@
  *
  * - The harness: drive a single step or a whole job with a manual clock, push records,
  *   watermarks and processing time, read outputs, side outputs, timers and keyed state.
- * - Connector contexts: a {@link SourceContext} and a {@link SinkContext} without the
+ * - Connector contexts: a {@link index.SourceContext | SourceContext} ({@link testSourceContext})
+ *   and a {@link index.SinkContext | SinkContext} ({@link testSinkContext}) without the
  *   runtime, to test a source's reader or a sink's writer by hand.
  * - Shared suites for plugin authors: every connector and every keyed-state backend of
  *   Sluice runs the same suite ({@link describeSource}, {@link describeSink},
@@ -11,6 +12,8 @@
  *
  * The suites register vitest tests, so they need `vitest` (an optional peer dependency of
  * sluice: install it to use them). The harness and the contexts do not.
+ *
+ * @module
  */
 export { OperatorHarness, type OperatorHarnessOptions } from './operator-harness.js';
 export { JobHarness, HarnessInput } from './job-harness.js';
@@ -18,14 +21,9 @@ export { TestInput } from './test-input.js';
 export { TestOutput, type OutputRecord } from './test-output.js';
 export { ManualClock } from '../time/clock.js';
 
-/**
- * Contexts for testing a source's reader or a sink's writer without the runtime, and
- * helpers that read a source to its end and drive a manual clock while a promise settles.
- *
- * @example
- * const { values } = await readAll(fileSource('rows.jsonl', { format: 'jsonl' }));
- * const writer = mySink.createWriter(testSinkContext({ transactional: true }));
- */
+// Contexts for testing a source's reader or a sink's writer without the runtime, and
+// helpers that read a source to its end and drive a manual clock while a promise settles.
+// (A line comment: a doc comment here would replace each export's own in the API reference.)
 export {
   testSourceContext,
   testSinkContext,

@@ -25,6 +25,7 @@ import type { Key, KeyedStateBackend, MapStateDescriptor, StateDescriptor, State
 import { ManualClock } from '../time/clock.js';
 import type { OutputRecord } from './test-output.js';
 
+/** Options of the {@link OperatorHarness} factories: the step's uid and start time, its error policy and state backend, which parallel instance it is. */
 export interface OperatorHarnessOptions {
   /** The step's uid, as errors name it. Default 'under-test'. */
   uid?: string;
@@ -90,7 +91,9 @@ class CollectingOutputs<O> extends OperatorOutputs<O> {
  * expect(h.values).toEqual([['a', 1]]);
  */
 export class OperatorHarness<I, O> {
+  /** The operator's processing-time clock, from `startTime`; move it with `advanceProcessingTime` or `setProcessingTime`. */
   readonly clock: ManualClock;
+  /** What the function threw on, under `onError: 'dead-letter'`. */
   readonly deadLetters: DeadLetter[] = [];
   private readonly main = new Collecting();
   private readonly sides = new Map<string, Collecting>();
@@ -201,6 +204,7 @@ export class OperatorHarness<I, O> {
     if (state instanceof Promise) throw new Error('OperatorHarness: this operator snapshots asynchronously; use snapshotAsync()');
     return state;
   }
+  /** {@link snapshot} for an operator that snapshots asynchronously (a sink's pre-commit), where `snapshot()` throws. */
   async snapshotAsync(checkpointId = 1): Promise<unknown> {
     await this.openAsync();
     this.operator.prepareSnapshotPreBarrier(checkpointId);
@@ -219,6 +223,7 @@ export class OperatorHarness<I, O> {
     }
     return this;
   }
+  /** {@link open} for an operator that opens asynchronously, where `open()` throws: await it before the first push. */
   async openAsync(): Promise<this> {
     if (!this.opened) {
       this.opened = true;
@@ -269,6 +274,7 @@ export class OperatorHarness<I, O> {
     this.clock.advance(ms);
     return this;
   }
+  /** Moves processing time to `t` (epoch ms; never backwards, which throws): due processing-time timers fire. */
   setProcessingTime(t: number): this {
     this.open();
     this.clock.set(t);
@@ -314,6 +320,7 @@ export class OperatorHarness<I, O> {
     return op.timers();
   }
 
+  /** Closes the operator (the function's `close` runs); a promise when the operator closes asynchronously. */
   close(): void | Promise<void> {
     return this.operator.close();
   }

@@ -56,6 +56,11 @@ export class WatermarkStrategy<T> {
     return new WatermarkStrategy<T>(() => ({ onEvent() {}, onPeriodicEmit() {} }), undefined, undefined, 'no watermarks');
   }
 
+  /**
+   * Takes each record's event time from `assigner` instead of the timestamp its source
+   * gave. A throw, or a result that is not a number, fails the job or dead-letters the
+   * record, as the step's `onError` says.
+   */
   withTimestampAssigner(assigner: TimestampAssigner<T>): WatermarkStrategy<T> {
     if (typeof assigner !== 'function') {
       throw new SluiceError('INVALID_ARGUMENT', 'withTimestampAssigner needs a function (record) => epoch milliseconds');
@@ -69,6 +74,7 @@ export class WatermarkStrategy<T> {
     return new WatermarkStrategy<T>(this.createGenerator, this.timestampAssigner, ms, this.description);
   }
 
+  /** The strategy in one line for `job.explain()`, such as `bounded out-of-orderness 5000ms, idle after 60000ms`. */
   describe(): string {
     return this.idleTimeoutMs === undefined ? this.description : `${this.description}, idle after ${this.idleTimeoutMs}ms`;
   }

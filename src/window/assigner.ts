@@ -3,6 +3,7 @@ import type { Window } from './window.js';
 
 /** What an assigner may ask while assigning. */
 export interface AssignerContext {
+  /** The job's clock, in epoch ms. */
   currentProcessingTime(): number;
 }
 
@@ -42,5 +43,6 @@ export interface WindowAssigner<T> {
    * per merge: the result and the windows it replaces (two or more).
    */
   mergeWindows?(windows: readonly Window[]): Array<{ result: Window; merged: Window[] }>;
+  /** The assigner and its settings in one line, for `job.explain()` and error messages: `tumbling 60000ms`. */
   describe(): string;
 }

@@ -6,8 +6,11 @@ export interface TimestampedValue<T> {
   readonly timestamp: number;
 }
 
+/** What an evictor may read when its window fires: the time. */
 export interface EvictorContext {
+  /** The step's event-time watermark (epoch ms). */
   currentWatermark(): number;
+  /** The job's clock, in epoch ms. */
   currentProcessingTime(): number;
 }
 
@@ -21,8 +24,15 @@ export interface EvictorContext {
  * const positives: Evictor<number> = { kind: 'positive', evictBefore: (records) => records.filter((r) => r.value > 0) };
  */
 export interface Evictor<T> {
+  /** A short name ('count', 'time', …), shown in `job.explain()`. */
   readonly kind: string;
+  /**
+   * Called when the window fires, before the function, with the window's records in
+   * arrival order: the function gets the records returned, and the window keeps them.
+   */
   evictBefore?(records: TimestampedValue<T>[], window: Window, ctx: EvictorContext): TimestampedValue<T>[];
+  /** Called after the function has run: the window keeps the records returned for its next firing. */
   evictAfter?(records: TimestampedValue<T>[], window: Window, ctx: EvictorContext): TimestampedValue<T>[];
+  /** The evictor's settings in one line, such as `keep last 100`. */
   describe?(): string;
 }

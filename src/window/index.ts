@@ -3,6 +3,8 @@
  * evictors (which records it keeps), window functions and built-in aggregates. Built on
  * the operator, keyed-state and timer API only. The builders that use them (`WindowedStream`,
  * the joins) are in `api/`: start at `keyedStream.window(assigner)`.
+ *
+ * @module
  */
 export * from './window.js';
 export type { WindowAssigner, AssignerContext } from './assigner.js';

@@ -28,16 +28,23 @@ export interface WindowResult<K, R> {
 
 /** What a window function sees when its window fires. */
 export interface WindowContext<K> {
+  /** The key of the window. */
   readonly key: K;
+  /** The window that fired. */
   readonly window: Window;
+  /** When it fired relative to the window's end. */
   readonly timing: FiringTiming;
+  /** True when this window fired before and was not purged since: this result updates an earlier one. */
   readonly isUpdate: boolean;
+  /** The step's event-time watermark (epoch ms). */
   currentWatermark(): number;
+  /** The job's clock, in epoch ms. */
   currentProcessingTime(): number;
   /** State of this key and window; cleared when the window is. */
   windowState<D extends StateDescriptor>(descriptor: D): StateOf<D>;
   /** State of this key across all its windows. */
   globalState<D extends StateDescriptor>(descriptor: D): StateOf<D>;
+  /** Sends a value to a side output. */
   output<X>(tag: OutputTag<X>, value: X): void;
 }
 
@@ -51,9 +58,15 @@ export interface WindowContext<K> {
  * };
  */
 export interface ProcessWindowFunction<IN, OUT, K extends Key> {
+  /** Called before the first record, in each parallel instance of the step and again after a restart. */
   open?(ctx: OpenContext): void;
+  /**
+   * A window of `key` fired: `elements` are its records (or the one value of a `reduce` or
+   * `aggregate` it is combined with). Results carry the window's last timestamp (`end - 1`).
+   */
   process: (key: K, ctx: WindowContext<K>, elements: IN[], out: Collector<OUT>) => void;
   /** The window is being removed: clear what you kept in `windowState`. */
   clear?(ctx: WindowContext<K>): void;
+  /** Called once when the step's task ends, whether the job finished, failed or was cancelled. */
   close?(): void;
 }

@@ -16,7 +16,13 @@ export function maxTimestamp(w: Window): number {
   return w.end - 1;
 }
 
-/** Makes a window; frozen so that windows can be shared safely. */
+/**
+ * Makes a window; frozen so that windows can be shared safely.
+ *
+ * @example
+ * const start = windowStartFor(ts, 3_600_000, 0);
+ * timeWindow(start, start + 3_600_000); // the hour holding ts
+ */
 export function timeWindow(start: number, end: number): Window {
   return Object.freeze({ start, end });
 }
@@ -37,7 +43,13 @@ export function windowsTouch(a: Window, b: Window): boolean {
   return a.start <= b.end && b.start <= a.end;
 }
 
-/** The start of the window of length `size` (aligned to the epoch plus `offset`) that holds `timestamp`. */
+/**
+ * The start of the window of length `size` (aligned to the epoch plus `offset`) that holds `timestamp`.
+ *
+ * @example
+ * windowStartFor(90_000, 60_000, 0); // 60000
+ * windowStartFor(90_000, 60_000, 45_000); // 45000
+ */
 export function windowStartFor(timestamp: number, size: number, offset: number): number {
   const r = (timestamp - offset) % size;
   return timestamp - (r < 0 ? r + size : r);

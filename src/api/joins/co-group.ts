@@ -68,7 +68,10 @@ export class CoGroupedStreams<A, B> {
 /** `.where(leftKey)` then `.equalTo(rightKey)` then `.window(assigner)`. */
 export interface KeyedPair<A, B, K extends Key, W> {
   /** The key of the right records; records of both sides with equal keys meet. */
-  equalTo(rightKey: (b: B) => K): { window(assigner: WindowAssigner<Tagged<A, B>>): W };
+  equalTo(rightKey: (b: B) => K): {
+    /** The windows both sides' records are grouped in; the assigner sees {@link Tagged} records. */
+    window(assigner: WindowAssigner<Tagged<A, B>>): W;
+  };
 }
 
 /** @internal The where/equalTo/window steps shared by join and co-group. */
@@ -92,12 +95,22 @@ export class CoGroupWindowed<A, B, K extends Key> {
   /** @internal */
   constructor(readonly config: TwoStreamWindowConfig<A, B, K>) {}
 
+  /**
+   * Replaces the assigner's default trigger; it sees {@link Tagged} records of both sides.
+   * With merging (session) windows it must be able to merge, which `apply` checks.
+   */
   trigger(trigger: Trigger<Tagged<A, B>>): CoGroupWindowed<A, B, K> {
     return new CoGroupWindowed(Object.freeze({ ...this.config, trigger }));
   }
+  /** Removes records of either side from a window before or after the function (the window then keeps all its records). */
   evictor(evictor: Evictor<Tagged<A, B>>): CoGroupWindowed<A, B, K> {
     return new CoGroupWindowed(Object.freeze({ ...this.config, evictor }));
   }
+  /**
+   * Keeps windows this long after their end: a late record of either side fires its
+   * window again, and the function gets all the window's records again. Default 0; a
+   * malformed or negative duration throws INVALID_DURATION here.
+   */
   allowedLateness(lateness: Duration): CoGroupWindowed<A, B, K> {
     toMillis(lateness, 'allowed lateness');
     return new CoGroupWindowed(Object.freeze({ ...this.config, allowedLateness: lateness }));

@@ -2,6 +2,8 @@
  * Builders of two-stream joins on the public stream API: window join and co-group (tag,
  * union, keyBy, window) and the interval join (connect and the keyed co-process function
  * of `window/join/`).
+ *
+ * @module
  */
 export { coGroup, CoGroupedStreams, CoGroupWindowed, type CoGroupFunction, type KeyedPair, type Tagged } from './co-group.js';
 export { join, JoinedStreams, JoinWindowed } from './window-join.js';

@@ -12,6 +12,7 @@ import {
   type IntervalJoinFunction,
 } from '../../window/join/interval-join-function.js';
 
+/** Options of an interval join's `process`: those of a stateful step (the uid is required), and where to count late records. */
 export interface IntervalJoinOptions extends StatefulStepOptions {
   /** Filled with the counts of late records while the job runs. */
   lateCounts?: IntervalJoinLateCounts;
@@ -60,9 +61,11 @@ export class IntervalJoined<A, B, K extends Key> {
     private readonly bounds: Bounds<A, B>,
   ) {}
 
+  /** Makes the lower bound exclusive: a right record matches only when `b.ts > a.ts + lower`. */
   lowerBoundExclusive(): IntervalJoined<A, B, K> {
     return this.with({ lowerExclusive: true });
   }
+  /** Makes the upper bound exclusive: a right record matches only when `b.ts < a.ts + upper`. */
   upperBoundExclusive(): IntervalJoined<A, B, K> {
     return this.with({ upperExclusive: true });
   }

@@ -47,12 +47,24 @@ export class JoinWindowed<A, B, K extends Key> {
   /** @internal */
   constructor(readonly config: TwoStreamWindowConfig<A, B, K>) {}
 
+  /**
+   * Replaces the assigner's default trigger; it sees {@link Tagged} records of both sides.
+   * Each firing joins every pair in the window, so a trigger that fires a window more
+   * than once repeats the pairs it joined before. With merging (session) windows it must
+   * be able to merge, which `apply` checks.
+   */
   trigger(trigger: Trigger<Tagged<A, B>>): JoinWindowed<A, B, K> {
     return new JoinWindowed(Object.freeze({ ...this.config, trigger }));
   }
+  /** Removes records of either side from a window before or after the join (the window then keeps all its records). */
   evictor(evictor: Evictor<Tagged<A, B>>): JoinWindowed<A, B, K> {
     return new JoinWindowed(Object.freeze({ ...this.config, evictor }));
   }
+  /**
+   * Keeps windows this long after their end: a late record of either side fires its
+   * window again, which joins all its pairs again (earlier pairs included). Default 0;
+   * a malformed or negative duration throws INVALID_DURATION here.
+   */
   allowedLateness(lateness: Duration): JoinWindowed<A, B, K> {
     toMillis(lateness, 'allowed lateness');
     return new JoinWindowed(Object.freeze({ ...this.config, allowedLateness: lateness }));

@@ -1,6 +1,7 @@
 import { SluiceError } from '../../errors/index.js';
 import type { Sink, SinkWriter } from '../sink.js';
 
+/** The sink {@link callbackSink} returns: one writer, records in order, at-least-once. */
 export interface CallbackSink<T> extends Sink<T> {
   readonly kind: 'callback';
   describe(): string;

@@ -21,9 +21,11 @@ export interface CollectSink<T> extends Sink<T> {
   readonly timestamps: number[];
   /** Values with their timestamps (a fresh array on each read). */
   readonly records: CollectedRecord<T>[];
+  /** How many values have arrived. */
   readonly count: number;
-  /** Whether a writer was flushed (the end of a bounded job) / closed. */
+  /** Whether a writer was flushed (the end of a bounded job). */
   readonly flushed: boolean;
+  /** Whether a writer was closed (the job ended, however it ended). */
   readonly closed: boolean;
   /**
    * Resolves with `values` once at least `count` values have arrived, or as soon as a

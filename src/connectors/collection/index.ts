@@ -3,6 +3,7 @@ import { IndexSplits, initialSplits, redistributeSplits } from '../shared/index-
 import { callTimestamp } from '../shared/timestamp.js';
 import type { Source, SourceBatch, SourceContext, SourceReader } from '../source.js';
 
+/** Options of {@link fromCollection}. */
 export interface CollectionOptions<T> {
   /** The event timestamp (epoch ms) of each value; without it records carry none. */
   timestamps?: (value: T) => number;
@@ -10,9 +11,11 @@ export interface CollectionOptions<T> {
 
 /** A reader of a collection; `position()` is the index of the next value to hand out. */
 export interface CollectionReader<T> extends SourceReader<T> {
+  /** How many values this reader has handed out: with one reader, the index of the next value. */
   position(): { index: number };
 }
 
+/** The source {@link fromCollection} returns: bounded, replayable (by position) and parallel. */
 export interface CollectionSource<T> extends Source<T> {
   readonly kind: 'collection';
   readonly bounded: true;

@@ -2,6 +2,7 @@ import { inspect } from 'node:util';
 import { SluiceError } from '../../errors/index.js';
 import type { Sink, SinkWriter } from '../sink.js';
 
+/** Options of {@link consoleSink}. */
 export interface ConsoleSinkOptions<T> {
   /** Renders one record (its timestamp is NaN when it has none). Default: strings as they are, other values as JSON. */
   format?: (value: T, timestamp: number) => string;
@@ -11,6 +12,7 @@ export interface ConsoleSinkOptions<T> {
   prefix?: string;
 }
 
+/** The sink {@link consoleSink} returns: one writer, at-least-once. */
 export interface ConsoleSink<T> extends Sink<T> {
   readonly kind: 'console';
   describe(): string;

@@ -49,6 +49,7 @@ export class LineSplitter {
     return this.buf.length - this.pos;
   }
 
+  /** Adds the next chunk of bytes; the lines it completes come out of `next()`. */
   push(chunk: Buffer): void {
     if (chunk.length === 0) return;
     if (this.pos === this.buf.length) {

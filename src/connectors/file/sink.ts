@@ -3,6 +3,7 @@ import type { WriteStream } from 'node:fs';
 import { SluiceError, describeRecord } from '../../errors/index.js';
 import type { Sink, SinkContext, SinkWriter } from '../sink.js';
 
+/** Options of {@link jsonlFileSink} (and {@link fileSink}). */
 export interface FileSinkOptions {
   /** Only JSON lines for now (the default). */
   format?: 'jsonl';
@@ -10,8 +11,10 @@ export interface FileSinkOptions {
   highWaterMark?: number;
 }
 
+/** The sink {@link jsonlFileSink} returns: appends JSON lines to one file, at-least-once. */
 export interface FileSink<T> extends Sink<T> {
   readonly kind: 'file';
+  /** The file, as given. */
   readonly path: string;
   describe(): string;
 }
@@ -28,7 +31,7 @@ export interface FileSink<T> extends Sink<T> {
  * represent (a bigint, undefined, a cycle) is BAD_RECORD.
  *
  * @example
- * job.fromSource(orders).filter((o) => o.amount > 100).sinkTo(jsonlFileSink('big-orders.jsonl'));
+ * job.source(orders, { uid: 'orders' }).filter((o) => o.amount > 100).sinkTo(jsonlFileSink('big-orders.jsonl'));
  */
 export function jsonlFileSink<T>(path: string, opts: FileSinkOptions = {}): FileSink<T> {
   if (typeof path !== 'string' || path.length === 0) {

@@ -6,6 +6,7 @@ import type { Source, SourceBatch, SourceContext, SourceReader } from '../source
 import { csvParser, jsonlParser, type CsvOptions, type LineParser } from './line-format.js';
 import { LineSplitter, type Line } from './line-splitter.js';
 
+/** Options of {@link fileSource}. */
 export interface FileSourceOptions {
   /** `jsonl`: one JSON document per line; `csv`: comma-separated values (see `csv`). */
   format: 'jsonl' | 'csv';
@@ -13,6 +14,7 @@ export interface FileSourceOptions {
   follow?: boolean;
   /** How often a following reader looks for growth at the end of the file (default 200 ms). */
   pollInterval?: Duration;
+  /** How CSV lines become records (header, columns, delimiter, casts), for `format: 'csv'`. */
   csv?: CsvOptions;
   /** Bytes read at a time (default 64 KiB). */
   chunkSize?: number;
@@ -20,13 +22,16 @@ export interface FileSourceOptions {
 
 /** A file reader; `position()` is the byte offset just after the last line handed out. */
 export interface FileSourceReader<T> extends SourceReader<T> {
+  /** The byte offset just after the last line handed out: where a restored reader starts. */
   position(): { offset: number };
   /** How many times a following reader found the file truncated and started over. */
   readonly truncations: number;
 }
 
+/** The source {@link fileSource} returns: replayable by byte offset; bounded unless it follows the file. */
 export interface FileSource<T> extends Source<T> {
   readonly kind: 'file';
+  /** The file, as given. */
   readonly path: string;
   describe(): string;
   createReader(ctx: SourceContext): FileSourceReader<T>;

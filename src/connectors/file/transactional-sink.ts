@@ -9,12 +9,15 @@ interface PartTransaction {
   readonly final: string;
 }
 
+/** Options of {@link transactionalFileSink}. */
 export interface TransactionalFileSinkOptions {
   /** Prefix of the part files (default: the step's uid). */
   prefix?: string;
 }
 
+/** The sink {@link transactionalFileSink} returns: part files committed with checkpoints, exactly-once. */
 export interface TransactionalFileSink<T> extends Sink<T> {
+  /** The directory of the part files, resolved to an absolute path. */
   readonly dir: string;
 }
 

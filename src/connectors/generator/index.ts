@@ -4,6 +4,7 @@ import { IndexSplits, initialSplits, redistributeSplits } from '../shared/index-
 import { checkTimestamp, timestampThrew } from '../shared/timestamp.js';
 import type { Source, SourceBatch, SourceContext, SourceReader } from '../source.js';
 
+/** Options of {@link generator}. */
 export interface GeneratorOptions<T> {
   /** Makes the record with this index (0, 1, 2, …). */
   make: (index: number) => T;
@@ -17,9 +18,11 @@ export interface GeneratorOptions<T> {
 
 /** A generator's reader; `position()` is the index of the next record it will make. */
 export interface GeneratorReader<T> extends SourceReader<T> {
+  /** How many records this reader has made: with one reader, the index of the next record. */
   position(): { index: number };
 }
 
+/** The source {@link generator} returns: replayable (by position) and parallel; bounded when `count` is set. */
 export interface GeneratorSource<T> extends Source<T> {
   readonly kind: 'generator';
   describe(): string;
@@ -44,7 +47,7 @@ export interface GeneratorSource<T> extends Source<T> {
  * new ones as splits (`shared/index-splits.ts`), each made in index order.
  *
  * @example
- * // 1000 orders per second, forever, stamped with processing time at creation.
+ * // 1000 orders per second, forever, without event timestamps (give `timestamp` for them).
  * const orders = generator({
  *   make: (i) => ({ id: i, amount: (i * 37) % 100 }),
  *   ratePerSecond: 1000,

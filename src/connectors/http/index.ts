@@ -1,4 +1,8 @@
-/** HTTP ingest: {@link httpSource} takes records by POST, with a bounded queue and 429 backpressure. */
+/**
+ * HTTP ingest: {@link httpSource} takes records by POST, with a bounded queue and 429 backpressure.
+ *
+ * @module
+ */
 export {
   httpSource,
   type HttpSource,

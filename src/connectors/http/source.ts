@@ -13,6 +13,7 @@ interface Queued<T> {
   readonly end: number;
 }
 
+/** Options of {@link httpSource}. */
 export interface HttpSourceOptions<T> {
   /** The port to listen on; 0 picks a free one (read it from `address()`). */
   port: number;
@@ -49,6 +50,7 @@ export interface HttpSourceAddress {
 export interface HttpSourceStats {
   /** Records accepted (202) and queued. */
   acceptedRecords: number;
+  /** Requests answered 202. */
   acceptedRequests: number;
   /** Requests refused with 429 because their records did not all fit in the queue. */
   throttledRequests: number;
@@ -60,11 +62,16 @@ export interface HttpSourceStats {
   queued: number;
 }
 
+/** The reader of an {@link httpSource}: it runs the HTTP server while the job runs. */
 export interface HttpSourceReader<T> extends SourceReader<T> {
   /** Records waiting to be polled. */
   readonly queued: number;
 }
 
+/**
+ * The source {@link httpSource} returns: unbounded until `stop()`, replayable only with a
+ * `durableLog`, one reader.
+ */
 export interface HttpSource<T> extends Source<T> {
   readonly kind: 'http';
   readonly bounded: false;
@@ -79,6 +86,7 @@ export interface HttpSource<T> extends Source<T> {
    * dropping anything it answered 202 for.
    */
   stop(): void;
+  /** A copy of the counters, with the records queued now. */
   stats(): HttpSourceStats;
   createReader(ctx: SourceContext): HttpSourceReader<T>;
 }

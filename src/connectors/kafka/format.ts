@@ -11,9 +11,11 @@ import { SluiceError } from '../../errors/index.js';
  */
 export type KafkaFormat<T> = 'json' | 'string' | 'bytes' | KafkaCodec<T>;
 
+/** A custom {@link KafkaFormat}: both directions between records and Kafka record values. */
 export interface KafkaCodec<T> {
   /** Turns a record's value into a record; throwing makes the record a bad record (dead-lettered or failing the job). */
   decode(bytes: Buffer): T;
+  /** Turns a record into a Kafka record's value; throwing fails the job with BAD_RECORD. */
   encode(value: T): Buffer;
 }
 

@@ -12,6 +12,8 @@
  * with the same transactional id aborts it on init, and its EndTxn is internal), which
  * would leave a window where a checkpoint's output is lost. kafkajs is also unmaintained
  * since 2023 and speaks old protocol versions that Kafka 4 has begun to drop.
+ *
+ * @module
  */
 export { kafkaSource, type KafkaSource, type KafkaSourceOptions, type KafkaSourcePosition } from './source.js';
 export { kafkaSink, type KafkaSink, type KafkaSinkOptions } from './sink.js';

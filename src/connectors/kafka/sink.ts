@@ -6,9 +6,11 @@ import { brokerList, codecOf, type KafkaCodec, type KafkaFormat } from './format
 import type { KafkaTransactionHandle } from './transaction-handle.js';
 import { TransactionCoordinators } from './transactions.js';
 
+/** Options of {@link kafkaSink}. */
 export interface KafkaSinkOptions<T> {
   /** Bootstrap brokers, `'host:port'` (an array or a comma-separated string). */
   brokers: string | readonly string[];
+  /** The topic to write. */
   topic: string;
   /** The record key: records with the same key go to the same partition (murmur2, as Java clients do). Without it the client spreads records. */
   key?: (value: T) => string;
@@ -33,8 +35,10 @@ export interface KafkaSinkOptions<T> {
   clientId?: string;
 }
 
+/** The sink {@link kafkaSink} returns: exactly-once in Kafka transactions under `delivery: 'exactly-once'`, at-least-once otherwise. */
 export interface KafkaSink<T> extends Sink<T> {
   readonly kind: 'kafka';
+  /** The topic written. */
   readonly topic: string;
 }
 

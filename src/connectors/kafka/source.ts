@@ -10,9 +10,11 @@ import { closeQuietly } from './sink.js';
 import { PartitionWatermarks } from './watermarks.js';
 import { splitAssigner, type SplitOwner } from './split-assigner.js';
 
+/** Options of {@link kafkaSource}. */
 export interface KafkaSourceOptions<T> {
   /** Bootstrap brokers, `'host:port'` (an array or a comma-separated string). */
   brokers: string | readonly string[];
+  /** The topic to read. */
   topic: string;
   /** The consumer group: processes of one job share the topic's partitions through it. */
   groupId: string;
@@ -50,10 +52,12 @@ export interface KafkaSourceOptions<T> {
 /** A checkpointed position: the next offset to read, per partition (keys are partition numbers). */
 export type KafkaSourcePosition = Record<string, number>;
 
+/** The source {@link kafkaSource} returns: replayable by offsets, parallel (partitions are its splits), bounded only with `bounded: true`. */
 export interface KafkaSource<T> extends Source<T> {
   readonly kind: 'kafka';
   readonly bounded: boolean;
   readonly replayable: true;
+  /** The topic read. */
   readonly topic: string;
 }
 
@@ -68,7 +72,7 @@ export interface KafkaSource<T> extends Source<T> {
  *
  * Parallel: at parallelism P, reader i owns the partitions p with p % P = i, as Flink's
  * Kafka source assigns splits. Each reader is a member of the group; the group's
- * assignment ({@link splitAssigner}) gives every partition to the newest member with its
+ * assignment (`split-assigner.ts`) gives every partition to the newest member with its
  * reader index, and a reader hands out records of its own partitions only (the client
  * gives a member alone in the group every partition until the others join). A checkpoint
  * restores at another parallelism: the readers' positions are merged (the highest offset

@@ -7,6 +7,7 @@ import { Wakeup, wait } from '../shared/wait.js';
 import type { Source, SourceBatch, SourceContext, SourceReader } from '../source.js';
 import { loadOptional } from '../shared/optional-client.js';
 
+/** Options of {@link mqttSource}. */
 export interface MqttSourceOptions<T> {
   /** The broker (default `mqtt://127.0.0.1:1883`); `mqtts://`, `ws://` and `wss://` work too. */
   url?: string;
@@ -29,6 +30,7 @@ export interface MqttSourceOptions<T> {
   queueCapacity?: number;
 }
 
+/** The source {@link mqttSource} returns: unbounded and not replayable (jobs reading it run with `delivery: 'none'`). */
 export interface MqttSource<T> extends Source<T> {
   readonly kind: 'mqtt';
   readonly replayable: false;

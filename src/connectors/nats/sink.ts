@@ -6,9 +6,11 @@ import type { Sink, SinkContext, SinkWriter } from '../sink.js';
 import { connectNats, loadJetStream } from './client.js';
 import type { NatsConnectionOptions } from './connection.js';
 
+/** Options of {@link natsSink}: where NATS is, and what to publish where. */
 export interface NatsSinkOptions<T> extends NatsConnectionOptions {
   /** The subject to publish on (it must belong to a JetStream stream), or one per record. */
   subject: string | ((value: T) => string);
+  /** How records become message payloads (`jsonFormat<T>()`, …). */
   format: Format<T>;
   /**
    * The message id for JetStream's duplicate detection (`Nats-Msg-Id`). Default: derived
@@ -20,6 +22,7 @@ export interface NatsSinkOptions<T> extends NatsConnectionOptions {
   maxInFlight?: number;
 }
 
+/** The sink {@link natsSink} returns: effectively exactly-once through JetStream's duplicate detection. */
 export interface NatsSink<T> extends Sink<T> {
   readonly kind: 'nats-jetstream';
   /** Publishes the stream acknowledged as duplicates (deduplicated replays), across writers. */

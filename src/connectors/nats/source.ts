@@ -8,6 +8,7 @@ import type { Source, SourceBatch, SourceContext, SourceReader } from '../source
 import { connectNats, loadJetStream, nanos } from './client.js';
 import type { NatsConnectionOptions } from './connection.js';
 
+/** Options of {@link natsSource}: where NATS is, the stream and its durable consumer, decoding and acks. */
 export interface NatsSourceOptions<T> extends NatsConnectionOptions {
   /** The JetStream stream (it must exist). */
   stream: string;
@@ -15,7 +16,9 @@ export interface NatsSourceOptions<T> extends NatsConnectionOptions {
   durable: string;
   /** Only messages on this subject (a filter within the stream). */
   filterSubject?: string;
+  /** How message payloads become records (`jsonFormat<T>()`, …). */
   format: Format<T>;
+  /** What to do with a message that fails to decode or validate (default 'dead-letter'). */
   onBadRecord?: BadRecordPolicy;
   /**
    * When messages are acknowledged (AckPolicy.All: one ack covers everything before it):
@@ -28,8 +31,10 @@ export interface NatsSourceOptions<T> extends NatsConnectionOptions {
   ackWaitMs?: number;
 }
 
+/** The source {@link natsSource} returns: unbounded, replayable by stream sequence, one reader per durable consumer. */
 export interface NatsSource<T> extends Source<T> {
   readonly kind: 'nats-jetstream';
+  /** Counters across every reader of this source (restarts included). */
   readonly stats: IngestStats;
 }
 

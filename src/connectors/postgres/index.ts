@@ -1,2 +1,6 @@
-/** PostgreSQL: {@link postgresSink} upserts rows in batches, exactly-once by idempotence (see its notes on two-phase commit). */
+/**
+ * PostgreSQL: {@link postgresSink} upserts rows in batches, exactly-once by idempotence (see its notes on two-phase commit).
+ *
+ * @module
+ */
 export { postgresSink, type PostgresSink, type PostgresSinkOptions } from './sink.js';

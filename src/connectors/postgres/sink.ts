@@ -3,6 +3,7 @@ import { SluiceError } from '../../errors/index.js';
 import type { Sink, SinkContext, SinkWriter } from '../sink.js';
 import { loadOptional } from '../shared/optional-client.js';
 
+/** Options of {@link postgresSink}. */
 export interface PostgresSinkOptions<T> {
   /** Connection string (default `postgres://postgres@127.0.0.1:5432/postgres`). */
   connectionString?: string;
@@ -10,13 +11,15 @@ export interface PostgresSinkOptions<T> {
   table: string;
   /** The conflict target: the primary-key or unique columns. */
   key: readonly string[];
-  /** The columns written, in order, and how to get them from a record. */
+  /** The columns written, in order; they include the `key` columns. */
   columns: readonly string[];
+  /** A record's values for `columns`, in the same order; any other length fails the job with BAD_RECORD. */
   row: (value: T) => readonly unknown[];
   /** Rows per INSERT statement (default 500). */
   batchSize?: number;
 }
 
+/** The sink {@link postgresSink} returns: batched upserts, exactly-once by idempotence. */
 export interface PostgresSink<T> extends Sink<T> {
   readonly kind: 'postgres';
 }

@@ -2,6 +2,8 @@
  * Redis: {@link redisStreamSource} reads a stream through a consumer group (replayable by
  * entry id), {@link redisSink} upserts into hashes or sorted sets (exactly-once by
  * idempotence), {@link redisLookup} is a cached, batched lookup table for enrichment.
+ *
+ * @module
  */
 export { redisStreamSource, type RedisStreamPosition, type RedisStreamSource, type RedisStreamSourceOptions } from './source.js';
 export { redisSink, type RedisHashTarget, type RedisSink, type RedisSinkOptions, type RedisSortedSetTarget } from './sink.js';

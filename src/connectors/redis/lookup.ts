@@ -4,6 +4,7 @@ import { type Clock, SystemClock } from '../../time/clock.js';
 import { connectRedis } from './client.js';
 import type { RedisConnection } from './connection.js';
 
+/** Options of {@link redisLookup}: where Redis is, what a key reads, and the cache's limits. */
 export interface RedisLookupOptions<V> extends RedisConnection {
   /** The Redis key for a lookup key (default: the key itself). */
   redisKey?: (key: string) => string;
@@ -17,6 +18,7 @@ export interface RedisLookupOptions<V> extends RedisConnection {
   maxEntries?: number;
   /** Keys per round trip (a pipeline; default 500). */
   batchSize?: number;
+  /** The clock `ttlMs` runs on (default: the system clock; tests pass a `ManualClock`). */
   clock?: Clock;
 }
 
@@ -47,6 +49,10 @@ interface Entry<V> {
   loadedAt: number;
 }
 
+/**
+ * A lookup table in Redis behind a cache, made by {@link redisLookup}: `get` answers from
+ * the cache at once and loads misses in the background; `prefetch` loads ahead and waits.
+ */
 export class RedisLookup<V> {
   private readonly cache = new Map<string, Entry<V>>();
   private readonly loading = new Map<string, Promise<void>>();
@@ -114,6 +120,7 @@ export class RedisLookup<V> {
     await Promise.all([...this.loading.values()]);
   }
 
+  /** Waits for the loads in flight (ignoring their failures), then disconnects from Redis. */
   async close(): Promise<void> {
     await this.settled().catch(() => {});
     await this.redis.quit().catch(() => this.redis.disconnect());

@@ -7,6 +7,7 @@ import type { RedisConnection } from './connection.js';
 /** One hash per record: `HSET key field value …` (with `replace`, the hash is first deleted, in one MULTI). */
 export interface RedisHashTarget<T> {
   type: 'hash';
+  /** The key of a record's hash; anything but a non-empty string fails the job with BAD_RECORD. */
   key: (value: T) => string;
   /** The fields to set (default: the record's own fields, non-strings as JSON). */
   fields?: (value: T) => Record<string, string | number>;
@@ -17,13 +18,18 @@ export interface RedisHashTarget<T> {
 /** One member per record in a sorted set: `ZADD key score member` (a leaderboard, a time index). */
 export interface RedisSortedSetTarget<T> {
   type: 'sorted-set';
+  /** The key of the sorted set a record goes to; anything but a non-empty string fails the job with BAD_RECORD. */
   key: (value: T) => string;
+  /** The member that stands for the record: a later record with the same member moves it to its score. */
   member: (value: T) => string;
+  /** The member's score; one that is not a finite number fails the job with BAD_RECORD. */
   score: (value: T) => number;
 }
 
+/** Options of {@link redisSink}: where Redis is (`url`), and the target each record is written to. */
 export type RedisSinkOptions<T> = RedisConnection & { target: RedisHashTarget<T> | RedisSortedSetTarget<T> };
 
+/** The sink {@link redisSink} returns: upserts into hashes or sorted sets, exactly-once by idempotence. */
 export interface RedisSink<T> extends Sink<T> {
   readonly kind: 'redis';
 }

@@ -6,6 +6,7 @@ import type { Source, SourceBatch, SourceContext, SourceReader } from '../source
 import { connectRedis } from './client.js';
 import type { RedisConnection } from './connection.js';
 
+/** Options of {@link redisStreamSource}: where Redis is, the stream and its consumer group, decoding and acks. */
 export interface RedisStreamSourceOptions<T> extends RedisConnection {
   /** The stream key. */
   stream: string;
@@ -17,6 +18,7 @@ export interface RedisStreamSourceOptions<T> extends RedisConnection {
   startId?: string;
   /** The entry field that holds the message (default `data`). */
   field?: string;
+  /** How the field's value becomes a record (`jsonFormat<T>()`, …). */
   format: Format<T>;
   /** What to do with a message that fails to decode or validate (default 'dead-letter'). */
   onBadRecord?: BadRecordPolicy;
@@ -28,6 +30,7 @@ export interface RedisStreamSourceOptions<T> extends RedisConnection {
   ackOn?: 'barrier' | 'checkpoint-complete';
 }
 
+/** The source {@link redisStreamSource} returns: unbounded, replayable by entry id, one reader per group. */
 export interface RedisStreamSource<T> extends Source<T> {
   readonly kind: 'redis-stream';
   /** Counters across every reader of this source (restarts included). */

@@ -22,10 +22,22 @@ export interface IngestStats {
   skipped: number;
 }
 
+/**
+ * Counters at zero, for a source to make once and share with all its readers (restarts
+ * included) and a {@link Decoder}; the source shows them as its `stats`.
+ */
 export function newIngestStats(): IngestStats {
   return { decoded: 0, bad: 0, skipped: 0 };
 }
 
+/**
+ * Checks a source's `onBadRecord` option when the source is built: returns it,
+ * `'dead-letter'` when it is undefined, and throws INVALID_ARGUMENT naming `what` for
+ * anything else.
+ *
+ * @example
+ * const policy = checkBadRecordPolicy('mySource', options.onBadRecord); // 'dead-letter' when unset
+ */
 export function checkBadRecordPolicy(what: string, policy: unknown): BadRecordPolicy {
   if (policy === undefined) return 'dead-letter';
   if (policy !== 'fail' && policy !== 'dead-letter' && policy !== 'skip') {
@@ -36,7 +48,13 @@ export function checkBadRecordPolicy(what: string, policy: unknown): BadRecordPo
 
 /**
  * Decodes raw messages with a {@link Format}, applying a {@link BadRecordPolicy} to the
- * ones that fail. Shared by the message-broker sources.
+ * ones that fail. Shared by the message-broker sources; a reader of a source of your own
+ * makes one in `createReader`.
+ *
+ * @example
+ * const decoder = new Decoder(format, checkBadRecordPolicy('mySource', opts.onBadRecord), ctx, stats);
+ * const { values, from } = await decoder.decode(messages, (i) => `${queue}@${firstOffset + i}`);
+ * // from[j]: the index in `messages` that values[j] came from
  */
 export class Decoder<T> {
   constructor(

@@ -127,7 +127,16 @@ const SWEEP_ROUND = 64;
 /**
  * Keyed state in an LMDB file behind a write-back cache. Same semantics as
  * {@link MemoryStateBackend} (both pass `testing/backend-suite.ts`), plus persistence, bounded
- * memory and incremental checkpoints. See the module comment for the design.
+ * memory and incremental checkpoints. The comment at the top of `state/disk/lmdb-backend.ts`
+ * gives the design.
+ *
+ * @example
+ * // Each call gets a directory of its own (a step's subtask, in one attempt).
+ * const job = new Job({
+ *   checkpoints: { interval: '10s' },
+ *   stateBackend: ({ clock, maxParallelism }) =>
+ *     new DiskStateBackend({ clock, maxParallelism, path: mkdtempSync(join(tmpdir(), 'sluice-state-')) }),
+ * });
  */
 export class DiskStateBackend implements KeyedStateBackend {
   readonly maxParallelism: number;

@@ -7,14 +7,17 @@ import type { Sink, SinkWriter } from '../../connectors/sink.js';
 import { testSinkContext } from '../connector-context.js';
 import { vitest } from '../vitest.js';
 
+/** What a sink case prepares: a sink over a fresh destination, and a way to read what it shows. */
 export interface PreparedSink<T> {
   /** A sink over a fresh destination (unique names). */
   sink: Sink<T>;
   /** What the destination shows now (committed rows, messages, files), as JSON-comparable values. */
   read(): Promise<unknown[]>;
+  /** Deletes the destination (a table, a topic, files); the suite calls it after its tests and ignores a failure. */
   cleanup?(): Promise<void>;
 }
 
+/** What {@link describeSink} needs to test a sink: how it keeps exactly-once, the records, and how to make a fresh destination. */
 export interface SinkCase<T> {
   /**
    * `'transactional'`: nothing is visible before `commit`, and `recover` aborts what the
@@ -22,7 +25,9 @@ export interface SinkCase<T> {
    * writing a record again leaves the destination as it was.
    */
   kind: 'transactional' | 'idempotent';
+  /** The i-th record to write (JSON-comparable). */
   make(i: number): T;
+  /** A fresh destination and a sink over it; called by each test that needs one. */
   prepare(): Promise<PreparedSink<T>>;
   /** What `read()` shows once `values` are written (default: the values). */
   view?(values: T[]): unknown[];

@@ -14,9 +14,11 @@ import { vitest } from '../vitest.js';
 export interface PreparedSource<T> {
   /** A source over the prepared medium; `onBadRecord` is passed when the case supports it. */
   source(opts?: { onBadRecord?: BadRecordPolicy }): Source<T> & { readonly stats?: IngestStats };
+  /** Deletes what `prepare` made (a stream, a topic, files); the suite calls it after its tests and ignores a failure. */
   cleanup?(): Promise<void>;
 }
 
+/** What {@link describeSource} needs to test a source: what it promises, the records, and how to put them in a fresh medium. */
 export interface SourceCase<T> {
   /** What the source promises across a crash with checkpoints. */
   guarantee: 'exactly-once' | 'at-least-once' | 'at-most-once';

@@ -2,6 +2,7 @@ import type { AggregateFunction } from '../../state/types.js';
 import { fieldReader } from './field.js';
 import { DEFAULT_PRECISION, checkPrecision, hllAdd, hllCreate, hllEstimate, hllMerge } from './hyperloglog.js';
 
+/** Options of {@link approxDistinctCount}: the sketch's size, which sets its accuracy. */
 export interface ApproxDistinctCountOptions {
   /** Log2 of the number of registers, an integer in [4, 16]; default 12 (4 KiB, standard error 1.6%). */
   precision?: number;

@@ -9,6 +9,8 @@
  *
  * A numeric aggregate reads its number from a `field`: a property name (`sum('amount')`),
  * a function (`sum((o: Order) => o.price * o.qty)`), or nothing, when the input is the number.
+ *
+ * @module
  */
 export { count } from './count.js';
 export { sum, type SumAccumulator } from './sum.js';

@@ -3,6 +3,7 @@ import type { AggregateFunction } from '../../state/types.js';
 import { numberReader, type NumericKeys } from './field.js';
 import { tdAdd, tdCreate, tdMerge, tdQuantiles, type TDigest } from './t-digest.js';
 
+/** Options of {@link percentiles}: the digest's size, which sets its accuracy. */
 export interface PercentilesOptions {
   /** The t-digest's compression δ, > 0: about δ centroids at most; default 100 (rank error well under 1%). */
   compression?: number;

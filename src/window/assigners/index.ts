@@ -2,6 +2,8 @@
  * The built-in window assigners. Count windows (`countWindow`, `slidingCountWindow`) are
  * global windows with count triggers and evictors, built by the API. A custom assigner is
  * any object implementing {@link WindowAssigner}.
+ *
+ * @module
  */
 export { tumbling, tumblingProcessingTime, signedMillis, type TumblingWindows } from './tumbling.js';
 export { sliding, slidingProcessingTime, type SlidingWindows } from './sliding.js';

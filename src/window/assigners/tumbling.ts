@@ -52,7 +52,13 @@ export function tumbling<T = unknown>(size: Duration): TumblingWindows<T> {
   return make<T>(toPositiveMillis(size, 'window size'), 0, true);
 }
 
-/** Processing-time tumbling windows of `size` (closed by the job's clock). */
+/**
+ * Processing-time tumbling windows of `size` (closed by the job's clock): a record goes
+ * to the window of the time it arrives, whatever its event time.
+ *
+ * @example
+ * requests.keyBy('path').window(tumblingProcessingTime('10s')).aggregate(count(), { uid: 'requests-per-10s' });
+ */
 export function tumblingProcessingTime<T = unknown>(size: Duration): TumblingWindows<T> {
   return make<T>(toPositiveMillis(size, 'window size'), 0, false);
 }

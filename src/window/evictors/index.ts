@@ -8,6 +8,8 @@
  *   evictBefore: (records) => records.filter((r) => !r.value.test),
  * };
  * keyed.window(tumbling('1m')).evictor(noTests)
+ *
+ * @module
  */
 export { countEvictor, type EvictorOptions } from './count.js';
 export { timeEvictor } from './time.js';

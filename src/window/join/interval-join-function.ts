@@ -22,6 +22,13 @@ export type IntervalJoinFunction<A, B, K extends Key, O> = (left: A, right: B, c
  * Live counts of records that came later than the watermark, per side: dropped (no late
  * output set for that side) or sent to the side's late-data output. Pass one in the
  * options of `process` to read them while and after the job runs.
+ *
+ * @example
+ * const late = new IntervalJoinLateCounts();
+ * orders.keyBy('id').intervalJoin(payments.keyBy('orderId')).between('0s', '10m')
+ *   .process(matchPayment, { uid: 'order-payments', lateCounts: late });
+ * await job.run();
+ * late.rightDropped; // payments that came after the watermark
  */
 export class IntervalJoinLateCounts {
   leftDropped = 0;

@@ -1,4 +1,8 @@
-/** The built-in triggers. A custom trigger is any object implementing {@link Trigger}. */
+/**
+ * The built-in triggers. A custom trigger is any object implementing {@link Trigger}.
+ *
+ * @module
+ */
 export { eventTimeTrigger } from './event-time.js';
 export { processingTimeTrigger } from './processing-time.js';
 export { countTrigger, COUNT_TRIGGER_STATE } from './count.js';
