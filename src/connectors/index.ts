@@ -10,7 +10,7 @@
  * @module
  */
 export type { Source, SourceBatch, SourceContext, SourceReader } from './source.js';
-export type { Sink, SinkContext, SinkWriter } from './sink.js';
+export type { DeliveryGuarantee, Sink, SinkContext, SinkWriter } from './sink.js';
 export { Decoder, checkBadRecordPolicy, newIngestStats, type BadRecordPolicy, type IngestStats } from './shared/ingest.js';
 
 export { fromCollection, type CollectionOptions, type CollectionReader, type CollectionSource } from './collection/index.js';

@@ -8,7 +8,10 @@ export interface LogOptions {
   /** Lines at this level and above go to stderr as JSON. Default 'info' under `sluice run`, 'silent' in embedded runs (tests). */
   level?: LogLevel;
   /** Where the JSON lines go instead of stderr (tests). */
-  destination?: { write(line: string): void };
+  destination?: {
+    /** Takes one JSON line, with its newline. */
+    write(line: string): void;
+  };
 }
 
 /**

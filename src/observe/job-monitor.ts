@@ -13,8 +13,11 @@ import { MetricsSampler } from './sampler.js';
  * `RunningJob` is one. Declared here so that observing a job does not depend on the runtime.
  */
 export interface JobControl {
+  /** Stops the job; its checkpoints are kept. */
   cancel(): void;
+  /** Takes a savepoint into the directory `path`; resolves with it once complete. */
   savepoint(path: string): Promise<CheckpointHandle>;
+  /** Takes a savepoint into `path`, then stops the job (it ends as cancelled). */
   stopWithSavepoint(path: string): Promise<CheckpointHandle>;
   /** Checkpoints of this run, oldest first. */
   readonly checkpoints: readonly CheckpointStats[];
