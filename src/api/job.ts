@@ -163,7 +163,7 @@ export interface StepSpec {
  */
 export class Job {
   readonly name: string;
-  readonly graph: JobGraph = new Graph();
+  readonly graph: JobGraph<Operator> = new Graph();
   private readonly options: JobOptions;
   private readonly batchSize: number;
   private readonly flushIntervalMs: number;
@@ -421,7 +421,7 @@ export class Job {
   addStep(spec: StepSpec): StepNode {
     this.checkNotStarted();
     for (const e of spec.inputs) {
-      if (!this.graph.nodes.includes(e.from)) {
+      if (!this.graph.has(e.from)) {
         throw new SluiceError('INVALID_JOB', `a stream of another job was wired into step '${spec.kind}'`, {
           hint: 'Streams belong to the job that created them; build each job from its own sources.',
         });

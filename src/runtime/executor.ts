@@ -158,7 +158,7 @@ export interface BuiltTasks {
  * channel's id names it everywhere.
  */
 export function buildTasks(
-  graph: JobGraph,
+  graph: JobGraph<Operator>,
   config: RuntimeConfig,
   deadLetters: DeadLetterOutput | undefined,
   restore: CheckpointData | undefined,
@@ -359,7 +359,7 @@ function sourcePosition(uid: string, source: Source<unknown>, step: StepState | 
  * per subtask of each chain, bounded channels between them. Worker threads build on
  * `buildTasks` (see `parallel/`).
  */
-export function execute(graph: JobGraph, config: RuntimeConfig, deadLetters?: DeadLetterQueue, options: ExecuteOptions = {}): RunningJob {
+export function execute(graph: JobGraph<Operator>, config: RuntimeConfig, deadLetters?: DeadLetterQueue, options: ExecuteOptions = {}): RunningJob {
   config.metrics?.beginAttempt();
   const outcome = new RunOutcome();
   const onFailure = (error: unknown) => {

@@ -56,7 +56,7 @@ export interface OperatorRuntime {
  * end of input, close. Side effects go only through `this.rt` and `this.out`.
  * Chained operators call each other directly; the first of a chain is driven by its task.
  */
-export abstract class Operator<I, O> {
+export abstract class Operator<I = any, O = any> {
   protected rt!: OperatorRuntime;
   protected out!: OperatorOutputs<O>;
   /** The watermark this operator has received (the min over its inputs, for a task's head). */

@@ -3,6 +3,7 @@ import { SluiceError } from '../../errors/index.js';
 import type { JobGraph } from '../../plan/graph.js';
 import { buildPhysicalPlan } from '../../plan/physical.js';
 import type { DeadLetterQueue } from '../dead-letter-queue.js';
+import type { Operator } from '../operator.js';
 import { createThreadChannel, openThreadChannelIn, openThreadChannelOut, transferListOf } from '../exchange/thread-channel.js';
 import {
   buildTasks,
@@ -34,7 +35,7 @@ export function slotsOf(graph: JobGraph, config: RuntimeConfig): number {
  * acknowledges to it), the dead-letter queue (workers forward theirs), the outcome
  * (a failure anywhere stops every slot) and the REST server and metrics.
  */
-export function executeParallel(graph: JobGraph, config: RuntimeConfig, deadLetters: DeadLetterQueue | undefined, options: ExecuteOptions = {}): RunningJob {
+export function executeParallel(graph: JobGraph<Operator>, config: RuntimeConfig, deadLetters: DeadLetterQueue | undefined, options: ExecuteOptions = {}): RunningJob {
   const slots = slotsOf(graph, config);
   const workersConfig = config.workers;
   if (!workersConfig) {

@@ -3,6 +3,7 @@ import type { DeadLetter } from '../dead-letter-queue.js';
 import { SluiceError } from '../../errors/index.js';
 import type { JobGraph } from '../../plan/graph.js';
 import type { DeadLetterOutput } from '../dead-letter-queue.js';
+import type { Operator } from '../operator.js';
 import { openThreadChannelIn, openThreadChannelOut } from '../exchange/thread-channel.js';
 import { buildTasks, deadLetterSendersConsumed, type Placement, type RuntimeConfig } from '../executor.js';
 import type { TaskCheckpointing } from '../task.js';
@@ -15,7 +16,7 @@ import { PARALLEL_YIELD_MS, graphFingerprint, toWire, type FromWorker, type ToWo
  * completions and stop come down. Resolves when every subtask here has ended.
  */
 export async function runWorkerSlot(
-  graph: JobGraph,
+  graph: JobGraph<Operator>,
   config: RuntimeConfig,
   deadLetterSource: DeadLetterOutput['source'] | undefined,
   start: WorkerStart,
