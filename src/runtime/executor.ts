@@ -8,8 +8,8 @@ import { keyGroupRange } from '../state/key-groups.js';
 import type { KeyedStateBackend } from '../state/types.js';
 import type { Clock } from '../time/clock.js';
 import { hasTimestamp } from './batch.js';
-import { LocalChannel, type ChannelIn, type ChannelOut } from './channel.js';
-import { ChannelWriter } from './channel-writer.js';
+import { LocalChannel, type ChannelReceiver, type ChannelSender } from './channel.js';
+import { ChannelOutput } from './channel-output.js';
 import type { DeadLetterOutput, DeadLetterQueue } from './dead-letter-queue.js';
 import { InputGate, type GateInput } from './input-gate.js';
 import type { Operator, OperatorRuntime, SubtaskInfo } from './operator.js';
@@ -22,7 +22,7 @@ import { MeteredOutput } from './metered-output.js';
 import { CheckpointCoordinator, type CheckpointParticipants, type CheckpointStats } from '../checkpoint/coordinator.js';
 import type { CheckpointData, CheckpointStorage, StepState } from '../checkpoint/types.js';
 import { partsOf } from '../checkpoint/step-parts.js';
-import { partitionedOutput } from './exchange/partitioners.js';
+import { partitionerFor } from './exchange/partitioners.js';
 
 /** The settings a job runs with (see `JobOptions` for their meaning and defaults). */
 export interface RuntimeConfig {
@@ -82,7 +82,7 @@ export interface RunningJob {
 }
 
 /** Feeds a chained operator: the chain's next step is called directly. */
-class ChainedInput<T> implements Output<T> {
+class ChainedOutput<T> implements Output<T> {
   constructor(
     private readonly op: Operator<T, unknown>,
     private readonly metrics?: { step: StepMetrics; context: BatchContext },
@@ -125,7 +125,7 @@ export interface Placement {
    * A channel not wholly in this thread: the ends that are here (none when both are
    * elsewhere; the main thread still hands out the endpoints then).
    */
-  crossing?(spec: ChannelSpec, producerHere: boolean, consumerHere: boolean): { out?: ChannelOut<unknown>; in?: ChannelIn<unknown> };
+  crossing?(spec: ChannelSpec, producerHere: boolean, consumerHere: boolean): { out?: ChannelSender<unknown>; in?: ChannelReceiver<unknown> };
   /** How often tasks here let messages from other threads in (see `Task.yieldIntervalMs`). */
   readonly yieldIntervalMs?: number;
 }
@@ -146,7 +146,7 @@ export interface BuiltTasks {
   readonly stateBackends: Map<string, KeyedStateBackend>;
   readonly localChannels: LocalChannel<unknown>[];
   /** Every channel end made here (local ones appear twice), released when the tasks end. */
-  readonly outs: ChannelOut<unknown>[];
+  readonly outs: ChannelSender<unknown>[];
   /** Stops everything built here. */
   readonly abort: AbortController;
 }
@@ -196,10 +196,10 @@ export function buildTasks(
   const metricsOf = (node: StepNode, j: number) => stepMetrics.get(node)?.[j];
 
   const key = (chain: Chain, j: number) => `${chain.id}/${j}`;
-  const writersOf = new Map<string, ChannelWriter<unknown>[]>();
+  const writersOf = new Map<string, ChannelOutput<unknown>[]>();
   const gateInputsOf = new Map<string, GateInput[]>();
   const localChannels: LocalChannel<unknown>[] = [];
-  const outs: ChannelOut<unknown>[] = [];
+  const outs: ChannelSender<unknown>[] = [];
   const push = <V>(m: Map<string, V[]>, k: string, v: V) => {
     const list = m.get(k);
     if (list) list.push(v);
@@ -218,17 +218,17 @@ export function buildTasks(
       for (const { edge, to } of graph.consumersOf(node)) {
         let target: Output<unknown> | undefined;
         if (plan.isChained(to)) {
-          if (local(node, i)) target = new ChainedInput(operators.get(to)![i]!, metrics && { step: metricsOf(to, i)!, context: metrics.context });
+          if (local(node, i)) target = new ChainedOutput(operators.get(to)![i]!, metrics && { step: metricsOf(to, i)!, context: metrics.context });
         } else {
           const mode = plan.exchange(edge, to);
           const consumers = mode === 'forward' ? [i] : Array.from({ length: pOf(to) }, (_, j) => j);
-          const writers: ChannelWriter<unknown>[] = [];
+          const writers: ChannelOutput<unknown>[] = [];
           for (const j of consumers) {
             const spec: ChannelSpec = { id: nextChannel++, from: { node, subtask: i }, to: { node: to, subtask: j } };
             const producerHere = local(node, i);
             const consumerHere = local(to, j);
-            let out: ChannelOut<unknown> | undefined;
-            let inn: ChannelIn<unknown> | undefined;
+            let out: ChannelSender<unknown> | undefined;
+            let inn: ChannelReceiver<unknown> | undefined;
             if (producerHere && consumerHere) {
               const channel = new LocalChannel<unknown>(config.channelCapacity);
               localChannels.push(channel);
@@ -242,13 +242,13 @@ export function buildTasks(
             if (inn) push(gateInputsOf, key(plan.chainOf(to), j), { channel: inn, input: edge.input });
             if (out) {
               outs.push(out);
-              const writer = new ChannelWriter(out, config.batchSize, config.flushIntervalMs, config.clock);
+              const writer = new ChannelOutput(out, config.batchSize, config.flushIntervalMs, config.clock);
               writer.context = metrics?.context;
               push(writersOf, key(chain, i), writer);
               writers.push(writer);
             }
           }
-          if (local(node, i)) target = partitionedOutput(mode, writers, edge.keySelector, config.maxParallelism);
+          if (local(node, i)) target = partitionerFor(mode, writers, edge.keySelector, config.maxParallelism);
         }
         if (target === undefined) continue;
         const list = byTag.get(edge.tag) ?? [];

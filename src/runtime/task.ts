@@ -3,7 +3,7 @@ import { SluiceError } from '../errors/index.js';
 import type { TaskMetrics } from '../observe/step-metrics.js';
 import type { Clock } from '../time/clock.js';
 import { MAX_WATERMARK, NO_TIMESTAMP, type Batch } from './batch.js';
-import type { ChannelWriter } from './channel-writer.js';
+import type { ChannelOutput } from './channel-output.js';
 import type { InputGate } from './input-gate.js';
 import type { Operator, SubtaskInfo } from './operator.js';
 import type { StepNode } from '../plan/graph.js';
@@ -71,7 +71,7 @@ export abstract class Task {
     readonly name: string,
     /** The chain's operators, head first. */
     readonly operators: readonly Operator<any, any>[],
-    readonly writers: readonly ChannelWriter<unknown>[],
+    readonly writers: readonly ChannelOutput<unknown>[],
     protected readonly clock: Clock,
     private readonly extraBackpressure: readonly Backpressure[],
     /** Reports a failure to the job as soon as it happens. */
@@ -322,7 +322,7 @@ export class SourceTask<T> extends Task {
     private readonly createReader: () => SourceReader<T>,
     private readonly outputs: OperatorOutputs<T>,
     operators: readonly Operator<any, any>[],
-    writers: readonly ChannelWriter<unknown>[],
+    writers: readonly ChannelOutput<unknown>[],
     clock: Clock,
     extraBackpressure: readonly Backpressure[],
     onFailure: (error: unknown) => void,
@@ -444,7 +444,7 @@ export class StreamTask extends Task {
     name: string,
     private readonly gate: InputGate,
     operators: readonly Operator<any, any>[],
-    writers: readonly ChannelWriter<unknown>[],
+    writers: readonly ChannelOutput<unknown>[],
     clock: Clock,
     extraBackpressure: readonly Backpressure[],
     onFailure: (error: unknown) => void,

@@ -72,7 +72,7 @@ export class WindowOperator<T, K extends Key, O> extends WindowStepOperator<T, K
         this.rt.userError(error, v, ts, 'window step');
       }
     }
-    this.scope.emitter.flush(this.out);
+    this.scope.collector.flush(this.out);
   }
 
   private processElement(value: T, ts: number): void {
@@ -185,8 +185,8 @@ export class WindowOperator<T, K extends Key, O> extends WindowStepOperator<T, K
     const timing = this.timingOf(w, before, at);
     const isUpdate = before !== undefined;
     this.firings.update({ n: (before?.n ?? 0) + 1, onTime: (before?.onTime ?? false) || timing === 'on-time' });
-    const emitter = this.scope.emitter;
-    emitter.timestamp = maxTimestamp(w);
+    const collector = this.scope.collector;
+    collector.timestamp = maxTimestamp(w);
     const key = this.scope.ctx.key;
     let input: unknown[];
     if (this.contents instanceof ListContents) {
@@ -205,10 +205,10 @@ export class WindowOperator<T, K extends Key, O> extends WindowStepOperator<T, K
     }
     if (fn.process) {
       const ctx = new WindowCtx<K>(this, key, w, timing, isUpdate);
-      fn.process.process(key, ctx, input as never[], emitter as Collector<O>);
+      fn.process.process(key, ctx, input as never[], collector as Collector<O>);
     } else {
       const result: WindowResult<K | null, unknown> = { key: this.spec.keyed ? key : null, start: w.start, end: w.end, value: input[0], timing, isUpdate };
-      emitter.collect(result as O);
+      collector.collect(result as O);
     }
   }
 

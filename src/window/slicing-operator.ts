@@ -128,7 +128,7 @@ export class SlicingWindowOperator<T, K extends Key, O> extends WindowStepOperat
         this.rt.userError(error, v, ts, 'window step');
       }
     }
-    scope.emitter.flush(this.out);
+    scope.collector.flush(this.out);
   }
 
   /** The end of the first window that holds `time`. */
@@ -260,15 +260,15 @@ export class SlicingWindowOperator<T, K extends Key, O> extends WindowStepOperat
     backend.setCurrentNamespace(undefined);
     if (!any) return;
     const value = fn.kind === 'aggregate' ? fn.aggregate.getResult(acc) : acc;
-    const emitter = this.scope.emitter;
-    emitter.timestamp = end - 1;
+    const collector = this.scope.collector;
+    collector.timestamp = end - 1;
     const key = this.scope.ctx.key;
     if (fn.process) {
       const ctx = new WindowCtx<K>(this, key, timeWindow(start, end), timing, isUpdate);
-      (fn.process as ProcessWindowFunction<unknown, O, K>).process(key, ctx, [value], emitter as Collector<O>);
+      (fn.process as ProcessWindowFunction<unknown, O, K>).process(key, ctx, [value], collector as Collector<O>);
     } else {
       const result: WindowResult<K | null, unknown> = { key: this.spec.keyed ? key : null, start, end, value, timing, isUpdate };
-      emitter.collect(result as O);
+      collector.collect(result as O);
     }
   }
 

@@ -63,6 +63,6 @@ export class WindowCtx<K extends Key> implements WindowContext<K> {
     return this.host.scopedState(descriptor, undefined);
   }
   output<X>(tag: OutputTag<X>, value: X): void {
-    this.host.keyedScope.emitter.side(tag, value);
+    this.host.keyedScope.collector.side(tag, value);
   }
 }

@@ -31,7 +31,7 @@ export abstract class WindowStepOperator<T, K extends Key, O> extends KeyedOpera
   protected late(value: T): void {
     if (this.spec.lateTag) {
       this.lateToSideOutput++;
-      this.scope.emitter.side(this.spec.lateTag, value);
+      this.scope.collector.side(this.spec.lateTag, value);
     } else {
       this.lateDropped++;
     }

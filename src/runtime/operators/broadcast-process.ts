@@ -5,7 +5,7 @@ import { hasTimestamp, type Batch } from '../batch.js';
 import { Operator, type OperatorRuntime } from '../operator.js';
 import type { OperatorOutputs } from '../output.js';
 import { BroadcastStates, type BroadcastStateDescriptor, type BroadcastStateSnapshot } from './broadcast-state.js';
-import { Emitter } from './emitter.js';
+import { TimestampedCollector } from './timestamped-collector.js';
 import { openContext } from './process.js';
 
 /** The state of a broadcast step without keys. */
@@ -18,7 +18,7 @@ class Context implements BroadcastReadOnlyContext, BroadcastContext {
   timestamp: number | undefined = undefined;
   constructor(
     private readonly op: BroadcastProcessOperator<any, any, any>,
-    private readonly emitter: Emitter<any>,
+    private readonly collector: TimestampedCollector<any>,
     private readonly states: BroadcastStates,
     private readonly writable: boolean,
   ) {}
@@ -29,7 +29,7 @@ class Context implements BroadcastReadOnlyContext, BroadcastContext {
     return this.op.now();
   }
   output<X>(tag: OutputTag<X>, value: X): void {
-    this.emitter.side(tag, value);
+    this.collector.side(tag, value);
   }
   getBroadcastState<MK, V>(descriptor: MapStateDescriptor<MK, V>): BroadcastState<MK, V> {
     // processElement's context is typed BroadcastReadOnlyContext, whose state has no
@@ -44,7 +44,7 @@ class Context implements BroadcastReadOnlyContext, BroadcastContext {
  * broadcast state alone; on rescaling every new instance takes it from any old one.
  */
 export class BroadcastProcessOperator<I, B, O> extends Operator<I | B, O> {
-  private readonly emitter = new Emitter<O>();
+  private readonly collector = new TimestampedCollector<O>();
   private states!: BroadcastStates;
   private readCtx!: Context;
   private writeCtx!: Context;
@@ -76,29 +76,29 @@ export class BroadcastProcessOperator<I, B, O> extends Operator<I | B, O> {
     return { broadcast: this.states.snapshot() };
   }
   override open(): void {
-    this.readCtx = new Context(this, this.emitter, this.states, false);
-    this.writeCtx = new Context(this, this.emitter, this.states, true);
+    this.readCtx = new Context(this, this.collector, this.states, false);
+    this.writeCtx = new Context(this, this.collector, this.states, true);
     this.fn.open?.(openContext(this.rt.uid));
   }
 
   processBatch(batch: Batch<I | B>, input: number): void {
     const { values, timestamps } = batch;
-    const { fn, emitter } = this;
+    const { fn, collector } = this;
     const main = input === 0;
     const ctx = main ? this.readCtx : this.writeCtx;
     for (let i = 0; i < values.length; i++) {
       const v = values[i]!;
       const ts = timestamps[i]!;
       ctx.timestamp = hasTimestamp(ts) ? ts : undefined;
-      emitter.timestamp = ts;
+      collector.timestamp = ts;
       try {
-        if (main) fn.processElement(v as I, ctx, emitter);
-        else fn.processBroadcastElement(v as B, ctx, emitter);
+        if (main) fn.processElement(v as I, ctx, collector);
+        else fn.processBroadcastElement(v as B, ctx, collector);
       } catch (error) {
         this.rt.userError(error, v, ts, main ? 'processElement' : 'processBroadcastElement');
       }
     }
-    emitter.flush(this.out);
+    collector.flush(this.out);
   }
 
   override close(): void {

@@ -63,7 +63,7 @@ class BroadcastElementContext<K extends Key> extends ScopeContext<K> implements 
   applyToKeyedState<D extends StateDescriptor>(descriptor: D, fn: (key: K, state: StateOf<D>) => void): void {
     // Declared through the scope, so that the state's version goes into snapshots.
     const state = this.scope.openContext.state(descriptor);
-    const ts = this.scope.emitter.timestamp;
+    const ts = this.scope.collector.timestamp;
     // The keys are listed first: fn may clear state (or add to it) while we visit.
     for (const key of this.scope.backend.keys(descriptor.name)) {
       this.scope.setKey(key as K, ts);
@@ -102,7 +102,7 @@ export class KeyedBroadcastProcessOperator<K extends Key, I, B, O> extends Keyed
 
   protected openKeyed(): void {
     const fn = this.fn;
-    const scope = this.openScope((ts) => fn.onTimer?.(ts, this.readCtx, scope.emitter));
+    const scope = this.openScope((ts) => fn.onTimer?.(ts, this.readCtx, scope.collector));
     this.readCtx = new ReadOnlyContext(scope, this.states);
     this.writeCtx = new BroadcastElementContext(scope, this.states);
     fn.open?.(scope.openContext);
@@ -131,7 +131,7 @@ export class KeyedBroadcastProcessOperator<K extends Key, I, B, O> extends Keyed
   processBatch(batch: Batch<I | B>, input: number): void {
     if (input === 0) this.processMain(batch as Batch<I>);
     else this.processBroadcast(batch as Batch<B>);
-    this.scope.emitter.flush(this.out);
+    this.scope.collector.flush(this.out);
   }
 
   private processMain(batch: Batch<I>): void {
@@ -144,7 +144,7 @@ export class KeyedBroadcastProcessOperator<K extends Key, I, B, O> extends Keyed
         const key = keySelector(v);
         if (!isKey(key)) throw invalidKeyError(this.rt.uid, key, v);
         scope.setKey(key, ts);
-        fn.processElement(v, readCtx, scope.emitter);
+        fn.processElement(v, readCtx, scope.collector);
       } catch (error) {
         this.rt.userError(error, v, ts, 'processElement');
       }
@@ -158,9 +158,9 @@ export class KeyedBroadcastProcessOperator<K extends Key, I, B, O> extends Keyed
       const v = values[i]!;
       const ts = timestamps[i]!;
       writeCtx.timestamp = hasTimestamp(ts) ? ts : undefined;
-      scope.emitter.timestamp = ts;
+      scope.collector.timestamp = ts;
       try {
-        fn.processBroadcastElement(v, writeCtx, scope.emitter);
+        fn.processBroadcastElement(v, writeCtx, scope.collector);
       } catch (error) {
         this.rt.userError(error, v, ts, 'processBroadcastElement');
       }

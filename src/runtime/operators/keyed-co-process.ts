@@ -16,7 +16,7 @@ export class KeyedCoProcessOperator<K extends Key, I1, I2, O> extends KeyedOpera
 
   protected openKeyed(): void {
     const fn = this.fn;
-    const scope = this.openScope((ts) => fn.onTimer?.(ts, scope.ctx, scope.emitter));
+    const scope = this.openScope((ts) => fn.onTimer?.(ts, scope.ctx, scope.collector));
     fn.open?.(scope.openContext);
   }
 
@@ -31,13 +31,13 @@ export class KeyedCoProcessOperator<K extends Key, I1, I2, O> extends KeyedOpera
         const key = first ? this.keySelector1(v as I1) : this.keySelector2(v as I2);
         if (!isKey(key)) throw invalidKeyError(this.rt.uid, key, v);
         scope.setKey(key, ts);
-        if (first) fn.processElement1(v as I1, scope.ctx, scope.emitter);
-        else fn.processElement2(v as I2, scope.ctx, scope.emitter);
+        if (first) fn.processElement1(v as I1, scope.ctx, scope.collector);
+        else fn.processElement2(v as I2, scope.ctx, scope.collector);
       } catch (error) {
         this.rt.userError(error, v, ts, first ? 'processElement1' : 'processElement2');
       }
     }
-    scope.emitter.flush(this.out);
+    scope.collector.flush(this.out);
   }
 
   override close(): void {

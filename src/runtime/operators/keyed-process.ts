@@ -15,7 +15,7 @@ export class KeyedProcessOperator<K extends Key, I, O> extends KeyedOperator<I, 
 
   protected openKeyed(): void {
     const fn = this.fn;
-    const scope = this.openScope((ts) => fn.onTimer?.(ts, scope.ctx, scope.emitter));
+    const scope = this.openScope((ts) => fn.onTimer?.(ts, scope.ctx, scope.collector));
     fn.open?.(scope.openContext);
   }
 
@@ -23,7 +23,7 @@ export class KeyedProcessOperator<K extends Key, I, O> extends KeyedOperator<I, 
     const { values, timestamps } = batch;
     const { fn, keySelector, scope } = this;
     const ctx = scope.ctx;
-    const emitter = scope.emitter;
+    const collector = scope.collector;
     for (let i = 0; i < values.length; i++) {
       const v = values[i]!;
       const ts = timestamps[i]!;
@@ -31,12 +31,12 @@ export class KeyedProcessOperator<K extends Key, I, O> extends KeyedOperator<I, 
         const key = keySelector(v);
         if (!isKey(key)) throw invalidKeyError(this.rt.uid, key, v);
         scope.setKey(key, ts);
-        fn.processElement(v, ctx, emitter);
+        fn.processElement(v, ctx, collector);
       } catch (error) {
         this.rt.userError(error, v, ts, 'processElement');
       }
     }
-    emitter.flush(this.out);
+    collector.flush(this.out);
   }
 
   override close(): void {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { mapValues } from '../../state/snapshot-format.js';
 import { TimerQueue, type TimerEntry } from '../timer-queue.js';
-import { Emitter } from './emitter.js';
+import { TimestampedCollector } from './timestamped-collector.js';
 
 /** True for the values that may be keys: strings, finite numbers, bigints. */
 export function isKey(k: unknown): k is Key {
@@ -58,7 +58,7 @@ export abstract class ScopeContext<K extends Key> {
     return this.scope.rt.clock.now();
   }
   output<X>(tag: OutputTag<X>, value: X): void {
-    this.scope.emitter.side(tag, value);
+    this.scope.collector.side(tag, value);
   }
 }
 
@@ -83,7 +83,7 @@ export class KeyedScope<K extends Key, O> {
   readonly backend: KeyedStateBackend;
   readonly eventTimers = new TimerQueue();
   readonly processingTimers = new TimerQueue();
-  readonly emitter = new Emitter<O>();
+  readonly collector = new TimestampedCollector<O>();
   readonly ctx: Context<K>;
   readonly openContext: OpenContext;
   watermark = Number.NEGATIVE_INFINITY;
@@ -125,7 +125,7 @@ export class KeyedScope<K extends Key, O> {
     this.backend.setCurrentKey(key);
     this.ctx.key = key;
     this.ctx.timestamp = hasTimestamp(timestamp) ? timestamp : undefined;
-    this.emitter.timestamp = timestamp;
+    this.collector.timestamp = timestamp;
   }
 
   // Timers under a namespace of the current key (windows keep one set per window).
@@ -149,7 +149,7 @@ export class KeyedScope<K extends Key, O> {
     if (this.eventTimers.size > 0) {
       this.eventTimers.advanceTo(watermark, (key, ts, ns) => this.fire(key as K, ts, 'event-time', ns));
     }
-    this.emitter.flush(this.outputs);
+    this.collector.flush(this.outputs);
   }
 
   private fire(key: K, ts: number, domain: 'event-time' | 'processing-time', ns: Namespace | undefined): void {
@@ -172,7 +172,7 @@ export class KeyedScope<K extends Key, O> {
       this.scheduledAt = Number.POSITIVE_INFINITY;
       this.cancelScheduled = undefined;
       this.processingTimers.advanceTo(this.rt.clock.now(), (key, ts, ns) => this.fire(key as K, ts, 'processing-time', ns));
-      this.emitter.flush(this.outputs);
+      this.collector.flush(this.outputs);
       this.scheduleProcessingTimers();
     });
   }

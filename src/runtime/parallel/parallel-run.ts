@@ -4,7 +4,7 @@ import type { JobGraph } from '../../plan/graph.js';
 import { buildPhysicalPlan } from '../../plan/physical.js';
 import type { DeadLetterQueue } from '../dead-letter-queue.js';
 import type { Operator } from '../operator.js';
-import { createThreadChannel, openThreadChannelIn, openThreadChannelOut, transferListOf } from '../exchange/thread-channel.js';
+import { createThreadChannel, openThreadChannelReceiver, openThreadChannelSender, transferListOf } from '../exchange/thread-channel.js';
 import {
   buildTasks,
   coordinate,
@@ -56,10 +56,10 @@ export function executeParallel(graph: JobGraph<Operator>, config: RuntimeConfig
       const toSlot = spec.to.subtask;
       if (fromSlot === toSlot) return {}; // both ends in the same worker: a local queue there
       const ends = createThreadChannel(config.channelCapacity * 8, `'${spec.from.node.uid}' ${fromSlot} -> '${spec.to.node.uid}' ${toSlot}`);
-      if (!producerHere) grants[fromSlot]!.push({ id: spec.id, end: 'out', endpoint: ends.out });
-      if (!consumerHere) grants[toSlot]!.push({ id: spec.id, end: 'in', endpoint: ends.in });
-      const out = producerHere ? openThreadChannelOut(ends.out) : undefined;
-      const inn = consumerHere ? openThreadChannelIn(ends.in) : undefined;
+      if (!producerHere) grants[fromSlot]!.push({ id: spec.id, end: 'sender', endpoint: ends.sender });
+      if (!consumerHere) grants[toSlot]!.push({ id: spec.id, end: 'receiver', endpoint: ends.receiver });
+      const out = producerHere ? openThreadChannelSender(ends.sender) : undefined;
+      const inn = consumerHere ? openThreadChannelReceiver(ends.receiver) : undefined;
       if (out) threadEnds.push(out);
       if (inn) threadEnds.push(inn);
       return { out, in: inn };

@@ -4,7 +4,7 @@ import { SluiceError } from '../../errors/index.js';
 import type { JobGraph } from '../../plan/graph.js';
 import type { DeadLetterOutput } from '../dead-letter-queue.js';
 import type { Operator } from '../operator.js';
-import { openThreadChannelIn, openThreadChannelOut } from '../exchange/thread-channel.js';
+import { openThreadChannelReceiver, openThreadChannelSender } from '../exchange/thread-channel.js';
 import { buildTasks, deadLetterSendersConsumed, type Placement, type RuntimeConfig } from '../executor.js';
 import type { TaskCheckpointing } from '../task.js';
 import { PARALLEL_YIELD_MS, graphFingerprint, toWire, type FromWorker, type ToWorker, type WorkerStart } from './messages.js';
@@ -34,8 +34,8 @@ export async function runWorkerSlot(
     yieldIntervalMs: PARALLEL_YIELD_MS,
     isLocal: (subtask) => subtask === start.slot,
     crossing(spec, producerHere, consumerHere) {
-      const out = producerHere ? openThreadChannelOut(endpoints.get(`${spec.id}/out`)) : undefined;
-      const inn = consumerHere ? openThreadChannelIn(endpoints.get(`${spec.id}/in`)) : undefined;
+      const out = producerHere ? openThreadChannelSender(endpoints.get(`${spec.id}/sender`)) : undefined;
+      const inn = consumerHere ? openThreadChannelReceiver(endpoints.get(`${spec.id}/receiver`)) : undefined;
       if (out) threadEnds.push(out);
       if (inn) threadEnds.push(inn);
       return { out, in: inn };

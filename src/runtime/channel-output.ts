@@ -1,17 +1,17 @@
 import type { BatchContext } from '../observe/step-metrics.js';
 import type { Clock } from '../time/clock.js';
 import { BatchBuilder, type Batch } from './batch.js';
-import type { ChannelOut } from './channel.js';
+import type { ChannelSender } from './channel.js';
 import type { Output } from './output.js';
 
 /**
- * The producing side of a channel. Small batches (after a selective filter, say) are
+ * The output that writes to one channel (to one consuming subtask). Small batches (after a selective filter, say) are
  * gathered until `batchSize` records or until `flushIntervalMs` has passed since the
  * first of them, whichever comes first; a control event or an idle producer flushes at
  * once. This trades a bounded delay for fewer, fuller batches. A small batch is copied
  * only when another joins it: alone until the flush, it goes as it is.
  */
-export class ChannelWriter<T> implements Output<T> {
+export class ChannelOutput<T> implements Output<T> {
   private readonly pending = new BatchBuilder<T>();
   /**
    * The first small batch since the last flush, kept as it is: if a flush comes before
@@ -26,7 +26,7 @@ export class ChannelWriter<T> implements Output<T> {
   private pendingTrace: string | undefined;
 
   constructor(
-    readonly channel: ChannelOut<T>,
+    readonly channel: ChannelSender<T>,
     private readonly batchSize: number,
     private readonly flushIntervalMs: number,
     private readonly clock: Clock,
