@@ -50,7 +50,7 @@ export type {
   KeyedBroadcastOnTimerContext,
 } from './core/functions.js';
 export type { DeadLetter } from './runtime/dead-letter-queue.js';
-export type { JobResult } from './runtime/executor.js';
+export type { JobResult } from './runtime/attempt.js';
 export type { RunningJob } from './runtime/supervisor.js';
 export type { RestartPolicy } from './runtime/restart-policy.js';
 export * from './checkpoint/index.js';

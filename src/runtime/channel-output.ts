@@ -20,8 +20,6 @@ export class ChannelOutput<T> implements Output<T> {
    */
   private held: Batch<T> | undefined;
   private cancelFlush: (() => void) | undefined;
-  /** With metrics on: the job's current batch, whose read time and trace id go with what is sent. */
-  context: BatchContext | undefined;
   private pendingReadAt = Number.NaN;
   private pendingTrace: string | undefined;
 
@@ -30,6 +28,8 @@ export class ChannelOutput<T> implements Output<T> {
     private readonly batchSize: number,
     private readonly flushIntervalMs: number,
     private readonly clock: Clock,
+    /** With metrics on: the job's current batch, whose read time and trace id go with what is sent. */
+    private readonly context?: BatchContext | undefined,
   ) {}
 
   emitBatch(batch: Batch<T>): void {

@@ -7,7 +7,9 @@ import type { Operator } from './operator.js';
 import type { KeyedStateBackend } from '../state/types.js';
 import type { LocalChannel } from './channel.js';
 import type { DeadLetterQueue } from './dead-letter-queue.js';
-import { execute, type JobResult, type RunningJob as Attempt, type RuntimeConfig } from './executor.js';
+import type { Attempt, JobResult } from './attempt.js';
+import type { RuntimeConfig } from './config.js';
+import { execute } from './executor.js';
 import type { RestartDecider } from './restart-policy.js';
 import { executeParallel, slotsOf } from './parallel/parallel-run.js';
 
