@@ -35,17 +35,17 @@ export class ChannelOutput<T> implements Output<T> {
   emitBatch(batch: Batch<T>): void {
     const n = batch.values.length;
     if (n === 0) return;
-    const ctx = this.context;
+    const context = this.context;
     const gathered = this.pending.length + (this.held?.values.length ?? 0);
     if (gathered === 0 && n * 2 >= this.batchSize) {
       // already full enough: no copy
-      this.channel.push(ctx ? { kind: 'batch', batch, readAt: ctx.readAt, traceId: ctx.traceId } : { kind: 'batch', batch });
+      this.channel.push(context ? { kind: 'batch', batch, readAt: context.readAt, traceId: context.traceId } : { kind: 'batch', batch });
       return;
     }
-    if (ctx) {
+    if (context) {
       // The gathered batch carries the read time of its oldest record.
-      if (!(this.pendingReadAt <= ctx.readAt)) this.pendingReadAt = ctx.readAt;
-      this.pendingTrace ??= ctx.traceId;
+      if (!(this.pendingReadAt <= context.readAt)) this.pendingReadAt = context.readAt;
+      this.pendingTrace ??= context.traceId;
     }
     if (gathered === 0) this.held = batch;
     else {

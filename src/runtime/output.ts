@@ -53,9 +53,9 @@ export class OperatorOutputs<O> {
   side(tagId: string): Output<unknown> {
     return this.sides.get(tagId) ?? (DISCARD as Output<unknown>);
   }
-  watermark(wm: number): void {
-    this.main.emitWatermark(wm);
-    for (const s of this.sides.values()) s.emitWatermark(wm);
+  watermark(watermark: number): void {
+    this.main.emitWatermark(watermark);
+    for (const s of this.sides.values()) s.emitWatermark(watermark);
   }
   idle(idle: boolean): void {
     this.main.emitIdle(idle);

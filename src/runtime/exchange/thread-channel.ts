@@ -187,8 +187,8 @@ export class ThreadChannelSender<T> implements ChannelSender<T> {
     const n = values.length;
     const bytes = this.encoder.encode(values, this.name);
     const buffer = this.spareBuffer(8 * n + bytes.length);
-    const ts = new Float64Array(buffer, 0, n);
-    for (let i = 0; i < n; i++) ts[i] = timestamps[i]!;
+    const column = new Float64Array(buffer, 0, n);
+    for (let i = 0; i < n; i++) column[i] = timestamps[i]!;
     new Uint8Array(buffer, 8 * n, bytes.length).set(bytes);
     const m: BatchMessage = { kind: 'encoded-batch', buffer, n, length: bytes.length };
     if (event.readAt !== undefined) m.readAtEpoch = event.readAt + performance.timeOrigin;
@@ -296,10 +296,10 @@ export class ThreadChannelReceiver<T> implements ChannelReceiver<T> {
     if (m === undefined) return undefined;
     if (m.kind !== 'encoded-batch') return m;
     const n = m.n;
-    const ts = new Float64Array(m.buffer, 0, n);
+    const column = new Float64Array(m.buffer, 0, n);
     // a loop into new Array(n): Array.from on a typed array is ~15× slower
     const timestamps = new Array<number>(n);
-    for (let i = 0; i < n; i++) timestamps[i] = ts[i]!;
+    for (let i = 0; i < n; i++) timestamps[i] = column[i]!;
     const values = this.decoder.decode<T>(new Uint8Array(m.buffer, 8 * n, m.length));
     this.grant(n, m.buffer);
     const batch = { values, timestamps };

@@ -8,12 +8,12 @@ import { TimestampedCollector } from './timestamped-collector.js';
 class Context implements ProcessContext {
   timestamp: number | undefined = undefined;
   constructor(
-    private readonly op: Operator<any, any>,
+    private readonly operator: Operator<any, any>,
     private readonly collector: TimestampedCollector<any>,
     private readonly now: () => number,
   ) {}
   currentWatermark(): number {
-    return this.op.watermark;
+    return this.operator.watermark;
   }
   currentProcessingTime(): number {
     return this.now();
@@ -42,33 +42,33 @@ export function openContext(uid: string): OpenContext {
  */
 export class ProcessOperator<I, O> extends Operator<I, O> {
   private readonly collector = new TimestampedCollector<O>();
-  private ctx!: Context;
+  private context!: Context;
 
-  constructor(private readonly fn: ProcessFunction<I, O> | CoProcessFunction<any, any, O>) {
+  constructor(private readonly userFunction: ProcessFunction<I, O> | CoProcessFunction<any, any, O>) {
     super();
   }
   override open(): void {
-    this.ctx = new Context(this, this.collector, () => this.rt.clock.now());
-    this.fn.open?.(openContext(this.rt.uid));
+    this.context = new Context(this, this.collector, () => this.runtime.clock.now());
+    this.userFunction.open?.(openContext(this.runtime.uid));
   }
   processBatch(batch: Batch<I>, input: number): void {
     const { values, timestamps } = batch;
-    const { ctx, collector } = this;
-    const fn = this.fn as Partial<ProcessFunction<I, O> & CoProcessFunction<I, I, O>>;
-    const call = 'processElement' in fn ? fn.processElement! : input === 0 ? fn.processElement1! : fn.processElement2!;
+    const { context, collector } = this;
+    const userFunction = this.userFunction as Partial<ProcessFunction<I, O> & CoProcessFunction<I, I, O>>;
+    const call = 'processElement' in userFunction ? userFunction.processElement! : input === 0 ? userFunction.processElement1! : userFunction.processElement2!;
     for (let i = 0; i < values.length; i++) {
-      const ts = timestamps[i]!;
-      ctx.timestamp = hasTimestamp(ts) ? ts : undefined;
-      collector.timestamp = ts;
+      const timestamp = timestamps[i]!;
+      context.timestamp = hasTimestamp(timestamp) ? timestamp : undefined;
+      collector.timestamp = timestamp;
       try {
-        call.call(fn, values[i]!, ctx, collector);
+        call.call(userFunction, values[i]!, context, collector);
       } catch (error) {
-        this.rt.userError(error, values[i], ts, 'process function');
+        this.runtime.userError(error, values[i], timestamp, 'process function');
       }
     }
     collector.flush(this.out);
   }
   override close(): void {
-    this.fn.close?.();
+    this.userFunction.close?.();
   }
 }
