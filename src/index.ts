@@ -4,9 +4,11 @@
  * The layers, from the top (imports only point down):
  * - `api/`: the typed builders: {@link Job}, {@link DataStream}, {@link KeyedStream}, functions and output tags.
  *   Building a job only makes a logical plan; nothing runs there.
- * - `plan/`: the logical graph of steps and its grouping into chains (steps that run in one task).
+ * - `plan/`: the logical graph of steps, its grouping into chains (steps that run in one task),
+ *   and the physical graph of their subtasks and the channels between them.
  * - `runtime/`: tasks, operators, bounded channels with backpressure, the watermark valve, timers,
- *   dead letters, and the executor that runs a plan.
+ *   dead letters, and what runs the physical graph; `runtime/index.ts` opens with its module map
+ *   and the names of where records go.
  * - `state/`: keyed state (value, list, map, reducing, aggregating) with TTL, key groups, backends.
  * - `time/`: durations, the injectable clock, watermark strategies.
  * - `connectors/`: the Source and Sink contracts and the built-in sources and sinks.
