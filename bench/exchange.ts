@@ -31,7 +31,7 @@ import { Worker, MessageChannel, type MessagePort } from 'node:worker_threads';
 import { parseArgs } from 'node:util';
 import { Packr, Unpackr } from 'msgpackr';
 import type { Batch } from '../src/runtime/batch.js';
-import { createThreadChannel, openThreadChannelIn, transferListOf } from '../src/runtime/exchange/thread-channel.js';
+import { createThreadChannel, openThreadChannelReceiver, transferListOf } from '../src/runtime/exchange/thread-channel.js';
 import { RingReader, createRing, type RingShared } from './exchange/ring.js';
 import type { Method, ProducerData } from './exchange/producer.js';
 import { checksum, makeBatches, toNumbers, type Shape } from './exchange/shapes.js';
@@ -140,7 +140,7 @@ function ringConsumer(ring: RingShared): Consumer {
 
 /** The consuming end of a thread channel, drained as an input gate would: all there is, on each wake-up. */
 function channelConsumer(endpoint: unknown): Consumer {
-  const input = openThreadChannelIn<unknown>(endpoint);
+  const input = openThreadChannelReceiver<unknown>(endpoint);
   const consumer = countingConsumer();
   input.onData = () => {
     for (let e = input.shift(); e !== undefined; e = input.shift()) {
@@ -180,8 +180,8 @@ async function start(shape: Shape, method: Method, pool: Batch<unknown>[]): Prom
     ring = createRing(Math.max(1024, nextPow2(WINDOW * entry)));
   }
   const channel = method === 'thread-channel' ? createThreadChannel(WINDOW) : undefined;
-  const data: ProducerData = { method, shape, batchSize: BATCH, poolSize: POOL, window: WINDOW, port: port2, ring, endpoint: channel?.out };
-  const worker = new Worker(WORKER, { workerData: data, transferList: [port2, ...(channel ? transferListOf(channel.out) : [])] });
+  const data: ProducerData = { method, shape, batchSize: BATCH, poolSize: POOL, window: WINDOW, port: port2, ring, endpoint: channel?.sender };
+  const worker = new Worker(WORKER, { workerData: data, transferList: [port2, ...(channel ? transferListOf(channel.sender) : [])] });
   const messages: string[] = [];
   let notify: (() => void) | undefined;
   worker.on('message', (m: string) => {
@@ -197,7 +197,7 @@ async function start(shape: Shape, method: Method, pool: Batch<unknown>[]): Prom
     return messages.shift()!;
   };
   await next(); // ready
-  const consumer = method === 'ring' ? ringConsumer(ring!) : channel ? channelConsumer(channel.in) : portConsumer(method, port1);
+  const consumer = method === 'ring' ? ringConsumer(ring!) : channel ? channelConsumer(channel.receiver) : portConsumer(method, port1);
   return {
     method,
     async run() {

@@ -16,10 +16,12 @@
  * - `window/`: assigners, triggers, evictors, aggregates and the window and join operators,
  *   on the runtime's operator, keyed-state and timer API.
  * - `runtime/`: tasks, operators, bounded channels with backpressure, the watermark valve,
- *   timers, dead letters, the executor of one attempt and the supervisor that restarts it.
+ *   timers, dead letters, one attempt of a job and the supervisor that restarts it;
+ *   `runtime/index.ts` opens with its module map and the names of where records go.
  * - `observe/`: metrics (plain counters the runtime adds to per batch, read by Prometheus
  *   collectors at scrape time), JSON logs, sampled tracing, the job monitor.
- * - `plan/`: the logical graph of steps and its grouping into chains (steps that run in one task).
+ * - `plan/`: the logical graph of steps, its grouping into chains (steps that run in one task),
+ *   and the physical graph of their subtasks and the channels between them.
  * - `checkpoint/`: the checkpoint coordinator, storage and the savepoint format.
  * - `core/`: the contracts of user functions (process functions, contexts, collectors),
  *   output tags and step options. It sits above `state/` because functions declare state
@@ -66,7 +68,7 @@ export type {
   KeyedBroadcastOnTimerContext,
 } from './core/functions.js';
 export type { DeadLetter } from './runtime/dead-letter-queue.js';
-export type { JobResult } from './runtime/executor.js';
+export type { JobResult } from './runtime/attempt.js';
 export type { RunningJob } from './runtime/supervisor.js';
 export type { RestartPolicy } from './runtime/restart-policy.js';
 export * from './checkpoint/index.js';

@@ -6,7 +6,7 @@
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { Packr } from 'msgpackr';
 import type { Batch } from '../../src/runtime/batch.js';
-import { openThreadChannelOut } from '../../src/runtime/exchange/thread-channel.js';
+import { openThreadChannelSender } from '../../src/runtime/exchange/thread-channel.js';
 import { RingWriter, type RingShared } from './ring.js';
 import { makeBatches, type Shape } from './shapes.js';
 
@@ -104,9 +104,9 @@ async function produceRing(batches: number): Promise<void> {
   }
 }
 
-const channel = method === 'thread-channel' ? openThreadChannelOut<unknown>(endpoint) : undefined;
+const channel = method === 'thread-channel' ? openThreadChannelSender<unknown>(endpoint) : undefined;
 
-/** As a task's ChannelWriter and drain() use the channel: push, and wait while it is full. */
+/** As a task's ChannelOutput and drain() use the channel: push, and wait while it is full. */
 async function produceChannel(batches: number): Promise<void> {
   for (let i = 0; i < batches; i++) {
     channel!.push({ kind: 'batch', batch: pool[i % pool.length]! });

@@ -104,7 +104,7 @@ export interface StepSpec {
  */
 export class JobBuilder {
   readonly name: string;
-  readonly graph: JobGraph = new JobGraph();
+  readonly graph: JobGraph<Operator> = new JobGraph<Operator>();
   protected readonly options: JobBuildOptions;
   protected readonly batchSize: number;
   protected readonly flushIntervalMs: number;
@@ -202,7 +202,7 @@ export class JobBuilder {
   addStep(spec: StepSpec): StepNode {
     this.checkNotStarted();
     for (const e of spec.inputs) {
-      if (!this.graph.nodes.includes(e.from)) {
+      if (!this.graph.has(e.from)) {
         throw new SluiceError('INVALID_JOB', `a stream of another job was wired into step '${spec.kind}'`, {
           hint: 'Streams belong to the job that created them; build each job from its own sources.',
         });

@@ -1,6 +1,5 @@
 import type { Sink } from '../connectors/sink.js';
 import type { Source } from '../connectors/source.js';
-import type { Operator } from '../runtime/operator.js';
 import type { Key } from '../state/types.js';
 
 /**
@@ -10,7 +9,10 @@ import type { Key } from '../state/types.js';
  */
 export type Partitioner = 'forward' | 'hash' | 'rebalance' | 'broadcast';
 
-/** An edge of the logical plan: a stream (main or a side output) of one step into another. */
+/**
+ * An edge of the logical plan: a stream (main or a side output) of one step into another.
+ * It names its producer as a step of any operator type: an edge never makes operators.
+ */
 export interface StreamEdge {
   readonly from: StepNode;
   /** The side output's tag id; undefined for the main output. */
@@ -22,8 +24,12 @@ export interface StreamEdge {
   readonly input: number;
 }
 
-/** A step of the logical plan. Nothing runs here: the runtime instantiates it. */
-export interface StepNode {
+/**
+ * A step of the logical plan. Nothing runs here: the runtime instantiates it. `Op` is what
+ * `createOperator` makes: the plan sits below the runtime and never looks inside one
+ * (the api and the runtime use `StepNode<Operator>`).
+ */
+export interface StepNode<Op = unknown> {
   readonly id: number;
   readonly uid: string;
   /** Whether the user gave the uid (stateful steps must). */
@@ -44,22 +50,27 @@ export interface StepNode {
   /** Set for sinks (the job checks the delivery guarantees they support). */
   readonly sink?: Sink<any> | undefined;
   /** Set for every other step. */
-  readonly createOperator?: (() => Operator<any, any>) | undefined;
+  readonly createOperator?: (() => Op) | undefined;
 }
 
 /** The logical plan: steps in the order they were added, which is a topological order. */
-export class JobGraph {
-  readonly nodes: StepNode[] = [];
+export class JobGraph<Op = unknown> {
+  readonly nodes: StepNode<Op>[] = [];
 
-  add(node: Omit<StepNode, 'id'>): StepNode {
-    const full: StepNode = Object.freeze({ ...node, id: this.nodes.length });
+  add(node: Omit<StepNode<Op>, 'id'>): StepNode<Op> {
+    const full: StepNode<Op> = Object.freeze({ ...node, id: this.nodes.length });
     this.nodes.push(full);
     return full;
   }
 
+  /** Whether `node` is a step of this graph (edges name their producer as a step of any operator type). */
+  has(node: StepNode): boolean {
+    return this.nodes.some((n) => n === node);
+  }
+
   /** Edges leaving `node` (into any step), with their consumers. */
-  consumersOf(node: StepNode): Array<{ edge: StreamEdge; to: StepNode }> {
-    const out: Array<{ edge: StreamEdge; to: StepNode }> = [];
+  consumersOf(node: StepNode): Array<{ edge: StreamEdge; to: StepNode<Op> }> {
+    const out: Array<{ edge: StreamEdge; to: StepNode<Op> }> = [];
     for (const to of this.nodes) for (const edge of to.inputs) if (edge.from === node) out.push({ edge, to });
     return out;
   }

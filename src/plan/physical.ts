@@ -7,18 +7,18 @@ import type { JobGraph, Partitioner, StepNode, StreamEdge } from './graph.js';
  * A chain runs as `parallelism` subtasks; subtask i of a chain feeds subtask i of a chain
  * it is forward-connected to.
  */
-export interface Chain {
+export interface Chain<Op = unknown> {
   readonly id: number;
   /** Head first, in topological order. */
-  readonly nodes: StepNode[];
+  readonly nodes: StepNode<Op>[];
   /** Edges into the head from other chains. */
   readonly inputs: readonly StreamEdge[];
   readonly parallelism: number;
 }
 
-export interface PhysicalPlan {
-  readonly chains: Chain[];
-  chainOf(node: StepNode): Chain;
+export interface PhysicalPlan<Op = unknown> {
+  readonly chains: Chain<Op>[];
+  chainOf(node: StepNode): Chain<Op>;
   parallelismOf(node: StepNode): number;
   /** Whether `node` is called directly by the step before it, in the same subtask. */
   isChained(node: StepNode): boolean;
@@ -31,7 +31,7 @@ export interface PhysicalPlan {
  * sink that cannot run as several instances (it does not say `parallel: true`) runs as
  * one, and asking for more is an error; so does the dead-letter source.
  */
-export function resolveParallelism(graph: JobGraph, defaultParallelism: number, maxParallelism?: number): Map<StepNode, number> {
+export function resolveParallelism(graph: JobGraph<unknown>, defaultParallelism: number, maxParallelism?: number): Map<StepNode, number> {
   checkParallelism(defaultParallelism, maxParallelism);
   const out = new Map<StepNode, number>();
   for (const node of graph.nodes) {
@@ -68,23 +68,35 @@ export function exchangeOf(edge: StreamEdge, fromParallelism: number, toParallel
  * one input, is not a source, and the edge is forward at run time (same parallelism).
  * Multi-input steps always head a task of their own.
  */
-export function buildPhysicalPlan(graph: JobGraph, defaultParallelism = 1, maxParallelism?: number): PhysicalPlan {
+export function buildPhysicalPlan<Op>(graph: JobGraph<Op>, defaultParallelism = 1, maxParallelism?: number): PhysicalPlan<Op> {
   const parallelism = resolveParallelism(graph, defaultParallelism, maxParallelism);
-  const p = (n: StepNode) => parallelism.get(n)!;
-  const exchange = (edge: StreamEdge, to: StepNode) => exchangeOf(edge, p(edge.from), p(to));
+  const parallelismOf = (node: StepNode) => parallelism.get(node)!;
+  const exchange = (edge: StreamEdge, to: StepNode) => exchangeOf(edge, parallelismOf(edge.from), parallelismOf(to));
   const chained = (node: StepNode) => node.source === undefined && node.inputs.length === 1 && exchange(node.inputs[0]!, node) === 'forward';
-  const chains: Chain[] = [];
-  const byNode = new Map<StepNode, Chain>();
+  const chains: Chain<Op>[] = [];
+  const byNode = new Map<StepNode, Chain<Op>>();
   for (const node of graph.nodes) {
     if (chained(node)) {
       const chain = byNode.get(node.inputs[0]!.from)!;
       chain.nodes.push(node);
       byNode.set(node, chain);
     } else {
-      const chain: Chain = { id: chains.length, nodes: [node], inputs: node.inputs, parallelism: p(node) };
+      const chain: Chain<Op> = { id: chains.length, nodes: [node], inputs: node.inputs, parallelism: parallelismOf(node) };
       chains.push(chain);
       byNode.set(node, chain);
     }
   }
-  return { chains, chainOf: (node) => byNode.get(node)!, parallelismOf: p, isChained: chained, exchange };
+  return { chains, chainOf: (node) => byNode.get(node)!, parallelismOf, isChained: chained, exchange };
+}
+
+/** The chains that `step` feeds, directly or through other steps, its own included. */
+export function chainsDownstreamOf<Op>(graph: JobGraph<Op>, plan: PhysicalPlan<Op>, step: StepNode): Set<Chain<Op>> {
+  const downstream = new Set<Chain<Op>>();
+  const stack: StepNode[] = [step];
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    downstream.add(plan.chainOf(node));
+    for (const { to } of graph.consumersOf(node)) stack.push(to);
+  }
+  return downstream;
 }

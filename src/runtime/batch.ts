@@ -16,8 +16,8 @@ export const MAX_WATERMARK = Number.POSITIVE_INFINITY;
 /** The watermark before any has arrived. */
 export const MIN_WATERMARK = Number.NEGATIVE_INFINITY;
 
-export function hasTimestamp(ts: number): boolean {
-  return !Number.isNaN(ts);
+export function hasTimestamp(timestamp: number): boolean {
+  return !Number.isNaN(timestamp);
 }
 
 /** A batch builder: appends records, hands out the batch and starts a new one. */

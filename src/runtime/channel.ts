@@ -17,11 +17,11 @@ export type ChannelEvent<T> =
   | { readonly kind: 'end' };
 
 /**
- * The producing end of a channel: a task's {@link ChannelWriter} pushes here. Bounded:
+ * The sending end of a channel: a task's {@link ChannelOutput} pushes here. Bounded:
  * once `isFull`, the producer finishes the input it is handling and then waits in
  * `writable()` (backpressure).
  */
-export interface ChannelOut<T> {
+export interface ChannelSender<T> {
   readonly capacity: number;
   readonly isFull: boolean;
   /** Batches sent and not yet taken by the consumer (for metrics). */
@@ -35,8 +35,8 @@ export interface ChannelOut<T> {
   release(): void;
 }
 
-/** The consuming end of a channel: a task's {@link InputGate} takes from here. */
-export interface ChannelIn<T> {
+/** The receiving end of a channel: a task's {@link InputGate} takes from here. */
+export interface ChannelReceiver<T> {
   /** Called when an event arrives (the consumer's task wakes up). */
   onData: () => void;
   shift(): ChannelEvent<T> | undefined;
@@ -48,7 +48,7 @@ export interface ChannelIn<T> {
  * may add the output of the input it is handling, then waits in `writable()` until the
  * consumer has brought the queue back under capacity (backpressure). See `channel.test.ts`.
  */
-export class LocalChannel<T> implements ChannelOut<T>, ChannelIn<T> {
+export class LocalChannel<T> implements ChannelSender<T>, ChannelReceiver<T> {
   private readonly events = new FifoQueue<ChannelEvent<T>>();
   private batches = 0;
   private records = 0;

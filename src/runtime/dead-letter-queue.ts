@@ -85,20 +85,20 @@ export class DeadLetterQueue implements DeadLetterOutput {
     kind: 'dead-letters',
     bounded: true,
     describe: () => 'records that steps could not handle',
-    createReader: (ctx: SourceContext) => {
-      ctx.signal.addEventListener('abort', () => this.wakeReader(), { once: true });
+    createReader: (context: SourceContext) => {
+      context.signal.addEventListener('abort', () => this.wakeReader(), { once: true });
       return {
       poll: async (): Promise<SourceBatch<DeadLetter>> => {
-        if (this.items.length === 0 && !this.ended && !ctx.signal.aborted) {
+        if (this.items.length === 0 && !this.ended && !context.signal.aborted) {
           await new Promise<void>((resolve) => {
-            const cancel = ctx.clock.schedule(ctx.clock.now() + ctx.maxPollWaitMs, () => this.wakeReader());
+            const cancel = context.clock.schedule(context.clock.now() + context.maxPollWaitMs, () => this.wakeReader());
             this.readerWaiting = () => {
               cancel();
               resolve();
             };
           });
         }
-        const values = this.take(ctx.maxBatchSize);
+        const values = this.take(context.maxBatchSize);
         return { values, done: this.ended && this.items.length === 0 };
       },
       close: async () => {},

@@ -1,8 +1,8 @@
-import type { ChannelEvent, ChannelIn } from './channel.js';
+import type { ChannelEvent, ChannelReceiver } from './channel.js';
 
 /** One channel into a task, and which input of the task's first operator it feeds. */
 export interface GateInput {
-  readonly channel: ChannelIn<unknown>;
+  readonly channel: ChannelReceiver<unknown>;
   readonly input: number;
 }
 

@@ -53,26 +53,26 @@ export interface OperatorRuntime {
 
 /**
  * An operator is a lifecycle object: open, process batches, watermarks and idleness,
- * end of input, close. Side effects go only through `this.rt` and `this.out`.
+ * end of input, close. Side effects go only through `this.runtime` and `this.out`.
  * Chained operators call each other directly; the first of a chain is driven by its task.
  */
-export abstract class Operator<I, O> {
-  protected rt!: OperatorRuntime;
+export abstract class Operator<I = any, O = any> {
+  protected runtime!: OperatorRuntime;
   protected out!: OperatorOutputs<O>;
   /** The watermark this operator has received (the min over its inputs, for a task's head). */
   watermark = Number.NEGATIVE_INFINITY;
 
-  setup(rt: OperatorRuntime, out: OperatorOutputs<O>): void {
-    this.rt = rt;
+  setup(runtime: OperatorRuntime, out: OperatorOutputs<O>): void {
+    this.runtime = runtime;
     this.out = out;
   }
   /** The step's uid (names its state in checkpoints). */
   get uid(): string {
-    return this.rt.uid;
+    return this.runtime.uid;
   }
   /** The step's kind, stored with its state. */
   get kind(): string {
-    return this.rt.kind;
+    return this.runtime.kind;
   }
   /**
    * Gives back the state this step had in a checkpoint or savepoint; called before
@@ -90,7 +90,7 @@ export abstract class Operator<I, O> {
     if (parts.every((p) => p === undefined)) return;
     throw new SluiceError(
       'STATE_RESCALE_UNSUPPORTED',
-      `step '${this.uid}' (${this.kind}) ran with parallelism ${parts.length} and has state that cannot be redistributed to parallelism ${this.rt.subtask.parallelism}`,
+      `step '${this.uid}' (${this.kind}) ran with parallelism ${parts.length} and has state that cannot be redistributed to parallelism ${this.runtime.subtask.parallelism}`,
       { step: this.uid, hint: `Restore with parallelism ${parts.length} for this step.` },
     );
   }

@@ -18,7 +18,7 @@ export const DISCARD: Output<unknown> = {
 };
 
 /** Sends everything to several outputs (a stream consumed by several steps). */
-export class FanOut<T> implements Output<T> {
+export class BroadcastingOutput<T> implements Output<T> {
   constructor(protected readonly targets: Output<T>[]) {}
   emitBatch(batch: Batch<T>): void {
     for (const t of this.targets) t.emitBatch(batch);
@@ -38,7 +38,7 @@ export class FanOut<T> implements Output<T> {
 export function outputOf<T>(targets: Output<T>[]): Output<T> {
   if (targets.length === 0) return DISCARD as Output<T>;
   if (targets.length === 1) return targets[0]!;
-  return new FanOut(targets);
+  return new BroadcastingOutput(targets);
 }
 
 /**
@@ -53,9 +53,9 @@ export class OperatorOutputs<O> {
   side(tagId: string): Output<unknown> {
     return this.sides.get(tagId) ?? (DISCARD as Output<unknown>);
   }
-  watermark(wm: number): void {
-    this.main.emitWatermark(wm);
-    for (const s of this.sides.values()) s.emitWatermark(wm);
+  watermark(watermark: number): void {
+    this.main.emitWatermark(watermark);
+    for (const s of this.sides.values()) s.emitWatermark(watermark);
   }
   idle(idle: boolean): void {
     this.main.emitIdle(idle);

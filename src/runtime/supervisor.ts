@@ -3,10 +3,13 @@ import type { CheckpointStats } from '../checkpoint/coordinator.js';
 import type { CheckpointData, CheckpointHandle, CheckpointStorage } from '../checkpoint/types.js';
 import { SluiceError } from '../errors/index.js';
 import type { JobGraph } from '../plan/graph.js';
+import type { Operator } from './operator.js';
 import type { KeyedStateBackend } from '../state/types.js';
 import type { LocalChannel } from './channel.js';
 import type { DeadLetterQueue } from './dead-letter-queue.js';
-import { execute, type JobResult, type RunningJob as Attempt, type RuntimeConfig } from './executor.js';
+import type { Attempt, JobResult } from './attempt.js';
+import type { RuntimeConfig } from './config.js';
+import { execute } from './executor.js';
 import type { RestartDecider } from './restart-policy.js';
 import { executeParallel, slotsOf } from './parallel/parallel-run.js';
 
@@ -49,7 +52,7 @@ export interface SuperviseOptions {
  * the policy gives up. A job that finishes discards its checkpoints (there is nothing to
  * resume); one that is cancelled keeps them, so that the next run resumes.
  */
-export function supervise(graph: JobGraph, config: RuntimeConfig, deadLetters: DeadLetterQueue | undefined, options: SuperviseOptions): RunningJob {
+export function supervise(graph: JobGraph<Operator>, config: RuntimeConfig, deadLetters: DeadLetterQueue | undefined, options: SuperviseOptions): RunningJob {
   const history: CheckpointStats[] = [];
   let current: Attempt | undefined;
   let cancelled = false;

@@ -94,9 +94,9 @@ export class TimerQueue {
           this.count--;
           fire(key, t, undefined);
         } else {
-          for (const ns of entry) {
+          for (const namespace of entry) {
             this.count--;
-            fire(key, t, ns);
+            fire(key, t, namespace);
           }
         }
       }
@@ -109,7 +109,7 @@ export class TimerQueue {
     for (const t of [...this.buckets.keys()].sort((a, b) => a - b)) {
       for (const [key, entry] of this.buckets.get(t)!) {
         if (entry === PLAIN) out.push({ key, timestamp: t });
-        else for (const ns of entry) out.push({ key, timestamp: t, namespace: ns });
+        else for (const namespace of entry) out.push({ key, timestamp: t, namespace: namespace });
       }
     }
     return out;

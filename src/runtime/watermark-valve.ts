@@ -30,8 +30,8 @@ export class WatermarkValve {
   }
 
   /** Records input `i`'s watermark; returns the new combined watermark if it advanced. */
-  watermark(i: number, wm: number): number | undefined {
-    if (wm > this.watermarks[i]!) this.watermarks[i] = wm;
+  watermark(i: number, watermark: number): number | undefined {
+    if (watermark > this.watermarks[i]!) this.watermarks[i] = watermark;
     this.idle[i] = false;
     return this.recompute();
   }

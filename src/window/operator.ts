@@ -65,14 +65,14 @@ export class WindowOperator<T, K extends Key, O> extends WindowStepOperator<T, K
       const ts = timestamps[i]!;
       try {
         const key = this.keySelector(v);
-        if (!isKey(key)) throw invalidKeyError(this.rt.uid, key, v);
+        if (!isKey(key)) throw invalidKeyError(this.runtime.uid, key, v);
         this.scope.setKey(key, ts);
         this.processElement(v, ts);
       } catch (error) {
-        this.rt.userError(error, v, ts, 'window step');
+        this.runtime.userError(error, v, ts, 'window step');
       }
     }
-    this.scope.emitter.flush(this.out);
+    this.scope.collector.flush(this.out);
   }
 
   private processElement(value: T, ts: number): void {
@@ -83,9 +83,9 @@ export class WindowOperator<T, K extends Key, O> extends WindowStepOperator<T, K
         throw this.noTimestamp(value);
       }
     } else {
-      time = this.rt.clock.now();
+      time = this.runtime.clock.now();
     }
-    let windows = assigner.assignWindows(value, time, { currentProcessingTime: () => this.rt.clock.now() });
+    let windows = assigner.assignWindows(value, time, { currentProcessingTime: () => this.runtime.clock.now() });
     if (this.sessions) windows = windows.map((w) => this.addToSessions(w)).filter((w): w is Window => w !== undefined);
     let accepted = false;
     for (const w of windows) {
@@ -185,13 +185,13 @@ export class WindowOperator<T, K extends Key, O> extends WindowStepOperator<T, K
     const timing = this.timingOf(w, before, at);
     const isUpdate = before !== undefined;
     this.firings.update({ n: (before?.n ?? 0) + 1, onTime: (before?.onTime ?? false) || timing === 'on-time' });
-    const emitter = this.scope.emitter;
-    emitter.timestamp = maxTimestamp(w);
-    const key = this.scope.ctx.key;
+    const collector = this.scope.collector;
+    collector.timestamp = maxTimestamp(w);
+    const key = this.scope.context.key;
     let input: unknown[];
     if (this.contents instanceof ListContents) {
       let records = this.contents.get() as TimestampedValue<T>[];
-      const ectx = { currentWatermark: () => this.scope.watermark, currentProcessingTime: () => this.rt.clock.now() };
+      const ectx = { currentWatermark: () => this.scope.watermark, currentProcessingTime: () => this.runtime.clock.now() };
       if (evictor?.evictBefore) records = evictor.evictBefore(records, w, ectx);
       const values = records.map((r) => r.value);
       if (fn.kind === 'reduce') input = values.length ? [values.reduce(fn.reduce)] : [];
@@ -205,10 +205,10 @@ export class WindowOperator<T, K extends Key, O> extends WindowStepOperator<T, K
     }
     if (fn.process) {
       const ctx = new WindowCtx<K>(this, key, w, timing, isUpdate);
-      fn.process.process(key, ctx, input as never[], emitter as Collector<O>);
+      fn.process.process(key, ctx, input as never[], collector as Collector<O>);
     } else {
       const result: WindowResult<K | null, unknown> = { key: this.spec.keyed ? key : null, start: w.start, end: w.end, value: input[0], timing, isUpdate };
-      emitter.collect(result as O);
+      collector.collect(result as O);
     }
   }
 
@@ -220,7 +220,7 @@ export class WindowOperator<T, K extends Key, O> extends WindowStepOperator<T, K
 
   private timingOf(w: Window, before: Firings | undefined, at: number | undefined): FiringTiming {
     if (!Number.isFinite(w.end)) return 'on-time'; // the global window has no end to be early for
-    const now = at ?? (this.spec.assigner.isEventTime ? this.scope.watermark : this.rt.clock.now());
+    const now = at ?? (this.spec.assigner.isEventTime ? this.scope.watermark : this.runtime.clock.now());
     if (now < maxTimestamp(w)) return 'early';
     return before?.onTime ? 'late' : 'on-time';
   }
@@ -231,7 +231,7 @@ export class WindowOperator<T, K extends Key, O> extends WindowStepOperator<T, K
     this.triggerCtx.window = w;
     this.spec.trigger.clear(w, this.triggerCtx);
     const pfn = this.spec.fn.process;
-    if (pfn?.clear) pfn.clear(new WindowCtx<K>(this, this.scope.ctx.key, w, 'on-time', true));
+    if (pfn?.clear) pfn.clear(new WindowCtx<K>(this, this.scope.context.key, w, 'on-time', true));
     if (this.sessions) {
       this.setNamespace(undefined);
       const live = (this.sessions.value() ?? []).filter((l) => !sameWindow(l, w));
@@ -253,14 +253,14 @@ export class WindowOperator<T, K extends Key, O> extends WindowStepOperator<T, K
     const t = this.cleanupTime(w);
     if (!Number.isFinite(t)) return; // the global window is never cleaned up
     const ns = windowNamespace(w);
-    if (this.spec.assigner.isEventTime) this.scope.registerEventTimer(t, ns);
-    else this.scope.registerProcessingTimer(t, ns);
+    if (this.spec.assigner.isEventTime) this.scope.registerEventTimeTimer(t, ns);
+    else this.scope.registerProcessingTimeTimer(t, ns);
   }
   private deleteCleanupTimer(w: Window): void {
     const t = this.cleanupTime(w);
     const ns = windowNamespace(w);
-    if (this.spec.assigner.isEventTime) this.scope.deleteEventTimer(t, ns);
-    else this.scope.deleteProcessingTimer(t, ns);
+    if (this.spec.assigner.isEventTime) this.scope.deleteEventTimeTimer(t, ns);
+    else this.scope.deleteProcessingTimeTimer(t, ns);
   }
 
   /** @internal State under a fixed namespace, whatever the operator's current one. */
@@ -281,22 +281,22 @@ class TriggerCtx implements TriggerContext {
     return windowNamespace(this.window);
   }
   currentWatermark(): number {
-    return this.op.keyedScope.watermark;
+    return this.op.timerService.currentWatermark();
   }
   currentProcessingTime(): number {
-    return this.op.keyedScope.rt.clock.now();
+    return this.op.timerService.currentProcessingTime();
   }
   registerEventTimeTimer(time: number): void {
-    this.op.keyedScope.registerEventTimer(time, this.ns);
+    this.op.timerService.registerEventTimeTimer(time, this.ns);
   }
   deleteEventTimeTimer(time: number): void {
-    this.op.keyedScope.deleteEventTimer(time, this.ns);
+    this.op.timerService.deleteEventTimeTimer(time, this.ns);
   }
   registerProcessingTimeTimer(time: number): void {
-    this.op.keyedScope.registerProcessingTimer(time, this.ns);
+    this.op.timerService.registerProcessingTimeTimer(time, this.ns);
   }
   deleteProcessingTimeTimer(time: number): void {
-    this.op.keyedScope.deleteProcessingTimer(time, this.ns);
+    this.op.timerService.deleteProcessingTimeTimer(time, this.ns);
   }
   state<D extends StateDescriptor>(descriptor: D): StateOf<D> {
     return this.op.scopedState(descriptor, this.ns);

@@ -80,13 +80,13 @@ export class SlicingWindowOperator<T, K extends Key, O> extends WindowStepOperat
       const ts = timestamps[i]!;
       try {
         const key = this.keySelector(v);
-        if (!isKey(key)) throw invalidKeyError(this.rt.uid, key, v);
+        if (!isKey(key)) throw invalidKeyError(this.runtime.uid, key, v);
         scope.setKey(key, ts);
         let time = ts;
         if (this.eventTime) {
           if (!hasTimestamp(ts)) throw this.noTimestamp(v);
         } else {
-          time = this.rt.clock.now();
+          time = this.runtime.clock.now();
         }
         // Windows holding `time` end at firstEnd, firstEnd + slide, …, lastEnd.
         const lastEnd = windowStartFor(time, this.slide, offset) + this.size;
@@ -122,13 +122,13 @@ export class SlicingWindowOperator<T, K extends Key, O> extends WindowStepOperat
           continue;
         }
         if (end > lastEnd) continue;
-        if (this.eventTime) scope.registerEventTimer(end - 1, undefined);
-        else scope.registerProcessingTimer(end - 1, undefined);
+        if (this.eventTime) scope.registerEventTimeTimer(end - 1, undefined);
+        else scope.registerProcessingTimeTimer(end - 1, undefined);
       } catch (error) {
-        this.rt.userError(error, v, ts, 'window step');
+        this.runtime.userError(error, v, ts, 'window step');
       }
     }
-    scope.emitter.flush(this.out);
+    scope.collector.flush(this.out);
   }
 
   /** The end of the first window that holds `time`. */
@@ -189,8 +189,8 @@ export class SlicingWindowOperator<T, K extends Key, O> extends WindowStepOperat
     if (this.firings) this.dropFirings(ts);
     for (const t of [next - 1, cleanup]) {
       if (t === Number.POSITIVE_INFINITY) continue;
-      if (this.eventTime) this.scope.registerEventTimer(t, undefined);
-      else this.scope.registerProcessingTimer(t, undefined);
+      if (this.eventTime) this.scope.registerEventTimeTimer(t, undefined);
+      else this.scope.registerProcessingTimeTimer(t, undefined);
     }
   }
 
@@ -260,15 +260,15 @@ export class SlicingWindowOperator<T, K extends Key, O> extends WindowStepOperat
     backend.setCurrentNamespace(undefined);
     if (!any) return;
     const value = fn.kind === 'aggregate' ? fn.aggregate.getResult(acc) : acc;
-    const emitter = this.scope.emitter;
-    emitter.timestamp = end - 1;
-    const key = this.scope.ctx.key;
+    const collector = this.scope.collector;
+    collector.timestamp = end - 1;
+    const key = this.scope.context.key;
     if (fn.process) {
       const ctx = new WindowCtx<K>(this, key, timeWindow(start, end), timing, isUpdate);
-      (fn.process as ProcessWindowFunction<unknown, O, K>).process(key, ctx, [value], emitter as Collector<O>);
+      (fn.process as ProcessWindowFunction<unknown, O, K>).process(key, ctx, [value], collector as Collector<O>);
     } else {
       const result: WindowResult<K | null, unknown> = { key: this.spec.keyed ? key : null, start, end, value, timing, isUpdate };
-      emitter.collect(result as O);
+      collector.collect(result as O);
     }
   }
 

@@ -1,12 +1,14 @@
 import type { OutputTag } from '../core/output-tag.js';
-import type { KeyedScope } from '../runtime/operators/keyed-scope.js';
+import type { InternalTimerService } from '../runtime/operators/internal-timer-service.js';
+import type { TimestampedCollector } from '../runtime/operators/timestamped-collector.js';
 import type { Key, KeyedStateBackend, Namespace, StateDescriptor, StateOf } from '../state/types.js';
 import type { FiringTiming, WindowContext } from './window-function.js';
 import { windowNamespace, type Window } from './window.js';
 
 /** What a window context needs of its operator. */
 export interface WindowHost<K extends Key> {
-  readonly keyedScope: KeyedScope<K, unknown>;
+  readonly timerService: InternalTimerService;
+  readonly collector: TimestampedCollector<unknown>;
   scopedState<D extends StateDescriptor>(descriptor: D, ns: Namespace | undefined): StateOf<D>;
 }
 
@@ -51,10 +53,10 @@ export class WindowCtx<K extends Key> implements WindowContext<K> {
     readonly isUpdate: boolean,
   ) {}
   currentWatermark(): number {
-    return this.host.keyedScope.watermark;
+    return this.host.timerService.currentWatermark();
   }
   currentProcessingTime(): number {
-    return this.host.keyedScope.rt.clock.now();
+    return this.host.timerService.currentProcessingTime();
   }
   windowState<D extends StateDescriptor>(descriptor: D): StateOf<D> {
     return this.host.scopedState(descriptor, windowNamespace(this.window));
@@ -63,6 +65,6 @@ export class WindowCtx<K extends Key> implements WindowContext<K> {
     return this.host.scopedState(descriptor, undefined);
   }
   output<X>(tag: OutputTag<X>, value: X): void {
-    this.host.keyedScope.emitter.side(tag, value);
+    this.host.collector.side(tag, value);
   }
 }

@@ -1,6 +1,6 @@
 import { SluiceError, describeRecord } from '../errors/index.js';
 import { KeyedOperator } from '../runtime/operators/keyed-operator.js';
-import type { KeyedScope } from '../runtime/operators/keyed-scope.js';
+import type { TimestampedCollector } from '../runtime/operators/timestamped-collector.js';
 import type { Key } from '../state/types.js';
 import type { WindowSpec } from './window-spec.js';
 
@@ -22,24 +22,24 @@ export abstract class WindowStepOperator<T, K extends Key, O> extends KeyedOpera
     super();
   }
 
-  /** @internal */
-  get keyedScope(): KeyedScope<K, O> {
-    return this.scope;
+  /** @internal Where the window function's side outputs go. */
+  get collector(): TimestampedCollector<O> {
+    return this.scope.collector;
   }
 
   /** A record too late for any window: to the late-data output, or counted as dropped. */
   protected late(value: T): void {
     if (this.spec.lateTag) {
       this.lateToSideOutput++;
-      this.scope.emitter.side(this.spec.lateTag, value);
+      this.scope.collector.side(this.spec.lateTag, value);
     } else {
       this.lateDropped++;
     }
   }
 
   protected noTimestamp(value: T): SluiceError {
-    return new SluiceError('NO_TIMESTAMP', `step '${this.rt.uid}': an event-time window got a record without timestamp: ${describeRecord(value)}`, {
-      step: this.rt.uid,
+    return new SluiceError('NO_TIMESTAMP', `step '${this.runtime.uid}': an event-time window got a record without timestamp: ${describeRecord(value)}`, {
+      step: this.runtime.uid,
     });
   }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Batch } from '../../src/runtime/batch.js';
 import { LocalChannel, type ChannelEvent } from '../../src/runtime/channel.js';
-import { ChannelWriter } from '../../src/runtime/channel-writer.js';
+import { ChannelOutput } from '../../src/runtime/channel-output.js';
 import { ManualClock } from '../../src/time/clock.js';
 import { settle } from '../helpers.js';
 
@@ -112,11 +112,11 @@ describe('LocalChannel', () => {
   });
 });
 
-describe('ChannelWriter', () => {
+describe('ChannelOutput', () => {
   function setup(batchSize: number, flushMs = 10) {
     const clock = new ManualClock(0);
     const channel = new LocalChannel<number>(100);
-    const writer = new ChannelWriter(channel, batchSize, flushMs, clock);
+    const writer = new ChannelOutput(channel, batchSize, flushMs, clock);
     return { clock, channel, writer };
   }
 
@@ -177,9 +177,9 @@ describe('ChannelWriter', () => {
   });
 
   it.each([
-    ['watermark', (w: ChannelWriter<number>) => w.emitWatermark(7), 'wm 7'],
-    ['idle', (w: ChannelWriter<number>) => w.emitIdle(true), 'idle true'],
-    ['end', (w: ChannelWriter<number>) => w.emitEnd(), 'end'],
+    ['watermark', (w: ChannelOutput<number>) => w.emitWatermark(7), 'wm 7'],
+    ['idle', (w: ChannelOutput<number>) => w.emitIdle(true), 'idle true'],
+    ['end', (w: ChannelOutput<number>) => w.emitEnd(), 'end'],
   ] as const)('flushes pending records before a %s event', (_name, emit, shown) => {
     const { clock, channel, writer } = setup(100);
     writer.emitBatch(batchOf(1));

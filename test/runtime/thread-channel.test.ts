@@ -4,10 +4,10 @@ import { SluiceError } from '../../src/errors/index.js';
 import type { ChannelEvent } from '../../src/runtime/channel.js';
 import {
   createThreadChannel,
-  openThreadChannelIn,
-  openThreadChannelOut,
+  openThreadChannelReceiver,
+  openThreadChannelSender,
   transferListOf,
-  type ThreadChannelIn,
+  type ThreadChannelReceiver,
 } from '../../src/runtime/exchange/thread-channel.js';
 import type { WorkerScript } from '../fixtures/thread-channel-worker.js';
 
@@ -69,7 +69,7 @@ function play(script: WorkerScript): Player {
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Takes everything the channel delivers until `end` (resolves with it all, in order). */
-function collectUntilEnd<T>(input: ThreadChannelIn<T>): Promise<ChannelEvent<T>[]> {
+function collectUntilEnd<T>(input: ThreadChannelReceiver<T>): Promise<ChannelEvent<T>[]> {
   return new Promise((resolve) => {
     const got: ChannelEvent<T>[] = [];
     input.onData = () => {
@@ -109,16 +109,16 @@ describe('thread channel: order', () => {
   it('delivers batches and control events in the order pushed, worker to main thread, under backpressure', async () => {
     const ends = createThreadChannel(4);
     const events = mixedEvents(7, 600);
-    play({ script: 'produce', endpoint: ends.out, events });
-    const got = await collectUntilEnd(openThreadChannelIn(ends.in));
+    play({ script: 'produce', endpoint: ends.sender, events });
+    const got = await collectUntilEnd(openThreadChannelReceiver(ends.receiver));
     expect(got).toEqual(events);
   });
 
   it('delivers in order between two workers (each endpoint posted to its own thread)', async () => {
     const ends = createThreadChannel(2);
     const events = mixedEvents(11, 300);
-    const consumer = play({ script: 'consume', endpoint: ends.in });
-    play({ script: 'produce', endpoint: ends.out, events });
+    const consumer = play({ script: 'consume', endpoint: ends.receiver });
+    play({ script: 'produce', endpoint: ends.sender, events });
     const { events: got } = await consumer.next('consumed');
     expect(got).toEqual(events);
   });
@@ -127,8 +127,8 @@ describe('thread channel: order', () => {
 describe('thread channel: values', () => {
   it('values survive as documented in batch-codec.ts (objects, unicode, undefined fields, NaN timestamps, nested arrays, bigint, Date, Map, Set, bytes)', async () => {
     const ends = createThreadChannel(2);
-    play({ script: 'tricky', endpoint: ends.out });
-    const [batch, end] = await collectUntilEnd(openThreadChannelIn<any>(ends.in));
+    play({ script: 'tricky', endpoint: ends.sender });
+    const [batch, end] = await collectUntilEnd(openThreadChannelReceiver<any>(ends.receiver));
     expect(end).toEqual({ kind: 'end' });
     if (batch?.kind !== 'batch') throw new Error('expected a batch');
     expect(batch.traceId).toBe('trace-1');
@@ -181,8 +181,8 @@ describe('thread channel: values', () => {
     }));
     events.push({ kind: 'end' });
     const ends = createThreadChannel(2);
-    play({ script: 'produce', endpoint: ends.out, events });
-    const got = await collectUntilEnd(openThreadChannelIn<any>(ends.in));
+    play({ script: 'produce', endpoint: ends.sender, events });
+    const got = await collectUntilEnd(openThreadChannelReceiver<any>(ends.receiver));
     expect(got).toEqual(events);
     const values = got.map((e) => (e.kind === 'batch' ? e.batch.values : []));
     expect(Object.is(values[1]![1], -0)).toBe(true);
@@ -192,8 +192,8 @@ describe('thread channel: values', () => {
 
   it('a record that cannot cross gives RECORD_NOT_TRANSFERABLE naming the record and the field; the channel goes on', async () => {
     const ends = createThreadChannel(4, "'score' 0 -> 1");
-    const producer = play({ script: 'untransferable', endpoint: ends.out });
-    const got = await collectUntilEnd(openThreadChannelIn(ends.in));
+    const producer = play({ script: 'untransferable', endpoint: ends.sender });
+    const got = await collectUntilEnd(openThreadChannelReceiver(ends.receiver));
     const errors = [await producer.next('error'), await producer.next('error'), await producer.next('error')];
     expect(errors.map((e) => e.kind)).toEqual(['function', 'symbol', 'cycle']);
     for (const e of errors) {
@@ -224,8 +224,8 @@ describe('thread channel: backpressure', () => {
       batch(4),
       { kind: 'end' },
     ];
-    const producer = play({ script: 'produce', endpoint: ends.out, events });
-    const input = openThreadChannelIn(ends.in);
+    const producer = play({ script: 'produce', endpoint: ends.sender, events });
+    const input = openThreadChannelReceiver(ends.receiver);
     const full = await producer.next('full');
     expect(full).toMatchObject({ queuedBatches: 3, queuedRecords: 6 });
 
@@ -248,8 +248,8 @@ describe('thread channel: backpressure', () => {
   it('release() wakes a producer waiting in writable() although the consumer took nothing', async () => {
     const ends = createThreadChannel(1);
     const batch: ChannelEvent<unknown> = { kind: 'batch', batch: { values: ['x'], timestamps: [0] } };
-    const producer = play({ script: 'produce', endpoint: ends.out, events: [batch, batch] });
-    const input = openThreadChannelIn(ends.in);
+    const producer = play({ script: 'produce', endpoint: ends.sender, events: [batch, batch] });
+    const input = openThreadChannelReceiver(ends.receiver);
     expect(await producer.next('full')).toMatchObject({ queuedBatches: 1 });
     await sleep(200);
     expect(producer.has('writable')).toBe(false);
@@ -268,8 +268,8 @@ describe('thread channel: clocks', () => {
     for (const clockOffsetMs of [0, 5000]) {
       const before = performance.now();
       const ends = createThreadChannel(2);
-      const producer = play({ script: 'read-at', endpoint: ends.out, clockOffsetMs });
-      const [batch] = await collectUntilEnd(openThreadChannelIn(ends.in));
+      const producer = play({ script: 'read-at', endpoint: ends.sender, clockOffsetMs });
+      const [batch] = await collectUntilEnd(openThreadChannelReceiver(ends.receiver));
       const after = performance.now();
       const { workerNow } = await producer.next('pushed-at');
       if (batch?.kind !== 'batch') throw new Error('expected a batch');
@@ -282,8 +282,8 @@ describe('thread channel: clocks', () => {
 
   it('readAt and traceId pass unchanged between ends in one thread', async () => {
     const ends = createThreadChannel(2);
-    const out = openThreadChannelOut<number>(ends.out);
-    const input = openThreadChannelIn<number>(ends.in);
+    const out = openThreadChannelSender<number>(ends.sender);
+    const input = openThreadChannelReceiver<number>(ends.receiver);
     out.push({ kind: 'batch', batch: { values: [1], timestamps: [2] }, readAt: 123.456, traceId: 't' });
     out.push({ kind: 'end' });
     const [b] = await collectUntilEnd(input);
@@ -300,8 +300,8 @@ describe('thread channel: closing', () => {
     // room for every batch: the producer never waits, so it closes before anything is taken
     const ends = createThreadChannel(100);
     const events = mixedEvents(3, 40);
-    const producer = play({ script: 'produce', endpoint: ends.out, events, close: true });
-    const input = openThreadChannelIn(ends.in);
+    const producer = play({ script: 'produce', endpoint: ends.sender, events, close: true });
+    const input = openThreadChannelReceiver(ends.receiver);
     expect(await producer.exited).toBe(0);
     expect(await collectUntilEnd(input)).toEqual(events);
     await sleep(50);
@@ -310,8 +310,8 @@ describe('thread channel: closing', () => {
 
   it('a consumer stays alive while more may come; after `end` it lets its worker exit', async () => {
     const ends = createThreadChannel(4);
-    const consumer = play({ script: 'consume', endpoint: ends.in });
-    const out = openThreadChannelOut<number>(ends.out);
+    const consumer = play({ script: 'consume', endpoint: ends.receiver });
+    const out = openThreadChannelSender<number>(ends.sender);
     out.push({ kind: 'batch', batch: { values: [1, 2], timestamps: [1, 2] } });
     await sleep(300);
     expect(consumer.hasExited()).toBe(false);
@@ -324,8 +324,8 @@ describe('thread channel: closing', () => {
 
   it("closing the producing end lets a consumer that never got `end` exit", async () => {
     const ends = createThreadChannel(4);
-    const consumer = play({ script: 'consume', endpoint: ends.in });
-    const out = openThreadChannelOut<number>(ends.out);
+    const consumer = play({ script: 'consume', endpoint: ends.receiver });
+    const out = openThreadChannelSender<number>(ends.sender);
     out.push({ kind: 'watermark', watermark: 5 });
     await sleep(300);
     expect(consumer.hasExited()).toBe(false);
@@ -342,15 +342,15 @@ describe('thread channel: endpoints', () => {
     expect(() => createThreadChannel(0)).toThrow(SluiceError);
     expect(() => createThreadChannel(1.5)).toThrow(/capacity must be a positive integer/);
     const ends = createThreadChannel(1);
-    expect(() => openThreadChannelOut(ends.in)).toThrow(/expected the 'out' endpoint of a thread channel, got its 'in' endpoint/);
-    expect(() => openThreadChannelIn({})).toThrow(SluiceError);
-    ends.out.port.close();
+    expect(() => openThreadChannelSender(ends.receiver)).toThrow(/expected the 'sender' endpoint of a thread channel, got its 'receiver' endpoint/);
+    expect(() => openThreadChannelReceiver({})).toThrow(SluiceError);
+    ends.sender.port.close();
   });
 
   it('counts batches and records in flight until the consumer takes them', async () => {
     const ends = createThreadChannel(2);
-    const out = openThreadChannelOut<string>(ends.out);
-    const input = openThreadChannelIn<string>(ends.in);
+    const out = openThreadChannelSender<string>(ends.sender);
+    const input = openThreadChannelReceiver<string>(ends.receiver);
     out.push({ kind: 'batch', batch: { values: ['a', 'b', 'c'], timestamps: [1, 2, 3] } });
     out.push({ kind: 'watermark', watermark: 3 });
     out.push({ kind: 'batch', batch: { values: ['d'], timestamps: [4] } });

@@ -3,34 +3,36 @@ import { keyGroupOf, subtaskForKeyGroup } from '../../state/key-groups.js';
 import type { Key } from '../../state/types.js';
 import type { Batch } from '../batch.js';
 import { isKey } from '../operators/keyed-scope.js';
-import { FanOut, type Output } from '../output.js';
+import type { ChannelOutput } from '../channel-output.js';
+import { BroadcastingOutput, type Output } from '../output.js';
 
 /**
- * The producing side of an exchange: one output per consuming subtask, and a rule for
- * which of them gets each record. Control events (watermarks, idleness, end) go to every
- * consumer, so each one's watermark is the minimum over all producers.
+ * The producing side of an exchange: the partitioner that applies `partitioner` over
+ * `targets`, one {@link ChannelOutput} per consuming subtask. Control events (watermarks,
+ * idleness, end) go to every consumer, so each one's watermark is the minimum over all
+ * producers.
  */
-export function partitionedOutput<T>(
-  mode: Partitioner,
+export function partitionerFor<T>(
+  partitioner: Partitioner,
   targets: Output<T>[],
   keySelector: ((value: T) => Key) | undefined,
   maxParallelism: number,
 ): Output<T> {
   if (targets.length === 1) return targets[0]!;
-  switch (mode) {
+  switch (partitioner) {
     case 'hash':
       return new HashPartitioner(targets, keySelector!, maxParallelism);
     case 'rebalance':
       return new RebalancePartitioner(targets);
     case 'broadcast':
-      return new FanOut(targets);
+      return new BroadcastingOutput(targets);
     case 'forward':
       throw new Error('a forward exchange has one target per producer');
   }
 }
 
-/** Control events go to every target, as from a fan-out; batches are split (subclasses). */
-abstract class Partitioned<T> extends FanOut<T> {
+/** Control events go to every target, as from a broadcast; batches are split (subclasses). */
+abstract class PartitioningOutput<T> extends BroadcastingOutput<T> {
   abstract override emitBatch(batch: Batch<T>): void;
 }
 
@@ -47,7 +49,7 @@ const SMALL_KEYS = 1 << 16;
  * size; pushing into growing arrays cost ~20 ns a record. A batch whose records all go to
  * one subtask goes on as it is.
  */
-export class HashPartitioner<T> extends Partitioned<T> {
+export class HashPartitioner<T> extends PartitioningOutput<T> {
   /** Key group -> subtask, computed once. */
   private readonly owner: Int32Array;
   /**
@@ -123,7 +125,7 @@ export class HashPartitioner<T> extends Partitioned<T> {
  * batch stays one unit of work (and one message across threads), and over many batches
  * the load evens out.
  */
-export class RebalancePartitioner<T> extends Partitioned<T> {
+export class RebalancePartitioner<T> extends PartitioningOutput<T> {
   private next = 0;
   emitBatch(batch: Batch<T>): void {
     this.targets[this.next]!.emitBatch(batch);

@@ -1,8 +1,8 @@
 /**
  * A channel whose producing end lives in one thread and consuming end in another: the
  * exchange between subtasks of a parallel run (issue 6). It stands where a
- * {@link LocalChannel} does: {@link ThreadChannelOut} is a `ChannelOut`, {@link ThreadChannelIn}
- * a `ChannelIn`.
+ * {@link LocalChannel} does: {@link ThreadChannelSender} is a `ChannelSender`, {@link ThreadChannelReceiver}
+ * a `ChannelReceiver`.
  *
  * How it works. Both ends hold the two sides of one `MessageChannel`, which keeps order:
  * every event goes as one message, so control events stay where they were among the
@@ -57,13 +57,13 @@
  *
  * @example
  * const ends = createThreadChannel(8);
- * new Worker(url, { workerData: ends.out, transferList: transferListOf(ends.out) });
- * const input = openThreadChannelIn<Bid>(ends.in); // the worker opens ends.out
+ * new Worker(url, { workerData: ends.sender, transferList: transferListOf(ends.sender) });
+ * const input = openThreadChannelReceiver<Bid>(ends.receiver); // the worker opens ends.sender
  * input.onData = () => { for (let e = input.shift(); e; e = input.shift()) handle(e); };
  */
 import { MessageChannel, type MessagePort, type TransferListItem } from 'node:worker_threads';
 import { SluiceError } from '../../errors/index.js';
-import type { ChannelEvent, ChannelIn, ChannelOut } from '../channel.js';
+import type { ChannelEvent, ChannelReceiver, ChannelSender } from '../channel.js';
 import { FifoQueue } from '../fifo-queue.js';
 import { BatchDecoder, BatchEncoder } from './batch-codec.js';
 
@@ -72,7 +72,7 @@ import { BatchDecoder, BatchEncoder } from './batch-codec.js';
  * MessagePort, to be posted (with {@link transferListOf}) to the thread that opens it.
  */
 export interface ThreadChannelEndpoint {
-  readonly end: 'out' | 'in';
+  readonly end: 'sender' | 'receiver';
   readonly capacity: number;
   /** Names the channel in error messages. */
   readonly name: string;
@@ -85,12 +85,12 @@ export interface ThreadChannelEndpoint {
  * @param capacity batches the producer may have sent and not yet seen taken (a positive integer).
  * @param name names the channel in error messages, e.g. `"'score' 0 -> 1"`.
  */
-export function createThreadChannel(capacity: number, name = 'thread channel'): { out: ThreadChannelEndpoint; in: ThreadChannelEndpoint } {
+export function createThreadChannel(capacity: number, name = 'thread channel'): { sender: ThreadChannelEndpoint; receiver: ThreadChannelEndpoint } {
   if (!Number.isInteger(capacity) || capacity < 1) {
     throw new SluiceError('INVALID_ARGUMENT', `${name}: capacity must be a positive integer of batches, got ${String(capacity)}`);
   }
   const { port1, port2 } = new MessageChannel();
-  return { out: { end: 'out', capacity, name, port: port1 }, in: { end: 'in', capacity, name, port: port2 } };
+  return { sender: { end: 'sender', capacity, name, port: port1 }, receiver: { end: 'receiver', capacity, name, port: port2 } };
 }
 
 /** What must go in the transfer list of the message that carries `endpoint` to another thread. */
@@ -100,22 +100,22 @@ export function transferListOf(endpoint: unknown): TransferListItem[] {
 
 /**
  * Opens the producing end. `endpoint` is typed loosely because it usually arrives by
- * `postMessage`; one that is not an `out` endpoint is refused.
+ * `postMessage`; one that is not a `sender` endpoint is refused.
  */
-export function openThreadChannelOut<T>(endpoint: unknown): ThreadChannelOut<T> {
-  return new ThreadChannelOut<T>(checkEndpoint(endpoint, 'out'));
+export function openThreadChannelSender<T>(endpoint: unknown): ThreadChannelSender<T> {
+  return new ThreadChannelSender<T>(checkEndpoint(endpoint, 'sender'));
 }
 
-/** Opens the consuming end (see {@link openThreadChannelOut}). */
-export function openThreadChannelIn<T>(endpoint: unknown): ThreadChannelIn<T> {
-  return new ThreadChannelIn<T>(checkEndpoint(endpoint, 'in'));
+/** Opens the consuming end (see {@link openThreadChannelSender}). */
+export function openThreadChannelReceiver<T>(endpoint: unknown): ThreadChannelReceiver<T> {
+  return new ThreadChannelReceiver<T>(checkEndpoint(endpoint, 'receiver'));
 }
 
-function checkEndpoint(endpoint: unknown, end: 'out' | 'in' | undefined): ThreadChannelEndpoint {
+function checkEndpoint(endpoint: unknown, end: 'sender' | 'receiver' | undefined): ThreadChannelEndpoint {
   const e = endpoint as Partial<ThreadChannelEndpoint> | undefined;
-  const ok = typeof e === 'object' && e !== null && (e.end === 'out' || e.end === 'in') && typeof e.capacity === 'number' && typeof e.port?.postMessage === 'function';
+  const ok = typeof e === 'object' && e !== null && (e.end === 'sender' || e.end === 'receiver') && typeof e.capacity === 'number' && typeof e.port?.postMessage === 'function';
   if (!ok || (end !== undefined && e.end !== end)) {
-    throw new SluiceError('INTERNAL', `expected the '${end ?? 'out or in'}' endpoint of a thread channel, got ${ok ? `its '${e.end}' endpoint` : typeof endpoint}`);
+    throw new SluiceError('INTERNAL', `expected the '${end ?? 'sender or receiver'}' endpoint of a thread channel, got ${ok ? `its '${e.end}' endpoint` : typeof endpoint}`);
   }
   return e as ThreadChannelEndpoint;
 }
@@ -146,7 +146,7 @@ interface CreditMessage {
  * follow the consumer's credit. After `close()`, or once the consuming end is gone,
  * pushes are dropped and `writable()` resolves at once.
  */
-export class ThreadChannelOut<T> implements ChannelOut<T> {
+export class ThreadChannelSender<T> implements ChannelSender<T> {
   readonly capacity: number;
   readonly name: string;
   private readonly port: MessagePort;
@@ -187,8 +187,8 @@ export class ThreadChannelOut<T> implements ChannelOut<T> {
     const n = values.length;
     const bytes = this.encoder.encode(values, this.name);
     const buffer = this.spareBuffer(8 * n + bytes.length);
-    const ts = new Float64Array(buffer, 0, n);
-    for (let i = 0; i < n; i++) ts[i] = timestamps[i]!;
+    const column = new Float64Array(buffer, 0, n);
+    for (let i = 0; i < n; i++) column[i] = timestamps[i]!;
     new Uint8Array(buffer, 8 * n, bytes.length).set(bytes);
     const m: BatchMessage = { kind: 'encoded-batch', buffer, n, length: bytes.length };
     if (event.readAt !== undefined) m.readAtEpoch = event.readAt + performance.timeOrigin;
@@ -252,7 +252,7 @@ export class ThreadChannelOut<T> implements ChannelOut<T> {
  * either end has closed the channel (the producer's thread may have ended): events
  * already received can still be taken.
  */
-export class ThreadChannelIn<T> implements ChannelIn<T> {
+export class ThreadChannelReceiver<T> implements ChannelReceiver<T> {
   readonly capacity: number;
   readonly name: string;
   /** Called when an event arrives (the consumer's task wakes up), and when the channel closes. */
@@ -296,10 +296,10 @@ export class ThreadChannelIn<T> implements ChannelIn<T> {
     if (m === undefined) return undefined;
     if (m.kind !== 'encoded-batch') return m;
     const n = m.n;
-    const ts = new Float64Array(m.buffer, 0, n);
+    const column = new Float64Array(m.buffer, 0, n);
     // a loop into new Array(n): Array.from on a typed array is ~15× slower
     const timestamps = new Array<number>(n);
-    for (let i = 0; i < n; i++) timestamps[i] = ts[i]!;
+    for (let i = 0; i < n; i++) timestamps[i] = column[i]!;
     const values = this.decoder.decode<T>(new Uint8Array(m.buffer, 8 * n, m.length));
     this.grant(n, m.buffer);
     const batch = { values, timestamps };

@@ -5,7 +5,7 @@ import { hasTimestamp, type Batch } from '../batch.js';
 import { Operator, type OperatorRuntime } from '../operator.js';
 import type { OperatorOutputs } from '../output.js';
 import { BroadcastStates, type BroadcastStateDescriptor, type BroadcastStateSnapshot } from './broadcast-state.js';
-import { Emitter } from './emitter.js';
+import { TimestampedCollector } from './timestamped-collector.js';
 import { openContext } from './process.js';
 
 /** The state of a broadcast step without keys. */
@@ -17,19 +17,19 @@ export interface BroadcastProcessSnapshot {
 class Context implements BroadcastReadOnlyContext, BroadcastContext {
   timestamp: number | undefined = undefined;
   constructor(
-    private readonly op: BroadcastProcessOperator<any, any, any>,
-    private readonly emitter: Emitter<any>,
+    private readonly operator: BroadcastProcessOperator<any, any, any>,
+    private readonly collector: TimestampedCollector<any>,
     private readonly states: BroadcastStates,
     private readonly writable: boolean,
   ) {}
   currentWatermark(): number {
-    return this.op.watermark;
+    return this.operator.watermark;
   }
   currentProcessingTime(): number {
-    return this.op.now();
+    return this.operator.now();
   }
   output<X>(tag: OutputTag<X>, value: X): void {
-    this.emitter.side(tag, value);
+    this.collector.side(tag, value);
   }
   getBroadcastState<MK, V>(descriptor: MapStateDescriptor<MK, V>): BroadcastState<MK, V> {
     // processElement's context is typed BroadcastReadOnlyContext, whose state has no
@@ -44,25 +44,25 @@ class Context implements BroadcastReadOnlyContext, BroadcastContext {
  * broadcast state alone; on rescaling every new instance takes it from any old one.
  */
 export class BroadcastProcessOperator<I, B, O> extends Operator<I | B, O> {
-  private readonly emitter = new Emitter<O>();
+  private readonly collector = new TimestampedCollector<O>();
   private states!: BroadcastStates;
-  private readCtx!: Context;
-  private writeCtx!: Context;
+  private readContext!: Context;
+  private writeContext!: Context;
 
   constructor(
-    private readonly fn: BroadcastProcessFunction<I, B, O>,
+    private readonly userFunction: BroadcastProcessFunction<I, B, O>,
     private readonly descriptors: readonly BroadcastStateDescriptor[],
   ) {
     super();
   }
 
-  override setup(rt: OperatorRuntime, out: OperatorOutputs<O>): void {
-    super.setup(rt, out);
-    this.states = new BroadcastStates(rt.uid, this.descriptors);
+  override setup(runtime: OperatorRuntime, out: OperatorOutputs<O>): void {
+    super.setup(runtime, out);
+    this.states = new BroadcastStates(runtime.uid, this.descriptors);
   }
   /** @internal Processing time, for the contexts. */
   now(): number {
-    return this.rt.clock.now();
+    return this.runtime.clock.now();
   }
   override initializeState(state: unknown): void {
     this.states.restore((state as BroadcastProcessSnapshot).broadcast);
@@ -76,32 +76,32 @@ export class BroadcastProcessOperator<I, B, O> extends Operator<I | B, O> {
     return { broadcast: this.states.snapshot() };
   }
   override open(): void {
-    this.readCtx = new Context(this, this.emitter, this.states, false);
-    this.writeCtx = new Context(this, this.emitter, this.states, true);
-    this.fn.open?.(openContext(this.rt.uid));
+    this.readContext = new Context(this, this.collector, this.states, false);
+    this.writeContext = new Context(this, this.collector, this.states, true);
+    this.userFunction.open?.(openContext(this.runtime.uid));
   }
 
   processBatch(batch: Batch<I | B>, input: number): void {
     const { values, timestamps } = batch;
-    const { fn, emitter } = this;
+    const { userFunction, collector } = this;
     const main = input === 0;
-    const ctx = main ? this.readCtx : this.writeCtx;
+    const context = main ? this.readContext : this.writeContext;
     for (let i = 0; i < values.length; i++) {
       const v = values[i]!;
-      const ts = timestamps[i]!;
-      ctx.timestamp = hasTimestamp(ts) ? ts : undefined;
-      emitter.timestamp = ts;
+      const timestamp = timestamps[i]!;
+      context.timestamp = hasTimestamp(timestamp) ? timestamp : undefined;
+      collector.timestamp = timestamp;
       try {
-        if (main) fn.processElement(v as I, ctx, emitter);
-        else fn.processBroadcastElement(v as B, ctx, emitter);
+        if (main) userFunction.processElement(v as I, context, collector);
+        else userFunction.processBroadcastElement(v as B, context, collector);
       } catch (error) {
-        this.rt.userError(error, v, ts, main ? 'processElement' : 'processBroadcastElement');
+        this.runtime.userError(error, v, timestamp, main ? 'processElement' : 'processBroadcastElement');
       }
     }
-    emitter.flush(this.out);
+    collector.flush(this.out);
   }
 
   override close(): void {
-    this.fn.close?.();
+    this.userFunction.close?.();
   }
 }

@@ -20,7 +20,7 @@ export class FilterOperator<T> extends Operator<T, T> {
       try {
         keep = p(v);
       } catch (error) {
-        this.rt.userError(error, v, timestamps[i]!, 'filter predicate');
+        this.runtime.userError(error, v, timestamps[i]!, 'filter predicate');
         continue;
       }
       if (keep) {

@@ -3,7 +3,7 @@ import { Operator } from '../operator.js';
 
 /** One record in, any number out (an array or any iterable); each output keeps the input's timestamp. */
 export class FlatMapOperator<I, O> extends Operator<I, O> {
-  constructor(private readonly fn: (value: I) => Iterable<O>) {
+  constructor(private readonly userFunction: (value: I) => Iterable<O>) {
     super();
   }
   processBatch(batch: Batch<I>): void {
@@ -11,13 +11,13 @@ export class FlatMapOperator<I, O> extends Operator<I, O> {
     const b = new BatchBuilder<O>();
     for (let i = 0; i < values.length; i++) {
       const v = values[i]!;
-      const ts = timestamps[i]!;
+      const timestamp = timestamps[i]!;
       try {
-        const result = this.fn(v);
-        if (Array.isArray(result)) for (let j = 0; j < result.length; j++) b.push(result[j], ts);
-        else for (const r of result) b.push(r, ts);
+        const result = this.userFunction(v);
+        if (Array.isArray(result)) for (let j = 0; j < result.length; j++) b.push(result[j], timestamp);
+        else for (const r of result) b.push(r, timestamp);
       } catch (error) {
-        this.rt.userError(error, v, ts, 'flatMap function');
+        this.runtime.userError(error, v, timestamp, 'flatMap function');
       }
     }
     if (b.length > 0) this.out.main.emitBatch(b.take());

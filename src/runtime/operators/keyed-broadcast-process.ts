@@ -31,16 +31,16 @@ class ReadOnlyContext<K extends Key> extends ScopeContext<K> implements KeyedBro
     super(scope);
   }
   get key(): K {
-    return this.scope.ctx.key;
+    return this.scope.context.key;
   }
   get timestamp(): number | undefined {
-    return this.scope.ctx.timestamp;
+    return this.scope.context.timestamp;
   }
   get timeDomain(): 'event-time' | 'processing-time' {
-    return this.scope.ctx.timeDomain;
+    return this.scope.context.timeDomain;
   }
   get timerService(): TimerService {
-    return this.scope.ctx.timerService;
+    return this.scope.context.timerService;
   }
   getBroadcastState<MK, V>(descriptor: MapStateDescriptor<MK, V>): ReadOnlyBroadcastState<MK, V> {
     // Typed without writes; a cast that reaches them anyway meets BROADCAST_STATE_READ_ONLY.
@@ -60,14 +60,14 @@ class BroadcastElementContext<K extends Key> extends ScopeContext<K> implements 
   getBroadcastState<MK, V>(descriptor: MapStateDescriptor<MK, V>): BroadcastState<MK, V> {
     return this.states.writable(descriptor);
   }
-  applyToKeyedState<D extends StateDescriptor>(descriptor: D, fn: (key: K, state: StateOf<D>) => void): void {
+  applyToKeyedState<D extends StateDescriptor>(descriptor: D, visit: (key: K, state: StateOf<D>) => void): void {
     // Declared through the scope, so that the state's version goes into snapshots.
     const state = this.scope.openContext.state(descriptor);
-    const ts = this.scope.emitter.timestamp;
-    // The keys are listed first: fn may clear state (or add to it) while we visit.
+    const timestamp = this.scope.collector.timestamp;
+    // The keys are listed first: `visit` may clear state (or add to it) while we go through them.
     for (const key of this.scope.backend.keys(descriptor.name)) {
-      this.scope.setKey(key as K, ts);
-      fn(key as K, state);
+      this.scope.setKey(key as K, timestamp);
+      visit(key as K, state);
     }
   }
 }
@@ -84,28 +84,28 @@ class BroadcastElementContext<K extends Key> extends ScopeContext<K> implements 
  */
 export class KeyedBroadcastProcessOperator<K extends Key, I, B, O> extends KeyedOperator<I | B, K, O> {
   private states!: BroadcastStates;
-  private readCtx!: ReadOnlyContext<K>;
-  private writeCtx!: BroadcastElementContext<K>;
+  private readContext!: ReadOnlyContext<K>;
+  private writeContext!: BroadcastElementContext<K>;
 
   constructor(
-    private readonly fn: KeyedBroadcastProcessFunction<K, I, B, O>,
+    private readonly userFunction: KeyedBroadcastProcessFunction<K, I, B, O>,
     private readonly keySelector: (value: I) => K,
     private readonly descriptors: readonly BroadcastStateDescriptor[],
   ) {
     super();
   }
 
-  override setup(rt: OperatorRuntime, out: OperatorOutputs<O>): void {
-    super.setup(rt, out);
-    this.states = new BroadcastStates(rt.uid, this.descriptors);
+  override setup(runtime: OperatorRuntime, out: OperatorOutputs<O>): void {
+    super.setup(runtime, out);
+    this.states = new BroadcastStates(runtime.uid, this.descriptors);
   }
 
   protected openKeyed(): void {
-    const fn = this.fn;
-    const scope = this.openScope((ts) => fn.onTimer?.(ts, this.readCtx, scope.emitter));
-    this.readCtx = new ReadOnlyContext(scope, this.states);
-    this.writeCtx = new BroadcastElementContext(scope, this.states);
-    fn.open?.(scope.openContext);
+    const userFunction = this.userFunction;
+    const scope = this.openScope((timestamp) => userFunction.onTimer?.(timestamp, this.readContext, scope.collector));
+    this.readContext = new ReadOnlyContext(scope, this.states);
+    this.writeContext = new BroadcastElementContext(scope, this.states);
+    userFunction.open?.(scope.openContext);
   }
 
   override initializeState(state: unknown): void {
@@ -131,45 +131,45 @@ export class KeyedBroadcastProcessOperator<K extends Key, I, B, O> extends Keyed
   processBatch(batch: Batch<I | B>, input: number): void {
     if (input === 0) this.processMain(batch as Batch<I>);
     else this.processBroadcast(batch as Batch<B>);
-    this.scope.emitter.flush(this.out);
+    this.scope.collector.flush(this.out);
   }
 
   private processMain(batch: Batch<I>): void {
     const { values, timestamps } = batch;
-    const { fn, keySelector, scope, readCtx } = this;
+    const { userFunction, keySelector, scope, readContext } = this;
     for (let i = 0; i < values.length; i++) {
       const v = values[i]!;
-      const ts = timestamps[i]!;
+      const timestamp = timestamps[i]!;
       try {
         const key = keySelector(v);
-        if (!isKey(key)) throw invalidKeyError(this.rt.uid, key, v);
-        scope.setKey(key, ts);
-        fn.processElement(v, readCtx, scope.emitter);
+        if (!isKey(key)) throw invalidKeyError(this.runtime.uid, key, v);
+        scope.setKey(key, timestamp);
+        userFunction.processElement(v, readContext, scope.collector);
       } catch (error) {
-        this.rt.userError(error, v, ts, 'processElement');
+        this.runtime.userError(error, v, timestamp, 'processElement');
       }
     }
   }
 
   private processBroadcast(batch: Batch<B>): void {
     const { values, timestamps } = batch;
-    const { fn, scope, writeCtx } = this;
+    const { userFunction, scope, writeContext } = this;
     for (let i = 0; i < values.length; i++) {
       const v = values[i]!;
-      const ts = timestamps[i]!;
-      writeCtx.timestamp = hasTimestamp(ts) ? ts : undefined;
-      scope.emitter.timestamp = ts;
+      const timestamp = timestamps[i]!;
+      writeContext.timestamp = hasTimestamp(timestamp) ? timestamp : undefined;
+      scope.collector.timestamp = timestamp;
       try {
-        fn.processBroadcastElement(v, writeCtx, scope.emitter);
+        userFunction.processBroadcastElement(v, writeContext, scope.collector);
       } catch (error) {
-        this.rt.userError(error, v, ts, 'processBroadcastElement');
+        this.runtime.userError(error, v, timestamp, 'processBroadcastElement');
       }
     }
   }
 
   override close(): void {
     super.close();
-    this.fn.close?.();
+    this.userFunction.close?.();
   }
 }
 

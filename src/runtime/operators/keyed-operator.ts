@@ -1,6 +1,7 @@
 import type { Key } from '../../state/types.js';
 import { Operator } from '../operator.js';
 import type { TimerEntry } from '../timer-queue.js';
+import type { InternalTimerService } from './internal-timer-service.js';
 import { KeyedScope, type KeyedScopeSnapshot, type TimerCallback } from './keyed-scope.js';
 
 /**
@@ -14,9 +15,14 @@ export abstract class KeyedOperator<I, K extends Key, O> extends Operator<I, O> 
   /** Whether the snapshots came from another parallelism: keep only this subtask's key groups. */
   private rescaled = false;
 
+  /** The operator's watermark, processing time and namespaced timers of the current key (available from `openKeyed()` on). */
+  get timerService(): InternalTimerService {
+    return this.scope;
+  }
+
   /** Makes the scope; call first in `openKeyed()`. */
   protected openScope(onTimer: TimerCallback): KeyedScope<K, O> {
-    this.scope = new KeyedScope<K, O>(this.rt, this.out, onTimer);
+    this.scope = new KeyedScope<K, O>(this.runtime, this.out, onTimer);
     return this.scope;
   }
 
@@ -26,7 +32,7 @@ export abstract class KeyedOperator<I, K extends Key, O> extends Operator<I, O> 
   /** Opens, then restores state and timers: after the declarations, so that state versions can be migrated. */
   override open(): void | Promise<void> {
     this.openKeyed();
-    const keyGroups = this.rescaled ? this.rt.subtask.keyGroups : undefined;
+    const keyGroups = this.rescaled ? this.runtime.subtask.keyGroups : undefined;
     const parts = this.restored;
     this.restored = [];
     // Plain snapshots load synchronously, as always; handles of files (incremental checkpoints) read them.

@@ -7,40 +7,40 @@ import { invalidKeyError, isKey } from './keyed-scope.js';
 /** Runs a {@link KeyedProcessFunction}: per record, the key is made current, then the function runs. */
 export class KeyedProcessOperator<K extends Key, I, O> extends KeyedOperator<I, K, O> {
   constructor(
-    private readonly fn: KeyedProcessFunction<K, I, O>,
+    private readonly userFunction: KeyedProcessFunction<K, I, O>,
     private readonly keySelector: (value: I) => K,
   ) {
     super();
   }
 
   protected openKeyed(): void {
-    const fn = this.fn;
-    const scope = this.openScope((ts) => fn.onTimer?.(ts, scope.ctx, scope.emitter));
-    fn.open?.(scope.openContext);
+    const userFunction = this.userFunction;
+    const scope = this.openScope((timestamp) => userFunction.onTimer?.(timestamp, scope.context, scope.collector));
+    userFunction.open?.(scope.openContext);
   }
 
   processBatch(batch: Batch<I>): void {
     const { values, timestamps } = batch;
-    const { fn, keySelector, scope } = this;
-    const ctx = scope.ctx;
-    const emitter = scope.emitter;
+    const { userFunction, keySelector, scope } = this;
+    const context = scope.context;
+    const collector = scope.collector;
     for (let i = 0; i < values.length; i++) {
       const v = values[i]!;
-      const ts = timestamps[i]!;
+      const timestamp = timestamps[i]!;
       try {
         const key = keySelector(v);
-        if (!isKey(key)) throw invalidKeyError(this.rt.uid, key, v);
-        scope.setKey(key, ts);
-        fn.processElement(v, ctx, emitter);
+        if (!isKey(key)) throw invalidKeyError(this.runtime.uid, key, v);
+        scope.setKey(key, timestamp);
+        userFunction.processElement(v, context, collector);
       } catch (error) {
-        this.rt.userError(error, v, ts, 'processElement');
+        this.runtime.userError(error, v, timestamp, 'processElement');
       }
     }
-    emitter.flush(this.out);
+    collector.flush(this.out);
   }
 
   override close(): void {
     super.close();
-    this.fn.close?.();
+    this.userFunction.close?.();
   }
 }

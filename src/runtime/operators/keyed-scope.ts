@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { mapValues } from '../../state/snapshot-format.js';
 import { TimerQueue, type TimerEntry } from '../timer-queue.js';
-import { Emitter } from './emitter.js';
+import type { InternalTimerService } from './internal-timer-service.js';
+import { TimestampedCollector } from './timestamped-collector.js';
 
 /** True for the values that may be keys: strings, finite numbers, bigints. */
 export function isKey(k: unknown): k is Key {
@@ -55,10 +56,10 @@ export abstract class ScopeContext<K extends Key> {
     return this.scope.watermark;
   }
   currentProcessingTime(): number {
-    return this.scope.rt.clock.now();
+    return this.scope.runtime.clock.now();
   }
   output<X>(tag: OutputTag<X>, value: X): void {
-    this.scope.emitter.side(tag, value);
+    this.scope.collector.side(tag, value);
   }
 }
 
@@ -76,15 +77,16 @@ class Context<K extends Key> extends ScopeContext<K> implements KeyedProcessCont
 
 /**
  * The keyed machinery shared by keyed operators: the current key, keyed state, event-time
- * and processing-time timers, and the contexts handed to user functions (one object per
- * operator, updated in place: no allocation per record).
+ * and processing-time timers (it is their operator's {@link InternalTimerService}), and
+ * the contexts handed to user functions (one object per operator, updated in place: no
+ * allocation per record).
  */
-export class KeyedScope<K extends Key, O> {
+export class KeyedScope<K extends Key, O> implements InternalTimerService {
   readonly backend: KeyedStateBackend;
   readonly eventTimers = new TimerQueue();
   readonly processingTimers = new TimerQueue();
-  readonly emitter = new Emitter<O>();
-  readonly ctx: Context<K>;
+  readonly collector = new TimestampedCollector<O>();
+  readonly context: Context<K>;
   readonly openContext: OpenContext;
   watermark = Number.NEGATIVE_INFINITY;
   private scheduledAt = Number.POSITIVE_INFINITY;
@@ -93,26 +95,26 @@ export class KeyedScope<K extends Key, O> {
   private cancelScheduled: (() => void) | undefined;
 
   constructor(
-    readonly rt: OperatorRuntime,
+    readonly runtime: OperatorRuntime,
     private readonly outputs: OperatorOutputs<O>,
     private readonly onTimer: TimerCallback,
   ) {
-    this.backend = rt.stateBackend();
+    this.backend = runtime.stateBackend();
     const scope = this;
     const timerService: TimerService = {
       currentWatermark: () => scope.watermark,
-      currentProcessingTime: () => rt.clock.now(),
-      registerEventTimeTimer: (ts) => scope.eventTimers.register(scope.ctx.key, checkTime(ts, rt.uid)),
-      deleteEventTimeTimer: (ts) => scope.eventTimers.delete(scope.ctx.key, ts),
-      registerProcessingTimeTimer: (ts) => {
-        scope.processingTimers.register(scope.ctx.key, checkTime(ts, rt.uid));
+      currentProcessingTime: () => runtime.clock.now(),
+      registerEventTimeTimer: (timestamp) => scope.eventTimers.register(scope.context.key, checkTime(timestamp, runtime.uid)),
+      deleteEventTimeTimer: (timestamp) => scope.eventTimers.delete(scope.context.key, timestamp),
+      registerProcessingTimeTimer: (timestamp) => {
+        scope.processingTimers.register(scope.context.key, checkTime(timestamp, runtime.uid));
         scope.scheduleProcessingTimers();
       },
-      deleteProcessingTimeTimer: (ts) => scope.processingTimers.delete(scope.ctx.key, ts),
+      deleteProcessingTimeTimer: (timestamp) => scope.processingTimers.delete(scope.context.key, timestamp),
     };
-    this.ctx = new Context<K>(this, timerService);
+    this.context = new Context<K>(this, timerService);
     this.openContext = {
-      uid: rt.uid,
+      uid: runtime.uid,
       state: <D extends StateDescriptor>(d: D): StateOf<D> => {
         this.declared.set(d.name, d);
         return this.backend.getState(d);
@@ -123,42 +125,48 @@ export class KeyedScope<K extends Key, O> {
   /** Makes `key` current for state, timers and the context; `timestamp` is the record's. */
   setKey(key: K, timestamp: number): void {
     this.backend.setCurrentKey(key);
-    this.ctx.key = key;
-    this.ctx.timestamp = hasTimestamp(timestamp) ? timestamp : undefined;
-    this.emitter.timestamp = timestamp;
+    this.context.key = key;
+    this.context.timestamp = hasTimestamp(timestamp) ? timestamp : undefined;
+    this.collector.timestamp = timestamp;
   }
 
-  // Timers under a namespace of the current key (windows keep one set per window).
-  registerEventTimer(timestamp: number, namespace: Namespace | undefined): void {
-    this.eventTimers.register(this.ctx.key, timestamp, namespace);
+  // --- InternalTimerService: timers under a namespace of the current key (windows keep one set per window) ---
+  currentWatermark(): number {
+    return this.watermark;
   }
-  deleteEventTimer(timestamp: number, namespace: Namespace | undefined): void {
-    this.eventTimers.delete(this.ctx.key, timestamp, namespace);
+  currentProcessingTime(): number {
+    return this.runtime.clock.now();
   }
-  registerProcessingTimer(timestamp: number, namespace: Namespace | undefined): void {
-    this.processingTimers.register(this.ctx.key, timestamp, namespace);
+  registerEventTimeTimer(timestamp: number, namespace: Namespace | undefined): void {
+    this.eventTimers.register(this.context.key, timestamp, namespace);
+  }
+  deleteEventTimeTimer(timestamp: number, namespace: Namespace | undefined): void {
+    this.eventTimers.delete(this.context.key, timestamp, namespace);
+  }
+  registerProcessingTimeTimer(timestamp: number, namespace: Namespace | undefined): void {
+    this.processingTimers.register(this.context.key, timestamp, namespace);
     this.scheduleProcessingTimers();
   }
-  deleteProcessingTimer(timestamp: number, namespace: Namespace | undefined): void {
-    this.processingTimers.delete(this.ctx.key, timestamp, namespace);
+  deleteProcessingTimeTimer(timestamp: number, namespace: Namespace | undefined): void {
+    this.processingTimers.delete(this.context.key, timestamp, namespace);
   }
 
   /** Fires event-time timers up to `watermark`, sends what they emitted. */
   advanceWatermark(watermark: number): void {
     this.watermark = watermark;
     if (this.eventTimers.size > 0) {
-      this.eventTimers.advanceTo(watermark, (key, ts, ns) => this.fire(key as K, ts, 'event-time', ns));
+      this.eventTimers.advanceTo(watermark, (key, timestamp, namespace) => this.fire(key as K, timestamp, 'event-time', namespace));
     }
-    this.emitter.flush(this.outputs);
+    this.collector.flush(this.outputs);
   }
 
-  private fire(key: K, ts: number, domain: 'event-time' | 'processing-time', ns: Namespace | undefined): void {
-    this.setKey(key, ts);
-    this.ctx.timeDomain = domain;
+  private fire(key: K, timestamp: number, domain: 'event-time' | 'processing-time', namespace: Namespace | undefined): void {
+    this.setKey(key, timestamp);
+    this.context.timeDomain = domain;
     try {
-      this.onTimer(ts, domain, ns);
+      this.onTimer(timestamp, domain, namespace);
     } catch (error) {
-      this.rt.userError(error, { timer: ts, domain, key }, ts, 'onTimer');
+      this.runtime.userError(error, { timer: timestamp, domain, key }, timestamp, 'onTimer');
     }
   }
 
@@ -168,11 +176,11 @@ export class KeyedScope<K extends Key, O> {
     if (next === undefined || next >= this.scheduledAt) return;
     this.cancelScheduled?.();
     this.scheduledAt = next;
-    this.cancelScheduled = this.rt.scheduleProcessingTime(next, () => {
+    this.cancelScheduled = this.runtime.scheduleProcessingTime(next, () => {
       this.scheduledAt = Number.POSITIVE_INFINITY;
       this.cancelScheduled = undefined;
-      this.processingTimers.advanceTo(this.rt.clock.now(), (key, ts, ns) => this.fire(key as K, ts, 'processing-time', ns));
-      this.emitter.flush(this.outputs);
+      this.processingTimers.advanceTo(this.runtime.clock.now(), (key, timestamp, namespace) => this.fire(key as K, timestamp, 'processing-time', namespace));
+      this.collector.flush(this.outputs);
       this.scheduleProcessingTimers();
     });
   }
@@ -187,7 +195,7 @@ export class KeyedScope<K extends Key, O> {
     const versions: Record<string, number> = {};
     for (const [name, d] of this.declared) if (d.version !== undefined) versions[name] = d.version;
     const timers = { eventTimers: this.eventTimers.entries(), processingTimers: this.processingTimers.entries() };
-    const shared = this.rt.sharedStateDir;
+    const shared = this.runtime.sharedStateDir;
     if (shared === undefined || checkpointId === undefined || this.backend.checkpointTo === undefined) {
       return { state: this.backend.snapshot(), versions, ...timers };
     }
@@ -218,7 +226,7 @@ export class KeyedScope<K extends Key, O> {
     }
     // Imported when needed: jobs without the on-disk backend never load LMDB.
     return import('../../state/disk/state-handle.js')
-      .then(({ materializeHandle }) => materializeHandle(handle, this.rt.clock))
+      .then(({ materializeHandle }) => materializeHandle(handle, this.runtime.clock))
       .then((state) => this.restorePlain({ ...s, state, handle: undefined }, keyGroups));
   }
 
@@ -228,7 +236,7 @@ export class KeyedScope<K extends Key, O> {
   }
 
   private restoreTimers(s: KeyedScopeSnapshot, keyGroups?: KeyGroupRange): void {
-    const max = this.rt.maxParallelism;
+    const max = this.runtime.maxParallelism;
     const mine = (key: Key) => keyGroups === undefined || inRange(keyGroupOf(key, max), keyGroups);
     for (const t of s.eventTimers) if (mine(t.key)) this.eventTimers.register(t.key, t.timestamp, t.namespace);
     for (const t of s.processingTimers) if (mine(t.key)) this.processingTimers.register(t.key, t.timestamp, t.namespace);
@@ -243,14 +251,14 @@ export class KeyedScope<K extends Key, O> {
       const to = d?.version ?? 1;
       if (!d || from === to) continue;
       if (to < from) {
-        throw new SluiceError('CHECKPOINT_INVALID', `step '${this.rt.uid}': state '${name}' was stored by version ${from} but is declared as version ${to}`, {
-          step: this.rt.uid,
+        throw new SluiceError('CHECKPOINT_INVALID', `step '${this.runtime.uid}': state '${name}' was stored by version ${from} but is declared as version ${to}`, {
+          step: this.runtime.uid,
           hint: 'Restore with a job whose state descriptor has the same or a newer version (with a migrate function).',
         });
       }
       if (!d.migrate) {
-        throw new SluiceError('CHECKPOINT_INVALID', `step '${this.rt.uid}': state '${name}' is version ${to} but was stored by version ${from}, and has no migrate function`, {
-          step: this.rt.uid,
+        throw new SluiceError('CHECKPOINT_INVALID', `step '${this.runtime.uid}': state '${name}' is version ${to} but was stored by version ${from}, and has no migrate function`, {
+          step: this.runtime.uid,
           hint: `Give the descriptor of '${name}' a migrate(stored, fromVersion) function.`,
         });
       }
@@ -268,11 +276,11 @@ export class KeyedScope<K extends Key, O> {
   }
 }
 
-function checkTime(ts: number, uid: string): number {
-  if (typeof ts !== 'number' || Number.isNaN(ts)) {
-    throw new SluiceError('INVALID_ARGUMENT', `step '${uid}': a timer needs a timestamp in epoch milliseconds, got ${String(ts)}`, { step: uid });
+function checkTime(timestamp: number, uid: string): number {
+  if (typeof timestamp !== 'number' || Number.isNaN(timestamp)) {
+    throw new SluiceError('INVALID_ARGUMENT', `step '${uid}': a timer needs a timestamp in epoch milliseconds, got ${String(timestamp)}`, { step: uid });
   }
-  return ts;
+  return timestamp;
 }
 
 function inRange(keyGroup: number, range: KeyGroupRange): boolean {

@@ -3,17 +3,17 @@ import { Operator } from '../operator.js';
 
 /** One record in, one out. The output batch shares the input's timestamps. */
 export class MapOperator<I, O> extends Operator<I, O> {
-  constructor(private readonly fn: (value: I) => O) {
+  constructor(private readonly userFunction: (value: I) => O) {
     super();
   }
   processBatch(batch: Batch<I>): void {
     const { values, timestamps } = batch;
-    const fn = this.fn;
+    const userFunction = this.userFunction;
     const n = values.length;
     const out = new Array<O>(n);
     let i = 0;
     try {
-      for (; i < n; i++) out[i] = fn(values[i]!);
+      for (; i < n; i++) out[i] = userFunction(values[i]!);
     } catch (error) {
       this.recover(batch, out, i, error);
       return;
@@ -25,12 +25,12 @@ export class MapOperator<I, O> extends Operator<I, O> {
   private recover(batch: Batch<I>, done: O[], failed: number, error: unknown): void {
     const b = new BatchBuilder<O>();
     for (let j = 0; j < failed; j++) b.push(done[j]!, batch.timestamps[j]!);
-    this.rt.userError(error, batch.values[failed], batch.timestamps[failed]!, 'map function');
+    this.runtime.userError(error, batch.values[failed], batch.timestamps[failed]!, 'map function');
     for (let j = failed + 1; j < batch.values.length; j++) {
       try {
-        b.push(this.fn(batch.values[j]!), batch.timestamps[j]!);
+        b.push(this.userFunction(batch.values[j]!), batch.timestamps[j]!);
       } catch (e) {
-        this.rt.userError(e, batch.values[j], batch.timestamps[j]!, 'map function');
+        this.runtime.userError(e, batch.values[j], batch.timestamps[j]!, 'map function');
       }
     }
     if (b.length > 0) this.out.main.emitBatch(b.take());

@@ -3,23 +3,23 @@ import type { OutputTag } from '../../core/output-tag.js';
 import { SluiceError } from '../../errors/index.js';
 import { hasTimestamp, type Batch } from '../batch.js';
 import { Operator } from '../operator.js';
-import { Emitter } from './emitter.js';
+import { TimestampedCollector } from './timestamped-collector.js';
 
 class Context implements ProcessContext {
   timestamp: number | undefined = undefined;
   constructor(
-    private readonly op: Operator<any, any>,
-    private readonly emitter: Emitter<any>,
+    private readonly operator: Operator<any, any>,
+    private readonly collector: TimestampedCollector<any>,
     private readonly now: () => number,
   ) {}
   currentWatermark(): number {
-    return this.op.watermark;
+    return this.operator.watermark;
   }
   currentProcessingTime(): number {
     return this.now();
   }
   output<X>(tag: OutputTag<X>, value: X): void {
-    this.emitter.side(tag, value);
+    this.collector.side(tag, value);
   }
 }
 
@@ -41,34 +41,34 @@ export function openContext(uid: string): OpenContext {
  * keyed. Input 0 goes to `processElement` (or `processElement1`), input 1 to `processElement2`.
  */
 export class ProcessOperator<I, O> extends Operator<I, O> {
-  private readonly emitter = new Emitter<O>();
-  private ctx!: Context;
+  private readonly collector = new TimestampedCollector<O>();
+  private context!: Context;
 
-  constructor(private readonly fn: ProcessFunction<I, O> | CoProcessFunction<any, any, O>) {
+  constructor(private readonly userFunction: ProcessFunction<I, O> | CoProcessFunction<any, any, O>) {
     super();
   }
   override open(): void {
-    this.ctx = new Context(this, this.emitter, () => this.rt.clock.now());
-    this.fn.open?.(openContext(this.rt.uid));
+    this.context = new Context(this, this.collector, () => this.runtime.clock.now());
+    this.userFunction.open?.(openContext(this.runtime.uid));
   }
   processBatch(batch: Batch<I>, input: number): void {
     const { values, timestamps } = batch;
-    const { ctx, emitter } = this;
-    const fn = this.fn as Partial<ProcessFunction<I, O> & CoProcessFunction<I, I, O>>;
-    const call = 'processElement' in fn ? fn.processElement! : input === 0 ? fn.processElement1! : fn.processElement2!;
+    const { context, collector } = this;
+    const userFunction = this.userFunction as Partial<ProcessFunction<I, O> & CoProcessFunction<I, I, O>>;
+    const call = 'processElement' in userFunction ? userFunction.processElement! : input === 0 ? userFunction.processElement1! : userFunction.processElement2!;
     for (let i = 0; i < values.length; i++) {
-      const ts = timestamps[i]!;
-      ctx.timestamp = hasTimestamp(ts) ? ts : undefined;
-      emitter.timestamp = ts;
+      const timestamp = timestamps[i]!;
+      context.timestamp = hasTimestamp(timestamp) ? timestamp : undefined;
+      collector.timestamp = timestamp;
       try {
-        call.call(fn, values[i]!, ctx, emitter);
+        call.call(userFunction, values[i]!, context, collector);
       } catch (error) {
-        this.rt.userError(error, values[i], ts, 'process function');
+        this.runtime.userError(error, values[i], timestamp, 'process function');
       }
     }
-    emitter.flush(this.out);
+    collector.flush(this.out);
   }
   override close(): void {
-    this.fn.close?.();
+    this.userFunction.close?.();
   }
 }

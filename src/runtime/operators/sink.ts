@@ -21,19 +21,19 @@ export class SinkOperator<T> extends Operator<T, never> {
   }
   /** Exactly-once with checkpoints: the writer publishes only in commit. */
   private get transactional(): boolean {
-    return this.rt.exactlyOnce;
+    return this.runtime.exactlyOnce;
   }
   override initializeState(state: unknown): void {
     this.restored = state as SinkState;
   }
   /** Rescaling: subtask 0 recovers every old subtask's pending transactions (recovery commits idempotently). */
   override initializeStateParts(parts: readonly unknown[]): void {
-    if (this.rt.subtask.index !== 0) return;
+    if (this.runtime.subtask.index !== 0) return;
     this.restored = { pending: parts.flatMap((p) => (p as SinkState | undefined)?.pending ?? []) };
   }
   override async open(): Promise<void> {
-    const { index, parallelism } = this.rt.subtask;
-    this.writer = this.sink.createWriter({ uid: this.rt.uid, subtask: { index, parallelism }, clock: this.rt.clock, transactional: this.transactional, executionId: this.rt.executionId });
+    const { index, parallelism } = this.runtime.subtask;
+    this.writer = this.sink.createWriter({ uid: this.runtime.uid, subtask: { index, parallelism }, clock: this.runtime.clock, transactional: this.transactional, executionId: this.runtime.executionId });
     await this.writer.open?.();
     this.opened = true;
     if (this.writer.recover) {
@@ -70,7 +70,7 @@ export class SinkOperator<T> extends Operator<T, never> {
     } catch (error) {
       throw this.failed(error);
     }
-    if (pending) this.rt.defer(pending.catch((e: unknown) => Promise.reject(this.failed(e))));
+    if (pending) this.runtime.defer(pending.catch((e: unknown) => Promise.reject(this.failed(e))));
   }
   override processWatermark(watermark: number): void {
     this.watermark = watermark;
@@ -79,7 +79,7 @@ export class SinkOperator<T> extends Operator<T, never> {
   override endInput(): void {
     // Exactly-once: the rest is pre-committed with the final checkpoint and committed after it.
     if (this.transactional && this.writer.preCommit) return;
-    if (this.writer.flush) this.rt.defer(this.writer.flush().catch((e: unknown) => Promise.reject(this.failed(e))));
+    if (this.writer.flush) this.runtime.defer(this.writer.flush().catch((e: unknown) => Promise.reject(this.failed(e))));
   }
   override async close(): Promise<void> {
     if (this.opened) await this.writer.close();
@@ -87,8 +87,8 @@ export class SinkOperator<T> extends Operator<T, never> {
   private failed(error: unknown): SluiceError {
     if (error instanceof SluiceError) return error;
     const message = error instanceof Error ? error.message : String(error);
-    return new SluiceError('SINK_FAILED', `step '${this.rt.uid}' (${this.sink.kind} sink) could not write: ${message}`, {
-      step: this.rt.uid,
+    return new SluiceError('SINK_FAILED', `step '${this.runtime.uid}' (${this.sink.kind} sink) could not write: ${message}`, {
+      step: this.runtime.uid,
       cause: error,
     });
   }

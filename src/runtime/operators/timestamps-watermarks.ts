@@ -33,7 +33,7 @@ export class TimestampsAndWatermarksOperator<T> extends Operator<T, T> implement
 
   override open(): void {
     this.generator = this.strategy.createGenerator();
-    this.lastRecordAt = this.rt.clock.now();
+    this.lastRecordAt = this.runtime.clock.now();
     this.scheduleTick();
   }
 
@@ -48,35 +48,35 @@ export class TimestampsAndWatermarksOperator<T> extends Operator<T, T> implement
     if (this.idle) this.markActive();
     for (let i = 0; i < n; i++) {
       const v = values[i]!;
-      let ts = timestamps[i]!;
+      let timestamp = timestamps[i]!;
       if (assigner) {
         try {
-          ts = assigner(v, ts);
-          if (typeof ts !== 'number' || Number.isNaN(ts)) throw badTimestamp(this.rt.uid, ts, v);
+          timestamp = assigner(v, timestamp);
+          if (typeof timestamp !== 'number' || Number.isNaN(timestamp)) throw badTimestamp(this.runtime.uid, timestamp, v);
         } catch (error) {
-          this.rt.userError(error, v, timestamps[i]!, 'timestamp assigner');
-          ts = Number.NaN; // dead-lettered: marked for removal below
+          this.runtime.userError(error, v, timestamps[i]!, 'timestamp assigner');
+          timestamp = Number.NaN; // dead-lettered: marked for removal below
           this.failures++;
         }
-        out[i] = ts;
+        out[i] = timestamp;
       }
       // A watermark decided on this record goes after it (and the records before it), as in
       // Flink: otherwise the records of this batch would arrive behind it, late.
       this.holding = true;
       try {
-        gen.onEvent(v, ts, this);
+        gen.onEvent(v, timestamp, this);
       } finally {
         this.holding = false;
       }
       if (this.held !== undefined) {
         this.emitRecords(batch, out, from, i + 1);
         from = i + 1;
-        const wm = this.held;
+        const watermark = this.held;
         this.held = undefined;
-        this.emitWatermark(wm);
+        this.emitWatermark(watermark);
       }
     }
-    this.lastRecordAt = this.rt.clock.now();
+    this.lastRecordAt = this.runtime.clock.now();
     this.emitRecords(batch, out, from, n);
     gen.onPeriodicEmit(this);
   }
@@ -90,8 +90,8 @@ export class TimestampsAndWatermarksOperator<T> extends Operator<T, T> implement
       this.out.main.emitBatch(drop ? dropFailed(batch.values, timestamps) : { values: batch.values, timestamps });
     } else {
       const values = batch.values.slice(from, to);
-      const ts = timestamps.slice(from, to);
-      this.out.main.emitBatch(drop ? dropFailed(values, ts) : { values, timestamps: ts });
+      const part = timestamps.slice(from, to);
+      this.out.main.emitBatch(drop ? dropFailed(values, part) : { values, timestamps: part });
     }
   }
 
@@ -140,12 +140,12 @@ export class TimestampsAndWatermarksOperator<T> extends Operator<T, T> implement
   }
 
   private scheduleTick(): void {
-    const at = this.rt.clock.now() + AUTO_WATERMARK_INTERVAL_MS;
-    this.cancelTick = this.rt.scheduleProcessingTime(at, () => {
+    const at = this.runtime.clock.now() + AUTO_WATERMARK_INTERVAL_MS;
+    this.cancelTick = this.runtime.scheduleProcessingTime(at, () => {
       this.cancelTick = undefined;
       if (this.ended) return;
       const idleAfter = this.strategy.idleTimeoutMs;
-      if (idleAfter !== undefined && this.rt.clock.now() - this.lastRecordAt >= idleAfter) this.markIdle();
+      if (idleAfter !== undefined && this.runtime.clock.now() - this.lastRecordAt >= idleAfter) this.markIdle();
       else this.generator.onPeriodicEmit(this);
       this.scheduleTick();
     });
@@ -156,10 +156,10 @@ export class TimestampsAndWatermarksOperator<T> extends Operator<T, T> implement
   }
 }
 
-function badTimestamp(uid: string, ts: unknown, record: unknown): SluiceError {
+function badTimestamp(uid: string, timestamp: unknown, record: unknown): SluiceError {
   return new SluiceError(
     'USER_FUNCTION_FAILED',
-    `step '${uid}': the timestamp assigner returned ${String(ts)} for record ${describeRecord(record)}; expected epoch milliseconds`,
+    `step '${uid}': the timestamp assigner returned ${String(timestamp)} for record ${describeRecord(record)}; expected epoch milliseconds`,
     { step: uid },
   );
 }

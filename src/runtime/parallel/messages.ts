@@ -14,7 +14,7 @@ export const PARALLEL_YIELD_MS = 1;
 /** A channel end handed to a worker: which channel of the plan, which end, and how to open it. */
 export interface EndpointGrant {
   readonly id: number;
-  readonly end: 'out' | 'in';
+  readonly end: 'sender' | 'receiver';
   readonly endpoint: unknown;
 }
 

@@ -2,24 +2,20 @@ import { Worker } from 'node:worker_threads';
 import { SluiceError } from '../../errors/index.js';
 import type { JobGraph } from '../../plan/graph.js';
 import { buildPhysicalPlan } from '../../plan/physical.js';
+import { attemptOf, RunOutcome, type Attempt } from '../attempt.js';
+import type { RuntimeConfig } from '../config.js';
+import { deadLetterSendersConsumed } from '../dead-letter-senders.js';
 import type { DeadLetterQueue } from '../dead-letter-queue.js';
-import { createThreadChannel, openThreadChannelIn, openThreadChannelOut, transferListOf } from '../exchange/thread-channel.js';
-import {
-  buildTasks,
-  coordinate,
-  deadLetterSendersConsumed,
-  RunOutcome,
-  runningJob,
-  type ExecuteOptions,
-  type Placement,
-  type RunningJob,
-  type RuntimeConfig,
-} from '../executor.js';
+import { deploy } from '../deployment.js';
+import { createThreadChannel, openThreadChannelReceiver, openThreadChannelSender, transferListOf } from '../exchange/thread-channel.js';
+import { checkpointCoordinator, physicalGraphOf, reportingTo, type ExecuteOptions } from '../executor.js';
+import type { Operator } from '../operator.js';
+import type { Placement } from '../placement.js';
 import { PARALLEL_YIELD_MS, fromWire, graphFingerprint, type EndpointGrant, type FromWorker, type ToWorker, type WorkerStart } from './messages.js';
 
 /** The number of threads a run needs: one per subtask index of its widest step. */
 export function slotsOf(graph: JobGraph, config: RuntimeConfig): number {
-  return Math.max(...buildPhysicalPlan(graph, config.parallelism, config.maxParallelism).chains.map((c) => c.parallelism));
+  return Math.max(...buildPhysicalPlan(graph, config.parallelism, config.maxParallelism).chains.map((chain) => chain.parallelism));
 }
 
 /**
@@ -34,8 +30,9 @@ export function slotsOf(graph: JobGraph, config: RuntimeConfig): number {
  * acknowledges to it), the dead-letter queue (workers forward theirs), the outcome
  * (a failure anywhere stops every slot) and the REST server and metrics.
  */
-export function executeParallel(graph: JobGraph, config: RuntimeConfig, deadLetters: DeadLetterQueue | undefined, options: ExecuteOptions = {}): RunningJob {
-  const slots = slotsOf(graph, config);
+export function executeParallel(graph: JobGraph<Operator>, config: RuntimeConfig, deadLetters: DeadLetterQueue | undefined, options: ExecuteOptions = {}): Attempt {
+  const physical = physicalGraphOf(graph, config);
+  const slots = Math.max(...physical.plan.chains.map((chain) => chain.parallelism));
   const workersConfig = config.workers;
   if (!workersConfig) {
     throw new SluiceError('INVALID_JOB', `job '${config.jobName}' runs steps with parallelism ${slots}, on worker threads, which need the module that defines the job`, {
@@ -50,18 +47,18 @@ export function executeParallel(graph: JobGraph, config: RuntimeConfig, deadLett
   const placement: Placement = {
     yieldIntervalMs: PARALLEL_YIELD_MS,
     isLocal: (subtask) => subtask === 0,
-    crossing(spec, producerHere, consumerHere) {
-      const fromSlot = spec.from.subtask;
-      const toSlot = spec.to.subtask;
+    crossing(channel, senderHere, receiverHere) {
+      const fromSlot = channel.from.subtask;
+      const toSlot = channel.to.subtask;
       if (fromSlot === toSlot) return {}; // both ends in the same worker: a local queue there
-      const ends = createThreadChannel(config.channelCapacity * 8, `'${spec.from.node.uid}' ${fromSlot} -> '${spec.to.node.uid}' ${toSlot}`);
-      if (!producerHere) grants[fromSlot]!.push({ id: spec.id, end: 'out', endpoint: ends.out });
-      if (!consumerHere) grants[toSlot]!.push({ id: spec.id, end: 'in', endpoint: ends.in });
-      const out = producerHere ? openThreadChannelOut(ends.out) : undefined;
-      const inn = consumerHere ? openThreadChannelIn(ends.in) : undefined;
-      if (out) threadEnds.push(out);
-      if (inn) threadEnds.push(inn);
-      return { out, in: inn };
+      const ends = createThreadChannel(config.channelCapacity * 8, `'${channel.from.node.uid}' ${fromSlot} -> '${channel.to.node.uid}' ${toSlot}`);
+      if (!senderHere) grants[fromSlot]!.push({ id: channel.id, end: 'sender', endpoint: ends.sender });
+      if (!receiverHere) grants[toSlot]!.push({ id: channel.id, end: 'receiver', endpoint: ends.receiver });
+      const sender = senderHere ? openThreadChannelSender(ends.sender) : undefined;
+      const receiver = receiverHere ? openThreadChannelReceiver(ends.receiver) : undefined;
+      if (sender) threadEnds.push(sender);
+      if (receiver) threadEnds.push(receiver);
+      return { sender, receiver };
     },
   };
 
@@ -69,28 +66,33 @@ export function executeParallel(graph: JobGraph, config: RuntimeConfig, deadLett
   const workers: Worker[] = [];
   const post = (w: Worker, m: ToWorker) => w.postMessage(m);
   const stopAll = () => {
-    built.abort.abort();
+    deployment.abort.abort();
     coordinator?.stop();
-    for (const t of built.tasks) t.stop();
-    for (const w of workers) post(w, { type: 'stop' });
+    for (const task of deployment.tasks) task.stop();
+    for (const worker of workers) post(worker, { type: 'stop' });
   };
   const onFailure = (error: unknown) => {
     outcome.fail(error);
     stopAll();
   };
-  const built = buildTasks(graph, config, deadLetters, options.restore, placement, onFailure);
-  const taskCount = built.plan.chains.reduce((n, c) => n + c.parallelism, 0);
-
-  const coordinator = coordinate(config, options, built, {
-    taskCount,
+  // Every task of every slot acknowledges to this coordinator.
+  const coordinator = checkpointCoordinator(config, options, {
+    taskCount: physical.nodes.length,
     injectBarrier: (id) => {
-      for (const t of built.sourceTasks) t.injectBarrier(id);
-      for (const w of workers) post(w, { type: 'barrier', id });
+      for (const task of deployment.sourceTasks) task.injectBarrier(id);
+      for (const worker of workers) post(worker, { type: 'barrier', id });
     },
     notifyComplete: (id) => {
-      for (const t of built.tasks) t.notifyCheckpointComplete(id);
-      for (const w of workers) post(w, { type: 'complete', id });
+      for (const task of deployment.tasks) task.notifyCheckpointComplete(id);
+      for (const worker of workers) post(worker, { type: 'complete', id });
     },
+  });
+  const deployment = deploy(physical, config, {
+    placement,
+    restore: options.restore,
+    deadLetters,
+    checkpointing: coordinator && reportingTo(coordinator),
+    onFailure,
   });
 
   // Start the workers: each settles when it has reported 'done' (or died).
@@ -177,14 +179,14 @@ export function executeParallel(graph: JobGraph, config: RuntimeConfig, deadLett
   // which made this thread half as fast. Checkpoints start then too.
   const runs = Promise.all(started).then(() => {
     coordinator?.start();
-    return Promise.allSettled(built.tasks.map((t) => t.run()));
+    return Promise.allSettled(deployment.tasks.map((task) => task.run()));
   });
   if (deadLetters) {
-    void Promise.all([deadLetterSendersConsumed(graph, built.plan, built.tasks, deadLetters), ...consumed]).then(() => deadLetters.end());
+    void Promise.all([deadLetterSendersConsumed(physical, deployment.tasks, deadLetters), ...consumed]).then(() => deadLetters.end());
   }
 
-  return runningJob(built, coordinator, outcome, Promise.allSettled([runs, ...ended]), stopAll, async () => {
-    await Promise.all(workers.map((w) => w.terminate()));
+  return attemptOf(deployment, coordinator, outcome, Promise.allSettled([runs, ...ended]), stopAll, async () => {
+    await Promise.all(workers.map((worker) => worker.terminate()));
     for (const end of threadEnds) end.close();
   });
 }

@@ -3,8 +3,13 @@ import type { DeadLetter } from '../dead-letter-queue.js';
 import { SluiceError } from '../../errors/index.js';
 import type { JobGraph } from '../../plan/graph.js';
 import type { DeadLetterOutput } from '../dead-letter-queue.js';
-import { openThreadChannelIn, openThreadChannelOut } from '../exchange/thread-channel.js';
-import { buildTasks, deadLetterSendersConsumed, type Placement, type RuntimeConfig } from '../executor.js';
+import type { RuntimeConfig } from '../config.js';
+import { deadLetterSendersConsumed } from '../dead-letter-senders.js';
+import { deploy } from '../deployment.js';
+import { openThreadChannelReceiver, openThreadChannelSender } from '../exchange/thread-channel.js';
+import { physicalGraphOf } from '../executor.js';
+import type { Operator } from '../operator.js';
+import type { Placement } from '../placement.js';
 import type { TaskCheckpointing } from '../task.js';
 import { PARALLEL_YIELD_MS, graphFingerprint, toWire, type FromWorker, type ToWorker, type WorkerStart } from './messages.js';
 
@@ -15,7 +20,7 @@ import { PARALLEL_YIELD_MS, graphFingerprint, toWire, type FromWorker, type ToWo
  * completions and stop come down. Resolves when every subtask here has ended.
  */
 export async function runWorkerSlot(
-  graph: JobGraph,
+  graph: JobGraph<Operator>,
   config: RuntimeConfig,
   deadLetterSource: DeadLetterOutput['source'] | undefined,
   start: WorkerStart,
@@ -27,17 +32,20 @@ export async function runWorkerSlot(
   if (graphFingerprint(graph.nodes) !== start.fingerprint) {
     throw new SluiceError('WORKER_JOB_MISMATCH', `worker thread ${start.slot} built job '${config.jobName}' from ${start.module} with other steps than the main thread`);
   }
-  const endpoints = new Map(start.endpoints.map((g) => [`${g.id}/${g.end}`, g.endpoint]));
+  // The endpoints the main thread made for this slot, by channel id.
+  const senderEndpoints: unknown[] = [];
+  const receiverEndpoints: unknown[] = [];
+  for (const grant of start.endpoints) (grant.end === 'sender' ? senderEndpoints : receiverEndpoints)[grant.id] = grant.endpoint;
   const threadEnds: Array<{ close(): void }> = [];
   const placement: Placement = {
     yieldIntervalMs: PARALLEL_YIELD_MS,
     isLocal: (subtask) => subtask === start.slot,
-    crossing(spec, producerHere, consumerHere) {
-      const out = producerHere ? openThreadChannelOut(endpoints.get(`${spec.id}/out`)) : undefined;
-      const inn = consumerHere ? openThreadChannelIn(endpoints.get(`${spec.id}/in`)) : undefined;
-      if (out) threadEnds.push(out);
-      if (inn) threadEnds.push(inn);
-      return { out, in: inn };
+    crossing(channel, senderHere, receiverHere) {
+      const sender = senderHere ? openThreadChannelSender(senderEndpoints[channel.id]) : undefined;
+      const receiver = receiverHere ? openThreadChannelReceiver(receiverEndpoints[channel.id]) : undefined;
+      if (sender) threadEnds.push(sender);
+      if (receiver) threadEnds.push(receiver);
+      return { sender, receiver };
     },
   };
   // Dead letters go to the main thread's queue, in small batches per turn of the event loop,
@@ -63,34 +71,41 @@ export async function runWorkerSlot(
     },
   };
 
-  let failed = false;
-  const built = buildTasks(graph, config, deadLetters, start.restore, placement, (error) => {
-    if (!failed) send({ type: 'failed', error: toWire(error) });
-    failed = true;
-    built.abort.abort();
-    for (const t of built.tasks) t.stop();
-  });
-
+  // Tasks here acknowledge checkpoints to the main thread's coordinator.
   const finals = new Map<string, (id: number | undefined) => void>();
-  if (start.checkpoints) {
-    const checkpointing: TaskCheckpointing = {
-      acknowledge: (id, task, steps, alignmentMs) => send({ type: 'ack', id, task, steps, alignmentMs }),
-      finished: (task, steps) =>
-        new Promise((resolve) => {
-          finals.set(task, resolve);
-          send({ type: 'finished', task, steps });
-        }),
-    };
-    for (const t of built.tasks) t.checkpointing = checkpointing;
-  }
-  const sources = built.sourceTasks;
+  const checkpointing: TaskCheckpointing | undefined = start.checkpoints
+    ? {
+        acknowledge: (id, task, steps, alignmentMs) => send({ type: 'ack', id, task, steps, alignmentMs }),
+        finished: (task, steps) =>
+          new Promise((resolve) => {
+            finals.set(task, resolve);
+            send({ type: 'finished', task, steps });
+          }),
+      }
+    : undefined;
+
+  let failed = false;
+  const physical = physicalGraphOf(graph, config);
+  const deployment = deploy(physical, config, {
+    placement,
+    restore: start.restore,
+    deadLetters,
+    checkpointing,
+    onFailure: (error) => {
+      if (!failed) send({ type: 'failed', error: toWire(error) });
+      failed = true;
+      deployment.abort.abort();
+      for (const task of deployment.tasks) task.stop();
+    },
+  });
+  const sources = deployment.sourceTasks;
   const handle = (m: ToWorker) => {
     switch (m.type) {
       case 'barrier':
-        for (const t of sources) t.injectBarrier(m.id);
+        for (const task of sources) task.injectBarrier(m.id);
         break;
       case 'complete':
-        for (const t of built.tasks) t.notifyCheckpointComplete(m.id);
+        for (const task of deployment.tasks) task.notifyCheckpointComplete(m.id);
         break;
       case 'final':
         finals.get(m.task)?.(m.id);
@@ -101,8 +116,8 @@ export async function runWorkerSlot(
         break;
       case 'stop':
         letterCredit.release();
-        built.abort.abort();
-        for (const t of built.tasks) t.stop();
+        deployment.abort.abort();
+        for (const task of deployment.tasks) task.stop();
         for (const resolve of finals.values()) resolve(undefined);
         finals.clear();
         break;
@@ -118,14 +133,14 @@ export async function runWorkerSlot(
   reporting?.unref();
 
   send({ type: 'started' });
-  const runs = built.tasks.map((t) => t.run());
-  const senders = deadLetters ? deadLetterSendersConsumed(graph, built.plan, built.tasks, deadLetters) : Promise.all(built.tasks.map((t) => t.consumed));
+  const runs = deployment.tasks.map((task) => task.run());
+  const senders = deadLetters ? deadLetterSendersConsumed(physical, deployment.tasks, deadLetters) : Promise.all(deployment.tasks.map((task) => task.consumed));
   // After the dead letters still gathered in this turn of the event loop.
   void senders.then(() => setImmediate(() => send({ type: 'consumed' })));
   await Promise.allSettled(runs);
   clearInterval(reporting);
   report();
-  for (const o of built.outs) o.release();
+  for (const sender of deployment.senders) sender.release();
   port.off('message', handle);
   for (const end of threadEnds) end.close();
 }

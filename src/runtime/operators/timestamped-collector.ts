@@ -4,10 +4,11 @@ import { BatchBuilder } from '../batch.js';
 import type { OperatorOutputs } from '../output.js';
 
 /**
- * Gathers what a user function emits while the operator handles a batch (or fires
- * timers), stamped with the current timestamp, and hands it on in one batch per output.
+ * The {@link Collector} a user function gets (Flink's TimestampedCollector): gathers what
+ * it collects while the operator handles a batch (or fires timers), stamped with the
+ * current timestamp, and hands it on in one batch per output (`flush`).
  */
-export class Emitter<O> implements Collector<O> {
+export class TimestampedCollector<O> implements Collector<O> {
   /** Timestamp given to what is collected now: the current record's or timer's. */
   timestamp = Number.NaN;
   private readonly main = new BatchBuilder<O>();

@@ -1,17 +1,17 @@
 import type { BatchContext } from '../observe/step-metrics.js';
 import type { Clock } from '../time/clock.js';
 import { BatchBuilder, type Batch } from './batch.js';
-import type { ChannelOut } from './channel.js';
+import type { ChannelSender } from './channel.js';
 import type { Output } from './output.js';
 
 /**
- * The producing side of a channel. Small batches (after a selective filter, say) are
+ * The output that writes to one channel (to one consuming subtask). Small batches (after a selective filter, say) are
  * gathered until `batchSize` records or until `flushIntervalMs` has passed since the
  * first of them, whichever comes first; a control event or an idle producer flushes at
  * once. This trades a bounded delay for fewer, fuller batches. A small batch is copied
  * only when another joins it: alone until the flush, it goes as it is.
  */
-export class ChannelWriter<T> implements Output<T> {
+export class ChannelOutput<T> implements Output<T> {
   private readonly pending = new BatchBuilder<T>();
   /**
    * The first small batch since the last flush, kept as it is: if a flush comes before
@@ -20,32 +20,32 @@ export class ChannelWriter<T> implements Output<T> {
    */
   private held: Batch<T> | undefined;
   private cancelFlush: (() => void) | undefined;
-  /** With metrics on: the job's current batch, whose read time and trace id go with what is sent. */
-  context: BatchContext | undefined;
   private pendingReadAt = Number.NaN;
   private pendingTrace: string | undefined;
 
   constructor(
-    readonly channel: ChannelOut<T>,
+    readonly channel: ChannelSender<T>,
     private readonly batchSize: number,
     private readonly flushIntervalMs: number,
     private readonly clock: Clock,
+    /** With metrics on: the job's current batch, whose read time and trace id go with what is sent. */
+    private readonly context?: BatchContext | undefined,
   ) {}
 
   emitBatch(batch: Batch<T>): void {
     const n = batch.values.length;
     if (n === 0) return;
-    const ctx = this.context;
+    const context = this.context;
     const gathered = this.pending.length + (this.held?.values.length ?? 0);
     if (gathered === 0 && n * 2 >= this.batchSize) {
       // already full enough: no copy
-      this.channel.push(ctx ? { kind: 'batch', batch, readAt: ctx.readAt, traceId: ctx.traceId } : { kind: 'batch', batch });
+      this.channel.push(context ? { kind: 'batch', batch, readAt: context.readAt, traceId: context.traceId } : { kind: 'batch', batch });
       return;
     }
-    if (ctx) {
+    if (context) {
       // The gathered batch carries the read time of its oldest record.
-      if (!(this.pendingReadAt <= ctx.readAt)) this.pendingReadAt = ctx.readAt;
-      this.pendingTrace ??= ctx.traceId;
+      if (!(this.pendingReadAt <= context.readAt)) this.pendingReadAt = context.readAt;
+      this.pendingTrace ??= context.traceId;
     }
     if (gathered === 0) this.held = batch;
     else {

@@ -1,0 +1,161 @@
+import { partsOf } from '../checkpoint/step-parts.js';
+import type { StepState } from '../checkpoint/types.js';
+import type { StepMetrics } from '../observe/step-metrics.js';
+import type { StepNode } from '../plan/graph.js';
+import { subtaskName, type Route, type SubtaskNode } from '../plan/physical-graph.js';
+import { keyGroupRange } from '../state/key-groups.js';
+import type { KeyedStateBackend } from '../state/types.js';
+import { ChainedOutput } from './chained-output.js';
+import type { ChannelSender } from './channel.js';
+import { ChannelOutput } from './channel-output.js';
+import type { RuntimeConfig } from './config.js';
+import type { DeadLetterOutput } from './dead-letter-queue.js';
+import { partitionerFor } from './exchange/partitioners.js';
+import { MeteredOutput } from './metered-output.js';
+import type { Operator, OperatorRuntime, SubtaskInfo } from './operator.js';
+import { OperatorOutputs, outputOf, type Output } from './output.js';
+import { badRecord, userError, type StepErrors } from './step-errors.js';
+
+/** What a chain is built from: the subtask it runs, and what its operators are given. */
+export interface ChainSpec {
+  readonly node: SubtaskNode<Operator>;
+  readonly config: RuntimeConfig;
+  /** Sending ends of this thread's channels, by channel id: those of `node.outputs` are all here. */
+  readonly senders: readonly (ChannelSender<unknown> | undefined)[];
+  /** The counters of the chain's steps, head first; undefined when the job counts nothing. */
+  readonly stepMetrics: readonly StepMetrics[] | undefined;
+  /** The checkpoint's state, by step uid (empty without a restore). */
+  readonly restored: Readonly<Record<string, StepState>>;
+  readonly deadLetters: DeadLetterOutput | undefined;
+  /** The keyed state backends of this thread's tasks, by subtask name: made on first use. */
+  readonly stateBackends: Map<string, KeyedStateBackend>;
+}
+
+/** What the operators of a chain ask of the task that runs them. */
+export interface ChainTask {
+  /** Work the task finishes before it takes its next input. */
+  defer(work: Promise<unknown>): void;
+  /** A clock callback run inside the task; returns its cancel. */
+  schedule(at: number, callback: () => void): () => void;
+}
+
+/**
+ * The operators of one subtask of a chain, wired together (as Flink's OperatorChain): a
+ * step's records go to the next step of the chain by a direct call ({@link ChainedOutput}),
+ * and to other chains through a partitioner over one {@link ChannelOutput} per consuming
+ * subtask. Operators are set up with their runtime and given their restored state; the
+ * task opens them.
+ */
+export class OperatorChain {
+  /** Which subtask of its chain this is, as its operators see it. */
+  readonly subtask: SubtaskInfo;
+  /** Head first; a source chain's head is its source, which has none. */
+  readonly operators: readonly Operator[];
+  /** What the chain's first step emits into: a source task sends what its reader reads here. */
+  readonly headOutputs: OperatorOutputs<unknown>;
+  /** Outputs into this subtask's channels, in `node.outputs` order. */
+  readonly channelOutputs: readonly ChannelOutput<unknown>[];
+
+  constructor(
+    private readonly spec: ChainSpec,
+    task: ChainTask,
+  ) {
+    const { node, config, stepMetrics } = spec;
+    const steps = node.chain.nodes;
+    this.subtask = { index: node.index, parallelism: node.chain.parallelism, keyGroups: keyGroupRange(node.index, node.chain.parallelism, config.maxParallelism) };
+    const operators = steps.map((step) => step.createOperator?.());
+    if (stepMetrics) steps.forEach((_, k) => stepMetrics[k]!.attach(operators[k]));
+    const channelOutputs: ChannelOutput<unknown>[] = [];
+    const outputs = steps.map((step, k) => this.outputsOf(step, node.routes[k]!, operators, channelOutputs, stepMetrics?.[k]));
+    steps.forEach((step, k) => {
+      const operator = operators[k];
+      if (operator === undefined) return;
+      operator.setup(this.operatorRuntime(step, task, stepMetrics?.[k]), outputs[k]!);
+      const restored = spec.restored[step.uid];
+      if (restored !== undefined) restoreOperator(operator, restored, this.subtask);
+    });
+    this.operators = operators.filter((operator) => operator !== undefined);
+    this.headOutputs = outputs[0]!;
+    this.channelOutputs = channelOutputs;
+  }
+
+  /** How a step at the head of a source chain handles input it cannot decode (see `SourceContext.badRecord`). */
+  badRecordHandler(): (raw: string | Uint8Array, error: unknown, position: string) => void {
+    const errors = this.errorsOf(this.spec.node.chain.nodes[0]!, this.spec.stepMetrics?.[0]);
+    return (raw, error, position) => badRecord(errors, raw, error, position);
+  }
+
+  /** A step's outputs: its main stream and side outputs, each to every consumer of it. */
+  private outputsOf(
+    step: StepNode,
+    routes: readonly Route<Operator>[],
+    operators: readonly (Operator | undefined)[],
+    channelOutputs: ChannelOutput<unknown>[],
+    metrics: StepMetrics | undefined,
+  ): OperatorOutputs<unknown> {
+    const { config, stepMetrics, senders } = this.spec;
+    const steps = this.spec.node.chain.nodes;
+    const context = config.metrics?.context;
+    const byTag = new Map<string | undefined, Output<unknown>[]>();
+    for (const route of routes) {
+      let target: Output<unknown>;
+      if (route.chained) {
+        const k = steps.indexOf(route.to);
+        target = new ChainedOutput(operators[k]!, context && { step: stepMetrics![k]!, context });
+      } else {
+        const targets = route.channels.map((channel) => new ChannelOutput(senders[channel.id]!, config.batchSize, config.flushIntervalMs, config.clock, context));
+        channelOutputs.push(...targets);
+        target = partitionerFor(route.partitioner, targets, route.edge.keySelector, config.maxParallelism);
+      }
+      const list = byTag.get(route.edge.tag) ?? [];
+      list.push(target);
+      byTag.set(route.edge.tag, list);
+    }
+    const sides = new Map<string, Output<unknown>>();
+    for (const [tag, list] of byTag) if (tag !== undefined) sides.set(tag, metrics ? new MeteredOutput(outputOf(list), metrics, false) : outputOf(list));
+    const main = outputOf(byTag.get(undefined) ?? []);
+    return new OperatorOutputs(metrics ? new MeteredOutput(main, metrics, step.source !== undefined) : main, sides);
+  }
+
+  private operatorRuntime(step: StepNode, task: ChainTask, metrics: StepMetrics | undefined): OperatorRuntime {
+    const { config, stateBackends } = this.spec;
+    const subtask = this.subtask;
+    const errors = this.errorsOf(step, metrics);
+    // Names the subtask's state backend and its checkpoint files: the uid, with `#index` in parallel.
+    const backendName = subtaskName(step.uid, subtask.index, subtask.parallelism);
+    return {
+      uid: step.uid,
+      kind: step.kind,
+      clock: config.clock,
+      maxParallelism: config.maxParallelism,
+      subtask,
+      exactlyOnce: config.exactlyOnce,
+      executionId: config.executionId,
+      sharedStateDir: config.sharedStateDir?.(backendName),
+      userError: (error, record, timestamp, what) => userError(errors, error, record, timestamp, what),
+      defer: (work) => task.defer(work),
+      stateBackend() {
+        let backend = stateBackends.get(backendName);
+        if (backend === undefined) {
+          backend = config.createStateBackend(backendName);
+          stateBackends.set(backendName, backend);
+        }
+        return backend;
+      },
+      scheduleProcessingTime: (at, callback) => task.schedule(at, callback),
+    };
+  }
+
+  private errorsOf(step: StepNode, metrics: StepMetrics | undefined): StepErrors {
+    return { step, policy: step.onError ?? this.spec.config.onError, deadLetters: this.spec.deadLetters, metrics };
+  }
+}
+
+/** Gives an operator its state from a checkpoint: its own subtask's, or every old subtask's when the parallelism changed. */
+function restoreOperator(operator: Operator, step: StepState, subtask: SubtaskInfo): void {
+  const parts = partsOf(step);
+  if (parts.length === subtask.parallelism) {
+    const own = parts[subtask.index];
+    if (own !== undefined) operator.initializeState(own);
+  } else operator.initializeStateParts(parts);
+}

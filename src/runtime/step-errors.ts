@@ -1,0 +1,60 @@
+import { SluiceError, describeRecord } from '../errors/index.js';
+import type { StepMetrics } from '../observe/step-metrics.js';
+import type { StepNode } from '../plan/graph.js';
+import { hasTimestamp } from './batch.js';
+import type { DeadLetterOutput } from './dead-letter-queue.js';
+
+/**
+ * What a step does with a record it cannot handle (a user function threw on it, or a
+ * source could not decode it): under the `fail` policy, or without a dead-letter output,
+ * it throws an error that names the step and shows the record; under `dead-letter` it
+ * sends the record there. Either way the step's error counter counts it.
+ */
+export interface StepErrors {
+  readonly step: StepNode;
+  readonly policy: 'fail' | 'dead-letter';
+  readonly deadLetters: DeadLetterOutput | undefined;
+  readonly metrics: StepMetrics | undefined;
+}
+
+/** A user function's throw on `record` (`what` names the function: 'map function', 'onTimer', …). */
+export function userError(errors: StepErrors, error: unknown, record: unknown, timestamp: number, what: string): void {
+  const { step, metrics, deadLetters } = errors;
+  const e = asStepError(error, step, record, what);
+  if (metrics) metrics.errors++;
+  if (errors.policy === 'fail' || !deadLetters) throw e;
+  if (metrics) metrics.deadLettered++;
+  deadLetters.push({
+    step: step.uid,
+    record,
+    error: { code: e.code, message: e.message.split('\n')[0]! },
+    timestamp: hasTimestamp(timestamp) ? timestamp : undefined,
+  });
+}
+
+/** Input a source could not decode, at `position` of its medium. */
+export function badRecord(errors: StepErrors, raw: string | Uint8Array, error: unknown, position: string): void {
+  const { step, metrics, deadLetters } = errors;
+  const text = typeof raw === 'string' ? raw : Buffer.from(raw).toString('utf8');
+  const reason = error instanceof Error ? error.message : String(error);
+  const e = new SluiceError('BAD_RECORD', `step '${step.uid}' (${step.source?.kind} source): bad input at ${position}: ${reason}`, {
+    step: step.uid,
+    detail: `input: ${describeRecord(text)}`,
+    cause: error,
+  });
+  if (metrics) metrics.errors++;
+  if (errors.policy === 'fail' || !deadLetters) throw e;
+  if (metrics) metrics.deadLettered++;
+  deadLetters.push({ step: step.uid, record: text, error: { code: e.code, message: e.message.split('\n')[0]! }, position });
+}
+
+/** A user function's throw as the error a reader needs: which step, which function, which record. */
+function asStepError(error: unknown, step: StepNode, record: unknown, what: string): SluiceError {
+  if (error instanceof SluiceError) return error;
+  const reason = error instanceof Error ? `${error.name}: ${error.message}` : `the value ${describeRecord(error, 80)}`;
+  return new SluiceError(
+    'USER_FUNCTION_FAILED',
+    `step '${step.uid}' (${step.kind}): the ${what} threw ${reason} on record ${describeRecord(record)}`,
+    { step: step.uid, cause: error },
+  );
+}
