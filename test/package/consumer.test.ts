@@ -5,7 +5,7 @@
  * and a strict `tsc` (no skipLibCheck) type-checks a consumer against the published
  * declarations. Each regression the packaging issue listed fails one of these.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,14 +15,38 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 let home: string;
 
-/** Runs the installed `sluice` command in a project folder. */
-function sluice(project: string, ...args: string[]) {
-  const bin = join(home, 'node_modules', 'sluice', 'bin', 'sluice.mjs');
-  return spawnSync(process.execPath, [bin, ...args], { cwd: join(home, project), encoding: 'utf8', timeout: 60_000, env: { ...process.env, NO_COLOR: '1' } });
+interface Ran {
+  status: number | null;
+  stdout: string;
+  stderr: string;
 }
 
-function node(project: string, file: string) {
-  return spawnSync(process.execPath, [file], { cwd: join(home, project), encoding: 'utf8', timeout: 60_000 });
+/**
+ * Runs a program to its end. Awaited, never spawnSync/execFileSync: packing, installing
+ * and compiling take minutes on a busy machine, and a blocked worker fails the whole run
+ * (Vitest's RPC to it times out).
+ */
+function run(file: string, args: string[], cwd: string): Promise<Ran> {
+  return new Promise((resolve) => {
+    execFile(file, args, { cwd, encoding: 'utf8', timeout: 180_000, maxBuffer: 64 << 20, env: { ...process.env, NO_COLOR: '1' } }, (e, stdout, stderr) => {
+      const code = (e as { code?: unknown } | null)?.code;
+      resolve({ status: e ? (typeof code === 'number' ? code : -1) : 0, stdout, stderr: stderr + (e && typeof code !== 'number' ? String(e) : '') });
+    });
+  });
+}
+
+/** Runs the installed `sluice` command in a project folder. */
+function sluice(project: string, ...args: string[]): Promise<Ran> {
+  return run(process.execPath, [join(home, 'node_modules', 'sluice', 'bin', 'sluice.mjs'), ...args], join(home, project));
+}
+
+function node(project: string, file: string): Promise<Ran> {
+  return run(process.execPath, [file], join(home, project));
+}
+
+async function npm(cwd: string, ...args: string[]): Promise<void> {
+  const r = await run('npm', args, cwd);
+  if (r.status !== 0) throw new Error(`npm ${args.join(' ')} failed:\n${r.stderr}`);
 }
 
 /** stdout lines that are not JSON log lines. */
@@ -40,12 +64,12 @@ job.source(fromCollection([1, 2, 3]), { uid: 'numbers' }).map((n${name.endsWith(
 ${exportLine}
 `;
 
-beforeAll(() => {
+beforeAll(async () => {
   home = mkdtempSync(join(tmpdir(), 'sluice-consumer-'));
-  execFileSync('npm', ['pack', '--pack-destination', home], { cwd: repo, stdio: 'pipe' });
+  await npm(repo, 'pack', '--pack-destination', home);
   const tarball = readdirSync(home).find((f) => f.endsWith('.tgz'))!;
   writeFileSync(join(home, 'package.json'), JSON.stringify({ name: 'consumers', private: true }));
-  execFileSync('npm', ['install', '--omit=dev', '--no-audit', '--no-fund', '--loglevel=error', join(home, tarball)], { cwd: home, stdio: 'pipe' });
+  await npm(home, 'install', '--omit=dev', '--no-audit', '--no-fund', '--loglevel=error', join(home, tarball));
 
   project('esm', { type: 'module' }, {
     'job.mjs': doubling('esm-js', "import { Job, fromCollection } from 'sluice';", 'export default job;'),
@@ -84,14 +108,15 @@ job.source(fromCollection([1, 2, 3]), { uid: 'numbers' }).map((n) => n * 3).sink
 job.run().then(() => console.log(JSON.stringify(out.values)));
 `,
   });
-}, 240_000);
+}, 400_000);
 
 afterAll(() => {
   if (home) rmSync(home, { recursive: true, force: true });
 });
 
-describe('the installed package (npm pack, npm install --omit=dev)', () => {
-  it('installs compiled JavaScript only: no sources, no DuckDB, no broker clients', () => {
+// Each test starts Node processes (and one the TypeScript compiler): slow on a busy machine.
+describe('the installed package (npm pack, npm install --omit=dev)', { timeout: 180_000 }, () => {
+  it('installs compiled JavaScript only: no sources, no DuckDB, no broker clients', async () => {
     const installed = join(home, 'node_modules');
     expect(existsSync(join(installed, 'sluice', 'dist', 'index.js'))).toBe(true);
     expect(existsSync(join(installed, 'sluice', 'dist', 'index.d.ts'))).toBe(true);
@@ -101,68 +126,68 @@ describe('the installed package (npm pack, npm install --omit=dev)', () => {
     }
   });
 
-  it('sluice --help and version run from the compiled command', () => {
-    const help = sluice('esm', '--help');
+  it('sluice --help and version run from the compiled command', async () => {
+    const help = await sluice('esm', '--help');
     expect(help.status, help.stderr).toBe(0);
     expect(help.stdout).toContain('Usage: sluice <command>');
-    expect(sluice('esm', 'version').stdout).toMatch(/^sluice \d+\.\d+\.\d+/);
+    expect((await sluice('esm', 'version')).stdout).toMatch(/^sluice \d+\.\d+\.\d+/);
   });
 
-  it('runs a JavaScript job (.mjs) in an ES module project', () => {
-    const r = sluice('esm', 'run', 'job.mjs');
+  it('runs a JavaScript job (.mjs) in an ES module project', async () => {
+    const r = await sluice('esm', 'run', 'job.mjs');
     expect(r.status, r.stderr).toBe(0);
     expect(printed(r.stdout).slice(0, 3)).toEqual(['2', '4', '6']);
   });
 
-  it('runs a TypeScript job (.ts) in an ES module project', () => {
-    const r = sluice('esm', 'run', 'job.ts');
+  it('runs a TypeScript job (.ts) in an ES module project', async () => {
+    const r = await sluice('esm', 'run', 'job.ts');
     expect(r.status, r.stderr).toBe(0);
     expect(printed(r.stdout).slice(0, 3)).toEqual(['2', '4', '6']);
   });
 
-  it('runs a TypeScript job at parallelism 2: worker threads load it too', () => {
-    const r = sluice('esm', 'run', 'parallel.ts');
+  it('runs a TypeScript job at parallelism 2: worker threads load it too', async () => {
+    const r = await sluice('esm', 'run', 'parallel.ts');
     expect(r.status, r.stderr).toBe(0);
     const lines = printed(r.stdout).filter((l) => /^[abc]+$/.test(l));
     expect(lines.sort()).toEqual(['a', 'aa', 'aaa', 'b', 'bb', 'c']);
   });
 
-  it('imports sluice, sluice/formats, sluice/testing and a connector subpath from plain JavaScript', () => {
-    const r = node('esm', 'library.mjs');
+  it('imports sluice, sluice/formats, sluice/testing and a connector subpath from plain JavaScript', async () => {
+    const r = await node('esm', 'library.mjs');
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout.trim().split('\n').pop()!)).toEqual({ values: [10, 20], csv: 'function', harness: 'function', clock: 'function', kafka: 'function' });
   });
 
-  it('runs a TypeScript job (.ts) and a CommonJS job (.cjs) in a CommonJS project', () => {
-    const ts = sluice('cjs', 'run', 'job.ts');
+  it('runs a TypeScript job (.ts) and a CommonJS job (.cjs) in a CommonJS project', async () => {
+    const ts = await sluice('cjs', 'run', 'job.ts');
     expect(ts.status, ts.stderr).toBe(0);
     expect(printed(ts.stdout).slice(0, 3)).toEqual(['2', '4', '6']);
-    const cjs = sluice('cjs', 'run', 'job.cjs');
+    const cjs = await sluice('cjs', 'run', 'job.cjs');
     expect(cjs.status, cjs.stderr).toBe(0);
     expect(printed(cjs.stdout).slice(0, 3)).toEqual(['2', '4', '6']);
   });
 
-  it('require()s the library from CommonJS', () => {
-    const r = node('cjs', 'embedded.cjs');
+  it('require()s the library from CommonJS', async () => {
+    const r = await node('cjs', 'embedded.cjs');
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout.trim())).toEqual([3, 6, 9]);
   });
 
-  it('a connector whose client is not installed fails with the package to install', () => {
-    const r = sluice('esm', 'run', 'redis-job.mjs');
+  it('a connector whose client is not installed fails with the package to install', async () => {
+    const r = await sluice('esm', 'run', 'redis-job.mjs');
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain('DEPENDENCY_MISSING');
     expect(r.stderr).toContain('npm install ioredis');
   });
 
-  it('a job file that cannot load says what to do', () => {
-    const r = sluice('esm', 'run', 'bad-import.mjs');
+  it('a job file that cannot load says what to do', async () => {
+    const r = await sluice('esm', 'run', 'bad-import.mjs');
     expect(r.status).toBe(3);
     expect(r.stderr).toContain('JOB_FILE_INVALID');
     expect(r.stderr).toContain('npm install not-installed-anywhere');
   });
 
-  it('type-checks a strict TypeScript consumer against the published declarations (no skipLibCheck)', () => {
+  it('type-checks a strict TypeScript consumer against the published declarations (no skipLibCheck)', async () => {
     // A TypeScript project has the compiler and Node's types of its own: lend it the repository's.
     cpSync(join(repo, 'node_modules', '@types', 'node'), join(home, 'node_modules', '@types', 'node'), { recursive: true });
     cpSync(join(repo, 'node_modules', 'undici-types'), join(home, 'node_modules', 'undici-types'), { recursive: true });
@@ -204,7 +229,7 @@ export { job, late, fmt, harness, sources, SluiceError };
 `,
     });
     const tsc = join(repo, 'node_modules', 'typescript', 'bin', 'tsc');
-    const r = spawnSync(process.execPath, [tsc, '-p', join(home, 'typed', 'tsconfig.json')], { encoding: 'utf8' });
+    const r = await run(process.execPath, [tsc, '-p', join(home, 'typed', 'tsconfig.json')], home);
     expect(r.stdout + r.stderr).toBe('');
     expect(r.status).toBe(0);
   });
