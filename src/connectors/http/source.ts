@@ -56,8 +56,12 @@ export interface HttpSourceStats {
   rejectedRequests: number;
   /** Requests refused with 503 after `stop()` or `close()`. */
   unavailableRequests: number;
+  /** Requests refused with 503 because the durable log could not take them (a full disk, an I/O error). */
+  failedRequests: number;
   /** Records waiting to be polled now. */
   queued: number;
+  /** fsyncs of the durable log: with group commit, one covers every request that arrived while the previous one ran. */
+  logSyncs: number;
 }
 
 export interface HttpSourceReader<T> extends SourceReader<T> {
@@ -103,6 +107,9 @@ export interface HttpSource<T> extends Source<T> {
  *   job); it is counted in `stats()`.
  * - Body over `maxBodyBytes`: 413. Another method: 405. Another path: 404. An
  *   unsupported Content-Type: 415.
+ * - With `durableLog`, 202 means the records are written and fsynced. When the log cannot
+ *   take them (a full disk: `STORAGE_FULL`; another write error: `INGEST_LOG_FAILED`)
+ *   the answer is 503 with Retry-After and that code, and none of them was accepted.
  * - Accepted records are never dropped while the reader lives: they wait in the queue
  *   until polled. `stop()` refuses new requests (503) and lets the reader drain the queue
  *   and then end; `close()` also stops the server (503 meanwhile).
@@ -133,7 +140,16 @@ export function httpSource<T = unknown>(opts: HttpSourceOptions<T>): HttpSource<
   }
   const config: IngestConfig<T> = { host, port, path, capacity, maxBodyBytes, retryAfter, parse: opts.parse, durableLog: opts.durableLog };
 
-  const stats: HttpSourceStats = { acceptedRecords: 0, acceptedRequests: 0, throttledRequests: 0, rejectedRequests: 0, unavailableRequests: 0, queued: 0 };
+  const stats: HttpSourceStats = {
+    acceptedRecords: 0,
+    acceptedRequests: 0,
+    throttledRequests: 0,
+    rejectedRequests: 0,
+    unavailableRequests: 0,
+    failedRequests: 0,
+    queued: 0,
+    logSyncs: 0,
+  };
   let listening = deferred<HttpSourceAddress>();
   let current: HttpIngest<T> | undefined;
   let stopped = false;
@@ -151,7 +167,7 @@ export function httpSource<T = unknown>(opts: HttpSourceOptions<T>): HttpSource<
       stopped = true;
       current?.stop();
     },
-    stats: () => ({ ...stats, queued: current?.queued ?? 0 }),
+    stats: () => ({ ...stats, queued: current?.queued ?? 0, logSyncs: current?.logSyncs ?? 0 }),
     createReader(ctx) {
       if (current && !current.closed) {
         throw new SluiceError('INVALID_ARGUMENT', `httpSource '${ctx.uid}': a reader already listens on this source; run it with parallelism 1`);
@@ -195,7 +211,7 @@ class HttpIngest<T> implements HttpSourceReader<T> {
     private readonly listening: Deferred<HttpSourceAddress>,
   ) {
     this.queue = new RecordQueue<Queued<T>>(config.capacity);
-    this.log = config.durableLog === undefined ? undefined : new DurableLog(config.durableLog);
+    this.log = config.durableLog === undefined ? undefined : new DurableLog(config.durableLog, { clock: ctx.clock });
   }
 
   /** The log offset after the last record handed out (what a checkpoint keeps). */
@@ -206,7 +222,17 @@ class HttpIngest<T> implements HttpSourceReader<T> {
   /** Queues the logged records a checkpoint does not cover: accepted before a crash, not yet processed. */
   private async replayLog(): Promise<void> {
     const log = this.log!;
-    await log.open();
+    const torn = await log.open();
+    if (torn) {
+      // No logger reaches a source: a process warning is what the file source uses too.
+      process.emitWarning(
+        new SluiceError(
+          'INGEST_LOG_TORN',
+          `httpSource '${this.ctx.uid}': ${log.path} ended in a torn record (${torn.reason}); cut ${torn.bytes} bytes at offset ${torn.offset}: ${torn.preview}`,
+          { step: this.ctx.uid },
+        ),
+      );
+    }
     const from = (this.ctx.restoredPosition as { offset: number } | undefined)?.offset ?? 0;
     this.position = from;
     const replay: Queued<T>[] = [];
@@ -225,6 +251,9 @@ class HttpIngest<T> implements HttpSourceReader<T> {
 
   get queued(): number {
     return this.queue.size;
+  }
+  get logSyncs(): number {
+    return this.log?.syncs ?? 0;
   }
 
   async open(): Promise<void> {
@@ -288,6 +317,7 @@ class HttpIngest<T> implements HttpSourceReader<T> {
     if (this.closed) return;
     this.closed = true;
     this.stop();
+    // Requests being logged are answered first (202 if their records reached the disk).
     await this.log?.close();
     const server = this.server;
     if (!server) return;
@@ -369,7 +399,8 @@ class HttpIngest<T> implements HttpSourceReader<T> {
       end = await this.log!.append(lines);
     } catch (error) {
       this.queue.release(values.length);
-      return send(res, 503, { error: 'the durable log could not be written: nothing was accepted', message: (error as Error).message }, { 'Retry-After': String(this.config.retryAfter) });
+      if (!this.accepting) this.arrived.wake(); // a poll waiting for these records to end the stream looks again
+      return this.logFailed(res, error);
     }
     // Offsets of each record: walk back from the end of the group.
     const ends = new Array<number>(lines.length);
@@ -380,6 +411,19 @@ class HttpIngest<T> implements HttpSourceReader<T> {
     }
     this.queue.fill(values.map((v, i) => ({ v, end: ends[i]! })), true);
     return this.accepted(res, values.length);
+  }
+
+  /** 503: the durable log could not take the records (none was accepted); Retry-After covers the log's backoff. */
+  private logFailed(res: ServerResponse, error: unknown): void {
+    this.stats.failedRequests++;
+    const e = error instanceof SluiceError ? error : new SluiceError('INGEST_LOG_FAILED', 'the durable log could not be written: nothing was accepted', { cause: error });
+    const retryAfter = Math.max(this.config.retryAfter, Math.ceil((this.log?.backoffRemainingMs() ?? 0) / 1000));
+    send(
+      res,
+      503,
+      { error: `the durable log could not take the records: nothing was accepted, retry later`, code: e.code, message: e.message.split('\n')[0], detail: e.detail, hint: e.hint },
+      { 'Retry-After': String(retryAfter) },
+    );
   }
 
   /** 429: the records did not all fit; none was taken. */
