@@ -13,11 +13,18 @@ export class RecordQueue<T> {
   private groups: T[][] = [];
   private head = 0;
   private count = 0;
+  /** Items queued and not yet taken (not counting places only reserved). */
+  private filled = 0;
 
   constructor(readonly capacity: number) {}
 
+  /** Items queued or reserved. */
   get size(): number {
     return this.count;
+  }
+  /** Items that `take` can hand out now. */
+  get ready(): number {
+    return this.filled;
   }
   get free(): number {
     return this.capacity - this.count;
@@ -29,6 +36,7 @@ export class RecordQueue<T> {
     if (items.length > 0) {
       this.groups.push(items.slice());
       this.count += items.length;
+      this.filled += items.length;
     }
     return true;
   }
@@ -47,6 +55,7 @@ export class RecordQueue<T> {
   fill(items: readonly T[], reserved: boolean): void {
     if (items.length === 0) return;
     this.groups.push(items.slice());
+    this.filled += items.length;
     if (!reserved) this.count += items.length;
   }
 
@@ -64,6 +73,7 @@ export class RecordQueue<T> {
       }
     }
     this.count -= out.length;
+    this.filled -= out.length;
     return out;
   }
 }

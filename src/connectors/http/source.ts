@@ -54,7 +54,7 @@ export interface HttpSourceStats {
   throttledRequests: number;
   /** Requests refused as malformed, invalid, too large or of an unsupported type (400, 413, 415). */
   rejectedRequests: number;
-  /** Requests refused with 503 after `stop()` or `close()`. */
+  /** Requests refused with 503 after `stop()` or `close()`, or once the job is cancelled. */
   unavailableRequests: number;
   /** Requests refused with 503 because the durable log could not take them (a full disk, an I/O error). */
   failedRequests: number;
@@ -112,7 +112,7 @@ export interface HttpSource<T> extends Source<T> {
  *   the answer is 503 with Retry-After and that code, and none of them was accepted.
  * - Accepted records are never dropped while the reader lives: they wait in the queue
  *   until polled. `stop()` refuses new requests (503) and lets the reader drain the queue
- *   and then end; `close()` also stops the server (503 meanwhile).
+ *   and then end; `close()`, and the job's cancellation, refuse them too (503).
  *
  * The source listens on one port, so it runs with parallelism 1.
  *
@@ -200,7 +200,10 @@ class HttpIngest<T> implements HttpSourceReader<T> {
   private position = 0;
   private readonly arrived = new Wakeup();
   private server: Server | undefined;
+  /** New requests are taken (else 503): false after stop(), close() or the job's cancellation. */
   private accepting = true;
+  /** The stream ends once the queue is empty: after stop(). */
+  private ending = false;
   closed = false;
   address: HttpSourceAddress | undefined;
 
@@ -212,6 +215,8 @@ class HttpIngest<T> implements HttpSourceReader<T> {
   ) {
     this.queue = new RecordQueue<Queued<T>>(config.capacity);
     this.log = config.durableLog === undefined ? undefined : new DurableLog(config.durableLog, { clock: ctx.clock });
+    // The job is stopping: take no more input (what was accepted is in the log, or lost with the queue without one).
+    ctx.signal.addEventListener('abort', () => this.refuse(), { once: true });
   }
 
   /** The log offset after the last record handed out (what a checkpoint keeps). */
@@ -294,21 +299,33 @@ class HttpIngest<T> implements HttpSourceReader<T> {
   async poll(): Promise<SourceBatch<T>> {
     if (!this.server && !this.closed) await this.open();
     const max = Math.max(1, this.ctx.maxBatchSize);
-    if (this.queue.size === 0 && this.accepting) {
+    // Wait for records that can be handed out: places held for requests still being logged
+    // are not (polling them at once would spin until the fsync ends).
+    if (this.queue.ready === 0 && !this.ended()) {
       await wait(this.ctx.clock, Math.max(0, this.ctx.maxPollWaitMs), this.ctx.signal, this.arrived);
     }
     const taken = this.queue.take(max);
     if (taken.length > 0 && this.log) this.position = taken[taken.length - 1]!.end;
     const values = taken.map((q) => q.v);
     // After stop(), the stream ends once every accepted record has been handed out.
-    if (!this.accepting && this.queue.size === 0) {
+    if (this.ended()) {
       await this.log?.clear(); // all of it is consumed: a later run must not replay it
       return { values, done: true };
     }
     return { values };
   }
 
+  private ended(): boolean {
+    return this.ending && this.queue.size === 0;
+  }
+
   stop(): void {
+    this.ending = true;
+    this.refuse();
+  }
+
+  /** New requests get 503 from now on; a waiting poll looks again. */
+  private refuse(): void {
     this.accepting = false;
     this.arrived.wake();
   }
@@ -399,7 +416,7 @@ class HttpIngest<T> implements HttpSourceReader<T> {
       end = await this.log!.append(lines);
     } catch (error) {
       this.queue.release(values.length);
-      if (!this.accepting) this.arrived.wake(); // a poll waiting for these records to end the stream looks again
+      if (this.ending) this.arrived.wake(); // a poll waiting for these records to end the stream looks again
       return this.logFailed(res, error);
     }
     // Offsets of each record: walk back from the end of the group.

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { httpSource, type HttpSourceReader } from '../../../src/connectors/http/index.js';
 import { testSourceContext } from '../../../src/testing/index.js';
+import { ManualClock } from '../../../src/time/clock.js';
 import { mountTmpfs, until } from './helpers.js';
 
 const cleanups: Array<() => void | Promise<void>> = [];
@@ -111,5 +112,30 @@ describe('httpSource with a durable log', () => {
     for (const c of cleanups.splice(2)) await c();
     expect(await replayed(logDir)).toEqual([1, 2, 3, 5]);
     expect(warnings).toHaveLength(1); // the log was whole the second time
+  });
+
+  it('a poll waits while records are being logged, rather than coming back empty at once (it would spin until the fsync ends)', async () => {
+    const logDir = mkdtempSync(join(tmpdir(), 'sluice-http-log-'));
+    cleanups.push(() => rmSync(logDir, { recursive: true, force: true }));
+    const source = httpSource<Order>({ port: 0, durableLog: logDir });
+    // Time never moves: a poll can only end because records are ready.
+    const reader = source.createReader(testSourceContext({ clock: new ManualClock(0), maxPollWaitMs: 60_000 }));
+    cleanups.push(() => reader.close());
+    await reader.open!();
+    const { url } = await source.address();
+    const posts = Promise.all(
+      Array.from({ length: 50 }, (_, id) => fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ id }) })),
+    );
+    await until(() => reader.queued > 0); // places held: the first requests are being logged
+    const got: number[] = [];
+    let empty = 0;
+    while (got.length < 50) {
+      const { values } = await reader.poll();
+      if (values.length === 0) empty++;
+      got.push(...values.map((o) => o.id));
+    }
+    expect(empty).toBe(0);
+    expect((await posts).map((r) => r.status)).toEqual(Array.from({ length: 50 }, () => 202));
+    expect(sorted(got)).toEqual(Array.from({ length: 50 }, (_, i) => i));
   });
 });

@@ -194,6 +194,17 @@ describe('httpSource', () => {
     expect(source.stats().unavailableRequests).toBe(1);
   });
 
+  it('answers 503 once the job is cancelled, and still hands out what it accepted', async () => {
+    const { url, ctx, reader, source } = await start();
+    expect((await post(url, '[1,2]')).status).toBe(202);
+    ctx.abort();
+    const refused = await post(url, '[3]');
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('1');
+    expect((await reader.poll()).values).toEqual([1, 2]);
+    expect(source.stats().unavailableRequests).toBe(1);
+  });
+
   it('refuses a second reader while one listens, and fails clearly on a port in use', async () => {
     const { source, url } = await start();
     expect(() => source.createReader(testSourceContext())).toThrow(/parallelism 1/);
