@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { SluiceError } from '../../errors/index.js';
 import { Wakeup, wait } from '../shared/wait.js';
 import type { Source, SourceBatch, SourceContext, SourceReader } from '../source.js';
-import { listed, parseBody, readBody, type RecordProblem } from './body.js';
+import { listed, parseBody, readBody, type RecordProblem, type Utf8Policy } from './body.js';
 import { DurableLog } from './durable-log.js';
 import { RecordQueue } from './record-queue.js';
 
@@ -26,6 +26,12 @@ export interface HttpSourceOptions<T> {
   retryAfterSeconds?: number;
   /** The largest request body taken, in bytes (default 8 MiB); larger ones get 413. */
   maxBodyBytes?: number;
+  /**
+   * What to do with a JSON or NDJSON body that is not valid UTF-8 (RFC 8259 requires it):
+   * `'reject'` (the default) answers 400 naming the byte offset, `'replace'` reads the bad
+   * bytes as U+FFFD and accepts the records. A leading byte order mark is skipped either way.
+   */
+  utf8?: Utf8Policy;
   /** Validates and converts each record; throwing rejects the request (400). Without it records pass as parsed JSON. */
   parse?: (value: unknown) => T;
   /**
@@ -106,7 +112,7 @@ export interface HttpSource<T> extends Source<T> {
  *   its sender, so it is not passed to `ctx.badRecord` (one bad client must not fail the
  *   job); it is counted in `stats()`.
  * - Body over `maxBodyBytes`: 413. Another method: 405. Another path: 404. An
- *   unsupported Content-Type: 415.
+ *   unsupported Content-Type: 415. A body that is not UTF-8: 400 (see `utf8`).
  * - With `durableLog`, 202 means the records are written and fsynced. When the log cannot
  *   take them (a full disk: `STORAGE_FULL`; another write error: `INGEST_LOG_FAILED`)
  *   the answer is 503 with Retry-After and that code, and none of them was accepted.
@@ -131,6 +137,10 @@ export function httpSource<T = unknown>(opts: HttpSourceOptions<T>): HttpSource<
   if (!path.startsWith('/')) throw new SluiceError('INVALID_ARGUMENT', `httpSource: path must start with '/', got ${JSON.stringify(path)}`);
   const capacity = positiveInteger(opts.queueCapacity ?? 10_000, 'queueCapacity');
   const maxBodyBytes = positiveInteger(opts.maxBodyBytes ?? 8 * 1024 * 1024, 'maxBodyBytes');
+  const utf8 = opts.utf8 ?? 'reject';
+  if (utf8 !== 'reject' && utf8 !== 'replace') {
+    throw new SluiceError('INVALID_ARGUMENT', `httpSource: utf8 must be 'reject' or 'replace', got ${JSON.stringify(utf8)}`);
+  }
   const retryAfter = opts.retryAfterSeconds ?? 1;
   if (!Number.isInteger(retryAfter) || retryAfter < 0) {
     throw new SluiceError('INVALID_ARGUMENT', `httpSource: retryAfterSeconds must be a non-negative integer, got ${String(retryAfter)}`);
@@ -138,7 +148,7 @@ export function httpSource<T = unknown>(opts: HttpSourceOptions<T>): HttpSource<
   if (opts.parse !== undefined && typeof opts.parse !== 'function') {
     throw new SluiceError('INVALID_ARGUMENT', 'httpSource: parse must be a function (value) => record');
   }
-  const config: IngestConfig<T> = { host, port, path, capacity, maxBodyBytes, retryAfter, parse: opts.parse, durableLog: opts.durableLog };
+  const config: IngestConfig<T> = { host, port, path, capacity, maxBodyBytes, utf8, retryAfter, parse: opts.parse, durableLog: opts.durableLog };
 
   const stats: HttpSourceStats = {
     acceptedRecords: 0,
@@ -187,6 +197,7 @@ interface IngestConfig<T> {
   path: string;
   capacity: number;
   maxBodyBytes: number;
+  utf8: Utf8Policy;
   retryAfter: number;
   parse: ((value: unknown) => T) | undefined;
   durableLog: string | undefined;
@@ -372,7 +383,7 @@ class HttpIngest<T> implements HttpSourceReader<T> {
       stats.rejectedRequests++;
       return send(res, 413, { error: `body larger than ${this.config.maxBodyBytes} bytes` }, { Connection: 'close' });
     }
-    const parsed = parseBody(req.headers['content-type'], read.body);
+    const parsed = parseBody(req.headers['content-type'], read.body, this.config.utf8);
     if (!parsed.ok) {
       stats.rejectedRequests++;
       return send(res, parsed.status, parsed.answer);

@@ -161,6 +161,27 @@ describe('httpSource', () => {
     expect((await post(url, 'a,b', 'text/csv')).status).toBe(415);
   });
 
+  it('answers 400 to a body that is not UTF-8, naming where; utf8: "replace" reads it as U+FFFD; a BOM is skipped', async () => {
+    const { url, reader } = await start();
+    const postBytes = (to: string, body: Uint8Array, type = 'application/json'): Promise<Response> =>
+      fetch(to, { method: 'POST', headers: { 'Content-Type': type }, body });
+    const bad = Buffer.concat([Buffer.from('{"a":"'), Buffer.from([0xff]), Buffer.from('"}')]);
+    const res = await postBytes(url, bad);
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({ error: 'body is not valid UTF-8: nothing was accepted', offset: 6, line: 1, bytes: 'ff227d' });
+    const ndjson = Buffer.concat([Buffer.from('{"a":1}\n{"a":"'), Buffer.from([0xc0, 0x80]), Buffer.from('"}')]); // an overlong NUL
+    expect(await (await postBytes(url, ndjson, 'application/x-ndjson')).json()).toMatchObject({ offset: 14, line: 2 });
+    const surrogate = Buffer.concat([Buffer.from('"'), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from('"')]); // U+D800 encoded
+    expect((await postBytes(url, surrogate)).status).toBe(400);
+    const bom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"a":"é"}')]);
+    expect((await postBytes(url, bom)).status).toBe(202);
+    expect((await reader.poll()).values).toEqual([{ a: 'é' }]);
+
+    const lenient = await start({ utf8: 'replace' });
+    expect((await postBytes(lenient.url, bad)).status).toBe(202);
+    expect((await lenient.reader.poll()).values).toEqual([{ a: '\uFFFD' }]);
+  });
+
   it('resolves a waiting poll as soon as records arrive', async () => {
     const clock = new ManualClock(0); // time never moves: only the arrival can end the wait
     const { url, reader } = await start({}, { clock, maxPollWaitMs: 60_000 });
@@ -227,5 +248,6 @@ describe('httpSource', () => {
     expect(() => httpSource({ port: -1 })).toThrow(/port/);
     expect(() => httpSource({ port: 0, path: 'ingest' })).toThrow(/path/);
     expect(() => httpSource({ port: 0, queueCapacity: 0 })).toThrow(/queueCapacity/);
+    expect(() => httpSource({ port: 0, utf8: 'latin1' as 'replace' })).toThrow(/utf8/);
   });
 });
