@@ -1,33 +1,51 @@
 import type { IncomingMessage } from 'node:http';
 import { jsonErrorOffset, lineAndColumn } from './json-error-offset.js';
 
-/** A request body that was read whole, or the news that it is larger than allowed. */
-export type BodyResult = { ok: true; body: Buffer } | { ok: false; reason: 'too-large' } | { ok: false; reason: 'aborted' };
+/** A request body that was read whole, or why it was not. */
+export type BodyResult =
+  | { ok: true; body: Buffer }
+  | { ok: false; reason: 'too-large' }
+  | { ok: false; reason: 'no-room' }
+  | { ok: false; reason: 'aborted' };
+
+/** Where a body's bytes are held while it arrives: `take` says whether `n` more fit. */
+export interface ByteBudget {
+  take(n: number): boolean;
+}
 
 /**
- * Reads a request body up to `limit` bytes. A body over the limit (by its Content-Length
- * or as it streams) is not kept: the rest is read and discarded so that the client, still
- * sending, receives the 413 answer instead of a reset connection.
+ * Reads a request body up to `limit` bytes, holding its bytes in `budget` as they come
+ * (all of a declared Content-Length at once), so that bodies still arriving count against
+ * the queue's byte bound too. A body over the limit, or for which the budget has no room,
+ * is not kept: the rest is read and discarded so that the client, still sending, receives
+ * the answer (413, 429) instead of a reset connection. The caller gives back what the
+ * budget took.
  */
-export function readBody(req: IncomingMessage, limit: number): Promise<BodyResult> {
+export function readBody(req: IncomingMessage, limit: number, budget: ByteBudget = { take: () => true }): Promise<BodyResult> {
   return new Promise((resolve) => {
     const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > limit) {
-      req.resume();
-      resolve({ ok: false, reason: 'too-large' });
-      return;
+    let held = 0;
+    const refuse = (reason: 'too-large' | 'no-room'): void => {
+      req.resume(); // discard the rest
+      resolve({ ok: false, reason });
+    };
+    if (Number.isFinite(declared) && declared >= 0) {
+      if (declared > limit) return refuse('too-large');
+      if (!budget.take(declared)) return refuse('no-room');
+      held = declared;
     }
     const chunks: Buffer[] = [];
     let size = 0;
     const onData = (chunk: Buffer): void => {
       size += chunk.length;
-      if (size > limit) {
+      const over = size > limit ? 'too-large' : size > held && !budget.take(size - held) ? 'no-room' : undefined;
+      if (over) {
         cleanup();
         chunks.length = 0;
-        req.resume(); // discard the rest
-        resolve({ ok: false, reason: 'too-large' });
+        refuse(over);
         return;
       }
+      held = Math.max(held, size);
       chunks.push(chunk);
     };
     const onEnd = (): void => {

@@ -53,7 +53,7 @@ describe('httpSource', () => {
     expect((await source.address()).port).toBeGreaterThan(0);
     expect(source.kind).toBe('http');
     expect(source.bounded).toBe(false);
-    expect(source.describe()).toBe('http POST 127.0.0.1:(any port)/ingest (queue 10000 records, json/ndjson)');
+    expect(source.describe()).toBe('http POST 127.0.0.1:(any port)/ingest (queue 10000 records / 64 MiB, json/ndjson)');
   });
 
   it('takes a JSON object, a JSON array and NDJSON, and hands records out in order', async () => {
