@@ -195,6 +195,27 @@ export const ERROR_CATALOG = {
     description: 'A source could not read: a file vanished, a socket closed, a service answered with an error.',
     hint: 'Check that the medium the source reads is reachable; the detail holds the underlying error.',
   },
+  INGEST_LOG_FAILED: {
+    domain: 'external',
+    retry: 'backoff',
+    description:
+      "The HTTP source's durable log could not write or fsync a request's records (an I/O error, a short write, a closed log). The request was answered 503 and none of its records was accepted; bytes of it that reached the file were truncated away.",
+    hint: "Check the disk under the source's `durableLog` directory (`dmesg`, permissions). Clients retry after Retry-After; records answered 202 before are safe.",
+  },
+  STORAGE_FULL: {
+    domain: 'external',
+    retry: 'backoff',
+    description:
+      "A disk Sluice writes to is full (ENOSPC) or over quota (EDQUOT). The HTTP source's durable log answers 503 and accepts nothing, and backs off before it tries the disk again.",
+    hint: "Free space on that file system or give it more; the source takes records again at its next try. Records answered 202 before are safe.",
+  },
+  INGEST_LOG_TORN: {
+    domain: 'external',
+    retry: 'none',
+    description:
+      "On open, the HTTP source's durable log ended in a torn record: a last line without its newline, or one that does not parse, left by a crash or a full disk in the middle of a write. It was truncated away (a process warning says how many bytes); it belonged to a request that was never answered 202.",
+    hint: 'Nothing to do after a crash or a full disk. If it happens without either, check the disk.',
+  },
   SINK_FAILED: {
     domain: 'external',
     retry: 'backoff',

@@ -1,9 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { SluiceError } from '../../errors/index.js';
+import { toPositiveMillis, type Duration } from '../../time/duration.js';
 import { Wakeup, wait } from '../shared/wait.js';
 import type { Source, SourceBatch, SourceContext, SourceReader } from '../source.js';
-import { listed, parseBody, readBody, type RecordProblem } from './body.js';
+import { listed, parseBody, readBody, type ByteBudget, type RecordProblem, type Utf8Policy } from './body.js';
 import { DurableLog } from './durable-log.js';
 import { RecordQueue } from './record-queue.js';
 
@@ -23,10 +24,40 @@ export interface HttpSourceOptions<T> {
   path?: string;
   /** How many accepted records may wait to be polled (default 10 000). */
   queueCapacity?: number;
+  /**
+   * How many bytes of request bodies may be held at once, accepted and waiting to be polled
+   * or still arriving (default 64 MiB). A request that would go over gets 429 with
+   * Retry-After, as one over `queueCapacity` does, and is not kept: memory stays bounded
+   * however large the records. Counted as the bodies' bytes (the JSON text); parsed records
+   * take a few times that in memory.
+   */
+  maxQueueBytes?: number;
   /** The Retry-After (seconds) of a 429 or 503 answer (default 1). */
   retryAfterSeconds?: number;
-  /** The largest request body taken, in bytes (default 8 MiB); larger ones get 413. */
+  /** The largest request body taken, in bytes (default 8 MiB, and at most `maxQueueBytes`); larger ones get 413. */
   maxBodyBytes?: number;
+  /**
+   * How long a client may take to send a request's headers (default 10 s); then it gets
+   * 408 and its connection is closed. Bounds slow-loris connections that never finish
+   * their headers. At most `requestTimeout`.
+   */
+  headersTimeout?: Duration;
+  /** How long a client may take to send a whole request, headers and body (default 30 s); then 408 and the connection is closed. */
+  requestTimeout?: Duration;
+  /** How long an idle keep-alive connection stays open after its last answer (default 5 s). */
+  keepAliveTimeout?: Duration;
+  /**
+   * The most connections open at once (default 1 024). One more is closed as soon as it
+   * is accepted (counted in `stats().droppedConnections`), so that clients that hold
+   * connections cannot exhaust the process's file descriptors.
+   */
+  maxConnections?: number;
+  /**
+   * What to do with a JSON or NDJSON body that is not valid UTF-8 (RFC 8259 requires it):
+   * `'reject'` (the default) answers 400 naming the byte offset, `'replace'` reads the bad
+   * bytes as U+FFFD and accepts the records. A leading byte order mark is skipped either way.
+   */
+  utf8?: Utf8Policy;
   /** Validates and converts each record; throwing rejects the request (400). Without it records pass as parsed JSON. */
   parse?: (value: unknown) => T;
   /**
@@ -52,20 +83,32 @@ export interface HttpSourceStats {
   acceptedRecords: number;
   /** Requests answered 202. */
   acceptedRequests: number;
-  /** Requests refused with 429 because their records did not all fit in the queue. */
+  /** Requests refused with 429 because their records or bytes did not all fit in the queue. */
   throttledRequests: number;
   /** Requests refused as malformed, invalid, too large or of an unsupported type (400, 413, 415). */
   rejectedRequests: number;
-  /** Requests refused with 503 after `stop()` or `close()`. */
+  /** Requests refused with 503 after `stop()` or `close()`, or once the job is cancelled. */
   unavailableRequests: number;
-  /** Records waiting to be polled now. */
+  /** Requests refused with 503 because the durable log could not take them (a full disk, an I/O error). */
+  failedRequests: number;
+  /** Connections closed as soon as accepted, because `maxConnections` were open. */
+  droppedConnections: number;
+  /** Records waiting to be polled now (with places held for requests being logged). */
   queued: number;
+  /** Bytes held now: bodies of records waiting to be polled and of requests still arriving. */
+  queuedBytes: number;
+  /** Connections open now. */
+  connections: number;
+  /** fsyncs of the durable log: with group commit, one covers every request that arrived while the previous one ran. */
+  logSyncs: number;
 }
 
 /** The reader of an {@link httpSource}: it runs the HTTP server while the job runs. */
 export interface HttpSourceReader<T> extends SourceReader<T> {
   /** Records waiting to be polled. */
   readonly queued: number;
+  /** Bytes held by the queue (see {@link HttpSourceStats.queuedBytes}). */
+  readonly queuedBytes: number;
 }
 
 /**
@@ -110,10 +153,18 @@ export interface HttpSource<T> extends Source<T> {
  *   its sender, so it is not passed to `ctx.badRecord` (one bad client must not fail the
  *   job); it is counted in `stats()`.
  * - Body over `maxBodyBytes`: 413. Another method: 405. Another path: 404. An
- *   unsupported Content-Type: 415.
+ *   unsupported Content-Type: 415. A body that is not UTF-8: 400 (see `utf8`).
+ * - The queue is bounded in bytes too (`maxQueueBytes`), counting bodies still arriving:
+ *   a request that would go over gets 429 before its body is kept.
+ * - Connections are bounded: `maxConnections` at once, `headersTimeout` to send the
+ *   headers, `requestTimeout` for the whole request (408 after either), `keepAliveTimeout`
+ *   idle between requests. Defaults: 1 024, 10 s, 30 s, 5 s.
+ * - With `durableLog`, 202 means the records are written and fsynced. When the log cannot
+ *   take them (a full disk: `STORAGE_FULL`; another write error: `INGEST_LOG_FAILED`)
+ *   the answer is 503 with Retry-After and that code, and none of them was accepted.
  * - Accepted records are never dropped while the reader lives: they wait in the queue
  *   until polled. `stop()` refuses new requests (503) and lets the reader drain the queue
- *   and then end; `close()` also stops the server (503 meanwhile).
+ *   and then end; `close()`, and the job's cancellation, refuse them too (503).
  *
  * The source listens on one port, so it runs with parallelism 1.
  *
@@ -131,7 +182,19 @@ export function httpSource<T = unknown>(opts: HttpSourceOptions<T>): HttpSource<
   const path = opts.path ?? '/ingest';
   if (!path.startsWith('/')) throw new SluiceError('INVALID_ARGUMENT', `httpSource: path must start with '/', got ${JSON.stringify(path)}`);
   const capacity = positiveInteger(opts.queueCapacity ?? 10_000, 'queueCapacity');
+  const maxQueueBytes = positiveInteger(opts.maxQueueBytes ?? 64 * 1024 * 1024, 'maxQueueBytes');
   const maxBodyBytes = positiveInteger(opts.maxBodyBytes ?? 8 * 1024 * 1024, 'maxBodyBytes');
+  const maxConnections = positiveInteger(opts.maxConnections ?? 1_024, 'maxConnections');
+  const headersTimeoutMs = Math.ceil(toPositiveMillis(opts.headersTimeout ?? '10s', 'httpSource: headersTimeout'));
+  const requestTimeoutMs = Math.ceil(toPositiveMillis(opts.requestTimeout ?? '30s', 'httpSource: requestTimeout'));
+  const keepAliveTimeoutMs = Math.ceil(toPositiveMillis(opts.keepAliveTimeout ?? '5s', 'httpSource: keepAliveTimeout'));
+  if (headersTimeoutMs > requestTimeoutMs) {
+    throw new SluiceError('INVALID_ARGUMENT', `httpSource: headersTimeout (${headersTimeoutMs} ms) must not be longer than requestTimeout (${requestTimeoutMs} ms): the headers are part of the request`);
+  }
+  const utf8 = opts.utf8 ?? 'reject';
+  if (utf8 !== 'reject' && utf8 !== 'replace') {
+    throw new SluiceError('INVALID_ARGUMENT', `httpSource: utf8 must be 'reject' or 'replace', got ${JSON.stringify(utf8)}`);
+  }
   const retryAfter = opts.retryAfterSeconds ?? 1;
   if (!Number.isInteger(retryAfter) || retryAfter < 0) {
     throw new SluiceError('INVALID_ARGUMENT', `httpSource: retryAfterSeconds must be a non-negative integer, got ${String(retryAfter)}`);
@@ -139,9 +202,37 @@ export function httpSource<T = unknown>(opts: HttpSourceOptions<T>): HttpSource<
   if (opts.parse !== undefined && typeof opts.parse !== 'function') {
     throw new SluiceError('INVALID_ARGUMENT', 'httpSource: parse must be a function (value) => record');
   }
-  const config: IngestConfig<T> = { host, port, path, capacity, maxBodyBytes, retryAfter, parse: opts.parse, durableLog: opts.durableLog };
+  const config: IngestConfig<T> = {
+    host,
+    port,
+    path,
+    capacity,
+    maxQueueBytes,
+    // A body the queue can never hold is too large, not throttled.
+    maxBodyBytes: Math.min(maxBodyBytes, maxQueueBytes),
+    maxConnections,
+    headersTimeoutMs,
+    requestTimeoutMs,
+    keepAliveTimeoutMs,
+    utf8,
+    retryAfter,
+    parse: opts.parse,
+    durableLog: opts.durableLog,
+  };
 
-  const stats: HttpSourceStats = { acceptedRecords: 0, acceptedRequests: 0, throttledRequests: 0, rejectedRequests: 0, unavailableRequests: 0, queued: 0 };
+  const stats: HttpSourceStats = {
+    acceptedRecords: 0,
+    acceptedRequests: 0,
+    throttledRequests: 0,
+    rejectedRequests: 0,
+    unavailableRequests: 0,
+    failedRequests: 0,
+    droppedConnections: 0,
+    queued: 0,
+    queuedBytes: 0,
+    connections: 0,
+    logSyncs: 0,
+  };
   let listening = deferred<HttpSourceAddress>();
   let current: HttpIngest<T> | undefined;
   let stopped = false;
@@ -150,7 +241,7 @@ export function httpSource<T = unknown>(opts: HttpSourceOptions<T>): HttpSource<
     kind: 'http',
     bounded: false,
     replayable: opts.durableLog !== undefined,
-    describe: () => `http POST ${host}:${port === 0 ? '(any port)' : port}${path} (queue ${capacity} records, json/ndjson)`,
+    describe: () => `http POST ${host}:${port === 0 ? '(any port)' : port}${path} (queue ${capacity} records / ${bytesText(maxQueueBytes)}, json/ndjson)`,
     address: () => listening.promise,
     get url() {
       return current?.address?.url;
@@ -159,7 +250,13 @@ export function httpSource<T = unknown>(opts: HttpSourceOptions<T>): HttpSource<
       stopped = true;
       current?.stop();
     },
-    stats: () => ({ ...stats, queued: current?.queued ?? 0 }),
+    stats: () => ({
+      ...stats,
+      queued: current?.queued ?? 0,
+      queuedBytes: current?.queuedBytes ?? 0,
+      connections: current?.connections ?? 0,
+      logSyncs: current?.logSyncs ?? 0,
+    }),
     createReader(ctx) {
       if (current && !current.closed) {
         throw new SluiceError('INVALID_ARGUMENT', `httpSource '${ctx.uid}': a reader already listens on this source; run it with parallelism 1`);
@@ -178,7 +275,13 @@ interface IngestConfig<T> {
   port: number;
   path: string;
   capacity: number;
+  maxQueueBytes: number;
   maxBodyBytes: number;
+  maxConnections: number;
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  utf8: Utf8Policy;
   retryAfter: number;
   parse: ((value: unknown) => T) | undefined;
   durableLog: string | undefined;
@@ -192,7 +295,11 @@ class HttpIngest<T> implements HttpSourceReader<T> {
   private position = 0;
   private readonly arrived = new Wakeup();
   private server: Server | undefined;
+  /** New requests are taken (else 503): false after stop(), close() or the job's cancellation. */
   private accepting = true;
+  /** The stream ends once the queue is empty: after stop(). */
+  private ending = false;
+  connections = 0;
   closed = false;
   address: HttpSourceAddress | undefined;
 
@@ -202,8 +309,10 @@ class HttpIngest<T> implements HttpSourceReader<T> {
     private readonly ctx: SourceContext,
     private readonly listening: Deferred<HttpSourceAddress>,
   ) {
-    this.queue = new RecordQueue<Queued<T>>(config.capacity);
-    this.log = config.durableLog === undefined ? undefined : new DurableLog(config.durableLog);
+    this.queue = new RecordQueue<Queued<T>>(config.capacity, config.maxQueueBytes);
+    this.log = config.durableLog === undefined ? undefined : new DurableLog(config.durableLog, { clock: ctx.clock });
+    // The job is stopping: take no more input (what was accepted is in the log, or lost with the queue without one).
+    ctx.signal.addEventListener('abort', () => this.refuse(), { once: true });
   }
 
   /** The log offset after the last record handed out (what a checkpoint keeps). */
@@ -214,11 +323,25 @@ class HttpIngest<T> implements HttpSourceReader<T> {
   /** Queues the logged records a checkpoint does not cover: accepted before a crash, not yet processed. */
   private async replayLog(): Promise<void> {
     const log = this.log!;
-    await log.open();
+    const torn = await log.open();
+    if (torn) {
+      // No logger reaches a source: a process warning is what the file source uses too.
+      process.emitWarning(
+        new SluiceError(
+          'INGEST_LOG_TORN',
+          `httpSource '${this.ctx.uid}': ${log.path} ended in a torn record (${torn.reason}); cut ${torn.bytes} bytes at offset ${torn.offset}: ${torn.preview}`,
+          { step: this.ctx.uid },
+        ),
+      );
+    }
     const from = (this.ctx.restoredPosition as { offset: number } | undefined)?.offset ?? 0;
     this.position = from;
     const replay: Queued<T>[] = [];
+    let bytes = 0;
+    let at = from;
     for (const { line, end } of await log.readFrom(from)) {
+      bytes += end - at;
+      at = end;
       let raw: unknown;
       try {
         raw = JSON.parse(line);
@@ -228,23 +351,49 @@ class HttpIngest<T> implements HttpSourceReader<T> {
       }
       replay.push({ v: this.config.parse ? this.config.parse(raw) : (raw as T), end });
     }
-    this.queue.fill(replay, false);
+    this.queue.fill(replay, bytes, false);
   }
 
   get queued(): number {
     return this.queue.size;
   }
+  get queuedBytes(): number {
+    return this.queue.bytes;
+  }
+  get logSyncs(): number {
+    return this.log?.syncs ?? 0;
+  }
 
   async open(): Promise<void> {
     if (this.server) return;
     if (this.log) await this.replayLog();
-    const server = createServer((req, res) => {
-      this.handle(req, res).catch((error: unknown) => {
-        // A bug here must not take the process down: answer 500 and say what happened.
-        if (!res.headersSent) send(res, 500, { error: 'internal error', message: error instanceof Error ? error.message : String(error) });
-        else res.destroy();
-      });
+    const { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs } = this.config;
+    const server = createServer(
+      {
+        headersTimeout: headersTimeoutMs,
+        requestTimeout: requestTimeoutMs,
+        keepAliveTimeout: keepAliveTimeoutMs,
+        // Node enforces the two timeouts on an interval, 30 s by default (with its 60 s headers
+        // timeout, header-stage connections lived 90 s): check often enough to keep them.
+        connectionsCheckingInterval: Math.max(10, Math.min(1_000, Math.floor(Math.min(headersTimeoutMs, requestTimeoutMs) / 4))),
+      },
+      (req, res) => {
+        this.handle(req, res).catch((error: unknown) => {
+          // A bug here must not take the process down: answer 500 and say what happened.
+          if (!res.headersSent) send(res, 500, { error: 'internal error', message: error instanceof Error ? error.message : String(error) });
+          else res.destroy();
+        });
+      },
+    );
+    server.keepAliveTimeout = keepAliveTimeoutMs;
+    // Beyond it, Node closes a new connection as soon as it is accepted ('drop').
+    server.maxConnections = this.config.maxConnections;
+    server.on('drop', () => this.stats.droppedConnections++);
+    server.on('connection', (socket: Socket) => {
+      this.connections++;
+      socket.once('close', () => this.connections--);
     });
+    // A request whose headers or body do not arrive in time gets Node's own answer: 408, then the connection is closed.
     this.server = server;
     try {
       await new Promise<void>((resolve, reject) => {
@@ -273,21 +422,33 @@ class HttpIngest<T> implements HttpSourceReader<T> {
   async poll(): Promise<SourceBatch<T>> {
     if (!this.server && !this.closed) await this.open();
     const max = Math.max(1, this.ctx.maxBatchSize);
-    if (this.queue.size === 0 && this.accepting) {
+    // Wait for records that can be handed out: places held for requests still being logged
+    // are not (polling them at once would spin until the fsync ends).
+    if (this.queue.ready === 0 && !this.ended()) {
       await wait(this.ctx.clock, Math.max(0, this.ctx.maxPollWaitMs), this.ctx.signal, this.arrived);
     }
     const taken = this.queue.take(max);
     if (taken.length > 0 && this.log) this.position = taken[taken.length - 1]!.end;
     const values = taken.map((q) => q.v);
     // After stop(), the stream ends once every accepted record has been handed out.
-    if (!this.accepting && this.queue.size === 0) {
+    if (this.ended()) {
       await this.log?.clear(); // all of it is consumed: a later run must not replay it
       return { values, done: true };
     }
     return { values };
   }
 
+  private ended(): boolean {
+    return this.ending && this.queue.size === 0;
+  }
+
   stop(): void {
+    this.ending = true;
+    this.refuse();
+  }
+
+  /** New requests get 503 from now on; a waiting poll looks again. */
+  private refuse(): void {
     this.accepting = false;
     this.arrived.wake();
   }
@@ -296,6 +457,7 @@ class HttpIngest<T> implements HttpSourceReader<T> {
     if (this.closed) return;
     this.closed = true;
     this.stop();
+    // Requests being logged are answered first (202 if their records reached the disk).
     await this.log?.close();
     const server = this.server;
     if (!server) return;
@@ -327,57 +489,84 @@ class HttpIngest<T> implements HttpSourceReader<T> {
     }
     if (!this.accepting) return this.unavailable(res);
 
-    const read = await readBody(req, this.config.maxBodyBytes);
-    if (!read.ok) {
-      if (read.reason === 'aborted') return;
-      stats.rejectedRequests++;
-      return send(res, 413, { error: `body larger than ${this.config.maxBodyBytes} bytes` }, { Connection: 'close' });
-    }
-    const parsed = parseBody(req.headers['content-type'], read.body);
-    if (!parsed.ok) {
-      stats.rejectedRequests++;
-      return send(res, parsed.status, parsed.answer);
-    }
+    // The body's bytes are held in the queue from the moment they arrive, so that bodies
+    // still arriving count against maxQueueBytes; they pass to its records when queued.
+    let heldBytes = 0;
+    let queued = false;
+    const budget: ByteBudget = {
+      take: (n) => {
+        if (!this.queue.reserve(0, n)) return false;
+        heldBytes += n;
+        return true;
+      },
+    };
+    try {
+      const read = await readBody(req, this.config.maxBodyBytes, budget);
+      if (!read.ok) {
+        if (read.reason === 'aborted') return;
+        if (read.reason === 'no-room') return this.throttled(res);
+        stats.rejectedRequests++;
+        return send(res, 413, { error: `body larger than ${this.config.maxBodyBytes} bytes` }, { Connection: 'close' });
+      }
+      const parsed = parseBody(req.headers['content-type'], read.body, this.config.utf8);
+      if (!parsed.ok) {
+        stats.rejectedRequests++;
+        return send(res, parsed.status, parsed.answer);
+      }
 
-    const values: T[] = [];
-    const problems: RecordProblem[] = [];
-    for (const { value, place } of parsed.records) {
-      if (!this.config.parse) {
-        values.push(value as T);
-        continue;
+      const values: T[] = [];
+      const problems: RecordProblem[] = [];
+      for (const { value, place } of parsed.records) {
+        if (!this.config.parse) {
+          values.push(value as T);
+          continue;
+        }
+        try {
+          values.push(this.config.parse(value));
+        } catch (error) {
+          problems.push({ ...place, message: error instanceof Error ? error.message : String(error) });
+        }
       }
-      try {
-        values.push(this.config.parse(value));
-      } catch (error) {
-        problems.push({ ...place, message: error instanceof Error ? error.message : String(error) });
+      if (problems.length > 0) {
+        stats.rejectedRequests++;
+        return send(res, 400, { error: 'records failed validation: nothing was accepted', ...listed(problems) });
+      }
+      if (values.length > this.config.capacity) {
+        stats.rejectedRequests++;
+        return send(res, 413, { error: `${values.length} records in one request exceed the queue capacity of ${this.config.capacity}: split the request` });
+      }
+      if (!this.accepting) return this.unavailable(res);
+      if (!this.queue.reserve(values.length)) return this.throttled(res);
+      if (this.log) {
+        queued = await this.acceptDurably(values, parsed.records.map((r) => r.value), heldBytes, res);
+        return;
+      }
+      this.queue.fill(values.map((v) => ({ v, end: -1 })), heldBytes, true);
+      queued = true;
+      return this.accepted(res, values.length);
+    } finally {
+      if (!queued && heldBytes > 0) {
+        this.queue.release(0, heldBytes);
+        if (this.ending) this.arrived.wake();
       }
     }
-    if (problems.length > 0) {
-      stats.rejectedRequests++;
-      return send(res, 400, { error: 'records failed validation: nothing was accepted', ...listed(problems) });
-    }
-    if (values.length > this.config.capacity) {
-      stats.rejectedRequests++;
-      return send(res, 413, { error: `${values.length} records in one request exceed the queue capacity of ${this.config.capacity}: split the request` });
-    }
-    if (!this.accepting) return this.unavailable(res);
-    if (this.log) return this.acceptDurably(values, parsed.records.map((r) => r.value), res);
-    if (!this.queue.offerAll(values.map((v) => ({ v, end: -1 })))) {
-      return this.throttled(res);
-    }
-    return this.accepted(res, values.length);
   }
 
-  /** Durable mode: hold places in the queue, write and fsync the log, then queue and answer 202. */
-  private async acceptDurably(values: T[], raw: unknown[], res: ServerResponse): Promise<void> {
-    if (!this.queue.reserve(values.length)) return this.throttled(res);
+  /**
+   * Durable mode, with the records' places held: write and fsync them to the log, then
+   * queue them and answer 202. When the log cannot take them, answer 503 and give the
+   * places back. Says whether they were queued.
+   */
+  private async acceptDurably(values: T[], raw: unknown[], bytes: number, res: ServerResponse): Promise<boolean> {
     const lines = raw.map((r) => JSON.stringify(r));
     let end: number;
     try {
       end = await this.log!.append(lines);
     } catch (error) {
       this.queue.release(values.length);
-      return send(res, 503, { error: 'the durable log could not be written: nothing was accepted', message: (error as Error).message }, { 'Retry-After': String(this.config.retryAfter) });
+      if (this.ending) this.arrived.wake(); // a poll waiting for these records to end the stream looks again
+      this.logFailed(res, error);
+      return false;
     }
     // Offsets of each record: walk back from the end of the group.
     const ends = new Array<number>(lines.length);
@@ -386,17 +575,41 @@ class HttpIngest<T> implements HttpSourceReader<T> {
       ends[i] = at;
       at -= Buffer.byteLength(lines[i]!) + 1;
     }
-    this.queue.fill(values.map((v, i) => ({ v, end: ends[i]! })), true);
-    return this.accepted(res, values.length);
+    this.queue.fill(
+      values.map((v, i) => ({ v, end: ends[i]! })),
+      bytes,
+      true,
+    );
+    this.accepted(res, values.length);
+    return true;
   }
 
-  /** 429: the records did not all fit; none was taken. */
+  /** 503: the durable log could not take the records (none was accepted); Retry-After covers the log's backoff. */
+  private logFailed(res: ServerResponse, error: unknown): void {
+    this.stats.failedRequests++;
+    const e = error instanceof SluiceError ? error : new SluiceError('INGEST_LOG_FAILED', 'the durable log could not be written: nothing was accepted', { cause: error });
+    const retryAfter = Math.max(this.config.retryAfter, Math.ceil((this.log?.backoffRemainingMs() ?? 0) / 1000));
+    send(
+      res,
+      503,
+      { error: `the durable log could not take the records: nothing was accepted, retry later`, code: e.code, message: e.message.split('\n')[0], detail: e.detail, hint: e.hint },
+      { 'Retry-After': String(retryAfter) },
+    );
+  }
+
+  /** 429: the records, or their bytes, did not all fit; none was taken. */
   private throttled(res: ServerResponse): void {
     this.stats.throttledRequests++;
     send(
       res,
       429,
-      { error: 'queue full: nothing was accepted, retry later', queued: this.queue.size, capacity: this.config.capacity },
+      {
+        error: 'queue full: nothing was accepted, retry later',
+        queued: this.queue.size,
+        capacity: this.config.capacity,
+        queuedBytes: this.queue.bytes,
+        maxQueueBytes: this.config.maxQueueBytes,
+      },
       { 'Retry-After': String(this.config.retryAfter) },
     );
   }
@@ -419,6 +632,14 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
   const text = JSON.stringify(body);
   res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), ...headers });
   res.end(text);
+}
+
+/** `67108864` as `64 MiB`, for describe(). */
+function bytesText(n: number): string {
+  for (const [unit, size] of [['GiB', 2 ** 30], ['MiB', 2 ** 20], ['KiB', 2 ** 10]] as const) {
+    if (n >= size && n % size === 0) return `${n / size} ${unit}`;
+  }
+  return `${n} bytes`;
 }
 
 function positiveInteger(n: number, what: string): number {

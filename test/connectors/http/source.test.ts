@@ -53,7 +53,7 @@ describe('httpSource', () => {
     expect((await source.address()).port).toBeGreaterThan(0);
     expect(source.kind).toBe('http');
     expect(source.bounded).toBe(false);
-    expect(source.describe()).toBe('http POST 127.0.0.1:(any port)/ingest (queue 10000 records, json/ndjson)');
+    expect(source.describe()).toBe('http POST 127.0.0.1:(any port)/ingest (queue 10000 records / 64 MiB, json/ndjson)');
   });
 
   it('takes a JSON object, a JSON array and NDJSON, and hands records out in order', async () => {
@@ -161,6 +161,27 @@ describe('httpSource', () => {
     expect((await post(url, 'a,b', 'text/csv')).status).toBe(415);
   });
 
+  it('answers 400 to a body that is not UTF-8, naming where; utf8: "replace" reads it as U+FFFD; a BOM is skipped', async () => {
+    const { url, reader } = await start();
+    const postBytes = (to: string, body: Uint8Array, type = 'application/json'): Promise<Response> =>
+      fetch(to, { method: 'POST', headers: { 'Content-Type': type }, body });
+    const bad = Buffer.concat([Buffer.from('{"a":"'), Buffer.from([0xff]), Buffer.from('"}')]);
+    const res = await postBytes(url, bad);
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({ error: 'body is not valid UTF-8: nothing was accepted', offset: 6, line: 1, bytes: 'ff227d' });
+    const ndjson = Buffer.concat([Buffer.from('{"a":1}\n{"a":"'), Buffer.from([0xc0, 0x80]), Buffer.from('"}')]); // an overlong NUL
+    expect(await (await postBytes(url, ndjson, 'application/x-ndjson')).json()).toMatchObject({ offset: 14, line: 2 });
+    const surrogate = Buffer.concat([Buffer.from('"'), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from('"')]); // U+D800 encoded
+    expect((await postBytes(url, surrogate)).status).toBe(400);
+    const bom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"a":"é"}')]);
+    expect((await postBytes(url, bom)).status).toBe(202);
+    expect((await reader.poll()).values).toEqual([{ a: 'é' }]);
+
+    const lenient = await start({ utf8: 'replace' });
+    expect((await postBytes(lenient.url, bad)).status).toBe(202);
+    expect((await lenient.reader.poll()).values).toEqual([{ a: '\uFFFD' }]);
+  });
+
   it('resolves a waiting poll as soon as records arrive', async () => {
     const clock = new ManualClock(0); // time never moves: only the arrival can end the wait
     const { url, reader } = await start({}, { clock, maxPollWaitMs: 60_000 });
@@ -194,6 +215,17 @@ describe('httpSource', () => {
     expect(source.stats().unavailableRequests).toBe(1);
   });
 
+  it('answers 503 once the job is cancelled, and still hands out what it accepted', async () => {
+    const { url, ctx, reader, source } = await start();
+    expect((await post(url, '[1,2]')).status).toBe(202);
+    ctx.abort();
+    const refused = await post(url, '[3]');
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('1');
+    expect((await reader.poll()).values).toEqual([1, 2]);
+    expect(source.stats().unavailableRequests).toBe(1);
+  });
+
   it('refuses a second reader while one listens, and fails clearly on a port in use', async () => {
     const { source, url } = await start();
     expect(() => source.createReader(testSourceContext())).toThrow(/parallelism 1/);
@@ -216,5 +248,6 @@ describe('httpSource', () => {
     expect(() => httpSource({ port: -1 })).toThrow(/port/);
     expect(() => httpSource({ port: 0, path: 'ingest' })).toThrow(/path/);
     expect(() => httpSource({ port: 0, queueCapacity: 0 })).toThrow(/queueCapacity/);
+    expect(() => httpSource({ port: 0, utf8: 'latin1' as 'replace' })).toThrow(/utf8/);
   });
 });
