@@ -6,8 +6,8 @@
  * records. Prints requests/s, records/s, latency percentiles and, where the source
  * reports them, how many fsyncs the log made (group commit: far fewer than requests).
  *
- *   npx tsx test/connectors/http/ingest-load.ts --connections 64 --seconds 10 --records 1
- *   npx tsx test/connectors/http/ingest-load.ts --no-durable     (no log: the ceiling)
+ *   npx tsx bench/http-ingest.ts --connections 64 --seconds 10 --records 1
+ *   npx tsx bench/http-ingest.ts --no-durable     (no log: the ceiling)
  *
  * `--dir DIR` puts the log in DIR (default: a new directory under the OS temp dir).
  */
@@ -15,8 +15,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { httpSource } from '../../../src/connectors/http/index.js';
-import { testSourceContext } from '../../../src/testing/index.js';
+import { httpSource } from '../src/connectors/http/index.js';
+import { testSourceContext } from '../src/testing/index.js';
 
 interface LoadSpec {
   url: string;
