@@ -82,7 +82,7 @@ export class CheckpointCoordinator {
   stop(): void {
     this.stopped = true;
     this.cancelNext?.();
-    for (const w of this.finalWaiters.splice(0)) w(undefined);
+    for (const w of this.finalWaiters.splice(0)) w.resolve(undefined);
     const p = this.pending;
     if (p) {
       p.cancelTimeout();
@@ -129,23 +129,31 @@ export class CheckpointCoordinator {
    * A task has consumed all its input; `steps` is its final state, which stands as its
    * acknowledgement of the pending and every later checkpoint. Once every task has
    * finished, one final checkpoint is written (it covers all output, so exactly-once
-   * sinks commit the rest after it); the promise resolves with its id, or undefined if
-   * it could not be written.
+   * sinks commit the rest after it); the promise resolves with its id, or undefined when
+   * the job stopped meanwhile. When it cannot be written the promise rejects: the output
+   * since the last checkpoint is not committed, so the job must not end as finished (it
+   * restarts from its latest checkpoint, which it keeps, and commits that output then;
+   * see `final-checkpoint.test.ts`).
    */
   taskFinished(task: string, steps: Record<string, StepState>): Promise<number | undefined> {
     this.finished.set(task, steps);
     const p = this.pending;
     if (p && !p.acks.has(task)) this.acknowledge(p.id, task, steps);
     if (this.finished.size < this.participants.taskCount) {
-      return new Promise((resolve) => this.finalWaiters.push(resolve));
+      return new Promise((resolve, reject) => this.finalWaiters.push({ resolve, reject }));
     }
     this.finalCheckpoint ??= this.writeFinal();
-    void this.finalCheckpoint.then((id) => {
-      for (const w of this.finalWaiters.splice(0)) w(id);
-    });
+    this.finalCheckpoint.then(
+      (id) => {
+        for (const w of this.finalWaiters.splice(0)) w.resolve(id);
+      },
+      (e: unknown) => {
+        for (const w of this.finalWaiters.splice(0)) w.reject(e);
+      },
+    );
     return this.finalCheckpoint;
   }
-  private readonly finalWaiters: Array<(id: number | undefined) => void> = [];
+  private readonly finalWaiters: Array<{ resolve: (id: number | undefined) => void; reject: (e: unknown) => void }> = [];
 
   private async writeFinal(): Promise<number | undefined> {
     this.cancelNext?.();
@@ -162,7 +170,12 @@ export class CheckpointCoordinator {
       return id;
     } catch (e) {
       this.record({ checkpointId: id, kind: 'checkpoint', status: 'failed', triggeredAt, durationMs: this.clock.now() - triggeredAt, sizeBytes: 0, alignmentMs: 0, failure: (e as Error).message });
-      return undefined;
+      const last = this.lastCompleted?.checkpointId;
+      throw new SluiceError('CHECKPOINT_FAILED', `job '${this.jobName}': its final checkpoint ${id} could not be written: ${(e as Error).message}`, {
+        detail: `The output since ${last === undefined ? 'the start' : `checkpoint ${last}`} is not committed; the job's checkpoints are kept.`,
+        hint: 'Free or fix the checkpoint storage; the next run (or restart) resumes from the latest checkpoint and commits that output.',
+        cause: e,
+      });
     }
   }
 

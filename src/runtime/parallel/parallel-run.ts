@@ -133,7 +133,8 @@ export function executeParallel(graph: JobGraph<Operator>, config: RuntimeConfig
               break;
             case 'finished':
               if (!coordinator) break;
-              void coordinator.taskFinished(m.task, m.steps).then((id) => post(worker, { type: 'final', task: m.task, id }));
+              // A final checkpoint that cannot be written fails the attempt (its output is not committed).
+              coordinator.taskFinished(m.task, m.steps).then((id) => post(worker, { type: 'final', task: m.task, id }), onFailure);
               break;
             case 'dead-letters':
               for (const letter of m.letters) deadLetters?.push(letter);
