@@ -139,7 +139,20 @@ export const ERROR_CATALOG = {
     domain: 'user',
     retry: 'none',
     description: 'A checkpoint or savepoint could not be read: missing, unfinished, of an unknown format, or not matching the job.',
-    hint: 'Point --from-savepoint at a directory with a _manifest.json written by Sluice, or delete the broken checkpoint directory.',
+    hint: 'Point --from-savepoint (or --from-checkpoint) at a directory with a _manifest.json written by Sluice. Do not delete a checkpoint directory to get past this: it is the evidence of what the sinks have committed.',
+  },
+  CHECKPOINT_CORRUPT: {
+    domain: 'external',
+    retry: 'none',
+    description:
+      "A checkpoint or savepoint is damaged: a file it lists is missing, truncated or does not match its checksum, or its manifest is missing or does not verify. A damaged checkpoint is never restored. When it is the job's latest and the sinks may already have committed output after the newest intact one, the job refuses to start rather than write that output twice.",
+    hint: 'Read the message for the checkpoint and what it would repeat. To resume anyway from an earlier checkpoint, accepting that output may be written twice: `sluice run job.ts --from-checkpoint <id|path>` (`--from-checkpoint none` starts from the beginning), or `start({ fromCheckpoint })`. The damaged directory is kept under quarantine/ for inspection.',
+  },
+  STORAGE_FULL: {
+    domain: 'external',
+    retry: 'backoff',
+    description: 'Checkpoint storage has no space left (ENOSPC) or the quota is used up (EDQUOT): a checkpoint or savepoint could not be written. The job goes on; checkpoints are retried with growing pauses.',
+    hint: 'Free space on the checkpoint file system or point checkpoints.dir at a larger one; `sluice_checkpoint_storage_failures_total` counts the failures.',
   },
   CHECKPOINT_FAILED: {
     domain: 'external',
