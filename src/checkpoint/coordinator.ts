@@ -2,6 +2,7 @@ import { SluiceError } from '../errors/index.js';
 import type { Clock } from '../time/clock.js';
 import type { CheckpointConfig } from './config.js';
 import { selfContained } from './shared-state.js';
+import { isStorageFull } from './storage-failure.js';
 import { mergeStepStates } from './step-parts.js';
 import type { CheckpointData, CheckpointHandle, CheckpointStorage, StepState } from './types.js';
 
@@ -26,8 +27,19 @@ export interface CheckpointStats {
   /** Longest time a task spent aligning barriers. */
   readonly alignmentMs: number;
   readonly failure?: string | undefined;
+  /**
+   * Set when the storage refused the write: 'STORAGE_FULL' (no space left, no quota) or
+   * 'CHECKPOINT_FAILED' (another storage error). Counted by
+   * `sluice_checkpoint_storage_failures_total`.
+   */
+  readonly storageFailure?: 'STORAGE_FULL' | 'CHECKPOINT_FAILED' | undefined;
   readonly path?: string | undefined;
 }
+
+/** First pause after a checkpoint the storage refused; it doubles with each refusal in a row. */
+export const STORAGE_RETRY_MS = 250;
+/** The pause after storage failures stops growing at the checkpoint interval or this, whichever is longer. */
+export const STORAGE_RETRY_MAX_MS = 30_000;
 
 interface Pending {
   id: number;
@@ -59,6 +71,8 @@ export class CheckpointCoordinator {
   private finalCheckpoint: Promise<number | undefined> | undefined;
   readonly history: CheckpointStats[] = [];
   lastCompleted: CheckpointHandle | undefined;
+  /** Checkpoints in a row whose write the storage refused (0 once one is written): the pause before the next grows with it. */
+  storageFailures = 0;
 
   constructor(
     private readonly jobName: string,
@@ -161,7 +175,8 @@ export class CheckpointCoordinator {
       await this.retain(id);
       return id;
     } catch (e) {
-      this.record({ checkpointId: id, kind: 'checkpoint', status: 'failed', triggeredAt, durationMs: this.clock.now() - triggeredAt, sizeBytes: 0, alignmentMs: 0, failure: (e as Error).message });
+      const storageFailure = isStorageFull(e) ? 'STORAGE_FULL' : 'CHECKPOINT_FAILED';
+      this.record({ checkpointId: id, kind: 'checkpoint', status: 'failed', triggeredAt, durationMs: this.clock.now() - triggeredAt, sizeBytes: 0, alignmentMs: 0, failure: (e as Error).message.split('\n')[0], storageFailure });
       return undefined;
     }
   }
@@ -204,11 +219,12 @@ export class CheckpointCoordinator {
       // A savepoint holds every entry itself, never a handle of files in the job's checkpoint directory.
       handle = p.savepointPath ? await this.storage.writeSavepoint(await selfContained(data, this.clock), p.savepointPath) : await this.storage.write(data);
     } catch (e) {
-      this.fail(p.id, `storage failed: ${(e as Error).message}`);
+      this.fail(p.id, `storage failed: ${(e as Error).message.split('\n')[0]}`, isStorageFull(e) ? 'STORAGE_FULL' : 'CHECKPOINT_FAILED');
       return;
     }
     if (this.pending !== p) return;
     this.pending = undefined;
+    this.storageFailures = 0;
     if (p.kind === 'checkpoint') this.lastCompleted = handle;
     this.record({
       checkpointId: p.id,
@@ -226,11 +242,18 @@ export class CheckpointCoordinator {
     this.schedule(Math.max(p.triggeredAt + this.config.intervalMs, this.clock.now() + this.config.minPauseMs));
   }
 
-  private fail(id: number, reason: string): void {
+  /**
+   * Checkpoint `id` failed. After a failure of the storage (a full disk most often) the
+   * next checkpoint waits STORAGE_RETRY_MS, doubling with every further one in a row, up to
+   * the interval or STORAGE_RETRY_MAX_MS: a storage that keeps failing sees a few attempts,
+   * not a retry storm (see `storage-full.test.ts`). Other failures retry at once.
+   */
+  private fail(id: number, reason: string, storageFailure?: CheckpointStats['storageFailure']): void {
     const p = this.pending;
     if (!p || p.id !== id) return;
     p.cancelTimeout();
     this.pending = undefined;
+    if (storageFailure) this.storageFailures++;
     this.record({
       checkpointId: id,
       kind: p.kind,
@@ -240,9 +263,17 @@ export class CheckpointCoordinator {
       sizeBytes: 0,
       alignmentMs: p.alignmentMs,
       failure: reason,
+      storageFailure,
     });
-    p.reject(new SluiceError('CHECKPOINT_FAILED', `checkpoint ${id} failed: ${reason}`));
-    this.schedule(this.clock.now() + Math.max(this.config.minPauseMs, 1));
+    p.reject(new SluiceError(storageFailure ?? 'CHECKPOINT_FAILED', `checkpoint ${id} failed: ${reason}`));
+    const pause = storageFailure ? this.storageRetryMs() : 1;
+    this.schedule(this.clock.now() + Math.max(this.config.minPauseMs, pause));
+  }
+
+  /** The pause after the storage refused `storageFailures` checkpoints in a row. */
+  private storageRetryMs(): number {
+    const cap = Math.max(this.config.intervalMs, STORAGE_RETRY_MAX_MS);
+    return Math.min(cap, STORAGE_RETRY_MS * 2 ** Math.min(this.storageFailures - 1, 30));
   }
 
   private record(stats: CheckpointStats): void {
