@@ -78,13 +78,14 @@ export class CheckpointRecovery {
     const damaged: Damaged[] = [];
     let use: { entry: InventoryEntry; data: CheckpointData } | undefined;
     for (const entry of inv.entries) {
+      // Known damage (no manifest, or one that does not verify) is put aside wherever it is; files are read down to the first intact checkpoint.
       if (entry.damage !== undefined) {
         damaged.push(entry as Damaged);
         continue;
       }
+      if (use) continue;
       try {
         use = { entry, data: await storage.readPath(entry.path) };
-        break;
       } catch (e) {
         if (!(e instanceof SluiceError && e.code === 'CHECKPOINT_CORRUPT')) throw e;
         damaged.push({ ...entry, damage: e.detail ?? e.message });
