@@ -18,6 +18,16 @@ export function checksumOf(parts: readonly Uint8Array[] | string): string {
   return seal(hash);
 }
 
+/** The checksum of a large buffer, summed in slices with the event loop running between them. */
+export async function checksumOfLarge(bytes: Uint8Array, slice = 4 << 20): Promise<string> {
+  const hash = createHash(ALGORITHM);
+  for (let from = 0; from < bytes.byteLength; from += slice) {
+    hash.update(bytes.subarray(from, Math.min(bytes.byteLength, from + slice)));
+    if (from + slice < bytes.byteLength) await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  return seal(hash);
+}
+
 /** A file's size and checksum, read in 1 MiB chunks (the event loop runs between them). With `sync`, it is also flushed to disk. */
 export async function checksumOfFile(path: string, options: { sync?: boolean } = {}): Promise<{ bytes: number; checksum: string }> {
   const fh = await open(path, 'r');

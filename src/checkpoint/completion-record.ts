@@ -43,17 +43,25 @@ export async function readRecord(dir: string): Promise<CompletionRecord | 'absen
 
 /** Writes the record durably: a temporary file, fsync, rename, fsync of the directory. */
 export async function writeRecord(dir: string, record: CompletionRecord): Promise<void> {
+  await prepareRecord(dir, record);
+  await commitRecord(dir);
+}
+
+/** The first half of {@link writeRecord}: the record in a temporary file, on disk (a checkpoint writes it while it writes its state). */
+export async function prepareRecord(dir: string, record: CompletionRecord): Promise<void> {
   const body = { checkpointId: record.checkpointId, ...(record.path === undefined ? {} : { path: record.path }), at: record.at };
-  const text = JSON.stringify({ ...body, checksum: checksumOf(JSON.stringify(body)) });
-  const tmp = join(dir, `${RECORD}.tmp`);
-  const fh = await open(tmp, 'w');
+  const fh = await open(join(dir, `${RECORD}.tmp`), 'w');
   try {
-    await fh.writeFile(text);
+    await fh.writeFile(JSON.stringify({ ...body, checksum: checksumOf(JSON.stringify(body)) }));
     await fh.sync();
   } finally {
     await fh.close();
   }
-  await rename(tmp, join(dir, RECORD));
+}
+
+/** The second half: the prepared record replaces the current one. */
+export async function commitRecord(dir: string): Promise<void> {
+  await rename(join(dir, `${RECORD}.tmp`), join(dir, RECORD));
   await syncDir(dir);
 }
 

@@ -11,7 +11,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SluiceError } from '../errors/index.js';
-import { checksumOf, checksumOfFile } from './checksum.js';
+import { checksumOf, checksumOfFile, checksumOfLarge } from './checksum.js';
 
 export const MANIFEST = '_manifest.json';
 
@@ -108,7 +108,7 @@ export async function verifiedFile(path: string, expected: { bytes: number; chec
     throw new CheckpointDamage(`${name} has ${bytes.byteLength} bytes, the manifest says ${expected.bytes} (${bytes.byteLength < expected.bytes ? 'truncated' : 'changed'})`);
   }
   if (expected.checksum !== undefined) {
-    const actual = checksumOf([bytes]);
+    const actual = await checksumOfLarge(bytes);
     if (actual !== expected.checksum) throw new CheckpointDamage(`${name} does not match its checksum (the manifest has ${short(expected.checksum)}, the file ${short(actual)})`);
   }
   return bytes;

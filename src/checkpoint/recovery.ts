@@ -28,8 +28,9 @@ import type { CheckpointData, CheckpointInventory, CheckpointStorage, InventoryE
 
 /** What recovery decided, for the job's log. */
 export interface RecoveryEvent {
-  readonly level: 'info' | 'warn' | 'error';
-  readonly event: 'checkpoint_quarantined' | 'checkpoint_fallback' | 'checkpoint_refused' | 'checkpoint_chosen' | 'checkpoints_superseded';
+  readonly level: 'info' | 'warn';
+  /** (A refusal is no event: it is the job's failure, logged as such.) */
+  readonly event: 'checkpoint_quarantined' | 'checkpoint_fallback' | 'checkpoint_chosen' | 'checkpoints_superseded';
   readonly message: string;
   readonly checkpointId?: number | undefined;
   readonly path?: string | undefined;
@@ -208,7 +209,6 @@ export class CheckpointRecovery {
     const accept = intact
       ? `To resume from checkpoint ${intact.checkpointId} and accept that this output may be written twice: \`sluice run <job> --from-checkpoint ${intact.checkpointId}\` (or \`start({ fromCheckpoint: ${intact.checkpointId} })\`); \`--from-checkpoint none\` starts from the beginning instead.`
       : "To start from the beginning and accept that output is written again: `sluice run <job> --from-checkpoint none` (or `start({ fromCheckpoint: 'none' })`); or start from a savepoint with --from-savepoint PATH.";
-    this.emit('error', 'checkpoint_refused', head + consequence, upTo, where);
     return new SluiceError('CHECKPOINT_CORRUPT', head + consequence, {
       detail: `evidence that checkpoint ${upTo} completed: ${inv.evidence}; damaged: ${damaged.map((d) => `${d.checkpointId} (${d.damage})`).join('; ') || 'none found'}`,
       hint: `${accept} The damaged checkpoint is kept under quarantine/ for inspection; restarting without one of these refuses again.`,

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { promValue } from '../fixtures/prom.js';
+import { STORAGE_RETRY_MS } from '../../src/checkpoint/coordinator.js';
 import { Job, generator, valueState, type ValueState } from '../../src/index.js';
 
 const mountPoint = mkdtempSync(join(tmpdir(), 'sluice-full-disk-'));
@@ -84,9 +85,9 @@ describe.skipIf(!mounted)('checkpoint storage full (a real tmpfs)', () => {
         expect(c.storageFailure).toBe('STORAGE_FULL');
         expect(c.failure).toMatch(/\[STORAGE_FULL\] checkpoint \d+ found no space left in .* \(ENOSPC\)/);
       }
-      const gaps = failed.slice(1).map((c, i) => c.triggeredAt - failed[i]!.triggeredAt);
-      expect(gaps[0]).toBeGreaterThanOrEqual(200); // the first pause: 250 ms
-      for (let i = 1; i < gaps.length; i++) expect(gaps[i]).toBeGreaterThan(gaps[i - 1]! * 1.5); // then doubling
+      // The pause from the end of one failed attempt to the start of the next: 250 ms, then doubling (never shorter; later under load).
+      const pauses = failed.slice(1).map((c, i) => c.triggeredAt - (failed[i]!.triggeredAt + failed[i]!.durationMs));
+      pauses.forEach((pause, i) => expect(pause, `pauses ${pauses.join(', ')} ms`).toBeGreaterThanOrEqual(STORAGE_RETRY_MS * 2 ** i - 5));
       // One WARN line per attempt, no storm of them.
       expect(logs.filter((l) => l.includes('"event":"checkpoint_failed"')).length).toBe(failed.length);
       // Counted by the metric; a failed write leaves nothing behind that takes space.
