@@ -3,7 +3,8 @@
  * and the savepoint format. Exactly-once sinks take part through the two-phase-commit
  * hooks of the Sink contract (`connectors/sink.ts`).
  */
-export type { CheckpointData, CheckpointHandle, CheckpointStorage, StepState } from './types.js';
+export type { CheckpointData, CheckpointHandle, CheckpointInventory, CheckpointStorage, InventoryEntry, QuarantineReason, StepState } from './types.js';
+export type { RecoveryEvent } from './recovery.js';
 export { FileCheckpointStorage, CHECKPOINT_FORMAT } from './file-storage.js';
 export type { CheckpointOptions } from './config.js';
 export type { CheckpointStats } from './coordinator.js';
