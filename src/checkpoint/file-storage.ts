@@ -23,7 +23,9 @@ const SHARED = 'shared';
 const QUARANTINE = 'quarantine';
 const IN_PROGRESS = '.inprogress';
 const CHECKPOINT_DIR = /^chk-(\d+)$/;
-const UNFINISHED_DIR = /^chk-\d+\.inprogress$/;
+const DISCARDING = '.discarding';
+/** Directories of checkpoints being written or deleted when the process stopped: understood, so removed. */
+const UNFINISHED_DIR = /^chk-\d+\.(inprogress|discarding)$/;
 
 /** Bytes summed at a time while writing: the event loop runs between (a 4 MiB slice takes about 3 ms). */
 const SLICE = 4 << 20;
@@ -81,12 +83,30 @@ export class FileCheckpointStorage implements CheckpointStorage {
   readonly dir: string;
   /** Size, modification time and checksum of incremental files already summed (they never change once written). */
   private readonly sharedSums = new Map<string, { bytes: number; mtimeMs: number; checksum: string }>();
+  /**
+   * Writes, and the inventory recovery reads, one at a time: a write of a failed attempt
+   * that is still in flight when the next attempt starts ends before that attempt looks
+   * at the checkpoints or writes one of the same id (a job that fails right after a
+   * barrier and restarts at once: the connector suites' fail-and-restart case). Pinned by
+   * `integrity.test.ts`.
+   */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private serial<T>(op: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(op, op);
+    this.queue = run.catch(() => {});
+    return run;
+  }
 
   constructor(dir: string) {
     this.dir = resolve(dir);
   }
 
-  async write(data: CheckpointData): Promise<CheckpointHandle> {
+  write(data: CheckpointData): Promise<CheckpointHandle> {
+    return this.serial(() => this.writeNow(data));
+  }
+
+  private async writeNow(data: CheckpointData): Promise<CheckpointHandle> {
     const final = join(this.dir, `chk-${data.checkpointId}`);
     const unfinished = `${final}${IN_PROGRESS}`;
     try {
@@ -111,16 +131,18 @@ export class FileCheckpointStorage implements CheckpointStorage {
     }
   }
 
-  async writeSavepoint(data: CheckpointData, path: string): Promise<CheckpointHandle> {
-    try {
-      const handle = await this.writeTo(resolve(path), data, 'savepoint');
-      // Sinks commit when a savepoint completes too: the record names it (recovery.ts).
-      await this.markCompleted(data.checkpointId, handle.path);
-      return handle;
-    } catch (e) {
-      if (isStorageFull(e)) throw storageFull(`savepoint ${data.checkpointId}`, resolve(path), e);
-      throw e;
-    }
+  writeSavepoint(data: CheckpointData, path: string): Promise<CheckpointHandle> {
+    return this.serial(async () => {
+      try {
+        const handle = await this.writeTo(resolve(path), data, 'savepoint');
+        // Sinks commit when a savepoint completes too: the record names it (recovery.ts).
+        await this.record(data.checkpointId, handle.path);
+        return handle;
+      } catch (e) {
+        if (isStorageFull(e)) throw storageFull(`savepoint ${data.checkpointId}`, resolve(path), e);
+        throw e;
+      }
+    });
   }
 
   private async writeTo(dir: string, data: CheckpointData, kind: 'checkpoint' | 'savepoint'): Promise<CheckpointHandle> {
@@ -256,8 +278,16 @@ export class FileCheckpointStorage implements CheckpointStorage {
     }
   }
 
+  /** Deletes a checkpoint: renamed first, so that a crash halfway leaves a `.discarding` directory (removed by the next write), not a damaged checkpoint. */
   async discard(handle: CheckpointHandle): Promise<void> {
-    await rm(handle.path, { recursive: true, force: true });
+    const doomed = `${handle.path}${DISCARDING}`;
+    try {
+      await rename(handle.path, doomed);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw e;
+    }
+    await rm(doomed, { recursive: true, force: true });
   }
 
   /**
@@ -267,7 +297,11 @@ export class FileCheckpointStorage implements CheckpointStorage {
    * without a completion record: Sluice wrote checkpoints in place before records, so that
    * one is an unfinished checkpoint of that time.
    */
-  async inventory(): Promise<CheckpointInventory> {
+  inventory(): Promise<CheckpointInventory> {
+    return this.serial(() => this.inventoryNow());
+  }
+
+  private async inventoryNow(): Promise<CheckpointInventory> {
     let record: Awaited<ReturnType<typeof readRecord>>;
     let names: string[];
     try {
@@ -337,7 +371,11 @@ export class FileCheckpointStorage implements CheckpointStorage {
     return names.filter((n) => n.startsWith(`chk-${id}.`)).map((n) => join(root, n));
   }
 
-  async markCompleted(id: number, path?: string): Promise<void> {
+  markCompleted(id: number, path?: string): Promise<void> {
+    return this.serial(() => this.record(id, path));
+  }
+
+  private async record(id: number, path?: string): Promise<void> {
     await mkdir(this.dir, { recursive: true });
     await writeRecord(this.dir, { checkpointId: id, path: path === undefined || resolve(path) === join(this.dir, `chk-${id}`) ? undefined : resolve(path), at: Date.now() });
   }

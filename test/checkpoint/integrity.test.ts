@@ -145,6 +145,34 @@ describe('checkpoint directories: complete when named, never deleted when not un
     expect(readFileSync(join(readdirSync(join(storage.dir, 'quarantine')).map((n) => join(storage.dir, 'quarantine', n))[0]!, 'state.bin'), 'utf8')).toBe('partial');
   });
 
+  it("a write still in flight when recovery looks (a failed attempt's last checkpoint) ends first, so recovery sees it and a checkpoint of the same id replaces it cleanly", async () => {
+    const { storage } = setup();
+    await storage.write(data(1));
+    const inFlight = storage.write(data(2));
+    const inventory = await storage.inventory();
+    expect(inventory.entries.map((e) => [e.checkpointId, e.damage])).toEqual([
+      [2, undefined],
+      [1, undefined],
+    ]);
+    await inFlight;
+    // The next attempt restored 1 and writes its own 2: the first 2 goes to quarantine, not mixed with it.
+    await storage.write(data(2, { label: 'second attempt' }));
+    expect(((await storage.read((await storage.list())[0]!)).steps['count']!.state as { label: string }).label).toBe('second attempt');
+    expect(readdirSync(join(storage.dir, 'quarantine'))).toEqual([expect.stringMatching(/^chk-2\.replaced-/)]);
+  });
+
+  it('a checkpoint being deleted by retention when the process stopped (chk-<id>.discarding) is removed by the next write, never taken for a damaged one', async () => {
+    const { storage } = setup();
+    const first = await storage.write(data(1));
+    await storage.write(data(2));
+    await storage.discard(first);
+    mkdirSync(join(storage.dir, 'chk-1.discarding'));
+    writeFileSync(join(storage.dir, 'chk-1.discarding', 'state.bin'), 'half deleted');
+    expect((await storage.inventory()).entries.map((e) => [e.checkpointId, e.damage])).toEqual([[2, undefined]]);
+    await storage.write(data(3));
+    expect(readdirSync(storage.dir).sort()).toEqual(['_completed.json', 'chk-2', 'chk-3']);
+  });
+
   it('the completion record outlives a deleted latest directory: the evidence recovery refuses on', async () => {
     const { storage } = setup();
     await storage.write(data(1));
