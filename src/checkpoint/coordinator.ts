@@ -2,7 +2,7 @@ import { SluiceError } from '../errors/index.js';
 import type { Clock } from '../time/clock.js';
 import type { CheckpointConfig } from './config.js';
 import { selfContained } from './shared-state.js';
-import { isStorageFull } from './storage-failure.js';
+import { isIoError, isStorageFull } from './storage-failure.js';
 import { mergeStepStates } from './step-parts.js';
 import type { CheckpointData, CheckpointHandle, CheckpointStorage, StepState } from './types.js';
 
@@ -69,6 +69,10 @@ export class CheckpointCoordinator {
   /** Final states of tasks that have consumed all their input: they acknowledge every later checkpoint. */
   private readonly finished = new Map<string, Record<string, StepState>>();
   private finalCheckpoint: Promise<number | undefined> | undefined;
+  /** Set by stop(): the final checkpoint stops retrying. */
+  private halted = false;
+  /** Ends the pause before the final checkpoint's next attempt (stop() calls it). */
+  private wakeFinal: (() => void) | undefined;
   readonly history: CheckpointStats[] = [];
   lastCompleted: CheckpointHandle | undefined;
   /** Checkpoints in a row whose write the storage refused (0 once one is written): the pause before the next grows with it. */
@@ -95,6 +99,8 @@ export class CheckpointCoordinator {
   /** Stops triggering; a pending checkpoint is abandoned. */
   stop(): void {
     this.stopped = true;
+    this.halted = true;
+    this.wakeFinal?.();
     this.cancelNext?.();
     for (const w of this.finalWaiters.splice(0)) w(undefined);
     const p = this.pending;
@@ -161,23 +167,43 @@ export class CheckpointCoordinator {
   }
   private readonly finalWaiters: Array<(id: number | undefined) => void> = [];
 
+  /**
+   * The final checkpoint, which the sinks' last commit waits for. While the storage fails
+   * with an I/O error (a full disk), it is retried with the same growing pauses as periodic
+   * checkpoints, until it is written or the job is stopped: given up, the job would end as
+   * finished, its checkpoints would be deleted, and the output after the last completed
+   * checkpoint, never committed, would be lost (see `storage-full.test.ts`).
+   */
   private async writeFinal(): Promise<number | undefined> {
     this.cancelNext?.();
     this.stopped = true;
     if (this.pending) await this.settled(this.pending);
     const id = this.nextId++;
     const steps = mergeStepStates(this.finished.values());
-    const triggeredAt = this.clock.now();
-    try {
-      const handle = await this.storage.write({ jobName: this.jobName, checkpointId: id, triggeredAt, steps });
-      this.lastCompleted = handle;
-      this.record({ checkpointId: id, kind: 'checkpoint', status: 'completed', triggeredAt, durationMs: this.clock.now() - triggeredAt, sizeBytes: handle.sizeBytes, alignmentMs: 0, path: handle.path });
-      await this.retain(id);
-      return id;
-    } catch (e) {
-      const storageFailure = isStorageFull(e) ? 'STORAGE_FULL' : 'CHECKPOINT_FAILED';
-      this.record({ checkpointId: id, kind: 'checkpoint', status: 'failed', triggeredAt, durationMs: this.clock.now() - triggeredAt, sizeBytes: 0, alignmentMs: 0, failure: (e as Error).message.split('\n')[0], storageFailure });
-      return undefined;
+    for (;;) {
+      const triggeredAt = this.clock.now();
+      try {
+        const handle = await this.storage.write({ jobName: this.jobName, checkpointId: id, triggeredAt, steps });
+        this.lastCompleted = handle;
+        this.storageFailures = 0;
+        this.record({ checkpointId: id, kind: 'checkpoint', status: 'completed', triggeredAt, durationMs: this.clock.now() - triggeredAt, sizeBytes: handle.sizeBytes, alignmentMs: 0, path: handle.path });
+        await this.retain(id);
+        return id;
+      } catch (e) {
+        const storageFailure = isStorageFull(e) ? 'STORAGE_FULL' : 'CHECKPOINT_FAILED';
+        this.storageFailures++;
+        this.record({ checkpointId: id, kind: 'checkpoint', status: 'failed', triggeredAt, durationMs: this.clock.now() - triggeredAt, sizeBytes: 0, alignmentMs: 0, failure: (e as Error).message.split('\n')[0], storageFailure });
+        if (!isIoError(e) || this.halted) return undefined;
+        await new Promise<void>((resolve) => {
+          const cancel = this.clock.schedule(this.clock.now() + this.storageRetryMs(), resolve);
+          this.wakeFinal = () => {
+            cancel();
+            resolve();
+          };
+        });
+        this.wakeFinal = undefined;
+        if (this.halted) return undefined;
+      }
     }
   }
 

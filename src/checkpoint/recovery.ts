@@ -30,7 +30,7 @@ import type { CheckpointData, CheckpointInventory, CheckpointStorage, InventoryE
 export interface RecoveryEvent {
   readonly level: 'info' | 'warn';
   /** (A refusal is no event: it is the job's failure, logged as such.) */
-  readonly event: 'checkpoint_quarantined' | 'checkpoint_fallback' | 'checkpoint_chosen' | 'checkpoints_superseded';
+  readonly event: 'checkpoint_quarantined' | 'checkpoint_fallback' | 'checkpoint_chosen' | 'checkpoints_superseded' | 'checkpoints_kept';
   readonly message: string;
   readonly checkpointId?: number | undefined;
   readonly path?: string | undefined;
@@ -121,7 +121,13 @@ export class CheckpointRecovery {
   async finished(): Promise<void> {
     const storage = this.storage;
     // The record first: a crash halfway leaves checkpoints the next run resumes from (and finishes at once), not a refusal.
-    await storage.markCompleted?.(0);
+    try {
+      await storage.markCompleted?.(0);
+    } catch (e) {
+      // (A full disk, say.) The job did finish; its checkpoints stay, and the next run resumes from the final one and ends at once.
+      this.emit('warn', 'checkpoints_kept', `the job finished, but its checkpoints could not be cleared (${(e as Error).message.split('\n')[0]}); they are kept, and a next run resumes from the final one and ends at once`);
+      return;
+    }
     for (const h of await storage.list()) if (h.kind === 'checkpoint') await storage.discard(h);
     if (storage.inventory) {
       for (const e of (await storage.inventory()).entries) {

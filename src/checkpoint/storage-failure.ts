@@ -22,6 +22,17 @@ export function isStorageFull(e: unknown): boolean {
   return errnoOf(e) !== undefined;
 }
 
+/** True when `e` (or an error it was caused by) is one of the file system's (an error number such as ENOSPC, EIO, EACCES): the storage may work again later. */
+export function isIoError(e: unknown): boolean {
+  for (let cause = e, depth = 0; cause !== undefined && cause !== null && depth < 5; depth++) {
+    if (cause instanceof SluiceError && cause.code === 'STORAGE_FULL') return true;
+    const code = (cause as NodeJS.ErrnoException).code;
+    if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return true;
+    cause = (cause as Error).cause;
+  }
+  return false;
+}
+
 /** The STORAGE_FULL error of a checkpoint write that found no room (`e` is the file system's error). */
 export function storageFull(what: string, dir: string, e: unknown): SluiceError {
   const code = errnoOf(e);

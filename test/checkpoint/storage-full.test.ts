@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { promValue } from '../fixtures/prom.js';
 import { STORAGE_RETRY_MS } from '../../src/checkpoint/coordinator.js';
-import { Job, generator, valueState, type ValueState } from '../../src/index.js';
+import { Job, generator, transactionalFileSink, valueState, type ValueState } from '../../src/index.js';
+import { committedLines } from './helpers.js';
 
 const mountPoint = mkdtempSync(join(tmpdir(), 'sluice-full-disk-'));
 let mounted = false;
@@ -104,6 +105,31 @@ describe.skipIf(!mounted)('checkpoint storage full (a real tmpfs)', () => {
     } finally {
       running.cancel();
       await running.done.catch(() => {});
+    }
+  }, 60_000);
+
+  it('a bounded job whose final checkpoint finds the disk full waits for space (its output is committed by that checkpoint), rather than ending as finished with the output lost', async () => {
+    const dir = join(mountPoint, 'checkpoints-final');
+    mkdirSync(dir);
+    const out = mkdtempSync(join(tmpdir(), 'sluice-full-disk-out-'));
+    const filler = fillUp(mountPoint);
+    const job = new Job({ name: 'full-disk-final', checkpoints: { interval: '50ms', dir }, delivery: 'exactly-once', batchSize: 100 });
+    job.source(generator({ make: (i) => i, count: 3_000, ratePerSecond: 10_000 }), { uid: 'numbers' }).sinkTo(transactionalFileSink<number>(join(out, 'out')), { uid: 'out' });
+    const running = job.start();
+    let ended = false;
+    void running.done.finally(() => (ended = true));
+    try {
+      await new Promise((r) => setTimeout(r, 1_500));
+      expect(ended).toBe(false);
+      expect(committedLines(out)).toEqual([]);
+      expect(running.checkpoints.filter((c) => c.status === 'failed').every((c) => c.storageFailure === 'STORAGE_FULL')).toBe(true);
+      rmSync(filler);
+      expect(await running.done).toEqual({ status: 'finished' });
+      expect(committedLines(out)).toEqual(Array.from({ length: 3_000 }, (_, i) => String(i)).sort());
+      // Finished: no checkpoint is left to resume from.
+      expect(readdirSync(dir)).toEqual(['_completed.json']);
+    } finally {
+      running.cancel();
     }
   }, 60_000);
 });
