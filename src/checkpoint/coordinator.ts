@@ -2,6 +2,7 @@ import { SluiceError } from '../errors/index.js';
 import type { Clock } from '../time/clock.js';
 import type { CheckpointConfig } from './config.js';
 import { selfContained } from './shared-state.js';
+import { isIoError, isStorageFull } from './storage-failure.js';
 import { mergeStepStates } from './step-parts.js';
 import type { CheckpointData, CheckpointHandle, CheckpointStorage, StepState } from './types.js';
 
@@ -26,8 +27,19 @@ export interface CheckpointStats {
   /** Longest time a task spent aligning barriers. */
   readonly alignmentMs: number;
   readonly failure?: string | undefined;
+  /**
+   * Set when the storage refused the write: 'STORAGE_FULL' (no space left, no quota) or
+   * 'CHECKPOINT_FAILED' (another storage error). Counted by
+   * `sluice_checkpoint_storage_failures_total`.
+   */
+  readonly storageFailure?: 'STORAGE_FULL' | 'CHECKPOINT_FAILED' | undefined;
   readonly path?: string | undefined;
 }
+
+/** First pause after a checkpoint the storage refused; it doubles with each refusal in a row. */
+export const STORAGE_RETRY_MS = 250;
+/** The pause after storage failures stops growing at the checkpoint interval or this, whichever is longer. */
+export const STORAGE_RETRY_MAX_MS = 30_000;
 
 interface Pending {
   id: number;
@@ -57,8 +69,14 @@ export class CheckpointCoordinator {
   /** Final states of tasks that have consumed all their input: they acknowledge every later checkpoint. */
   private readonly finished = new Map<string, Record<string, StepState>>();
   private finalCheckpoint: Promise<number | undefined> | undefined;
+  /** Set by stop(): the final checkpoint stops retrying. */
+  private halted = false;
+  /** Ends the pause before the final checkpoint's next attempt (stop() calls it). */
+  private wakeFinal: (() => void) | undefined;
   readonly history: CheckpointStats[] = [];
   lastCompleted: CheckpointHandle | undefined;
+  /** Checkpoints in a row whose write the storage refused (0 once one is written): the pause before the next grows with it. */
+  storageFailures = 0;
 
   constructor(
     private readonly jobName: string,
@@ -81,6 +99,8 @@ export class CheckpointCoordinator {
   /** Stops triggering; a pending checkpoint is abandoned. */
   stop(): void {
     this.stopped = true;
+    this.halted = true;
+    this.wakeFinal?.();
     this.cancelNext?.();
     for (const w of this.finalWaiters.splice(0)) w.resolve(undefined);
     const p = this.pending;
@@ -155,28 +175,59 @@ export class CheckpointCoordinator {
   }
   private readonly finalWaiters: Array<{ resolve: (id: number | undefined) => void; reject: (e: unknown) => void }> = [];
 
+  /**
+   * The final checkpoint, which the sinks' last commit waits for. While the storage fails
+   * with an I/O error (a full disk), it is retried with the same growing pauses as periodic
+   * checkpoints, for up to the checkpoint timeout or until the job is stopped. Another
+   * failure, or the timeout, fails the attempt (it must not end as finished: its
+   * checkpoints would be deleted and the output after the last completed checkpoint,
+   * never committed, lost): the job restarts from its latest checkpoint, which it keeps,
+   * or fails, and the next start commits that output (`storage-full.test.ts`,
+   * `final-checkpoint.test.ts`).
+   */
   private async writeFinal(): Promise<number | undefined> {
     this.cancelNext?.();
     this.stopped = true;
     if (this.pending) await this.settled(this.pending);
     const id = this.nextId++;
     const steps = mergeStepStates(this.finished.values());
-    const triggeredAt = this.clock.now();
-    try {
-      const handle = await this.storage.write({ jobName: this.jobName, checkpointId: id, triggeredAt, steps });
-      this.lastCompleted = handle;
-      this.record({ checkpointId: id, kind: 'checkpoint', status: 'completed', triggeredAt, durationMs: this.clock.now() - triggeredAt, sizeBytes: handle.sizeBytes, alignmentMs: 0, path: handle.path });
-      await this.retain(id);
-      return id;
-    } catch (e) {
-      this.record({ checkpointId: id, kind: 'checkpoint', status: 'failed', triggeredAt, durationMs: this.clock.now() - triggeredAt, sizeBytes: 0, alignmentMs: 0, failure: (e as Error).message });
-      const last = this.lastCompleted?.checkpointId;
-      throw new SluiceError('CHECKPOINT_FAILED', `job '${this.jobName}': its final checkpoint ${id} could not be written: ${(e as Error).message}`, {
-        detail: `The output since ${last === undefined ? 'the start' : `checkpoint ${last}`} is not committed; the job's checkpoints are kept.`,
-        hint: 'Free or fix the checkpoint storage; the next run (or restart) resumes from the latest checkpoint and commits that output.',
-        cause: e,
-      });
+    const deadline = this.clock.now() + this.config.timeoutMs;
+    for (;;) {
+      const triggeredAt = this.clock.now();
+      try {
+        const handle = await this.storage.write({ jobName: this.jobName, checkpointId: id, triggeredAt, steps });
+        this.lastCompleted = handle;
+        this.storageFailures = 0;
+        this.record({ checkpointId: id, kind: 'checkpoint', status: 'completed', triggeredAt, durationMs: this.clock.now() - triggeredAt, sizeBytes: handle.sizeBytes, alignmentMs: 0, path: handle.path });
+        await this.retain(id);
+        return id;
+      } catch (e) {
+        const storageFailure = isStorageFull(e) ? 'STORAGE_FULL' : 'CHECKPOINT_FAILED';
+        this.storageFailures++;
+        this.record({ checkpointId: id, kind: 'checkpoint', status: 'failed', triggeredAt, durationMs: this.clock.now() - triggeredAt, sizeBytes: 0, alignmentMs: 0, failure: (e as Error).message.split('\n')[0], storageFailure });
+        if (this.halted) return undefined;
+        if (!isIoError(e) || this.clock.now() + this.storageRetryMs() > deadline) throw this.finalFailed(id, e);
+        await new Promise<void>((resolve) => {
+          const cancel = this.clock.schedule(this.clock.now() + this.storageRetryMs(), resolve);
+          this.wakeFinal = () => {
+            cancel();
+            resolve();
+          };
+        });
+        this.wakeFinal = undefined;
+        if (this.halted) return undefined;
+      }
     }
+  }
+
+  /** The error that fails the attempt whose final checkpoint could not be written. */
+  private finalFailed(id: number, cause: unknown): SluiceError {
+    const last = this.lastCompleted?.checkpointId;
+    return new SluiceError(isStorageFull(cause) ? 'STORAGE_FULL' : 'CHECKPOINT_FAILED', `job '${this.jobName}': its final checkpoint ${id} could not be written: ${(cause as Error).message.split('\n')[0]}`, {
+      detail: `The output since ${last === undefined ? 'the start' : `checkpoint ${last}`} is not committed; the job's checkpoints are kept.`,
+      hint: 'Free or fix the checkpoint storage; the next run (or restart) resumes from the latest checkpoint and commits that output.',
+      cause,
+    });
   }
 
   /** Waits until a pending checkpoint has completed or failed. */
@@ -217,11 +268,12 @@ export class CheckpointCoordinator {
       // A savepoint holds every entry itself, never a handle of files in the job's checkpoint directory.
       handle = p.savepointPath ? await this.storage.writeSavepoint(await selfContained(data, this.clock), p.savepointPath) : await this.storage.write(data);
     } catch (e) {
-      this.fail(p.id, `storage failed: ${(e as Error).message}`);
+      this.fail(p.id, `storage failed: ${(e as Error).message.split('\n')[0]}`, isStorageFull(e) ? 'STORAGE_FULL' : 'CHECKPOINT_FAILED');
       return;
     }
     if (this.pending !== p) return;
     this.pending = undefined;
+    this.storageFailures = 0;
     if (p.kind === 'checkpoint') this.lastCompleted = handle;
     this.record({
       checkpointId: p.id,
@@ -239,11 +291,18 @@ export class CheckpointCoordinator {
     this.schedule(Math.max(p.triggeredAt + this.config.intervalMs, this.clock.now() + this.config.minPauseMs));
   }
 
-  private fail(id: number, reason: string): void {
+  /**
+   * Checkpoint `id` failed. After a failure of the storage (a full disk most often) the
+   * next checkpoint waits STORAGE_RETRY_MS, doubling with every further one in a row, up to
+   * the interval or STORAGE_RETRY_MAX_MS: a storage that keeps failing sees a few attempts,
+   * not a retry storm (see `storage-full.test.ts`). Other failures retry at once.
+   */
+  private fail(id: number, reason: string, storageFailure?: CheckpointStats['storageFailure']): void {
     const p = this.pending;
     if (!p || p.id !== id) return;
     p.cancelTimeout();
     this.pending = undefined;
+    if (storageFailure) this.storageFailures++;
     this.record({
       checkpointId: id,
       kind: p.kind,
@@ -253,9 +312,17 @@ export class CheckpointCoordinator {
       sizeBytes: 0,
       alignmentMs: p.alignmentMs,
       failure: reason,
+      storageFailure,
     });
-    p.reject(new SluiceError('CHECKPOINT_FAILED', `checkpoint ${id} failed: ${reason}`));
-    this.schedule(this.clock.now() + Math.max(this.config.minPauseMs, 1));
+    p.reject(new SluiceError(storageFailure ?? 'CHECKPOINT_FAILED', `checkpoint ${id} failed: ${reason}`));
+    const pause = storageFailure ? this.storageRetryMs() : 1;
+    this.schedule(this.clock.now() + Math.max(this.config.minPauseMs, pause));
+  }
+
+  /** The pause after the storage refused `storageFailures` checkpoints in a row. */
+  private storageRetryMs(): number {
+    const cap = Math.max(this.config.intervalMs, STORAGE_RETRY_MAX_MS);
+    return Math.min(cap, STORAGE_RETRY_MS * 2 ** Math.min(this.storageFailures - 1, 30));
   }
 
   private record(stats: CheckpointStats): void {

@@ -5,7 +5,8 @@
  *
  * @module
  */
-export type { CheckpointData, CheckpointHandle, CheckpointStorage, StepState } from './types.js';
+export type { CheckpointData, CheckpointHandle, CheckpointInventory, CheckpointStorage, InventoryEntry, QuarantineReason, StepState } from './types.js';
+export type { RecoveryEvent } from './recovery.js';
 export { FileCheckpointStorage, CHECKPOINT_FORMAT } from './file-storage.js';
 export type { CheckpointOptions } from './config.js';
 export type { CheckpointStats } from './coordinator.js';

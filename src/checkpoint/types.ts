@@ -64,4 +64,46 @@ export interface CheckpointStorage {
    * `upToId` (later ones may belong to a checkpoint still being taken).
    */
   pruneShared?(upToId: number): Promise<void>;
+  /**
+   * Optional, for recovery (`recovery.ts`): every checkpoint the storage holds, damaged ones
+   * included, and how far completed checkpoints go (what sinks may have committed). Without
+   * it, a restart reads the latest listed checkpoint and has no fallback.
+   */
+  inventory?(): Promise<CheckpointInventory>;
+  /** Optional, with `inventory`: moves a checkpoint that must be neither used nor deleted out of the way (never into retention). Returns where it went. */
+  quarantine?(path: string, reason: QuarantineReason): Promise<string>;
+  /** Optional, with `inventory`: records checkpoint `id` (at `path` when it is not one of the storage's) as the latest completed one. */
+  markCompleted?(id: number, path?: string): Promise<void>;
+  /** Optional, with `inventory`: where checkpoints of `id` went that were quarantined before. */
+  quarantined?(id: number): Promise<string[]>;
+}
+
+/** Why a checkpoint directory was moved to quarantine. */
+export type QuarantineReason = 'damaged' | 'unfinished' | 'superseded' | 'replaced';
+
+/** A checkpoint (or the savepoint on record) as recovery considers it. */
+export interface InventoryEntry {
+  readonly checkpointId: number;
+  readonly kind: 'checkpoint' | 'savepoint';
+  readonly path: string;
+  /** The storage owns the directory (and may quarantine it); false for a savepoint or a directory elsewhere. */
+  readonly owned: boolean;
+  /** Set when the entry is already known to be unusable (its manifest is missing or does not verify, or it is gone). */
+  readonly damage?: string | undefined;
+  /**
+   * A directory without a manifest written by a Sluice before completion records: an
+   * unfinished checkpoint (a crash while writing), so no evidence that its output was
+   * committed. It is quarantined, not used.
+   */
+  readonly unfinished?: boolean | undefined;
+}
+
+/** What a storage holds, for recovery. */
+export interface CheckpointInventory {
+  /** Newest first. */
+  readonly entries: readonly InventoryEntry[];
+  /** Sinks may have committed the output of every checkpoint up to this id (0: none). */
+  readonly completedUpTo: number;
+  /** Where `completedUpTo` comes from, for messages. */
+  readonly evidence: string;
 }

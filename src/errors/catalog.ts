@@ -151,7 +151,21 @@ export const ERROR_CATALOG = {
     domain: 'user',
     retry: 'none',
     description: 'A checkpoint or savepoint could not be read: missing, unfinished, of an unknown format, or not matching the job.',
-    hint: 'Point --from-savepoint at a directory with a _manifest.json written by Sluice, or delete the broken checkpoint directory.',
+    hint: 'Point --from-savepoint (or --from-checkpoint) at a directory with a _manifest.json written by Sluice. Do not delete a checkpoint directory to get past this: it is the evidence of what the sinks have committed.',
+  },
+  CHECKPOINT_CORRUPT: {
+    domain: 'external',
+    retry: 'none',
+    description:
+      "A checkpoint or savepoint is damaged: a file it lists is missing, truncated or does not match its checksum, or its manifest is missing or does not verify. A damaged checkpoint is never restored. When it is the job's latest and the sinks may already have committed output after the newest intact one, the job refuses to start rather than write that output twice.",
+    hint: 'Read the message for the checkpoint and what it would repeat. To resume anyway from an earlier checkpoint, accepting that output may be written twice: `sluice run job.ts --from-checkpoint <id|path>` (`--from-checkpoint none` starts from the beginning), or `start({ fromCheckpoint })`. The damaged directory is kept under quarantine/ for inspection.',
+  },
+  STORAGE_FULL: {
+    domain: 'external',
+    retry: 'backoff',
+    description:
+      "A disk Sluice writes to has no space left (ENOSPC) or its quota is used up (EDQUOT). Checkpoint storage: the job goes on and checkpoints are retried with growing pauses; a final checkpoint is retried up to the checkpoint timeout, then the attempt fails and the checkpoints are kept. The HTTP source's durable log: the request is answered 503, nothing of it is accepted, and the log backs off before it tries the disk again (records answered 202 before are safe).",
+    hint: 'Free space on that file system or give it more (for checkpoints: point checkpoints.dir at a larger one); `sluice_checkpoint_storage_failures_total` counts checkpoint storage failures.',
   },
   CHECKPOINT_FAILED: {
     domain: 'external',
@@ -201,13 +215,6 @@ export const ERROR_CATALOG = {
     description:
       "The HTTP source's durable log could not write or fsync a request's records (an I/O error, a short write, a closed log). The request was answered 503 and none of its records was accepted; bytes of it that reached the file were truncated away.",
     hint: "Check the disk under the source's `durableLog` directory (`dmesg`, permissions). Clients retry after Retry-After; records answered 202 before are safe.",
-  },
-  STORAGE_FULL: {
-    domain: 'external',
-    retry: 'backoff',
-    description:
-      "A disk Sluice writes to is full (ENOSPC) or over quota (EDQUOT). The HTTP source's durable log answers 503 and accepts nothing, and backs off before it tries the disk again.",
-    hint: "Free space on that file system or give it more; the source takes records again at its next try. Records answered 202 before are safe.",
   },
   INGEST_LOG_TORN: {
     domain: 'external',

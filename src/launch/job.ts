@@ -3,6 +3,7 @@ import { isMainThread, workerData } from 'node:worker_threads';
 import { JobBuilder, positiveInt, type JobBuildOptions } from '../api/job-builder.js';
 import { checkpointConfig } from '../checkpoint/config.js';
 import { FileCheckpointStorage } from '../checkpoint/file-storage.js';
+import { CheckpointRecovery } from '../checkpoint/recovery.js';
 import type { CheckpointData, CheckpointStorage } from '../checkpoint/types.js';
 import { SluiceError } from '../errors/index.js';
 import { JobLog, type LogLevel, type LogOptions } from '../observe/job-log.js';
@@ -55,6 +56,14 @@ export interface StartedJob extends RunningJob {
 export interface StartOptions {
   /** Start from this savepoint (a directory written by `savepoint()` or `sluice savepoint`). */
   fromSavepoint?: string;
+  /**
+   * Resume from this checkpoint rather than the latest: its id among the job's checkpoints,
+   * the path of a checkpoint directory, or 'none' to start from the beginning. For when the
+   * latest is damaged and the job refuses to resume (CHECKPOINT_CORRUPT): choosing one
+   * accepts that output the sinks committed after it is written again. Newer checkpoints
+   * move to quarantine. See `checkpoint/recovery.ts`.
+   */
+  fromCheckpoint?: string | number;
   /** Allow a savepoint with state for steps this job no longer has (that state is dropped). */
   allowNonRestoredState?: boolean;
   /** Overrides the job's default parallelism for this run (a savepoint of another parallelism rescales). */
@@ -111,10 +120,23 @@ export class Job extends JobBuilder {
     };
     const restart = restartDecider(this.options.restart ?? (cp ? { strategy: 'fixed-delay', attempts: 3, delay: '1s' } : { strategy: 'none' }));
     const savepointPath = options.fromSavepoint;
+    if (options.fromCheckpoint !== undefined && (savepointPath !== undefined || !checkpoints)) {
+      throw new SluiceError('INVALID_ARGUMENT', savepointPath !== undefined ? 'fromCheckpoint and fromSavepoint exclude each other' : `job '${this.name}' has no checkpoints to resume from (fromCheckpoint)`, {
+        hint: 'Start from either a savepoint (--from-savepoint) or a checkpoint (--from-checkpoint), of a job with checkpoints on.',
+      });
+    }
     const log = new JobLog(this.name, {
       level: this.options.log?.level ?? options.observe?.logLevel ?? 'silent',
       destination: this.options.log?.destination ?? options.observe?.logDestination,
     });
+    const recovery =
+      checkpoints &&
+      new CheckpointRecovery(checkpoints.storage, {
+        jobName: this.name,
+        exactlyOnce: this.delivery === 'exactly-once',
+        fromCheckpoint: options.fromCheckpoint,
+        onEvent: (e) => log.logger[e.level]({ event: e.event, checkpointId: e.checkpointId, path: e.path }, e.message),
+      });
     const metrics = new JobMetrics(this.name, clock, {
       traceEvery: this.options.tracing?.sampleEvery,
       onSpan: (span) => log.logger.debug({ event: 'span', span }, span.name),
@@ -133,8 +155,13 @@ export class Job extends JobBuilder {
           options.onRestart?.(error, n, delay);
         },
         onCheckpoint: (s) => monitor?.checkpoint(s),
+        recovery,
         restore: savepointPath
-          ? async () => this.checkSavepoint(await new FileCheckpointStorage(savepointPath).readPath(savepointPath), options)
+          ? async () => {
+              const data = this.checkSavepoint(await new FileCheckpointStorage(savepointPath).readPath(savepointPath), options);
+              await recovery?.startingFrom(data.checkpointId, savepointPath);
+              return data;
+            }
           : undefined,
       },
     );

@@ -127,6 +127,14 @@ export function prometheusRegistry(m: JobMetrics, status: () => string): Registr
     for (const c of cps()) if (c.status === 'completed') h.observe(c.durationMs / 1000);
     return histogramSamples('sluice_checkpoint_duration_seconds', h, { job });
   });
+  add('sluice_checkpoint_storage_failures_total', 'Checkpoints and savepoints the storage failed to write, by error code (STORAGE_FULL: no space left or quota used up).', 'counter', () => {
+    const byCode = new Map<string, number>([
+      ['STORAGE_FULL', 0],
+      ['CHECKPOINT_FAILED', 0],
+    ]);
+    for (const c of cps()) if (c.storageFailure) byCode.set(c.storageFailure, (byCode.get(c.storageFailure) ?? 0) + 1);
+    return [...byCode].map(([code, value]) => ({ labels: { job, code }, value }));
+  });
   const last = () => [...cps()].reverse().find((c) => c.status === 'completed');
   add('sluice_checkpoint_last_size_bytes', 'Size of the last completed checkpoint.', 'gauge', () => {
     const c = last();

@@ -44,6 +44,11 @@ export interface SuperviseOptions {
   readonly onRestart?: (error: unknown, restart: number, delayMs: number) => void;
   /** Told of every checkpoint and savepoint that completes or fails (logs). */
   readonly onCheckpoint?: (stats: CheckpointStats) => void;
+  /**
+   * Chooses and verifies the checkpoint an attempt resumes from, and tidies the storage
+   * when the job finishes (`checkpoint/recovery.ts`). Without it: the latest listed.
+   */
+  readonly recovery?: { latest(): Promise<CheckpointData | undefined>; finished(): Promise<void> } | undefined;
 }
 
 /**
@@ -77,6 +82,7 @@ export function supervise(graph: JobGraph<Operator>, config: RuntimeConfig, dead
   };
 
   const latest = async (): Promise<CheckpointData | undefined> => {
+    if (options.recovery) return options.recovery.latest();
     if (!storage) return undefined;
     const handle = (await storage.list()).find((h) => h.kind === 'checkpoint');
     return handle ? storage.read(handle) : undefined;
@@ -95,7 +101,8 @@ export function supervise(graph: JobGraph<Operator>, config: RuntimeConfig, dead
     for (;;) {
       try {
         const result = await attempt.done;
-        if (result.status === 'finished' && storage) {
+        if (result.status === 'finished' && options.recovery) await options.recovery.finished();
+        else if (result.status === 'finished' && storage) {
           for (const h of await storage.list()) if (h.kind === 'checkpoint') await storage.discard(h);
           await storage.pruneShared?.(Number.MAX_SAFE_INTEGER); // the incremental checkpoint files they listed
         }

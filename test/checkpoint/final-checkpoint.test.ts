@@ -22,10 +22,13 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-/** The checkpoint storage of a disk that is full when a final checkpoint is written, `times` times. */
-class FullForFinal extends FileCheckpointStorage {
+/**
+ * Checkpoint storage that fails the final checkpoint `times` times: with a full disk
+ * (ENOSPC, retried up to the checkpoint timeout), or with another error (not retried).
+ */
+class FailingFinal extends FileCheckpointStorage {
   failures = 0;
-  constructor(dir: string, private times: number) {
+  constructor(dir: string, private times: number, private readonly error: () => Error) {
     super(dir);
   }
   override async write(data: CheckpointData): Promise<CheckpointHandle> {
@@ -34,7 +37,7 @@ class FullForFinal extends FileCheckpointStorage {
     if (final && this.times > 0) {
       this.times--;
       this.failures++;
-      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+      throw this.error();
     }
     return super.write(data);
   }
@@ -48,11 +51,11 @@ function committed(out: string): number[] {
     .sort((a, b) => a - b);
 }
 
-function job(cp: string, out: string, storage: FileCheckpointStorage, restarts: number): Job {
+function job(out: string, storage: FileCheckpointStorage, restarts: number): Job {
   const j = new Job({
     name: 'final-checkpoint',
     delivery: 'exactly-once',
-    checkpoints: { interval: 20, storage },
+    checkpoints: { interval: 20, storage, timeout: 400 },
     restart: restarts === 0 ? { strategy: 'none' } : { strategy: 'fixed-delay', attempts: restarts, delay: 10 },
     batchSize: 64,
   });
@@ -61,35 +64,36 @@ function job(cp: string, out: string, storage: FileCheckpointStorage, restarts: 
 }
 
 describe('a final checkpoint that cannot be written', () => {
-  it('restarts from the latest checkpoint, which commits the rest: every record once', async () => {
+  it('that the storage refuses (not an I/O error) fails the attempt: it restarts from the latest checkpoint and commits the rest, every record once', async () => {
     const cp = mkdtempSync(join(tmpdir(), 'sluice-final-cp-'));
     const out = mkdtempSync(join(tmpdir(), 'sluice-final-out-'));
     dirs.push(cp, out);
-    const storage = new FullForFinal(cp, 1);
-    const running = job(cp, out, storage, 3).start();
+    const storage = new FailingFinal(cp, 1, () => new Error('the storage refused the write'));
+    const running = job(out, storage, 3).start();
     await expect(running.done).resolves.toEqual({ status: 'finished' });
     expect(storage.failures).toBe(1);
     expect(running.restarts).toBe(1);
     expect(committed(out)).toEqual(Array.from({ length: N }, (_, i) => i));
   }, 60_000);
 
-  it('fails the job (never finished) and keeps its checkpoints; the next start commits the rest', async () => {
+  it('on a disk that stays full: retried up to the checkpoint timeout, then the job fails (never finished) with its checkpoints kept; the next start commits the rest', async () => {
     const cp = mkdtempSync(join(tmpdir(), 'sluice-final-cp-'));
     const out = mkdtempSync(join(tmpdir(), 'sluice-final-out-'));
     dirs.push(cp, out);
-    const full = new FullForFinal(cp, Infinity);
-    const error = await job(cp, out, full, 0).run().then(
+    const full = new FailingFinal(cp, Infinity, () => Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }));
+    const error = await job(out, full, 0).run().then(
       () => undefined,
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(SluiceError);
-    expect((error as SluiceError).code).toBe('CHECKPOINT_FAILED');
+    expect((error as SluiceError).code).toBe('STORAGE_FULL');
+    expect(full.failures).toBeGreaterThan(1);
     expect((error as SluiceError).message).toMatch(/final checkpoint \d+ could not be written/);
     expect((await full.list()).length).toBeGreaterThan(0);
     expect(committed(out).length).toBeLessThan(N);
 
     // The disk has room again: the next start resumes from the kept checkpoint and commits the rest.
-    await expect(job(cp, out, new FileCheckpointStorage(cp), 0).run()).resolves.toEqual({ status: 'finished' });
+    await expect(job(out, new FileCheckpointStorage(cp), 0).run()).resolves.toEqual({ status: 'finished' });
     expect(committed(out)).toEqual(Array.from({ length: N }, (_, i) => i));
   }, 60_000);
 });

@@ -14,6 +14,11 @@ until Ctrl-C. The file's default export is a Job, or a function returning one.
 
 Options:
   --from-savepoint PATH          start from a savepoint (else from the job's latest checkpoint, if any)
+  --from-checkpoint ID|PATH|none resume from this checkpoint (an id of the job's, a checkpoint
+                                 directory) rather than the latest, or from the beginning (none);
+                                 for a job that refuses to resume because its latest checkpoint is
+                                 damaged (CHECKPOINT_CORRUPT): output the sinks committed after the
+                                 chosen one is written again; newer checkpoints move to quarantine/
   --allow-non-restored-state     drop savepoint state of steps the job no longer has
   --parallelism N                run each step as N subtasks on N threads (default: the job's,
                                  else 1); from a savepoint of another parallelism, state rescales
@@ -40,6 +45,7 @@ export const RUN_OPTIONS = {
   explain: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   'from-savepoint': { type: 'string' },
+  'from-checkpoint': { type: 'string' },
   'allow-non-restored-state': { type: 'boolean' },
   parallelism: { type: 'string' },
   port: { type: 'string' },
@@ -102,6 +108,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   try {
     running = job.start({
       fromSavepoint: parsed.values['from-savepoint'],
+      fromCheckpoint: parsed.values['from-checkpoint'],
       allowNonRestoredState: parsed.values['allow-non-restored-state'] ?? false,
       parallelism,
       onRestart: (error, n, delay) =>
