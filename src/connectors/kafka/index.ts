@@ -13,7 +13,8 @@
  * would leave a window where a checkpoint's output is lost. kafkajs is also unmaintained
  * since 2023 and speaks old protocol versions that Kafka 4 has begun to drop.
  */
-export { kafkaSource, type KafkaSource, type KafkaSourceOptions, type KafkaSourcePosition } from './source.js';
+export { kafkaSource, type KafkaSource, type KafkaSourceOptions } from './source.js';
+export type { KafkaSourcePosition } from './position.js';
 export { kafkaSink, type KafkaSink, type KafkaSinkOptions } from './sink.js';
 export type { KafkaCodec, KafkaFormat } from './format.js';
 export type { KafkaTransactionHandle } from './transaction-handle.js';
