@@ -25,6 +25,7 @@ import type { KafkaClient } from './client.js';
 /** The default `brokerUnavailableTimeout`: how long a broker may be away before the connector fails. */
 export const DEFAULT_BROKER_UNAVAILABLE_TIMEOUT_MS = 120_000;
 
+/** The first wait: the Java client's `retry.backoff.ms` (a coordinator ending a transaction answers "not now" for about that long). */
 const FIRST_BACKOFF_MS = 100;
 /**
  * The longest wait between two tries. It bounds how late a connector notices that the
