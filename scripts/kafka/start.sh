@@ -2,30 +2,46 @@
 # Starts a single-node Apache Kafka broker (KRaft, combined broker+controller) on
 # 127.0.0.1:9092 for Sluice's connector tests and benchmarks, from Maven Central jars.
 #
-# - Does nothing when something already answers on 127.0.0.1:9092.
+# - Does nothing when something already answers on its port.
 # - The first run resolves the broker and its tools (scripts/kafka/pom.xml) into
-#   $SLUICE_KAFKA_HOME/lib (default .sluice/kafka/lib, gitignored): a few hundred MB into
+#   $SLUICE_KAFKA_LIB (default .sluice/kafka/lib, gitignored): a few hundred MB into
 #   ~/.m2 the first time, then cached.
 # - Formats the storage once with a fixed cluster id, starts the broker in the background
 #   (it outlives this script; logs in $SLUICE_KAFKA_HOME/logs/server.log) and waits until
 #   it answers, at most $SLUICE_KAFKA_WAIT seconds (default 90).
 # Stop it with scripts/kafka/stop.sh. Needs Java 17+ and Maven.
+#
+# A second, private broker (fault tests kill it; the shared one on 9092 must stay up):
+#   SLUICE_KAFKA_PORT=19092 SLUICE_KAFKA_HOME=/tmp/k2 scripts/kafka/start.sh
+#   SLUICE_KAFKA_HOME=/tmp/k2 scripts/kafka/stop.sh --wipe
+# Environment (defaults keep the shared test broker as it always was):
+#   SLUICE_KAFKA_PORT             client port (9092)
+#   SLUICE_KAFKA_CONTROLLER_PORT  KRaft controller port (the client port + 1)
+#   SLUICE_KAFKA_HOME             config, data, logs and pid file (.sluice/kafka)
+#   SLUICE_KAFKA_LIB              the broker jars ($SLUICE_KAFKA_HOME/lib when that is set,
+#                                 else .sluice/kafka/lib); brokers may share one
+#   SLUICE_KAFKA_WAIT             seconds to wait for the broker to answer (90)
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 HOME_DIR="${SLUICE_KAFKA_HOME:-$ROOT/.sluice/kafka}"
-LIB="$HOME_DIR/lib"
+LIB="${SLUICE_KAFKA_LIB:-$HOME_DIR/lib}"
 DATA="$HOME_DIR/data"
 LOGS="$HOME_DIR/logs"
 WAIT="${SLUICE_KAFKA_WAIT:-90}"
+PORT="${SLUICE_KAFKA_PORT:-9092}"
+CONTROLLER_PORT="${SLUICE_KAFKA_CONTROLLER_PORT:-$((PORT + 1))}"
 # A fixed cluster id: the base64url of the 16 bytes "sluice-kafka-001".
 CLUSTER_ID="c2x1aWNlLWthZmthLTAwMQ"
 
-answers() { (exec 3<>/dev/tcp/127.0.0.1/9092) 2>/dev/null; }
+[[ "$PORT" =~ ^[0-9]+$ && "$CONTROLLER_PORT" =~ ^[0-9]+$ && "$PORT" != "$CONTROLLER_PORT" ]] \
+  || { echo "kafka: SLUICE_KAFKA_PORT ($PORT) and SLUICE_KAFKA_CONTROLLER_PORT ($CONTROLLER_PORT) must be two different port numbers" >&2; exit 1; }
+
+answers() { (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; }
 
 if answers; then
-  echo "kafka: a broker already answers on 127.0.0.1:9092"
+  echo "kafka: a broker already answers on 127.0.0.1:$PORT"
   exit 0
 fi
 
@@ -34,12 +50,16 @@ mkdir -p "$HOME_DIR" "$LOGS"
 exec 9>"$HOME_DIR/start.lock"
 flock 9
 if answers; then
-  echo "kafka: a broker already answers on 127.0.0.1:9092"
+  echo "kafka: a broker already answers on 127.0.0.1:$PORT"
   exit 0
 fi
 
 command -v java >/dev/null || { echo "kafka: java (17+) is needed to run the broker" >&2; exit 1; }
 
+mkdir -p "$(dirname "$LIB")"
+# Brokers with other homes may share the jars: one resolver at a time.
+exec 8>"$LIB.lock"
+flock 8
 if [[ ! -f "$LIB/.complete" ]] || [[ "$HERE/pom.xml" -nt "$LIB/.complete" ]]; then
   command -v mvn >/dev/null || { echo "kafka: maven is needed to fetch the broker jars" >&2; exit 1; }
   echo "kafka: resolving the broker jars into $LIB (the first time downloads a few hundred MB)"
@@ -49,13 +69,14 @@ if [[ ! -f "$LIB/.complete" ]] || [[ "$HERE/pom.xml" -nt "$LIB/.complete" ]]; th
   mv "$LIB.tmp" "$LIB"
   touch "$LIB/.complete"
 fi
+exec 8>&-
 
 cat >"$HOME_DIR/server.properties" <<EOF
 process.roles=broker,controller
 node.id=1
-controller.quorum.voters=1@127.0.0.1:9093
-listeners=PLAINTEXT://127.0.0.1:9092,CONTROLLER://127.0.0.1:9093
-advertised.listeners=PLAINTEXT://127.0.0.1:9092
+controller.quorum.voters=1@127.0.0.1:$CONTROLLER_PORT
+listeners=PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$PORT
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
@@ -106,7 +127,7 @@ echo $! >"$HOME_DIR/kafka.pid"
 
 for ((i = 0; i < WAIT * 4; i++)); do
   if answers; then
-    echo "kafka: broker answers on 127.0.0.1:9092 (pid $(cat "$HOME_DIR/kafka.pid"))"
+    echo "kafka: broker answers on 127.0.0.1:$PORT (pid $(cat "$HOME_DIR/kafka.pid"))"
     exit 0
   fi
   if ! kill -0 "$(cat "$HOME_DIR/kafka.pid")" 2>/dev/null; then

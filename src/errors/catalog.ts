@@ -229,6 +229,13 @@ export const ERROR_CATALOG = {
     description: 'A sink could not write its records.',
     hint: 'Check that the destination is reachable and writable; the detail holds the underlying error.',
   },
+  BROKER_UNAVAILABLE: {
+    domain: 'external',
+    retry: 'backoff',
+    description:
+      "A connector could not reach its message broker for longer than it is allowed to wait (the Kafka connectors' `brokerUnavailableTimeout`, 2 minutes by default). Shorter outages, such as a broker restart, are ridden out: the connector reconnects with backoff and the job goes on without a restart.",
+    hint: 'Check that the brokers named in the message run and are reachable from this machine (the detail holds the last client error); raise `brokerUnavailableTimeout` if outages this long are expected.',
+  },
   BAD_RECORD: {
     domain: 'user',
     retry: 'none',

@@ -15,7 +15,8 @@
  *
  * @module
  */
-export { kafkaSource, type KafkaSource, type KafkaSourceOptions, type KafkaSourcePosition } from './source.js';
+export { kafkaSource, type KafkaSource, type KafkaSourceOptions } from './source.js';
+export type { KafkaSourcePosition } from './position.js';
 export { kafkaSink, type KafkaSink, type KafkaSinkOptions } from './sink.js';
 export type { KafkaCodec, KafkaFormat } from './format.js';
 export type { KafkaTransactionHandle } from './transaction-handle.js';

@@ -1,10 +1,12 @@
 import type { MessageToProduce, Producer } from '@platformatic/kafka';
 import { loadKafkaClient, type KafkaClient } from './client.js';
 import { SluiceError, describeRecord } from '../../errors/index.js';
+import type { Duration } from '../../time/duration.js';
 import type { Sink, SinkContext, SinkWriter } from '../sink.js';
 import { brokerList, codecOf, type KafkaCodec, type KafkaFormat } from './format.js';
+import { brokerTimeoutOf, brokerUnavailable, clientRetryOptions, errorText, isDeadline, isTransient, rideOut, withDeadline, type RideOutOptions } from './outage.js';
 import type { KafkaTransactionHandle } from './transaction-handle.js';
-import { TransactionCoordinators } from './transactions.js';
+import { TransactionCoordinators, coordinatorRetriable } from './transactions.js';
 
 /** Options of {@link kafkaSink}. */
 export interface KafkaSinkOptions<T> {
@@ -33,6 +35,13 @@ export interface KafkaSinkOptions<T> {
   chunkSize?: number;
   /** The client id shown in broker logs (default `sluice-<step uid>`). */
   clientId?: string;
+  /**
+   * How long the brokers may be away before the sink fails the job with
+   * BROKER_UNAVAILABLE (default 2 minutes). Meanwhile it reconnects with backoff (100 ms
+   * doubling to 1 s): writes wait (holding the job back), and a transaction whose commit
+   * failed is committed again by its producer id and epoch once a broker answers.
+   */
+  brokerUnavailableTimeout?: Duration;
 }
 
 /** The sink {@link kafkaSink} returns: exactly-once in Kafka transactions under `delivery: 'exactly-once'`, at-least-once otherwise. */
@@ -57,6 +66,12 @@ export interface KafkaSink<T> extends Sink<T> {
  * retries) whose writes are flushed at every checkpoint and at the end; a restart
  * replays what came after the last checkpoint.
  *
+ * A broker that goes away (a restart, a failover) is ridden out for up to
+ * `brokerUnavailableTimeout`: the client resends what failed on new connections, the open
+ * transaction goes on where it was, and a commit that failed is done again by the
+ * transaction's producer id and epoch (`resumeCommit`) once a broker answers, without a
+ * job restart. See `outage.ts`.
+ *
  * Limits: a pre-committed transaction that is not committed within
  * `transactionTimeoutMs` (a restart that comes later than that) is aborted by the broker
  * and its records are lost, as with Flink. One writer per prefix.
@@ -71,12 +86,13 @@ export function kafkaSink<T>(options: KafkaSinkOptions<T>): KafkaSink<T> {
   const codec = codecOf(options.format, 'kafkaSink');
   const timeoutMs = options.transactionTimeoutMs ?? 300_000;
   if (!(timeoutMs >= 1000)) throw new SluiceError('INVALID_ARGUMENT', `kafkaSink: transactionTimeoutMs must be at least 1000, got ${options.transactionTimeoutMs}`);
+  const brokerTimeoutMs = brokerTimeoutOf(options.brokerUnavailableTimeout, 'kafkaSink');
   return {
     kind: 'kafka',
     topic: options.topic,
     guarantees: ['exactly-once', 'at-least-once', 'none'],
     describe: () => `Kafka topic ${options.topic} on ${brokers.join(',')}${options.key ? ', keyed' : ''}, transactions with checkpoints under exactly-once`,
-    createWriter: (ctx) => new KafkaWriter<T>(ctx, brokers, options, codec, timeoutMs),
+    createWriter: (ctx) => new KafkaWriter<T>(ctx, brokers, options, codec, timeoutMs, brokerTimeoutMs),
   };
 }
 
@@ -102,6 +118,8 @@ class KafkaWriter<T> implements SinkWriter<T> {
   private producer: Producer | undefined;
   /** Exactly-once: the transaction of the current checkpoint epoch. */
   private current: OpenTransaction | undefined;
+  /** The producer beginning the next transaction, if one is (closed with the writer). */
+  private beginning: Producer | undefined;
   private opening: Promise<OpenTransaction> | undefined;
   /** Pre-committed transactions by transactional id. */
   private readonly prepared = new Map<string, OpenTransaction>();
@@ -110,6 +128,11 @@ class KafkaWriter<T> implements SinkWriter<T> {
   private coordinators: TransactionCoordinators | undefined;
   /** The client library, loaded when the writer opens. */
   private kafka!: KafkaClient;
+  /** How the writer's own steps ride out a broker that is away (set when it opens). */
+  private rideOut!: RideOutOptions;
+  private readonly where: string;
+  /** Aborted when the writer closes: retries through an outage stop then. */
+  private readonly closing = new AbortController();
 
   constructor(
     private readonly ctx: SinkContext,
@@ -117,14 +140,21 @@ class KafkaWriter<T> implements SinkWriter<T> {
     private readonly options: KafkaSinkOptions<T>,
     private readonly codec: KafkaCodec<T>,
     private readonly timeoutMs: number,
+    private readonly brokerTimeoutMs: number,
   ) {
     this.prefix = options.transactionalIdPrefix ?? `sluice-${options.topic}-${ctx.uid}`;
     this.clientId = options.clientId ?? `sluice-${ctx.uid}`;
     this.chunk = options.chunkSize ?? 1024;
+    this.where = `step '${ctx.uid}' (kafka sink, topic ${options.topic})`;
   }
 
   async open(): Promise<void> {
     this.kafka = await loadKafkaClient();
+    this.rideOut = { kafka: this.kafka, clock: this.ctx.clock, timeoutMs: this.brokerTimeoutMs, where: this.where, step: this.ctx.uid, brokers: this.brokers, signal: this.closing.signal };
+  }
+
+  private transactionCoordinators(): TransactionCoordinators {
+    return (this.coordinators ??= new TransactionCoordinators(this.kafka, this.brokers, this.clientId, this.rideOut));
   }
 
   private newProducer(transactionalId?: string): Producer {
@@ -135,7 +165,8 @@ class KafkaWriter<T> implements SinkWriter<T> {
       autocreateTopics: false,
       // The client sends this timeout as the transaction timeout too (InitProducerId).
       timeout: transactionalId ? this.timeoutMs : 30_000,
-      retries: 10,
+      // The client resends on new connections, with backoff, for about brokerUnavailableTimeout (outage.ts).
+      ...clientRetryOptions(this.brokerTimeoutMs, () => this.closing.signal.aborted),
       // -1/-1: a plain InitProducerId, valid for an id used before (the client's default, 0/0, is fenced then).
       ...(transactionalId ? { transactionalId, producerId: -1n, producerEpoch: -1 } : {}),
     });
@@ -179,11 +210,13 @@ class KafkaWriter<T> implements SinkWriter<T> {
       this.inflightRecords += messages.length;
       this.sending = this.sending.then(async () => {
         if (this.sendError !== undefined) return;
+        const started = this.ctx.clock.now();
         try {
-          if (this.ctx.transactional) await (await this.transaction()).tx.send({ messages });
-          else await (this.producer ??= this.newProducer()).send({ messages });
+          const sent = this.ctx.transactional ? this.transaction().then((open) => open.tx.send({ messages })) : (this.producer ??= this.newProducer()).send({ messages });
+          // The client resends through an outage; past the deadline the writer gives up (and its close ends the resending).
+          await withDeadline(sent, started + this.brokerTimeoutMs, this.ctx.clock);
         } catch (e) {
-          this.sendError ??= this.failure('could not write', e);
+          this.sendError ??= this.writeFailure(e, started);
         } finally {
           this.inflightRecords -= messages.length;
         }
@@ -205,17 +238,29 @@ class KafkaWriter<T> implements SinkWriter<T> {
       let slot = 0;
       while (this.busy.has(slot)) slot++;
       this.busy.add(slot);
-      // A fresh producer per transaction: InitProducerId gives the id a new epoch, so every
-      // transaction has its own (id, epoch) and a late commit of an old handle is refused.
-      const producer = this.newProducer(`${this.prefix}-${slot}`);
       try {
-        const tx = await producer.beginTransaction();
-        this.current = { slot, producer, tx };
+        // A fresh producer per transaction: InitProducerId gives the id a new epoch, so every
+        // transaction has its own (id, epoch) and a late commit of an old handle is refused.
+        // A broker that is away: try again with another producer until it answers.
+        this.current = await rideOut(
+          `begin a transaction on ${this.prefix}-${slot}`,
+          async () => {
+            const producer = (this.beginning = this.newProducer(`${this.prefix}-${slot}`));
+            try {
+              return { slot, producer, tx: await producer.beginTransaction() };
+            } catch (e) {
+              await closeQuietly(producer);
+              throw e;
+            } finally {
+              if (this.beginning === producer) this.beginning = undefined;
+            }
+          },
+          this.rideOut,
+        );
         return this.current;
       } catch (e) {
         this.busy.delete(slot);
-        await closeQuietly(producer);
-        throw e;
+        throw e instanceof SluiceError ? e : this.failure(`could not begin a transaction on ${this.prefix}-${slot}`, e);
       } finally {
         this.opening = undefined;
       }
@@ -239,10 +284,16 @@ class KafkaWriter<T> implements SinkWriter<T> {
     for (const h of transactions as KafkaTransactionHandle[]) {
       const open = this.prepared.get(h.transactionalId);
       if (open && open.producer.producerEpoch === h.producerEpoch && String(open.producer.producerId) === h.producerId) {
+        const started = this.ctx.clock.now();
         try {
-          await open.tx.commit();
+          await withDeadline(open.tx.commit(), started + this.brokerTimeoutMs, this.ctx.clock);
         } catch (e) {
-          throw this.failure(`could not commit transaction ${h.transactionalId}`, e);
+          if (isDeadline(e)) throw brokerUnavailable(`commit transaction ${h.transactionalId}`, new Error('no answer'), this.ctx.clock.now() - started, this.rideOut);
+          if (!coordinatorRetriable(this.kafka, e)) throw this.failure(`could not commit transaction ${h.transactionalId}`, e);
+          // The broker went away before the commit was acknowledged (it may have been
+          // done): commit it again by producer id and epoch once a broker answers, which
+          // is harmless if it was done. Failing here would restart the job for it.
+          await this.resume(h, started);
         }
         this.prepared.delete(h.transactionalId);
         this.busy.delete(open.slot);
@@ -253,12 +304,12 @@ class KafkaWriter<T> implements SinkWriter<T> {
     }
   }
 
-  private async resume(h: KafkaTransactionHandle): Promise<void> {
-    this.coordinators ??= new TransactionCoordinators(this.kafka, this.brokers, this.clientId);
+  /** Commits a pre-committed transaction by its handle, riding out a broker that is away (since `since`). */
+  private async resume(h: KafkaTransactionHandle, since?: number): Promise<void> {
     try {
-      await this.coordinators.resumeCommit(h);
+      await this.transactionCoordinators().resumeCommit(h, since);
     } catch (e) {
-      throw this.failure(`could not commit the restored transaction ${h.transactionalId} (producer ${h.producerId}, epoch ${h.producerEpoch})`, e);
+      throw e instanceof SluiceError ? e : this.failure(`could not commit the transaction ${h.transactionalId} (producer ${h.producerId}, epoch ${h.producerEpoch})`, e);
     }
   }
 
@@ -267,11 +318,11 @@ class KafkaWriter<T> implements SinkWriter<T> {
     for (const h of transactions as KafkaTransactionHandle[]) await this.resume(h);
     // Then abort whatever an earlier writer left open: fence every pooled id it may have
     // used. Ids are taken lowest first, so the first one never used before ends the sweep.
-    this.coordinators ??= new TransactionCoordinators(this.kafka, this.brokers, this.clientId);
+    const coordinators = this.transactionCoordinators();
     try {
-      for (let slot = 0; await this.coordinators.fence(`${this.prefix}-${slot}`, this.timeoutMs); slot++);
+      for (let slot = 0; await coordinators.fence(`${this.prefix}-${slot}`, this.timeoutMs); slot++);
     } catch (e) {
-      throw this.failure(`could not fence the transactional ids ${this.prefix}-*`, e);
+      throw e instanceof SluiceError ? e : this.failure(`could not fence the transactional ids ${this.prefix}-*`, e);
     }
   }
 
@@ -280,19 +331,29 @@ class KafkaWriter<T> implements SinkWriter<T> {
   }
 
   async close(): Promise<void> {
+    this.closing.abort();
     // An open or prepared transaction stays as it is: a restart's recover commits or aborts it.
-    const producers = [this.producer, this.current?.producer, ...[...this.prepared.values()].map((p) => p.producer)];
+    const producers = [this.producer, this.beginning, this.current?.producer, ...[...this.prepared.values()].map((p) => p.producer)];
     this.producer = undefined;
+    this.beginning = undefined;
     this.current = undefined;
     this.prepared.clear();
     await Promise.all(producers.map((p) => p && closeQuietly(p)));
     await this.coordinators?.close().catch(() => {});
   }
 
+  /** Why a write begun at `started` failed: its own error, or BROKER_UNAVAILABLE when no broker served it in time. */
+  private writeFailure(e: unknown, started: number): SluiceError {
+    if (e instanceof SluiceError) return e;
+    const waited = this.ctx.clock.now() - started;
+    if (isDeadline(e)) return brokerUnavailable('write', new Error('no answer'), waited, this.rideOut);
+    // The client resent it for about brokerUnavailableTimeout before giving up.
+    if (isTransient(this.kafka, e)) return brokerUnavailable('write', e, waited, this.rideOut);
+    return this.failure('could not write', e);
+  }
+
   private failure(what: string, e: unknown): SluiceError {
-    const message = e instanceof Error ? e.message : e === undefined ? '' : String(e);
-    const detail = e && typeof e === 'object' && 'errors' in e ? ` (${(e as { errors: Error[] }).errors.map((x) => x.message).join('; ')})` : '';
-    return new SluiceError('SINK_FAILED', `step '${this.ctx.uid}' (kafka sink, topic ${this.options.topic}) ${what}${message ? `: ${message}` : ''}${detail}`, { step: this.ctx.uid, cause: e });
+    return new SluiceError('SINK_FAILED', `${this.where} ${what}${e === undefined ? '' : `: ${errorText(e)}`}`, { step: this.ctx.uid, cause: e });
   }
 }
 

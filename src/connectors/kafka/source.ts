@@ -1,11 +1,13 @@
 import type { Consumer, Message, MessagesStream } from '@platformatic/kafka';
-import { loadKafkaClient } from './client.js';
+import { loadKafkaClient, type KafkaClient } from './client.js';
 import { SluiceError } from '../../errors/index.js';
 import { toMillis, type Duration } from '../../time/duration.js';
 import { callTimestamp } from '../shared/timestamp.js';
 import { Wakeup, wait } from '../shared/wait.js';
 import type { Source, SourceBatch, SourceContext, SourceReader } from '../source.js';
 import { brokerList, codecOf, type KafkaCodec, type KafkaFormat } from './format.js';
+import { brokerTimeoutOf, brokerUnavailable, clientRetryOptions, isTransient, rideOut, type RideOutOptions } from './outage.js';
+import { mergePositions, newMember, readPosition, type KafkaSourcePosition } from './position.js';
 import { closeQuietly } from './sink.js';
 import { PartitionWatermarks } from './watermarks.js';
 import { splitAssigner, type SplitOwner } from './split-assigner.js';
@@ -47,10 +49,13 @@ export interface KafkaSourceOptions<T> {
    * For backfills, tests and benchmarks; in parallel, each reader ends at its own partitions' offsets.
    */
   bounded?: boolean;
+  /**
+   * How long the brokers may be away before the source fails the job with
+   * BROKER_UNAVAILABLE (default 2 minutes). Meanwhile it reconnects with backoff (100 ms
+   * doubling to 1 s) and goes on reading where it was, without a job restart.
+   */
+  brokerUnavailableTimeout?: Duration;
 }
-
-/** A checkpointed position: the next offset to read, per partition (keys are partition numbers). */
-export type KafkaSourcePosition = Record<string, number>;
 
 /** The source {@link kafkaSource} returns: replayable by offsets, parallel (partitions are its splits), bounded only with `bounded: true`. */
 export interface KafkaSource<T> extends Source<T> {
@@ -71,14 +76,23 @@ export interface KafkaSource<T> extends Source<T> {
  * `topic/partition@offset` (dead-lettered or failing the job, by the job's policy).
  *
  * Parallel: at parallelism P, reader i owns the partitions p with p % P = i, as Flink's
- * Kafka source assigns splits. Each reader is a member of the group; the group's
+ * Kafka source assigns splits. Each reader is a static member of the group (its
+ * `group.instance.id` is kept in its checkpointed position, so that after a crash the
+ * restored reader takes its own place at once, see `position.ts`); the group's
  * assignment (`split-assigner.ts`) gives every partition to the newest member with its
  * reader index, and a reader hands out records of its own partitions only (the client
  * gives a member alone in the group every partition until the others join). A checkpoint
  * restores at another parallelism: the readers' positions are merged (the highest offset
  * per partition) and each new reader seeks its own partitions there.
  *
- * Limits: positions are per topic-partition of one job. Processes that run the job at
+ * A broker that goes away (a restart, a failover) is ridden out for up to
+ * `brokerUnavailableTimeout`: the client fetches again on new connections with backoff
+ * and the reader goes on from where it was. A record the stream delivers again (a
+ * rejoin rewinds it to the group's committed offsets) is not handed out twice. See `outage.ts`.
+ *
+ * Limits: positions are per topic-partition of one job. Two jobs restored from one
+ * checkpoint or savepoint at once are one group member twice: the broker fences the
+ * older reader (FENCED_INSTANCE_ID), which fails. Processes that run the job at
  * parallelism 1 with one group share the partitions through it (round robin); after a
  * rebalance between them, a partition this reader read before and gets back resumes
  * where this reader left it. At parallelism above 1, one process reads the topic.
@@ -101,6 +115,7 @@ export function kafkaSource<T>(options: KafkaSourceOptions<T>): KafkaSource<T> {
     idleTimeout: options.watermarks.idleTimeout === undefined ? Number.POSITIVE_INFINITY : toMillis(options.watermarks.idleTimeout, 'kafkaSource watermarks.idleTimeout'),
   };
   const sessionTimeout = options.sessionTimeout === undefined ? 10_000 : toMillis(options.sessionTimeout, 'kafkaSource sessionTimeout');
+  const brokerTimeoutMs = brokerTimeoutOf(options.brokerUnavailableTimeout, 'kafkaSource');
   return {
     kind: 'kafka',
     bounded: options.bounded === true,
@@ -108,23 +123,13 @@ export function kafkaSource<T>(options: KafkaSourceOptions<T>): KafkaSource<T> {
     topic: options.topic,
     parallel: true,
     describe: () => `Kafka topic ${options.topic} on ${brokers.join(',')}, group ${options.groupId}`,
-    createReader: (ctx) => new KafkaReader<T>(ctx, brokers, options, startFrom, codec, wm, sessionTimeout),
-    redistributePositions: (positions) => mergePositions(positions as ReadonlyArray<KafkaSourcePosition | undefined>),
+    createReader: (ctx) => new KafkaReader<T>(ctx, brokers, options, startFrom, codec, wm, sessionTimeout, brokerTimeoutMs),
+    redistributePositions: (positions) => mergePositions(positions),
   };
 }
 
-/**
- * The positions of readers of another parallelism, merged: the highest next offset per
- * partition (offsets only grow, and the reader that owned a partition last read furthest).
- * Every new reader gets all of it and seeks the partitions it is assigned.
- */
-export function mergePositions(positions: ReadonlyArray<KafkaSourcePosition | undefined>): KafkaSourcePosition {
-  const merged: KafkaSourcePosition = {};
-  for (const p of positions) {
-    for (const [partition, offset] of Object.entries(p ?? {})) if (!(merged[partition]! >= offset)) merged[partition] = offset;
-  }
-  return merged;
-}
+/** The Kafka protocol error code of a group member replaced by another with its group.instance.id. */
+const FENCED_INSTANCE_ID = 82;
 
 class KafkaReader<T> implements SourceReader<T> {
   private consumer: Consumer | undefined;
@@ -143,6 +148,13 @@ class KafkaReader<T> implements SourceReader<T> {
   private readonly highWater: number;
   /** Bounded reading: the end offset per partition. */
   private ends: Map<number, number> | undefined;
+  /** The lag-monitoring commit in flight, if any (see notifyCheckpointComplete). */
+  private committing: Promise<void> | undefined;
+  private rideOut!: RideOutOptions;
+  /** Aborted when the reader closes or the job stops: retries through an outage stop then. */
+  private readonly closing = new AbortController();
+  /** This reader's static group membership (group.instance.id), kept in its position. */
+  private readonly member: string;
 
   constructor(
     private readonly ctx: SourceContext,
@@ -152,11 +164,13 @@ class KafkaReader<T> implements SourceReader<T> {
     private readonly codec: KafkaCodec<T>,
     wm: { outOfOrderness: number; idleTimeout: number } | undefined,
     private readonly sessionTimeout: number,
+    private readonly brokerTimeoutMs: number,
   ) {
     this.watermarks = wm && new PartitionWatermarks(wm.outOfOrderness, wm.idleTimeout);
     this.highWater = Math.max(4 * ctx.maxBatchSize, 8192);
-    const restored = ctx.restoredPosition as KafkaSourcePosition | undefined;
-    for (const [p, o] of Object.entries(restored ?? {})) this.positions.set(Number(p), o);
+    const restored = readPosition(ctx.restoredPosition);
+    for (const [p, o] of Object.entries(restored?.offsets ?? {})) this.positions.set(Number(p), o);
+    this.member = restored?.member ?? newMember(ctx.uid, ctx.subtask.index);
   }
 
   /** Whether this reader hands out the partition's records: at parallelism P, reader i owns p % P = i. */
@@ -166,7 +180,23 @@ class KafkaReader<T> implements SourceReader<T> {
   }
 
   async open(): Promise<void> {
-    const { Consumer } = await loadKafkaClient();
+    const kafka = await loadKafkaClient();
+    this.rideOut = {
+      kafka,
+      clock: this.ctx.clock,
+      timeoutMs: this.brokerTimeoutMs,
+      where: `step '${this.ctx.uid}' (kafka source, topic ${this.options.topic})`,
+      step: this.ctx.uid,
+      brokers: this.brokers,
+      signal: AbortSignal.any([this.ctx.signal, this.closing.signal]),
+    };
+    // A broker that is away when the reader opens (a job restarting during an outage):
+    // wait for it with a fresh consumer per try.
+    await rideOut('connect', () => this.connect(kafka), this.rideOut);
+  }
+
+  private async connect(kafka: KafkaClient): Promise<void> {
+    const { Consumer } = kafka;
     const owner: SplitOwner = { sluice: 1, index: this.ctx.subtask.index, parallelism: this.ctx.subtask.parallelism, openedAt: Date.now() };
     const consumer = (this.consumer = new Consumer({
       clientId: this.options.clientId ?? `sluice-${this.ctx.uid}`,
@@ -178,16 +208,35 @@ class KafkaReader<T> implements SourceReader<T> {
       autocommit: false,
       isolationLevel: this.options.readCommitted === false ? 0 : 1,
       maxWaitTime: Math.max(10, Math.min(this.ctx.maxPollWaitMs, 500)),
-      retries: 10,
+      // The client fetches (and heartbeats, rejoins) again with backoff for about brokerUnavailableTimeout (outage.ts).
+      ...clientRetryOptions(this.brokerTimeoutMs, () => this.closing.signal.aborted),
       protocols: [{ name: 'sluice-splits', version: 1, metadata: JSON.stringify(owner) }],
       partitionAssigner: splitAssigner,
+      groupInstanceId: this.member,
     }));
+    // A rejoin that failed for good after the client's retries (not a stream error).
+    consumer.on('error', (e: unknown) => this.fail(e));
+    // Another reader joined as this member: one restored from the same checkpoint runs.
+    consumer.on('consumer:heartbeat:error', ({ error }: { error?: { findBy?: (k: string, v: unknown) => unknown } }) => {
+      if (error?.findBy?.('apiCode', FENCED_INSTANCE_ID)) this.fail(this.fenced(error));
+    });
     consumer.on('consumer:group:join', (payload) => {
       const mine = (payload.assignments ?? consumer.assignments ?? []).find((a) => a.topic === this.options.topic);
       this.watermarks?.assign((mine?.partitions ?? []).filter((p) => this.owns(p)), this.ctx.clock.now());
     });
     const topic = this.options.topic;
-    if (this.options.bounded) {
+    try {
+      await this.consume(consumer, topic);
+    } catch (e) {
+      this.consumer = undefined;
+      await closeQuietly(consumer);
+      throw e;
+    }
+  }
+
+  private async consume(consumer: Consumer, topic: string): Promise<void> {
+    // The end offsets are taken once: a reader that reconnects keeps the first ones.
+    if (this.options.bounded && !this.ends) {
       const latest = await consumer.listOffsets({ topics: [topic], isolationLevel: this.options.readCommitted === false ? 0 : 1 });
       this.ends = new Map((latest.get(topic) ?? []).map((o, p) => [p, Number(o)]));
     }
@@ -209,10 +258,25 @@ class KafkaReader<T> implements SourceReader<T> {
       }
       if (this.queue.length - this.head === 1) this.wakeup.wake();
     });
-    stream.on('error', (e: unknown) => {
-      this.failure ??= e;
-      this.wakeup.wake();
-    });
+    stream.on('error', (e: unknown) => this.fail(e));
+  }
+
+  /**
+   * The reader cannot go on: the next poll throws. A failure that only says no broker
+   * answered comes after the client's retries of about brokerUnavailableTimeout, so it
+   * is BROKER_UNAVAILABLE.
+   */
+  private fail(e: unknown): void {
+    this.failure ??= isTransient(this.rideOut.kafka, e) ? brokerUnavailable('read', e, this.brokerTimeoutMs, this.rideOut) : e;
+    this.wakeup.wake();
+  }
+
+  private fenced(e: unknown): SluiceError {
+    return new SluiceError(
+      'SOURCE_FAILED',
+      `${this.rideOut.where}: another reader joined group ${this.options.groupId} as this reader's member ${this.member}, so this one stops; two jobs run from one checkpoint or savepoint`,
+      { step: this.ctx.uid, cause: e, hint: 'Run one job per checkpoint: stop the other one, or start this one afresh (without the checkpoint) under another groupId.' },
+    );
   }
 
   async poll(): Promise<SourceBatch<T>> {
@@ -232,6 +296,10 @@ class KafkaReader<T> implements SourceReader<T> {
       // Another reader's partition, fetched while this member was alone in the group: that reader reads it.
       if (!this.owns(m.partition)) continue;
       const offset = Number(m.offset);
+      // Handed out already: the stream went back (on a rejoin, a stream of startFrom
+      // 'committed' seeks to the group's committed offsets, which trail the checkpoints).
+      // Exactly-once needs each record once: see `source.test.ts`.
+      if (offset < (this.positions.get(m.partition) ?? 0)) continue;
       this.positions.set(m.partition, offset + 1);
       let value: T;
       try {
@@ -279,22 +347,38 @@ class KafkaReader<T> implements SourceReader<T> {
 
   snapshotPosition(): KafkaSourcePosition {
     this.lastSnapshot = new Map(this.positions);
-    return Object.fromEntries(this.positions);
+    return { offsets: Object.fromEntries(this.positions), member: this.member };
   }
 
-  /** Commits the checkpointed offsets to the group: for lag monitoring, never read back by recovery. */
-  async notifyCheckpointComplete(): Promise<void> {
+  /**
+   * Commits the checkpointed offsets to the group: for lag monitoring and for the next
+   * run's `startFrom: 'committed'`, never read back by recovery. Not awaited (a commit
+   * retried through a broker outage would hold the reader back), except the last one of
+   * a bounded job; while one is in flight, later checkpoints skip theirs.
+   */
+  async notifyCheckpointComplete(checkpointId: number): Promise<void> {
     const snap = this.lastSnapshot;
     const consumer = this.consumer;
     if (!snap || snap.size === 0 || !consumer) return;
     const offsets = [...snap]
       .filter(([partition]) => this.owns(partition))
       .map(([partition, offset]) => ({ topic: this.options.topic, partition, offset: BigInt(offset), leaderEpoch: -1 }));
+    const final = checkpointId === Number.MAX_SAFE_INTEGER;
+    if (this.committing && !final) return;
     // A rebalance may refuse the commit; the next checkpoint commits again.
-    await consumer.commit({ offsets }).catch(() => {});
+    const commit = (async () => {
+      await this.committing;
+      await consumer.commit({ offsets }).catch(() => {});
+    })();
+    this.committing = commit;
+    void commit.then(() => {
+      if (this.committing === commit) this.committing = undefined;
+    });
+    if (final) await commit;
   }
 
   async close(): Promise<void> {
+    this.closing.abort();
     const stream = this.stream;
     const consumer = this.consumer;
     this.stream = undefined;

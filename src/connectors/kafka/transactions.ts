@@ -7,11 +7,17 @@
  */
 import type { Connection, ConnectionPool } from '@platformatic/kafka';
 import type { KafkaClient } from './client.js';
+import { isTransient, rideOut, type RideOutOptions } from './outage.js';
 import type { KafkaTransactionHandle } from './transaction-handle.js';
 
 /** The outcome of committing a handle again. */
 export type ResumeOutcome = 'committed' | 'already-finished';
 
+/**
+ * Coordinator answers that mean "not now": the coordinator is loading its log after a
+ * restart, has moved, or is still ending the transaction. Retried with backoff, as are
+ * network errors (see `isTransient` in outage.ts, which covers these as well).
+ */
 const RETRIABLE = new Set(['CONCURRENT_TRANSACTIONS', 'COORDINATOR_LOAD_IN_PROGRESS', 'NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE', 'REQUEST_TIMED_OUT']);
 /** The id has moved to a newer epoch: the transaction was ended (see `resumeCommit`). */
 const FENCED = new Set(['PRODUCER_FENCED', 'INVALID_PRODUCER_EPOCH']);
@@ -25,7 +31,17 @@ export function kafkaErrorIds(e: unknown): string[] {
   return ids;
 }
 
-/** Talks to the transaction coordinators of a cluster. */
+/** Whether a coordinator request that failed with `e` may succeed when sent again later. */
+export function coordinatorRetriable(kafka: Pick<KafkaClient, 'NetworkError'>, e: unknown): boolean {
+  return isTransient(kafka, e) || kafkaErrorIds(e).some((id) => RETRIABLE.has(id));
+}
+
+/**
+ * Talks to the transaction coordinators of a cluster. Every request rides out a broker
+ * that is away or a coordinator that is loading (`rideOut`, up to the connector's
+ * `brokerUnavailableTimeout`): recovery after a broker restart waits for the broker
+ * instead of failing the job.
+ */
 export class TransactionCoordinators {
   private readonly pool: ConnectionPool;
 
@@ -33,10 +49,9 @@ export class TransactionCoordinators {
     private readonly kafka: KafkaClient,
     private readonly brokers: readonly string[],
     clientId: string,
-    private readonly retries = 40,
-    private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+    private readonly rideOutOptions: RideOutOptions,
   ) {
-    this.pool = new kafka.ConnectionPool(clientId, { connectTimeout: 10_000, requestTimeout: 30_000 });
+    this.pool = new kafka.ConnectionPool(clientId, { connectTimeout: 5_000, requestTimeout: 30_000 });
   }
 
   private async coordinator(transactionalId: string): Promise<Connection> {
@@ -47,16 +62,11 @@ export class TransactionCoordinators {
     return this.pool.get({ host: c.host, port: c.port });
   }
 
-  private async withRetry<R>(transactionalId: string, call: (c: Connection) => Promise<R>): Promise<R> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await call(await this.coordinator(transactionalId));
-      } catch (e) {
-        const ids = kafkaErrorIds(e);
-        if (attempt >= this.retries || !ids.some((id) => RETRIABLE.has(id))) throw e;
-        await this.sleep(Math.min(50 * (attempt + 1), 500));
-      }
-    }
+  /** `call` on the coordinator of `transactionalId`, riding out a broker that is away since `since` (default now). */
+  private withRetry<R>(what: string, transactionalId: string, call: (c: Connection) => Promise<R>, since?: number): Promise<R> {
+    // A connection the broker dropped leaves the pool by itself: each try finds the coordinator afresh.
+    const options = since === undefined ? this.rideOutOptions : { ...this.rideOutOptions, since };
+    return rideOut(what, async () => call(await this.coordinator(transactionalId)), options, (e) => coordinatorRetriable(this.kafka, e));
   }
 
   /**
@@ -66,9 +76,10 @@ export class TransactionCoordinators {
    * handle, so that means committed, unless the coordinator aborted it when it outlived
    * its transaction timeout (that is the one way a checkpoint's output can be lost).
    */
-  async resumeCommit(h: KafkaTransactionHandle): Promise<ResumeOutcome> {
+  async resumeCommit(h: KafkaTransactionHandle, since?: number): Promise<ResumeOutcome> {
     try {
-      await this.withRetry(h.transactionalId, (c) => this.kafka.endTxnV4.api.async(c, h.transactionalId, BigInt(h.producerId), h.producerEpoch, true));
+      const commit = (c: Connection) => this.kafka.endTxnV4.api.async(c, h.transactionalId, BigInt(h.producerId), h.producerEpoch, true);
+      await this.withRetry(`commit transaction ${h.transactionalId}`, h.transactionalId, commit, since);
       return 'committed';
     } catch (e) {
       if (kafkaErrorIds(e).some((id) => FENCED.has(id))) return 'already-finished';
@@ -81,7 +92,7 @@ export class TransactionCoordinators {
    * under it. Returns true when the id had been used before (epoch > 0 after fencing).
    */
   async fence(transactionalId: string, transactionTimeoutMs: number): Promise<boolean> {
-    const r = await this.withRetry(transactionalId, (c) => this.kafka.initProducerIdV5.api.async(c, transactionalId, transactionTimeoutMs, -1n, -1));
+    const r = await this.withRetry(`fence transactional id ${transactionalId}`, transactionalId, (c) => this.kafka.initProducerIdV5.api.async(c, transactionalId, transactionTimeoutMs, -1n, -1));
     return r.producerEpoch > 0;
   }
 

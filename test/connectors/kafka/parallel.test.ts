@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { GroupPartitionsAssigner } from '@platformatic/kafka';
 import { describe, expect, it } from 'vitest';
-import { mergePositions } from '../../../src/connectors/kafka/source.js';
+import { mergePositions } from '../../../src/connectors/kafka/position.js';
 import { splitAssigner } from '../../../src/connectors/kafka/split-assigner.js';
 import { buildKafkaParallel, type KafkaParallelFixture } from './parallel-job.js';
 import { freshTopic, produce } from './helpers.js';
@@ -97,7 +97,9 @@ describe('Kafka split assignment and positions', () => {
     });
   });
 
-  it('positions of readers of another parallelism merge to the highest next offset per partition', () => {
-    expect(mergePositions([{ '0': 10, '1': 4 }, undefined, { '1': 7, '2': 3 }])).toEqual({ '0': 10, '1': 7, '2': 3 });
+  it('positions of readers of another parallelism merge to the highest next offset per partition, without a group member', () => {
+    expect(mergePositions([{ offsets: { '0': 10, '1': 4 }, member: 'a' }, undefined, { offsets: { '1': 7, '2': 3 }, member: 'b' }])).toEqual({ offsets: { '0': 10, '1': 7, '2': 3 } });
+    // Checkpoints from before the member was kept hold the offsets alone.
+    expect(mergePositions([{ '0': 10, '1': 4 }, { offsets: { '1': 7 }, member: 'b' }])).toEqual({ offsets: { '0': 10, '1': 7 } });
   });
 });

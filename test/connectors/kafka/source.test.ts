@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { kafkaSource, PartitionWatermarks } from '../../../src/connectors/kafka/index.js';
+import { kafkaSource, PartitionWatermarks, type KafkaSourcePosition } from '../../../src/connectors/kafka/index.js';
 import type { SourceReader } from '../../../src/connectors/source.js';
 import { testSourceContext } from '../../../src/testing/index.js';
 import { BROKERS, freshTopic, produce } from './helpers.js';
@@ -37,9 +37,11 @@ describe('kafkaSource (real broker)', () => {
     const first = src.createReader(testSourceContext({ maxBatchSize: 100 }));
     await first.open?.();
     const part1 = await pollN(first, 1000);
-    const position = first.snapshotPosition?.(1) as Record<string, number>;
+    const position = first.snapshotPosition?.(1) as KafkaSourcePosition;
     // The position covers exactly what was handed out: offsets per partition sum to the records read.
-    expect(Object.values(position).reduce((a, b) => a + b, 0)).toBe(part1.values.length);
+    expect(Object.values(position.offsets).reduce((a, b) => a + b, 0)).toBe(part1.values.length);
+    // And names the reader's group membership, which the restored reader takes over.
+    expect(position.member).toMatch(/^sluice-/);
     await first.notifyCheckpointComplete?.(1);
     await first.close();
 
@@ -109,6 +111,32 @@ describe('kafkaSource (real broker)', () => {
     }
     await reader.close();
     expect(values.map((r) => r.i).sort((a, b) => a - b)).toEqual(Array.from({ length: 500 }, (_, i) => i));
+  });
+
+  it("a rejoin that rewinds the stream to the group's committed offsets hands out no record twice", async () => {
+    const topic = await freshTopic('src-rejoin', 1);
+    const N = 1000;
+    await produce(topic, Array.from({ length: N }, (_, i) => ({ value: JSON.stringify({ i }) })));
+    const src = kafkaSource<Rec>({ brokers: BROKERS, topic, groupId: `g-${randomUUID()}` }); // startFrom 'committed'
+    const reader = src.createReader(testSourceContext({ maxBatchSize: 100 }));
+    await reader.open?.();
+    const got = (await pollN(reader, 300)).values;
+    reader.snapshotPosition?.(1);
+    await reader.notifyCheckpointComplete?.(Number.MAX_SAFE_INTEGER); // commits the 300 (awaited)
+    got.push(...(await pollN(reader, 300)).values);
+    // Another member joins and leaves: each time the group rebalances, and the reader's
+    // stream seeks back to the committed offset (300) of the partition it gets back.
+    const other = src.createReader(testSourceContext());
+    await other.open?.();
+    await other.close();
+    // Read on a while after the last record: what the stream fetches again must not come out.
+    for (let start = Date.now(), quietSince = Date.now(); Date.now() - start < 20_000 && !(got.length >= N && Date.now() - quietSince > 2000); ) {
+      const b = await reader.poll();
+      got.push(...b.values);
+      if (b.values.length > 0) quietSince = Date.now();
+    }
+    await reader.close();
+    expect(got.map((r) => r.i)).toEqual(Array.from({ length: N }, (_, i) => i)); // in order, each once
   });
 
   it('bad records go to badRecord with topic/partition@offset, and reading goes on', async () => {
