@@ -43,6 +43,13 @@ export interface Source<T> {
   /** One line about this source's configuration, for `job.explain()`. */
   describe?(): string;
   /**
+   * Optional: ends the input gracefully. The source takes no new input (HTTP ingest answers
+   * 503) and its readers end once they have handed out everything it accepted, so the job
+   * can finish as a bounded one does: a final checkpoint, then the sinks commit. `sluice run`
+   * calls it on SIGTERM and Ctrl-C, so that nothing a source acknowledged is lost by a stop.
+   */
+  stop?(): void;
+  /**
    * Makes the reader of one run: called when the job starts and again at each restart,
    * once per reader (each parallel reader of a `parallel` source gets its own `ctx`).
    * Keep it cheap: connecting belongs in the reader's `open`.

@@ -50,6 +50,14 @@ export interface StartedJob extends RunningJob {
   readonly monitor: JobMonitor;
   /** The REST server once it listens; undefined when off or no port was free. */
   readonly server: Promise<JobServer | undefined>;
+  /**
+   * A graceful stop: every source that can end its input (`Source.stop`, such as HTTP
+   * ingest) stops taking input and ends once what it accepted is handed out. Returns
+   * whether the job will now end by itself (every source was stopped): it then
+   * finishes as a bounded job does, with a final checkpoint and the sinks' last commit. When
+   * it returns false, some source reads on (cancel the job, or stop it with a savepoint).
+   */
+  drain(): boolean;
 }
 
 /** How to start a run. */
@@ -189,6 +197,7 @@ export class Job extends JobBuilder {
       monitor,
       server,
       cancel: () => running.cancel(),
+      drain: () => this.drainSources(),
       savepoint: (path) => running.savepoint(path),
       stopWithSavepoint: (path) => running.stopWithSavepoint(path),
       get stateBackends() {
@@ -207,6 +216,13 @@ export class Job extends JobBuilder {
         return running.restoredFrom;
       },
     };
+  }
+
+  /** Stops every source that can end its input; whether every source now ends (see `StartedJob.drain`). */
+  private drainSources(): boolean {
+    const sources = this.graph.nodes.flatMap((n) => (n.source && n.source !== this.deadLetterQueueOf?.source ? [n.source] : []));
+    for (const source of sources) source.stop?.();
+    return sources.every((s) => s.stop !== undefined);
   }
 
   /**

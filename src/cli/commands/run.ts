@@ -37,7 +37,9 @@ Options:
 
 While it runs, the job serves its dashboard at http://127.0.0.1:8081/ (the log line
 'dashboard and REST API on …' says where); see 'sluice list', 'sluice status'.
-SIGTERM and Ctrl-C stop the job (exit code 0); its checkpoints are kept, so the next run
+SIGTERM and Ctrl-C stop the job (exit code 0): when every source can end its input (HTTP
+ingest), the job drains (no new input; what was accepted is processed, checkpointed
+and committed, then it finishes); otherwise it is cancelled; its checkpoints are kept, so the next run
 resumes from the latest. A second Ctrl-C exits at once.`;
 
 /** The options of `sluice run` (`sluice upgrade` passes the same ones on to the jobs it starts). */
@@ -130,6 +132,13 @@ export async function runCommand(argv: string[]): Promise<number> {
   let signals = 0;
   const onSignal = () => {
     if (++signals > 1) process.exit(130); // a second Ctrl-C: stop now
+    // Sources that can end their input (HTTP ingest) stop taking it and hand out what they
+    // accepted: a job whose every source ends so finishes, final checkpoint and commit
+    // included, and nothing acknowledged is lost (test/cli/graceful-stop.test.ts).
+    if (running.drain()) {
+      process.stderr.write(`\ndraining job '${job.name}': its sources take no new input; it ends once what they accepted is written (Ctrl-C again to exit at once)\n`);
+      return;
+    }
     if (!parsed.values['savepoint-on-stop']) {
       process.stderr.write(`\nstopping job '${job.name}' (Ctrl-C again to exit at once)\n`);
       running.cancel();
