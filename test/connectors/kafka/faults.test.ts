@@ -73,8 +73,11 @@ describe('Kafka connectors through a broker restart (a private broker, SIGKILLed
         `broker down ${((upAt - killedAt) / 1000).toFixed(1)} s; no checkpoint completed for ${(gap / 1000).toFixed(1)} s; ` +
         `read ${readAtKill} of ${RECORDS} at the kill; output missing ${diff.missing}, doubled ${diff.doubled}`,
     );
-    // The source was still reading when the broker went: it reconnected too, not only the sink.
-    expect(readAtKill).toBeLessThan(RECORDS);
+    // Usually the source is still reading when the broker goes, so it reconnects too, not
+    // only the sink; a fast run can read all input before the first checkpoint completes
+    // (seen on Node 24 at at-least-once), and then only the sink's side is exercised. The
+    // source's reconnect is pinned on its own in source.test.ts (a rejoin that rewinds).
+    if (readAtKill >= RECORDS) console.log(`[kafka faults] ${delivery}: the source had read all its input before the kill`);
     expect(running.restarts).toBeLessThan(RESTART_ATTEMPTS);
     return { diff, restarts: running.restarts };
   }
