@@ -15,7 +15,9 @@ export function isTypeScript(url: string): boolean {
 const ES_MODULE_TS = `
 export async function resolve(specifier, context, next) {
   const resolved = await next(specifier, context);
-  if (resolved.format === 'commonjs' && /\\.tsx?$/.test(new URL(resolved.url).pathname)) return { ...resolved, format: 'module' };
+  // Whatever was resolved ('commonjs' from tsx on Node 20 and 22; none on Node 24, whose
+  // loader then picks CommonJS from package.json): .ts and .tsx are ES modules here.
+  if (resolved.format !== 'module' && /\\.tsx?$/.test(new URL(resolved.url).pathname)) return { ...resolved, format: 'module' };
   return resolved;
 }`;
 
