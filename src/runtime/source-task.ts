@@ -148,8 +148,12 @@ export class SourceTask<T> extends Task {
 
   override notifyCheckpointComplete(id: number): void {
     super.notifyCheckpointComplete(id);
-    const r = this.reader?.notifyCheckpointComplete?.(id);
-    if (r) this.defer(r);
+    try {
+      const r = this.reader?.notifyCheckpointComplete?.(id);
+      if (r) this.defer(r);
+    } catch (e) {
+      this.fail(e); // outside the task's loop, as in Task.notifyCheckpointComplete
+    }
   }
 
   protected override async notifyFinalCheckpoint(): Promise<void> {

@@ -160,8 +160,14 @@ export abstract class Task implements ChainTask {
   /** Checkpoint `id` is durable: steps may publish what it covers (sinks commit). */
   notifyCheckpointComplete(id: number): void {
     for (const operator of this.operators) {
-      const r = operator.notifyCheckpointComplete(id);
-      if (r) this.defer(r);
+      // Called from the coordinator (or a worker's message handler), outside the task's
+      // loop: a throw fails the task rather than escape as an uncaught exception.
+      try {
+        const r = operator.notifyCheckpointComplete(id);
+        if (r) this.defer(r);
+      } catch (e) {
+        this.fail(e);
+      }
     }
   }
 
