@@ -107,7 +107,17 @@ export class SourceTask<T> extends Task {
     }
     const main = this.outputs.main;
     const m = this.metrics;
-    if (m && reader.backlog && m.steps[0]) m.steps[0].backlog = () => reader.backlog!();
+    if (m && reader.backlog && m.steps[0]) {
+      // Read by the metrics sampler's timer, outside this task: a throw fails the task.
+      m.steps[0].backlog = () => {
+        try {
+          return reader.backlog!();
+        } catch (e) {
+          this.fail(sourceError(this.uid, this.source.kind, e));
+          return undefined;
+        }
+      };
+    }
     for (;;) {
       if (this.stopped) return;
       await this.injectPendingBarrier();
