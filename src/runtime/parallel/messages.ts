@@ -36,6 +36,8 @@ export interface WorkerStart {
   readonly checkpoints: boolean;
   /** Whether the job counts metrics (the worker reports its subtasks' counters). */
   readonly metrics: boolean;
+  /** The attempt's stamp words, which the main thread's watchdog reads (undefined: no watchdog). */
+  readonly stamps: SharedArrayBuffer | undefined;
 }
 
 /** Messages from the main thread to a worker. */

@@ -98,6 +98,7 @@ export async function runWorkerSlot(
     restore: start.restore,
     deadLetters,
     checkpointing,
+    stamps: start.stamps && new Int32Array(start.stamps),
     onFailure: (error) => {
       if (!failed) send({ type: 'failed', error: toWire(error) });
       failed = true;
