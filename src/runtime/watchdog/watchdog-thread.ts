@@ -50,6 +50,8 @@ export interface StuckReport {
   readonly id: number;
   readonly task: number;
   readonly forMs: number;
+  /** When the watchdog found it (epoch ms): the main thread may read the report much later. */
+  readonly foundAt: number;
   readonly step: number;
   readonly kind: number;
   readonly size: number;
@@ -114,7 +116,7 @@ function check(a) {
 function stuck(a, t, forMs) {
   const base = t * WORDS;
   const step = Atomics.load(a.words, base + STEP), kind = Atomics.load(a.words, base + KIND), size = Atomics.load(a.words, base + SIZE);
-  const report = { type: 'stuck', id: a.id, task: t, forMs, step, kind, size };
+  const report = { type: 'stuck', id: a.id, task: t, forMs, foundAt: Date.now(), step, kind, size };
   const task = a.tasks[t];
   if (task.thread !== 0) return parentPort.postMessage(report);
   // The main thread is blocked: only this thread can say so.

@@ -61,7 +61,7 @@ export function watchSteps(
       thread: slot === 0 ? 'main thread' : `worker thread ${slot}`,
       forMs: r.forMs,
       call: describeCall(r.kind, r.size),
-      since: Date.now() - r.forMs,
+      since: r.foundAt - r.forMs,
     };
     onStuck(stuck, slot);
   });
