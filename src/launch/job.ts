@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { url as inspectorUrl } from 'node:inspector';
 import { isMainThread, workerData } from 'node:worker_threads';
 import { JobBuilder, positiveInt, type JobBuildOptions } from '../api/job-builder.js';
 import { checkpointConfig } from '../checkpoint/config.js';
@@ -54,7 +55,8 @@ export interface JobOptions extends JobBuildOptions {
    * terminates the thread at once and the job restarts from its last checkpoint. On the
    * main thread JavaScript cannot interrupt the call: the REST server cannot answer either
    * (so a liveness probe fails by itself), the watchdog's own thread writes the log line to
-   * stderr, and the attempt fails only if the call returns; see {@link onStuck}.
+   * stderr, and the attempt fails only if the call returns; see {@link onStuck}. The
+   * watchdog is off while a debugger is attached (a breakpoint holds a step too).
    */
   stuckAfter?: Duration | false;
   /**
@@ -149,11 +151,14 @@ export class Job extends JobBuilder {
     const counting = this.options.metrics !== false;
     let monitor: JobMonitor | undefined;
     const config = this.runtimeConfig(clock, options.parallelism, counting ? metrics : undefined, options.moduleArgs);
-    // The watchdog thread writes a stuck main thread's log line to stderr itself, if the level lets errors through.
+    // The watchdog thread writes a stuck main thread's log line to stderr itself, if the
+    // level lets errors through. Under a debugger it is off: a step paused at a breakpoint
+    // has not returned either.
     const stderr = logLevel !== 'silent' && logLevel !== 'fatal';
+    const watchdog = config.watchdog && inspectorUrl() === undefined ? { ...config.watchdog, stderr } : undefined;
     const running = supervise(
       this.graph,
-      config.watchdog ? { ...config, watchdog: { ...config.watchdog, stderr } } : config,
+      { ...config, watchdog },
       this.deadLetterQueue,
       {
         checkpoints,
