@@ -66,6 +66,7 @@ export function execute(graph: JobGraph<Operator>, config: RuntimeConfig, deadLe
     stamps: watch?.words,
   });
 
+  watch?.start();
   const runs = deployment.tasks.map((task) => task.run());
   coordinator?.start();
   // The dead-letter source ends once every task that could still send to it has finished.

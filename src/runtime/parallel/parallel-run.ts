@@ -185,6 +185,8 @@ export function executeParallel(graph: JobGraph<Operator>, config: RuntimeConfig
     );
   }
 
+  watch?.start();
+
   // This slot's subtasks start when every worker has built its own (or one has failed):
   // started earlier, they would read input that waits in channels for the workers' module
   // imports (about half a second), and V8 would then see the records survive and allocate

@@ -29,12 +29,14 @@ export interface StepWatch {
   readonly words: Int32Array;
   /** Their buffer, handed to the worker threads of a parallel run. */
   readonly buffer: SharedArrayBuffer;
+  /** Starts watching (once the attempt is deployed: an attempt that fails to deploy leaves nothing behind). */
+  start(): void;
   stop(): void;
 }
 
 /**
  * Watches the steps of one attempt, when the job has a watchdog: the attempt's tasks stamp
- * `words` (in every thread), and `onStuck` is told of each task found stuck, with the
+ * `words` (in every thread), and from `start()` on `onStuck` is told of each task found stuck, with the
  * thread it runs in (`threadOf`: 0 for the main thread, the slot for a worker thread).
  * For a task of the main thread the call comes only once the main thread is free again.
  */
@@ -48,8 +50,7 @@ export function watchSteps(
   if (!watchdog) return undefined;
   const buffer = new SharedArrayBuffer(physical.nodes.length * WORDS_PER_TASK * 4);
   const id = nextId++;
-  const thread = watchdogThread();
-  watching.set(id, (r) => {
+  const report = (r: StuckReport) => {
     const node = physical.nodes[r.task]!;
     const steps = node.chain.nodes;
     const step = steps[r.step] ?? steps[0]!;
@@ -64,31 +65,36 @@ export function watchSteps(
       since: r.foundAt - r.forMs,
     };
     onStuck(stuck, slot);
-  });
-  const watch: ToWatchdog = {
-    type: 'watch',
-    id,
-    words: buffer,
-    limitMs: watchdog.stuckAfterMs,
-    exit: watchdog.onStuck === 'exit',
-    stderr: watchdog.stderr,
-    job: config.jobName,
-    tasks: physical.nodes.map((node) => ({
-      name: node.name,
-      thread: threadOf(node),
-      steps: node.chain.nodes.map((step) => ({ uid: step.uid, kind: step.source ? 'source' : step.kind })),
-    })),
   };
-  thread.postMessage(watch);
-  let stopped = false;
+  let state: 'new' | 'watched' | 'stopped' = 'new';
   return {
     words: new Int32Array(buffer),
     buffer,
+    start() {
+      if (state !== 'new') return;
+      state = 'watched';
+      watching.set(id, report);
+      watchdogThread().postMessage({
+        type: 'watch',
+        id,
+        words: buffer,
+        limitMs: watchdog.stuckAfterMs,
+        exit: watchdog.onStuck === 'exit',
+        stderr: watchdog.stderr,
+        job: config.jobName,
+        tasks: physical.nodes.map((node) => ({
+          name: node.name,
+          thread: threadOf(node),
+          steps: node.chain.nodes.map((step) => ({ uid: step.uid, kind: step.source ? 'source' : step.kind })),
+        })),
+      } satisfies ToWatchdog);
+    },
     stop() {
-      if (stopped) return;
-      stopped = true;
-      watching.delete(id);
-      thread.postMessage({ type: 'unwatch', id } satisfies ToWatchdog);
+      if (state === 'watched') {
+        watching.delete(id);
+        thread?.postMessage({ type: 'unwatch', id } satisfies ToWatchdog);
+      }
+      state = 'stopped';
     },
   };
 }
