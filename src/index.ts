@@ -36,7 +36,7 @@
  */
 export { Job, type JobOptions, type StartOptions, type StartedJob } from './launch/job.js';
 export { JobBuilder, type JobBuildOptions, type SourceOptions } from './api/job-builder.js';
-export type { JobControl, JobMonitor, JobStatus, JobException } from './observe/job-monitor.js';
+export type { JobControl, JobMonitor, JobStatus, JobException, StuckStep } from './observe/job-monitor.js';
 export type { LogLevel, LogOptions } from './observe/job-log.js';
 export type { MetricsSnapshot, StepSnapshot } from './observe/job-metrics.js';
 export type { ServerOptions, JobServer } from './server/server.js';

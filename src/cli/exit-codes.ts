@@ -6,6 +6,8 @@
  * - 3: the job file could not be loaded, or does not export a Job.
  * - 4: no running job answered (`list`, `status`, `cancel`, `savepoint`, `logs`, `upgrade`), or it refused the request.
  * - 5: `upgrade` rolled back: the new version failed and the previous one runs again from the savepoint.
+ * - 75: a step stayed in one call longer than `stuckAfter` on the main thread, with
+ *   `onStuck: 'exit'` (the watchdog thread ends the process: `runtime/watchdog/`).
  */
 export const EXIT = {
   OK: 0,
@@ -14,4 +16,5 @@ export const EXIT = {
   BAD_JOB_FILE: 3,
   NO_JOB: 4,
   ROLLED_BACK: 5,
+  STEP_STUCK: 75,
 } as const;

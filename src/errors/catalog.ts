@@ -185,6 +185,13 @@ export const ERROR_CATALOG = {
     description: 'A worker thread of a parallel run stopped before its subtasks ended: it could not load the job module, or ran out of memory, or crashed.',
     hint: 'Read the error logged before it; the job restarts from its last checkpoint under its restart policy.',
   },
+  STEP_STUCK: {
+    domain: 'user',
+    retry: 'backoff',
+    description:
+      "A step's function has not returned for longer than the job's `stuckAfter` (an endless loop, or synchronous work far too long for one call): in a worker thread the watchdog terminated the thread; on the main thread, which nothing can interrupt, the attempt fails once the call returns (or the process exits, with `onStuck: 'exit'`).",
+    hint: "Fix the step's function for the record it was handling (the log line `step_stuck` names the step and what it was given); with parallelism 2 or more the watchdog can stop it in its worker thread, and the job restarts from its last checkpoint. Raise `stuckAfter` if such calls are expected to take that long.",
+  },
   WORKER_JOB_MISMATCH: {
     domain: 'user',
     retry: 'none',

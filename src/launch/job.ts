@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { url as inspectorUrl } from 'node:inspector';
 import { isMainThread, workerData } from 'node:worker_threads';
 import { JobBuilder, positiveInt, type JobBuildOptions } from '../api/job-builder.js';
 import { checkpointConfig } from '../checkpoint/config.js';
@@ -17,6 +18,8 @@ import { supervise, type RunningJob } from '../runtime/supervisor.js';
 import { startServer, type JobServer, type ServerOptions } from '../server/server.js';
 import { MemoryStateBackend } from '../state/memory-backend.js';
 import { SystemClock, type Clock } from '../time/clock.js';
+import { toMillis, type Duration } from '../time/duration.js';
+import type { WatchdogConfig } from '../runtime/watchdog/watchdog.js';
 
 /**
  * The script worker threads of a parallel run start with: the compiled `parallel-worker.js`
@@ -42,6 +45,29 @@ export interface JobOptions extends JobBuildOptions {
   log?: LogOptions;
   /** Sampled tracing (off by default): one source batch in `sampleEvery` is followed through the tasks. */
   tracing?: { sampleEvery: number };
+  /**
+   * How long a step may stay in one call (a batch of records, a watermark, a timer,
+   * `open()`) before the watchdog calls it stuck: it logs `step_stuck` (the step, its
+   * task and thread, what it was handling), `/healthz` and `/readyz` answer 503, and the
+   * attempt fails with `STEP_STUCK` under the restart policy. Default '30s'; `false` turns
+   * the watchdog off.
+   *
+   * Where the step runs matters. In a worker thread (parallelism 2 or more) the watchdog
+   * terminates the thread at once and the job restarts from its last checkpoint. On the
+   * main thread JavaScript cannot interrupt the call: the REST server cannot answer either
+   * (so a liveness probe fails by itself), the watchdog's own thread writes the log line to
+   * stderr, and the attempt fails only if the call returns; see {@link onStuck}. The
+   * watchdog is off while a debugger is attached (a breakpoint holds a step too).
+   */
+  stuckAfter?: Duration | false;
+  /**
+   * What a step stuck on the main thread does to the process: `'fail'` (default) waits for
+   * the call to return, then fails the attempt; `'exit'` exits the process with code 75
+   * (`STUCK_EXIT_CODE`) after the log line, so that a supervisor (Kubernetes, systemd)
+   * starts it again, from the last checkpoint. Steps in worker threads are always stopped
+   * in the process.
+   */
+  onStuck?: 'fail' | 'exit';
 }
 
 /** A started job: the supervisor's handle plus what operates it (metrics, logs, server). */
@@ -108,7 +134,9 @@ export class Job extends JobBuilder {
   constructor(options: JobOptions = {}) {
     super(options);
     if (options.module !== undefined) this.module = { url: options.module, args: [] };
+    this.watchdog = watchdogOf(options);
   }
+  private readonly watchdog: WatchdogConfig | undefined;
 
   /** Starts the job and returns a handle: `done` settles at the end, `cancel()` stops it. */
   start(options: StartOptions = {}): StartedJob {
@@ -133,8 +161,9 @@ export class Job extends JobBuilder {
         hint: 'Start from either a savepoint (--from-savepoint) or a checkpoint (--from-checkpoint), of a job with checkpoints on.',
       });
     }
+    const logLevel = this.options.log?.level ?? options.observe?.logLevel ?? 'silent';
     const log = new JobLog(this.name, {
-      level: this.options.log?.level ?? options.observe?.logLevel ?? 'silent',
+      level: logLevel,
       destination: this.options.log?.destination ?? options.observe?.logDestination,
     });
     const recovery =
@@ -151,13 +180,20 @@ export class Job extends JobBuilder {
     });
     const counting = this.options.metrics !== false;
     let monitor: JobMonitor | undefined;
+    const config = this.runtimeConfig(clock, options.parallelism, counting ? metrics : undefined, options.moduleArgs);
+    // The watchdog thread writes a stuck main thread's log line to stderr itself, if the
+    // level lets errors through. Under a debugger it is off: a step paused at a breakpoint
+    // has not returned either.
+    const stderr = logLevel !== 'silent' && logLevel !== 'fatal';
+    const watchdog = config.watchdog && inspectorUrl() === undefined ? { ...config.watchdog, stderr } : undefined;
     const running = supervise(
       this.graph,
-      this.runtimeConfig(clock, options.parallelism, counting ? metrics : undefined, options.moduleArgs),
+      { ...config, watchdog },
       this.deadLetterQueue,
       {
         checkpoints,
         restart,
+        onStuck: (s) => monitor?.stuck(s),
         onRestart: (error, n, delay) => {
           monitor?.restarted(error, n, delay);
           options.onRestart?.(error, n, delay);
@@ -215,6 +251,9 @@ export class Job extends JobBuilder {
       get restoredFrom() {
         return running.restoredFrom;
       },
+      get stuck() {
+        return running.stuck;
+      },
     };
   }
 
@@ -250,6 +289,7 @@ export class Job extends JobBuilder {
       exactlyOnce: this.delivery === 'exactly-once',
       metrics,
       workers: this.module === undefined ? undefined : { script: WORKER_SCRIPT, module: this.module.url, args: [...(moduleArgs ?? this.module.args)] },
+      watchdog: this.watchdog,
     };
   }
 
@@ -294,4 +334,17 @@ export class Job extends JobBuilder {
   async run(options: StartOptions = {}): Promise<JobResult> {
     return this.start(options).done;
   }
+}
+
+/** The watchdog's settings from the job's options (`stuckAfter`, `onStuck`); undefined when it is off. */
+function watchdogOf(options: JobOptions): WatchdogConfig | undefined {
+  const onStuck = options.onStuck ?? 'fail';
+  if (onStuck !== 'fail' && onStuck !== 'exit') {
+    throw new SluiceError('INVALID_ARGUMENT', `onStuck must be 'fail' or 'exit', got ${String(onStuck)}`);
+  }
+  if (options.stuckAfter === false) return undefined;
+  const stuckAfterMs = toMillis(options.stuckAfter ?? '30s', 'stuckAfter');
+  if (!(stuckAfterMs > 0)) throw new SluiceError('INVALID_ARGUMENT', `stuckAfter must be more than 0 (or false for no watchdog), got ${String(options.stuckAfter)}`);
+  // stderr: set by start(), from the log level of the run.
+  return { stuckAfterMs, onStuck, stderr: false };
 }

@@ -175,7 +175,7 @@ export class JobMetrics {
         ...stepCounters(s),
         watermark: wm === Number.POSITIVE_INFINITY ? 'end' : Number.isFinite(wm) ? wm : null,
         watermarkLagMs: Number.isFinite(wm) ? now - wm : null,
-        stateKeys: backend ? backend.size() : null,
+        stateKeys: backend ? keysIn(backend) : null,
         backlog: backlog ?? null,
         latencyMs:
           h && h.count > 0
@@ -202,6 +202,19 @@ export class JobMetrics {
       checkpoints: { completed, failed, last: cps[cps.length - 1] },
       restarts: this.restarts,
     };
+  }
+}
+
+/**
+ * The keys a backend holds, for the gauge; null when it cannot tell. Read by the sampler's
+ * timer, outside any task, possibly while the attempt closes its backends (a restart): a
+ * throw there would be an uncaught exception that ends the process.
+ */
+function keysIn(backend: { size(): number }): number | null {
+  try {
+    return backend.size();
+  } catch {
+    return null;
   }
 }
 

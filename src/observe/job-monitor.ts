@@ -23,6 +23,28 @@ export interface JobControl {
   readonly checkpoints: readonly CheckpointStats[];
   /** The checkpoint or savepoint this run started from, if any. */
   readonly restoredFrom: number | undefined;
+  /** Steps of the current attempt found stuck by the watchdog (`/healthz` fails while there are any). */
+  readonly stuck?: readonly StuckStep[] | undefined;
+}
+
+/**
+ * A step the watchdog found stuck: it had not returned from one call (a batch, a
+ * watermark, a timer, `open()`…) for the job's `stuckAfter`.
+ */
+export interface StuckStep {
+  /** The step's uid. */
+  readonly step: string;
+  readonly kind: string;
+  /** The task (subtask) it runs in, as named in metrics. */
+  readonly task: string;
+  /** `'main thread'` or `'worker thread N'`. */
+  readonly thread: string;
+  /** How long it had been in the call when found (ms). */
+  readonly forMs: number;
+  /** What the call was handling: `'a batch of 12 records'`, `'a watermark'`, `'open()'`… */
+  readonly call: string;
+  /** When the call started (epoch ms). */
+  readonly since: number;
 }
 
 /**
@@ -110,6 +132,23 @@ export class JobMonitor {
     setTimeout(() => {
       if (this.status === 'restarting') this.status = 'running';
     }, delayMs).unref();
+  }
+
+  /**
+   * Records a step the watchdog found stuck: a `step_stuck` error line naming the step, its
+   * task and thread and what it was handling. `/healthz` and `/readyz` fail while the
+   * attempt lasts (see {@link healthy}). Called by `Job.start`'s supervisor.
+   */
+  stuck(s: StuckStep): void {
+    this.log.logger.error(
+      { event: 'step_stuck', code: 'STEP_STUCK', step: s.step, task: s.task, thread: s.thread, forMs: s.forMs, call: s.call },
+      `step '${s.step}' (${s.kind}) of task '${s.task}' has not returned for ${s.forMs} ms, handling ${s.call}, ${s.thread === 'main thread' ? 'on the main thread' : `in ${s.thread}`}`,
+    );
+  }
+
+  /** Whether no step of the current attempt is stuck (liveness: `GET /healthz`). */
+  get healthy(): boolean {
+    return (this.running.stuck?.length ?? 0) === 0;
   }
 
   /** Records the end of a run that finished or was cancelled: status, `endedAt`, a last metrics sample, a log line. Called by `Job.start`. */

@@ -1,3 +1,4 @@
+import type { SluiceError } from '../errors/index.js';
 import type { Batch } from './batch.js';
 import { FifoQueue } from './fifo-queue.js';
 
@@ -28,7 +29,14 @@ export interface ChannelSender<T> {
   readonly queuedBatches: number;
   /** Records sent and not yet taken by the consumer (for metrics). */
   readonly queuedRecords: number;
+  /** Sends an event. A thread channel throws `RECORD_NOT_TRANSFERABLE` for a batch it cannot carry (and sends none of it). */
   push(event: ChannelEvent<T>): void;
+  /**
+   * Why this channel cannot carry `value` (a `RECORD_NOT_TRANSFERABLE` error), or undefined
+   * when it can: how a `ChannelOutput` finds which records of a refused batch to
+   * route to its step's failure policy. Only channels that can refuse have it.
+   */
+  refusal?(value: T): SluiceError | undefined;
   /** Resolves when there is room again. */
   writable(): Promise<void>;
   /** Wakes every waiting producer (the job is stopping). */

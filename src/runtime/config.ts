@@ -1,6 +1,7 @@
 import type { JobMetrics } from '../observe/job-metrics.js';
 import type { KeyedStateBackend } from '../state/types.js';
 import type { Clock } from '../time/clock.js';
+import type { WatchdogConfig } from './watchdog/watchdog.js';
 
 /** The settings a job runs with (see `JobOptions` for their meaning and defaults). */
 export interface RuntimeConfig {
@@ -31,4 +32,6 @@ export interface RuntimeConfig {
    * module (with its arguments) that builds the job in each (see `parallel/`).
    */
   readonly workers?: { readonly script: URL; readonly module: string; readonly args: readonly string[] } | undefined;
+  /** Watches for steps that do not return (`watchdog/`); undefined: no watchdog (`stuckAfter: false`). */
+  readonly watchdog?: WatchdogConfig | undefined;
 }

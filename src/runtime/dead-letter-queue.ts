@@ -106,3 +106,33 @@ export class DeadLetterQueue implements DeadLetterOutput {
     },
   };
 }
+
+/**
+ * A dead letter that can cross to another thread: its record copied, with each value no
+ * thread channel or structured clone can carry replaced by a string naming it (a function
+ * by `'[function onEvent]'`, a symbol by `'[Symbol(tag)]'`, a cycle by `'[cycle]'`). Such
+ * values are often why the record is a dead letter (`RECORD_NOT_TRANSFERABLE`); the
+ * letter must still reach `job.deadLetters()` wherever its consumer runs.
+ */
+export function cloneableLetter(letter: DeadLetter): DeadLetter {
+  return { ...letter, record: cloneableCopy(letter.record, new Set()) };
+}
+
+function cloneableCopy(v: unknown, open: Set<object>): unknown {
+  if (typeof v === 'function') return `[function ${v.name || 'anonymous'}]`;
+  if (typeof v === 'symbol') return `[${v.toString()}]`;
+  if (v === null || typeof v !== 'object') return v;
+  if (open.has(v)) return '[cycle]';
+  open.add(v);
+  try {
+    if (Array.isArray(v)) return v.map((x) => cloneableCopy(x, open));
+    if (v instanceof Map) return new Map([...v].map(([k, x]) => [cloneableCopy(k, open), cloneableCopy(x, open)]));
+    if (v instanceof Set) return new Set([...v].map((x) => cloneableCopy(x, open)));
+    if (ArrayBuffer.isView(v) || v instanceof Date || v instanceof RegExp || v instanceof Error) return v;
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(v)) out[key] = cloneableCopy((v as Record<string, unknown>)[key], open);
+    return out;
+  } finally {
+    open.delete(v);
+  }
+}

@@ -12,6 +12,7 @@ import { openChannels, type Placement } from './placement.js';
 import { SourceTask } from './source-task.js';
 import { StreamTask } from './stream-task.js';
 import type { Backpressure, Task, TaskCheckpointing, TaskSpec } from './task.js';
+import { WORDS_PER_TASK } from './watchdog/step-stamps.js';
 
 /** How a thread deploys its share of a job. */
 export interface DeployOptions {
@@ -22,6 +23,8 @@ export interface DeployOptions {
   readonly checkpointing: TaskCheckpointing | undefined;
   /** Told of the first failure of any task here. */
   readonly onFailure: (error: unknown) => void;
+  /** The attempt's stamp words, shared with the watchdog (`watchdog/`); without it, each thread stamps a private array. */
+  readonly stamps?: Int32Array | undefined;
 }
 
 /** The tasks of one thread, built from the physical graph, not yet running. */
@@ -54,6 +57,7 @@ export function deploy(physical: PhysicalGraph<Operator>, config: RuntimeConfig,
   const consumers = deadLetters ? deadLetterConsumers(physical, deadLetters) : new Set();
   const tasks: Task[] = [];
   const sourceTasks: SourceTask<unknown>[] = [];
+  const stamps = options.stamps ?? new Int32Array(physical.nodes.length * WORDS_PER_TASK);
   for (const node of physical.nodes) {
     if (!placement.isLocal(node.index)) continue;
     const spec: TaskSpec = {
@@ -68,6 +72,7 @@ export function deploy(physical: PhysicalGraph<Operator>, config: RuntimeConfig,
       backpressure: consumers.has(node.chain) ? [] : backpressure,
       yieldIntervalMs: placement.yieldIntervalMs,
       onFailure: options.onFailure,
+      stamps,
     };
     if (node.chain.nodes[0]!.source) {
       const task = new SourceTask<unknown>({ ...spec, signal: abort.signal });

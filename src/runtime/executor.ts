@@ -12,6 +12,8 @@ import { deploy } from './deployment.js';
 import type { Operator } from './operator.js';
 import { LOCAL_PLACEMENT } from './placement.js';
 import type { TaskCheckpointing } from './task.js';
+import { stuckError, watchSteps } from './watchdog/watchdog.js';
+import type { StuckStep } from '../observe/job-monitor.js';
 
 /** How an attempt starts and checkpoints. */
 export interface ExecuteOptions {
@@ -19,6 +21,8 @@ export interface ExecuteOptions {
   readonly restore?: CheckpointData | undefined;
   /** Periodic checkpoints. */
   readonly checkpoints?: { readonly config: CheckpointConfig; readonly storage: CheckpointStorage; onEvent?: (s: CheckpointStats) => void } | undefined;
+  /** Told of each step the watchdog finds stuck (before the attempt fails with `STEP_STUCK`). */
+  readonly onStuck?: ((stuck: StuckStep) => void) | undefined;
 }
 
 /**
@@ -39,25 +43,40 @@ export function execute(graph: JobGraph<Operator>, config: RuntimeConfig, deadLe
       for (const task of deployment.tasks) task.notifyCheckpointComplete(id);
     },
   });
+  const onFailure = (error: unknown) => {
+    outcome.fail(error);
+    deployment.abort.abort();
+    coordinator?.stop();
+    for (const task of deployment.tasks) task.stop();
+  };
+  // Every task runs on this thread: the watchdog's report comes once the stuck call has
+  // returned (nothing here ran meanwhile), and the attempt fails then.
+  let running = true;
+  const watch = watchSteps(physical, config, () => 0, (stuck) => {
+    if (!running) return;
+    options.onStuck?.(stuck);
+    onFailure(stuckError(stuck));
+  });
   const deployment = deploy(physical, config, {
     placement: LOCAL_PLACEMENT,
     restore: options.restore,
     deadLetters,
     checkpointing: coordinator && reportingTo(coordinator),
-    onFailure: (error) => {
-      outcome.fail(error);
-      deployment.abort.abort();
-      coordinator?.stop();
-      for (const task of deployment.tasks) task.stop();
-    },
+    onFailure,
+    stamps: watch?.words,
   });
 
+  watch?.start();
   const runs = deployment.tasks.map((task) => task.run());
   coordinator?.start();
   // The dead-letter source ends once every task that could still send to it has finished.
   if (deadLetters) void deadLetterSendersConsumed(physical, deployment.tasks, deadLetters).then(() => deadLetters.end());
+  const settled = Promise.allSettled(runs).finally(() => {
+    running = false;
+    watch?.stop();
+  });
 
-  return attemptOf(deployment, coordinator, outcome, Promise.allSettled(runs), () => {
+  return attemptOf(deployment, coordinator, outcome, settled, () => {
     deployment.abort.abort();
     for (const task of deployment.tasks) task.stop();
   });

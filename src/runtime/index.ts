@@ -13,6 +13,8 @@
  * - `operator-chain.ts`: a task's operators and their outputs, wired (Flink's OperatorChain).
  * - `operator.ts` and `operators/`: the operators, over `OperatorRuntime`; keyed ones keep a
  *   `KeyedScope`, which is their `InternalTimerService`.
+ * - `watchdog/`: tasks stamp each synchronous call into their steps in a shared buffer; a
+ *   watchdog thread finds a step that has not returned (`STEP_STUCK`).
  *
  * Where records go, one name each:
  * - `Collector`: what a user function calls `collect()` on; a `TimestampedCollector`

@@ -7,14 +7,15 @@ import { keyGroupRange } from '../state/key-groups.js';
 import type { KeyedStateBackend } from '../state/types.js';
 import { ChainedOutput } from './chained-output.js';
 import type { ChannelSender } from './channel.js';
-import { ChannelOutput } from './channel-output.js';
+import { ChannelOutput, type ChannelOutputFailures } from './channel-output.js';
 import type { RuntimeConfig } from './config.js';
-import type { DeadLetterOutput } from './dead-letter-queue.js';
+import { cloneableLetter, type DeadLetter, type DeadLetterOutput } from './dead-letter-queue.js';
 import { partitionerFor } from './exchange/partitioners.js';
 import { MeteredOutput } from './metered-output.js';
 import type { Operator, OperatorRuntime, SubtaskInfo } from './operator.js';
+import type { StepStamp } from './watchdog/step-stamps.js';
 import { OperatorOutputs, outputOf, type Output } from './output.js';
-import { badRecord, userError, type StepErrors } from './step-errors.js';
+import { badRecord, refusedRecord, userError, type StepErrors } from './step-errors.js';
 
 /** What a chain is built from: the subtask it runs, and what its operators are given. */
 export interface ChainSpec {
@@ -35,8 +36,12 @@ export interface ChainSpec {
 export interface ChainTask {
   /** Work the task finishes before it takes its next input. */
   defer(work: Promise<unknown>): void;
-  /** A clock callback run inside the task; returns its cancel. */
-  schedule(at: number, callback: () => void): () => void;
+  /** A clock callback run inside the task, for step `step` of the chain (its position); returns its cancel. */
+  schedule(at: number, callback: () => void, step: number): () => void;
+  /** What the task stamps for the watchdog: chained steps stamp which of them is called. */
+  readonly stamp: StepStamp;
+  /** Fails the task (a failure outside its own calls: a flush timer's). */
+  fail(error: unknown): void;
 }
 
 /**
@@ -55,6 +60,8 @@ export class OperatorChain {
   readonly headOutputs: OperatorOutputs<unknown>;
   /** Outputs into this subtask's channels, in `node.outputs` order. */
   readonly channelOutputs: readonly ChannelOutput<unknown>[];
+  /** The position in the chain (`node.chain.nodes`) of each of {@link operators}. */
+  readonly positions: readonly number[];
 
   constructor(
     private readonly spec: ChainSpec,
@@ -66,15 +73,16 @@ export class OperatorChain {
     const operators = steps.map((step) => step.createOperator?.());
     if (stepMetrics) steps.forEach((_, k) => stepMetrics[k]!.attach(operators[k]));
     const channelOutputs: ChannelOutput<unknown>[] = [];
-    const outputs = steps.map((step, k) => this.outputsOf(step, node.routes[k]!, operators, channelOutputs, stepMetrics?.[k]));
+    const outputs = steps.map((step, k) => this.outputsOf(step, k, node.routes[k]!, operators, channelOutputs, task, stepMetrics?.[k]));
     steps.forEach((step, k) => {
       const operator = operators[k];
       if (operator === undefined) return;
-      operator.setup(this.operatorRuntime(step, task, stepMetrics?.[k]), outputs[k]!);
+      operator.setup(this.operatorRuntime(step, k, task, stepMetrics?.[k]), outputs[k]!);
       const restored = spec.restored[step.uid];
       if (restored !== undefined) restoreOperator(operator, restored, this.subtask);
     });
     this.operators = operators.filter((operator) => operator !== undefined);
+    this.positions = operators.flatMap((operator, k) => (operator === undefined ? [] : [k]));
     this.headOutputs = outputs[0]!;
     this.channelOutputs = channelOutputs;
   }
@@ -88,22 +96,38 @@ export class OperatorChain {
   /** A step's outputs: its main stream and side outputs, each to every consumer of it. */
   private outputsOf(
     step: StepNode,
+    /** The step's position in the chain. */
+    position: number,
     routes: readonly Route<Operator>[],
     operators: readonly (Operator | undefined)[],
     channelOutputs: ChannelOutput<unknown>[],
+    task: ChainTask,
     metrics: StepMetrics | undefined,
   ): OperatorOutputs<unknown> {
     const { config, stepMetrics, senders } = this.spec;
     const steps = this.spec.node.chain.nodes;
     const context = config.metrics?.context;
     const byTag = new Map<string | undefined, Output<unknown>[]>();
+    const errors = this.errorsOf(step, metrics);
+    // A record the channel refuses is this step's failure; so is what its flush timer
+    // throws. The dead-letter stream's own source sends a copy of the letter instead: it
+    // often holds what could not cross (see `worker-failures.test.ts`).
+    const lettersSource = step.source !== undefined && step.source === this.spec.deadLetters?.source;
+    const failures: ChannelOutputFailures = {
+      fail: (error) => task.fail(error),
+      refused: (error, record, timestamp) => {
+        if (lettersSource) return { instead: cloneableLetter(record as DeadLetter) };
+        refusedRecord(errors, error, record, timestamp);
+        return undefined;
+      },
+    };
     for (const route of routes) {
       let target: Output<unknown>;
       if (route.chained) {
         const k = steps.indexOf(route.to);
-        target = new ChainedOutput(operators[k]!, context && { step: stepMetrics![k]!, context });
+        target = new ChainedOutput(operators[k]!, task.stamp, k, position, context && { step: stepMetrics![k]!, context });
       } else {
-        const targets = route.channels.map((channel) => new ChannelOutput(senders[channel.id]!, config.batchSize, config.flushIntervalMs, config.clock, context));
+        const targets = route.channels.map((channel) => new ChannelOutput(senders[channel.id]!, config.batchSize, config.flushIntervalMs, config.clock, context, failures));
         channelOutputs.push(...targets);
         target = partitionerFor(route.partitioner, targets, route.edge.keySelector, config.maxParallelism);
       }
@@ -117,7 +141,7 @@ export class OperatorChain {
     return new OperatorOutputs(metrics ? new MeteredOutput(main, metrics, step.source !== undefined) : main, sides);
   }
 
-  private operatorRuntime(step: StepNode, task: ChainTask, metrics: StepMetrics | undefined): OperatorRuntime {
+  private operatorRuntime(step: StepNode, position: number, task: ChainTask, metrics: StepMetrics | undefined): OperatorRuntime {
     const { config, stateBackends } = this.spec;
     const subtask = this.subtask;
     const errors = this.errorsOf(step, metrics);
@@ -142,7 +166,7 @@ export class OperatorChain {
         }
         return backend;
       },
-      scheduleProcessingTime: (at, callback) => task.schedule(at, callback),
+      scheduleProcessingTime: (at, callback) => task.schedule(at, callback, position),
     };
   }
 

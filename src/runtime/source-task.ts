@@ -6,6 +6,7 @@ import { MAX_WATERMARK, NO_TIMESTAMP, type Batch } from './batch.js';
 import type { SubtaskInfo } from './operator.js';
 import type { OperatorOutputs } from './output.js';
 import { Task, type TaskSpec, type TaskStepState } from './task.js';
+import { WHAT } from './watchdog/step-stamps.js';
 
 /** The state a source step has in a checkpoint. */
 export interface SourceStepState {
@@ -107,14 +108,29 @@ export class SourceTask<T> extends Task {
     }
     const main = this.outputs.main;
     const m = this.metrics;
-    if (m && reader.backlog && m.steps[0]) m.steps[0].backlog = () => reader.backlog!();
+    const stamp = this.stamp;
+    if (m && reader.backlog && m.steps[0]) {
+      // Read by the metrics sampler's timer, outside this task: a throw fails the task.
+      m.steps[0].backlog = () => {
+        try {
+          return reader.backlog!();
+        } catch (e) {
+          this.fail(sourceError(this.uid, this.source.kind, e));
+          return undefined;
+        }
+      };
+    }
     for (;;) {
       if (this.stopped) return;
       await this.injectPendingBarrier();
       let polled;
       const t0 = m ? performance.now() : 0;
       try {
-        polled = await this.untilStopped(reader.poll());
+        // The synchronous part of poll() runs the source's code (a generator's make()): stamped.
+        stamp.enter(0, WHAT.poll, 0);
+        const polling = reader.poll();
+        stamp.leave();
+        polled = await this.untilStopped(polling);
       } catch (e) {
         throw sourceError(this.uid, this.source.kind, e);
       }
@@ -127,17 +143,23 @@ export class SourceTask<T> extends Task {
       const t1 = m ? performance.now() : 0;
       if (n > 0) {
         const batch: Batch<T> = { values: polled.values, timestamps: polled.timestamps ?? noTimestamps(n) };
+        stamp.enter(0, WHAT.batch, n);
         main.emitBatch(batch);
+        stamp.leave();
       } else {
         this.flushChannelOutputs(); // nothing new: let gathered records go
       }
       if (polled.watermark !== undefined && polled.watermark > this.sourceWatermark) {
         this.sourceWatermark = polled.watermark;
+        stamp.enter(0, WHAT.watermark, 0);
         this.outputs.watermark(polled.watermark);
+        stamp.leave();
       }
       if (polled.done) {
+        stamp.enter(0, WHAT.end, 0);
         this.outputs.watermark(MAX_WATERMARK);
         this.outputs.end();
+        stamp.leave();
         return;
       }
       if (m) m.processed(t1);
@@ -148,8 +170,12 @@ export class SourceTask<T> extends Task {
 
   override notifyCheckpointComplete(id: number): void {
     super.notifyCheckpointComplete(id);
-    const r = this.reader?.notifyCheckpointComplete?.(id);
-    if (r) this.defer(r);
+    try {
+      const r = this.reader?.notifyCheckpointComplete?.(id);
+      if (r) this.defer(r);
+    } catch (e) {
+      this.fail(e); // outside the task's loop, as in Task.notifyCheckpointComplete
+    }
   }
 
   protected override async notifyFinalCheckpoint(): Promise<void> {

@@ -32,6 +32,24 @@ export function userError(errors: StepErrors, error: unknown, record: unknown, t
   });
 }
 
+/**
+ * A record its step emitted into a channel that cannot carry it (`RECORD_NOT_TRANSFERABLE`:
+ * it cannot cross to another thread): as a user function's throw, the job fails with the
+ * step named, or the record is a dead letter.
+ */
+export function refusedRecord(errors: StepErrors, error: SluiceError, record: unknown, timestamp: number): void {
+  const e =
+    error.step === undefined
+      ? new SluiceError(error.code, `step '${errors.step.uid}' (${errors.step.kind}): ${firstLine(error)}`, { step: errors.step.uid, detail: error.detail, hint: error.hint, cause: error.cause })
+      : error;
+  userError(errors, e, record, timestamp, 'exchange');
+}
+
+/** A SluiceError's message without its code, detail and hint. */
+function firstLine(e: SluiceError): string {
+  return e.message.split('\n')[0]!.replace(`[${e.code}] `, '');
+}
+
 /** Input a source could not decode, at `position` of its medium. */
 export function badRecord(errors: StepErrors, raw: string | Uint8Array, error: unknown, position: string): void {
   const { step, metrics, deadLetters } = errors;

@@ -2,6 +2,7 @@ import type { ChannelReceiver } from './channel.js';
 import { InputGate } from './input-gate.js';
 import type { Operator } from './operator.js';
 import { Task, type TaskSpec } from './task.js';
+import { WHAT } from './watchdog/step-stamps.js';
 import { WatermarkValve } from './watermark-valve.js';
 
 /** A stream task's spec: its input channels' receiving ends are among `receivers`. */
@@ -59,6 +60,7 @@ export class StreamTask extends Task {
   protected async loop(): Promise<void> {
     const head = this.operators[0]!;
     const inputs = this.gate.inputs;
+    const stamp = this.stamp;
     let open = inputs.length;
     while (open > 0) {
       if (this.stopped) return;
@@ -78,19 +80,27 @@ export class StreamTask extends Task {
         else m.control();
       }
       switch (event.kind) {
+        // Each synchronous call into the chain is stamped for the watchdog (not the
+        // barrier's, whose snapshot may wait on a state backend).
         case 'batch':
+          stamp.enter(0, WHAT.batch, event.batch.values.length);
           head.processBatch(event.batch, inputs[channel]!.input);
+          stamp.leave();
           break;
         case 'watermark': {
+          stamp.enter(0, WHAT.watermark, 0);
           const wasIdle = this.valve.isIdle;
           this.advance(head, this.valve.watermark(channel, event.watermark));
           this.reportIdle(head, wasIdle);
+          stamp.leave();
           break;
         }
         case 'idle': {
+          stamp.enter(0, WHAT.idle, 0);
           const wasIdle = this.valve.isIdle;
           this.advance(head, this.valve.setIdle(channel, event.idle));
           this.reportIdle(head, wasIdle);
+          stamp.leave();
           break;
         }
         case 'barrier':
@@ -100,10 +110,12 @@ export class StreamTask extends Task {
           open--;
           this.ended[channel] = true;
           if (open > 0) await this.completeAlignment();
+          stamp.enter(0, WHAT.end, 0);
           const wasIdle = this.valve.isIdle;
           this.advance(head, this.valve.end(channel));
           this.reportIdle(head, wasIdle);
           if (open === 0) head.endInput();
+          stamp.leave();
           break;
         }
       }

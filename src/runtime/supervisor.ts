@@ -11,6 +11,7 @@ import type { Attempt, JobResult } from './attempt.js';
 import type { RuntimeConfig } from './config.js';
 import { execute } from './executor.js';
 import type { RestartDecider } from './restart-policy.js';
+import type { StuckStep } from '../observe/job-monitor.js';
 import { executeParallel, slotsOf } from './parallel/parallel-run.js';
 
 /** A job while it runs, across restarts. */
@@ -33,6 +34,8 @@ export interface RunningJob {
   readonly restarts: number;
   /** The checkpoint or savepoint this run started from, if any. */
   readonly restoredFrom: number | undefined;
+  /** Steps of the current attempt that the watchdog found stuck (empty again when the next attempt starts). */
+  readonly stuck: readonly StuckStep[];
 }
 
 export interface SuperviseOptions {
@@ -49,6 +52,8 @@ export interface SuperviseOptions {
    * when the job finishes (`checkpoint/recovery.ts`). Without it: the latest listed.
    */
   readonly recovery?: { latest(): Promise<CheckpointData | undefined>; finished(): Promise<void> } | undefined;
+  /** Told of each step the watchdog finds stuck (logs, health); the attempt then fails with `STEP_STUCK`. */
+  readonly onStuck?: (stuck: StuckStep) => void;
 }
 
 /**
@@ -63,14 +68,20 @@ export function supervise(graph: JobGraph<Operator>, config: RuntimeConfig, dead
   let cancelled = false;
   let restarts = 0;
   let restoredFrom: number | undefined;
+  let stuck: StuckStep[] = [];
   const storage = options.checkpoints?.storage;
 
   const startAttempt = (restore: CheckpointData | undefined): Attempt => {
     deadLetters?.reset();
     restoredFrom ??= restore?.checkpointId;
     const run = slotsOf(graph, config) > 1 ? executeParallel : execute;
+    const found: StuckStep[] = (stuck = []);
     current = run(graph, config, deadLetters, {
       restore,
+      onStuck: (s) => {
+        found.push(s);
+        options.onStuck?.(s);
+      },
       checkpoints: options.checkpoints ? { ...options.checkpoints, onEvent: (s) => {
         history.push(s);
         options.onCheckpoint?.(s);
@@ -158,6 +169,9 @@ export function supervise(graph: JobGraph<Operator>, config: RuntimeConfig, dead
     },
     get restoredFrom() {
       return restoredFrom;
+    },
+    get stuck() {
+      return stuck;
     },
   };
 }

@@ -4,6 +4,7 @@ import type { Clock } from '../time/clock.js';
 import type { ChannelOutput } from './channel-output.js';
 import { OperatorChain, type ChainSpec, type ChainTask } from './operator-chain.js';
 import type { Operator, SubtaskInfo } from './operator.js';
+import { StepStamp, WHAT, WORDS_PER_TASK } from './watchdog/step-stamps.js';
 
 /** A step's state in a checkpoint: see `checkpoint/types.ts`. */
 export interface TaskStepState {
@@ -45,6 +46,8 @@ export interface TaskSpec extends ChainSpec {
   readonly yieldIntervalMs: number;
   /** Reports a failure to the job as soon as it happens. */
   readonly onFailure: (error: unknown) => void;
+  /** The attempt's stamp words (`watchdog/step-stamps.ts`), indexed by physical node id. */
+  readonly stamps: Int32Array;
 }
 
 /**
@@ -80,10 +83,13 @@ export abstract class Task implements ChainTask {
   protected readonly checkpointing: TaskCheckpointing | undefined;
   /** Busy, backpressured and idle time, records in; undefined when the job counts nothing. */
   protected readonly metrics: TaskMetrics | undefined;
+  /** Where the task stamps each synchronous call into its steps, for the watchdog. */
+  readonly stamp: StepStamp;
 
   constructor(spec: TaskSpec) {
     this.node = spec.node;
     this.name = spec.node.name;
+    this.stamp = new StepStamp(spec.stamps, spec.node.id * WORDS_PER_TASK);
     // As Flink's StreamTask makes its OperatorChain: the operators' runtime defers work and schedules timers on this task.
     this.chain = new OperatorChain(spec, this);
     this.subtask = this.chain.subtask;
@@ -100,8 +106,14 @@ export abstract class Task implements ChainTask {
   /** Runs the task to its end. Rejects with the task's failure. */
   async run(): Promise<void> {
     try {
-      // Open downstream first, as Flink does: an operator may emit while it opens.
-      for (let i = this.operators.length - 1; i >= 0; i--) await this.operators[i]!.open();
+      // Open downstream first, as Flink does: an operator may emit while it opens. Only the
+      // synchronous part of open() is stamped: awaiting a connection is not being stuck.
+      for (let i = this.operators.length - 1; i >= 0; i--) {
+        this.stamp.enter(this.chain.positions[i]!, WHAT.open, 0);
+        const opening = this.operators[i]!.open();
+        this.stamp.leave();
+        await opening;
+      }
       await this.loop();
       await this.drain();
       this.throwIfFailed();
@@ -113,6 +125,7 @@ export abstract class Task implements ChainTask {
       this.fail(e);
       throw this.error;
     } finally {
+      this.stamp.reset(); // a call that threw is over
       this.markConsumed();
       await this.close();
     }
@@ -160,8 +173,14 @@ export abstract class Task implements ChainTask {
   /** Checkpoint `id` is durable: steps may publish what it covers (sinks commit). */
   notifyCheckpointComplete(id: number): void {
     for (const operator of this.operators) {
-      const r = operator.notifyCheckpointComplete(id);
-      if (r) this.defer(r);
+      // Called from the coordinator (or a worker's message handler), outside the task's
+      // loop: a throw fails the task rather than escape as an uncaught exception.
+      try {
+        const r = operator.notifyCheckpointComplete(id);
+        if (r) this.defer(r);
+      } catch (e) {
+        this.fail(e);
+      }
     }
   }
 
@@ -226,16 +245,19 @@ export abstract class Task implements ChainTask {
     this.deferred.push(work.catch((e: unknown) => this.fail(e)));
   }
 
-  /** A clock callback run inside the task: a throw fails the task. */
-  schedule(at: number, callback: () => void): () => void {
+  /** A clock callback run inside the task, for step `step` (its chain position): a throw fails the task. */
+  schedule(at: number, callback: () => void, step = 0): () => void {
     const run = () => {
       this.scheduled.delete(cancel);
       if (this.stopped) return;
       this.metrics?.control();
+      this.stamp.enter(step, WHAT.timer, 0);
       try {
         callback();
       } catch (e) {
         this.fail(e);
+      } finally {
+        this.stamp.leave();
       }
     };
     const cancelClock = this.clock.schedule(at, run);

@@ -20,7 +20,8 @@ export function jobSummary(m: JobMonitor): Record<string, unknown> {
 /**
  * The REST API of a job (JSON everywhere but `/`, `/metrics` and the SSE stream):
  *
- * - `GET /healthz` liveness, `GET /readyz` readiness (200 while the job runs, else 503)
+ * - `GET /healthz` liveness (503 while a step is stuck: see `JobOptions.stuckAfter`),
+ *   `GET /readyz` readiness (200 while the job runs and no step is stuck, else 503)
  * - `GET /metrics` Prometheus text format
  * - `GET /jobs`, `GET /jobs/:id` (status and plan), `/jobs/:id/metrics` (`?history=1`),
  *   `/jobs/:id/checkpoints`, `/jobs/:id/exceptions`, `/jobs/:id/logs?limit=N`,
@@ -34,10 +35,15 @@ export async function handleRequest(m: JobMonitor, req: IncomingMessage, res: Se
   const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
 
   if (method === 'GET' && path === '/') return send(res, 200, dashboardHtml(), 'text/html; charset=utf-8');
-  if (method === 'GET' && path === '/healthz') return json(res, 200, { status: 'ok' });
+  // A stuck step fails both (an orchestrator then restarts the process). While one is stuck
+  // on the main thread this server cannot answer at all, which fails a liveness probe too.
+  if (method === 'GET' && path === '/healthz') {
+    if (m.healthy) return json(res, 200, { status: 'ok' });
+    return json(res, 503, { status: 'stuck', stuck: m.running.stuck });
+  }
   if (method === 'GET' && path === '/readyz') {
-    const ready = m.status === 'running';
-    return json(res, ready ? 200 : 503, { ready, status: m.status });
+    const ready = m.status === 'running' && m.healthy;
+    return json(res, ready ? 200 : 503, { ready, status: m.healthy ? m.status : 'stuck' });
   }
   if (method === 'GET' && path === '/metrics') return send(res, 200, await m.registry.metrics(), m.registry.contentType);
   if (parts[0] !== 'jobs') return json(res, 404, error('NOT_FOUND', `no route ${method} ${path}`));

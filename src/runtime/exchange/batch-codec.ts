@@ -76,6 +76,23 @@ export class BatchEncoder {
       throw untransferable(values, where, e);
     }
   }
+
+  /**
+   * Why `value` alone cannot cross, as the `RECORD_NOT_TRANSFERABLE` error that names the
+   * field; undefined when it can. For the slow path after `encode` threw: a channel output
+   * then sorts the batch's records (see `ChannelOutput`), so it costs nothing otherwise.
+   */
+  refusal(value: unknown, where: string): SluiceError | undefined {
+    try {
+      (this.probe ??= newPackr()).pack([value]);
+      return undefined;
+    } catch (e) {
+      this.probe = undefined;
+      const what = findUntransferable(value) ?? reasonOf(e);
+      return new SluiceError('RECORD_NOT_TRANSFERABLE', `${where}: a record cannot cross to another thread: it holds ${what}`, { detail: describeRecord(value), cause: e });
+    }
+  }
+  private probe: Packr | undefined;
 }
 
 /** Decodes what a {@link BatchEncoder} made, in another thread. */
@@ -104,12 +121,17 @@ function untransferable(values: readonly unknown[], where: string, cause: unknow
   }
   const record = index >= 0 ? values[index] : values;
   const found = findUntransferable(record);
-  const what = found ?? (cause instanceof RangeError ? 'nesting too deep (or a cycle)' : `a value msgpackr refused (${cause instanceof Error ? cause.message : String(cause)})`);
+  const what = found ?? reasonOf(cause);
   const which = index >= 0 ? `record ${index} of a batch of ${values.length}` : `a batch of ${values.length}`;
   return new SluiceError('RECORD_NOT_TRANSFERABLE', `${where}: ${which} cannot cross to another thread: it holds ${what}`, {
     detail: describeRecord(record),
     cause,
   });
+}
+
+/** What msgpackr's failure says about a value that {@link findUntransferable} found nothing wrong in. */
+function reasonOf(cause: unknown): string {
+  return cause instanceof RangeError ? 'nesting too deep (or a cycle)' : `a value msgpackr refused (${cause instanceof Error ? cause.message : String(cause)})`;
 }
 
 /**

@@ -198,6 +198,11 @@ export class ThreadChannelSender<T> implements ChannelSender<T> {
     this.records += n;
   }
 
+  /** Why `value` cannot cross (the error names the field), or undefined (see `ChannelSender.refusal`). */
+  refusal(value: T): SluiceError | undefined {
+    return this.encoder.refusal(value, this.name);
+  }
+
   /** Resolves when the consumer has taken enough for the producer to be under capacity. */
   writable(): Promise<void> {
     if (!this.isFull || this.closed) return Promise.resolve();

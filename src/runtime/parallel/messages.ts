@@ -1,6 +1,6 @@
 import { ERROR_CATALOG, type ErrorCode } from '../../errors/catalog.js';
 import { SluiceError } from '../../errors/index.js';
-import type { DeadLetter } from '../dead-letter-queue.js';
+import { cloneableLetter, type DeadLetter } from '../dead-letter-queue.js';
 import type { CheckpointData } from '../../checkpoint/types.js';
 import type { TaskStepState } from '../task.js';
 import type { RemoteMetrics } from '../../observe/job-metrics.js';
@@ -36,6 +36,8 @@ export interface WorkerStart {
   readonly checkpoints: boolean;
   /** Whether the job counts metrics (the worker reports its subtasks' counters). */
   readonly metrics: boolean;
+  /** The attempt's stamp words, which the main thread's watchdog reads (undefined: no watchdog). */
+  readonly stamps: SharedArrayBuffer | undefined;
 }
 
 /** Messages from the main thread to a worker. */
@@ -87,6 +89,21 @@ export function fromWire(w: WireError, slot: number): Error {
   if (w.name) e.name = w.name;
   if (w.stack) e.stack = w.stack;
   return e;
+}
+
+/**
+ * Dead letters as they can cross to the main thread: most as they are, one whose record
+ * structured clone refuses as its {@link cloneableLetter} (never lost to a `DataCloneError`).
+ */
+export function cloneableLetters(letters: DeadLetter[]): DeadLetter[] {
+  return letters.map((letter) => {
+    try {
+      structuredClone(letter.record);
+      return letter;
+    } catch {
+      return cloneableLetter(letter);
+    }
+  });
 }
 
 /** What identifies a job's graph: steps, kinds and edges. Worker threads check theirs against the main thread's. */

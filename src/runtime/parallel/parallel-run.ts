@@ -11,6 +11,7 @@ import { createThreadChannel, openThreadChannelReceiver, openThreadChannelSender
 import { checkpointCoordinator, physicalGraphOf, reportingTo, type ExecuteOptions } from '../executor.js';
 import type { Operator } from '../operator.js';
 import type { Placement } from '../placement.js';
+import { stuckError, watchSteps } from '../watchdog/watchdog.js';
 import { PARALLEL_YIELD_MS, fromWire, graphFingerprint, type EndpointGrant, type FromWorker, type ToWorker, type WorkerStart } from './messages.js';
 
 /** The number of threads a run needs: one per subtask index of its widest step. */
@@ -87,12 +88,23 @@ export function executeParallel(graph: JobGraph<Operator>, config: RuntimeConfig
       for (const worker of workers) post(worker, { type: 'complete', id });
     },
   });
+  // The watchdog watches the tasks of every slot. A stuck task in a worker thread fails the
+  // attempt at once and its thread is terminated (JavaScript cannot stop a call otherwise);
+  // one on this thread is reported once its call returns (nothing here runs meanwhile).
+  let running = true;
+  const watch = watchSteps(physical, config, (node) => node.index, (stuck, slot) => {
+    if (!running) return;
+    options.onStuck?.(stuck);
+    onFailure(stuckError(stuck));
+    if (slot > 0) void workers[slot - 1]?.terminate();
+  });
   const deployment = deploy(physical, config, {
     placement,
     restore: options.restore,
     deadLetters,
     checkpointing: coordinator && reportingTo(coordinator),
     onFailure,
+    stamps: watch?.words,
   });
 
   // Start the workers: each settles when it has reported 'done' (or died).
@@ -112,6 +124,7 @@ export function executeParallel(graph: JobGraph<Operator>, config: RuntimeConfig
       endpoints: grants[slot]!,
       checkpoints: coordinator !== undefined,
       metrics: config.metrics !== undefined,
+      stamps: watch?.buffer,
     };
     const worker = new Worker(workersConfig.script, {
       workerData: start,
@@ -173,6 +186,8 @@ export function executeParallel(graph: JobGraph<Operator>, config: RuntimeConfig
     );
   }
 
+  watch?.start();
+
   // This slot's subtasks start when every worker has built its own (or one has failed):
   // started earlier, they would read input that waits in channels for the workers' module
   // imports (about half a second), and V8 would then see the records survive and allocate
@@ -186,7 +201,11 @@ export function executeParallel(graph: JobGraph<Operator>, config: RuntimeConfig
     void Promise.all([deadLetterSendersConsumed(physical, deployment.tasks, deadLetters), ...consumed]).then(() => deadLetters.end());
   }
 
-  return attemptOf(deployment, coordinator, outcome, Promise.allSettled([runs, ...ended]), stopAll, async () => {
+  const settled = Promise.allSettled([runs, ...ended]).finally(() => {
+    running = false;
+    watch?.stop();
+  });
+  return attemptOf(deployment, coordinator, outcome, settled, stopAll, async () => {
     await Promise.all(workers.map((worker) => worker.terminate()));
     for (const end of threadEnds) end.close();
   });

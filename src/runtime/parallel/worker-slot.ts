@@ -11,7 +11,7 @@ import { physicalGraphOf } from '../executor.js';
 import type { Operator } from '../operator.js';
 import type { Placement } from '../placement.js';
 import type { TaskCheckpointing } from '../task.js';
-import { PARALLEL_YIELD_MS, graphFingerprint, toWire, type FromWorker, type ToWorker, type WorkerStart } from './messages.js';
+import { PARALLEL_YIELD_MS, cloneableLetters, graphFingerprint, toWire, type FromWorker, type ToWorker, type WorkerStart } from './messages.js';
 
 /**
  * The worker side of a parallel run (see `parallel-run.ts`): builds the subtasks of slot
@@ -62,8 +62,15 @@ export async function runWorkerSlot(
     push(letter) {
       if (letters.length === 0) {
         queueMicrotask(() => {
-          send({ type: 'dead-letters', letters });
+          const batch = letters;
           letters = [];
+          try {
+            send({ type: 'dead-letters', letters: batch });
+          } catch {
+            // A record structured clone refuses (DataCloneError), outside any task: send a
+            // copy that can cross rather than lose the letters to an uncaught exception.
+            send({ type: 'dead-letters', letters: cloneableLetters(batch) });
+          }
         });
       }
       letters.push(letter);
@@ -91,6 +98,7 @@ export async function runWorkerSlot(
     restore: start.restore,
     deadLetters,
     checkpointing,
+    stamps: start.stamps && new Int32Array(start.stamps),
     onFailure: (error) => {
       if (!failed) send({ type: 'failed', error: toWire(error) });
       failed = true;
