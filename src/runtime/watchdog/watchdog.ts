@@ -2,7 +2,6 @@ import { Worker } from 'node:worker_threads';
 import { SluiceError } from '../../errors/index.js';
 import type { StuckStep } from '../../observe/job-monitor.js';
 import type { PhysicalGraph, SubtaskNode } from '../../plan/physical-graph.js';
-import type { RuntimeConfig } from '../config.js';
 import type { Operator } from '../operator.js';
 import { describeCall, WORDS_PER_TASK } from './step-stamps.js';
 import { WATCHDOG_SOURCE, type StuckReport, type ToWatchdog } from './watchdog-thread.js';
@@ -42,7 +41,8 @@ export interface StepWatch {
  */
 export function watchSteps(
   physical: PhysicalGraph<Operator>,
-  config: RuntimeConfig,
+  // What it needs of the job's RuntimeConfig (declared here: config.ts imports WatchdogConfig).
+  config: { readonly watchdog?: WatchdogConfig | undefined; readonly jobName: string },
   threadOf: (node: SubtaskNode<Operator>) => number,
   onStuck: (stuck: StuckStep, thread: number) => void,
 ): StepWatch | undefined {
