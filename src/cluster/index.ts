@@ -48,3 +48,5 @@
 export { cutSubTopologies, type ClusterTopology, type SubTopology, type RepartitionEdge, repartitionTopicName, changelogTopicName, metaTopicName } from './topology.js';
 export { jobFingerprint } from './fingerprint.js';
 export { ensureInternalTopics, internalTopicSpecs, registerJob, type TopicSpec, type ClusterTopicOptions } from './internal-topics.js';
+export { ProducerWatermarks } from './watermark-merger.js';
+export { repartitionPartition, encodeMarker, decodeMarker, MARKER_HEADER, TASK_HEADER, TS_HEADER, type WatermarkMarker } from './repartition-codec.js';
