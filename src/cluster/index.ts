@@ -50,3 +50,5 @@ export { jobFingerprint } from './fingerprint.js';
 export { ensureInternalTopics, internalTopicSpecs, registerJob, type TopicSpec, type ClusterTopicOptions } from './internal-topics.js';
 export { ProducerWatermarks } from './watermark-merger.js';
 export { repartitionPartition, encodeMarker, decodeMarker, MARKER_HEADER, TASK_HEADER, TS_HEADER, type WatermarkMarker } from './repartition-codec.js';
+export { RepartitionWriter, type RepartitionWriterOptions } from './repartition-writer.js';
+export { RepartitionReader, type RepartitionReaderOptions, type RepartitionBatch, type RepartitionRecord } from './repartition-reader.js';
