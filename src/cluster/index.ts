@@ -52,3 +52,6 @@ export { ProducerWatermarks } from './watermark-merger.js';
 export { repartitionPartition, encodeMarker, decodeMarker, MARKER_HEADER, TASK_HEADER, TS_HEADER, type WatermarkMarker } from './repartition-codec.js';
 export { RepartitionWriter, type RepartitionWriterOptions } from './repartition-writer.js';
 export { RepartitionReader, type RepartitionReaderOptions, type RepartitionBatch, type RepartitionRecord } from './repartition-reader.js';
+export { clusterGraph, type ClusterOptions, type ClusterGraph } from './cluster-graph.js';
+export { RepartitionOperator, type RepartitionTarget } from './repartition-operator.js';
+export { repartitionSource, type RepartitionOrigin } from './repartition-source.js';

@@ -52,7 +52,7 @@ export class RepartitionReader<T> {
   private failure: unknown;
   private readonly merger: ProducerWatermarks;
   /** The next offset per partition, of everything handed out (records and markers). */
-  private readonly positions = new Map<number, number>();
+  private readonly positionsByPartition = new Map<number, number>();
   private assigned: number[] = [];
 
   constructor(private readonly options: RepartitionReaderOptions) {
@@ -83,7 +83,7 @@ export class RepartitionReader<T> {
       const mine = (payload.assignments ?? consumer.assignments ?? []).find((a) => a.topic === this.options.topic);
       this.assigned = [...(mine?.partitions ?? [])].sort((a, b) => a - b);
       this.merger.assign(this.assigned, this.options.clock.now());
-      for (const p of [...this.positions.keys()]) if (!this.assigned.includes(p)) this.positions.delete(p);
+      for (const p of [...this.positionsByPartition.keys()]) if (!this.assigned.includes(p)) this.positionsByPartition.delete(p);
     });
     const stream = (this.stream = await consumer.consume({ topics: [this.options.topic], mode: 'committed', fallbackMode: 'earliest' }));
     stream.on('data', (m: Message<Buffer, Buffer, Buffer, Buffer>) => this.queue.push(m));
@@ -100,7 +100,7 @@ export class RepartitionReader<T> {
     for (const m of queue) {
       if (!this.assigned.includes(m.partition)) continue; // fetched before a rebalance took the partition
       const offset = Number(m.offset);
-      this.positions.set(m.partition, offset + 1);
+      this.positionsByPartition.set(m.partition, offset + 1);
       const task = header(m, TASK_HEADER)?.toString() ?? '';
       if (header(m, MARKER_HEADER) !== undefined) {
         const marker = decodeMarker(m.value);
@@ -114,9 +114,25 @@ export class RepartitionReader<T> {
     return watermark === undefined ? { records } : { records, watermark };
   }
 
-  /** Commits the offsets of everything handed out so far (call once its results are safe). */
-  async commit(): Promise<void> {
-    const offsets = [...this.positions].map(([partition, offset]) => ({ topic: this.options.topic, partition, offset: BigInt(offset), leaderEpoch: -1 }));
+  /** The next offset per partition of everything handed out so far. */
+  positions(): Map<number, number> {
+    return new Map(this.positionsByPartition);
+  }
+
+  /** Whether nothing fetched waits to be polled. */
+  get drained(): boolean {
+    return this.queue.length === 0;
+  }
+
+  /**
+   * Commits `positions` (default: everything handed out so far) for the partitions this
+   * reader still owns: call it once what was made of those records is safe. A rebalance
+   * may refuse the commit; the next one commits again.
+   */
+  async commit(positions: ReadonlyMap<number, number> = this.positionsByPartition): Promise<void> {
+    const offsets = [...positions]
+      .filter(([partition]) => this.assigned.includes(partition))
+      .map(([partition, offset]) => ({ topic: this.options.topic, partition, offset: BigInt(offset), leaderEpoch: -1 }));
     if (offsets.length > 0) await this.consumer!.commit({ offsets });
   }
 

@@ -1,4 +1,5 @@
-import type { Producer } from '@platformatic/kafka';
+import type { MessageToProduce, Producer } from '@platformatic/kafka';
+import { SluiceError } from '../errors/index.js';
 import { loadKafkaClient } from '../connectors/kafka/client.js';
 import { closeQuietly } from '../connectors/kafka/sink.js';
 import type { Key } from '../state/types.js';
@@ -43,11 +44,25 @@ export class RepartitionWriter<T> {
   async open(): Promise<void> {
     const { Producer } = await loadKafkaClient();
     this.producer = new Producer({ clientId: `sluice-${this.options.task}`, bootstrapBrokers: [...this.options.brokers], idempotent: true, autocreateTopics: false, retries: 10 });
+    // Announce the task before any record: consumers hold their watermark back for it from
+    // now on, rather than run ahead of records it has not written yet.
+    await this.sendMarker(false);
   }
+
+  /**
+   * Says again what this task last said (its watermark, or that it is idle): call it
+   * periodically, well within the consumers' idle timeout, so that silence means a task
+   * that is gone, not one whose watermark stands still.
+   */
+  async heartbeat(): Promise<void> {
+    await this.sendMarker(this.idleNow);
+  }
+  private idleNow = false;
 
   /** Writes a batch of records to the partitions of their keys. */
   async write(values: readonly T[], timestamps: readonly number[]): Promise<void> {
     if (values.length === 0) return;
+    this.idleNow = false;
     const { topic, partitions, maxParallelism, keySelector } = this.options;
     const messages = values.map((value, i) => {
       const key = keySelector(value);
@@ -57,18 +72,37 @@ export class RepartitionWriter<T> {
       if (ts !== undefined) headers.set(TS_KEY, ts);
       return { topic, partition: repartitionPartition(key, partitions, maxParallelism), key: Buffer.from(JSON.stringify(key)), value: Buffer.from(JSON.stringify(value)), headers };
     });
-    await this.producer!.send({ messages });
+    await this.send(messages);
+  }
+
+  /** Sends, and names the topic and the broker's reasons when it fails (the client's error only says that producing failed). */
+  private async send(messages: MessageToProduce<Buffer, Buffer, Buffer, Buffer>[]): Promise<void> {
+    try {
+      await this.producer!.send({ messages });
+    } catch (e) {
+      const reasons = new Set<string>();
+      const collect = (x: unknown, depth: number) => {
+        if (depth > 3 || typeof x !== 'object' || x === null) return;
+        const errors = (x as { errors?: unknown[] }).errors;
+        if (Array.isArray(errors) && errors.length > 0) for (const inner of errors) collect(inner, depth + 1);
+        else reasons.add((x as Error).message);
+      };
+      collect(e, 0);
+      throw new SluiceError('SINK_FAILED', `writing the repartition topic '${this.options.topic}' failed: ${[...reasons].join('; ')}`, { cause: e });
+    }
   }
 
   /** Writes a watermark marker into every partition if `watermark` moved forward. */
   async watermark(watermark: number): Promise<void> {
     if (watermark <= this.lastWatermark) return;
     this.lastWatermark = watermark;
+    this.idleNow = false;
     await this.sendMarker(false);
   }
 
   /** Tells every partition that this task is idle, so it holds no consumer back until it writes again. */
   async idle(): Promise<void> {
+    this.idleNow = true;
     await this.sendMarker(true);
   }
 
@@ -79,7 +113,7 @@ export class RepartitionWriter<T> {
       [TASK_KEY, this.taskHeader],
     ]);
     const messages = Array.from({ length: this.options.partitions }, (_, partition) => ({ topic: this.options.topic, partition, value, headers }));
-    await this.producer!.send({ messages });
+    await this.send(messages);
   }
 
   async close(): Promise<void> {

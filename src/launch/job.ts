@@ -1,7 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { isMainThread, workerData } from 'node:worker_threads';
 import { JobBuilder, positiveInt, type JobBuildOptions } from '../api/job-builder.js';
 import { checkpointConfig } from '../checkpoint/config.js';
+import { clusterGraph, type ClusterOptions } from '../cluster/cluster-graph.js';
 import { FileCheckpointStorage } from '../checkpoint/file-storage.js';
 import type { CheckpointData, CheckpointStorage } from '../checkpoint/types.js';
 import { SluiceError } from '../errors/index.js';
@@ -61,6 +65,13 @@ export interface StartOptions {
   parallelism?: number;
   /** The arguments the job's `module` default export (a function) is called with in worker threads. */
   moduleArgs?: readonly string[];
+  /**
+   * Runs this process as one member of a cluster (see `cluster/index.ts`): the job's keyed
+   * exchanges go through Kafka repartition topics, and the members share the work through
+   * Kafka consumer groups. Members run in one thread each for now, with their own local
+   * checkpoints (every second unless the job sets an interval) that commit consumed offsets.
+   */
+  cluster?: ClusterOptions;
   /** Told when the job fails and restarts. */
   onRestart?: (error: unknown, restart: number, delayMs: number) => void;
   /** Defaults for the job's `server` and `log` options where it sets none (`sluice run` turns both on). */
@@ -104,10 +115,15 @@ export class Job extends JobBuilder {
     this.checkNotStarted();
     this.started = true;
     const clock = this.options.clock ?? new SystemClock();
-    const cp = this.options.checkpoints;
+    const cluster = options.cluster && clusterGraph(this.graph, options.cluster, this.maxParallelism);
+    // A member checkpoints locally (its own directory: members may share a machine) so that
+    // consumed offsets are committed only once what came of them is written (at-least-once).
+    const cp = cluster
+      ? { ...this.options.checkpoints, interval: this.options.checkpoints?.interval ?? '1s', storage: new FileCheckpointStorage(mkdtempSync(join(tmpdir(), `sluice-${options.cluster!.name}-`))) }
+      : this.options.checkpoints;
     const checkpoints = cp && {
       config: checkpointConfig(cp),
-      storage: this.checkpointStorage()!,
+      storage: cluster ? cp.storage! : this.checkpointStorage()!,
     };
     const restart = restartDecider(this.options.restart ?? (cp ? { strategy: 'fixed-delay', attempts: 3, delay: '1s' } : { strategy: 'none' }));
     const savepointPath = options.fromSavepoint;
@@ -121,9 +137,11 @@ export class Job extends JobBuilder {
     });
     const counting = this.options.metrics !== false;
     let monitor: JobMonitor | undefined;
+    const config = this.runtimeConfig(clock, options.parallelism, counting ? metrics : undefined, options.moduleArgs);
     const running = supervise(
-      this.graph,
-      this.runtimeConfig(clock, options.parallelism, counting ? metrics : undefined, options.moduleArgs),
+      cluster ? cluster.graph : this.graph,
+      // Worker threads would rebuild the job's own graph, not the member's: one thread for now.
+      cluster ? { ...config, workers: undefined } : config,
       this.deadLetterQueue,
       {
         checkpoints,

@@ -18,20 +18,18 @@ const IDLE = 100;
 
 /** The model: from the log alone, what the merged watermark is at the end of it. */
 function model(log: ReadonlyArray<{ event: Event; at: number }>, now: number): number | undefined {
-  // Current assignment and when each partition joined it.
-  let assigned = new Map<number, number>();
-  for (const { event, at } of log) {
-    if (event.kind !== 'assign') continue;
-    const next = new Map<number, number>();
-    for (const p of event.partitions) next.set(p, assigned.get(p) ?? at);
+  // Current assignment: per partition, the position in the log and the time of the assign event that added it.
+  let assigned = new Map<number, { index: number; at: number }>();
+  log.forEach(({ event, at }, index) => {
+    if (event.kind !== 'assign') return;
+    const next = new Map<number, { index: number; at: number }>();
+    for (const p of event.partitions) next.set(p, assigned.get(p) ?? { index, at });
     assigned = next;
-  }
+  });
   let result = Number.POSITIVE_INFINITY;
   let anyActive = false;
-  for (const [p, since] of assigned) {
-    // Events of this partition since it was (last) assigned: the ones at or after `since`
-    // that came after the assign event that added it.
-    const addedAt = log.findLastIndex(({ event, at }) => event.kind === 'assign' && at === since && event.partitions.includes(p));
+  for (const [p, { index: addedAt, at: since }] of assigned) {
+    // Events of this partition since it was (last) added to the assignment.
     const mine = log.slice(addedAt + 1).filter(({ event }) => (event.kind === 'record' || event.kind === 'marker') && event.partition === p);
     const tasks = new Set(mine.map(({ event }) => (event as { task: string }).task));
     let min = Number.POSITIVE_INFINITY;
