@@ -39,6 +39,7 @@
  * @module
  */
 export { Job, type JobOptions, type StartOptions, type StartedJob } from './launch/job.js';
+export type { ClusterOptions } from './cluster/cluster-graph.js';
 export { JobBuilder, type JobBuildOptions, type SourceOptions } from './api/job-builder.js';
 export type { JobControl, JobMonitor, JobStatus, JobException } from './observe/job-monitor.js';
 export type { LogLevel, LogOptions } from './observe/job-log.js';

@@ -25,10 +25,19 @@
  *   exactly the state of its task.
  * - **Event time across processes** (`repartition-codec.ts`, `watermark-merger.ts`): every
  *   producing task writes, besides its records, a watermark marker into every partition
- *   of the repartition topic (its task id and watermark). A consuming task's watermark,
- *   per partition, is the minimum over the producing tasks it has heard from that are not
- *   idle; over its partitions, the minimum again. A producer silent for the idle timeout
- *   stops holding it back.
+ *   of the repartition topic (its task id and watermark); it announces itself with one
+ *   when it opens and repeats its marker every third of the idle timeout. A consuming
+ *   task's watermark, per partition, is the minimum over the producing tasks it has heard
+ *   from that are not idle; over its partitions, the minimum again. A producer is idle when
+ *   it says so (its input is idle) or when it has not been heard from for the idle timeout
+ *   (a member that died); the announcement and the heartbeat make sure a live producer is
+ *   never taken for a gone one while its watermark stands still.
+ * - **A member** (`cluster-graph.ts`): `sluice run job.ts --cluster <name> --kafka <brokers>`
+ *   or `job.start({ cluster })` runs the job's graph with each keyed exchange cut into a
+ *   `RepartitionOperator` (`<uid>-repartition-out`) and a repartition source
+ *   (`<uid>-repartition-in`) read by the consumer group `<name>`; the rest of the graph runs
+ *   on the usual runtime (operators, chains, windows, timers, sinks). A Kafka source keeps
+ *   its own options: its `groupId` is the group through which members share its partitions.
  * - **Assignment** (to come): one consumer group per cluster, named after it, subscribed to
  *   the source topics and repartition topics; its assignor gives partition p of all
  *   co-partitioned topics of a sub-topology to one member (static membership, sticky).
@@ -37,11 +46,28 @@
  *   (Kafka Streams' exactly-once v2).
  *
  * What this slice does: the cut into sub-topologies and the internal-topic names; the
- * creation and checking of internal topics; the job fingerprint in `<cluster>-meta`; the
- * repartition exchange through Kafka (writer keyed by key group with watermark markers,
- * reader merging watermarks per partition with idleness). What it leaves: the member
- * process (`--cluster`), the group assignor, changelogged state and restore, standbys,
- * transactions, scaling, `sluice cluster status`.
+ * creation and checking of internal topics (`CLUSTER_TOPIC_MISMATCH`); the job fingerprint
+ * in `<cluster>-meta` (`CLUSTER_JOB_MISMATCH`); the repartition exchange through Kafka
+ * (writer by key group with watermark markers, reader merging them with idleness); members
+ * that run a keyed event-time job across processes, at-least-once (each member checkpoints
+ * locally every second, and consumed offsets are committed when a checkpoint completes,
+ * i.e. once the records they produced are acknowledged by the broker).
+ *
+ * What it leaves (known limits, in the order we expect to build them):
+ * - keyed state and timers are not changelogged yet: the `-changelog` topics are created
+ *   but not written, so a repartition partition that moves to another member (a member
+ *   joins, leaves or dies) loses the window contents of its keys, and the results of those
+ *   windows are wrong. Members must all be up before records flow.
+ * - the source side uses the Kafka source's own group (one more group per source, round
+ *   robin, not co-partitioned with the repartition topics); a rebalance while records flow
+ *   duplicates what was read since the last checkpoint (at-least-once), and a group
+ *   reported stable may briefly have a member still fetching with its previous
+ *   assignment (see `test/cluster/members.test.ts`).
+ * - a step with two keyed inputs (a keyed connect or join) reads two repartition topics
+ *   whose partitions the default assignor does not keep together: not yet correct.
+ * - one thread per member (`--parallelism` above 1 runs the member's graph on local
+ *   subtasks, but worker threads are off); no transactions, no standbys, no static
+ *   membership, no `sluice cluster status`; records cross as JSON (no bigint keys).
  *
  * @module
  */

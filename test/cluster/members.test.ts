@@ -105,4 +105,21 @@ describe('cluster members (real broker, real processes)', () => {
     expect([...fromCluster].sort()).toEqual([...reference].sort());
     for (const p of running) expect(p.child.exitCode).toBeNull(); // all three still members
   }, 240_000);
+
+  it('a member refuses to start when an internal topic has another partition count, and says which', async () => {
+    const input = await freshTopic('cluster-in', PARTITIONS);
+    const cluster = `cl-${randomUUID().slice(0, 8)}`;
+    const admin = new Admin({ clientId: 'sluice-test', bootstrapBrokers: BROKERS });
+    try {
+      await admin.createTopics({ topics: [`${cluster}-clicks-per-user-repartition`], partitions: 2, replicas: 1 });
+    } finally {
+      await admin.close();
+    }
+    const args = JSON.stringify({ input, output: input, groupId: `${cluster}-clicks` });
+    const member = startSluice(['run', JOB, '--cluster', cluster, '--kafka', BROKERS.join(','), '--no-server', '--no-progress', '--log-level', 'warn', '--', args]);
+    running.push(member);
+    expect(await member.exited).not.toBe(0);
+    expect(member.stderr()).toContain(`CLUSTER_TOPIC_MISMATCH`);
+    expect(member.stderr()).toContain(`'${cluster}-clicks-per-user-repartition' exists with 2 partitions where the job needs ${PARTITIONS}`);
+  }, 120_000);
 });
