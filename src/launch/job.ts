@@ -115,6 +115,12 @@ export class Job extends JobBuilder {
     this.checkNotStarted();
     this.started = true;
     const clock = this.options.clock ?? new SystemClock();
+    if (options.cluster && this.delivery === 'exactly-once') {
+      // Members would share the sinks' transactional ids and fence each other; per-task transactions come later.
+      throw new SluiceError('DELIVERY_UNSUPPORTED', `job '${this.name}' asks for exactly-once delivery, which cluster mode cannot keep yet (it is at-least-once)`, {
+        hint: "Run it in cluster mode with `delivery: 'at-least-once'`, or without --cluster for exactly-once.",
+      });
+    }
     const cluster = options.cluster && clusterGraph(this.graph, options.cluster, this.maxParallelism);
     // A member checkpoints locally (its own directory: members may share a machine) so that
     // consumed offsets are committed only once what came of them is written (at-least-once).

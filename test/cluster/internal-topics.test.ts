@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { Admin } from '@platformatic/kafka';
 import { describe, expect, it } from 'vitest';
-import { Job, collectSink, count, fromCollection, tumbling, type Duration } from '../../src/index.js';
+import { Job, collectSink, count, fromCollection, kafkaSink, tumbling, type Duration } from '../../src/index.js';
 import { cutSubTopologies, ensureInternalTopics, internalTopicSpecs, jobFingerprint, registerJob } from '../../src/cluster/index.js';
 import { SluiceError } from '../../src/errors/index.js';
 import { BROKERS } from '../connectors/kafka/helpers.js';
@@ -63,6 +63,12 @@ describe('cluster topology', () => {
     other.source(fromCollection([1]), { uid: 'clicks' }).sinkTo(collectSink(), { uid: 'out' });
     expect(jobFingerprint(other.graph, layout)).not.toBe(jobFingerprint(windowJob().graph, layout));
     expect(jobFingerprint(windowJob().graph, { ...layout, partitions: 3 })).not.toBe(jobFingerprint(windowJob().graph, layout));
+  });
+
+  it('refuses exactly-once delivery in cluster mode (members would fence each other’s transactions)', () => {
+    const job = new Job({ name: 'eo', checkpoints: { interval: '1s', dir: '/tmp/unused' }, delivery: 'exactly-once' });
+    job.source(fromCollection([1]), { uid: 'n' }).sinkTo(kafkaSink<number>({ brokers: BROKERS, topic: 'unused' }), { uid: 'out' });
+    expect(() => job.start({ cluster: { name: 'c', brokers: BROKERS } })).toThrow(/cluster mode cannot keep yet/);
   });
 
   it('refuses a cluster name that cannot be part of a topic name', () => {
