@@ -16,11 +16,11 @@ const PARTITIONS = 4;
 const FLUSH = '~flush';
 
 /** Seeded clicks: per page (partition page % 4) in event-time order, then one far-future click per partition so every window before it closes. */
-function clicks(seed: number): Array<{ value: string; partition: number }> {
+function clicks(seed: number, withData: readonly number[] = [0, 1, 2, 3]): Array<{ value: string; partition: number }> {
   let s = seed >>> 0;
   const next = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
   const out: Array<{ value: string; partition: number }> = [];
-  for (let partition = 0; partition < PARTITIONS; partition++) {
+  for (const partition of withData) {
     let at = Math.floor(next() * 1000);
     for (let i = 0; i < 150; i++) {
       at += Math.floor(next() * 400);
@@ -122,4 +122,28 @@ describe('cluster members (real broker, real processes)', () => {
     expect(member.stderr()).toContain(`CLUSTER_TOPIC_MISMATCH`);
     expect(member.stderr()).toContain(`'${cluster}-clicks-per-user-repartition' exists with 2 partitions where the job needs ${PARTITIONS}`);
   }, 120_000);
+
+  it('windows close across processes while a member’s only input partition stays idle', async () => {
+    const input = await freshTopic('cluster-in', 3);
+    const clusterOut = await freshTopic('cluster-out', 1);
+    const cluster = `cl-${randomUUID().slice(0, 8)}`;
+    const groupId = `${cluster}-clicks`;
+    const seed = Date.now() % 100_000;
+    console.log(`cluster idle-partition test: seed ${seed}`);
+    const args = JSON.stringify({ input, output: clusterOut, groupId, idleness: true });
+    for (let i = 0; i < 3; i++) {
+      running.push(startSluice(['run', JOB, '--cluster', cluster, '--kafka', BROKERS.join(','), '--no-server', '--no-progress', '--log-level', 'warn', '--', args]));
+    }
+    await until(async () => ((await groupsStable([groupId, cluster], 3)) ? true : undefined), 90_000, () => running.map((p) => p.stderr()).join('\n---\n'));
+    await new Promise((r) => setTimeout(r, 5000)); // as above: let the groups settle
+    await until(async () => ((await groupsStable([groupId, cluster], 3)) ? true : undefined), 90_000, () => 'groups not stable');
+
+    // Partition 2 gets nothing: the member that reads only it must say it is idle (through
+    // its watermark strategy's idleness and an idle marker), or no window would ever close.
+    const records = clicks(seed, [0, 1]);
+    await produce(input, records);
+    const truth = batchCount(records);
+    const fromCluster = (await readCommitted(clusterOut, truth.length, 3000, 90_000)).map((m) => m.value.toString());
+    expect([...fromCluster].sort()).toEqual([...truth].sort());
+  }, 240_000);
 });
