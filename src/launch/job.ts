@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isMainThread, workerData } from 'node:worker_threads';
@@ -124,8 +124,9 @@ export class Job extends JobBuilder {
     const cluster = options.cluster && clusterGraph(this.graph, options.cluster, this.maxParallelism);
     // A member checkpoints locally (its own directory: members may share a machine) so that
     // consumed offsets are committed only once what came of them is written (at-least-once).
-    const cp = cluster
-      ? { ...this.options.checkpoints, interval: this.options.checkpoints?.interval ?? '1s', storage: new FileCheckpointStorage(mkdtempSync(join(tmpdir(), `sluice-${options.cluster!.name}-`))) }
+    const memberDir = cluster && mkdtempSync(join(tmpdir(), `sluice-${options.cluster!.name}-`));
+    const cp = memberDir
+      ? { ...this.options.checkpoints, interval: this.options.checkpoints?.interval ?? '1s', storage: new FileCheckpointStorage(memberDir) }
       : this.options.checkpoints;
     const checkpoints = cp && {
       config: checkpointConfig(cp),
@@ -181,6 +182,8 @@ export class Job extends JobBuilder {
       },
     );
     void done.catch(() => {}).finally(() => server.then((s) => s?.close()));
+    // A member's checkpoints only serve its own restarts (its offsets are in the group): gone with it.
+    if (memberDir) void done.catch(() => {}).finally(() => rmSync(memberDir, { recursive: true, force: true }));
     return {
       done,
       monitor,

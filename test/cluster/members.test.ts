@@ -59,9 +59,12 @@ function batchCount(records: Array<{ value: string }>): string[] {
 
 const running: SluiceProcess[] = [];
 afterEach(async () => {
+  // SIGTERM: a member cancels its job, leaves its groups and removes its local checkpoints.
+  for (const p of running) p.child.kill('SIGTERM');
   for (const p of running.splice(0)) {
-    p.child.kill('SIGKILL');
+    const timer = setTimeout(() => p.child.kill('SIGKILL'), 15_000);
     await p.exited;
+    clearTimeout(timer);
   }
 });
 
