@@ -10,6 +10,10 @@
  * - `launch/`: {@link Job}: starts a plan and wires the runtime's supervisor to checkpoint
  *   storage, logs, metrics, the job monitor and the REST server; loads job files; the entry
  *   of a parallel run's worker threads.
+ * - `cluster/`: cluster mode, a job run by several processes with Apache Kafka as the
+ *   backbone: the plan cut into sub-topologies at keyed exchanges, internal repartition,
+ *   changelog and meta topics, the repartition exchange with watermark markers
+ *   (`cluster/index.ts` opens with the design and what is built so far).
  * - `server/`: the REST API, `/metrics` and the dashboard of a running job (node:http).
  * - `api/`: the typed builders: {@link JobBuilder}, {@link DataStream}, {@link KeyedStream},
  *   windowed streams, joins. Building a job only makes a logical plan; nothing runs there.
@@ -35,6 +39,7 @@
  * @module
  */
 export { Job, type JobOptions, type StartOptions, type StartedJob } from './launch/job.js';
+export type { ClusterOptions } from './cluster/cluster-graph.js';
 export { JobBuilder, type JobBuildOptions, type SourceOptions } from './api/job-builder.js';
 export type { JobControl, JobMonitor, JobStatus, JobException, StuckStep } from './observe/job-monitor.js';
 export type { LogLevel, LogOptions } from './observe/job-log.js';

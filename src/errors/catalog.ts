@@ -281,6 +281,18 @@ export const ERROR_CATALOG = {
     description: 'A connector, format or tool needs a package that is not installed: the clients of brokers and databases are optional peer dependencies, installed only by projects that use them.',
     hint: 'Install the package the message names (`npm install <package>`) in the project that runs the job.',
   },
+  CLUSTER_TOPIC_MISMATCH: {
+    domain: 'user',
+    retry: 'none',
+    description: "An internal topic of a cluster (`<cluster>-<uid>-repartition`, `-changelog` or `<cluster>-meta`) exists with another partition count, replication factor or cleanup policy than the job needs, so keys and state would land in the wrong partitions.",
+    hint: 'Delete the internal topics of the cluster (with its state) or start the job under a new cluster name; changing the partition count of a cluster is a savepoint and a restart under a new name.',
+  },
+  CLUSTER_JOB_MISMATCH: {
+    domain: 'user',
+    retry: 'none',
+    description: 'A member started under a cluster name that already runs a different job (another graph fingerprint in `<cluster>-meta`): their records and state would be mixed.',
+    hint: 'Give each job its own cluster name, or stop the old job and delete its internal topics before reusing the name.',
+  },
   INTERNAL: {
     domain: 'internal',
     retry: 'none',

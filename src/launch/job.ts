@@ -1,8 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { url as inspectorUrl } from 'node:inspector';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { isMainThread, workerData } from 'node:worker_threads';
 import { JobBuilder, positiveInt, type JobBuildOptions } from '../api/job-builder.js';
 import { checkpointConfig } from '../checkpoint/config.js';
+import { clusterGraph, type ClusterOptions } from '../cluster/cluster-graph.js';
 import { FileCheckpointStorage } from '../checkpoint/file-storage.js';
 import { CheckpointRecovery } from '../checkpoint/recovery.js';
 import type { CheckpointData, CheckpointStorage } from '../checkpoint/types.js';
@@ -104,6 +108,13 @@ export interface StartOptions {
   parallelism?: number;
   /** The arguments the job's `module` default export (a function) is called with in worker threads. */
   moduleArgs?: readonly string[];
+  /**
+   * Runs this process as one member of a cluster (see `cluster/index.ts`): the job's keyed
+   * exchanges go through Kafka repartition topics, and the members share the work through
+   * Kafka consumer groups. Members run in one thread each for now, with their own local
+   * checkpoints (every second unless the job sets an interval) that commit consumed offsets.
+   */
+  cluster?: ClusterOptions;
   /** Told when the job fails and restarts. */
   onRestart?: (error: unknown, restart: number, delayMs: number) => void;
   /** Defaults for the job's `server` and `log` options where it sets none (`sluice run` turns both on). */
@@ -149,10 +160,22 @@ export class Job extends JobBuilder {
     this.checkNotStarted();
     this.started = true;
     const clock = this.options.clock ?? new SystemClock();
-    const cp = this.options.checkpoints;
+    if (options.cluster && this.delivery === 'exactly-once') {
+      // Members would share the sinks' transactional ids and fence each other; per-task transactions come later.
+      throw new SluiceError('DELIVERY_UNSUPPORTED', `job '${this.name}' asks for exactly-once delivery, which cluster mode cannot keep yet (it is at-least-once)`, {
+        hint: "Run it in cluster mode with `delivery: 'at-least-once'`, or without --cluster for exactly-once.",
+      });
+    }
+    const cluster = options.cluster && clusterGraph(this.graph, options.cluster, this.maxParallelism);
+    // A member checkpoints locally (its own directory: members may share a machine) so that
+    // consumed offsets are committed only once what came of them is written (at-least-once).
+    const memberDir = cluster && mkdtempSync(join(tmpdir(), `sluice-${options.cluster!.name}-`));
+    const cp = memberDir
+      ? { ...this.options.checkpoints, interval: this.options.checkpoints?.interval ?? '1s', storage: new FileCheckpointStorage(memberDir) }
+      : this.options.checkpoints;
     const checkpoints = cp && {
       config: checkpointConfig(cp),
-      storage: this.checkpointStorage()!,
+      storage: cluster ? cp.storage! : this.checkpointStorage()!,
     };
     const restart = restartDecider(this.options.restart ?? (cp ? { strategy: 'fixed-delay', attempts: 3, delay: '1s' } : { strategy: 'none' }));
     const savepointPath = options.fromSavepoint;
@@ -187,8 +210,9 @@ export class Job extends JobBuilder {
     const stderr = logLevel !== 'silent' && logLevel !== 'fatal';
     const watchdog = config.watchdog && inspectorUrl() === undefined ? { ...config.watchdog, stderr } : undefined;
     const running = supervise(
-      this.graph,
-      { ...config, watchdog },
+      cluster ? cluster.graph : this.graph,
+      // Worker threads would rebuild the job's own graph, not the member's: one thread for now.
+      cluster ? { ...config, watchdog, workers: undefined } : { ...config, watchdog },
       this.deadLetterQueue,
       {
         checkpoints,
@@ -228,6 +252,8 @@ export class Job extends JobBuilder {
       },
     );
     void done.catch(() => {}).finally(() => server.then((s) => s?.close()));
+    // A member's checkpoints only serve its own restarts (its offsets are in the group): gone with it.
+    if (memberDir) void done.catch(() => {}).finally(() => rmSync(memberDir, { recursive: true, force: true }));
     return {
       done,
       monitor,

@@ -14,6 +14,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['cli', 'testing'],
   ['nexmark'],
   ['launch'],
+  ['cluster'],
   ['server'],
   ['api'],
   ['window'],

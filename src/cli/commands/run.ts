@@ -22,6 +22,12 @@ Options:
   --allow-non-restored-state     drop savepoint state of steps the job no longer has
   --parallelism N                run each step as N subtasks on N threads (default: the job's,
                                  else 1); from a savepoint of another parallelism, state rescales
+  --cluster NAME                 run as one member of cluster NAME: keyed exchanges go through
+                                 Kafka repartition topics, members share the work through Kafka
+                                 consumer groups (needs --kafka; one thread per member for now)
+  --kafka BROKERS                the cluster's Kafka brokers, host:port[,host:port…]
+  --cluster-partitions N         partitions of the cluster's repartition topics (default: the
+                                 most partitions of the job's Kafka source topics)
   --explain                      print the plan and exit without running
   --port N                       serve the dashboard, REST API and /metrics on port N (default 8081,
                                  or the next free port; 0: any free port)
@@ -50,6 +56,9 @@ export const RUN_OPTIONS = {
   'from-checkpoint': { type: 'string' },
   'allow-non-restored-state': { type: 'boolean' },
   parallelism: { type: 'string' },
+  cluster: { type: 'string' },
+  kafka: { type: 'string' },
+  'cluster-partitions': { type: 'string' },
   port: { type: 'string' },
   host: { type: 'string' },
   'no-server': { type: 'boolean' },
@@ -87,6 +96,16 @@ export async function runCommand(argv: string[]): Promise<number> {
     process.stderr.write(`--parallelism must be a positive integer, got '${parsed.values.parallelism}'\n`);
     return EXIT.USAGE;
   }
+  const clusterName = parsed.values.cluster;
+  if ((clusterName === undefined) !== (parsed.values.kafka === undefined)) {
+    process.stderr.write('--cluster and --kafka go together: a cluster runs on Kafka\n');
+    return EXIT.USAGE;
+  }
+  const clusterPartitions = parsed.values['cluster-partitions'] === undefined ? undefined : Number(parsed.values['cluster-partitions']);
+  if (clusterPartitions !== undefined && !(Number.isInteger(clusterPartitions) && clusterPartitions >= 1)) {
+    process.stderr.write(`--cluster-partitions must be a positive integer, got '${parsed.values['cluster-partitions']}'\n`);
+    return EXIT.USAGE;
+  }
   const file = parsed.positionals[0];
   if (!file || parsed.positionals.length > 1) {
     process.stderr.write(`sluice run needs exactly one job file\n\n${RUN_HELP}\n`);
@@ -113,6 +132,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       fromCheckpoint: parsed.values['from-checkpoint'],
       allowNonRestoredState: parsed.values['allow-non-restored-state'] ?? false,
       parallelism,
+      ...(clusterName === undefined ? {} : { cluster: { name: clusterName, brokers: parsed.values.kafka!, partitions: clusterPartitions } }),
       onRestart: (error, n, delay) =>
         process.stderr.write(`job '${job.name}' failed (${(error as Error).message.split('\n')[0]}); restart ${n} in ${delay}ms\n`),
       observe: {
