@@ -35,6 +35,7 @@ export {
   type HttpSourceOptions,
   type HttpSourceReader,
   type HttpSourceStats,
+  type Utf8Policy,
 } from './http/index.js';
 export { consoleSink, type ConsoleSink, type ConsoleSinkOptions } from './console/index.js';
 export { collectSink, type CollectSink, type CollectedRecord } from './collect/index.js';

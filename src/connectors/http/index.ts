@@ -11,4 +11,5 @@ export {
   type HttpSourceReader,
   type HttpSourceStats,
 } from './source.js';
+export type { Utf8Policy } from './body.js';
 export { RecordQueue } from './record-queue.js';
