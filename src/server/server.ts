@@ -9,7 +9,16 @@ export interface ServerOptions {
   port?: number;
   /** Default 127.0.0.1. */
   host?: string;
+  /** A connection that has not sent its request's headers by then is answered 408 and closed. Default 10 s. */
+  headersTimeoutMs?: number;
+  /** A request not received whole by then is answered 408 and closed (a response such as `/events` may stream longer). Default 30 s. */
+  requestTimeoutMs?: number;
+  /** Connections held at once; further ones are closed as they come, so a flood of idle sockets cannot take the process's file descriptors. Default 256. */
+  maxConnections?: number;
 }
+
+/** Idle time between requests of a kept-alive connection before it is closed. */
+const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 
 /** A job's REST server once it listens (`StartedJob.server`). It closes by itself when the job ends. */
 export interface JobServer {
@@ -35,12 +44,18 @@ export async function startServer(monitor: JobMonitor, options: ServerOptions, l
   const first = options.port ?? DEFAULT_PORT;
   const last = first === 0 ? 0 : first + PORT_RANGE - 1;
   for (let port = first; port <= last; port++) {
-    const server = createServer((req, res) => {
+    // Slow or idle clients (slow-loris) are closed at these limits: Node checks them every
+    // 30 s by default, far too late, so the check runs at a quarter of the shorter one.
+    const headersTimeout = options.headersTimeoutMs ?? 10_000;
+    const requestTimeout = Math.max(options.requestTimeoutMs ?? 30_000, headersTimeout);
+    const limits = { headersTimeout, requestTimeout, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS, connectionsCheckingInterval: Math.max(50, Math.min(1_000, headersTimeout / 4)) };
+    const server = createServer(limits, (req, res) => {
       handleRequest(monitor, req, res).catch((e: unknown) => {
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ error: { code: 'INTERNAL', message: (e as Error).message } }));
       });
     });
+    server.maxConnections = options.maxConnections ?? 256;
     const bound = await listen(server, port, host);
     if (bound === 'in-use') {
       logger.warn({ event: 'server_port_in_use', port }, `port ${port} on ${host} is taken; trying ${port + 1}`);
