@@ -37,13 +37,17 @@ export async function handleRequest(m: JobMonitor, req: IncomingMessage, res: Se
   if (method === 'GET' && path === '/') return send(res, 200, dashboardHtml(), 'text/html; charset=utf-8');
   // A stuck step fails both (an orchestrator then restarts the process). While one is stuck
   // on the main thread this server cannot answer at all, which fails a liveness probe too.
+  // A checkpoint storage that fails (a full disk) degrades the job: it keeps running, so
+  // liveness holds, but it is not ready (its output waits for a checkpoint to commit).
   if (method === 'GET' && path === '/healthz') {
-    if (m.healthy) return json(res, 200, { status: 'ok' });
-    return json(res, 503, { status: 'stuck', stuck: m.running.stuck });
+    if (!m.healthy) return json(res, 503, { status: 'stuck', stuck: m.running.stuck });
+    const storage = storageFailure(m);
+    return json(res, 200, storage ? { status: 'degraded', reason: storage } : { status: 'ok' });
   }
   if (method === 'GET' && path === '/readyz') {
-    const ready = m.status === 'running' && m.healthy;
-    return json(res, ready ? 200 : 503, { ready, status: m.healthy ? m.status : 'stuck' });
+    const storage = storageFailure(m);
+    const ready = m.status === 'running' && m.healthy && storage === undefined;
+    return json(res, ready ? 200 : 503, { ready, status: !m.healthy ? 'stuck' : storage ? 'degraded' : m.status, ...(storage ? { reason: storage } : {}) });
   }
   if (method === 'GET' && path === '/metrics') return send(res, 200, await m.registry.metrics(), m.registry.contentType);
   if (parts[0] !== 'jobs') return json(res, 404, error('NOT_FOUND', `no route ${method} ${path}`));
@@ -133,4 +137,10 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown> |
   } catch (e) {
     return new Error(`the body is not JSON: ${(e as Error).message}`);
   }
+}
+
+/** Why the job is degraded, while its latest checkpoint attempt failed for want of storage (`STORAGE_FULL`, say). */
+function storageFailure(m: JobMonitor): string | undefined {
+  const last = m.running.checkpoints.at(-1);
+  return last?.status === 'failed' && last.storageFailure !== undefined ? `checkpoint storage: ${last.storageFailure} (${last.failure ?? 'failed'})` : undefined;
 }

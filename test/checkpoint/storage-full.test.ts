@@ -57,6 +57,7 @@ describe.skipIf(!mounted)('checkpoint storage full (a real tmpfs)', () => {
       name: 'full-disk',
       checkpoints: { interval: '50ms', dir },
       log: { level: 'warn', destination: { write: (line) => logs.push(line) } },
+      server: { port: 0 },
     });
     job
       .source(generator({ make: (i) => ({ key: i % 500 }), count: 10_000_000, ratePerSecond: 20_000 }), { uid: 'events' })
@@ -95,6 +96,14 @@ describe.skipIf(!mounted)('checkpoint storage full (a real tmpfs)', () => {
       const metrics = await running.monitor.registry.metrics();
       expect(promValue(metrics, 'sluice_checkpoint_storage_failures_total', { job: 'full-disk', code: 'STORAGE_FULL' })).toBe(failed.length);
       expect(readdirSync(dir).filter((n) => n.startsWith('chk-'))).toEqual([]);
+      // Health says degraded: alive (a restart would not free the disk), not ready.
+      const { url } = (await running.server)!;
+      const health = await fetch(`${url}/healthz`);
+      expect(health.status).toBe(200);
+      expect(await health.json()).toMatchObject({ status: 'degraded', reason: expect.stringContaining('STORAGE_FULL') });
+      const readiness = await fetch(`${url}/readyz`);
+      expect(readiness.status).toBe(503);
+      expect(await readiness.json()).toMatchObject({ ready: false, status: 'degraded' });
 
       // Space comes back: the next attempt (after the pause reached) completes.
       rmSync(filler);
@@ -102,6 +111,7 @@ describe.skipIf(!mounted)('checkpoint storage full (a real tmpfs)', () => {
       while (!running.checkpoints.some((c) => c.status === 'completed') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       expect(running.checkpoints.some((c) => c.status === 'completed')).toBe(true);
       expect(existsSync(join(dir, '_completed.json'))).toBe(true);
+      expect((await fetch(`${url}/readyz`)).status).toBe(200);
     } finally {
       running.cancel();
       await running.done.catch(() => {});
