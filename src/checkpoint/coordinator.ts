@@ -345,10 +345,17 @@ export class CheckpointCoordinator {
 
   /** Keeps the newest `retain` checkpoints, and the shared files they list (`shared-state.ts`); `completedId` just completed. */
   private async retain(completedId: number): Promise<void> {
-    const all = await this.storage.list();
-    for (const old of all.filter((h) => h.kind === 'checkpoint').slice(this.config.retain)) {
-      await this.storage.discard(old).catch(() => {});
+    // Retention is tidying: a storage that cannot list or delete now leaves older
+    // checkpoints for the next completed one to remove. It must never reject: complete()
+    // runs unawaited, and a rejection there would be unhandled (the process would crash).
+    try {
+      const all = await this.storage.list();
+      for (const old of all.filter((h) => h.kind === 'checkpoint').slice(this.config.retain)) {
+        await this.storage.discard(old).catch(() => {});
+      }
+      await this.storage.pruneShared?.(completedId).catch(() => {});
+    } catch {
+      // kept for the next retention
     }
-    await this.storage.pruneShared?.(completedId).catch(() => {});
   }
 }
