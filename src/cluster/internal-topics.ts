@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Admin, Message } from '@platformatic/kafka';
 import { loadKafkaClient } from '../connectors/kafka/client.js';
-import { closeQuietly } from '../connectors/kafka/sink.js';
+import { closeQuietly } from '../connectors/kafka/client.js';
 import { SluiceError } from '../errors/index.js';
 import type { ClusterTopology } from './topology.js';
 

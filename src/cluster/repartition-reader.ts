@@ -1,6 +1,5 @@
 import type { Consumer, Message, MessagesStream } from '@platformatic/kafka';
-import { loadKafkaClient } from '../connectors/kafka/client.js';
-import { closeQuietly } from '../connectors/kafka/sink.js';
+import { closeReading, loadKafkaClient } from '../connectors/kafka/client.js';
 import type { Clock } from '../time/clock.js';
 import { MARKER_HEADER, TASK_HEADER, TS_HEADER, decodeMarker, decodeTimestamp } from './repartition-codec.js';
 import { ProducerWatermarks } from './watermark-merger.js';
@@ -137,11 +136,9 @@ export class RepartitionReader<T> {
   }
 
   async close(): Promise<void> {
-    const stream = this.stream;
-    const consumer = this.consumer;
+    const { stream, consumer } = this;
     this.stream = undefined;
     this.consumer = undefined;
-    await stream?.close().catch(() => {});
-    if (consumer) await closeQuietly(consumer);
+    await closeReading(stream, consumer);
   }
 }

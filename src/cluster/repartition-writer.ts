@@ -1,7 +1,7 @@
 import type { MessageToProduce, Producer } from '@platformatic/kafka';
 import { SluiceError } from '../errors/index.js';
 import { loadKafkaClient } from '../connectors/kafka/client.js';
-import { closeQuietly } from '../connectors/kafka/sink.js';
+import { closeQuietly } from '../connectors/kafka/client.js';
 import type { Key } from '../state/types.js';
 import { MARKER_HEADER, TASK_HEADER, TS_HEADER, encodeMarker, encodeTimestamp, repartitionPartition } from './repartition-codec.js';
 

@@ -1,5 +1,5 @@
 import type { MessageToProduce, Producer } from '@platformatic/kafka';
-import { loadKafkaClient, type KafkaClient } from './client.js';
+import { closeQuietly, loadKafkaClient, type KafkaClient } from './client.js';
 import { SluiceError, describeRecord } from '../../errors/index.js';
 import type { Duration } from '../../time/duration.js';
 import type { Sink, SinkContext, SinkWriter } from '../sink.js';
@@ -354,14 +354,5 @@ class KafkaWriter<T> implements SinkWriter<T> {
 
   private failure(what: string, e: unknown): SluiceError {
     return new SluiceError('SINK_FAILED', `${this.where} ${what}${e === undefined ? '' : `: ${errorText(e)}`}`, { step: this.ctx.uid, cause: e });
-  }
-}
-
-/** Closes a client, ignoring errors (it may be closing because it failed). */
-export async function closeQuietly(client: { close(force?: boolean): Promise<void> }): Promise<void> {
-  try {
-    await client.close(true);
-  } catch {
-    // already failed or closed
   }
 }

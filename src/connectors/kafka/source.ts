@@ -1,5 +1,5 @@
 import type { Consumer, Message, MessagesStream } from '@platformatic/kafka';
-import { loadKafkaClient, type KafkaClient } from './client.js';
+import { closeQuietly, closeReading, loadKafkaClient, type KafkaClient } from './client.js';
 import { SluiceError } from '../../errors/index.js';
 import { toMillis, type Duration } from '../../time/duration.js';
 import { callTimestamp } from '../shared/timestamp.js';
@@ -8,7 +8,6 @@ import type { Source, SourceBatch, SourceContext, SourceReader } from '../source
 import { brokerList, codecOf, type KafkaCodec, type KafkaFormat } from './format.js';
 import { brokerTimeoutOf, brokerUnavailable, clientRetryOptions, isTransient, rideOut, type RideOutOptions } from './outage.js';
 import { mergePositions, newMember, readPosition, type KafkaSourcePosition } from './position.js';
-import { closeQuietly } from './sink.js';
 import { PartitionWatermarks } from './watermarks.js';
 import { splitAssigner, type SplitOwner } from './split-assigner.js';
 
@@ -379,11 +378,9 @@ class KafkaReader<T> implements SourceReader<T> {
 
   async close(): Promise<void> {
     this.closing.abort();
-    const stream = this.stream;
-    const consumer = this.consumer;
+    const { stream, consumer } = this;
     this.stream = undefined;
     this.consumer = undefined;
-    await stream?.close().catch(() => {});
-    if (consumer) await closeQuietly(consumer);
+    await closeReading(stream, consumer);
   }
 }
