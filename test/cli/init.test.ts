@@ -1,26 +1,11 @@
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bin, root, until } from './processes.js';
+import { bin, root, runProgram as exec, until } from './processes.js';
 
 const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a program to its end; resolves with its exit code and output. */
-function exec(file: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<Result> {
-  return new Promise((resolve) => {
-    execFile(file, args, { cwd, env, timeout: 120_000 }, (e, stdout, stderr) => {
-      resolve({ code: e ? ((e as { code?: number }).code ?? -1) : 0, stdout, stderr });
-    });
-  });
-}
 
 const sluice = (cwd: string, ...args: string[]) => exec(process.execPath, [bin, ...args], cwd);
 

@@ -2,7 +2,7 @@
  * Real `sluice` processes for the CLI tests: start one, read what it writes, wait for its
  * server, its checkpoints or its exit, and make sure none outlives its test.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 
 export const root = new URL('../../', import.meta.url).pathname;
@@ -81,4 +81,25 @@ export function counterLines(stdout: string): CounterLine[] {
     .split('\n')
     .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l) as CounterLine);
+}
+
+/** A program that ran to its end: its exit code (-1 when it did not exit by itself) and output. */
+export interface Ran {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs a program to its end. Awaited, never spawnSync/execFileSync: packing, installing
+ * and compiling take minutes on a busy machine, and a blocked worker fails the whole run
+ * (Vitest's RPC to it times out). Killed after `timeoutMs`.
+ */
+export function runProgram(file: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env, timeoutMs = 120_000): Promise<Ran> {
+  return new Promise((resolve) => {
+    execFile(file, args, { cwd, env, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 << 20 }, (e, stdout, stderr) => {
+      const code = (e as { code?: unknown } | null)?.code;
+      resolve({ code: e ? (typeof code === 'number' ? code : -1) : 0, stdout, stderr: stderr + (e && typeof code !== 'number' ? String(e) : '') });
+    });
+  });
 }

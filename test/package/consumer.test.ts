@@ -5,34 +5,19 @@
  * and a strict `tsc` (no skipLibCheck) type-checks a consumer against the published
  * declarations. Each regression the packaging issue listed fails one of these.
  */
-import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runProgram, type Ran } from '../cli/processes.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 let home: string;
 
-interface Ran {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/**
- * Runs a program to its end. Awaited, never spawnSync/execFileSync: packing, installing
- * and compiling take minutes on a busy machine, and a blocked worker fails the whole run
- * (Vitest's RPC to it times out).
- */
+/** Runs a program to its end in `cwd`, without colours (see `runProgram`). */
 function run(file: string, args: string[], cwd: string): Promise<Ran> {
-  return new Promise((resolve) => {
-    execFile(file, args, { cwd, encoding: 'utf8', timeout: 180_000, maxBuffer: 64 << 20, env: { ...process.env, NO_COLOR: '1' } }, (e, stdout, stderr) => {
-      const code = (e as { code?: unknown } | null)?.code;
-      resolve({ status: e ? (typeof code === 'number' ? code : -1) : 0, stdout, stderr: stderr + (e && typeof code !== 'number' ? String(e) : '') });
-    });
-  });
+  return runProgram(file, args, cwd, { ...process.env, NO_COLOR: '1' }, 180_000);
 }
 
 /** Runs the installed `sluice` command in a project folder. */
@@ -46,7 +31,7 @@ function node(project: string, file: string): Promise<Ran> {
 
 async function npm(cwd: string, ...args: string[]): Promise<void> {
   const r = await run('npm', args, cwd);
-  if (r.status !== 0) throw new Error(`npm ${args.join(' ')} failed:\n${r.stderr}`);
+  if (r.code !== 0) throw new Error(`npm ${args.join(' ')} failed:\n${r.stderr}`);
 }
 
 /** stdout lines that are not JSON log lines. */
@@ -128,61 +113,61 @@ describe('the installed package (npm pack, npm install --omit=dev)', { timeout: 
 
   it('sluice --help and version run from the compiled command', async () => {
     const help = await sluice('esm', '--help');
-    expect(help.status, help.stderr).toBe(0);
+    expect(help.code, help.stderr).toBe(0);
     expect(help.stdout).toContain('Usage: sluice <command>');
     expect((await sluice('esm', 'version')).stdout).toMatch(/^sluice \d+\.\d+\.\d+/);
   });
 
   it('runs a JavaScript job (.mjs) in an ES module project', async () => {
     const r = await sluice('esm', 'run', 'job.mjs');
-    expect(r.status, r.stderr).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     expect(printed(r.stdout).slice(0, 3)).toEqual(['2', '4', '6']);
   });
 
   it('runs a TypeScript job (.ts) in an ES module project', async () => {
     const r = await sluice('esm', 'run', 'job.ts');
-    expect(r.status, r.stderr).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     expect(printed(r.stdout).slice(0, 3)).toEqual(['2', '4', '6']);
   });
 
   it('runs a TypeScript job at parallelism 2: worker threads load it too', async () => {
     const r = await sluice('esm', 'run', 'parallel.ts');
-    expect(r.status, r.stderr).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     const lines = printed(r.stdout).filter((l) => /^[abc]+$/.test(l));
     expect(lines.sort()).toEqual(['a', 'aa', 'aaa', 'b', 'bb', 'c']);
   });
 
   it('imports sluice, sluice/formats, sluice/testing and a connector subpath from plain JavaScript', async () => {
     const r = await node('esm', 'library.mjs');
-    expect(r.status, r.stderr).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout.trim().split('\n').pop()!)).toEqual({ values: [10, 20], csv: 'function', harness: 'function', clock: 'function', kafka: 'function' });
   });
 
   it('runs a TypeScript job (.ts) and a CommonJS job (.cjs) in a CommonJS project', async () => {
     const ts = await sluice('cjs', 'run', 'job.ts');
-    expect(ts.status, ts.stderr).toBe(0);
+    expect(ts.code, ts.stderr).toBe(0);
     expect(printed(ts.stdout).slice(0, 3)).toEqual(['2', '4', '6']);
     const cjs = await sluice('cjs', 'run', 'job.cjs');
-    expect(cjs.status, cjs.stderr).toBe(0);
+    expect(cjs.code, cjs.stderr).toBe(0);
     expect(printed(cjs.stdout).slice(0, 3)).toEqual(['2', '4', '6']);
   });
 
   it('require()s the library from CommonJS', async () => {
     const r = await node('cjs', 'embedded.cjs');
-    expect(r.status, r.stderr).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout.trim())).toEqual([3, 6, 9]);
   });
 
   it('a connector whose client is not installed fails with the package to install', async () => {
     const r = await sluice('esm', 'run', 'redis-job.mjs');
-    expect(r.status).not.toBe(0);
+    expect(r.code).not.toBe(0);
     expect(r.stderr).toContain('DEPENDENCY_MISSING');
     expect(r.stderr).toContain('npm install ioredis');
   });
 
   it('a job file that cannot load says what to do', async () => {
     const r = await sluice('esm', 'run', 'bad-import.mjs');
-    expect(r.status).toBe(3);
+    expect(r.code).toBe(3);
     expect(r.stderr).toContain('JOB_FILE_INVALID');
     expect(r.stderr).toContain('npm install not-installed-anywhere');
   });
@@ -231,6 +216,6 @@ export { job, late, fmt, harness, sources, SluiceError };
     const tsc = join(repo, 'node_modules', 'typescript', 'bin', 'tsc');
     const r = await run(process.execPath, [tsc, '-p', join(home, 'typed', 'tsconfig.json')], home);
     expect(r.stdout + r.stderr).toBe('');
-    expect(r.status).toBe(0);
+    expect(r.code).toBe(0);
   });
 });
