@@ -206,9 +206,10 @@ export class CheckpointCoordinator {
         this.storageFailures++;
         this.record({ checkpointId: id, kind: 'checkpoint', status: 'failed', triggeredAt, durationMs: this.clock.now() - triggeredAt, sizeBytes: 0, alignmentMs: 0, failure: (e as Error).message.split('\n')[0], storageFailure });
         if (this.halted) return undefined;
-        if (!isIoError(e) || this.clock.now() + this.storageRetryMs() > deadline) throw this.finalFailed(id, e);
+        const retryAt = this.clock.now() + this.storageRetryMs();
+        if (!isIoError(e) || retryAt > deadline) throw this.finalFailed(id, e);
         await new Promise<void>((resolve) => {
-          const cancel = this.clock.schedule(this.clock.now() + this.storageRetryMs(), resolve);
+          const cancel = this.clock.schedule(retryAt, resolve);
           this.wakeFinal = () => {
             cancel();
             resolve();
