@@ -39,7 +39,9 @@
  * @module
  */
 export { Job, type JobOptions, type StartOptions, type StartedJob } from './launch/job.js';
-export type { ClusterOptions } from './cluster/cluster-graph.js';
+export type { ClusterOptions } from './cluster/cluster-options.js';
+export { clusterStatus, type ClusterStatus, type ClusterGroupState, type ClusterMemberStatus, type ClusterPartitionStatus, type ClusterTask, type ClusterTopicStatus } from './cluster/status.js';
+export type { InternalTopicKind } from './cluster/cluster-topics.js';
 export { JobBuilder, type JobBuildOptions, type SourceOptions } from './api/job-builder.js';
 export type { JobControl, JobMonitor, JobStatus, JobException, StuckStep } from './observe/job-monitor.js';
 export type { LogLevel, LogOptions } from './observe/job-log.js';

@@ -93,6 +93,9 @@ share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 min.insync.replicas=1
 group.initial.rebalance.delay.ms=0
+# A dead cluster member's open transaction is aborted within a second of its timeout, not
+# up to ten (the default check interval): failover waits for that abort.
+transaction.abort.timed.out.transaction.cleanup.interval.ms=1000
 log.retention.hours=24
 log.segment.bytes=67108864
 EOF

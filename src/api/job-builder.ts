@@ -271,11 +271,11 @@ export class JobBuilder {
     return uid;
   }
 
-  /** Refuses a delivery guarantee the job cannot keep. */
-  private checkDelivery(): void {
+  /** Refuses a delivery guarantee the job cannot keep. `inCluster`: a cluster member checkpoints into Kafka whatever the job's options say. */
+  private checkDelivery(inCluster: boolean): void {
     const delivery = this.delivery;
     if (delivery === 'none') return;
-    if (!this.options.checkpoints) {
+    if (!this.options.checkpoints && !inCluster) {
       throw new SluiceError('DELIVERY_UNSUPPORTED', `job '${this.name}' asks for ${delivery} delivery but has no checkpoints`, {
         hint: "Add `checkpoints: { interval: '10s' }` to the job options.",
       });
@@ -299,7 +299,7 @@ export class JobBuilder {
   }
 
   /** Refuses a job that cannot run or would lose records without a trace. */
-  protected validate(): void {
+  protected validate(inCluster = false): void {
     const nodes = this.graph.nodes;
     if (!nodes.some((n) => n.source && n.source !== this.deadLetterQueue?.source)) {
       throw new SluiceError('INVALID_JOB', `job '${this.name}' has no source`, { hint: 'Add one with job.source(…).' });
@@ -309,7 +309,7 @@ export class JobBuilder {
         hint: 'End a stream with .print(), .sinkTo(…) or a collect sink.',
       });
     }
-    this.checkDelivery();
+    this.checkDelivery(inCluster);
     const deadLettering = this.options.onError === 'dead-letter' || nodes.some((n) => n.onError === 'dead-letter');
     const dlNode = nodes.find((n) => n.source && n.source === this.deadLetterQueue?.source);
     if (deadLettering && (!dlNode || this.graph.consumersOf(dlNode).length === 0)) {

@@ -41,6 +41,19 @@ export const STORAGE_RETRY_MS = 250;
 /** The pause after storage failures stops growing at the checkpoint interval or this, whichever is longer. */
 export const STORAGE_RETRY_MAX_MS = 30_000;
 
+/**
+ * The pause after `failures` storage failures in a row (1 for the first): {@link STORAGE_RETRY_MS},
+ * doubling with each, up to `capMs`. Checkpoints and attempts that fail on a full disk
+ * (the supervisor) pause alike, so a disk that stays full sees a few tries, not a storm.
+ *
+ * @example
+ * storageRetryMs(1); // 250
+ * storageRetryMs(3); // 1000
+ */
+export function storageRetryMs(failures: number, capMs: number = STORAGE_RETRY_MAX_MS): number {
+  return Math.min(capMs, STORAGE_RETRY_MS * 2 ** Math.min(Math.max(failures, 1) - 1, 30));
+}
+
 interface Pending {
   id: number;
   kind: 'checkpoint' | 'savepoint';
@@ -101,6 +114,7 @@ export class CheckpointCoordinator {
     this.stopped = true;
     this.halted = true;
     this.wakeFinal?.();
+    for (const w of this.finishWaiters.splice(0)) w();
     this.cancelNext?.();
     for (const w of this.finalWaiters.splice(0)) w.resolve(undefined);
     const p = this.pending;
@@ -157,6 +171,7 @@ export class CheckpointCoordinator {
    */
   taskFinished(task: string, steps: Record<string, StepState>): Promise<number | undefined> {
     this.finished.set(task, steps);
+    for (const w of this.finishWaiters.splice(0)) w();
     const p = this.pending;
     if (p && !p.acks.has(task)) this.acknowledge(p.id, task, steps);
     if (this.finished.size < this.participants.taskCount) {
@@ -174,6 +189,42 @@ export class CheckpointCoordinator {
     return this.finalCheckpoint;
   }
   private readonly finalWaiters: Array<{ resolve: (id: number | undefined) => void; reject: (e: unknown) => void }> = [];
+  /** Woken whenever a task finishes, and at stop (see `checkpointAfter`). */
+  private finishWaiters: Array<() => void> = [];
+
+  /**
+   * A checkpoint that covers everything the tasks named in `tasks` emitted: once each has
+   * finished (consumed all its input: a stopped source that has handed out what it
+   * accepted), a checkpoint is taken (after the one in flight, if any); resolves once it is
+   * durable and the sinks have been told to commit it. When every task finished, that is
+   * the final checkpoint. A failed checkpoint is tried again after the storage pauses,
+   * until one completes, the checkpoint timeout has passed since the tasks finished, or the
+   * coordinator stops: then it rejects. A graceful stop of a job whose other sources read
+   * on waits for it before it cancels (`test/cli/graceful-stop.test.ts`).
+   */
+  async checkpointAfter(tasks: readonly string[]): Promise<CheckpointHandle | undefined> {
+    while (!this.halted && !tasks.every((t) => this.finished.has(t))) {
+      await new Promise<void>((resolve) => this.finishWaiters.push(resolve));
+    }
+    const deadline = this.clock.now() + this.config.timeoutMs;
+    for (let failures = 0; ; ) {
+      if (this.finalCheckpoint) {
+        const id = await this.finalCheckpoint;
+        return id === undefined ? undefined : this.lastCompleted;
+      }
+      if (this.halted) throw new SluiceError('CHECKPOINT_FAILED', 'the job stopped before a checkpoint covered what its stopped sources had accepted');
+      while (this.pending) await this.settled(this.pending);
+      if (this.finalCheckpoint) continue;
+      try {
+        return await this.trigger();
+      } catch (e) {
+        failures++;
+        const retryAt = this.clock.now() + storageRetryMs(failures, Math.max(this.config.intervalMs, STORAGE_RETRY_MAX_MS));
+        if (this.halted || retryAt > deadline) throw e;
+        await this.clock.sleep(retryAt - this.clock.now());
+      }
+    }
+  }
 
   /**
    * The final checkpoint, which the sinks' last commit waits for. While the storage fails
@@ -322,8 +373,7 @@ export class CheckpointCoordinator {
 
   /** The pause after the storage refused `storageFailures` checkpoints in a row. */
   private storageRetryMs(): number {
-    const cap = Math.max(this.config.intervalMs, STORAGE_RETRY_MAX_MS);
-    return Math.min(cap, STORAGE_RETRY_MS * 2 ** Math.min(this.storageFailures - 1, 30));
+    return storageRetryMs(this.storageFailures, Math.max(this.config.intervalMs, STORAGE_RETRY_MAX_MS));
   }
 
   private record(stats: CheckpointStats): void {
@@ -344,8 +394,28 @@ export class CheckpointCoordinator {
     });
   }
 
-  /** Keeps the newest `retain` checkpoints, and the shared files they list (`shared-state.ts`); `completedId` just completed. */
-  private async retain(completedId: number): Promise<void> {
+  /**
+   * Keeps the newest `retain` checkpoints, and the shared files they list (`shared-state.ts`);
+   * `completedId` just completed. Only intact checkpoints are listed, so the one recovery
+   * resumes from and, with `retain` 2 or more, its fallback are never deleted
+   * (`retention-guard.test.ts`).
+   */
+  private retain(completedId: number): Promise<void> {
+    // One retention at a time, and `tidied()` waits for the last: a job that has ended has
+    // deleted what it was going to delete (a test filling a disk saw space come back
+    // after the job that used it had ended).
+    const run = this.retaining.then(() => this.retainNow(completedId));
+    this.retaining = run;
+    return run;
+  }
+  private retaining: Promise<void> = Promise.resolve();
+
+  /** Settles once the retention started last has deleted what it was going to. */
+  tidied(): Promise<void> {
+    return this.retaining;
+  }
+
+  private async retainNow(completedId: number): Promise<void> {
     // Retention is tidying: a storage that cannot list or delete now leaves older
     // checkpoints for the next completed one to remove. It must never reject: complete()
     // runs unawaited, and a rejection there would be unhandled (the process would crash).
@@ -359,4 +429,5 @@ export class CheckpointCoordinator {
       // kept for the next retention
     }
   }
+
 }

@@ -21,6 +21,8 @@ export const CHECKPOINT_FORMAT = 2;
 const STATE = 'state.bin';
 const SHARED = 'shared';
 const QUARANTINE = 'quarantine';
+/** A directory `quarantine()` made: `chk-<id>.<reason>-<time>[-<n>]` (the time sorts as text). */
+const QUARANTINED_DIR = /^chk-\d+\.(?:damaged|unfinished|superseded|replaced)-(\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}-\d{3}Z)(?:-(\d+))?$/;
 const IN_PROGRESS = '.inprogress';
 const CHECKPOINT_DIR = /^chk-(\d+)$/;
 const DISCARDING = '.discarding';
@@ -73,7 +75,7 @@ const exists = (path: string): Promise<boolean> =>
  * is a checkpoint that completed, even if its manifest is later lost; an `.inprogress` one
  * is unfinished (a crash while writing) and removed by the next write. Recovery
  * (`recovery.ts`) verifies every file before use; a damaged checkpoint is moved under
- * `quarantine/`, never deleted.
+ * `quarantine/`, where the most recent few are kept (`checkpoints.keepQuarantined`).
  *
  * @example
  * const storage = new FileCheckpointStorage('./.sluice/checkpoints/orders');
@@ -363,6 +365,29 @@ export class FileCheckpointStorage implements CheckpointStorage {
     await syncDir(this.dir);
     await syncDir(root);
     return target;
+  }
+
+  /**
+   * Deletes quarantined directories but the `keep` most recently quarantined (by the time
+   * in their names, `chk-<id>.<reason>-<time>`); a name of another shape is left alone.
+   * Returns the paths deleted.
+   */
+  async pruneQuarantine(keep: number): Promise<string[]> {
+    const root = join(this.dir, QUARANTINE);
+    const names = await readdir(root).catch(() => [] as string[]);
+    const ours = names.flatMap((name) => {
+      const m = QUARANTINED_DIR.exec(name);
+      return m ? [{ name, at: m[1]!, n: Number(m[2] ?? 1) }] : [];
+    });
+    ours.sort((a, b) => (a.at === b.at ? b.n - a.n : a.at < b.at ? 1 : -1)); // newest first
+    const removed: string[] = [];
+    for (const old of ours.slice(keep)) {
+      const path = join(root, old.name);
+      await rm(path, { recursive: true, force: true });
+      removed.push(path);
+    }
+    if (removed.length > 0) await syncDir(root);
+    return removed;
   }
 
   async quarantined(id: number): Promise<string[]> {

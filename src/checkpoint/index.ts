@@ -9,4 +9,5 @@ export type { CheckpointData, CheckpointHandle, CheckpointInventory, CheckpointS
 export type { RecoveryEvent } from './recovery.js';
 export { FileCheckpointStorage, CHECKPOINT_FORMAT } from './file-storage.js';
 export type { CheckpointOptions } from './config.js';
+export { DEFAULT_KEEP_QUARANTINED } from './config.js';
 export type { CheckpointStats } from './coordinator.js';

@@ -12,8 +12,10 @@
  *   was committed after M: nothing when M >= completedUpTo.
  * - So the newest checkpoint that verifies (manifest checksum, every file's size and
  *   SHA-256, the incremental `shared/` files included) is used when its id is at least
- *   completedUpTo. A damaged checkpoint is never used and never deleted: it is moved to
- *   quarantine (once: the record keeps the evidence that it completed).
+ *   completedUpTo. A damaged checkpoint is never used: it is moved to quarantine (once: the
+ *   record keeps the evidence that it completed), where the `keepQuarantined` most recently
+ *   quarantined directories are kept for inspection and older ones deleted, each with a log
+ *   line (a crash loop must not fill the disk: `integrity.test.ts`).
  * - Otherwise an exactly-once job refuses to start (CHECKPOINT_CORRUPT) and says what
  *   would be repeated. An at-least-once (or 'none') job falls back to the newest intact
  *   checkpoint with a WARN: repeated output is within its contract. With no intact
@@ -24,13 +26,14 @@
  *   one, so that later restarts go on from there without refusing again.
  */
 import { SluiceError } from '../errors/index.js';
+import { DEFAULT_KEEP_QUARANTINED } from './config.js';
 import type { CheckpointData, CheckpointInventory, CheckpointStorage, InventoryEntry } from './types.js';
 
 /** What recovery decided, for the job's log. */
 export interface RecoveryEvent {
   readonly level: 'info' | 'warn';
   /** (A refusal is no event: it is the job's failure, logged as such.) */
-  readonly event: 'checkpoint_quarantined' | 'checkpoint_fallback' | 'checkpoint_chosen' | 'checkpoints_superseded' | 'checkpoints_kept';
+  readonly event: 'checkpoint_quarantined' | 'quarantine_pruned' | 'checkpoint_fallback' | 'checkpoint_chosen' | 'checkpoints_superseded' | 'checkpoints_kept';
   readonly message: string;
   readonly checkpointId?: number | undefined;
   readonly path?: string | undefined;
@@ -42,6 +45,8 @@ export interface RecoveryOptions {
   readonly exactlyOnce: boolean;
   /** The first restore uses this checkpoint (an id of the storage, a directory, or 'none' for the beginning). */
   readonly fromCheckpoint?: string | number | undefined;
+  /** Quarantined directories kept, the most recent; older ones are deleted. Default {@link DEFAULT_KEEP_QUARANTINED}. */
+  readonly keepQuarantined?: number | undefined;
   readonly onEvent?: ((event: RecoveryEvent) => void) | undefined;
 }
 
@@ -93,6 +98,7 @@ export class CheckpointRecovery {
       }
     }
     const moved = await this.quarantine(inv, damaged);
+    await this.pruneQuarantine();
     const upTo = inv.completedUpTo;
     if (use && use.entry.checkpointId >= upTo) return use.data;
     if (!use && upTo === 0) return undefined;
@@ -133,6 +139,7 @@ export class CheckpointRecovery {
       for (const e of (await storage.inventory()).entries) {
         if (e.owned && e.damage !== undefined) await this.move(e as Damaged, e.unfinished ? 'unfinished' : 'damaged');
       }
+      await this.pruneQuarantine();
     }
     await storage.pruneShared?.(Number.MAX_SAFE_INTEGER); // the incremental checkpoint files they listed
   }
@@ -178,6 +185,15 @@ export class CheckpointRecovery {
     if (moved.length > 0) {
       this.emit('warn', 'checkpoints_superseded', `${why}: checkpoint(s) ${newer.map((e) => e.checkpointId).join(', ')} moved to quarantine (${moved.join(', ')})`);
     }
+    await this.pruneQuarantine();
+  }
+
+  /** Deletes quarantined directories but the `keepQuarantined` most recent, with a line for each. */
+  private async pruneQuarantine(): Promise<void> {
+    const keep = this.options.keepQuarantined ?? DEFAULT_KEEP_QUARANTINED;
+    for (const path of (await this.storage.pruneQuarantine?.(keep)) ?? []) {
+      this.emit('info', 'quarantine_pruned', `deleted the quarantined checkpoint directory ${path}: only the ${keep} most recently quarantined are kept (checkpoints.keepQuarantined)`, undefined, path);
+    }
   }
 
   /** Quarantines the damaged checkpoints the storage owns, after making sure the record keeps what they are evidence of. Returns where each went. */
@@ -187,7 +203,16 @@ export class CheckpointRecovery {
     if (owned.length === 0) return moved;
     const evidence = owned.find((d) => d.checkpointId === inv.completedUpTo && !d.unfinished);
     if (evidence) await this.storage.markCompleted?.(evidence.checkpointId);
-    for (const d of owned) moved.set(d.checkpointId, await this.move(d, d.unfinished ? 'unfinished' : 'damaged'));
+    for (const d of owned) {
+      try {
+        moved.set(d.checkpointId, await this.move(d, d.unfinished ? 'unfinished' : 'damaged'));
+      } catch (e) {
+        // Gone while we looked: another process's retention was deleting it (an old
+        // checkpoint half deleted has no manifest; an attempt of this one has ended its
+        // retention before the next begins). Nothing to keep.
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      }
+    }
     return moved;
   }
 
@@ -195,7 +220,7 @@ export class CheckpointRecovery {
     const to = await this.storage.quarantine!(entry.path, reason);
     if (log) {
       const what = reason === 'unfinished' ? 'an unfinished checkpoint (no manifest, written by an earlier Sluice)' : `damaged: ${entry.damage}`;
-      this.emit(reason === 'unfinished' ? 'info' : 'warn', 'checkpoint_quarantined', `checkpoint ${entry.checkpointId} is ${what}; moved to ${to} (never used, never deleted)`, entry.checkpointId, to);
+      this.emit(reason === 'unfinished' ? 'info' : 'warn', 'checkpoint_quarantined', `checkpoint ${entry.checkpointId} is ${what}; moved to ${to} (never used; kept among the ${this.options.keepQuarantined ?? DEFAULT_KEEP_QUARANTINED} most recently quarantined)`, entry.checkpointId, to);
     }
     return to;
   }

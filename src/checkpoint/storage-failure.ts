@@ -1,17 +1,5 @@
+import { diskFullCode } from '../errors/disk-full.js';
 import { SluiceError } from '../errors/index.js';
-
-/** Error numbers of a storage that has no room left: the disk (ENOSPC) or the user's quota (EDQUOT). */
-const FULL = new Set(['ENOSPC', 'EDQUOT']);
-
-/** The first error number (ENOSPC, …) along `e`'s causes. */
-function errnoOf(e: unknown): string | undefined {
-  for (let cause = e, depth = 0; cause !== undefined && cause !== null && depth < 5; depth++) {
-    const code = (cause as NodeJS.ErrnoException).code;
-    if (typeof code === 'string' && FULL.has(code)) return code;
-    cause = (cause as Error).cause;
-  }
-  return undefined;
-}
 
 /** True when `e` (or an error it was caused by) says the storage is full. */
 export function isStorageFull(e: unknown): boolean {
@@ -19,7 +7,7 @@ export function isStorageFull(e: unknown): boolean {
     if (cause instanceof SluiceError && cause.code === 'STORAGE_FULL') return true;
     cause = (cause as Error).cause;
   }
-  return errnoOf(e) !== undefined;
+  return diskFullCode(e) !== undefined;
 }
 
 /** True when `e` (or an error it was caused by) is one of the file system's (an error number such as ENOSPC, EIO, EACCES): the storage may work again later. */
@@ -35,7 +23,7 @@ export function isIoError(e: unknown): boolean {
 
 /** The STORAGE_FULL error of a checkpoint write that found no room (`e` is the file system's error). */
 export function storageFull(what: string, dir: string, e: unknown): SluiceError {
-  const code = errnoOf(e);
+  const code = diskFullCode(e);
   return new SluiceError('STORAGE_FULL', `${what} found no space left in ${dir}${code ? ` (${code})` : ''}`, {
     detail: (e as Error).message,
     hint: `Free space on the file system of ${dir} (or raise the quota), or point checkpoints.dir at a larger one. The job goes on meanwhile, retrying with growing pauses; after a failure it would restart from the last checkpoint that completed.`,

@@ -76,6 +76,12 @@ export interface CheckpointStorage {
   markCompleted?(id: number, path?: string): Promise<void>;
   /** Optional, with `inventory`: where checkpoints of `id` went that were quarantined before. */
   quarantined?(id: number): Promise<string[]>;
+  /**
+   * Optional, with `quarantine`: deletes the quarantined directories but the `keep` most
+   * recently quarantined (recovery calls it with `checkpoints.keepQuarantined`). Returns
+   * the paths deleted. Only directories it quarantined itself: never one it does not understand.
+   */
+  pruneQuarantine?(keep: number): Promise<string[]>;
 }
 
 /** Why a checkpoint directory was moved to quarantine. */

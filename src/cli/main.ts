@@ -13,12 +13,15 @@ Commands:
   logs [job]      a running job's recent log lines
   upgrade <job>   replace a running job by a new version from its savepoint (--previous <old>:
                   run again if the new one fails)
+  cluster status  a cluster's members, their partitions and lag, its internal topics, read
+                  from Kafka (--kafka BROKERS --cluster NAME)
   nexmark         generate Nexmark events, run a Nexmark query (benchmark)
   help [command]  show help for a command
   version         print the version
 
 Exit codes: 0 finished or cancelled (or done), 1 job failed, 2 usage error, 3 bad job file,
-4 no running job answered (list, status, cancel, savepoint, logs, upgrade), 5 upgrade rolled back.
+4 no running job answered (list, status, cancel, savepoint, logs, upgrade) or no such cluster
+or its brokers did not answer (cluster status), 5 upgrade rolled back.
 Run 'sluice <command> --help' for a command's options.`;
 
 /** A command, loaded when it is run: `sluice run` does not load the Nexmark generator or the REST client. */
@@ -37,6 +40,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   savepoint: () => import('./commands/savepoint.js').then((m) => ({ run: m.savepointCommand, help: m.SAVEPOINT_HELP })),
   logs: () => import('./commands/logs.js').then((m) => ({ run: m.logsCommand, help: m.LOGS_HELP })),
   upgrade: () => import('./commands/upgrade.js').then((m) => ({ run: m.upgradeCommand, help: m.UPGRADE_HELP })),
+  cluster: () => import('./commands/cluster.js').then((m) => ({ run: m.clusterCommand, help: m.CLUSTER_HELP })),
 };
 
 /** The `sluice` command line. Returns the exit code. */

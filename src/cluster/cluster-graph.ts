@@ -1,52 +1,58 @@
-import { randomUUID } from 'node:crypto';
 import { loadKafkaClient } from '../connectors/kafka/client.js';
 import { brokerList } from '../connectors/kafka/format.js';
+import type { KafkaSink } from '../connectors/kafka/sink.js';
+import type { KafkaSource } from '../connectors/kafka/source.js';
 import { SluiceError } from '../errors/index.js';
 import { JobGraph, type StepNode, type StreamEdge } from '../plan/graph.js';
 import type { Operator } from '../runtime/operator.js';
-import { toMillis, type Duration } from '../time/duration.js';
+import { SinkOperator } from '../runtime/operators/sink.js';
+import type { Clock } from '../time/clock.js';
+import { toMillis } from '../time/duration.js';
+import { ChangelogStorage, type ChangelogStep } from './changelog-storage.js';
+import type { ClusterOptions } from './cluster-options.js';
 import { jobFingerprint } from './fingerprint.js';
 import { ensureInternalTopics, internalTopicSpecs, registerJob } from './internal-topics.js';
+import { MemberFigures } from './member-figures.js';
+import { memberKafkaSink } from './member-kafka-sink.js';
+import { memberKafkaSource } from './member-kafka-source.js';
+import { ClusterMember } from './member.js';
 import { RepartitionOperator } from './repartition-operator.js';
 import { repartitionSource } from './repartition-source.js';
-import { cutSubTopologies, type ClusterTopology } from './topology.js';
+import { cutSubTopologies, type ClusterTopology, type RepartitionEdge } from './topology.js';
 
 /** How a process joins a cluster (`sluice run --cluster <name> --kafka <brokers>`, `job.start({ cluster })`). */
-export interface ClusterOptions {
-  /** The cluster's name: its consumer group and the prefix of its internal topics. */
-  name: string;
-  /** Bootstrap brokers, `'host:port'` (an array or a comma-separated string). */
-  brokers: string | readonly string[];
-  /** Partitions of the repartition and changelog topics (default: the most partitions of the job's Kafka source topics). */
-  partitions?: number;
-  /** Replication factor of the internal topics (default 1). */
-  replicationFactor?: number;
-  /** How long a producing task may stay silent before it stops holding watermarks back (default 10 s). */
-  idleTimeout?: Duration;
-  /** Group session timeout of the repartition readers (default 10 s). */
-  sessionTimeout?: Duration;
+/** The uid of the source that reads a repartition topic: `<step>-repartition-in`, `-<input>` for a second input. */
+function repartitionInUid(r: RepartitionEdge): string {
+  return `${r.to.uid}-repartition-in${r.edge.input === 0 ? '' : `-${r.edge.input}`}`;
 }
 
 /** A job's graph as one member of a cluster runs it. */
 export interface ClusterGraph {
   readonly graph: JobGraph<Operator>;
   readonly topology: ClusterTopology;
-  /** This member's id (producing tasks are named after it). */
-  readonly member: string;
+  /** This member, once the internal topics are ready and it joined the group; rejects with the refusal. */
+  readonly member: Promise<ClusterMember>;
   /** Settles once the internal topics are made or checked and the job's fingerprint registered; rejects with the refusal. */
   readonly ready: Promise<{ partitions: number }>;
+  /** The member's checkpoints: its tasks' state in the changelog topics, committed with its output. */
+  readonly storage: ChangelogStorage;
+  /** The member's tasks, rebalances, restores and lag, for its metrics and REST API. */
+  readonly figures: MemberFigures;
 }
 
-/** The partition count of the cluster: given, else the most partitions of the job's Kafka source topics. */
-async function partitionCount(brokers: string[], graph: JobGraph<unknown>, given: number | undefined): Promise<number> {
-  if (given !== undefined) return given;
-  const topics = graph.nodes.flatMap((n) => (n.source?.kind === 'kafka' ? [(n.source as unknown as { topic: string }).topic] : []));
-  if (topics.length === 0) return 1;
+/** The Kafka topic a source step reads, if it is a Kafka source. */
+function kafkaTopicOf(node: StepNode): string | undefined {
+  return node.source?.kind === 'kafka' ? (node.source as KafkaSource<unknown>).topic : undefined;
+}
+
+/** The partition counts of `topics`. */
+async function partitionCounts(brokers: string[], topics: readonly string[]): Promise<Map<string, number>> {
+  if (topics.length === 0) return new Map();
   const { Admin } = await loadKafkaClient();
   const admin = new Admin({ clientId: 'sluice-cluster-admin', bootstrapBrokers: brokers });
   try {
-    const md = await admin.metadata({ topics });
-    return Math.max(1, ...topics.map((t) => md.topics.get(t)?.partitionsCount ?? 1));
+    const md = await admin.metadata({ topics: [...topics] });
+    return new Map(topics.map((t) => [t, md.topics.get(t)?.partitionsCount ?? 1]));
   } finally {
     await admin.close().catch(() => {});
   }
@@ -58,27 +64,57 @@ async function partitionCount(brokers: string[], graph: JobGraph<unknown>, given
  * the exchange's repartition topic; the consuming side starts at a repartition source
  * (step `<uid>-repartition-in`) over the partitions the cluster's group gives this member,
  * followed by the original keyed edge (which, inside the member, still spreads keys over
- * its subtasks by key group). Sources keep their own options (a Kafka source its
- * `groupId`, so the members share its partitions through that group). Every step keeps
- * its uid, so metrics, errors and state keep their names.
+ * its subtasks by key group). Kafka sources read their topic's partitions through the
+ * cluster's group too, and Kafka sinks write in the member's transactions. Every step
+ * keeps its uid, so metrics, errors and state keep their names.
  */
-export function clusterGraph(graph: JobGraph<Operator>, options: ClusterOptions, maxParallelism: number): ClusterGraph {
+export function clusterGraph(graph: JobGraph<Operator>, options: ClusterOptions, maxParallelism: number, clock: Clock, exactlyOnce = true): ClusterGraph {
   const brokers = brokerList(options.brokers, 'cluster');
   if (options.partitions !== undefined && (!Number.isInteger(options.partitions) || options.partitions < 1 || options.partitions > maxParallelism)) {
     throw new SluiceError('INVALID_ARGUMENT', `cluster.partitions must be an integer from 1 to the job's max parallelism (${maxParallelism}), not ${String(options.partitions)}`);
   }
+  if (options.member !== undefined && !/^[A-Za-z0-9._-]{1,100}$/.test(options.member)) {
+    throw new SluiceError('INVALID_ARGUMENT', `cluster.member must be letters, digits, dots, underscores and hyphens (at most 100), not ${JSON.stringify(options.member)}`);
+  }
   const topology = cutSubTopologies(graph, options.name);
-  const member = randomUUID().slice(0, 8);
   const replicationFactor = options.replicationFactor ?? 1;
   const idleTimeoutMs = options.idleTimeout === undefined ? 10_000 : toMillis(options.idleTimeout, 'cluster.idleTimeout');
   const sessionTimeoutMs = options.sessionTimeout === undefined ? 10_000 : toMillis(options.sessionTimeout, 'cluster.sessionTimeout');
+  const transactionTimeoutMs = options.transactionTimeout === undefined ? 10_000 : toMillis(options.transactionTimeout, 'cluster.transactionTimeout');
+  const sourceTopics = [...new Set(graph.nodes.flatMap((n) => kafkaTopicOf(n) ?? []))];
   const ready = (async () => {
-    const partitions = await partitionCount(brokers, graph, options.partitions);
+    const counts = await partitionCounts(brokers, sourceTopics);
+    // The cluster's partition count: given, else the most partitions of the job's Kafka source topics.
+    const partitions = options.partitions ?? Math.max(1, ...counts.values());
+    for (const r of topology.repartitions) counts.set(r.topic, partitions);
     await ensureInternalTopics(brokers, internalTopicSpecs(topology, { partitions, replicationFactor }));
     await registerJob(brokers, topology.meta, jobFingerprint(graph, { maxParallelism, partitions }));
-    return { partitions };
+    return { partitions, counts };
   })();
   ready.catch(() => {}); // awaited by every reader and writer, which report it
+  const member = ready.then(async () => {
+    const m = new ClusterMember({
+      brokers,
+      cluster: options.name,
+      instanceId: options.member,
+      topics: [...new Set([...sourceTopics, ...topology.repartitions.map((r) => r.topic)])],
+      sessionTimeoutMs,
+      transactionTimeoutMs,
+      commitTimeoutMs: Math.max(transactionTimeoutMs / 2, 10_000),
+      clock,
+      exactlyOnce,
+    });
+    await m.start();
+    return m;
+  });
+  member.catch(() => {});
+  const steps: ChangelogStep[] = [...topology.changelogs].map(([uid, changelog]) => {
+    const sub = topology.subTopologies.find((t) => t.steps.some((n) => n.uid === uid));
+    return { uid, changelog, tasksOf: sub?.inputs[0]?.topic ?? '', inputs: (sub?.inputs ?? []).map(repartitionInUid) };
+  });
+  const partitions = ready.then((r) => r.partitions);
+  partitions.catch(() => {});
+  const storage = new ChangelogStorage(options.name, brokers, member, steps, partitions);
 
   const out = new JobGraph<Operator>();
   const copies = new Map<StepNode, StepNode<Operator>>();
@@ -87,20 +123,27 @@ export function clusterGraph(graph: JobGraph<Operator>, options: ClusterOptions,
       if (edge.partitioner !== 'hash') return { ...edge, from: copies.get(edge.from)! };
       const r = topology.repartitions.find((x) => x.edge === edge)!;
       const source = out.add({
-        uid: `${r.to.uid}-repartition-in${edge.input === 0 ? '' : `-${edge.input}`}`,
+        uid: repartitionInUid(r),
         uidGiven: true,
         kind: 'source',
         stateful: false,
         inputs: [],
         description: `read ${r.topic}`,
-        source: repartitionSource({ brokers, topic: r.topic, groupId: options.name, idleTimeoutMs, sessionTimeoutMs, ready }),
+        source: repartitionSource({ topic: r.topic, member, idleTimeoutMs }),
       });
       return { ...edge, from: source, tag: undefined };
     });
-    copies.set(node, out.add({ ...node, inputs }));
+    const source = node.source?.kind === 'kafka' ? memberKafkaSource(node.source as KafkaSource<unknown>, member) : node.source;
+    const sink = node.sink?.kind === 'kafka' ? memberKafkaSink(node.sink as KafkaSink<unknown>, member) : node.sink;
+    copies.set(node, out.add({ ...node, inputs, ...(source ? { source, parallelism: 1 } : {}), ...(sink && sink !== node.sink ? { sink, createOperator: () => new SinkOperator(sink) } : {}) }));
   }
   for (const r of topology.repartitions) {
-    const target = { brokers, topic: r.topic, maxParallelism, member, ready, heartbeatMs: idleTimeoutMs / 3 };
+    // What the producing sub-topology reads: its markers speak for those partitions.
+    const from = topology.subTopologies[r.from]!;
+    const inputTopics = [...from.sources.flatMap((n) => kafkaTopicOf(n) ?? []), ...from.inputs.map((i) => i.topic)];
+    const inputs = ready.then(({ counts }) => Object.fromEntries(inputTopics.map((t) => [t, counts.get(t)!])));
+    inputs.catch(() => {});
+    const target = { topic: r.topic, maxParallelism, member, ready, inputs, heartbeatMs: idleTimeoutMs / 3 };
     const keySelector = r.edge.keySelector!;
     out.add({
       uid: `${r.to.uid}-repartition-out${r.edge.input === 0 ? '' : `-${r.edge.input}`}`,
@@ -113,5 +156,6 @@ export function clusterGraph(graph: JobGraph<Operator>, options: ClusterOptions,
       createOperator: () => new RepartitionOperator(target, keySelector),
     });
   }
-  return { graph: out, topology, member, ready };
+  const figures = new MemberFigures(options.name, brokers, member, storage, new Set(topology.repartitions.map((r) => r.topic)), clock);
+  return { graph: out, topology, member, ready, storage, figures };
 }

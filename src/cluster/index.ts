@@ -25,49 +25,67 @@
  *   exactly the state of its task.
  * - **Event time across processes** (`repartition-codec.ts`, `watermark-merger.ts`): every
  *   producing task writes, besides its records, a watermark marker into every partition
- *   of the repartition topic (its task id and watermark); it announces itself with one
- *   when it opens and repeats its marker every third of the idle timeout. A consuming
- *   task's watermark, per partition, is the minimum over the producing tasks it has heard
- *   from that are not idle; over its partitions, the minimum again. A producer is idle when
- *   it says so (its input is idle) or when it has not been heard from for the idle timeout
- *   (a member that died); the announcement and the heartbeat make sure a live producer is
- *   never taken for a gone one while its watermark stands still.
- * - **A member** (`cluster-graph.ts`): `sluice run job.ts --cluster <name> --kafka <brokers>`
- *   or `job.start({ cluster })` runs the job's graph with each keyed exchange cut into a
- *   `RepartitionOperator` (`<uid>-repartition-out`) and a repartition source
- *   (`<uid>-repartition-in`) read by the consumer group `<name>`; the rest of the graph runs
- *   on the usual runtime (operators, chains, windows, timers, sinks). A Kafka source keeps
- *   its own options: its `groupId` is the group through which members share its partitions.
- * - **Assignment** (to come): one consumer group per cluster, named after it, subscribed to
- *   the source topics and repartition topics; its assignor gives partition p of all
- *   co-partitioned topics of a sub-topology to one member (static membership, sticky).
- * - **Exactly-once** (to come): per task, one Kafka transaction per commit interval holds
- *   the output records, repartition records, changelog records and consumed offsets
- *   (Kafka Streams' exactly-once v2).
+ *   of the repartition topic: its watermark, speaking for the input partitions it reads
+ *   in this attempt, under the group generation the attempt began in; it announces itself
+ *   with one when it opens. A consuming task takes, per repartition partition and input
+ *   partition, the word of the newest generation; its watermark is the minimum over the
+ *   input partitions that are not idle, unknown until every input partition has been
+ *   spoken for; over its partitions, the minimum again. A member that dies leaves its
+ *   input partitions' word where it was until the member that takes them over speaks, so
+ *   their records are never late for having moved; a zombie's late marker is ignored.
+ *   Only a producer without partitioned input (a non-Kafka source) speaks for itself and
+ *   is let go after the idle timeout of silence (it repeats its marker meanwhile).
+ * - **A member** (`cluster-graph.ts`, `member.ts`): `sluice run job.ts --cluster <name>
+ *   --kafka <brokers> [--member <id>]` or `job.start({ cluster })` runs the job's graph with
+ *   each keyed exchange cut into a `RepartitionOperator` (`<uid>-repartition-out`) and a
+ *   repartition source (`<uid>-repartition-in`); the rest of the graph runs on the usual
+ *   runtime (operators, chains, windows, timers, sinks).
+ * - **Assignment** (`co-partition-assignor.ts`): all members of a cluster form one
+ *   consumer group named after it, subscribed to the job's source topics and repartition
+ *   topics (the member tracks them itself, so a restart of its attempt does not rejoin).
+ *   Partition p of every topic goes to the member p % M, members ordered by their instance
+ *   id (carried as protocol user data): co-partitioned topics stay together, and a member
+ *   that comes back under the same `--member` name (static membership,
+ *   `group.instance.id`) within the session timeout gets the same partitions back.
+ * - **Kafka sources in cluster mode** (`member-kafka-source.ts`): a source keeps its topic,
+ *   format, timestamps and watermarks; its partitions come from the cluster's group, so
+ *   its own `groupId` is not used; `startFrom: 'latest'` starts a partition without a
+ *   committed offset at its end (otherwise at its beginning); `bounded` is ignored (a
+ *   cluster runs until stopped). Its offsets are committed in the member's transactions.
+ * - **Exactly-once** (`member.ts`, `changelog-storage.ts`): one transactional producer per
+ *   member (`<cluster>-<member>`) sends the repartition records, the sink records and, at
+ *   each checkpoint (every second by default), each task's keyed state into its changelog
+ *   partition, then commits the consumed offsets in the same transaction with the
+ *   attempt's group generation (Kafka's exactly-once v2: a member whose partitions moved
+ *   is fenced). Sources pause after their position is taken until the transaction commits.
+ *   A `read_committed` reader of the output sees every result once.
+ * - **State that follows its task** (`task-state.ts`, `changelog-reader.ts`): keyed state
+ *   is split by key group into the partitions that own it; a chunk is written only when it
+ *   changed. When the group moves partitions (`CLUSTER_REBALANCE`), the member aborts its
+ *   open transaction and restarts its attempt at once (not counted by the restart policy),
+ *   restoring the tail of each owned changelog partition before it reads anything.
+ * - **Status** (`status.ts`): `sluice cluster status` / {@link clusterStatus} reads a cluster
+ *   from Kafka alone (group, members and their partitions, committed and end offsets, lag,
+ *   internal topics) without joining its group. Which topics are a cluster's is decided by
+ *   name, with the groups of clusters whose names collide (`a`, `a-b`) as evidence
+ *   (`cluster-topics.ts`).
+ * - **Metrics** (`member-figures.ts`): each member's `/metrics` and `GET /jobs/:id` show
+ *   the partitions it owns, its rebalances and their duration, its restores, and the lag
+ *   of its partitions, read with the status's offsets (`partition-offsets.ts`).
  *
- * What this slice does: the cut into sub-topologies and the internal-topic names; the
- * creation and checking of internal topics (`CLUSTER_TOPIC_MISMATCH`); the job fingerprint
- * in `<cluster>-meta` (`CLUSTER_JOB_MISMATCH`); the repartition exchange through Kafka
- * (writer by key group with watermark markers, reader merging them with idleness); members
- * that run a keyed event-time job across processes, at-least-once (each member checkpoints
- * locally every second, and consumed offsets are committed when a checkpoint completes,
- * i.e. once the records they produced are acknowledged by the broker).
- *
- * What it leaves (known limits, in the order we expect to build them):
- * - keyed state and timers are not changelogged yet: the `-changelog` topics are created
- *   but not written, so a repartition partition that moves to another member (a member
- *   joins, leaves or dies) loses the window contents of its keys, and the results of those
- *   windows are wrong. Members must all be up before records flow.
- * - the source side uses the Kafka source's own group (one more group per source, round
- *   robin, not co-partitioned with the repartition topics); a rebalance while records flow
- *   duplicates what was read since the last checkpoint (at-least-once), and a group
- *   reported stable may briefly have a member still fetching with its previous
- *   assignment (see `test/cluster/members.test.ts`).
- * - a step with two keyed inputs (a keyed connect or join) reads two repartition topics
- *   whose partitions the default assignor does not keep together: not yet correct.
- * - one thread per member (`--parallelism` above 1 runs the member's graph on local
- *   subtasks, but worker threads are off); no transactions, no standbys, no static
- *   membership, no `sluice cluster status`; records cross as JSON (no bigint keys).
+ * What it leaves (known limits):
+ * - state that is not keyed (an operator's list state, a non-Kafka source's position) is
+ *   refused in cluster mode (`CLUSTER_UNSUPPORTED`), as are savepoints and
+ *   `--from-checkpoint`, and exactly-once sinks other than Kafka's;
+ * - a member's whole keyed state is written per changed partition at each checkpoint (not
+ *   each change as it happens), and restored from the changelog at each rebalance (no
+ *   local state reuse, no standby replicas yet);
+ * - one thread per member (worker threads are off in cluster mode);
+ * - a member that dies leaves its open transaction until the broker's transaction timeout
+ *   (`transactionTimeout`, default 10 s as in Kafka Streams) unless it comes back under
+ *   the same `--member` name, which fences it at once: `read_committed` readers of its
+ *   partitions wait for it;
+ * - records cross repartition topics as JSON (no bigint keys).
  *
  * @module
  */
@@ -75,9 +93,18 @@ export { cutSubTopologies, type ClusterTopology, type SubTopology, type Repartit
 export { jobFingerprint } from './fingerprint.js';
 export { ensureInternalTopics, internalTopicSpecs, registerJob, type TopicSpec, type ClusterTopicOptions } from './internal-topics.js';
 export { ProducerWatermarks } from './watermark-merger.js';
-export { repartitionPartition, encodeMarker, decodeMarker, MARKER_HEADER, TASK_HEADER, TS_HEADER, type WatermarkMarker } from './repartition-codec.js';
-export { RepartitionWriter, type RepartitionWriterOptions } from './repartition-writer.js';
-export { RepartitionReader, type RepartitionReaderOptions, type RepartitionBatch, type RepartitionRecord } from './repartition-reader.js';
-export { clusterGraph, type ClusterOptions, type ClusterGraph } from './cluster-graph.js';
+export { repartitionPartition, encodeMarker, decodeMarker, encodeRecord, decodeRecord, MARKER_HEADER, TASK_HEADER, type WatermarkMarker } from './repartition-codec.js';
+export { RepartitionWriter, type RepartitionWriterOptions, type MarkerClaim } from './repartition-writer.js';
+export { RepartitionDecoder, type RepartitionBatch, type RepartitionRecord } from './repartition-decoder.js';
+export { ClusterMember, type MemberOptions, type Assignment } from './member.js';
+export { ChangelogStorage, type ChangelogStep, type RestoreStats } from './changelog-storage.js';
+export { ChangelogReader } from './changelog-reader.js';
+export { splitByPartition, isKeyedSnapshot } from './task-state.js';
+export { coPartitionAssignor } from './co-partition-assignor.js';
+export { clusterGraph, type ClusterGraph } from './cluster-graph.js';
+export type { ClusterOptions } from './cluster-options.js';
 export { RepartitionOperator, type RepartitionTarget } from './repartition-operator.js';
 export { repartitionSource, type RepartitionOrigin } from './repartition-source.js';
+export { clusterStatus, type ClusterStatus, type ClusterGroupState, type ClusterMemberStatus, type ClusterPartitionStatus, type ClusterTask, type ClusterTopicStatus } from './status.js';
+export { internalTopicKind, internalTopicsOf, type InternalTopicKind, type OwnedTopic } from './cluster-topics.js';
+export { TopicFetcher, type TopicRecord } from './topic-fetcher.js';

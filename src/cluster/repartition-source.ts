@@ -1,78 +1,84 @@
 import type { Source, SourceBatch, SourceContext, SourceReader } from '../connectors/source.js';
-import { wait } from '../connectors/shared/wait.js';
-import { RepartitionReader } from './repartition-reader.js';
+import type { ClusterMember } from './member.js';
+import { MemberTopicReader } from './member-topic-reader.js';
+import { RepartitionDecoder } from './repartition-decoder.js';
+import type { ProducerState } from './watermark-merger.js';
 
-/** What a repartition source reads, known once the cluster's topics are ready. */
+/** What a repartition source reads. */
 export interface RepartitionOrigin {
-  readonly brokers: readonly string[];
   readonly topic: string;
-  /** The consumer group of the keyed sub-topology's tasks. */
-  readonly groupId: string;
+  /** The member whose consumer reads it (the cluster's group). */
+  readonly member: Promise<ClusterMember>;
   readonly idleTimeoutMs: number;
-  readonly sessionTimeoutMs: number;
-  readonly ready: Promise<unknown>;
+}
+
+/** A repartition source's position in a checkpoint: its producers' watermarks per partition (the offsets are committed in Kafka). */
+export interface RepartitionPosition {
+  readonly producers: ProducerState;
 }
 
 /**
  * The start of a sub-topology behind a keyed exchange: a source over the partitions of the
- * repartition topic that the group assigns to this member, with the watermark merged from
- * the producers' markers. Offsets are committed when a checkpoint completes (the
- * checkpoint's barrier passed every step after it, sinks included: at-least-once). It
- * never ends on its own (a cluster runs until stopped).
+ * repartition topic that the group gives this member, with the watermark merged from the
+ * producers' markers. Its offsets are committed with the member's checkpoints (in their
+ * transactions), not kept in them. It never ends on its own (a cluster runs until stopped).
  */
 export function repartitionSource<T>(origin: RepartitionOrigin): Source<T> {
   return {
     kind: 'repartition',
     bounded: false,
     replayable: true,
-    parallel: true,
-    describe: () => `repartition topic ${origin.topic} (group ${origin.groupId})`,
+    parallel: false,
+    describe: () => `repartition topic ${origin.topic}`,
     createReader: (ctx) => new RepartitionSourceReader<T>(ctx, origin),
   };
 }
 
 class RepartitionSourceReader<T> implements SourceReader<T> {
-  private reader: RepartitionReader<T> | undefined;
-  private readonly snapshots = new Map<number, Map<number, number>>();
+  private reader: MemberTopicReader | undefined;
+  private readonly decoder: RepartitionDecoder<T>;
+  private assigned: readonly number[] = [];
+  /** The producers' watermarks of the checkpoint this attempt resumes from, until the first assignment takes them. */
+  private restored: ProducerState | undefined;
 
   constructor(
     private readonly ctx: SourceContext,
     private readonly origin: RepartitionOrigin,
-  ) {}
+  ) {
+    this.decoder = new RepartitionDecoder<T>(origin.idleTimeoutMs);
+    this.restored = (ctx.restoredPosition as RepartitionPosition | undefined)?.producers;
+  }
 
   async open(): Promise<void> {
-    await this.origin.ready;
-    const reader = new RepartitionReader<T>({
-      brokers: this.origin.brokers,
-      topic: this.origin.topic,
-      groupId: this.origin.groupId,
-      idleTimeoutMs: this.origin.idleTimeoutMs,
-      sessionTimeoutMs: this.origin.sessionTimeoutMs,
-      clock: this.ctx.clock,
-      clientId: `sluice-${this.ctx.uid}`,
-    });
+    const reader = new MemberTopicReader(await this.origin.member, this.origin.topic, 'earliest', this.ctx);
     await reader.open();
     this.reader = reader;
   }
 
   async poll(): Promise<SourceBatch<T>> {
     const reader = this.reader!;
-    if (reader.drained) await wait(this.ctx.clock, Math.min(this.ctx.maxPollWaitMs, 50), this.ctx.signal);
-    const { records, watermark } = reader.poll();
+    const messages = await reader.take();
+    const now = this.ctx.clock.now();
+    if (reader.partitions !== this.assigned) {
+      this.assigned = reader.partitions;
+      this.decoder.assign(this.assigned);
+      if (this.restored) this.decoder.restore(this.restored, now);
+      this.restored = undefined;
+    }
+    const { records, watermark } = this.decoder.decode(messages, now);
     const batch: SourceBatch<T> = { values: records.map((r) => r.value), timestamps: records.map((r) => r.timestamp) };
     if (watermark !== undefined) batch.watermark = watermark;
     return batch;
   }
 
-  snapshotPosition(checkpointId: number): unknown {
-    this.snapshots.set(checkpointId, this.reader?.positions() ?? new Map());
-    return undefined; // positions live in the group's committed offsets, not in checkpoints
+  /** The offsets go into the member's transaction; the position kept is the producers' watermarks, stored with each task's state. */
+  snapshotPosition(checkpointId: number): RepartitionPosition {
+    this.reader?.snapshot(checkpointId);
+    return { producers: this.decoder.snapshot() };
   }
 
-  async notifyCheckpointComplete(checkpointId: number): Promise<void> {
-    const positions = this.snapshots.get(checkpointId);
-    for (const id of [...this.snapshots.keys()]) if (id <= checkpointId) this.snapshots.delete(id);
-    if (positions && this.reader) await this.reader.commit(positions).catch(() => {});
+  backlog(): number | undefined {
+    return this.reader?.buffered;
   }
 
   async close(): Promise<void> {

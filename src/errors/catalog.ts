@@ -125,7 +125,7 @@ export const ERROR_CATALOG = {
   STATE_IO_FAILED: {
     domain: 'external',
     retry: 'backoff',
-    description: 'The on-disk state backend could not read or write its files (disk full, permissions, a closed backend, a corrupt record).',
+    description: 'The on-disk state backend could not read or write its files (permissions, a closed backend, a corrupt record; a full disk is STORAGE_FULL). After a failed write the backend refuses all further use: the attempt fails and restarts from its checkpoint.',
     hint: "Check free space and permissions under the backend's path; a job restarted from its last checkpoint recovers the state.",
   },
   BROADCAST_STATE_READ_ONLY: {
@@ -164,8 +164,8 @@ export const ERROR_CATALOG = {
     domain: 'external',
     retry: 'backoff',
     description:
-      "A disk Sluice writes to has no space left (ENOSPC) or its quota is used up (EDQUOT). Checkpoint storage: the job goes on and checkpoints are retried with growing pauses; a final checkpoint is retried up to the checkpoint timeout, then the attempt fails and the checkpoints are kept. The HTTP source's durable log: the request is answered 503, nothing of it is accepted, and the log backs off before it tries the disk again (records answered 202 before are safe).",
-    hint: 'Free space on that file system or give it more (for checkpoints: point checkpoints.dir at a larger one); `sluice_checkpoint_storage_failures_total` counts checkpoint storage failures.',
+      "A disk Sluice writes to has no space left (ENOSPC) or its quota is used up (EDQUOT). Checkpoint storage: the job goes on and checkpoints are retried with growing pauses; a final checkpoint is retried up to the checkpoint timeout, then the attempt fails and the checkpoints are kept. The HTTP source's durable log: the request is answered 503, nothing of it is accepted, and the log backs off before it tries the disk again (records answered 202 before are safe). The on-disk state backend: the attempt fails (the record is not dead-lettered) and, when the restart policy allows restarts, restarts from the latest checkpoint after growing pauses that the policy does not count; the job is degraded meanwhile.",
+    hint: 'Free space on that file system or give it more (for checkpoints: point checkpoints.dir at a larger one); `sluice_checkpoint_storage_failures_total` counts checkpoint storage failures, `sluice_storage_full_restarts_total` attempts restarted after one.',
   },
   CHECKPOINT_FAILED: {
     domain: 'external',
@@ -240,7 +240,7 @@ export const ERROR_CATALOG = {
     domain: 'external',
     retry: 'backoff',
     description:
-      "A connector could not reach its message broker for longer than it is allowed to wait (the Kafka connectors' `brokerUnavailableTimeout`, 2 minutes by default). Shorter outages, such as a broker restart, are ridden out: the connector reconnects with backoff and the job goes on without a restart.",
+      "A connector could not reach its message broker for longer than it is allowed to wait (the Kafka connectors' `brokerUnavailableTimeout`, 2 minutes by default). Shorter outages, such as a broker restart, are ridden out: the connector reconnects with backoff and the job goes on without a restart. Also `sluice cluster status` (`clusterStatus`) when the brokers it was given cannot be reached or fail its requests (it retries once).",
     hint: 'Check that the brokers named in the message run and are reachable from this machine (the detail holds the last client error); raise `brokerUnavailableTimeout` if outages this long are expected.',
   },
   BAD_RECORD: {
@@ -292,6 +292,24 @@ export const ERROR_CATALOG = {
     retry: 'none',
     description: 'A member started under a cluster name that already runs a different job (another graph fingerprint in `<cluster>-meta`): their records and state would be mixed.',
     hint: 'Give each job its own cluster name, or stop the old job and delete its internal topics before reusing the name.',
+  },
+  CLUSTER_NOT_FOUND: {
+    domain: 'user',
+    retry: 'none',
+    description: "`sluice cluster status` (`clusterStatus`) found no cluster of that name on the brokers: no topic `<cluster>-meta` (a cluster's first member creates it) and no consumer group of that name whose members run Sluice's protocol.",
+    hint: 'Check the name (the `--cluster NAME` the members run with) and the brokers (`--kafka`): the detail lists the clusters these brokers have.',
+  },
+  CLUSTER_REBALANCE: {
+    domain: 'external',
+    retry: 'backoff',
+    description: "The cluster's consumer group moved partitions of this member (a member joined, left or died). The member's running attempt ends: its open transaction is aborted, and it restarts at once on its new partitions, restoring their state from the changelog topics. Not counted by the restart policy.",
+    hint: 'Nothing to do: it is how a cluster moves work. Frequent rebalances mean members that come and go; give them static membership (`--member NAME`) so that a restart within the session timeout moves nothing.',
+  },
+  CLUSTER_UNSUPPORTED: {
+    domain: 'user',
+    retry: 'none',
+    description: 'The job uses something cluster mode cannot run yet: state that is not keyed (a cluster keeps state per task, by key group), a broadcast stream, a savepoint of one member, or an exactly-once sink other than Kafka.',
+    hint: 'Key the stream before stateful steps, write exactly-once output to Kafka (or use at-least-once with an idempotent sink), or run the job without --cluster.',
   },
   INTERNAL: {
     domain: 'internal',

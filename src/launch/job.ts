@@ -1,12 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { url as inspectorUrl } from 'node:inspector';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { isMainThread, workerData } from 'node:worker_threads';
 import { JobBuilder, positiveInt, type JobBuildOptions } from '../api/job-builder.js';
 import { checkpointConfig } from '../checkpoint/config.js';
-import { clusterGraph, type ClusterOptions } from '../cluster/cluster-graph.js';
+import { clusterGraph } from '../cluster/cluster-graph.js';
+import type { ClusterOptions } from '../cluster/cluster-options.js';
 import { FileCheckpointStorage } from '../checkpoint/file-storage.js';
 import { CheckpointRecovery } from '../checkpoint/recovery.js';
 import type { CheckpointData, CheckpointStorage } from '../checkpoint/types.js';
@@ -52,7 +50,9 @@ export interface JobOptions extends JobBuildOptions {
   /**
    * How long a step may stay in one call (a batch of records, a watermark, a timer,
    * `open()`) before the watchdog calls it stuck: it logs `step_stuck` (the step, its
-   * task and thread, what it was handling), `/healthz` and `/readyz` answer 503, and the
+   * task and thread, what it was handling and a bounded preview of the record: the first
+   * of its batch, or, after a restart, in which that task takes its records one at a time
+   * until a checkpoint completes, the very one), `/healthz` and `/readyz` answer 503, and the
    * attempt fails with `STEP_STUCK` under the restart policy. Default '30s'; `false` turns
    * the watchdog off.
    *
@@ -88,6 +88,20 @@ export interface StartedJob extends RunningJob {
    * it returns false, some source reads on (cancel the job, or stop it with a savepoint).
    */
   drain(): boolean;
+  /**
+   * The graceful stop `sluice run` does on SIGTERM and Ctrl-C, for any job: {@link drain};
+   * when every source was stopped the job then finishes by itself (final checkpoint, last
+   * commit, checkpoints removed); otherwise, once the stopped sources have handed out what
+   * they accepted, a checkpoint covering it is taken, the sinks commit it, and the job ends
+   * as cancelled, its checkpoints kept for the sources that read on (Kafka, say): see
+   * `RunningJob.stopAfterCheckpoint`. Nothing a source acknowledged is lost. Resolves once
+   * the job was told to end (await `done` for the end); rejects, after cancelling, when no
+   * checkpoint could be taken.
+   *
+   * @example
+   * process.on('SIGTERM', () => void running.stop().catch((e) => console.error(e)));
+   */
+  stop(): Promise<void>;
 }
 
 /** How to start a run. */
@@ -156,28 +170,29 @@ export class Job extends JobBuilder {
         hint: 'Export the job from a module that does not start it; start it from another module or with `sluice run`.',
       });
     }
-    this.validate();
+    this.validate(options.cluster !== undefined);
     this.checkNotStarted();
     this.started = true;
     const clock = this.options.clock ?? new SystemClock();
-    if (options.cluster && this.delivery === 'exactly-once') {
-      // Members would share the sinks' transactional ids and fence each other; per-task transactions come later.
-      throw new SluiceError('DELIVERY_UNSUPPORTED', `job '${this.name}' asks for exactly-once delivery, which cluster mode cannot keep yet (it is at-least-once)`, {
-        hint: "Run it in cluster mode with `delivery: 'at-least-once'`, or without --cluster for exactly-once.",
+    if (options.cluster && (options.fromSavepoint !== undefined || options.fromCheckpoint !== undefined)) {
+      throw new SluiceError('CLUSTER_UNSUPPORTED', `job '${this.name}': a cluster member starts from its tasks' changelogs, not from a savepoint or checkpoint`, {
+        hint: 'Start the member without --from-savepoint / --from-checkpoint: it restores the state of the tasks the group gives it.',
       });
     }
-    const cluster = options.cluster && clusterGraph(this.graph, options.cluster, this.maxParallelism);
-    // A member checkpoints locally (its own directory: members may share a machine) so that
-    // consumed offsets are committed only once what came of them is written (at-least-once).
-    const memberDir = cluster && mkdtempSync(join(tmpdir(), `sluice-${options.cluster!.name}-`));
-    const cp = memberDir
-      ? { ...this.options.checkpoints, interval: this.options.checkpoints?.interval ?? '1s', storage: new FileCheckpointStorage(memberDir) }
-      : this.options.checkpoints;
+    if (options.cluster && this.delivery === 'exactly-once') checkClusterSinks(this.graph.nodes);
+    // A member commits in Kafka transactions unless the job asks for at-least-once (or none) itself.
+    const clusterExactlyOnce = this.options.delivery === undefined || this.options.delivery === 'exactly-once';
+    const cluster = options.cluster && clusterGraph(this.graph, options.cluster, this.maxParallelism, clock, clusterExactlyOnce);
+    // A member's checkpoints are its tasks' state in the changelog topics, committed in
+    // Kafka transactions with its output and consumed offsets (cluster/changelog-storage.ts).
+    const cp = cluster ? { ...this.options.checkpoints, interval: this.options.checkpoints?.interval ?? '1s' } : this.options.checkpoints;
     const checkpoints = cp && {
       config: checkpointConfig(cp),
-      storage: cluster ? cp.storage! : this.checkpointStorage()!,
+      storage: cluster ? cluster.storage : this.checkpointStorage()!,
     };
-    const restart = restartDecider(this.options.restart ?? (cp ? { strategy: 'fixed-delay', attempts: 3, delay: '1s' } : { strategy: 'none' }));
+    const policy = restartDecider(this.options.restart ?? (cp ? { strategy: 'fixed-delay', attempts: 3, delay: '1s' } : { strategy: 'none' }));
+    // A rebalance is how a cluster moves work, not a failure: restarted at once, never counted.
+    const restart = cluster ? { ...policy, free: (e: unknown) => (e as { code?: string }).code === 'CLUSTER_REBALANCE' } : policy;
     const savepointPath = options.fromSavepoint;
     if (options.fromCheckpoint !== undefined && (savepointPath !== undefined || !checkpoints)) {
       throw new SluiceError('INVALID_ARGUMENT', savepointPath !== undefined ? 'fromCheckpoint and fromSavepoint exclude each other' : `job '${this.name}' has no checkpoints to resume from (fromCheckpoint)`, {
@@ -189,17 +204,20 @@ export class Job extends JobBuilder {
       level: logLevel,
       destination: this.options.log?.destination ?? options.observe?.logDestination,
     });
-    const recovery =
-      checkpoints &&
+    const recovery = cluster
+      ? undefined
+      : checkpoints &&
       new CheckpointRecovery(checkpoints.storage, {
         jobName: this.name,
         exactlyOnce: this.delivery === 'exactly-once',
         fromCheckpoint: options.fromCheckpoint,
+        keepQuarantined: checkpoints.config.keepQuarantined,
         onEvent: (e) => log.logger[e.level]({ event: e.event, checkpointId: e.checkpointId, path: e.path }, e.message),
       });
     const metrics = new JobMetrics(this.name, clock, {
       traceEvery: this.options.tracing?.sampleEvery,
       onSpan: (span) => log.logger.debug({ event: 'span', span }, span.name),
+      cluster: cluster ? cluster.figures : undefined,
     });
     const counting = this.options.metrics !== false;
     let monitor: JobMonitor | undefined;
@@ -223,7 +241,20 @@ export class Job extends JobBuilder {
           options.onRestart?.(error, n, delay);
         },
         onCheckpoint: (s) => monitor?.checkpoint(s),
-        recovery,
+        recovery: cluster
+          ? {
+              latest: async () => {
+                const data = await cluster.storage.restore();
+                // How fast a member takes over its tasks' state (read by bench/cluster/restore.ts).
+                const r = cluster.storage.lastRestore;
+                if (r && r.tasks > 0) {
+                  log.logger.info({ event: 'cluster_restored', ...r }, `restored ${r.entries} state entries of ${r.tasks} task(s), ${r.bytes} bytes, from the changelog topics in ${r.ms} ms`);
+                }
+                return data;
+              },
+              finished: async () => {},
+            }
+          : recovery,
         restore: savepointPath
           ? async () => {
               const data = this.checkSavepoint(await new FileCheckpointStorage(savepointPath).readPath(savepointPath), options);
@@ -252,14 +283,18 @@ export class Job extends JobBuilder {
       },
     );
     void done.catch(() => {}).finally(() => server.then((s) => s?.close()));
-    // A member's checkpoints only serve its own restarts (its offsets are in the group): gone with it.
-    if (memberDir) void done.catch(() => {}).finally(() => rmSync(memberDir, { recursive: true, force: true }));
+    // The member leaves the group when its job ends: its tasks move to the others at once.
+    if (cluster) void done.catch(() => {}).finally(() => Promise.all([cluster.member.then((m) => m.close()).catch(() => {}), cluster.storage.close()]));
     return {
       done,
       monitor,
       server,
       cancel: () => running.cancel(),
-      drain: () => this.drainSources(),
+      drain: () => this.drainSources(running),
+      stop: async () => {
+        if (!this.drainSources(running)) await running.stopAfterCheckpoint();
+      },
+      stopAfterCheckpoint: () => running.stopAfterCheckpoint(),
       savepoint: (path) => running.savepoint(path),
       stopWithSavepoint: (path) => running.stopWithSavepoint(path),
       get stateBackends() {
@@ -284,9 +319,11 @@ export class Job extends JobBuilder {
   }
 
   /** Stops every source that can end its input; whether every source now ends (see `StartedJob.drain`). */
-  private drainSources(): boolean {
+  private drainSources(running: RunningJob): boolean {
     const sources = this.graph.nodes.flatMap((n) => (n.source && n.source !== this.deadLetterQueueOf?.source ? [n.source] : []));
-    for (const source of sources) source.stop?.();
+    // Through the attempt's tasks (and those of any restart): a stopped source's
+    // checkpointed state then says it was stopped, not that its input ended.
+    running.drain();
     return sources.every((s) => s.stop !== undefined);
   }
 
@@ -363,6 +400,21 @@ export class Job extends JobBuilder {
 }
 
 /** The watchdog's settings from the job's options (`stuckAfter`, `onStuck`); undefined when it is off. */
+/**
+ * Cluster mode keeps exactly-once with Kafka transactions: a sink that is not Kafka cannot
+ * join them, and its own two-phase commit keeps its pending state per process, which does
+ * not move with the tasks. Refused rather than delivered twice or lost.
+ */
+function checkClusterSinks(nodes: readonly { uid: string; sink?: { kind: string } | undefined }[]): void {
+  for (const node of nodes) {
+    if (!node.sink || node.sink.kind === 'kafka' || node.sink.kind === 'dead-letters') continue;
+    throw new SluiceError('CLUSTER_UNSUPPORTED', `sink '${node.uid}' (${node.sink.kind}) cannot deliver exactly once in cluster mode: only Kafka sinks write in the members' transactions`, {
+      step: node.uid,
+      hint: "Write the results to Kafka, or choose delivery: 'at-least-once' (with an idempotent sink, such as PostgreSQL upserts, the results are still right).",
+    });
+  }
+}
+
 function watchdogOf(options: JobOptions): WatchdogConfig | undefined {
   const onStuck = options.onStuck ?? 'fail';
   if (onStuck !== 'fail' && onStuck !== 'exit') {

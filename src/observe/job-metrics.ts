@@ -1,5 +1,6 @@
 import type { CheckpointStats } from '../checkpoint/coordinator.js';
 import type { Clock } from '../time/clock.js';
+import type { ClusterFiguresSource } from './cluster-figures.js';
 import { BatchContext, StepMetrics, TaskMetrics } from './step-metrics.js';
 import { Tracer } from './tracing.js';
 
@@ -89,14 +90,19 @@ export class JobMetrics {
   /** Checkpoints of this run, oldest first. */
   checkpoints: () => readonly CheckpointStats[] = () => [];
   restarts = 0;
+  /** Attempts that failed on a full disk (STORAGE_FULL) and were restarted after a pause, outside the restart policy. */
+  storageFullRestarts = 0;
+  /** The member's share of its cluster, when the job runs as a cluster member (`--cluster`); undefined otherwise. */
+  readonly cluster: ClusterFiguresSource | undefined;
 
   constructor(
     readonly job: string,
     readonly clock: Clock,
-    options: { traceEvery?: number; onSpan?: (span: import('./tracing.js').Span) => void } = {},
+    options: { traceEvery?: number; onSpan?: (span: import('./tracing.js').Span) => void; cluster?: ClusterFiguresSource } = {},
   ) {
     const every = options.traceEvery ?? 0;
     this.tracer = every > 0 ? new Tracer(job, every, 1000, options.onSpan) : undefined;
+    this.cluster = options.cluster;
   }
 
   /** The counters of subtask `subtask` of step `uid` (made on first call, kept across restarts). */

@@ -1,6 +1,7 @@
 import type { Registry } from 'prom-client';
 import type { CheckpointStats } from '../checkpoint/coordinator.js';
 import type { CheckpointHandle } from '../checkpoint/types.js';
+import { isStorageFull } from '../checkpoint/storage-failure.js';
 import { SluiceError } from '../errors/index.js';
 import type { JobLog } from './job-log.js';
 import type { JobMetrics } from './job-metrics.js';
@@ -45,6 +46,28 @@ export interface StuckStep {
   readonly call: string;
   /** When the call started (epoch ms). */
   readonly since: number;
+  /**
+   * A bounded preview of the record the call was handling, as it entered the task (its
+   * chain's first step): with a batch of several, its first (a restart then hands the task
+   * one record at a time, so that a step stuck again on the same record names it).
+   * Undefined for calls that handle no record.
+   */
+  readonly record?: string | undefined;
+}
+
+/**
+ * The record part of a stuck step's message: `: {"i":101}` when its call was handling one
+ * record, ` (the first: {…}; …)` for a batch of several, nothing for a call that handles
+ * no record (a watermark, a timer).
+ *
+ * @example
+ * stuckRecord({ call: 'a batch of 1 record', record: '{"i":101}' } as StuckStep); // ': {"i":101}'
+ */
+export function stuckRecord(stuck: StuckStep): string {
+  if (stuck.record === undefined) return '';
+  return stuck.call === 'a batch of 1 record'
+    ? `: ${stuck.record}`
+    : ` (the first: ${stuck.record}; after a restart this task takes its records one at a time, to name the very one)`;
 }
 
 /**
@@ -127,7 +150,15 @@ export class JobMonitor {
     const e = describe(error);
     this.exceptions.push({ time: Date.now(), kind: 'restart', restart, ...e });
     if (this.exceptions.length > 100) this.exceptions.shift();
-    this.log.logger.warn({ event: 'job_restarting', restart, delayMs, err: e, step: e.step }, `job '${this.id}' failed (${e.message}); restart ${restart} in ${delayMs}ms`);
+    if (isStorageFull(error)) {
+      // Restarted outside the restart policy after a pause (see the runtime's supervise()).
+      this.metrics.storageFullRestarts++;
+      this.diskFull = `${e.code ?? 'STORAGE_FULL'} (${e.message})`;
+      this.log.logger.warn(
+        { event: 'job_restarting', restart, delayMs, storageFull: true, err: e, step: e.step },
+        `job '${this.id}' failed on a full disk (${e.message}); next attempt in ${delayMs}ms`,
+      );
+    } else this.log.logger.warn({ event: 'job_restarting', restart, delayMs, err: e, step: e.step }, `job '${this.id}' failed (${e.message}); restart ${restart} in ${delayMs}ms`);
     // The next attempt starts after the delay; it counts as running from then.
     setTimeout(() => {
       if (this.status === 'restarting') this.status = 'running';
@@ -141,8 +172,8 @@ export class JobMonitor {
    */
   stuck(s: StuckStep): void {
     this.log.logger.error(
-      { event: 'step_stuck', code: 'STEP_STUCK', step: s.step, task: s.task, thread: s.thread, forMs: s.forMs, call: s.call },
-      `step '${s.step}' (${s.kind}) of task '${s.task}' has not returned for ${s.forMs} ms, handling ${s.call}, ${s.thread === 'main thread' ? 'on the main thread' : `in ${s.thread}`}`,
+      { event: 'step_stuck', code: 'STEP_STUCK', step: s.step, task: s.task, thread: s.thread, forMs: s.forMs, call: s.call, ...(s.record === undefined ? {} : { record: s.record }) },
+      `step '${s.step}' (${s.kind}) of task '${s.task}' has not returned for ${s.forMs} ms, handling ${s.call}${stuckRecord(s)}, ${s.thread === 'main thread' ? 'on the main thread' : `in ${s.thread}`}`,
     );
   }
 
@@ -150,6 +181,20 @@ export class JobMonitor {
   get healthy(): boolean {
     return (this.running.stuck?.length ?? 0) === 0;
   }
+
+  /**
+   * Why the job is degraded, or undefined when it is not: its latest checkpoint failed for
+   * want of storage (`STORAGE_FULL`, say), or an attempt failed on a full disk and no
+   * checkpoint has completed since. It keeps running (or restarting), so it is alive, but
+   * not ready: `GET /healthz` answers 200 with status degraded, `GET /readyz` 503.
+   */
+  get degraded(): string | undefined {
+    const last = this.running.checkpoints.at(-1);
+    if (last?.status === 'failed' && last.storageFailure !== undefined) return `checkpoint storage: ${last.storageFailure} (${last.failure ?? 'failed'})`;
+    return this.diskFull === undefined ? undefined : `restarting after a full disk: ${this.diskFull}`;
+  }
+  /** The failure of the latest attempt that failed on a full disk, until a checkpoint completes. */
+  private diskFull: string | undefined;
 
   /** Records the end of a run that finished or was cancelled: status, `endedAt`, a last metrics sample, a log line. Called by `Job.start`. */
   ended(status: 'finished' | 'cancelled'): void {
@@ -173,6 +218,7 @@ export class JobMonitor {
 
   /** Logs a checkpoint or savepoint: at info when it completed, as a warning when it failed. Called by `Job.start`'s supervisor. */
   checkpoint(s: CheckpointStats): void {
+    if (s.status === 'completed' && s.kind === 'checkpoint') this.diskFull = undefined;
     const fields = { event: `${s.kind}_${s.status}`, checkpointId: s.checkpointId, durationMs: s.durationMs, sizeBytes: s.sizeBytes, alignmentMs: s.alignmentMs, path: s.path };
     if (s.status === 'completed') this.log.logger.info(fields, `${s.kind} ${s.checkpointId} completed`);
     else this.log.logger.warn({ ...fields, failure: s.failure }, `${s.kind} ${s.checkpointId} failed: ${s.failure}`);

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import type { Registry } from 'prom-client';
+import { LAG_TIMEOUT_MS, type ClusterFigures, type ClusterFiguresSource } from './cluster-figures.js';
 import { CHECKPOINT_BOUNDS_SECONDS, Histogram } from './histogram.js';
 import type { JobMetrics } from './job-metrics.js';
 
@@ -14,21 +15,35 @@ interface Sample {
   metricName?: string;
 }
 
+type Type = 'counter' | 'gauge' | 'histogram';
+interface MetricValues {
+  name: string;
+  help: string;
+  type: string;
+  aggregator: string;
+  values: Sample[];
+}
+
 /**
  * A metric whose values are read at scrape time from plain numbers (prom-client calls
  * `get()`): the hot path never touches prom-client. Registered with `registerMetric`,
- * which accepts any object of this shape.
+ * which accepts any object of this shape. A read that has to ask elsewhere (a cluster
+ * member's lag, from the brokers) returns a Promise, which the registry awaits.
  */
 class ReadAtScrape {
   readonly aggregator = 'sum';
   constructor(
     readonly name: string,
     readonly help: string,
-    readonly type: 'counter' | 'gauge' | 'histogram',
-    private readonly read: () => Sample[],
+    readonly type: Type,
+    private readonly read: () => Sample[] | Promise<Sample[]>,
   ) {}
-  get(): { name: string; help: string; type: string; aggregator: string; values: Sample[] } {
-    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values: this.read() };
+  get(): MetricValues | Promise<MetricValues> {
+    const values = this.read();
+    return values instanceof Promise ? values.then((v) => this.withValues(v)) : this.withValues(values);
+  }
+  private withValues(values: Sample[]): MetricValues {
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
   }
   reset(): void {}
 }
@@ -60,8 +75,7 @@ export function prometheusRegistry(m: JobMetrics, status: () => string): Registr
   const steps = () => [...m.steps.values()];
   const tasks = () => [...m.tasks.values()];
   const stepLabels = (s: { uid: string; subtask: number }): Labels => ({ job, step: s.uid, subtask: s.subtask });
-  const add = (name: string, help: string, type: 'counter' | 'gauge' | 'histogram', read: () => Sample[]) =>
-    reg.registerMetric(new ReadAtScrape(name, help, type, read) as never);
+  const add = (name: string, help: string, type: Type, read: () => Sample[] | Promise<Sample[]>) => reg.registerMetric(new ReadAtScrape(name, help, type, read) as never);
   const perStep = (name: string, help: string, type: 'counter' | 'gauge', value: (s: import('./step-metrics.js').StepMetrics) => number | undefined) =>
     add(name, help, type, () =>
       steps().flatMap((s) => {
@@ -77,6 +91,12 @@ export function prometheusRegistry(m: JobMetrics, status: () => string): Registr
     return [{ labels: { job, status: st }, value: st === 'running' ? 1 : 0 }];
   });
   add('sluice_job_restarts_total', 'Restarts of the job after failures.', 'counter', () => [{ labels: { job }, value: m.restarts }]);
+  add(
+    'sluice_storage_full_restarts_total',
+    'Attempts that failed on a full disk (STORAGE_FULL: the on-disk state, a final checkpoint) and were restarted after a growing pause, outside the restart policy.',
+    'counter',
+    () => [{ labels: { job }, value: m.storageFullRestarts }],
+  );
 
   perStep('sluice_records_in_total', 'Records a step received (for a source: records read).', 'counter', (s) => s.recordsIn);
   perStep('sluice_records_out_total', 'Records a step emitted (main and side outputs).', 'counter', (s) => s.recordsOut);
@@ -153,6 +173,54 @@ export function prometheusRegistry(m: JobMetrics, status: () => string): Registr
     return c ? [{ labels: { job }, value: (c.triggeredAt + c.durationMs) / 1000 }] : [];
   });
 
+  if (m.cluster) addClusterMetrics(add, job, m.cluster);
+
   collectDefaultMetrics({ register: reg, prefix: 'sluice_' });
   return reg;
+}
+
+/**
+ * The metrics of a cluster member (`sluice run … --cluster`), labelled by job, cluster and
+ * member: none until the member has joined its group. All but the lag are plain figures
+ * the member keeps; the lag is asked of the brokers at each scrape, within
+ * {@link LAG_TIMEOUT_MS} (no samples when they do not answer in time).
+ */
+function addClusterMetrics(add: (name: string, help: string, type: Type, read: () => Sample[] | Promise<Sample[]>) => void, job: string, c: ClusterFiguresSource): void {
+  const member = (value: (f: ClusterFigures, labels: Labels) => Sample[]) => () => {
+    const f = c.figures();
+    return f ? value(f, { job, cluster: c.cluster, member: f.member }) : [];
+  };
+  const one = (value: (f: ClusterFigures) => number | undefined) =>
+    member((f, labels) => {
+      const v = value(f);
+      return v === undefined ? [] : [{ labels, value: v }];
+    });
+  add(
+    'sluice_cluster_tasks',
+    "The partitions the member's running attempt owns (1 each), by topic, partition and role (source: a topic the job reads; repartition: one of the cluster's repartition topics).",
+    'gauge',
+    member((f, labels) => f.tasks.map((t) => ({ labels: { ...labels, topic: t.topic, partition: t.partition, role: t.role }, value: 1 }))),
+  );
+  add('sluice_cluster_rebalances_total', "Rebalances of the cluster's group that moved this member's partitions.", 'counter', one((f) => f.rebalances));
+  add(
+    'sluice_cluster_rebalance_last_seconds',
+    'How long the last rebalance that moved this member’s partitions took: from the member hearing its group rebalance (else getting its new assignment) to an attempt on the new assignment, its state restored, opening its sources.',
+    'gauge',
+    one((f) => (f.lastRebalanceMs === undefined ? undefined : f.lastRebalanceMs / 1000)),
+  );
+  add('sluice_cluster_restoring', "Whether an attempt of the member is reading its tasks' state from the changelog topics (1) or not (0).", 'gauge', one((f) => (f.restoring ? 1 : 0)));
+  add('sluice_cluster_restore_entries_total', 'State entries (keys per state) the member restored from the changelog topics, over all restores.', 'counter', one((f) => f.restored.entries));
+  add('sluice_cluster_restore_bytes_total', 'Bytes of task state the member restored from the changelog topics, over all restores.', 'counter', one((f) => f.restored.bytes));
+  add('sluice_cluster_restore_seconds_total', "Time the member spent reading its tasks' state from the changelog topics, over all restores.", 'counter', one((f) => f.restored.ms / 1000));
+  add(
+    'sluice_cluster_lag_records',
+    "Per partition the member owns: its end offset (last stable offset) minus the group's committed offset. Transaction markers count while records flow; a partition read to its end comes to 0 once the member has checkpointed.",
+    'gauge',
+    async () => {
+      const f = c.figures();
+      if (!f) return [];
+      const labels = { job, cluster: c.cluster, member: f.member };
+      return (await c.lag(LAG_TIMEOUT_MS)).map((p) => ({ labels: { ...labels, topic: p.topic, partition: p.partition, role: p.role }, value: p.lag }));
+    },
+  );
 }

@@ -1,4 +1,5 @@
 import type { CheckpointCoordinator } from '../checkpoint/coordinator.js';
+import type { CheckpointHandle } from '../checkpoint/types.js';
 import type { KeyedStateBackend } from '../state/types.js';
 import type { LocalChannel } from './channel.js';
 import type { Deployment } from './deployment.js';
@@ -15,6 +16,18 @@ export interface Attempt {
   readonly done: Promise<JobResult>;
   /** Stops every task; pending event-time timers do not fire. */
   cancel(): void;
+  /**
+   * Stops every source of this thread that can end its input (`Source.stop`); returns
+   * whether any could. Their tasks end once they have handed out what they accepted.
+   */
+  drain(): boolean;
+  /**
+   * Resolves once a checkpoint that covers everything the drained sources emitted is
+   * durable and the sinks have been told to commit it (undefined without checkpoints, or
+   * when the attempt ended first); rejects when none could be taken. See
+   * `CheckpointCoordinator.checkpointAfter`.
+   */
+  checkpointDrained(): Promise<CheckpointHandle | undefined>;
   /** Keyed state backends by step uid (the test harness reads them). */
   readonly stateBackends: ReadonlyMap<string, KeyedStateBackend>;
   /** Channels between tasks, for metrics and tests of backpressure. */
@@ -63,15 +76,22 @@ export function attemptOf(
 ): Attempt {
   const done = settled.then(async (): Promise<JobResult> => {
     coordinator?.stop();
+    await coordinator?.tidied();
     for (const sender of deployment.senders) sender.release();
     await cleanup?.();
     return outcome.result();
   });
+  const drained = new Set<string>();
   return {
     done,
     cancel: () => {
       if (outcome.cancel()) stop();
     },
+    drain: () => {
+      for (const task of deployment.sourceTasks) if (task.stopSource()) drained.add(task.name);
+      return drained.size > 0;
+    },
+    checkpointDrained: async () => (coordinator && !outcome.ended ? coordinator.checkpointAfter([...drained]) : undefined),
     stateBackends: deployment.stateBackends,
     channels: deployment.localChannels,
     coordinator,

@@ -25,6 +25,8 @@ export interface DeployOptions {
   readonly onFailure: (error: unknown) => void;
   /** The attempt's stamp words, shared with the watchdog (`watchdog/`); without it, each thread stamps a private array. */
   readonly stamps?: Int32Array | undefined;
+  /** Tasks (by name) found stuck in the previous attempt: they hand their chains one record at a time (`Task.diagnosing`). */
+  readonly diagnose?: ReadonlySet<string> | undefined;
 }
 
 /** The tasks of one thread, built from the physical graph, not yet running. */
@@ -73,6 +75,7 @@ export function deploy(physical: PhysicalGraph<Operator>, config: RuntimeConfig,
       yieldIntervalMs: placement.yieldIntervalMs,
       onFailure: options.onFailure,
       stamps,
+      diagnose: options.diagnose?.has(node.name),
     };
     if (node.chain.nodes[0]!.source) {
       const task = new SourceTask<unknown>({ ...spec, signal: abort.signal });

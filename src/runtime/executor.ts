@@ -23,6 +23,8 @@ export interface ExecuteOptions {
   readonly checkpoints?: { readonly config: CheckpointConfig; readonly storage: CheckpointStorage; onEvent?: (s: CheckpointStats) => void } | undefined;
   /** Told of each step the watchdog finds stuck (before the attempt fails with `STEP_STUCK`). */
   readonly onStuck?: ((stuck: StuckStep) => void) | undefined;
+  /** Tasks (by name) the previous attempt was stuck in: they hand their chains one record at a time until a checkpoint completes. */
+  readonly diagnose?: ReadonlySet<string> | undefined;
 }
 
 /**
@@ -64,6 +66,7 @@ export function execute(graph: JobGraph<Operator>, config: RuntimeConfig, deadLe
     checkpointing: coordinator && reportingTo(coordinator),
     onFailure,
     stamps: watch?.words,
+    diagnose: options.diagnose,
   });
 
   watch?.start();

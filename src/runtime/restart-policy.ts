@@ -18,6 +18,8 @@ export interface RestartDecider {
   readonly maxAttempts: number;
   delayFor(restart: number): number | undefined;
   describe(): string;
+  /** Failures that are not the job's (a cluster rebalance): restarted at once and not counted. */
+  free?(error: unknown): boolean;
 }
 
 export function restartDecider(policy: RestartPolicy): RestartDecider {

@@ -44,6 +44,8 @@ export class SourceTask<T> extends Task {
   private readonly outputs: OperatorOutputs<T>;
   /** Restored from a checkpoint in which this source had already ended. */
   private readonly restoredFinished: boolean;
+  /** Its source was stopped (`stopSource`): its input ends, but the medium's has not. */
+  private drained = false;
 
   constructor(spec: SourceTaskSpec) {
     super(spec);
@@ -67,6 +69,19 @@ export class SourceTask<T> extends Task {
     this.createReader = () => source.createReader(context);
   }
 
+  /**
+   * Stops the source (`Source.stop`, when it has one: HTTP ingest takes no new input and
+   * ends once it has handed out what it accepted). Returns whether it could. A stopped
+   * source's final state is its position, not 'finished': restored, it reads again (its
+   * medium did not end; the job was stopped).
+   */
+  stopSource(): boolean {
+    if (this.source.stop === undefined) return false;
+    this.drained = true;
+    this.source.stop();
+    return true;
+  }
+
   /** Asks the source to inject barrier `id` after the records it has read so far. */
   injectBarrier(id: number): void {
     this.barrierRequested = id;
@@ -80,13 +95,17 @@ export class SourceTask<T> extends Task {
     const source: SourceStepState = { position: this.reader?.snapshotPosition?.(id) };
     steps[this.uid] = this.stepState('source', source);
     for (const output of this.channelOutputs) output.emitBarrier(id);
-    this.checkpointing?.acknowledge(id, this.name, steps, 0);
+    this.acknowledge(id, steps, 0);
   }
 
   protected override async finalSteps(): Promise<Record<string, TaskStepState>> {
     const steps = await super.finalSteps();
     // A split-based source keeps its position: should the checkpoint restore at another
     // parallelism, its splits may go to readers that have not finished them.
+    if (this.drained) {
+      steps[this.uid] = this.stepState('source', { position: this.reader?.snapshotPosition?.(Number.MAX_SAFE_INTEGER) } satisfies SourceStepState);
+      return steps;
+    }
     const position = this.source.redistributePositions ? this.reader?.snapshotPosition?.(Number.MAX_SAFE_INTEGER) : undefined;
     const source: SourceStepState = position === undefined ? { finished: true } : { finished: true, position };
     steps[this.uid] = this.stepState('source', source);
@@ -143,9 +162,19 @@ export class SourceTask<T> extends Task {
       const t1 = m ? performance.now() : 0;
       if (n > 0) {
         const batch: Batch<T> = { values: polled.values, timestamps: polled.timestamps ?? noTimestamps(n) };
-        stamp.enter(0, WHAT.batch, n);
-        main.emitBatch(batch);
-        stamp.leave();
+        if (this.diagnosing && n > 1) {
+          // One record at a time (see Task.diagnosing).
+          for (let i = 0; i < n; i++) {
+            const one: Batch<T> = { values: [batch.values[i]!], timestamps: [batch.timestamps[i]!] };
+            stamp.enterBatch(0, one.values);
+            main.emitBatch(one);
+            stamp.leave();
+          }
+        } else {
+          stamp.enterBatch(0, batch.values);
+          main.emitBatch(batch);
+          stamp.leave();
+        }
       } else {
         this.flushChannelOutputs(); // nothing new: let gathered records go
       }
@@ -171,8 +200,8 @@ export class SourceTask<T> extends Task {
   override notifyCheckpointComplete(id: number): void {
     super.notifyCheckpointComplete(id);
     try {
-      const r = this.reader?.notifyCheckpointComplete?.(id);
-      if (r) this.defer(r);
+      const r = this.reader?.notifyCheckpointComplete?.(this.covered(id));
+      if (r) this.commit(r);
     } catch (e) {
       this.fail(e); // outside the task's loop, as in Task.notifyCheckpointComplete
     }

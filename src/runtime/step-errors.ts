@@ -17,9 +17,15 @@ export interface StepErrors {
   readonly metrics: StepMetrics | undefined;
 }
 
-/** A user function's throw on `record` (`what` names the function: 'map function', 'onTimer', …). */
+/**
+ * A user function's throw on `record` (`what` names the function: 'map function', 'onTimer', …).
+ * A state backend that could not read or write (a full disk: STORAGE_FULL; STATE_IO_FAILED)
+ * is no fault of the record, and the backend is broken: never a dead letter, the attempt
+ * fails and restarts from its checkpoint (`test/state/disk/storage-full.test.ts`).
+ */
 export function userError(errors: StepErrors, error: unknown, record: unknown, timestamp: number, what: string): void {
   const { step, metrics, deadLetters } = errors;
+  if (error instanceof SluiceError && (error.code === 'STORAGE_FULL' || error.code === 'STATE_IO_FAILED')) throw withStep(error, step);
   const e = asStepError(error, step, record, what);
   if (metrics) metrics.errors++;
   if (errors.policy === 'fail' || !deadLetters) throw e;
@@ -38,11 +44,13 @@ export function userError(errors: StepErrors, error: unknown, record: unknown, t
  * step named, or the record is a dead letter.
  */
 export function refusedRecord(errors: StepErrors, error: SluiceError, record: unknown, timestamp: number): void {
-  const e =
-    error.step === undefined
-      ? new SluiceError(error.code, `step '${errors.step.uid}' (${errors.step.kind}): ${firstLine(error)}`, { step: errors.step.uid, detail: error.detail, hint: error.hint, cause: error.cause })
-      : error;
-  userError(errors, e, record, timestamp, 'exchange');
+  userError(errors, withStep(error, errors.step), record, timestamp, 'exchange');
+}
+
+/** `error` with the step named in its message and `step` field (as it is, when it names one already). */
+function withStep(error: SluiceError, step: StepNode): SluiceError {
+  if (error.step !== undefined) return error;
+  return new SluiceError(error.code, `step '${step.uid}' (${step.kind}): ${firstLine(error)}`, { step: step.uid, detail: error.detail, hint: error.hint, cause: error.cause });
 }
 
 /** A SluiceError's message without its code, detail and hint. */

@@ -83,7 +83,17 @@ export class StreamTask extends Task {
         // Each synchronous call into the chain is stamped for the watchdog (not the
         // barrier's, whose snapshot may wait on a state backend).
         case 'batch':
-          stamp.enter(0, WHAT.batch, event.batch.values.length);
+          if (this.diagnosing && event.batch.values.length > 1) {
+            const { values, timestamps } = event.batch;
+            for (let i = 0; i < values.length; i++) {
+              const one = { values: [values[i]], timestamps: [timestamps[i]!] };
+              stamp.enterBatch(0, one.values);
+              head.processBatch(one, inputs[channel]!.input);
+              stamp.leave();
+            }
+            break;
+          }
+          stamp.enterBatch(0, event.batch.values);
           head.processBatch(event.batch, inputs[channel]!.input);
           stamp.leave();
           break;

@@ -1,5 +1,6 @@
 import type { CheckpointConfig } from '../checkpoint/config.js';
-import type { CheckpointStats } from '../checkpoint/coordinator.js';
+import { storageRetryMs, type CheckpointStats } from '../checkpoint/coordinator.js';
+import { isStorageFull } from '../checkpoint/storage-failure.js';
 import type { CheckpointData, CheckpointHandle, CheckpointStorage } from '../checkpoint/types.js';
 import { SluiceError } from '../errors/index.js';
 import type { JobGraph } from '../plan/graph.js';
@@ -20,6 +21,21 @@ export interface RunningJob {
   readonly done: Promise<JobResult>;
   /** Stops the job; pending event-time timers do not fire. Checkpoints are kept, so the next run resumes. */
   cancel(): void;
+  /**
+   * Stops every source that can end its input (`Source.stop`: HTTP ingest answers 503 and
+   * hands out what it accepted), in this attempt and any that follows a restart. Returns
+   * whether any source could.
+   */
+  drain(): boolean;
+  /**
+   * A graceful stop, after {@link drain}: once the stopped sources have handed out all they
+   * accepted, takes a checkpoint that covers it (the other sources' positions too), lets the
+   * sinks commit it, then cancels. Nothing a stopped source acknowledged is lost, and the
+   * next run resumes the sources that read on from that checkpoint. Without checkpoints, or
+   * when no checkpoint can be taken within the checkpoint timeout, it cancels all the same
+   * (the promise then rejects with why). Resolves once the job was told to end.
+   */
+  stopAfterCheckpoint(): Promise<void>;
   /** Takes a savepoint (needs checkpoints on). */
   savepoint(path: string): Promise<CheckpointHandle>;
   /** Takes a savepoint, then stops the job. */
@@ -30,7 +46,7 @@ export interface RunningJob {
   readonly channels: readonly LocalChannel<unknown>[];
   /** Checkpoints of this run, oldest first. */
   readonly checkpoints: readonly CheckpointStats[];
-  /** Restarts so far. */
+  /** Restarts so far under the restart policy (attempts restarted after a full disk, STORAGE_FULL, are not counted). */
   readonly restarts: number;
   /** The checkpoint or savepoint this run started from, if any. */
   readonly restoredFrom: number | undefined;
@@ -61,6 +77,12 @@ export interface SuperviseOptions {
  * completed checkpoint under the restart policy; the job fails with a clear error when
  * the policy gives up. A job that finishes discards its checkpoints (there is nothing to
  * resume); one that is cancelled keeps them, so that the next run resumes.
+ *
+ * An attempt that failed on a full disk (STORAGE_FULL: the on-disk state, a final
+ * checkpoint) is the disk's fault, not the job's, and a quick restart would not free it:
+ * when the policy allows restarts at all, the job rides it out as checkpoint storage
+ * does, restarting after growing pauses (`storageRetryMs`, reset by a checkpoint that
+ * completes) that the policy does not count (`test/state/disk/storage-full.test.ts`).
  */
 export function supervise(graph: JobGraph<Operator>, config: RuntimeConfig, deadLetters: DeadLetterQueue | undefined, options: SuperviseOptions): RunningJob {
   const history: CheckpointStats[] = [];
@@ -69,26 +91,46 @@ export function supervise(graph: JobGraph<Operator>, config: RuntimeConfig, dead
   let restarts = 0;
   let restoredFrom: number | undefined;
   let stuck: StuckStep[] = [];
+  /** Attempts in a row that failed on a full disk: the pause before the next grows with them. */
+  let storageWaits = 0;
+  /** Ends the pause before the next attempt (cancel calls it). */
+  let wake: (() => void) | undefined;
+  /** drain() was called: every attempt stops its stoppable sources. */
+  let draining = false;
+  const pause = (ms: number): Promise<void> =>
+    new Promise<void>((resolve) => {
+      const stop = config.clock.schedule(config.clock.now() + ms, resolve);
+      wake = () => {
+        stop();
+        resolve();
+      };
+    }).finally(() => (wake = undefined));
   const storage = options.checkpoints?.storage;
 
   const startAttempt = (restore: CheckpointData | undefined): Attempt => {
     deadLetters?.reset();
     restoredFrom ??= restore?.checkpointId;
     const run = slotsOf(graph, config) > 1 ? executeParallel : execute;
+    // Tasks the last attempt was stuck in hand their records one at a time for a while, so
+    // that if a record sticks them again, the watchdog names it (Task.diagnosing).
+    const diagnose = stuck.length > 0 ? new Set(stuck.map((s) => s.task)) : undefined;
     const found: StuckStep[] = (stuck = []);
     current = run(graph, config, deadLetters, {
       restore,
+      diagnose,
       onStuck: (s) => {
         found.push(s);
         options.onStuck?.(s);
       },
       checkpoints: options.checkpoints ? { ...options.checkpoints, onEvent: (s) => {
         history.push(s);
+        if (s.status === 'completed') storageWaits = 0;
         options.onCheckpoint?.(s);
       } } : undefined,
     });
     // A cancel that came while the attempt was being prepared (reading the latest checkpoint) holds.
     if (cancelled) current.cancel();
+    else if (draining) current.drain();
     return current;
   };
 
@@ -120,11 +162,25 @@ export function supervise(graph: JobGraph<Operator>, config: RuntimeConfig, dead
         return result;
       } catch (error) {
         if (cancelled) return { status: 'cancelled' };
+        if (options.restart.free?.(error)) {
+          options.onRestart?.(error, restarts, 0);
+          attempt = startAttempt(await restorePoint());
+          continue;
+        }
+        if (options.restart.maxAttempts > 0 && isStorageFull(error)) {
+          storageWaits++;
+          const wait = Math.max(storageRetryMs(storageWaits), options.restart.delayFor(restarts + 1) ?? 0);
+          options.onRestart?.(error, restarts, wait);
+          await pause(wait);
+          if (cancelled) return { status: 'cancelled' };
+          attempt = startAttempt(await restorePoint());
+          continue;
+        }
         const delay = options.restart.delayFor(restarts + 1);
         if (delay === undefined) throw restarts === 0 ? error : exhausted(config.jobName, restarts, error);
         restarts++;
         options.onRestart?.(error, restarts, delay);
-        await config.clock.sleep(delay);
+        await pause(delay);
         if (cancelled) return { status: 'cancelled' };
         attempt = startAttempt(await restorePoint());
       }
@@ -144,17 +200,31 @@ export function supervise(graph: JobGraph<Operator>, config: RuntimeConfig, dead
     return c;
   };
 
+  const cancel = () => {
+    cancelled = true;
+    current?.cancel();
+    wake?.();
+  };
   return {
     done,
-    cancel() {
-      cancelled = true;
-      current?.cancel();
+    cancel,
+    drain() {
+      draining = true;
+      return current?.drain() ?? false;
+    },
+    async stopAfterCheckpoint() {
+      try {
+        await current?.checkpointDrained();
+      } finally {
+        cancel();
+      }
     },
     savepoint: async (path) => requireCoordinator().trigger(path),
     async stopWithSavepoint(path) {
       const handle = await requireCoordinator().trigger(path);
       cancelled = true;
       current?.cancel();
+      wake?.();
       return handle;
     },
     get stateBackends() {

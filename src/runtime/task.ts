@@ -48,6 +48,8 @@ export interface TaskSpec extends ChainSpec {
   readonly onFailure: (error: unknown) => void;
   /** The attempt's stamp words (`watchdog/step-stamps.ts`), indexed by physical node id. */
   readonly stamps: Int32Array;
+  /** The previous attempt found this task stuck: hand the chain one record at a time (see {@link Task.diagnosing}). */
+  readonly diagnose?: boolean | undefined;
 }
 
 /**
@@ -65,6 +67,15 @@ export abstract class Task implements ChainTask {
   private lastYield = performance.now();
   /** Waits to wake when the task stops (see `untilStopped`). */
   private readonly stopWaiters = new Set<() => void>();
+  /** Commits of completed checkpoints in flight: the task closes its steps only once they have settled. */
+  private readonly commits = new Set<Promise<void>>();
+  /** The last checkpoint this task acknowledged itself (at a barrier). */
+  private lastAcknowledged = 0;
+  /**
+   * Set when the task hands its final state over (all input consumed): the last checkpoint
+   * it had acknowledged then. Every later checkpoint holds that final state.
+   */
+  private finalAfter: number | undefined;
 
   /** The subtask of the physical graph this task runs. */
   readonly node: SubtaskNode<Operator>;
@@ -85,11 +96,20 @@ export abstract class Task implements ChainTask {
   protected readonly metrics: TaskMetrics | undefined;
   /** Where the task stamps each synchronous call into its steps, for the watchdog. */
   readonly stamp: StepStamp;
+  /**
+   * The previous attempt failed because a step of this task did not return (STEP_STUCK):
+   * until a checkpoint completes, the task hands its chain one record at a time, so that
+   * should it be stuck again, the watchdog's log line shows the very record (the preview is
+   * of a batch's first record). A checkpoint that completes means it got past the records
+   * it replays, and batches are whole again.
+   */
+  protected diagnosing: boolean;
 
   constructor(spec: TaskSpec) {
     this.node = spec.node;
     this.name = spec.node.name;
     this.stamp = new StepStamp(spec.stamps, spec.node.id * WORDS_PER_TASK);
+    this.diagnosing = spec.diagnose === true;
     // As Flink's StreamTask makes its OperatorChain: the operators' runtime defers work and schedules timers on this task.
     this.chain = new OperatorChain(spec, this);
     this.subtask = this.chain.subtask;
@@ -156,7 +176,25 @@ export abstract class Task implements ChainTask {
   protected async checkpoint(id: number, alignmentMs: number): Promise<void> {
     const steps = await this.snapshotSteps(id);
     for (const output of this.channelOutputs) output.emitBarrier(id);
+    this.acknowledge(id, steps, alignmentMs);
+  }
+
+  /** Tells the job that this task has snapshot its steps for checkpoint `id`. */
+  protected acknowledge(id: number, steps: Record<string, TaskStepState>, alignmentMs: number): void {
+    this.lastAcknowledged = id;
     this.checkpointing?.acknowledge(id, this.name, steps, alignmentMs);
+  }
+
+  /**
+   * What checkpoint `id`, now durable, covers of this task: itself; or, once the task has
+   * handed its final state over, everything (`Number.MAX_SAFE_INTEGER`, as the final
+   * checkpoint) when `id` came after that: the coordinator acknowledged it with the final
+   * state. So a task that finished while others read on (a drained HTTP source beside
+   * Kafka) has its sinks commit their last transaction with the next checkpoint, not only
+   * when the whole job ends (`test/cli/graceful-stop.test.ts`).
+   */
+  protected covered(id: number): number {
+    return this.finalAfter !== undefined && id > this.finalAfter ? Number.MAX_SAFE_INTEGER : id;
   }
 
   protected async snapshotSteps(id: number): Promise<Record<string, TaskStepState>> {
@@ -172,22 +210,41 @@ export abstract class Task implements ChainTask {
 
   /** Checkpoint `id` is durable: steps may publish what it covers (sinks commit). */
   notifyCheckpointComplete(id: number): void {
+    this.diagnosing = false;
+    const covered = this.covered(id);
     for (const operator of this.operators) {
       // Called from the coordinator (or a worker's message handler), outside the task's
       // loop: a throw fails the task rather than escape as an uncaught exception.
       try {
-        const r = operator.notifyCheckpointComplete(id);
-        if (r) this.defer(r);
+        const r = operator.notifyCheckpointComplete(covered);
+        if (r) this.commit(r);
       } catch (e) {
         this.fail(e);
       }
     }
   }
 
+  /**
+   * Work that commits a durable checkpoint (a sink's commit): deferred, and awaited before
+   * the task closes its steps even when it was stopped, so that a job stopped right after
+   * a checkpoint completes has its output committed, not cut off mid-commit.
+   */
+  protected commit(work: Promise<unknown>): void {
+    this.defer(work);
+    const settled = work.then(
+      () => {},
+      () => {},
+    );
+    this.commits.add(settled);
+    void settled.then(() => this.commits.delete(settled));
+  }
+
   /** After the last input: hand the final state to the job and wait for its final checkpoint. */
   private async finish(): Promise<void> {
     if (!this.checkpointing || this.stopped) return;
-    const finalId = await this.untilStopped(this.checkpointing.finished(this.name, await this.finalSteps()));
+    const steps = await this.finalSteps();
+    this.finalAfter = this.lastAcknowledged;
+    const finalId = await this.untilStopped(this.checkpointing.finished(this.name, steps));
     if (finalId === undefined || this.stopped) return;
     // The final checkpoint covers all that was pre-committed, whatever id it was taken under.
     await this.notifyFinalCheckpoint();
@@ -313,6 +370,7 @@ export abstract class Task implements ChainTask {
   private async close(): Promise<void> {
     for (const cancel of [...this.scheduled]) cancel();
     for (const output of this.channelOutputs) output.dispose();
+    await Promise.all([...this.commits]);
     for (const operator of this.operators) {
       try {
         await operator.close();

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SluiceError, type ErrorCode } from '../errors/index.js';
+import { LAG_TIMEOUT_MS, type ClusterFiguresSource } from '../observe/cluster-figures.js';
 import type { JobMonitor } from '../observe/job-monitor.js';
 import { dashboardHtml } from './dashboard.js';
 import { streamEvents } from './sse.js';
@@ -23,7 +24,8 @@ export function jobSummary(m: JobMonitor): Record<string, unknown> {
  * - `GET /healthz` liveness (503 while a step is stuck: see `JobOptions.stuckAfter`),
  *   `GET /readyz` readiness (200 while the job runs and no step is stuck, else 503)
  * - `GET /metrics` Prometheus text format
- * - `GET /jobs`, `GET /jobs/:id` (status and plan), `/jobs/:id/metrics` (`?history=1`),
+ * - `GET /jobs`, `GET /jobs/:id` (status and plan; a cluster member's tasks, rebalances,
+ *   restores and lag as `cluster`), `/jobs/:id/metrics` (`?history=1`),
  *   `/jobs/:id/checkpoints`, `/jobs/:id/exceptions`, `/jobs/:id/logs?limit=N`,
  *   `/jobs/:id/traces`, `/jobs/:id/events` (server-sent events, one sample a second)
  * - `POST /jobs/:id/savepoints` `{path?}`, `POST /jobs/:id/cancel` `{savepoint?, path?}`
@@ -37,15 +39,15 @@ export async function handleRequest(m: JobMonitor, req: IncomingMessage, res: Se
   if (method === 'GET' && path === '/') return send(res, 200, dashboardHtml(), 'text/html; charset=utf-8');
   // A stuck step fails both (an orchestrator then restarts the process). While one is stuck
   // on the main thread this server cannot answer at all, which fails a liveness probe too.
-  // A checkpoint storage that fails (a full disk) degrades the job: it keeps running, so
-  // liveness holds, but it is not ready (its output waits for a checkpoint to commit).
+  // A full disk (checkpoint storage, on-disk state) degrades the job: it keeps running or
+  // restarting, so liveness holds, but it is not ready (its output waits for a checkpoint).
   if (method === 'GET' && path === '/healthz') {
     if (!m.healthy) return json(res, 503, { status: 'stuck', stuck: m.running.stuck });
-    const storage = storageFailure(m);
+    const storage = m.degraded;
     return json(res, 200, storage ? { status: 'degraded', reason: storage } : { status: 'ok' });
   }
   if (method === 'GET' && path === '/readyz') {
-    const storage = storageFailure(m);
+    const storage = m.degraded;
     const ready = m.status === 'running' && m.healthy && storage === undefined;
     return json(res, ready ? 200 : 503, { ready, status: !m.healthy ? 'stuck' : storage ? 'degraded' : m.status, ...(storage ? { reason: storage } : {}) });
   }
@@ -57,8 +59,10 @@ export async function handleRequest(m: JobMonitor, req: IncomingMessage, res: Se
 
   if (method === 'GET') {
     switch (sub) {
-      case undefined:
-        return json(res, 200, { ...jobSummary(m), metricsEnabled: m.counting, plan: m.plan });
+      case undefined: {
+        const cluster = m.metrics.cluster;
+        return json(res, 200, { ...jobSummary(m), metricsEnabled: m.counting, plan: m.plan, ...(cluster ? { cluster: await clusterJson(cluster) } : {}) });
+      }
       case 'metrics': {
         const latest = m.sampler.latest();
         return json(res, 200, url.searchParams.has('history') ? { ...latest, history: m.sampler.history().map(compact) } : latest);
@@ -104,6 +108,17 @@ export async function handleRequest(m: JobMonitor, req: IncomingMessage, res: Se
   return json(res, 404, error('NOT_FOUND', `no route ${method} ${path}`));
 }
 
+/**
+ * A cluster member's share of its cluster (`GET /jobs/:id` of a member): the figures of its
+ * `sluice_cluster_*` metrics, `member` null until it has joined, `lag` empty when the
+ * brokers did not answer in time.
+ */
+async function clusterJson(c: ClusterFiguresSource): Promise<Record<string, unknown>> {
+  const f = c.figures();
+  if (f === undefined) return { name: c.cluster, member: null };
+  return { name: c.cluster, ...f, lastRebalanceMs: f.lastRebalanceMs ?? null, lag: await c.lag(LAG_TIMEOUT_MS) };
+}
+
 /** A sample without its full snapshot (history for charts). */
 function compact(s: ReturnType<JobMonitor['sampler']['latest']>): Record<string, unknown> {
   const latency: Record<string, number> = {};
@@ -137,10 +152,4 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown> |
   } catch (e) {
     return new Error(`the body is not JSON: ${(e as Error).message}`);
   }
-}
-
-/** Why the job is degraded, while its latest checkpoint attempt failed for want of storage (`STORAGE_FULL`, say). */
-function storageFailure(m: JobMonitor): string | undefined {
-  const last = m.running.checkpoints.at(-1);
-  return last?.status === 'failed' && last.storageFailure !== undefined ? `checkpoint storage: ${last.storageFailure} (${last.failure ?? 'failed'})` : undefined;
 }

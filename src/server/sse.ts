@@ -15,16 +15,24 @@ export function liveEvent(m: JobMonitor, s: MetricsSample): Record<string, unkno
   };
 }
 
-/** `GET /jobs/:id/events`: server-sent events, a `sample` per second until the client leaves or the job ends. */
-export function streamEvents(m: JobMonitor, req: IncomingMessage, res: ServerResponse): void {
+/**
+ * `GET /jobs/:id/events`: server-sent events, a `sample` per second until the client
+ * leaves or the server closes (when the job ends). Then the stream's keep-alive timer is
+ * cleared and its sampler subscription dropped: on the response's 'close', which comes
+ * when the connection goes, whoever ends it. (The request's 'close' comes when the request
+ * is complete, which since Node 16 may be at once: the stream then stopped after its first
+ * sample. Pinned by `test/server/sse.test.ts`.)
+ */
+export function streamEvents(m: JobMonitor, _req: IncomingMessage, res: ServerResponse): void {
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
   const send = (s: MetricsSample) => res.write(`event: sample\ndata: ${JSON.stringify(liveEvent(m, s), (_k, v: unknown) => (v === Number.POSITIVE_INFINITY ? 'Infinity' : v))}\n\n`);
   send(m.sampler.latest());
   const unsubscribe = m.sampler.subscribe(send);
   // Comments keep proxies from closing a quiet stream; a finished job's last sample is sent by `ended()`.
+  // Unref'd: a stream never keeps the process alive by itself.
   const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15000);
   keepAlive.unref();
-  req.on('close', () => {
+  res.once('close', () => {
     unsubscribe();
     clearInterval(keepAlive);
   });

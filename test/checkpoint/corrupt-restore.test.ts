@@ -226,8 +226,9 @@ describe('what may still resume by itself', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sluice-unfinished-'));
     const [latest] = await crashAfterCheckpoints(dir, { retain: 1 });
     const unfinished = join(dir, 'checkpoints', `chk-${latest + 1}.inprogress`);
-    // What a kill in the middle of writing checkpoint latest+1 leaves: part of its state, no manifest.
-    mkdirSync(unfinished);
+    // What a kill in the middle of writing checkpoint latest+1 leaves: part of its state, no
+    // manifest (the kill may have left that directory itself, a few milliseconds after latest).
+    mkdirSync(unfinished, { recursive: true });
     writeFileSync(join(unfinished, 'state.bin'), Buffer.alloc(100, 7));
     const resumed = await run(dir);
     expect(resumed.code, resumed.stderr).toBe(0);

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { committedLines } from './helpers.js';
 import type { KeyedScopeSnapshot } from '../../src/runtime/operators/keyed-scope.js';
-import { DiskStateBackend, FileCheckpointStorage, Job, generator, transactionalFileSink, valueState, type CheckpointData, type CheckpointHandle, type ValueState } from '../../src/index.js';
+import { DiskStateBackend, FileCheckpointStorage, Job, generator, transactionalFileSink, type CheckpointData, type CheckpointHandle } from '../../src/index.js';
+import { runningCount } from '../fixtures/running-count.js';
 
 const EVENTS = 8_000;
 /** The first 200 records write 200 keys; after them only 5 keys change, so deltas stay small. */
@@ -25,7 +26,6 @@ class RecordingStorage extends FileCheckpointStorage {
 
 /** A keyed running count on the disk backend (a fresh directory per backend, as after a restart), exactly once into part files. */
 function countJob(dir: string, storage: FileCheckpointStorage, failAt?: { index: number; failed: boolean }): Job {
-  let count!: ValueState<number>;
   const job = new Job({
     name: 'disk-counts',
     batchSize: 64,
@@ -44,19 +44,7 @@ function countJob(dir: string, storage: FileCheckpointStorage, failAt?: { index:
       return e;
     })
     .keyBy((e) => e.key)
-    .process<string>(
-      {
-        open(ctx) {
-          count = ctx.state(valueState<number>('count', { defaultValue: 0 }));
-        },
-        processElement(e, ctx, out) {
-          const n = count.value()! + 1;
-          count.update(n);
-          out.collect(`${ctx.key}:${n}`);
-        },
-      },
-      { uid: 'count' },
-    )
+    .process<string>(runningCount(), { uid: 'count' })
     .sinkTo(transactionalFileSink<string>(join(dir, 'out')), { uid: 'out' });
   return job;
 }

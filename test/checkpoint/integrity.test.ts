@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_KEEP_QUARANTINED } from '../../src/checkpoint/config.js';
 import { CheckpointRecovery, type RecoveryEvent } from '../../src/checkpoint/recovery.js';
 import { FileCheckpointStorage, SluiceError, type CheckpointData } from '../../src/index.js';
 
@@ -206,6 +207,27 @@ describe('checkpoint directories: complete when named, never deleted when not un
     expect(JSON.parse(readFileSync(join(storage.dir, '_completed.json'), 'utf8'))).toMatchObject({ checkpointId: 2 });
     // The next attempt of the run resumes from the latest again (now 2), without refusing.
     expect((await recovery.latest())?.checkpointId).toBe(2);
+  });
+
+  it('quarantine is bounded: a crash loop that leaves a damaged checkpoint at every start keeps the most recently quarantined (default 5), deleting older ones with a log line', async () => {
+    expect(DEFAULT_KEEP_QUARANTINED).toBe(5);
+    const { storage } = setup();
+    const events: RecoveryEvent[] = [];
+    mkdirSync(join(storage.dir, 'quarantine'), { recursive: true });
+    mkdirSync(join(storage.dir, 'quarantine', 'notes')); // not one it made: never deleted
+    for (let start = 1; start <= 8; start++) {
+      // Each start: a checkpoint that completes, then one whose manifest is lost (a crash as it was written, say).
+      await storage.write(data(2 * start - 1));
+      await storage.write(data(2 * start));
+      rmSync(join(storage.dir, `chk-${2 * start}`, '_manifest.json'));
+      const recovery = new CheckpointRecovery(storage, { jobName: 'integrity', exactlyOnce: false, keepQuarantined: 3, onEvent: (e) => events.push(e) });
+      expect((await recovery.latest())?.checkpointId).toBe(2 * start - 1);
+    }
+    const left = readdirSync(join(storage.dir, 'quarantine')).sort();
+    expect(left).toEqual([expect.stringMatching(/^chk-12\.damaged-/), expect.stringMatching(/^chk-14\.damaged-/), expect.stringMatching(/^chk-16\.damaged-/), 'notes']);
+    const pruned = events.filter((e) => e.event === 'quarantine_pruned');
+    expect(pruned.map((e) => /chk-(\d+)\./.exec(e.path!)?.[1])).toEqual(['2', '4', '6', '8', '10']);
+    expect(pruned[0]).toMatchObject({ level: 'info', message: expect.stringMatching(/deleted the quarantined checkpoint directory .*chk-2\.damaged-.*: only the 3 most recently quarantined are kept/) });
   });
 
   it('a finished job leaves no checkpoint and a record of 0, so the next run starts afresh; damaged leftovers go to quarantine', async () => {

@@ -6,10 +6,11 @@
  * counted by `sluice_checkpoint_storage_failures_total`, and resume once space is freed.
  */
 import { execFileSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { fillUp } from '../connectors/http/helpers.js';
 import { promValue } from '../fixtures/prom.js';
 import { STORAGE_RETRY_MS } from '../../src/checkpoint/coordinator.js';
 import { Job, generator, transactionalFileSink, valueState, type ValueState } from '../../src/index.js';
@@ -31,22 +32,14 @@ afterAll(() => {
   rmSync(mountPoint, { recursive: true, force: true });
 });
 
-/** Writes a file until the file system is full; returns its path. */
-function fillUp(dir: string): string {
-  const path = join(dir, 'filler');
-  const fd = openSync(path, 'w');
-  const block = Buffer.alloc(16 * 1024, 1);
-  try {
-    for (;;) writeSync(fd, block);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOSPC') throw e;
-  } finally {
-    closeSync(fd);
-  }
-  return path;
-}
-
 describe.skipIf(!mounted)('checkpoint storage full (a real tmpfs)', () => {
+  // Each test fills the disk alone: an earlier test's job may still be deleting its old
+  // checkpoints (retention runs after a checkpoint completes, unawaited by cancel), and
+  // the space it frees would let a checkpoint complete on the "full" disk.
+  beforeEach(() => {
+    for (const name of readdirSync(mountPoint)) rmSync(join(mountPoint, name), { recursive: true, force: true });
+  });
+
   it('fails with STORAGE_FULL, backs off (a few attempts in seconds, not hundreds), counts the failures, and checkpoints again once space is freed', async () => {
     const dir = join(mountPoint, 'checkpoints');
     mkdirSync(dir);

@@ -3,13 +3,18 @@
  * a durable log, so it cannot replay) stops taking requests (503), hands out what it
  * accepted, and the job finishes: its final checkpoint lets the transactional file sink
  * commit. Before: 1,000 records answered 202, 0 committed, no file (the job was cancelled).
+ * Beside a source that cannot stop (an endless generator here, Kafka in practice), the job
+ * cannot finish: it takes a checkpoint once ingest has handed out what it accepted, lets
+ * the sinks commit it, and ends as cancelled, its checkpoints kept. Before: cancelled at
+ * once, the acknowledged records never committed.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSluice, until, type SluiceProcess } from './processes.js';
+import { committedPartLines } from '../checkpoint/helpers.js';
 
 const running: SluiceProcess[] = [];
 const dirs: string[] = [];
@@ -26,6 +31,9 @@ function freePort(): Promise<number> {
     });
   });
 }
+
+/** The records committed in `partsDir`, parsed. */
+const committedRecords = (partsDir: string): unknown[] => committedPartLines(partsDir).map((l) => JSON.parse(l) as unknown);
 
 describe('sluice run: SIGTERM drains HTTP ingest', () => {
   it('every record answered 202 is committed, and the process exits 0', async () => {
@@ -48,12 +56,50 @@ describe('sluice run: SIGTERM drains HTTP ingest', () => {
     expect(await job.exited).toBe(0);
     expect(job.stderr()).toMatch(/draining job 'http-ingest'/);
 
-    const committed = readdirSync(out)
-      .filter((f) => !f.startsWith('.'))
-      .flatMap((f) => readFileSync(join(out, f), 'utf8').split('\n').filter(Boolean))
+    const committed = committedPartLines(out)
       .map((l) => (JSON.parse(l) as { id: number }).id)
       .sort((a, b) => a - b);
     expect(accepted).toBe(1_000);
     expect(committed).toEqual(Array.from({ length: 1_000 }, (_, i) => i));
+  }, 120_000);
+});
+
+describe('sluice run: SIGTERM stops a job with HTTP ingest and a source that cannot stop', () => {
+  it('every record answered 202 is committed by a last checkpoint, the process exits 0, and the next run takes requests again', async () => {
+    const port = await freePort();
+    const out = mkdtempSync(join(tmpdir(), 'sluice-graceful-mixed-'));
+    dirs.push(out);
+    const url = `http://127.0.0.1:${port}/ingest`;
+    const post = (body: unknown) => fetch(url, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+    const run = () => {
+      const p = startSluice(['run', 'test/cli/fixtures/http-and-endless.ts', '--no-server', '--no-progress', '--', String(port), out]);
+      running.push(p);
+      return p;
+    };
+    const job = run();
+    await until(() => post([]).then((r) => (r.status === 202 ? true : undefined), () => undefined), 60_000, () => job.stderr());
+    let accepted = 0;
+    for (let batch = 0; batch < 10; batch++) {
+      const r = await post(Array.from({ length: 100 }, (_, i) => ({ id: batch * 100 + i })));
+      expect(r.status).toBe(202);
+      accepted += 100;
+    }
+    job.child.kill('SIGTERM');
+    expect(await job.exited).toBe(0);
+    expect(job.stderr()).toMatch(/job 'http-and-endless' cancelled/);
+    const ids = (committedRecords(join(out, 'http')) as Array<{ id: number }>).map((r) => r.id).sort((a, b) => a - b);
+    expect(accepted).toBe(1_000);
+    expect(ids).toEqual(Array.from({ length: 1_000 }, (_, i) => i));
+    // The generator's output up to that checkpoint is committed too.
+    expect(committedRecords(join(out, 'ticks')).length).toBeGreaterThan(0);
+
+    // The stopped source was stopped, not finished: the next run (from that checkpoint) takes requests.
+    const again = run();
+    await until(() => post([{ id: 1_000 }]).then((r) => (r.status === 202 ? true : undefined), () => undefined), 60_000, () => again.stderr());
+    again.child.kill('SIGTERM');
+    expect(await again.exited).toBe(0);
+    expect(again.stderr()).toMatch(/resumed from checkpoint/);
+    const after = (committedRecords(join(out, 'http')) as Array<{ id: number }>).map((r) => r.id);
+    expect(after).toContain(1_000);
   }, 120_000);
 });

@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bin, root, runProgram as exec, until } from './processes.js';
+import { bin, packSluice, root, runProgram as exec, until } from './processes.js';
 
 const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
 
@@ -19,10 +19,7 @@ function link(target: string, path: string): void {
  * builds dist/), with its production dependencies, from the registry.
  */
 async function installSluice(dir: string): Promise<void> {
-  const packDir = mkdtempSync(join(tmpdir(), 'sluice-pack-'));
-  const pack = await exec('npm', ['pack', '--pack-destination', packDir], root);
-  expect(pack.code, pack.stderr).toBe(0);
-  const tarball = join(packDir, readdirSync(packDir).find((f) => f.endsWith('.tgz'))!);
+  const tarball = await packSluice(mkdtempSync(join(tmpdir(), 'sluice-pack-')));
   const install = await exec('npm', ['install', '--omit=dev', '--no-audit', '--no-fund', '--loglevel=error', tarball], dir);
   expect(install.code, install.stderr).toBe(0);
 }

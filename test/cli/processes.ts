@@ -3,7 +3,8 @@
  * server, its checkpoints or its exit, and make sure none outlives its test.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
+import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 export const root = new URL('../../', import.meta.url).pathname;
 export const bin = join(root, 'bin/sluice.mjs');
@@ -102,4 +103,50 @@ export function runProgram(file: string, args: string[], cwd: string, env: NodeJ
       resolve({ code: e ? (typeof code === 'number' ? code : -1) : 0, stdout, stderr: stderr + (e && typeof code !== 'number' ? String(e) : '') });
     });
   });
+}
+
+/**
+ * `npm pack` of this repository into `destination` (it builds dist/ first); returns the
+ * tarball's path. One at a time across the run's test workers, through a lock directory:
+ * two packs at once rebuild dist/ under each other (`rmSync` of a directory the other is
+ * writing: ENOTEMPTY, or a tarball packed from a half-built dist/).
+ */
+export async function packSluice(destination: string): Promise<string> {
+  const lock = join(root, '.sluice', 'pack.lock');
+  mkdirSync(dirname(lock), { recursive: true });
+  const deadline = Date.now() + 600_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      // A lock older than any pack is one a killed run left behind.
+      if (Date.now() - statSync(lock).mtimeMs > 600_000) rmSync(lock, { recursive: true, force: true });
+      if (Date.now() > deadline) throw new Error(`packSluice: ${lock} held for 10 minutes`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  try {
+    const pack = await runProgram('npm', ['pack', '--pack-destination', destination], root, process.env, 300_000);
+    if (pack.code !== 0) throw new Error(`npm pack --pack-destination ${destination} failed:\n${pack.stdout}\n${pack.stderr}`);
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+  const tarball = readdirSync(destination).find((f) => f.endsWith('.tgz'));
+  if (!tarball) throw new Error(`npm pack left no tarball in ${destination}`);
+  return join(destination, tarball);
+}
+
+/**
+ * Ends every process of `list` (emptied): SIGTERM, so a job cancels and a cluster member
+ * leaves its groups; SIGKILL for one still running 15 s later.
+ */
+export async function stopProcesses(list: SluiceProcess[]): Promise<void> {
+  for (const p of list) p.child.kill('SIGTERM');
+  for (const p of list.splice(0)) {
+    const timer = setTimeout(() => p.child.kill('SIGKILL'), 15_000);
+    await p.exited;
+    clearTimeout(timer);
+  }
 }

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { Admin } from '@platformatic/kafka';
 import { describe, expect, it } from 'vitest';
-import { Job, collectSink, count, fromCollection, kafkaSink, tumbling, type Duration } from '../../src/index.js';
+import { Job, collectSink, count, fromCollection, kafkaSink, transactionalFileSink, tumbling, type Duration } from '../../src/index.js';
 import { cutSubTopologies, ensureInternalTopics, internalTopicSpecs, jobFingerprint, registerJob } from '../../src/cluster/index.js';
 import { SluiceError } from '../../src/errors/index.js';
 import { BROKERS } from '../connectors/kafka/helpers.js';
@@ -65,10 +65,16 @@ describe('cluster topology', () => {
     expect(jobFingerprint(windowJob().graph, { ...layout, partitions: 3 })).not.toBe(jobFingerprint(windowJob().graph, layout));
   });
 
-  it('refuses exactly-once delivery in cluster mode (members would fence each other’s transactions)', () => {
+  it('refuses, under exactly-once, a sink that cannot write in the members’ Kafka transactions', () => {
     const job = new Job({ name: 'eo', checkpoints: { interval: '1s', dir: '/tmp/unused' }, delivery: 'exactly-once' });
+    job.source(fromCollection([1]), { uid: 'n' }).sinkTo(transactionalFileSink<number>('/tmp/unused-eo'), { uid: 'files' });
+    expect(() => job.start({ cluster: { name: 'c', brokers: BROKERS } })).toThrow(expect.objectContaining({ code: 'CLUSTER_UNSUPPORTED', message: expect.stringMatching(/sink 'files' \(transactional-file\)/) }));
+  });
+
+  it('refuses to start a member from a savepoint: its state comes from the changelogs', () => {
+    const job = new Job({ name: 'sp', checkpoints: { interval: '1s', dir: '/tmp/unused' } });
     job.source(fromCollection([1]), { uid: 'n' }).sinkTo(kafkaSink<number>({ brokers: BROKERS, topic: 'unused' }), { uid: 'out' });
-    expect(() => job.start({ cluster: { name: 'c', brokers: BROKERS } })).toThrow(/cluster mode cannot keep yet/);
+    expect(() => job.start({ cluster: { name: 'c', brokers: BROKERS }, fromSavepoint: '/tmp/unused-sp' })).toThrow(expect.objectContaining({ code: 'CLUSTER_UNSUPPORTED' }));
   });
 
   it('refuses a cluster name that cannot be part of a topic name', () => {
@@ -85,6 +91,17 @@ describe('cluster internal topics (real broker)', () => {
     expect(await describeTopic(`${cluster}-views-changelog`)).toEqual({ partitions: 3, policy: 'compact' });
     expect(await describeTopic(`${cluster}-meta`)).toEqual({ partitions: 1, policy: 'compact' });
     await ensureInternalTopics(BROKERS, specs); // a second member: same topics, nothing to do
+  });
+
+  it('lets members that start together race to create the topics: every one of them starts', async () => {
+    // CI once failed a three-member run here: the losers got TOPIC_ALREADY_EXISTS before the
+    // broker listed the topic, and the job failed on it.
+    for (let round = 0; round < 3; round++) {
+      const cluster = `ct-${randomUUID().slice(0, 8)}`;
+      const specs = internalTopicSpecs(cutSubTopologies(windowJob().graph, cluster), { partitions: 3, replicationFactor: 1 });
+      await Promise.all(Array.from({ length: 4 }, () => ensureInternalTopics(BROKERS, specs)));
+      expect(await describeTopic(`${cluster}-views-changelog`)).toEqual({ partitions: 3, policy: 'compact' });
+    }
   });
 
   it('refuses to start when an internal topic has another partition count (CLUSTER_TOPIC_MISMATCH)', async () => {

@@ -4,9 +4,10 @@
  * partition and merges their watermarks.
  */
 import { randomUUID } from 'node:crypto';
+import { Consumer, Producer, type Message } from '@platformatic/kafka';
 import { describe, expect, it } from 'vitest';
 import {
-  RepartitionReader,
+  RepartitionDecoder,
   RepartitionWriter,
   cutSubTopologies,
   ensureInternalTopics,
@@ -15,7 +16,7 @@ import {
   type RepartitionBatch,
 } from '../../src/cluster/index.js';
 import { Job, collectSink, count, fromCollection, tumbling } from '../../src/index.js';
-import { SystemClock } from '../../src/time/clock.js';
+import { readCommittedFixed } from '../../src/connectors/kafka/read-committed.js';
 import { BROKERS } from '../connectors/kafka/helpers.js';
 
 interface Click {
@@ -34,8 +35,25 @@ async function repartitionTopic(): Promise<{ topic: string; cluster: string }> {
   return { topic: topology.repartitions[0]!.topic, cluster };
 }
 
+/** A consuming task: every partition of the topic, decoded as a member's repartition source does. */
+async function openReader(topic: string, groupId: string) {
+  const consumer = readCommittedFixed(new Consumer({ clientId: 'rp-test', bootstrapBrokers: BROKERS, groupId, autocommit: false, isolationLevel: 1, maxWaitTime: 100 }));
+  const stream = await consumer.consume({ topics: [topic], mode: 'earliest' });
+  const queue: Message<Buffer, Buffer, Buffer, Buffer>[] = [];
+  stream.on('data', (m: Message<Buffer, Buffer, Buffer, Buffer>) => queue.push(m));
+  const decoder = new RepartitionDecoder<Click>(Number.POSITIVE_INFINITY);
+  decoder.assign([0, 1, 2]);
+  return {
+    poll: () => decoder.decode(queue.splice(0), Date.now()),
+    close: async () => {
+      await stream.close();
+      await consumer.close();
+    },
+  };
+}
+
 /** Polls until `done` holds for everything read so far (or fails after 30 s). */
-async function readUntil<T>(reader: RepartitionReader<T>, done: (records: RepartitionBatch<T>['records'], watermarks: number[]) => boolean) {
+async function readUntil<T>(reader: { poll(): RepartitionBatch<T> }, done: (records: RepartitionBatch<T>['records'], watermarks: number[]) => boolean) {
   const records: RepartitionBatch<T>['records'] = [];
   const watermarks: number[] = [];
   for (let i = 0; i < 600 && !done(records, watermarks); i++) {
@@ -51,11 +69,25 @@ async function readUntil<T>(reader: RepartitionReader<T>, done: (records: Repart
 describe('repartition exchange (real broker)', () => {
   it('routes records to the partition of their key group and merges the producers’ watermarks, an idle producer holding nothing back', async () => {
     const { topic, cluster } = await repartitionTopic();
-    const writer = (task: string) => new RepartitionWriter<Click>({ brokers: BROKERS, topic, partitions: PARTITIONS, maxParallelism: 128, task, keySelector: (c) => c.user });
-    const a = writer('s0/0');
-    const b = writer('s0/1');
-    const reader = new RepartitionReader<Click>({ brokers: BROKERS, topic, groupId: cluster, idleTimeoutMs: Number.POSITIVE_INFINITY, clock: new SystemClock() });
-    await Promise.all([a.open(), b.open(), reader.open()]);
+    // One idempotent producer, sends in order (as a member's transaction does).
+    const producer = new Producer({ clientId: 'rp-test', bootstrapBrokers: BROKERS, idempotent: true });
+    let chain: Promise<unknown> = Promise.resolve();
+    const send = (messages: Parameters<typeof producer.send>[0]['messages']) => (chain = chain.then(() => producer.send({ messages }))) as Promise<void>;
+    // Two producing tasks, each reading one partition of a two-partition input topic.
+    const writer = (task: string, input: number) =>
+      new RepartitionWriter<Click>({
+        send: async (m) => void (await send(m)),
+        topic,
+        partitions: PARTITIONS,
+        maxParallelism: 128,
+        task,
+        claim: { inputs: { clicks: 2 }, covers: [`clicks/${input}`], subtask: 0, subtasks: 1, generation: () => 1 },
+        keySelector: (c) => c.user,
+      });
+    const a = writer('m0/out#0', 0);
+    const b = writer('m1/out#0', 1);
+    const reader = await openReader(topic, cluster);
+    await Promise.all([a.open(), b.open()]);
     try {
       const users = Array.from({ length: 20 }, (_, i) => `user-${i}`);
       const fromA = users.map((user, i) => ({ user, at: 1000 + i }));
@@ -80,9 +112,8 @@ describe('repartition exchange (real broker)', () => {
       await b.watermark(2500);
       const third = await readUntil(reader, (records, wms) => records.length === 1 && wms.includes(2500));
       expect(third.watermarks).toEqual([2500]);
-      await reader.commit();
     } finally {
-      await Promise.all([a.close(), b.close(), reader.close()]);
+      await Promise.all([producer.close(), reader.close()]);
     }
   });
 });

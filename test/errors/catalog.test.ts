@@ -20,10 +20,15 @@ const OTHER_CODES: Record<string, string> = {
   REQUEST_TIMED_OUT: 'a Kafka protocol error',
   PRODUCER_FENCED: 'a Kafka protocol error (a fenced transactional producer)',
   INVALID_PRODUCER_EPOCH: 'a Kafka protocol error (a fenced transactional producer)',
+  UNSTABLE_OFFSET_COMMIT: 'a Kafka protocol error (offsets held by an open transaction; cluster/member.ts waits it out)',
+  ILLEGAL_GENERATION: 'a Kafka protocol error (a commit of a group generation that has moved on: cluster/member.ts restarts as after a rebalance)',
+  UNKNOWN_MEMBER_ID: 'a Kafka protocol error (a commit of a member the group no longer has: cluster/member.ts restarts as after a rebalance)',
+  REBALANCE_IN_PROGRESS: 'a Kafka protocol error (a commit while the group rebalances: cluster/member.ts restarts as after a rebalance)',
   ERR_MODULE_NOT_FOUND: "Node's code for an import that finds no module (a missing optional client, a job file's bad import)",
   MODULE_NOT_FOUND: "Node's code for a require() that finds no module",
   ERR_UNKNOWN_FILE_EXTENSION: "Node's code for a job file of an extension it cannot load",
   SLUICE_FILE_TRUNCATED: "the code of the file source's process warning when a followed file shrinks (not an error)",
+  SLUICE_INGEST_LOG_COMPACTED: "the code of the HTTP source's process warning when it resumes from a checkpoint older than its log's compaction (not an error)",
 };
 
 const entries = Object.entries(ERROR_CATALOG) as [string, ErrorCodeInfo][];

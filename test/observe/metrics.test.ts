@@ -3,7 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { backpressureJob, errorsJob, liveJob, metricsJob } from '../fixtures/jobs/observed-jobs.js';
-import { promValue } from '../fixtures/prom.js';
+import { JobMetrics } from '../../src/observe/job-metrics.js';
+import type { ClusterFigures, ClusterFiguresSource, PartitionLag } from '../../src/observe/cluster-figures.js';
+import { prometheusRegistry } from '../../src/observe/prometheus.js';
+import { SystemClock } from '../../src/time/clock.js';
+import { promSamples, promValue } from '../fixtures/prom.js';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'sluice-metrics-'));
 const step = (uid: string) => ({ job: 'metrics-job', step: uid, subtask: '0' });
@@ -39,6 +43,8 @@ describe('metrics of a real job (each one moves)', () => {
     expect(v('sluice_checkpoint_last_size_bytes', { job: 'metrics-job' })).toBeGreaterThan(0);
     expect(v('sluice_task_busy_seconds_total', { job: 'metrics-job', task: 'events' })).toBeGreaterThan(0);
     expect(v('sluice_job_up', { job: 'metrics-job', status: 'finished' })).toBe(0);
+    // Not a cluster member: no cluster metrics (see cluster/member-metrics.test.ts for a member's).
+    expect(text).not.toContain('sluice_cluster_');
     // The JSON snapshot agrees.
     const snap = run.monitor.metrics.snapshot();
     const drop = snap.steps.find((s) => s.uid === 'drop-late')!;
@@ -111,5 +117,52 @@ describe('metrics of a real job (each one moves)', () => {
     const text = await run.monitor.registry.metrics();
     expect(promValue(text, 'sluice_records_in_total', step('events'))).toBeUndefined();
     expect(promValue(text, 'sluice_checkpoints_total', { job: 'metrics-job', status: 'completed' })).toBeGreaterThan(0);
+  });
+
+  it("a cluster member's figures, read at each scrape: none before it joined, its lag awaited", async () => {
+    let figures: ClusterFigures | undefined;
+    let lag: readonly PartitionLag[] = [];
+    let lagReads = 0;
+    const source: ClusterFiguresSource = {
+      cluster: 'clicks-prod',
+      figures: () => figures,
+      lag: async () => {
+        lagReads++;
+        await new Promise((r) => setTimeout(r, 20));
+        return lag;
+      },
+    };
+    const registry = prometheusRegistry(new JobMetrics('member-job', new SystemClock(), { cluster: source }), () => 'running');
+    // Not joined yet: no samples, and the brokers are not asked.
+    expect(await registry.metrics()).not.toMatch(/^sluice_cluster_\w+\{/m);
+    expect(lagReads).toBe(0);
+
+    figures = {
+      member: 'm1',
+      tasks: [
+        { topic: 'clicks', partition: 1, role: 'source' },
+        { topic: 'clicks-prod-count-repartition', partition: 1, role: 'repartition' },
+      ],
+      rebalances: 2,
+      lastRebalanceMs: 1500,
+      restoring: true,
+      restored: { restores: 3, tasks: 2, entries: 40, bytes: 4096, ms: 250 },
+    };
+    lag = [{ topic: 'clicks', partition: 1, role: 'source', lag: 7 }];
+    const text = await registry.metrics();
+    const labels = { job: 'member-job', cluster: 'clicks-prod', member: 'm1' };
+    expect(promSamples(text, 'sluice_cluster_tasks')).toEqual([
+      { labels: { ...labels, topic: 'clicks', partition: '1', role: 'source' }, value: 1 },
+      { labels: { ...labels, topic: 'clicks-prod-count-repartition', partition: '1', role: 'repartition' }, value: 1 },
+    ]);
+    expect(promValue(text, 'sluice_cluster_rebalances_total', labels)).toBe(2);
+    expect(promValue(text, 'sluice_cluster_rebalance_last_seconds', labels)).toBe(1.5);
+    expect(promValue(text, 'sluice_cluster_restoring', labels)).toBe(1);
+    expect(promValue(text, 'sluice_cluster_restore_entries_total', labels)).toBe(40);
+    expect(promValue(text, 'sluice_cluster_restore_bytes_total', labels)).toBe(4096);
+    expect(promValue(text, 'sluice_cluster_restore_seconds_total', labels)).toBe(0.25);
+    expect(promSamples(text, 'sluice_cluster_lag_records')).toEqual([{ labels: { ...labels, topic: 'clicks', partition: '1', role: 'source' }, value: 7 }]);
+    expect(text).toContain('# TYPE sluice_cluster_rebalances_total counter');
+    expect(text).toContain('# TYPE sluice_cluster_lag_records gauge');
   });
 });

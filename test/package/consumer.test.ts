@@ -5,12 +5,12 @@
  * and a strict `tsc` (no skipLibCheck) type-checks a consumer against the published
  * declarations. Each regression the packaging issue listed fails one of these.
  */
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runProgram, type Ran } from '../cli/processes.js';
+import { packSluice, runProgram, type Ran } from '../cli/processes.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 let home: string;
@@ -51,10 +51,9 @@ ${exportLine}
 
 beforeAll(async () => {
   home = mkdtempSync(join(tmpdir(), 'sluice-consumer-'));
-  await npm(repo, 'pack', '--pack-destination', home);
-  const tarball = readdirSync(home).find((f) => f.endsWith('.tgz'))!;
+  const tarball = await packSluice(home);
   writeFileSync(join(home, 'package.json'), JSON.stringify({ name: 'consumers', private: true }));
-  await npm(home, 'install', '--omit=dev', '--no-audit', '--no-fund', '--loglevel=error', join(home, tarball));
+  await npm(home, 'install', '--omit=dev', '--no-audit', '--no-fund', '--loglevel=error', tarball);
 
   project('esm', { type: 'module' }, {
     'job.mjs': doubling('esm-js', "import { Job, fromCollection } from 'sluice';", 'export default job;'),

@@ -46,12 +46,19 @@ describe('the watchdog: a step that does not return', () => {
     const cause = error.cause as SluiceError;
     expect(cause.code).toBe('STEP_STUCK');
     expect(cause.step).toBe('spin');
-    expect(cause.message).toMatch(/step 'spin' \(map\) of task 'events#1' has not returned for \d+ ms, handling a batch of \d+ records?, in worker thread 1/);
+    expect(cause.message).toMatch(/step 'spin' \(map\) of task 'events#1' has not returned for \d+ ms, handling a batch of \d+ records?(: \{.*\}| \(the first: .*\)), in worker thread 1/);
     expect(running.restarts).toBe(1);
     expect(running.monitor.exceptions.map((e) => e.code)).toEqual(['STEP_STUCK', 'JOB_RESTARTS_EXHAUSTED']);
     const lines = running.monitor.log.recent(500).filter((l) => l.event === 'step_stuck');
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatchObject({ level: 50, step: 'spin', task: 'events#1', thread: 'worker thread 1', code: 'STEP_STUCK' });
+    // The log names the record: the first of the batch the map was stuck in; the restarted
+    // attempt hands that task one record at a time, so the second line names the very one.
+    for (const line of lines) expect(line.record).toMatch(/^\{"i":\d+\}$/);
+    expect(JSON.parse(lines[0]!.record as string).i).toBeLessThanOrEqual(101);
+    expect(lines[1]).toMatchObject({ call: 'a batch of 1 record', record: '{"i":101}' });
+    expect(lines[1]!.msg).toMatch(/handling a batch of 1 record: \{"i":101\}, in worker thread 1/);
+    expect(cause.message).toContain('handling a batch of 1 record: {"i":101}');
   }, 60_000);
 
   it('on the main thread with onStuck: exit, the watchdog thread writes the log line and exits the process with its own code', async () => {
@@ -64,8 +71,9 @@ describe('the watchdog: a step that does not return', () => {
       .filter((l) => l.includes('"step_stuck"'))
       .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(line).toHaveLength(1);
-    expect(line[0]).toMatchObject({ event: 'step_stuck', code: 'STEP_STUCK', step: 'spin', task: 'events', thread: 'main thread' });
-    expect(line[0]!.msg).toMatch(/step 'spin' \(map\) .* on the main thread: the process exits with code 75/);
+    expect(line[0]).toMatchObject({ event: 'step_stuck', code: 'STEP_STUCK', step: 'spin', task: 'events', thread: 'main thread', record: expect.stringMatching(/^\{"i":\d+\}$/) });
+    expect(JSON.parse(line[0]!.record as string).i).toBeLessThanOrEqual(50);
+    expect(line[0]!.msg).toMatch(/step 'spin' \(map\) .*handling a batch of \d+ records?(: \{"i":50\}| \(the first: \{"i":\d+\};.*\)), on the main thread: the process exits with code 75/);
   }, 60_000);
 
   it('on the main thread with the default onStuck, the log line still comes while the thread is blocked', async () => {
@@ -86,7 +94,7 @@ describe('the watchdog: a step that does not return', () => {
     const running = job.start();
     const error = await failureOf(running.done);
     expect(error.code).toBe('STEP_STUCK');
-    expect(error.message).toMatch(/step 'spin' \(map\) of task 'events' has not returned for \d+ ms, handling a batch of \d+ records?, on the main thread/);
+    expect(error.message).toMatch(/step 'spin' \(map\) of task 'events' has not returned for \d+ ms, handling a batch of \d+ records?(: \{"i":50\}| \(the first: \{"i":\d+\}; .*\)), on the main thread/);
     expect(running.stuck).toMatchObject([{ step: 'spin', thread: 'main thread' }]);
   }, 30_000);
 
@@ -105,5 +113,20 @@ describe('the watchdog: a step that does not return', () => {
     job.source(fromCollection([1, 2, 3]), { uid: 'n' }).sinkTo(out);
     await job.run();
     expect(out.values).toEqual([1, 2, 3]);
+  });
+});
+
+describe("the watchdog's record preview", () => {
+  it('is bounded, whatever the record: it walks only as far as the text goes, and shows what JSON cannot', async () => {
+    const { previewRecord } = await import('../../src/runtime/watchdog/preview.js');
+    expect(previewRecord({ i: 101 })).toBe('{"i":101}');
+    const huge = { a: 'x'.repeat(5_000_000), b: Array.from({ length: 100_000 }, (_, i) => i) };
+    const shown = previewRecord(huge, 80);
+    expect(shown).toMatch(/^\{"a":"x+…$/);
+    expect(shown.length).toBe(81);
+    const odd: Record<string, unknown> = { n: 1n, m: new Map([[1, new Set(['s'])]]), d: new Date(0), f: Float64Array.of(1, 2), 'a key': undefined };
+    odd.self = odd;
+    expect(previewRecord(odd)).toBe('{"n":1n,"m":Map{1=>Set["s"]},"d":"1970-01-01T00:00:00.000Z","f":Float64Array(2),"a key":undefined,"self":[circular]}');
+    expect(previewRecord({ get boom() { throw new Error('no'); } })).toBe('[a value that cannot be shown]');
   });
 });

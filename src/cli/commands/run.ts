@@ -3,6 +3,7 @@ import { EXIT } from '../exit-codes.js';
 import { loadJobModule } from '../../launch/job-module.js';
 import type { StartedJob } from '../../launch/job.js';
 import type { LogLevel } from '../../observe/job-log.js';
+import type { Duration } from '../../time/duration.js';
 import { printError } from '../print-error.js';
 import { ProgressLine } from '../progress.js';
 import { splitJobArguments } from '../job-arguments.js';
@@ -23,11 +24,19 @@ Options:
   --parallelism N                run each step as N subtasks on N threads (default: the job's,
                                  else 1); from a savepoint of another parallelism, state rescales
   --cluster NAME                 run as one member of cluster NAME: keyed exchanges go through
-                                 Kafka repartition topics, members share the work through Kafka
-                                 consumer groups (needs --kafka; one thread per member for now)
+                                 Kafka repartition topics, members share the work through the
+                                 cluster's consumer group, state goes to changelog topics and
+                                 output commits in Kafka transactions (needs --kafka; one thread
+                                 per member for now)
   --kafka BROKERS                the cluster's Kafka brokers, host:port[,host:port…]
   --cluster-partitions N         partitions of the cluster's repartition topics (default: the
                                  most partitions of the job's Kafka source topics)
+  --member NAME                  this member's stable name in the cluster (static membership:
+                                 a restart under it within the session timeout moves no tasks)
+  --session-timeout D            how soon the tasks of a member that died move (default 10s):
+                                 shorter fails over sooner, and takes a pause for a death
+  --transaction-timeout D        how long the broker keeps a dead member's transaction open,
+                                 holding back read_committed readers of its output (default 10s)
   --explain                      print the plan and exit without running
   --port N                       serve the dashboard, REST API and /metrics on port N (default 8081,
                                  or the next free port; 0: any free port)
@@ -43,10 +52,11 @@ Options:
 
 While it runs, the job serves its dashboard at http://127.0.0.1:8081/ (the log line
 'dashboard and REST API on …' says where); see 'sluice list', 'sluice status'.
-SIGTERM and Ctrl-C stop the job (exit code 0): when every source can end its input (HTTP
-ingest), the job drains (no new input; what was accepted is processed, checkpointed
-and committed, then it finishes); otherwise it is cancelled; its checkpoints are kept, so the next run
-resumes from the latest. A second Ctrl-C exits at once.`;
+SIGTERM and Ctrl-C stop the job (exit code 0): sources that can end their input (HTTP
+ingest) take no new input and hand out what they accepted. When every source can, the job
+then finishes (final checkpoint, commit). Otherwise a last checkpoint is taken once they
+have, the sinks commit it, and the job is cancelled; its checkpoints are kept, so the next
+run resumes from the latest. A second Ctrl-C exits at once.`;
 
 /** The options of `sluice run` (`sluice upgrade` passes the same ones on to the jobs it starts). */
 export const RUN_OPTIONS = {
@@ -59,6 +69,9 @@ export const RUN_OPTIONS = {
   cluster: { type: 'string' },
   kafka: { type: 'string' },
   'cluster-partitions': { type: 'string' },
+  member: { type: 'string' },
+  'session-timeout': { type: 'string' },
+  'transaction-timeout': { type: 'string' },
   port: { type: 'string' },
   host: { type: 'string' },
   'no-server': { type: 'boolean' },
@@ -106,6 +119,16 @@ export async function runCommand(argv: string[]): Promise<number> {
     process.stderr.write(`--cluster-partitions must be a positive integer, got '${parsed.values['cluster-partitions']}'\n`);
     return EXIT.USAGE;
   }
+  const timeouts: { sessionTimeout?: Duration; transactionTimeout?: Duration } = {};
+  for (const [flag, key] of [['session-timeout', 'sessionTimeout'], ['transaction-timeout', 'transactionTimeout']] as const) {
+    const value = parsed.values[flag];
+    if (value === undefined) continue;
+    if (!/^\d+(\.\d+)?(ms|s|m)$/.test(value)) {
+      process.stderr.write(`--${flag} takes a duration such as 3s or 500ms, got '${value}'\n`);
+      return EXIT.USAGE;
+    }
+    timeouts[key] = value as Duration;
+  }
   const file = parsed.positionals[0];
   if (!file || parsed.positionals.length > 1) {
     process.stderr.write(`sluice run needs exactly one job file\n\n${RUN_HELP}\n`);
@@ -132,7 +155,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       fromCheckpoint: parsed.values['from-checkpoint'],
       allowNonRestoredState: parsed.values['allow-non-restored-state'] ?? false,
       parallelism,
-      ...(clusterName === undefined ? {} : { cluster: { name: clusterName, brokers: parsed.values.kafka!, partitions: clusterPartitions } }),
+      ...(clusterName === undefined ? {} : { cluster: { name: clusterName, brokers: parsed.values.kafka!, partitions: clusterPartitions, member: parsed.values.member, ...timeouts } }),
       onRestart: (error, n, delay) =>
         process.stderr.write(`job '${job.name}' failed (${(error as Error).message.split('\n')[0]}); restart ${n} in ${delay}ms\n`),
       observe: {
@@ -160,8 +183,12 @@ export async function runCommand(argv: string[]): Promise<number> {
       return;
     }
     if (!parsed.values['savepoint-on-stop']) {
-      process.stderr.write(`\nstopping job '${job.name}' (Ctrl-C again to exit at once)\n`);
-      running.cancel();
+      // Some source reads on (Kafka): once the stopped ones have handed out what they
+      // accepted, a last checkpoint covers it and the sinks commit it; then the job ends.
+      process.stderr.write(`\nstopping job '${job.name}': a last checkpoint, its commit, then it ends (Ctrl-C again to exit at once)\n`);
+      void running.stopAfterCheckpoint().catch((e: unknown) => {
+        process.stderr.write(`job '${job.name}' stopped without a last checkpoint (${(e as Error).message.split('\n')[0]}); the next run resumes from the latest\n`);
+      });
       return;
     }
     process.stderr.write(`\nstopping job '${job.name}' with a savepoint (Ctrl-C again to exit at once)\n`);

@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SluiceError } from '../../errors/index.js';
 import type { Clock } from '../../time/clock.js';
@@ -15,7 +15,7 @@ export interface DurableLogOptions {
 
 /** What `open()` cut off the end of the log. */
 export interface TornTail {
-  /** Where the torn record began: the log's length now. */
+  /** Where the torn record began (an offset of the log): the log's length now. */
   readonly offset: number;
   /** How many bytes were cut. */
   readonly bytes: number;
@@ -33,10 +33,20 @@ interface Pending {
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
- * An append-only log of accepted records (one JSON line each) in `dir/ingest.log`: the
- * HTTP source writes a request's records here, and fsyncs, before it answers 2xx, so an
- * acknowledged record survives a crash. A record's position is the byte offset just after
- * its line.
+ * An append-only log of accepted records (one JSON line each) under `dir`: the HTTP
+ * source writes a request's records here, and fsyncs, before it answers 2xx, so an
+ * acknowledged record survives a crash. A record's position is the log's offset just after
+ * its line: offsets only grow, across compactions and restarts alike, so a position a
+ * checkpoint holds never names other records.
+ *
+ * - Files: `ingest.log` holds the log from offset 0; after a compaction, `ingest-<base>.log`
+ *   holds it from offset `base` (the file with the highest base is the log; an older one
+ *   left by a crash is removed on open).
+ * - Compaction ({@link DurableLog.compactThrough}) happens only once a completed
+ *   checkpoint covers every record in the log (the source calls it when a checkpoint is
+ *   committed, never at a barrier): a new, empty file from the log's length on, then the
+ *   old one is removed. A checkpoint restored later resumes after its position: what lay
+ *   before a compaction is committed output.
  *
  * - Group commit: appends that arrive while a write and its fsync are in flight are
  *   written together, with one fsync, as soon as it ends.
@@ -50,13 +60,17 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
  * - `open()` truncates a torn tail (a last line without its newline, or one that does not
  *   parse: a crash in the middle of a write) and says what it cut.
  *
- * Not done: the log is never compacted while the job runs (it is removed when the source
- * ends after stop()); a long-running job's log grows with everything ever accepted.
+ * Under steady traffic the log holds records beyond every completed checkpoint, so it is
+ * compacted only when input pauses (or after stop()); it grows meanwhile.
  */
 export class DurableLog {
   private fh: FileHandle | undefined;
-  /** The length of what is whole and on disk: appends are written from here. */
+  /** The log's offset of the active file's first byte (0 until the first compaction). */
+  private base = 0;
+  /** The length of what is whole and on disk in the active file: appends are written from here. */
   private end = 0;
+  /** The active file. */
+  private file: string;
   /** Bytes of a failed write may lie past `end`: truncate them before writing again. */
   private dirty = false;
   private pending: Pending[] = [];
@@ -69,13 +83,12 @@ export class DurableLog {
   private readonly clock: Clock;
   private readonly backoffMs: number;
   private readonly maxBackoffMs: number;
-  readonly path: string;
 
   constructor(
     readonly dir: string,
     opts: DurableLogOptions,
   ) {
-    this.path = join(dir, 'ingest.log');
+    this.file = join(dir, 'ingest.log');
     this.clock = opts.clock;
     this.backoffMs = opts.backoffMs ?? 100;
     this.maxBackoffMs = opts.maxBackoffMs ?? 5_000;
@@ -86,9 +99,19 @@ export class DurableLog {
     return this.syncCount;
   }
 
-  /** The log's length: every byte before it is whole and on disk. */
+  /** The file that holds the log now (`ingest.log`, or `ingest-<base>.log` after a compaction). */
+  get path(): string {
+    return this.file;
+  }
+
+  /** The log's length (an offset): every record before it is whole and on disk. */
   get length(): number {
-    return this.end;
+    return this.base + this.end;
+  }
+
+  /** The offset the log's file starts at: records before it were compacted away. */
+  get start(): number {
+    return this.base;
   }
 
   /** How long appends are still refused after a failed write (0 when they are taken). */
@@ -99,7 +122,18 @@ export class DurableLog {
   /** Opens (or creates) the log; cuts a torn tail off and says what it cut. */
   async open(): Promise<TornTail | undefined> {
     await mkdir(this.dir, { recursive: true });
-    const fh = await open(this.path, constants.O_RDWR | constants.O_CREAT, 0o644);
+    const files = (await readdir(this.dir)).flatMap((name) => {
+      const m = /^ingest(?:-(\d+))?\.log$/.exec(name);
+      return m ? [{ name, base: Number(m[1] ?? 0) }] : [];
+    });
+    files.sort((a, b) => b.base - a.base);
+    // A crash after a compaction's new file was made, before the old one was removed: the
+    // old one's records are all committed.
+    for (const old of files.slice(1)) await unlink(join(this.dir, old.name));
+    if (files.length > 1) await syncDirectory(this.dir);
+    this.base = files[0]?.base ?? 0;
+    this.file = join(this.dir, files[0]?.name ?? 'ingest.log');
+    const fh = await open(this.file, constants.O_RDWR | constants.O_CREAT, 0o644);
     this.fh = fh;
     const size = (await fh.stat()).size;
     const torn = await tornTail(fh, size);
@@ -109,7 +143,7 @@ export class DurableLog {
       await fh.sync();
     }
     if (size === 0) await syncDirectory(this.dir); // a new file's name survives a crash too
-    return torn;
+    return torn && { ...torn, offset: this.base + torn.offset };
   }
 
   /**
@@ -118,7 +152,7 @@ export class DurableLog {
    * not be: STORAGE_FULL on a full disk, INGEST_LOG_FAILED otherwise.
    */
   append(lines: readonly string[]): Promise<number> {
-    if (this.closed || !this.fh) return Promise.reject(new SluiceError('INGEST_LOG_FAILED', `the durable log ${this.path} is closed`));
+    if (this.closed || !this.fh) return Promise.reject(new SluiceError('INGEST_LOG_FAILED', `the durable log ${this.file} is closed`));
     const wait = this.backoffRemainingMs();
     if (wait > 0) return Promise.reject(this.backingOff(wait));
     return new Promise((resolve, reject) => {
@@ -155,7 +189,7 @@ export class DurableLog {
       let at = this.end;
       for (const g of group) {
         at += Buffer.byteLength(g.text);
-        g.resolve(at);
+        g.resolve(this.base + at);
       }
       this.end = at;
     }
@@ -187,40 +221,75 @@ export class DurableLog {
     this.refuseUntil = this.clock.now() + backoff;
     const detail = error instanceof Error ? error.message : String(error);
     this.lastFailure = full
-      ? new SluiceError('STORAGE_FULL', `the disk of the durable log ${this.path} is full: nothing of the request was accepted`, { detail, cause: error })
-      : new SluiceError('INGEST_LOG_FAILED', `could not write the durable log ${this.path}: nothing of the request was accepted`, { detail, cause: error });
+      ? new SluiceError('STORAGE_FULL', `the disk of the durable log ${this.file} is full: nothing of the request was accepted`, { detail, cause: error })
+      : new SluiceError('INGEST_LOG_FAILED', `could not write the durable log ${this.file}: nothing of the request was accepted`, { detail, cause: error });
     return this.lastFailure;
   }
 
   private backingOff(waitMs: number): SluiceError {
     const last = this.lastFailure!;
-    return new SluiceError(last.code, `the durable log ${this.path} failed to write and waits ${waitMs} ms before it tries again: nothing of the request was accepted`, {
+    return new SluiceError(last.code, `the durable log ${this.file} failed to write and waits ${waitMs} ms before it tries again: nothing of the request was accepted`, {
       detail: last.detail,
     });
   }
 
-  /** The lines after `offset`, each with the offset after it (replay after a restart). */
+  /**
+   * The lines after `offset`, each with the offset after it (replay after a restart). An
+   * offset before the log's {@link start} (compacted away) reads from the start.
+   */
   async readFrom(offset: number): Promise<Array<{ line: string; end: number }>> {
-    const buf = await readFile(this.path);
+    const buf = await readFile(this.file);
     const out: Array<{ line: string; end: number }> = [];
-    let start = offset;
-    for (let i = offset; i < Math.min(buf.length, this.end); i++) {
+    const from = Math.max(0, offset - this.base);
+    let start = from;
+    for (let i = from; i < Math.min(buf.length, this.end); i++) {
       if (buf[i] === 0x0a) {
-        out.push({ line: buf.toString('utf8', start, i), end: i + 1 });
+        out.push({ line: buf.toString('utf8', start, i), end: this.base + i + 1 });
         start = i + 1;
       }
     }
     return out;
   }
 
-  /** Empties the log (everything in it was consumed and committed). */
-  async clear(): Promise<void> {
-    await this.writing;
-    if (!this.fh) return;
-    await this.fh.truncate(0);
-    await this.fh.sync();
-    this.end = 0;
-    this.dirty = false;
+  /**
+   * Empties the log when it holds nothing after `offset`, the position of a checkpoint that
+   * has completed (its records are committed): a new file from the log's length on, made
+   * durable before the old one is removed, so a crash at any point leaves either. Resolves
+   * whether it did; records appended after `offset` (or in flight) keep the log as it is.
+   * Rejects when the new file cannot be made (the log is left as it was). Never call it
+   * with the position of a checkpoint that is only written, not complete.
+   */
+  async compactThrough(offset: number): Promise<boolean> {
+    while (this.writing) await this.writing;
+    if (this.closed || !this.fh || this.dirty || this.end === 0 || this.base + this.end !== offset || this.pending.length > 0) return false;
+    let done!: () => void;
+    this.writing = new Promise<void>((resolve) => (done = resolve)); // appends wait meanwhile
+    const old = { fh: this.fh, file: this.file };
+    const base = this.base + this.end;
+    const file = join(this.dir, `ingest-${base}.log`);
+    try {
+      const fh = await open(file, constants.O_RDWR | constants.O_CREAT | constants.O_TRUNC, 0o644);
+      try {
+        await fh.sync();
+        await syncDirectory(this.dir); // from here on, the new (empty) file is the log
+      } catch (e) {
+        await fh.close();
+        await unlink(file).catch(() => {});
+        throw e;
+      }
+      this.fh = fh;
+      this.file = file;
+      this.base = base;
+      this.end = 0;
+      await old.fh.close().catch(() => {});
+      await unlink(old.file).catch(() => {}); // an old file left is removed by the next open
+      await syncDirectory(this.dir).catch(() => {});
+      return true;
+    } finally {
+      this.writing = undefined;
+      done();
+      if (this.pending.length > 0) this.writing = this.drain();
+    }
   }
 
   /** Waits for the writes in flight (their requests are answered), then closes the file. */

@@ -64,7 +64,9 @@ export interface HttpSourceOptions<T> {
    * A directory for the durable log: accepted records are written there, and fsynced,
    * before the 2xx answer, and the source becomes replayable (its position goes into
    * checkpoints; after a crash, records accepted but not yet covered by a checkpoint are
-   * read again). Without it, records accepted but not yet processed are lost in a crash.
+   * read again). The log drops records only once a checkpoint that covers them has
+   * completed, and only when it holds nothing newer (an idle moment, or after `stop()`).
+   * Without it, records accepted but not yet processed are lost in a crash.
    */
   durableLog?: string;
 }
@@ -293,6 +295,8 @@ class HttpIngest<T> implements HttpSourceReader<T> {
   private readonly log: DurableLog | undefined;
   /** Log offset after the last record handed out. */
   private position = 0;
+  /** The position each checkpoint in flight holds, by id: the log is compacted through it once that checkpoint completes. */
+  private readonly positions = new Map<number, number>();
   private readonly arrived = new Wakeup();
   private server: Server | undefined;
   /** New requests are taken (else 503): false after stop(), close() or the job's cancellation. */
@@ -316,8 +320,38 @@ class HttpIngest<T> implements HttpSourceReader<T> {
   }
 
   /** The log offset after the last record handed out (what a checkpoint keeps). */
-  snapshotPosition(): { offset: number } | undefined {
-    return this.log ? { offset: this.position } : undefined;
+  snapshotPosition(checkpointId?: number): { offset: number } | undefined {
+    if (!this.log) return undefined;
+    if (checkpointId !== undefined) this.positions.set(checkpointId, this.position);
+    return { offset: this.position };
+  }
+
+  /**
+   * Checkpoint `checkpointId` is complete: the records up to the position it holds are
+   * committed, so the log may drop them, if it holds nothing after (`DurableLog.compactThrough`).
+   * Only here, never at the barrier: a checkpoint that fails, or a restart before it
+   * completes, replays them from the log (`test/connectors/http/log-compaction.test.ts`).
+   */
+  async notifyCheckpointComplete(checkpointId: number): Promise<void> {
+    if (!this.log) return;
+    // The final checkpoint (Number.MAX_SAFE_INTEGER) covers all that was handed out.
+    const covered = this.positions.get(checkpointId) ?? (checkpointId === Number.MAX_SAFE_INTEGER ? this.position : undefined);
+    for (const id of this.positions.keys()) if (id <= checkpointId) this.positions.delete(id);
+    if (covered === undefined) return;
+    try {
+      await this.log.compactThrough(covered);
+    } catch (error) {
+      // Left for a later checkpoint. After the final one it fails the job's attempt: a run
+      // that starts afresh would replay the log. The restart resumes from that checkpoint
+      // (kept), replays nothing, and compacts again.
+      if (checkpointId === Number.MAX_SAFE_INTEGER) {
+        throw new SluiceError('INGEST_LOG_FAILED', `httpSource '${this.ctx.uid}': could not empty ${this.log.path} after its records were committed`, {
+          detail: error instanceof Error ? error.message : String(error),
+          step: this.ctx.uid,
+          cause: error,
+        });
+      }
+    }
   }
 
   /** Queues the logged records a checkpoint does not cover: accepted before a crash, not yet processed. */
@@ -334,7 +368,16 @@ class HttpIngest<T> implements HttpSourceReader<T> {
         ),
       );
     }
-    const from = (this.ctx.restoredPosition as { offset: number } | undefined)?.offset ?? 0;
+    const restored = (this.ctx.restoredPosition as { offset: number } | undefined)?.offset;
+    if (restored !== undefined && restored < log.start) {
+      // Only an older checkpoint than the latest (a fallback, a savepoint) is before the
+      // compaction: what lies between was committed after it, and is no longer in the log.
+      process.emitWarning(
+        `httpSource '${this.ctx.uid}': resuming at log offset ${restored}, but the log starts at ${log.start} (compacted after a later checkpoint completed): the records between are not replayed`,
+        { code: 'SLUICE_INGEST_LOG_COMPACTED' },
+      );
+    }
+    const from = Math.max(restored ?? log.start, log.start);
     this.position = from;
     const replay: Queued<T>[] = [];
     let bytes = 0;
@@ -430,11 +473,9 @@ class HttpIngest<T> implements HttpSourceReader<T> {
     const taken = this.queue.take(max);
     if (taken.length > 0 && this.log) this.position = taken[taken.length - 1]!.end;
     const values = taken.map((q) => q.v);
-    // After stop(), the stream ends once every accepted record has been handed out.
-    if (this.ended()) {
-      await this.log?.clear(); // all of it is consumed: a later run must not replay it
-      return { values, done: true };
-    }
+    // After stop(), the stream ends once every accepted record has been handed out. The
+    // log keeps them until the checkpoint that covers them completes (notifyCheckpointComplete).
+    if (this.ended()) return { values, done: true };
     return { values };
   }
 

@@ -1,4 +1,5 @@
 import { loadOptional } from '../shared/optional-client.js';
+import { readCommittedConsumer } from './read-committed.js';
 
 /** The Kafka client library, as a module. */
 export type KafkaClient = typeof import('@platformatic/kafka');
@@ -11,10 +12,11 @@ let loading: Promise<KafkaClient> | undefined;
  * pay whether or not the job reads or writes Kafka.
  */
 export function loadKafkaClient(): Promise<KafkaClient> {
-  return (loading ??= loadOptional('@platformatic/kafka', 'the Kafka connectors', () => import('@platformatic/kafka')));
+  // Its consumers with `read_committed` fixed (`read-committed.ts`): every reader Sluice makes comes from here.
+  return (loading ??= loadOptional('@platformatic/kafka', 'the Kafka connectors', () => import('@platformatic/kafka')).then((kafka) => ({ ...kafka, Consumer: readCommittedConsumer(kafka.Consumer) })));
 }
 
-/** Closes a client, ignoring errors (it may be closing because it failed). */
+/** Closes a consumer or producer, ignoring errors (it may be closing because it failed). Not an `Admin`: its `close` takes a callback, and `true` would be called. */
 export async function closeQuietly(client: { close(force?: boolean): Promise<void> }): Promise<void> {
   try {
     await client.close(true);

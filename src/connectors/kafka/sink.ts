@@ -49,6 +49,8 @@ export interface KafkaSink<T> extends Sink<T> {
   readonly kind: 'kafka';
   /** The topic written. */
   readonly topic: string;
+  /** The options it was made with (cluster mode writes the same records in its members' transactions: `cluster/member-kafka-sink.ts`). */
+  readonly options: KafkaSinkOptions<T>;
 }
 
 /**
@@ -90,10 +92,36 @@ export function kafkaSink<T>(options: KafkaSinkOptions<T>): KafkaSink<T> {
   return {
     kind: 'kafka',
     topic: options.topic,
+    options,
     guarantees: ['exactly-once', 'at-least-once', 'none'],
     describe: () => `Kafka topic ${options.topic} on ${brokers.join(',')}${options.key ? ', keyed' : ''}, transactions with checkpoints under exactly-once`,
     createWriter: (ctx) => new KafkaWriter<T>(ctx, brokers, options, codec, timeoutMs, brokerTimeoutMs),
   };
+}
+
+/**
+ * The Kafka record of one value, as a Kafka sink writes it: its value by the codec and its
+ * key by the key function (BAD_RECORD or USER_FUNCTION_FAILED naming `uid` when either fails).
+ * @internal
+ */
+export function kafkaRecord<T>(v: T, topic: string, key: ((value: T) => string) | undefined, codec: KafkaCodec<T>, uid: string): { topic: string; key?: Buffer; value: Buffer } {
+  let value: Buffer;
+  try {
+    value = codec.encode(v);
+  } catch (e) {
+    throw new SluiceError('BAD_RECORD', `kafkaSink: record ${describeRecord(v)} cannot be encoded: ${(e as Error).message}`, { step: uid, cause: e });
+  }
+  if (!key) return { topic, value };
+  let s: unknown;
+  try {
+    s = key(v);
+  } catch (e) {
+    throw new SluiceError('USER_FUNCTION_FAILED', `step '${uid}': the key function of kafkaSink threw for record ${describeRecord(v)}: ${(e as Error).message}`, { step: uid, cause: e });
+  }
+  if (typeof s !== 'string') {
+    throw new SluiceError('USER_FUNCTION_FAILED', `step '${uid}': the key function of kafkaSink returned ${describeRecord(s)} for record ${describeRecord(v)}; a key must be a string`, { step: uid });
+  }
+  return { topic, key: Buffer.from(s, 'utf8'), value };
 }
 
 type Transaction = Awaited<ReturnType<Producer['beginTransaction']>>;
@@ -175,28 +203,7 @@ class KafkaWriter<T> implements SinkWriter<T> {
   write(values: T[]): Promise<void> | void {
     const key = this.options.key;
     const topic = this.options.topic;
-    for (const v of values) {
-      let value: Buffer;
-      let k: Buffer | undefined;
-      try {
-        value = this.codec.encode(v);
-      } catch (e) {
-        throw new SluiceError('BAD_RECORD', `kafkaSink: record ${describeRecord(v)} cannot be encoded: ${(e as Error).message}`, { step: this.ctx.uid, cause: e });
-      }
-      if (key) {
-        let s: unknown;
-        try {
-          s = key(v);
-        } catch (e) {
-          throw new SluiceError('USER_FUNCTION_FAILED', `step '${this.ctx.uid}': the key function of kafkaSink threw for record ${describeRecord(v)}: ${(e as Error).message}`, { step: this.ctx.uid, cause: e });
-        }
-        if (typeof s !== 'string') {
-          throw new SluiceError('USER_FUNCTION_FAILED', `step '${this.ctx.uid}': the key function of kafkaSink returned ${describeRecord(s)} for record ${describeRecord(v)}; a key must be a string`, { step: this.ctx.uid });
-        }
-        k = Buffer.from(s, 'utf8');
-      }
-      this.buffer.push(k === undefined ? { topic, value } : { topic, key: k, value });
-    }
+    for (const v of values) this.buffer.push(kafkaRecord(v, topic, key, this.codec, this.ctx.uid));
     if (this.sendError !== undefined) throw this.sendError;
     if (this.buffer.length >= this.chunk) this.sendBuffered();
     // Backpressure: hold the pipeline while more than a few requests' worth is in flight.

@@ -63,6 +63,8 @@ export interface KafkaSource<T> extends Source<T> {
   readonly replayable: true;
   /** The topic read. */
   readonly topic: string;
+  /** The options it was made with (cluster mode runs the same source on the cluster's group: `cluster/member-kafka-source.ts`). */
+  readonly options: KafkaSourceOptions<T>;
 }
 
 /**
@@ -120,6 +122,7 @@ export function kafkaSource<T>(options: KafkaSourceOptions<T>): KafkaSource<T> {
     bounded: options.bounded === true,
     replayable: true,
     topic: options.topic,
+    options,
     parallel: true,
     describe: () => `Kafka topic ${options.topic} on ${brokers.join(',')}, group ${options.groupId}`,
     createReader: (ctx) => new KafkaReader<T>(ctx, brokers, options, startFrom, codec, wm, sessionTimeout, brokerTimeoutMs),

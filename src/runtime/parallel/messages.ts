@@ -38,6 +38,8 @@ export interface WorkerStart {
   readonly metrics: boolean;
   /** The attempt's stamp words, which the main thread's watchdog reads (undefined: no watchdog). */
   readonly stamps: SharedArrayBuffer | undefined;
+  /** Tasks the previous attempt was stuck in (see `ExecuteOptions.diagnose`). */
+  readonly diagnose?: readonly string[] | undefined;
 }
 
 /** Messages from the main thread to a worker. */

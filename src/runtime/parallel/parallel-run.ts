@@ -105,6 +105,7 @@ export function executeParallel(graph: JobGraph<Operator>, config: RuntimeConfig
     checkpointing: coordinator && reportingTo(coordinator),
     onFailure,
     stamps: watch?.words,
+    diagnose: options.diagnose,
   });
 
   // Start the workers: each settles when it has reported 'done' (or died).
@@ -125,6 +126,7 @@ export function executeParallel(graph: JobGraph<Operator>, config: RuntimeConfig
       checkpoints: coordinator !== undefined,
       metrics: config.metrics !== undefined,
       stamps: watch?.buffer,
+      diagnose: options.diagnose && [...options.diagnose],
     };
     const worker = new Worker(workersConfig.script, {
       workerData: start,

@@ -6,6 +6,7 @@ import type { DeadLetterOutput } from '../dead-letter-queue.js';
 import type { RuntimeConfig } from '../config.js';
 import { deadLetterSendersConsumed } from '../dead-letter-senders.js';
 import { deploy } from '../deployment.js';
+import { stampWords } from '../watchdog/step-stamps.js';
 import { openThreadChannelReceiver, openThreadChannelSender } from '../exchange/thread-channel.js';
 import { physicalGraphOf } from '../executor.js';
 import type { Operator } from '../operator.js';
@@ -98,7 +99,8 @@ export async function runWorkerSlot(
     restore: start.restore,
     deadLetters,
     checkpointing,
-    stamps: start.stamps && new Int32Array(start.stamps),
+    stamps: start.stamps && stampWords(start.stamps, physical.nodes.length),
+    diagnose: start.diagnose && new Set(start.diagnose),
     onFailure: (error) => {
       if (!failed) send({ type: 'failed', error: toWire(error) });
       failed = true;

@@ -3,8 +3,8 @@
  * it loads no module loader and none of Sluice (a few milliseconds, a small heap), and
  * keeps running while the main thread is blocked in a step that does not return.
  *
- * It is given each attempt's stamp words (`step-stamps.ts`), the attempt's task and step
- * names, and its limit; every tick (a fifth of the limit, between 10 ms and 1 s) it reads
+ * It is given each attempt's stamp words and record previews (`step-stamps.ts`), the
+ * attempt's task and step names, and its limit; every tick (a fifth of the limit, between 10 ms and 1 s) it reads
  * each task's sequence word with `Atomics.load`. A task whose word has stayed at one odd
  * value for the limit is stuck in a call:
  * - in a worker thread: the watchdog tells the main thread, which logs it, fails the
@@ -20,6 +20,8 @@
  * The watchdog reads the wall clock (`performance.now()`), not the job's clock: it
  * measures how long a thread has been blocked, which a manual clock cannot tell.
  */
+
+import { KIND, PREVIEW_BYTES, PREVIEW_LENGTH, SEQ, SIZE, STEP, WORDS_PER_TASK } from './step-stamps.js';
 
 /**
  * The exit code of a process the watchdog ended (`onStuck: 'exit'`): EX_TEMPFAIL, "try
@@ -55,6 +57,8 @@ export interface StuckReport {
   readonly step: number;
   readonly kind: number;
   readonly size: number;
+  /** A bounded preview of the (first) record the call was handling, when it handled records. */
+  readonly record?: string | undefined;
 }
 
 /**
@@ -78,7 +82,7 @@ const { parentPort } = require('node:worker_threads');
 const { writeSync } = require('node:fs');
 const EXIT_CODE = ${STUCK_EXIT_CODE};
 const EXIT_MODULE = new Uint8Array(${JSON.stringify(EXIT_MODULE)});
-const WORDS = 16, SEQ = 0, STEP = 1, KIND = 2, SIZE = 3;
+const WORDS = ${WORDS_PER_TASK}, SEQ = ${SEQ}, STEP = ${STEP}, KIND = ${KIND}, SIZE = ${SIZE}, PREVIEW_LENGTH = ${PREVIEW_LENGTH}, PREVIEW_BYTES = ${PREVIEW_BYTES};
 const CALLS = ['a batch of records', 'a watermark', 'a change of idleness', 'the end of its input', 'a processing-time timer', 'open()', "the source reader's poll()"];
 const attempts = new Map();
 
@@ -93,7 +97,7 @@ parentPort.on('message', (m) => {
 
 function watch(m) {
   const n = m.tasks.length;
-  const a = { ...m, words: new Int32Array(m.words), seen: new Int32Array(n), since: new Float64Array(n), reported: new Uint8Array(n) };
+  const a = { ...m, words: new Int32Array(m.words), previews: new Uint8Array(m.words, n * WORDS * 4), seen: new Int32Array(n), since: new Float64Array(n), reported: new Uint8Array(n) };
   a.timer = setInterval(() => check(a), Math.min(1000, Math.max(10, m.limitMs / 5)));
   attempts.set(m.id, a);
 }
@@ -116,19 +120,23 @@ function check(a) {
 function stuck(a, t, forMs) {
   const base = t * WORDS;
   const step = Atomics.load(a.words, base + STEP), kind = Atomics.load(a.words, base + KIND), size = Atomics.load(a.words, base + SIZE);
-  const report = { type: 'stuck', id: a.id, task: t, forMs, foundAt: Date.now(), step, kind, size };
+  // The preview of the record the task wrote before the call (the thread is blocked: it stays).
+  const length = Math.min(PREVIEW_BYTES, Atomics.load(a.words, base + PREVIEW_LENGTH));
+  const record = kind === 0 && length > 0 ? new TextDecoder().decode(a.previews.slice(t * PREVIEW_BYTES, t * PREVIEW_BYTES + length)) : undefined;
+  const report = { type: 'stuck', id: a.id, task: t, forMs, foundAt: Date.now(), step, kind, size, record };
   const task = a.tasks[t];
   if (task.thread !== 0) return parentPort.postMessage(report);
   // The main thread is blocked: only this thread can say so.
   const s = task.steps[step] || task.steps[0];
   const call = kind === 0 ? 'a batch of ' + size + ' record' + (size === 1 ? '' : 's') : CALLS[kind] || 'a call';
+  const shown = record === undefined ? '' : size === 1 ? ': ' + record : ' (the first: ' + record + '; after a restart this task takes its records one at a time, to name the very one)';
   const then = a.exit
     ? 'the process exits with code ' + EXIT_CODE + " (onStuck: 'exit') so that it is restarted from its last checkpoint"
     : 'JavaScript cannot interrupt it there; the attempt fails if it returns, and /healthz goes unanswered meanwhile';
-  const msg = "step '" + s.uid + "' (" + s.kind + ") of task '" + task.name + "' has not returned for " + forMs + ' ms, handling ' + call +
+  const msg = "step '" + s.uid + "' (" + s.kind + ") of task '" + task.name + "' has not returned for " + forMs + ' ms, handling ' + call + shown +
     ', on the main thread: ' + then + '. With parallelism 2 or more steps run in worker threads, where the watchdog stops them.';
   if (a.stderr || a.exit) {
-    const line = { level: 50, time: Date.now(), job: a.job, event: 'step_stuck', code: 'STEP_STUCK', step: s.uid, task: task.name, thread: 'main thread', forMs, call, msg };
+    const line = { level: 50, time: Date.now(), job: a.job, event: 'step_stuck', code: 'STEP_STUCK', step: s.uid, task: task.name, thread: 'main thread', forMs, call, record, msg };
     try { writeSync(2, JSON.stringify(line) + '\\n'); } catch {}
   }
   if (!a.exit) return parentPort.postMessage(report);

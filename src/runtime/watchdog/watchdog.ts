@@ -1,9 +1,9 @@
 import { Worker } from 'node:worker_threads';
 import { SluiceError } from '../../errors/index.js';
-import type { StuckStep } from '../../observe/job-monitor.js';
+import { stuckRecord, type StuckStep } from '../../observe/job-monitor.js';
 import type { PhysicalGraph, SubtaskNode } from '../../plan/physical-graph.js';
 import type { Operator } from '../operator.js';
-import { describeCall, WORDS_PER_TASK } from './step-stamps.js';
+import { describeCall, stampBuffer, stampWords } from './step-stamps.js';
 import { WATCHDOG_SOURCE, type StuckReport, type ToWatchdog } from './watchdog-thread.js';
 
 /**
@@ -48,7 +48,7 @@ export function watchSteps(
 ): StepWatch | undefined {
   const watchdog = config.watchdog;
   if (!watchdog) return undefined;
-  const buffer = new SharedArrayBuffer(physical.nodes.length * WORDS_PER_TASK * 4);
+  const buffer = stampBuffer(physical.nodes.length);
   const id = nextId++;
   const report = (r: StuckReport) => {
     const node = physical.nodes[r.task]!;
@@ -63,12 +63,13 @@ export function watchSteps(
       forMs: r.forMs,
       call: describeCall(r.kind, r.size),
       since: r.foundAt - r.forMs,
+      ...(r.record === undefined ? {} : { record: r.record }),
     };
     onStuck(stuck, slot);
   };
   let state: 'new' | 'watched' | 'stopped' = 'new';
   return {
-    words: new Int32Array(buffer),
+    words: stampWords(buffer, physical.nodes.length),
     buffer,
     start() {
       if (state !== 'new') return;
@@ -103,10 +104,11 @@ export function watchSteps(
 export function stuckError(stuck: StuckStep): SluiceError {
   return new SluiceError(
     'STEP_STUCK',
-    `step '${stuck.step}' (${stuck.kind}) of task '${stuck.task}' has not returned for ${stuck.forMs} ms, handling ${stuck.call}, ${whereIs(stuck)}`,
+    `step '${stuck.step}' (${stuck.kind}) of task '${stuck.task}' has not returned for ${stuck.forMs} ms, handling ${stuck.call}${stuckRecord(stuck)}, ${whereIs(stuck)}`,
     { step: stuck.step },
   );
 }
+
 
 /** 'on the main thread' or 'in worker thread 2'. */
 export function whereIs(stuck: StuckStep): string {

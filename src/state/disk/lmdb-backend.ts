@@ -85,7 +85,7 @@ import {
   DiskValueState,
   rangeEnd,
 } from './disk-states.js';
-import { DATA_END, ioFailed, RecordStore } from './record-store.js';
+import { DATA_END, RecordStore, storageFailed } from './record-store.js';
 
 /** Options of {@link DiskStateBackend}. */
 export interface DiskStateBackendOptions {
@@ -172,7 +172,7 @@ export class DiskStateBackend implements KeyedStateBackend {
     try {
       mkdirSync(options.path, { recursive: true });
     } catch (e) {
-      throw ioFailed(`could not create the state directory ${options.path}`, e);
+      throw storageFailed(`creating the state directory ${options.path}`, e, options.path);
     }
     this.store = new RecordStore(join(options.path, 'state.mdb'), cacheSize);
     this.loadRegistry();
@@ -430,7 +430,7 @@ export class DiskStateBackend implements KeyedStateBackend {
       writer?.abandon();
       this.chain = []; // the change log may be lost: the next checkpoint must be full
       if (e instanceof SluiceError) throw e;
-      throw ioFailed(`checkpoint of the state at ${this.path} into ${dir} failed`, e);
+      throw storageFailed(`the checkpoint of the state at ${this.path} into ${dir}`, e, dir);
     } finally {
       txn.done();
     }

@@ -15,10 +15,16 @@
  *   the cache until the next `lookup`/`upsert`, so a caller may write into it.
  * - Every scan (keys, namespaces, map iteration, snapshots) first flushes, so that disk
  *   alone is the truth while it reads.
+ * - A write to LMDB that fails (a full disk, most often: STORAGE_FULL) breaks the store:
+ *   the entries it carried have left the cache already, so every later read or write
+ *   throws the same error rather than answer from a cache that lost them. The attempt
+ *   fails and restarts from its checkpoint with a new store (`storage-full.test.ts`).
  */
-import { rmSync } from 'node:fs';
+import { closeSync, openSync, rmSync, statfsSync, unlinkSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
 import type { Database, RootDatabase } from 'lmdb';
+import { diskFullCode } from '../../errors/disk-full.js';
 import { SluiceError } from '../../errors/index.js';
 import { decodeValue, expiryOf, encodeValue, META_BYTE } from './codec.js';
 
@@ -60,12 +66,15 @@ export class RecordStore {
   private readonly slack: number;
   private sweepFrom: Buffer = DATA_START;
   closed = false;
+  /** The failure of a write to LMDB: set once, the store refuses all use (see the top of this file). */
+  private broken: SluiceError | undefined;
 
   constructor(
     readonly file: string,
     readonly capacity: number,
   ) {
     this.slack = Math.max(1, Math.floor(capacity / 8));
+    allocateLockFile(`${file}-lock`);
     try {
       // noSync: durability comes from checkpoints; a process crash still leaves a
       // consistent file (LMDB only risks the last transactions on an OS crash).
@@ -73,7 +82,7 @@ export class RecordStore {
       this.data = this.root.openDB<Buffer, Buffer>({ name: 'state', encoding: 'binary', keyEncoding: 'binary', cache: false });
       this.changes = this.root.openDB<Buffer, Buffer>({ name: 'changes', encoding: 'binary', keyEncoding: 'binary', cache: false });
     } catch (e) {
-      throw ioFailed(`could not open the state store at ${file}`, e);
+      throw storageFailed(`opening the state store at ${file}`, e, file);
     }
   }
 
@@ -84,6 +93,7 @@ export class RecordStore {
 
   /** The cached entry of `id`, loading it from LMDB on a miss. */
   lookup(id: string): Entry {
+    if (this.broken !== undefined) throw this.broken;
     const e = this.cache.get(id);
     if (e !== undefined) {
       e.hot = true;
@@ -98,6 +108,7 @@ export class RecordStore {
 
   /** The cached entry of `id` for a blind write: a miss does not read LMDB. */
   upsert(id: string): Entry {
+    if (this.broken !== undefined) throw this.broken;
     const e = this.cache.get(id);
     if (e !== undefined) {
       e.hot = true;
@@ -211,19 +222,24 @@ export class RecordStore {
     this.dirtyList = [];
   }
 
-  /** Runs `f` in one synchronous write transaction, turning LMDB failures into STATE_IO_FAILED. */
+  /**
+   * Runs `f` in one synchronous write transaction, turning LMDB failures into STORAGE_FULL
+   * (no room left) or STATE_IO_FAILED; after one, the store is broken (every use throws it).
+   */
   transaction(f: () => void): void {
+    if (this.broken !== undefined) throw this.broken;
     try {
       this.root.transactionSync(f);
     } catch (e) {
-      if (e instanceof SluiceError) throw e;
-      throw ioFailed(`a write to the state store at ${this.file} failed`, e);
+      this.broken = e instanceof SluiceError ? e : storageFailed(`a write to the state store at ${this.file}`, e, this.file);
+      throw this.broken;
     }
   }
 
+  /** Writes the cache out and closes the file; a broken store is closed without writing (its cache is not the state). */
   async close(): Promise<void> {
     if (this.closed) return;
-    this.flush();
+    if (this.broken === undefined) this.flush();
     this.closed = true;
     await this.root.close();
   }
@@ -301,4 +317,74 @@ export function exactBytes(raw: Buffer | undefined): Buffer | undefined {
 
 export function ioFailed(message: string, cause: unknown): SluiceError {
   return new SluiceError('STATE_IO_FAILED', `${message}: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+}
+
+/** Below this much free space, an I/O error of a write means the disk is full. */
+const FULL_BELOW_BYTES = 1 << 20;
+
+/**
+ * The error of `what` (a state store operation on `path`) that failed with `cause`: STORAGE_FULL
+ * when the disk has no room (ENOSPC, EDQUOT; or EIO while less than 1 MiB is free: LMDB
+ * reports a write the disk cut short as EIO, "short write, filesystem full?" in mdb.c),
+ * else STATE_IO_FAILED.
+ */
+export function storageFailed(what: string, cause: unknown, path: string): SluiceError {
+  const code = diskFullCode(cause) ?? (isEio(cause) && freeBytes(path) < FULL_BELOW_BYTES ? 'ENOSPC' : undefined);
+  if (code === undefined) return ioFailed(`${what} failed`, cause);
+  return new SluiceError('STORAGE_FULL', `${what} found no space left on its disk (${code})`, {
+    detail: (cause as Error)?.message ?? String(cause),
+    hint: `Free space on the file system of ${path} (or raise the quota), or give the state backend a larger one. The job restarts from its last checkpoint meanwhile, with growing pauses.`,
+    cause,
+  });
+}
+
+function isEio(e: unknown): boolean {
+  for (let cause = e, depth = 0; cause !== undefined && cause !== null && depth < 5; depth++) {
+    const code = (cause as { code?: unknown }).code;
+    if (code === 'EIO' || code === 5) return true;
+    cause = (cause as Error).cause;
+  }
+  return false;
+}
+
+/** Bytes an unprivileged writer may still use on the file system of `path` (Infinity when it cannot tell). */
+function freeBytes(path: string): number {
+  try {
+    const s = statfsSync(dirname(path));
+    return s.bavail * s.bsize;
+  } catch {
+    return Number.POSITIVE_INFINITY;
+  }
+}
+
+/** Bytes of the lock file written out before LMDB opens it: more than it needs (8,272 bytes with lmdb 3.5's 126 readers). */
+const LOCK_FILE_BYTES = 16 * 1024;
+
+/**
+ * Writes a new lock file out with real zeros before LMDB opens it. LMDB sizes its lock
+ * file with ftruncate and writes into it through a shared memory map: on a full disk the
+ * first touch of a page the file system cannot allocate is a SIGBUS that kills the process
+ * (tmpfs; a sparse page of any file system alike). Written here, a full disk is an error
+ * to report instead (STORAGE_FULL). LMDB keeps a lock file larger than it needs as it is
+ * (more reader slots), and initialises it when it opens it first. An existing lock file
+ * (a reopened store) is left alone.
+ */
+function allocateLockFile(path: string): void {
+  let fd: number;
+  try {
+    fd = openSync(path, 'wx');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return;
+    throw storageFailed(`creating the lock file ${path}`, e, path);
+  }
+  try {
+    const zeros = Buffer.alloc(LOCK_FILE_BYTES);
+    let off = 0;
+    while (off < zeros.length) off += writeSync(fd, zeros, off, zeros.length - off);
+  } catch (e) {
+    closeSync(fd);
+    unlinkSync(path);
+    throw storageFailed(`writing the lock file ${path}`, e, path);
+  }
+  closeSync(fd);
 }

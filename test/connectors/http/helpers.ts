@@ -1,6 +1,6 @@
-/** Helpers of the HTTP source's tests: a small tmpfs to fill, and waiting for a condition. */
+/** Helpers of the tests that fill a disk for real (HTTP source, checkpoints, on-disk state): a small tmpfs, filling it, and waiting for a condition. */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -30,6 +30,29 @@ export function mountTmpfs(bytes: number): Tmpfs | { skip: string } {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Writes a file in `dir` until the file system is full, down to its last page (16 KiB
+ * blocks alone left up to 16 KiB free, room for a small checkpoint, which then completed
+ * now and then under load); returns the file's path, to remove when space should come back.
+ */
+export function fillUp(dir: string): string {
+  const path = join(dir, `filler-${Math.random().toString(36).slice(2)}`);
+  const fd = openSync(path, 'w');
+  try {
+    for (const size of [16 * 1024, 4096, 1]) {
+      const block = Buffer.alloc(size, 1);
+      try {
+        for (;;) writeSync(fd, block);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOSPC') throw e;
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return path;
 }
 
 /** Resolves once `probe` returns true, trying every few milliseconds (the test's timeout bounds it). */

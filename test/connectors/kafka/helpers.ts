@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Admin, Consumer, Producer, type Message } from '@platformatic/kafka';
+import { readCommittedFixed } from '../../../src/connectors/kafka/read-committed.js';
 
 export const BROKERS = ['127.0.0.1:9092'];
 
@@ -46,7 +47,8 @@ export async function produce(topic: string, records: Array<{ value: string; par
  * at least `expected` records came and nothing more arrived for `quietMs`.
  */
 export async function readCommitted(topic: string, expected: number, quietMs = 1500, timeoutMs = 30_000, brokers: string[] = BROKERS): Promise<Message<Buffer, Buffer, Buffer, Buffer>[]> {
-  const consumer = new Consumer({ clientId: 'sluice-test', bootstrapBrokers: brokers, groupId: `reader-${randomUUID()}`, isolationLevel: 1, autocommit: false, maxWaitTime: 100 });
+  // The client's own read_committed lets aborted transactions through (read-committed.test.ts).
+  const consumer = readCommittedFixed(new Consumer({ clientId: 'sluice-test', bootstrapBrokers: brokers, groupId: `reader-${randomUUID()}`, isolationLevel: 1, autocommit: false, maxWaitTime: 100 }));
   const out: Message<Buffer, Buffer, Buffer, Buffer>[] = [];
   try {
     const stream = await consumer.consume({ topics: [topic], mode: 'earliest', isolationLevel: 1 });
@@ -65,4 +67,25 @@ export async function readCommitted(topic: string, expected: number, quietMs = 1
     await consumer.close(true);
   }
   return out;
+}
+
+/** How many record batches of `topic`'s partition 0 were written in a transaction (data batches and markers alike), read raw from the start. */
+export async function transactionalBatches(topic: string, brokers: string[] = BROKERS): Promise<number> {
+  const consumer = new Consumer({ clientId: 'sluice-test', bootstrapBrokers: brokers, groupId: `raw-${randomUUID()}` });
+  try {
+    const t = (await consumer.metadata({ topics: [topic] })).topics.get(topic)!;
+    const response = await consumer.fetch({
+      node: t.partitions[0]!.leader,
+      topics: [{ topicId: t.id, partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0n, lastFetchedEpoch: -1, partitionMaxBytes: 16 * 1024 * 1024 }] }],
+      isolationLevel: 0,
+      maxWaitTime: 0,
+      minBytes: 1,
+      maxBytes: 16 * 1024 * 1024,
+    });
+    const batches = response.responses[0]?.partitions[0]?.records ?? [];
+    if (batches.length === 0) throw new Error(`${topic}: no record batches read`);
+    return batches.filter((b) => (b.attributes & 0x10) !== 0).length;
+  } finally {
+    await consumer.close(true);
+  }
 }
