@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { Admin, Message } from '@platformatic/kafka';
+import type { Admin, ClusterTopicMetadata, Message } from '@platformatic/kafka';
 import { loadKafkaClient } from '../connectors/kafka/client.js';
 import { closeQuietly } from '../connectors/kafka/client.js';
+import { kafkaErrorIds } from '../connectors/kafka/transactions.js';
 import { SluiceError } from '../errors/index.js';
 import type { ClusterTopology } from './topology.js';
 
@@ -33,10 +34,23 @@ export function internalTopicSpecs(topology: ClusterTopology, options: ClusterTo
 
 const TOPIC_RESOURCE = 2; // ConfigResourceTypes.TOPIC
 
-/** What an existing topic has, to compare with its spec. */
+/**
+ * What an existing topic has, to compare with its spec. A topic another member has just
+ * created may not be in every broker's metadata yet: asked again until it is (up to 10 s).
+ */
 async function describeTopic(admin: Admin, name: string): Promise<{ partitions: number; replicationFactor: number; compacted: boolean }> {
-  const metadata = await admin.metadata({ topics: [name], forceUpdate: true });
-  const topic = metadata.topics.get(name)!;
+  const deadline = Date.now() + 10_000;
+  let topic: ClusterTopicMetadata | undefined;
+  for (;;) {
+    try {
+      topic = (await admin.metadata({ topics: [name], forceUpdate: true })).topics.get(name);
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+    }
+    if ((topic?.partitionsCount ?? 0) > 0 || Date.now() > deadline) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  if (topic === undefined) throw new SluiceError('CLUSTER_TOPIC_MISMATCH', `cluster mode: the internal topic '${name}' was created but is not in the broker's metadata after 10 s`);
   const [config] = await admin.describeConfigs({ resources: [{ resourceType: TOPIC_RESOURCE, resourceName: name, configurationKeys: ['cleanup.policy'] }] });
   const policy = config?.configs.find((c) => c.name === 'cleanup.policy')?.value ?? 'delete';
   return { partitions: topic.partitionsCount, replicationFactor: topic.partitions[0]?.replicas.length ?? 0, compacted: policy.split(',').includes('compact') };
@@ -50,11 +64,40 @@ function mismatch(spec: TopicSpec, found: { partitions: number; replicationFacto
   return diffs.length === 0 ? undefined : diffs.join(', ');
 }
 
+/** What no retry changes: the request itself is refused. */
+const CREATE_REFUSALS = new Set(['INVALID_REPLICATION_FACTOR', 'INVALID_PARTITIONS', 'INVALID_CONFIG', 'POLICY_VIOLATION', 'TOPIC_AUTHORIZATION_FAILED', 'CLUSTER_AUTHORIZATION_FAILED', 'INVALID_TOPIC_EXCEPTION']);
+
+/**
+ * Creates one topic; false when another member created it meanwhile (members start together).
+ * The broker says so with TOPIC_ALREADY_EXISTS, sometimes before its topic list shows the
+ * topic; any other refusal (a controller moving, a request timing out) is tried again for
+ * up to 15 s, looking each time whether the topic has appeared.
+ */
+async function createTopic(admin: Admin, spec: TopicSpec): Promise<boolean> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    try {
+      await admin.createTopics({
+        topics: [spec.name],
+        partitions: spec.partitions,
+        replicas: spec.replicationFactor,
+        configs: [{ name: 'cleanup.policy', value: spec.compacted ? 'compact' : 'delete' }],
+      });
+      return true;
+    } catch (e) {
+      if (kafkaErrorIds(e).includes('TOPIC_ALREADY_EXISTS')) return false;
+      if ((await admin.listTopics()).includes(spec.name)) return false;
+      if (Date.now() > deadline || kafkaErrorIds(e).some((id) => CREATE_REFUSALS.has(id))) throw e;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
 /**
  * Creates the internal topics that do not exist and checks the ones that do: a topic with
  * another partition count, replication factor or cleanup policy is refused with
  * `CLUSTER_TOPIC_MISMATCH` (keys and state would land in the wrong partitions). Members
- * starting together may race to create a topic; the loser finds it and checks it.
+ * starting together race to create a topic; the losers find it and check it.
  */
 export async function ensureInternalTopics(brokers: readonly string[], specs: readonly TopicSpec[]): Promise<void> {
   const { Admin } = await loadKafkaClient();
@@ -63,18 +106,7 @@ export async function ensureInternalTopics(brokers: readonly string[], specs: re
     const existing = new Set(await admin.listTopics());
     for (const spec of specs) {
       if (!existing.has(spec.name)) {
-        try {
-          await admin.createTopics({
-            topics: [spec.name],
-            partitions: spec.partitions,
-            replicas: spec.replicationFactor,
-            configs: [{ name: 'cleanup.policy', value: spec.compacted ? 'compact' : 'delete' }],
-          });
-          continue;
-        } catch (e) {
-          // Created meanwhile by another member: check it below like any existing topic.
-          if (!(await admin.listTopics()).includes(spec.name)) throw e;
-        }
+        if (await createTopic(admin, spec)) continue;
       }
       const wrong = mismatch(spec, await describeTopic(admin, spec.name));
       if (wrong !== undefined) {
