@@ -84,7 +84,7 @@ function countJob(dir: string, storage: GuardedStorage, delivery: 'exactly-once'
     stateBackend: ({ clock, maxParallelism }) => new DiskStateBackend({ clock, maxParallelism, path: mkdtempSync(join(dir, 'state-')), cacheSize: 32, fullEvery: 4 }),
   });
   job
-    .source(generator({ make: (i) => ({ i, key: i % KEYS }), count: EVENTS, ratePerSecond: 4_000 }), { uid: 'events' })
+    .source(generator({ make: (i) => ({ i, key: i % KEYS }), count: EVENTS, ratePerSecond: 2_000 }), { uid: 'events' })
     .map((e) => {
       if (failAt && !failAt.failed && e.i >= failAt.index && failAt.when()) {
         failAt.failed = true;
@@ -105,7 +105,9 @@ describe('checkpoint retention (guard)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sluice-retention-'));
     dirs.push(dir);
     const storage = new GuardedStorage(join(dir, 'checkpoints'));
-    const failAt = { index: EVENTS / 2, when: () => storage.discarded >= 5, failed: false };
+    // Fails at the first record after retention has discarded 5 checkpoints (under load a
+    // checkpoint can take 300 ms: the run of 3 s leaves room for that).
+    const failAt = { index: 0, when: () => storage.discarded >= 5, failed: false };
     const running = countJob(dir, storage, 'exactly-once', failAt).start();
     await expect(running.done).resolves.toEqual({ status: 'finished' });
     expect(failAt.failed).toBe(true);
@@ -120,17 +122,17 @@ describe('checkpoint retention (guard)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sluice-retention-damaged-'));
     dirs.push(dir);
     const storage = new GuardedStorage(join(dir, 'checkpoints'));
-    storage.damageAt = 6;
-    // Fails at the next record after the damage, long before checkpoint 7 (20 ms later at the earliest): recovery falls back past 6.
+    storage.damageAt = 4;
+    // Fails at the next record after the damage, long before checkpoint 5 (20 ms later at the earliest): recovery falls back past 4.
     const failAt = { index: 0, when: () => storage.intactAfterDamage !== undefined, failed: false };
     const logs: string[] = [];
     const running = countJob(dir, storage, 'at-least-once', failAt, logs).start();
     await expect(running.done).resolves.toEqual({ status: 'finished' });
-    expect(storage.intactAfterDamage!.slice(0, 2)).toEqual([5, 4]); // checkpoint 6 is not listed: 5 and 4 are what a restore needs
+    expect(storage.intactAfterDamage!.slice(0, 2)).toEqual([3, 2]); // checkpoint 4 is not listed: 3 and 2 are what a restore needs
     expect(storage.violations.join('\n')).toBe('');
     expect(running.restarts).toBe(1);
     const fallback = logs.map((l) => JSON.parse(l) as { event?: string; checkpointId?: number }).find((l) => l.event === 'checkpoint_fallback');
-    expect(fallback).toMatchObject({ checkpointId: 5 });
+    expect(fallback).toMatchObject({ checkpointId: 3 });
     // At-least-once: every count is there (falling back may repeat some, never lose one).
     expect([...new Set(committedLines(dir))].sort()).toEqual(expected());
   }, 60_000);
