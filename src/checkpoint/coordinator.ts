@@ -200,15 +200,18 @@ export class CheckpointCoordinator {
    * the final checkpoint. A failed checkpoint is tried again after the storage pauses,
    * until one completes, the checkpoint timeout has passed since the tasks finished, or the
    * coordinator stops: then it rejects. A graceful stop of a job whose other sources read
-   * on waits for it before it cancels (`test/cli/graceful-stop.test.ts`).
+   * on waits for it before it cancels (`test/cli/graceful-stop.test.ts`). With
+   * `savepointPath`, that checkpoint is a savepoint there (stop-with-savepoint after a
+   * drain); it rejects when every task finished first, as the job then ends without one.
    */
-  async checkpointAfter(tasks: readonly string[]): Promise<CheckpointHandle | undefined> {
+  async checkpointAfter(tasks: readonly string[], savepointPath?: string): Promise<CheckpointHandle | undefined> {
     while (!this.halted && !tasks.every((t) => this.finished.has(t))) {
       await new Promise<void>((resolve) => this.finishWaiters.push(resolve));
     }
     const deadline = this.clock.now() + this.config.timeoutMs;
     for (let failures = 0; ; ) {
       if (this.finalCheckpoint) {
+        if (savepointPath !== undefined) throw new SluiceError('CHECKPOINT_FAILED', 'every source finished: the job ends with its final checkpoint, not a savepoint');
         const id = await this.finalCheckpoint;
         return id === undefined ? undefined : this.lastCompleted;
       }
@@ -216,7 +219,7 @@ export class CheckpointCoordinator {
       while (this.pending) await this.settled(this.pending);
       if (this.finalCheckpoint) continue;
       try {
-        return await this.trigger();
+        return await this.trigger(savepointPath);
       } catch (e) {
         failures++;
         const retryAt = this.clock.now() + storageRetryMs(failures, Math.max(this.config.intervalMs, STORAGE_RETRY_MAX_MS));

@@ -24,10 +24,10 @@ export interface Attempt {
   /**
    * Resolves once a checkpoint that covers everything the drained sources emitted is
    * durable and the sinks have been told to commit it (undefined without checkpoints, or
-   * when the attempt ended first); rejects when none could be taken. See
-   * `CheckpointCoordinator.checkpointAfter`.
+   * when the attempt ended first); rejects when none could be taken. With `savepointPath`
+   * it is a savepoint there. See `CheckpointCoordinator.checkpointAfter`.
    */
-  checkpointDrained(): Promise<CheckpointHandle | undefined>;
+  checkpointDrained(savepointPath?: string): Promise<CheckpointHandle | undefined>;
   /** Keyed state backends by step uid (the test harness reads them). */
   readonly stateBackends: ReadonlyMap<string, KeyedStateBackend>;
   /** Channels between tasks, for metrics and tests of backpressure. */
@@ -91,7 +91,7 @@ export function attemptOf(
       for (const task of deployment.sourceTasks) if (task.stopSource()) drained.add(task.name);
       return drained.size > 0;
     },
-    checkpointDrained: async () => (coordinator && !outcome.ended ? coordinator.checkpointAfter([...drained]) : undefined),
+    checkpointDrained: async (savepointPath) => (coordinator && !outcome.ended ? coordinator.checkpointAfter([...drained], savepointPath) : undefined),
     stateBackends: deployment.stateBackends,
     channels: deployment.localChannels,
     coordinator,

@@ -38,7 +38,10 @@ export interface RunningJob {
   stopAfterCheckpoint(): Promise<void>;
   /** Takes a savepoint (needs checkpoints on). */
   savepoint(path: string): Promise<CheckpointHandle>;
-  /** Takes a savepoint, then stops the job. */
+  /**
+   * Takes a savepoint, then stops the job. After {@link drain}, the savepoint waits until
+   * the stopped sources have handed out what they accepted, so it covers all of it.
+   */
   stopWithSavepoint(path: string): Promise<CheckpointHandle>;
   /** Keyed state backends of the current attempt, by step uid. */
   readonly stateBackends: ReadonlyMap<string, KeyedStateBackend>;
@@ -221,7 +224,9 @@ export function supervise(graph: JobGraph<Operator>, config: RuntimeConfig, dead
     },
     savepoint: async (path) => requireCoordinator().trigger(path),
     async stopWithSavepoint(path) {
-      const handle = await requireCoordinator().trigger(path);
+      requireCoordinator();
+      const handle = await current!.checkpointDrained(path);
+      if (handle === undefined) throw new SluiceError('CHECKPOINT_FAILED', `job '${config.jobName}' ended before its savepoint was taken`);
       cancelled = true;
       current?.cancel();
       wake?.();
