@@ -41,6 +41,10 @@ export class RunOutcome {
   private failure: unknown;
   private cancelled = false;
 
+  /** The run has failed. */
+  get failed(): boolean {
+    return this.failure !== undefined;
+  }
   /** The run has failed or been cancelled. */
   get ended(): boolean {
     return this.failure !== undefined || this.cancelled;
@@ -79,6 +83,7 @@ export function attemptOf(
     await coordinator?.tidied();
     for (const sender of deployment.senders) sender.release();
     await cleanup?.();
+    if (outcome.failed) await releaseStateBackends(deployment.stateBackends.values());
     return outcome.result();
   });
   const drained = new Set<string>();
@@ -96,4 +101,13 @@ export function attemptOf(
     channels: deployment.localChannels,
     coordinator,
   };
+}
+
+/**
+ * After a failed attempt, lets each backend drop its working files (`KeyedStateBackend.release`):
+ * the next attempt restores from a checkpoint into backends of its own. A backend that
+ * cannot is left as it is; the restart does not wait on it.
+ */
+export async function releaseStateBackends(backends: Iterable<KeyedStateBackend>): Promise<void> {
+  await Promise.all([...backends].map((b) => b.release?.().catch(() => {})));
 }

@@ -331,6 +331,13 @@ export interface KeyedStateBackend {
   /** Drops every state and entry, as well as the declarations: states must be declared again with `getState`. */
   dispose(): void;
   /**
+   * Optional: the attempt that used this backend failed. Its state lives on in the job's
+   * checkpoints, and the next attempt restores into a backend of its own, so a backend that
+   * keeps working files closes and deletes them (a job that restarts often would otherwise
+   * fill its disk with the files of dead attempts).
+   */
+  release?(): Promise<void>;
+  /**
    * Optional, for backends that keep their state in files (Flink's incremental RocksDB
    * checkpoints): writes the files of checkpoint `checkpointId` into `dir` (a fresh
    * directory the checkpoint storage keeps while a retained checkpoint lists it) and

@@ -49,7 +49,8 @@ export type ToWorker =
   | { readonly type: 'final'; readonly task: string; readonly id: number | undefined }
   /** The main thread's dead-letter queue had room for this many of the worker's letters. */
   | { readonly type: 'dead-letter-credit'; readonly letters: number }
-  | { readonly type: 'stop' };
+  /** Stop every task; `failed`: the attempt failed (its state backends drop their files). */
+  | { readonly type: 'stop'; readonly failed?: boolean };
 
 /** Messages from a worker to the main thread. */
 export type FromWorker =

@@ -70,7 +70,7 @@ export function executeParallel(graph: JobGraph<Operator>, config: RuntimeConfig
     deployment.abort.abort();
     coordinator?.stop();
     for (const task of deployment.tasks) task.stop();
-    for (const worker of workers) post(worker, { type: 'stop' });
+    for (const worker of workers) post(worker, { type: 'stop', failed: outcome.failed });
   };
   const onFailure = (error: unknown) => {
     outcome.fail(error);

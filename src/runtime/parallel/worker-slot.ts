@@ -6,6 +6,7 @@ import type { DeadLetterOutput } from '../dead-letter-queue.js';
 import type { RuntimeConfig } from '../config.js';
 import { deadLetterSendersConsumed } from '../dead-letter-senders.js';
 import { deploy } from '../deployment.js';
+import { releaseStateBackends } from '../attempt.js';
 import { stampWords } from '../watchdog/step-stamps.js';
 import { openThreadChannelReceiver, openThreadChannelSender } from '../exchange/thread-channel.js';
 import { physicalGraphOf } from '../executor.js';
@@ -93,6 +94,7 @@ export async function runWorkerSlot(
     : undefined;
 
   let failed = false;
+  let attemptFailed = false; // told so by the main thread (another thread failed)
   const physical = physicalGraphOf(graph, config);
   const deployment = deploy(physical, config, {
     placement,
@@ -125,6 +127,7 @@ export async function runWorkerSlot(
         letterCredit.granted(m.letters);
         break;
       case 'stop':
+        attemptFailed ||= m.failed === true;
         letterCredit.release();
         deployment.abort.abort();
         for (const task of deployment.tasks) task.stop();
@@ -148,6 +151,7 @@ export async function runWorkerSlot(
   // After the dead letters still gathered in this turn of the event loop.
   void senders.then(() => setImmediate(() => send({ type: 'consumed' })));
   await Promise.allSettled(runs);
+  if (failed || attemptFailed) await releaseStateBackends(deployment.stateBackends.values());
   clearInterval(reporting);
   report();
   for (const sender of deployment.senders) sender.release();

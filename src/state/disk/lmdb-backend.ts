@@ -63,6 +63,7 @@
  * const cp = await backend.checkpoint('./.sluice/checkpoints/1/count'); // cp.chain restores it
  */
 import { mkdirSync } from 'node:fs';
+import { rmdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { SluiceError } from '../../errors/index.js';
@@ -364,6 +365,15 @@ export class DiskStateBackend implements KeyedStateBackend {
   /** Closes and deletes this backend's files. */
   async destroy(): Promise<void> {
     await this.store.destroy();
+  }
+
+  /**
+   * The attempt that used it failed: its files go, and its directory too when nothing else
+   * is in it (see `KeyedStateBackend.release`).
+   */
+  async release(): Promise<void> {
+    await this.destroy();
+    await rmdir(this.path).catch(() => {}); // not empty: someone else's files stay
   }
 
   /** Writes every dirty cached entry to LMDB now. */
