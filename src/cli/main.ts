@@ -8,7 +8,8 @@ Commands:
   run <job.ts>    run a job file until it finishes or until Ctrl-C (dashboard on http://127.0.0.1:8081)
   list            list running jobs (those answering on 127.0.0.1:8081-8100, or --url)
   status [job]    a running job's status and per-step metrics
-  cancel [job]    cancel a running job (--savepoint: stop with a savepoint)
+  stop [job]      stop a running job gracefully: its sources drain, a last checkpoint, its commit
+  cancel [job]    cancel a running job at once (--savepoint: stop with a savepoint)
   savepoint [job] take a savepoint of a running job (--path P, --stop)
   logs [job]      a running job's recent log lines
   upgrade <job>   replace a running job by a new version from its savepoint (--previous <old>:
@@ -20,7 +21,7 @@ Commands:
   version         print the version
 
 Exit codes: 0 finished or cancelled (or done), 1 job failed, 2 usage error, 3 bad job file,
-4 no running job answered (list, status, cancel, savepoint, logs, upgrade) or no such cluster
+4 no running job answered (list, status, stop, cancel, savepoint, logs, upgrade) or no such cluster
 or its brokers did not answer (cluster status), 5 upgrade rolled back.
 Run 'sluice <command> --help' for a command's options.`;
 
@@ -36,6 +37,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   nexmark: () => import('./commands/nexmark.js').then((m) => ({ run: m.nexmarkCommand, help: m.NEXMARK_HELP })),
   list: () => import('./commands/list.js').then((m) => ({ run: m.listCommand, help: m.LIST_HELP })),
   status: () => import('./commands/status.js').then((m) => ({ run: m.statusCommand, help: m.STATUS_HELP })),
+  stop: () => import('./commands/stop.js').then((m) => ({ run: m.stopCommand, help: m.STOP_HELP })),
   cancel: () => import('./commands/cancel.js').then((m) => ({ run: m.cancelCommand, help: m.CANCEL_HELP })),
   savepoint: () => import('./commands/savepoint.js').then((m) => ({ run: m.savepointCommand, help: m.SAVEPOINT_HELP })),
   logs: () => import('./commands/logs.js').then((m) => ({ run: m.logsCommand, help: m.LOGS_HELP })),

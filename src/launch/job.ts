@@ -11,7 +11,7 @@ import type { CheckpointData, CheckpointStorage } from '../checkpoint/types.js';
 import { SluiceError } from '../errors/index.js';
 import { JobLog, type LogLevel, type LogOptions } from '../observe/job-log.js';
 import { JobMetrics } from '../observe/job-metrics.js';
-import { JobMonitor } from '../observe/job-monitor.js';
+import { JobMonitor, type JobControl } from '../observe/job-monitor.js';
 import { planJson } from '../observe/plan-json.js';
 import type { JobResult } from '../runtime/attempt.js';
 import type { RuntimeConfig } from '../runtime/config.js';
@@ -264,7 +264,26 @@ export class Job extends JobBuilder {
           : undefined,
       },
     );
-    monitor = new JobMonitor(this.name, planJson(this.graph), metrics, log, () => running, counting);
+    // The graceful stop of SIGTERM (drain, then a last checkpoint), for the API's POST /stop too.
+    const stop = async () => {
+      if (!this.drainSources(running)) await running.stopAfterCheckpoint();
+    };
+    const control: JobControl = {
+      cancel: () => running.cancel(),
+      savepoint: (path) => running.savepoint(path),
+      stopWithSavepoint: (path) => running.stopWithSavepoint(path),
+      stop,
+      get checkpoints() {
+        return running.checkpoints;
+      },
+      get restoredFrom() {
+        return running.restoredFrom;
+      },
+      get stuck() {
+        return running.stuck;
+      },
+    };
+    monitor = new JobMonitor(this.name, planJson(this.graph), metrics, log, () => control, counting);
     metrics.stateBackends = () => running.stateBackends;
     metrics.checkpoints = () => running.checkpoints;
     monitor.started({ delivery: this.delivery, checkpoints: cp !== undefined, fromSavepoint: savepointPath });
@@ -291,9 +310,7 @@ export class Job extends JobBuilder {
       server,
       cancel: () => running.cancel(),
       drain: () => this.drainSources(running),
-      stop: async () => {
-        if (!this.drainSources(running)) await running.stopAfterCheckpoint();
-      },
+      stop,
       stopAfterCheckpoint: () => running.stopAfterCheckpoint(),
       savepoint: (path) => running.savepoint(path),
       stopWithSavepoint: (path) => running.stopWithSavepoint(path),

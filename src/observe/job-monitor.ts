@@ -20,6 +20,12 @@ export interface JobControl {
   savepoint(path: string): Promise<CheckpointHandle>;
   /** Takes a savepoint into `path`, then stops the job (it ends as cancelled). */
   stopWithSavepoint(path: string): Promise<CheckpointHandle>;
+  /**
+   * The graceful stop `sluice run` does on SIGTERM (`StartedJob.stop`): sources that can end
+   * their input drain, a last checkpoint covers what they accepted, the sinks commit it.
+   * Absent where the job cannot stop so (then only cancel and stop-with-savepoint remain).
+   */
+  stop?(): Promise<void>;
   /** Checkpoints of this run, oldest first. */
   readonly checkpoints: readonly CheckpointStats[];
   /** The checkpoint or savepoint this run started from, if any. */
@@ -238,6 +244,23 @@ export class JobMonitor {
       this.log.logger.warn({ event: 'savepoint_failed', path: where, err: describe(e) }, `savepoint to ${where} failed`);
       throw e;
     }
+  }
+
+  /**
+   * Stops the run gracefully (logged as `job_stop_requested`), as SIGTERM stops `sluice run`:
+   * see {@link JobControl.stop}. Returns at once; the job ends when its last checkpoint is
+   * committed (`done` settles then). A stop that finds no checkpoint to take cancels, and
+   * says why in the log.
+   */
+  stop(): void {
+    const control = this.running;
+    if (control.stop === undefined) {
+      throw new SluiceError('JOB_NOT_RUNNING', `job '${this.id}' cannot stop gracefully here: cancel it, or stop it with a savepoint`);
+    }
+    this.log.logger.info({ event: 'job_stop_requested' }, `stopping job '${this.id}': sources that can end their input drain, then a last checkpoint and its commit`);
+    void control.stop().catch((e: unknown) => {
+      this.log.logger.warn({ event: 'job_stop_failed', err: describe(e) }, `job '${this.id}' stopped without a last checkpoint; the next run resumes from the latest`);
+    });
   }
 
   /** Cancels the run (logged as `job_cancel_requested`): `done` then resolves with status `'cancelled'`. */

@@ -82,6 +82,16 @@ export async function handleRequest(m: JobMonitor, req: IncomingMessage, res: Se
         return streamEvents(m, req, res);
     }
   }
+  if (method === 'POST' && sub === 'stop') {
+    if (m.status !== 'running' && m.status !== 'restarting') return json(res, 409, error('JOB_NOT_RUNNING', `job '${m.id}' is ${m.status}`));
+    try {
+      m.stop();
+    } catch (e) {
+      if (e instanceof SluiceError) return json(res, 409, error(e.code, e.message.split('\n')[0]!, e.hint));
+      throw e;
+    }
+    return json(res, 202, { status: 'stopping' });
+  }
   if (method === 'POST' && (sub === 'savepoints' || sub === 'cancel')) {
     const body = await readJson(req);
     if (body instanceof Error) return json(res, 400, error('INVALID_ARGUMENT', body.message));

@@ -13,7 +13,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startSluice, until, type SluiceProcess } from './processes.js';
+import { bin, root, runProgram, serverUrl, startSluice, until, type SluiceProcess } from './processes.js';
 import { committedPartLines } from '../checkpoint/helpers.js';
 
 const running: SluiceProcess[] = [];
@@ -64,20 +64,23 @@ describe('sluice run: SIGTERM drains HTTP ingest', () => {
   }, 120_000);
 });
 
-describe('sluice run: SIGTERM stops a job with HTTP ingest and a source that cannot stop', () => {
+describe('a graceful stop (SIGTERM or sluice stop) of a job with HTTP ingest and a source that cannot stop', () => {
   // With --savepoint-on-stop the savepoint is that last checkpoint. Before: it was taken at
   // once, while ingest still held accepted records, and those were never committed.
+  // `sluice stop` asks the running job for the same graceful stop over its REST API.
   it.each([
-    ['a last checkpoint', []],
-    ['a savepoint (--savepoint-on-stop)', ['--savepoint-on-stop']],
-  ])('every record answered 202 is committed by %s, the process exits 0, and the next run takes requests again', async (_, flags) => {
+    ['SIGTERM: a last checkpoint', 'SIGTERM', []],
+    ['SIGTERM with --savepoint-on-stop: a savepoint', 'SIGTERM', ['--savepoint-on-stop']],
+    ['sluice stop: a last checkpoint', 'sluice stop', []],
+  ] as const)('%s; every record answered 202 is committed, the process exits 0, and the next run takes requests again', async (_, how, flags) => {
     const port = await freePort();
     const out = mkdtempSync(join(tmpdir(), 'sluice-graceful-mixed-'));
     dirs.push(out);
     const url = `http://127.0.0.1:${port}/ingest`;
     const post = (body: unknown) => fetch(url, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
     const run = () => {
-      const p = startSluice(['run', 'test/cli/fixtures/http-and-endless.ts', '--no-server', '--no-progress', ...flags, '--', String(port), out]);
+      const server = how === 'sluice stop' ? ['--port', '0'] : ['--no-server'];
+      const p = startSluice(['run', 'test/cli/fixtures/http-and-endless.ts', ...server, '--no-progress', ...flags, '--', String(port), out]);
       running.push(p);
       return p;
     };
@@ -92,10 +95,10 @@ describe('sluice run: SIGTERM stops a job with HTTP ingest and a source that can
     }
     // Requests still arriving when the signal comes (it is sent once the first of them is
     // answered): what was answered 202 must be committed.
-    let signalled = false;
+    const api = how === 'sluice stop' ? await serverUrl(job) : undefined;
+    let signalled: Promise<unknown> | undefined;
     const signal = () => {
-      if (!signalled) job.child.kill('SIGTERM');
-      signalled = true;
+      signalled ??= api === undefined ? Promise.resolve(job.child.kill('SIGTERM')) : runProgram('node', [bin, 'stop', '--url', api], root).then((r) => expect(r.code, r.stderr).toBe(0));
     };
     const late = Array.from({ length: 40 }, (_, batch) => {
       const ids = Array.from({ length: 2_000 }, (_, i) => 1_000 + batch * 2_000 + i);
@@ -110,6 +113,7 @@ describe('sluice run: SIGTERM stops a job with HTTP ingest and a source that can
     });
     for (const ids of await Promise.all(late)) accepted.push(...ids);
     signal();
+    await signalled;
     expect(await job.exited).toBe(0);
     expect(job.stderr()).toMatch(/job 'http-and-endless' cancelled/);
     if (flags.length > 0) expect(job.stderr()).toMatch(/savepoint \S+ written \(checkpoint \d+\); job 'http-and-endless' stopping/);

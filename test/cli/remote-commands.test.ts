@@ -75,7 +75,7 @@ describe('sluice commands against a running job', () => {
   }, 90_000);
 
   it('every command has --help; no job answering is exit code 4', async () => {
-    for (const cmd of ['run', 'list', 'status', 'cancel', 'savepoint', 'logs', 'nexmark', 'cluster']) {
+    for (const cmd of ['run', 'list', 'status', 'stop', 'cancel', 'savepoint', 'logs', 'nexmark', 'cluster']) {
       const r = await sluice(cmd, '--help');
       expect(r.code, cmd).toBe(0);
       expect(r.stdout, cmd).toMatch(new RegExp(`^Usage:\\s+sluice ${cmd}`));

@@ -4,8 +4,10 @@ import { remoteCommand, URL_OPTION_HELP } from './remote-args.js';
 
 export const CANCEL_HELP = `Usage: sluice cancel [job] [--savepoint [--path P]] [--url URL]
 
-Cancels a running job (its checkpoints are kept, so the next 'sluice run' resumes).
-With --savepoint, takes a savepoint first and stops after it (stop-with-savepoint).
+Cancels a running job at once (its checkpoints are kept, so the next 'sluice run' resumes;
+what HTTP ingest accepted after the latest checkpoint is lost unless it keeps a durable
+log: 'sluice stop' stops gracefully). With --savepoint, takes a savepoint first and stops
+after it (stop-with-savepoint).
 
 Options:
   --savepoint     stop with a savepoint
