@@ -12,6 +12,13 @@ import type { Key } from '../state/types.js';
  * `JSON.stringify` (no bigint, no Map).
  */
 export const TASK_HEADER = 'sluice-task';
+/**
+ * The version of this layout (and of the changelog records', `changelog-storage.ts`). It is
+ * part of the job's fingerprint in `<cluster>-meta`: members of a Sluice that writes another
+ * layout are refused (CLUSTER_JOB_MISMATCH) instead of misreading each other's records.
+ * 2: value-only data records, watermark markers that speak for input partitions.
+ */
+export const INTERNAL_TOPICS_FORMAT = 2;
 export const MARKER_HEADER = 'sluice-wm';
 
 /**

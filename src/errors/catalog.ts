@@ -290,8 +290,8 @@ export const ERROR_CATALOG = {
   CLUSTER_JOB_MISMATCH: {
     domain: 'user',
     retry: 'none',
-    description: 'A member started under a cluster name that already runs a different job (another graph fingerprint in `<cluster>-meta`): their records and state would be mixed.',
-    hint: 'Give each job its own cluster name, or stop the old job and delete its internal topics before reusing the name.',
+    description: 'A member started under a cluster name that already runs a different job (another graph fingerprint in `<cluster>-meta`), or the same job on a Sluice whose internal topics hold records of another layout: their records and state would be mixed or misread.',
+    hint: 'Give each job its own cluster name, or stop the old job and delete its internal topics before reusing the name. A Sluice upgrade that changes the layout of internal topics is a stop of every member and a start under a new cluster name (the release notes say when).',
   },
   CLUSTER_NOT_FOUND: {
     domain: 'user',

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { Job, collectSink, count, fromCollection, kafkaSink, transactionalFileSink, tumbling, type Duration } from '../../src/index.js';
 import { cutSubTopologies, ensureInternalTopics, internalTopicSpecs, jobFingerprint, registerJob } from '../../src/cluster/index.js';
 import { SluiceError } from '../../src/errors/index.js';
+import { INTERNAL_TOPICS_FORMAT } from '../../src/cluster/repartition-codec.js';
 import { BROKERS } from '../connectors/kafka/helpers.js';
 
 function windowJob(windowSize: Duration = '10s'): Job {
@@ -63,6 +64,8 @@ describe('cluster topology', () => {
     other.source(fromCollection([1]), { uid: 'clicks' }).sinkTo(collectSink(), { uid: 'out' });
     expect(jobFingerprint(other.graph, layout)).not.toBe(jobFingerprint(windowJob().graph, layout));
     expect(jobFingerprint(windowJob().graph, { ...layout, partitions: 3 })).not.toBe(jobFingerprint(windowJob().graph, layout));
+    // A Sluice that lays out its internal topics' records otherwise is another job to the cluster.
+    expect(jobFingerprint(windowJob().graph, layout, INTERNAL_TOPICS_FORMAT + 1)).not.toBe(jobFingerprint(windowJob().graph, layout));
   });
 
   it('refuses, under exactly-once, a sink that cannot write in the members’ Kafka transactions', () => {
