@@ -53,12 +53,15 @@ export async function resolveJob(name: string | undefined, url: string | undefin
   return jobs[0]!;
 }
 
-/** Calls the job's REST API; a non-2xx answer becomes a SluiceError with the server's message. */
+/** Calls the job's REST API (a POST always with a JSON body); a non-2xx answer becomes a SluiceError with the server's message. */
 export async function call<T>(job: RemoteJob, path: string, init?: { method?: string; body?: unknown; timeoutMs?: number }): Promise<T> {
+  const method = init?.method ?? 'GET';
+  // The server takes a state-changing request only as JSON (a cross-site form post is not): `{}` when there is nothing to say.
+  const payload = method === 'GET' ? undefined : JSON.stringify(init?.body ?? {});
   const res = await fetch(`${job.url}/jobs/${encodeURIComponent(job.id)}${path}`, {
-    method: init?.method ?? 'GET',
-    body: init?.body === undefined ? undefined : JSON.stringify(init.body),
-    headers: init?.body === undefined ? undefined : { 'content-type': 'application/json' },
+    method,
+    body: payload,
+    headers: payload === undefined ? undefined : { 'content-type': 'application/json' },
     signal: AbortSignal.timeout(init?.timeoutMs ?? 10_000),
   });
   const body = (await res.json()) as T & { error?: { code: string; message: string } };

@@ -17,7 +17,7 @@ import type { JobResult } from '../runtime/attempt.js';
 import type { RuntimeConfig } from '../runtime/config.js';
 import { restartDecider } from '../runtime/restart-policy.js';
 import { supervise, type RunningJob } from '../runtime/supervisor.js';
-import { startServer, type JobServer, type ServerOptions } from '../server/server.js';
+import { checkServerOptions, startServer, type JobServer, type ServerOptions } from '../server/server.js';
 import { MemoryStateBackend } from '../state/memory-backend.js';
 import { SystemClock, type Clock } from '../time/clock.js';
 import { toMillis, type Duration } from '../time/duration.js';
@@ -199,6 +199,9 @@ export class Job extends JobBuilder {
         hint: 'Start from either a savepoint (--from-savepoint) or a checkpoint (--from-checkpoint), of a job with checkpoints on.',
       });
     }
+    const serverOption = this.options.server ?? options.observe?.server ?? false;
+    // A server beyond loopback without --insecure is refused before anything runs.
+    if (serverOption !== false) checkServerOptions(serverOption === true ? {} : serverOption);
     const logLevel = this.options.log?.level ?? options.observe?.logLevel ?? 'silent';
     const log = new JobLog(this.name, {
       level: logLevel,
@@ -288,7 +291,6 @@ export class Job extends JobBuilder {
     metrics.checkpoints = () => running.checkpoints;
     monitor.started({ delivery: this.delivery, checkpoints: cp !== undefined, fromSavepoint: savepointPath });
     monitor.sampler.start();
-    const serverOption = this.options.server ?? options.observe?.server ?? false;
     const server = serverOption === false ? Promise.resolve(undefined) : startServer(monitor, serverOption === true ? {} : serverOption, log.logger);
     const m = monitor;
     const done = running.done.then(

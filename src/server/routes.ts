@@ -1,8 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { SluiceError, type ErrorCode } from '../errors/index.js';
+import { SluiceError } from '../errors/index.js';
 import { LAG_TIMEOUT_MS, type ClusterFiguresSource } from '../observe/cluster-figures.js';
 import type { JobMonitor } from '../observe/job-monitor.js';
 import { dashboardHtml } from './dashboard.js';
+import { error, json, send } from './respond.js';
 import { streamEvents } from './sse.js';
 
 /** A job in list form (`GET /jobs`, `sluice list`). */
@@ -134,19 +135,6 @@ function compact(s: ReturnType<JobMonitor['sampler']['latest']>): Record<string,
   const latency: Record<string, number> = {};
   for (const st of s.snapshot.steps) if (st.latencyMs) latency[st.uid] = st.latencyMs.p99;
   return { time: s.time, rates: s.rates, taskRatios: s.taskRatios, latencyP99Ms: latency };
-}
-
-function error(code: ErrorCode, message: string, hint?: string): { error: Record<string, string> } {
-  return { error: { code, message, ...(hint ? { hint } : {}) } };
-}
-
-function json(res: ServerResponse, status: number, body: unknown): void {
-  send(res, status, JSON.stringify(body, (_k, v: unknown) => (v === Number.POSITIVE_INFINITY ? 'Infinity' : v)), 'application/json; charset=utf-8');
-}
-
-function send(res: ServerResponse, status: number, body: string, type: string): void {
-  res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
-  res.end(body);
 }
 
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown> | Error> {

@@ -132,7 +132,7 @@ describe('cancel over REST', () => {
     const job = liveJob({ dir: join(dir, 'cp'), server: { port: 0 } }).start();
     const { url: u } = (await job.server)!;
     await new Promise((r) => setTimeout(r, 800));
-    const res = await fetch(`${u}/jobs/live/cancel`, { method: 'POST', body: JSON.stringify({ savepoint: true, path: join(dir, 'sp') }) });
+    const res = await fetch(`${u}/jobs/live/cancel`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ savepoint: true, path: join(dir, 'sp') }) });
     expect(res.status).toBe(200);
     expect(((await res.json()) as { savepoint: { path: string } }).savepoint.path).toBe(join(dir, 'sp'));
     expect(await job.done).toEqual({ status: 'cancelled' });
@@ -142,7 +142,7 @@ describe('cancel over REST', () => {
   it('POST /jobs/:id/cancel without a savepoint', async () => {
     const job = liveJob({ dir: mkdtempSync(join(tmpdir(), 'sluice-cancel-')), server: { port: 0 } }).start();
     const { url: u } = (await job.server)!;
-    const res = await fetch(`${u}/jobs/live/cancel`, { method: 'POST' });
+    const res = await fetch(`${u}/jobs/live/cancel`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(res.status).toBe(202);
     expect(await job.done).toEqual({ status: 'cancelled' });
   });

@@ -36,7 +36,7 @@ Options:
   -h, --help            show this help
 
 Run options, passed on to the job started (the new version, or the old one on a rollback):
-  --parallelism N, --port N, --host H, --log-level trace|debug|info, --allow-non-restored-state,
+  --parallelism N, --port N, --host H, --insecure, --allowed-host NAME, --log-level trace|debug|info, --allow-non-restored-state,
   --savepoint-on-stop, --no-progress (see 'sluice run --help').
 
 Exit codes: 0 upgraded; 1 failed (the savepoint's path is printed when one was taken);
@@ -44,7 +44,7 @@ Exit codes: 0 upgraded; 1 failed (the savepoint's path is printed when one was t
 answered; 5 the new version failed and the previous one runs again from the savepoint.`;
 
 /** The options of `sluice run` that `upgrade` passes on; the others make no sense for it. */
-const PASSED_ON = ['parallelism', 'port', 'host', 'log-level', 'allow-non-restored-state', 'savepoint-on-stop', 'no-progress'] as const;
+const PASSED_ON = ['parallelism', 'port', 'host', 'insecure', 'allowed-host', 'log-level', 'allow-non-restored-state', 'savepoint-on-stop', 'no-progress'] as const;
 
 export async function upgradeCommand(argv: string[]): Promise<number> {
   const { own, jobArgs } = splitJobArguments(argv);
@@ -90,8 +90,9 @@ export async function upgradeCommand(argv: string[]): Promise<number> {
   const runOptions: string[] = ['--log-level', logLevel];
   for (const o of PASSED_ON) {
     if (o === 'log-level' || v[o] === undefined) continue;
-    if (v[o] === true) runOptions.push(`--${o}`);
-    else runOptions.push(`--${o}`, String(v[o]));
+    const value = v[o] as string | boolean | string[];
+    if (value === true) runOptions.push(`--${o}`);
+    else for (const one of Array.isArray(value) ? value : [String(value)]) runOptions.push(`--${o}`, one);
   }
   const logDir = resolve((v['log-dir'] as string | undefined) ?? '.sluice/upgrades');
   const runArgs = (job: string, savepoint: string) => [resolve(job), '--from-savepoint', savepoint, ...runOptions, ...(jobArgs.length ? ['--', ...jobArgs] : [])];
