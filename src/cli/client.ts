@@ -1,4 +1,4 @@
-import { SluiceError } from '../errors/index.js';
+import { ERROR_CATALOG, SluiceError, type ErrorCode } from '../errors/index.js';
 import { DEFAULT_PORT, PORT_RANGE } from '../server/server.js';
 
 /** A job as a server lists it (`GET /jobs`). */
@@ -64,7 +64,15 @@ export async function call<T>(job: RemoteJob, path: string, init?: { method?: st
     headers: payload === undefined ? undefined : { 'content-type': 'application/json' },
     signal: AbortSignal.timeout(init?.timeoutMs ?? 10_000),
   });
-  const body = (await res.json()) as T & { error?: { code: string; message: string } };
-  if (!res.ok) throw new SluiceError('SERVER_UNAVAILABLE', `job '${job.id}' at ${job.url} answered ${res.status}: ${body.error?.message ?? 'no message'}`);
+  const body = (await res.json()) as T & { error?: { code: string; message: string; hint?: string } };
+  if (!res.ok) {
+    const message = `job '${job.id}' at ${job.url} answered ${res.status}: ${body.error?.message ?? 'no message'}`;
+    // A request the job refused (a savepoint path outside its directory, say) keeps the server's code and hint.
+    const code = body.error?.code;
+    if (res.status < 500 && code !== undefined && code !== 'NOT_FOUND' && Object.hasOwn(ERROR_CATALOG, code)) {
+      throw new SluiceError(code as ErrorCode, message, body.error?.hint === undefined ? {} : { hint: body.error.hint });
+    }
+    throw new SluiceError('SERVER_UNAVAILABLE', message);
+  }
   return body;
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
 import { url as inspectorUrl } from 'node:inspector';
 import { isMainThread, workerData } from 'node:worker_threads';
 import { JobBuilder, positiveInt, type JobBuildOptions } from '../api/job-builder.js';
@@ -286,7 +287,11 @@ export class Job extends JobBuilder {
         return running.stuck;
       },
     };
-    monitor = new JobMonitor(this.name, planJson(this.graph), metrics, log, () => control, counting);
+    const storage = checkpoints?.storage;
+    monitor = new JobMonitor(this.name, planJson(this.graph), metrics, log, () => control, counting, {
+      savepoints: resolve(cp?.savepointDir ?? `.sluice/savepoints/${this.name}`),
+      checkpoints: storage instanceof FileCheckpointStorage ? storage.dir : undefined,
+    });
     metrics.stateBackends = () => running.stateBackends;
     metrics.checkpoints = () => running.checkpoints;
     monitor.started({ delivery: this.delivery, checkpoints: cp !== undefined, fromSavepoint: savepointPath });

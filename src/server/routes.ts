@@ -4,6 +4,7 @@ import { LAG_TIMEOUT_MS, type ClusterFiguresSource } from '../observe/cluster-fi
 import type { JobMonitor } from '../observe/job-monitor.js';
 import { dashboardHtml } from './dashboard.js';
 import { error, json, send } from './respond.js';
+import { confineSavepointPath } from './savepoint-path.js';
 import { streamEvents } from './sse.js';
 
 /** A job in list form (`GET /jobs`, `sluice list`). */
@@ -30,6 +31,10 @@ export function jobSummary(m: JobMonitor): Record<string, unknown> {
  *   `/jobs/:id/checkpoints`, `/jobs/:id/exceptions`, `/jobs/:id/logs?limit=N`,
  *   `/jobs/:id/traces`, `/jobs/:id/events` (server-sent events, one sample a second)
  * - `POST /jobs/:id/savepoints` `{path?}`, `POST /jobs/:id/cancel` `{savepoint?, path?}`
+ *   (a `path` must lie in the job's savepoint directory: `savepoint-path.ts`),
+ *   `POST /jobs/:id/stop`
+ *
+ * Requests reach it past `request-guard.ts` (Host, Origin, JSON content type).
  */
 export async function handleRequest(m: JobMonitor, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
@@ -96,7 +101,16 @@ export async function handleRequest(m: JobMonitor, req: IncomingMessage, res: Se
   if (method === 'POST' && (sub === 'savepoints' || sub === 'cancel')) {
     const body = await readJson(req);
     if (body instanceof Error) return json(res, 400, error('INVALID_ARGUMENT', body.message));
-    const path = typeof body.path === 'string' && body.path !== '' ? body.path : undefined;
+    let path: string | undefined;
+    try {
+      if (body.path !== undefined && body.path !== null && body.path !== '') {
+        if (typeof body.path !== 'string') return json(res, 400, error('INVALID_ARGUMENT', `path must be a string, got ${typeof body.path}`));
+        path = await confineSavepointPath(body.path, m.dirs);
+      }
+    } catch (e) {
+      if (e instanceof SluiceError) return json(res, 400, error(e.code, e.message, e.hint));
+      throw e;
+    }
     try {
       if (sub === 'savepoints') {
         const h = await m.savepoint(path);

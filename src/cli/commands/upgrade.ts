@@ -31,7 +31,9 @@ Options:
   --job NAME            the running job (default: the only one answering)
   --url URL             its server (default: ask 127.0.0.1:8081-8100)
   --timeout T           how long the new version has to become ready and checkpoint (default 60s)
-  --path P              where the savepoint goes (default .sluice/savepoints/<job>/sp-<time>)
+  --path P              the savepoint's name in the job's savepoint directory (default sp-<time>,
+                        in .sluice/savepoints/<job>/ unless the job sets checkpoints.savepointDir);
+                        a path outside that directory is refused (see 'sluice savepoint --help')
   --log-dir DIR         where the started job's output goes (default .sluice/upgrades)
   -h, --help            show this help
 
@@ -110,7 +112,8 @@ export async function upgradeCommand(argv: string[]): Promise<number> {
   let savepoint: string;
   try {
     old = await resolveJob(v.job as string | undefined, v.url as string | undefined);
-    const path = v.path === undefined ? undefined : resolve(v.path as string);
+    // As given: the job resolves a relative path in its savepoint directory, and answers with the absolute one.
+    const path = v.path as string | undefined;
     const r = await call<{ savepoint: { path: string; checkpointId: number } }>(old, '/cancel', { method: 'POST', body: { savepoint: true, path }, timeoutMs: 120_000 });
     savepoint = r.savepoint.path;
     say(`job '${old.id}' at ${old.url} stopped with savepoint ${savepoint} (checkpoint ${r.savepoint.checkpointId})`);
