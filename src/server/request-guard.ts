@@ -47,7 +47,8 @@ export function allowedHosts(bind: string, given: readonly string[]): AllowedHos
   const wildcard = isWildcard(bind);
   if (isLoopback(bind) || wildcard) for (const n of LOOPBACK_NAMES) names.add(n);
   if (!wildcard) names.add(bracket(bind.replace(/^\[|\]$/g, '')));
-  for (const g of given) names.add(bracket(g.replace(/^\[|\]$/g, '')));
+  // A name given with a port (`sluice.internal:8081`) counts for any port, as the others do.
+  for (const g of given) names.add(isIP(g) === 6 ? `[${g}]` : hostName(g));
   return { names: [...names], anyAddress: wildcard };
 }
 

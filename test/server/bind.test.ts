@@ -67,7 +67,10 @@ describe('binding beyond loopback', () => {
   it('the names a bind answers to', () => {
     expect(allowedHosts('127.0.0.1', [])).toEqual({ names: ['127.0.0.1', 'localhost', '[::1]'], anyAddress: false });
     expect(allowedHosts('::1', [])).toEqual({ names: ['127.0.0.1', 'localhost', '[::1]'], anyAddress: false });
-    expect(allowedHosts('10.0.0.5', ['Sluice.Internal', '::2'])).toEqual({ names: ['10.0.0.5', 'sluice.internal', '[::2]'], anyAddress: false });
+    expect(allowedHosts('10.0.0.5', ['Sluice.Internal', '::2', '[::3]:8081', 'proxy.example:443'])).toEqual({
+      names: ['10.0.0.5', 'sluice.internal', '[::2]', '[::3]', 'proxy.example'],
+      anyAddress: false,
+    });
     expect(allowedHosts('0.0.0.0', [])).toEqual({ names: ['127.0.0.1', 'localhost', '[::1]'], anyAddress: true });
   });
 });
