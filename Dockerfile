@@ -49,6 +49,7 @@ STOPSIGNAL SIGTERM
 # No curl in slim images: Node's own fetch. /healthz answers while the process serves.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:8081/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-# Serve on all addresses (the default, 127.0.0.1, is unreachable from outside the container).
-ENTRYPOINT ["sluice", "run", "--host", "0.0.0.0", "--port", "8081", "--savepoint-on-stop", "--no-progress"]
+# Serve on all addresses (the default, 127.0.0.1, is unreachable from outside the container):
+# the API has no authentication, so --insecure says so; keep port 8081 off untrusted networks.
+ENTRYPOINT ["sluice", "run", "--host", "0.0.0.0", "--insecure", "--port", "8081", "--savepoint-on-stop", "--no-progress"]
 CMD ["jobs/job.ts"]

@@ -21,6 +21,14 @@ export interface CheckpointOptions {
   keepQuarantined?: number;
   /** Directory of the file storage. Default `./.sluice/checkpoints/<job name>`. */
   dir?: string;
+  /**
+   * Directory of the job's savepoints: a savepoint taken without a path goes to
+   * `<savepointDir>/sp-<time>`, and a path given through the REST API (`sluice savepoint`,
+   * `cancel`, `upgrade --path`) must lie inside it (a relative one resolves there). Default
+   * `./.sluice/savepoints/<job name>`. `running.savepoint(path)` in the job's own process
+   * takes any path.
+   */
+  savepointDir?: string;
   /** Another storage instead of the file storage. */
   storage?: CheckpointStorage;
 }

@@ -1,4 +1,4 @@
-import { SluiceError } from '../errors/index.js';
+import { ERROR_CATALOG, SluiceError, type ErrorCode } from '../errors/index.js';
 import { DEFAULT_PORT, PORT_RANGE } from '../server/server.js';
 
 /** A job as a server lists it (`GET /jobs`). */
@@ -53,15 +53,26 @@ export async function resolveJob(name: string | undefined, url: string | undefin
   return jobs[0]!;
 }
 
-/** Calls the job's REST API; a non-2xx answer becomes a SluiceError with the server's message. */
+/** Calls the job's REST API (a POST always with a JSON body); a non-2xx answer becomes a SluiceError with the server's message. */
 export async function call<T>(job: RemoteJob, path: string, init?: { method?: string; body?: unknown; timeoutMs?: number }): Promise<T> {
+  const method = init?.method ?? 'GET';
+  // The server takes a state-changing request only as JSON (a cross-site form post is not): `{}` when there is nothing to say.
+  const payload = method === 'GET' ? undefined : JSON.stringify(init?.body ?? {});
   const res = await fetch(`${job.url}/jobs/${encodeURIComponent(job.id)}${path}`, {
-    method: init?.method ?? 'GET',
-    body: init?.body === undefined ? undefined : JSON.stringify(init.body),
-    headers: init?.body === undefined ? undefined : { 'content-type': 'application/json' },
+    method,
+    body: payload,
+    headers: payload === undefined ? undefined : { 'content-type': 'application/json' },
     signal: AbortSignal.timeout(init?.timeoutMs ?? 10_000),
   });
-  const body = (await res.json()) as T & { error?: { code: string; message: string } };
-  if (!res.ok) throw new SluiceError('SERVER_UNAVAILABLE', `job '${job.id}' at ${job.url} answered ${res.status}: ${body.error?.message ?? 'no message'}`);
+  const body = (await res.json()) as T & { error?: { code: string; message: string; hint?: string } };
+  if (!res.ok) {
+    const message = `job '${job.id}' at ${job.url} answered ${res.status}: ${body.error?.message ?? 'no message'}`;
+    // A request the job refused (a savepoint path outside its directory, say) keeps the server's code and hint.
+    const code = body.error?.code;
+    if (res.status < 500 && code !== undefined && code !== 'NOT_FOUND' && Object.hasOwn(ERROR_CATALOG, code)) {
+      throw new SluiceError(code as ErrorCode, message, body.error?.hint === undefined ? {} : { hint: body.error.hint });
+    }
+    throw new SluiceError('SERVER_UNAVAILABLE', message);
+  }
   return body;
 }

@@ -85,6 +85,39 @@ export const ERROR_CATALOG = {
     description: 'The REST API of a job has no such route, or serves another job than the one named in the path (HTTP 404).',
     hint: '`GET /jobs` on the server lists the job it runs; `sluice list` finds the servers. The routes are in the README (Operating, REST API).',
   },
+  HOST_NOT_ALLOWED: {
+    domain: 'user',
+    retry: 'none',
+    description:
+      "A request to a job's REST API named a host (its `Host` header) that the server is not bound to: a page on another site reaching the server through DNS rebinding looks so (HTTP 421).",
+    hint: "Call the server by the address it listens on (127.0.0.1, localhost or [::1] when bound to loopback); a server bound to another address answers to the names given with `--allowed-host` (`server: { allowedHosts: [...] }`).",
+  },
+  CROSS_ORIGIN_REFUSED: {
+    domain: 'user',
+    retry: 'none',
+    description: "A state-changing request (a savepoint, a cancel, a stop) came from a web page of another origin (its `Origin` header is not the server's own): a cross-site request forgery looks so (HTTP 403).",
+    hint: "Send control requests from the CLI or a script (no Origin header), or from the job's own dashboard.",
+  },
+  UNSUPPORTED_CONTENT_TYPE: {
+    domain: 'user',
+    retry: 'none',
+    description:
+      "A state-changing request to a job's REST API was not sent as `application/json`: a browser's cross-site form post (`text/plain`, `application/x-www-form-urlencoded`, `multipart/form-data`) looks so (HTTP 415).",
+    hint: 'Send a JSON body (`{}` when there is nothing to say) with `Content-Type: application/json`, as `sluice savepoint`, `cancel` and `stop` do.',
+  },
+  SAVEPOINT_PATH_REFUSED: {
+    domain: 'user',
+    retry: 'none',
+    description:
+      "A savepoint path given through the REST API (or `sluice savepoint`/`cancel`/`upgrade --path`) lies outside the job's savepoint directory, or names a checkpoint directory or another job's directory (HTTP 400).",
+    hint: "Give a name inside the job's savepoint directory (`.sluice/savepoints/<job>/` by default; a relative path resolves there), or set the directory with the job's `checkpoints: { savepointDir }` option.",
+  },
+  INSECURE_BIND: {
+    domain: 'user',
+    retry: 'none',
+    description: "A job's REST API was asked to listen on an address other than loopback without authentication, which would let anyone on the network savepoint or cancel the job.",
+    hint: 'Serve on 127.0.0.1 (the default) and reach it through an SSH tunnel or a proxy that authenticates, or pass --insecure (`server: { insecure: true }`) to accept an open API.',
+  },
   KEY_INVALID: {
     domain: 'user',
     retry: 'none',

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
 import { url as inspectorUrl } from 'node:inspector';
 import { isMainThread, workerData } from 'node:worker_threads';
 import { JobBuilder, positiveInt, type JobBuildOptions } from '../api/job-builder.js';
@@ -17,7 +18,7 @@ import type { JobResult } from '../runtime/attempt.js';
 import type { RuntimeConfig } from '../runtime/config.js';
 import { restartDecider } from '../runtime/restart-policy.js';
 import { supervise, type RunningJob } from '../runtime/supervisor.js';
-import { startServer, type JobServer, type ServerOptions } from '../server/server.js';
+import { checkServerOptions, startServer, type JobServer, type ServerOptions } from '../server/server.js';
 import { MemoryStateBackend } from '../state/memory-backend.js';
 import { SystemClock, type Clock } from '../time/clock.js';
 import { toMillis, type Duration } from '../time/duration.js';
@@ -199,6 +200,9 @@ export class Job extends JobBuilder {
         hint: 'Start from either a savepoint (--from-savepoint) or a checkpoint (--from-checkpoint), of a job with checkpoints on.',
       });
     }
+    const serverOption = this.options.server ?? options.observe?.server ?? false;
+    // A server beyond loopback without --insecure is refused before anything runs.
+    if (serverOption !== false) checkServerOptions(serverOption === true ? {} : serverOption);
     const logLevel = this.options.log?.level ?? options.observe?.logLevel ?? 'silent';
     const log = new JobLog(this.name, {
       level: logLevel,
@@ -283,12 +287,15 @@ export class Job extends JobBuilder {
         return running.stuck;
       },
     };
-    monitor = new JobMonitor(this.name, planJson(this.graph), metrics, log, () => control, counting);
+    const storage = checkpoints?.storage;
+    monitor = new JobMonitor(this.name, planJson(this.graph), metrics, log, () => control, counting, {
+      savepoints: resolve(cp?.savepointDir ?? `.sluice/savepoints/${this.name}`),
+      checkpoints: storage instanceof FileCheckpointStorage ? storage.dir : undefined,
+    });
     metrics.stateBackends = () => running.stateBackends;
     metrics.checkpoints = () => running.checkpoints;
     monitor.started({ delivery: this.delivery, checkpoints: cp !== undefined, fromSavepoint: savepointPath });
     monitor.sampler.start();
-    const serverOption = this.options.server ?? options.observe?.server ?? false;
     const server = serverOption === false ? Promise.resolve(undefined) : startServer(monitor, serverOption === true ? {} : serverOption, log.logger);
     const m = monitor;
     const done = running.done.then(

@@ -1,3 +1,4 @@
+import { join, resolve } from 'node:path';
 import type { Registry } from 'prom-client';
 import type { CheckpointStats } from '../checkpoint/coordinator.js';
 import type { CheckpointHandle } from '../checkpoint/types.js';
@@ -127,6 +128,12 @@ export class JobMonitor {
     private readonly job: () => JobControl,
     /** Whether steps count records (`metrics: false` turns it off). */
     readonly counting: boolean,
+    /**
+     * Where the job's savepoints go (absolute: `checkpoints.savepointDir`, default
+     * `.sluice/savepoints/<job>`), and its checkpoint directory when it checkpoints to files:
+     * a savepoint path given through the REST API is confined to the one and kept out of the other.
+     */
+    readonly dirs: { readonly savepoints: string; readonly checkpoints?: string | undefined } = { savepoints: resolve('.sluice/savepoints', id) },
   ) {
     this.sampler = new MetricsSampler(() => metrics.snapshot());
   }
@@ -230,12 +237,12 @@ export class JobMonitor {
     else this.log.logger.warn({ ...fields, failure: s.failure }, `${s.kind} ${s.checkpointId} failed: ${s.failure}`);
   }
 
-  /** Takes a savepoint to `path` (default `.sluice/savepoints/<job>/sp-<time>`). */
+  /** Takes a savepoint to `path` (default `<savepoint dir>/sp-<time>`, see {@link dirs}): any path; the REST API confines it first. */
   async savepoint(path?: string, stop = false): Promise<CheckpointHandle> {
     if (this.status !== 'running' && this.status !== 'restarting') {
       throw new SluiceError('JOB_NOT_RUNNING', `job '${this.id}' is ${this.status}: it takes no savepoint`);
     }
-    const where = path ?? `.sluice/savepoints/${this.id}/sp-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+    const where = path ?? join(this.dirs.savepoints, `sp-${new Date().toISOString().replace(/[:.]/g, '-')}`);
     this.log.logger.info({ event: 'savepoint_triggered', path: where, stop }, `savepoint to ${where}${stop ? ', then stop' : ''}`);
     try {
       // A periodic checkpoint in flight delays the savepoint (the coordinator waits for it).

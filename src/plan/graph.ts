@@ -1,6 +1,7 @@
 import type { Sink } from '../connectors/sink.js';
 import type { Source } from '../connectors/source.js';
 import type { Key } from '../state/types.js';
+import { redactSecrets } from '../errors/index.js';
 
 /**
  * How records move along an edge: `forward` keeps them in the producing subtask,
@@ -39,7 +40,7 @@ export interface StepNode<Op = unknown> {
   /** Whether the step keeps state that checkpoints must carry. */
   readonly stateful: boolean;
   readonly inputs: readonly StreamEdge[];
-  /** One line for `job.explain()`. */
+  /** One line for `job.explain()`, secrets redacted (see `redactSecrets`). */
   readonly description: string;
   /** The parallelism the step asked for; undefined: the job's (see `resolveParallelism`). */
   readonly parallelism?: number | undefined;
@@ -58,7 +59,10 @@ export class JobGraph<Op = unknown> {
   readonly nodes: StepNode<Op>[] = [];
 
   add(node: Omit<StepNode<Op>, 'id'>): StepNode<Op> {
-    const full: StepNode<Op> = Object.freeze({ ...node, id: this.nodes.length });
+    // Every rendering of the plan (explain(), the REST job view, the dashboard) reads the
+    // description from here: a connector's URL password or token never reaches them
+    // (test/api/explain-secrets.test.ts).
+    const full: StepNode<Op> = Object.freeze({ ...node, description: redactSecrets(node.description), id: this.nodes.length });
     this.nodes.push(full);
     return full;
   }

@@ -1,8 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { SluiceError, type ErrorCode } from '../errors/index.js';
+import { SluiceError } from '../errors/index.js';
 import { LAG_TIMEOUT_MS, type ClusterFiguresSource } from '../observe/cluster-figures.js';
 import type { JobMonitor } from '../observe/job-monitor.js';
 import { dashboardHtml } from './dashboard.js';
+import { error, json, send } from './respond.js';
+import { confineSavepointPath } from './savepoint-path.js';
 import { streamEvents } from './sse.js';
 
 /** A job in list form (`GET /jobs`, `sluice list`). */
@@ -29,6 +31,10 @@ export function jobSummary(m: JobMonitor): Record<string, unknown> {
  *   `/jobs/:id/checkpoints`, `/jobs/:id/exceptions`, `/jobs/:id/logs?limit=N`,
  *   `/jobs/:id/traces`, `/jobs/:id/events` (server-sent events, one sample a second)
  * - `POST /jobs/:id/savepoints` `{path?}`, `POST /jobs/:id/cancel` `{savepoint?, path?}`
+ *   (a `path` must lie in the job's savepoint directory: `savepoint-path.ts`),
+ *   `POST /jobs/:id/stop`
+ *
+ * Requests reach it past `request-guard.ts` (Host, Origin, JSON content type).
  */
 export async function handleRequest(m: JobMonitor, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
@@ -95,7 +101,16 @@ export async function handleRequest(m: JobMonitor, req: IncomingMessage, res: Se
   if (method === 'POST' && (sub === 'savepoints' || sub === 'cancel')) {
     const body = await readJson(req);
     if (body instanceof Error) return json(res, 400, error('INVALID_ARGUMENT', body.message));
-    const path = typeof body.path === 'string' && body.path !== '' ? body.path : undefined;
+    let path: string | undefined;
+    try {
+      if (body.path !== undefined && body.path !== null && body.path !== '') {
+        if (typeof body.path !== 'string') return json(res, 400, error('INVALID_ARGUMENT', `path must be a string, got ${typeof body.path}`));
+        path = await confineSavepointPath(body.path, m.dirs);
+      }
+    } catch (e) {
+      if (e instanceof SluiceError) return json(res, 400, error(e.code, e.message, e.hint));
+      throw e;
+    }
     try {
       if (sub === 'savepoints') {
         const h = await m.savepoint(path);
@@ -134,19 +149,6 @@ function compact(s: ReturnType<JobMonitor['sampler']['latest']>): Record<string,
   const latency: Record<string, number> = {};
   for (const st of s.snapshot.steps) if (st.latencyMs) latency[st.uid] = st.latencyMs.p99;
   return { time: s.time, rates: s.rates, taskRatios: s.taskRatios, latencyP99Ms: latency };
-}
-
-function error(code: ErrorCode, message: string, hint?: string): { error: Record<string, string> } {
-  return { error: { code, message, ...(hint ? { hint } : {}) } };
-}
-
-function json(res: ServerResponse, status: number, body: unknown): void {
-  send(res, status, JSON.stringify(body, (_k, v: unknown) => (v === Number.POSITIVE_INFINITY ? 'Infinity' : v)), 'application/json; charset=utf-8');
-}
-
-function send(res: ServerResponse, status: number, body: string, type: string): void {
-  res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
-  res.end(body);
 }
 
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown> | Error> {

@@ -1,14 +1,32 @@
 import { createServer, type Server } from 'node:http';
 import type { Logger } from 'pino';
+import { SluiceError } from '../errors/index.js';
 import type { JobMonitor } from '../observe/job-monitor.js';
+import { allowedHosts, isLoopback, refuse } from './request-guard.js';
+import { error, json } from './respond.js';
 import { handleRequest } from './routes.js';
 
 /** Where a job serves its REST API, metrics and dashboard. */
 export interface ServerOptions {
   /** Default 8081; 0 picks a free port. When the port is taken, the next free one (up to 19 further) is used and logged. */
   port?: number;
-  /** Default 127.0.0.1. */
+  /**
+   * The address to listen on. Default 127.0.0.1. Any address but loopback (`0.0.0.0`, a
+   * LAN address) is refused unless {@link insecure} is set: the API has no authentication.
+   */
   host?: string;
+  /**
+   * Further names the server answers to in the `Host` header, beside the address it is
+   * bound to (and 127.0.0.1, localhost and [::1] when bound to loopback or every interface),
+   * such as `sluice.internal` behind a proxy: any other Host is answered 421, which stops
+   * DNS rebinding (`--allowed-host`).
+   */
+  allowedHosts?: readonly string[];
+  /**
+   * Serve on an address other than loopback although the API has no authentication: anyone
+   * who reaches it can savepoint, stop and cancel the job. Logged as a warning (`--insecure`).
+   */
+  insecure?: boolean;
   /** A connection that has not sent its request's headers by then is answered 408 and closed. Default 10 s. */
   headersTimeoutMs?: number;
   /** A request not received whole by then is answered 408 and closed (a response such as `/events` may stream longer). Default 30 s. */
@@ -39,8 +57,22 @@ export const PORT_RANGE = 20;
  * taken port is not fatal: the next free port is used and logged; when none is free the
  * job runs without a server, and the log says so. See `server.test.ts`.
  */
-export async function startServer(monitor: JobMonitor, options: ServerOptions, logger: Logger): Promise<JobServer | undefined> {
+/**
+ * Refuses a server bound beyond loopback without {@link ServerOptions.insecure}
+ * (`INSECURE_BIND`). `Job.start` calls it before the job runs.
+ */
+export function checkServerOptions(options: ServerOptions): void {
   const host = options.host ?? '127.0.0.1';
+  if (isLoopback(host) || options.insecure === true) return;
+  throw new SluiceError('INSECURE_BIND', `the REST API would listen on ${host}, beyond this machine, without authentication: anyone on the network could savepoint, stop and cancel the job`, {
+    hint: 'Serve on 127.0.0.1 (the default) and reach it through an SSH tunnel or an authenticating proxy, or pass --insecure (server: { insecure: true }) to accept an open API.',
+  });
+}
+
+export async function startServer(monitor: JobMonitor, options: ServerOptions, logger: Logger): Promise<JobServer | undefined> {
+  checkServerOptions(options);
+  const host = options.host ?? '127.0.0.1';
+  const hosts = allowedHosts(host, options.allowedHosts ?? []);
   const first = options.port ?? DEFAULT_PORT;
   const last = first === 0 ? 0 : first + PORT_RANGE - 1;
   for (let port = first; port <= last; port++) {
@@ -50,9 +82,15 @@ export async function startServer(monitor: JobMonitor, options: ServerOptions, l
     const requestTimeout = Math.max(options.requestTimeoutMs ?? 30_000, headersTimeout);
     const limits = { headersTimeout, requestTimeout, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS, connectionsCheckingInterval: Math.max(50, Math.min(1_000, headersTimeout / 4)) };
     const server = createServer(limits, (req, res) => {
+      const refused = refuse(req, hosts);
+      if (refused) {
+        // The body is not read: the connection closes after the answer.
+        res.setHeader('connection', 'close');
+        return json(res, refused.status, error(refused.code, refused.message));
+      }
       handleRequest(monitor, req, res).catch((e: unknown) => {
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ error: { code: 'INTERNAL', message: (e as Error).message } }));
+        res.end(JSON.stringify(error('INTERNAL', (e as Error).message)));
       });
     });
     server.maxConnections = options.maxConnections ?? 256;
@@ -66,7 +104,15 @@ export async function startServer(monitor: JobMonitor, options: ServerOptions, l
       return undefined;
     }
     const url = `http://${host.includes(':') ? `[${host}]` : host}:${bound}`;
-    logger.info({ event: 'server_started', url }, `dashboard and REST API on ${url} (metrics at ${url}/metrics)`);
+    if (isLoopback(host)) {
+      logger.info({ event: 'server_started', url, access: 'local' }, `dashboard and REST API on ${url} (metrics at ${url}/metrics): unauthenticated, local only (bound to loopback)`);
+    } else {
+      logger.info({ event: 'server_started', url, access: 'network' }, `dashboard and REST API on ${url} (metrics at ${url}/metrics)`);
+      logger.warn(
+        { event: 'server_insecure', url, allowedHosts: hosts.names },
+        `the REST API on ${url} is open to the network without authentication (insecure): anyone who reaches it can savepoint, stop and cancel the job; it answers to the hosts ${hosts.names.join(', ')}${hosts.anyAddress ? ' and its IP addresses' : ''}`,
+      );
+    }
     return {
       url,
       port: bound,

@@ -24,7 +24,7 @@ async function sluice(...args: string[]): Promise<{ code: number; stdout: string
 describe('sluice commands against a running job', () => {
   it('run serves the API; list, status, logs, savepoint and cancel talk to it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sluice-cli-'));
-    const child = spawn('node', [bin, 'run', join(root, 'test/fixtures/jobs/live-job.ts'), '--port', '0', '--', join(dir, 'cp')], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn('node', [bin, 'run', join(root, 'test/fixtures/jobs/live-job.ts'), '--port', '0', '--', join(dir, 'cp'), join(dir, 'savepoints')], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -57,11 +57,21 @@ describe('sluice commands against a running job', () => {
       expect(logs.code).toBe(0);
       expect(logs.stdout).toMatch(/INFO /);
 
-      const sp = join(dir, 'sp');
-      const savepoint = await sluice('savepoint', '--url', url, '--path', sp);
+      // A name resolves in the job's savepoint directory; an absolute path inside it is taken as it is.
+      const savepoint = await sluice('savepoint', '--url', url, '--path', 'sp');
       expect(savepoint.code, savepoint.stderr).toBe(0);
-      expect(savepoint.stdout.trim()).toBe(sp);
-      expect(existsSync(sp)).toBe(true);
+      expect(savepoint.stdout.trim()).toBe(join(dir, 'savepoints', 'sp'));
+      expect(existsSync(join(dir, 'savepoints', 'sp'))).toBe(true);
+      const absolute = await sluice('savepoint', '--url', url, '--path', join(dir, 'savepoints', 'sp-2'));
+      expect(absolute.code, absolute.stderr).toBe(0);
+      expect(absolute.stdout.trim()).toBe(join(dir, 'savepoints', 'sp-2'));
+      // Anywhere else is refused, and the error says where savepoints go and how to move them.
+      const elsewhere = await sluice('savepoint', '--url', url, '--path', join(dir, 'elsewhere'));
+      expect(elsewhere.code).toBe(1);
+      expect(elsewhere.stderr).toMatch(/SAVEPOINT_PATH_REFUSED/);
+      expect(elsewhere.stderr).toContain(`go inside ${join(dir, 'savepoints')}/`);
+      expect(elsewhere.stderr).toMatch(/savepointDir/);
+      expect(existsSync(join(dir, 'elsewhere'))).toBe(false);
 
       expect((await sluice('status', 'other', '--url', url)).code).toBe(4);
 

@@ -88,12 +88,13 @@ describe('sluice upgrade', () => {
   it('stops the job with a savepoint, starts the new version from it, and leaves it running once it has checkpointed', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sluice-upgrade-'));
     const { v1, url } = await runV1(dir);
-    const r = await upgrade(dir, fixture('counter-v2.ts'), '--previous', fixture('counter-v1.ts'), '--url', url, '--port', '0', '--timeout', '30s', '--', join(dir, 'cp'));
+    const r = await upgrade(dir, fixture('counter-v2.ts'), '--previous', fixture('counter-v1.ts'), '--url', url, '--port', '0', '--timeout', '30s', '--path', 'before-v2', '--', join(dir, 'cp'));
     expect(r.code, r.stderr).toBe(0);
     expect(await v1.exited).toBe(0);
     const o = outcome(r.stdout);
     expect(o).toMatchObject({ status: 'upgraded', job: 'counter' });
-    expect(o.savepoint.startsWith(join(dir, '.sluice/savepoints/counter/'))).toBe(true);
+    // --path names the savepoint inside the job's savepoint directory (the API takes no path outside it).
+    expect(o.savepoint).toBe(join(dir, '.sluice/savepoints/counter/before-v2'));
     expect(o.stdout.startsWith(join(dir, '.sluice/upgrades/'))).toBe(true);
     expect(r.stderr).toMatch(/upgraded: job 'counter' runs .*counter-v2\.ts at http:\/\/127\.0\.0\.1:\d+ and completed checkpoint \d+/);
 

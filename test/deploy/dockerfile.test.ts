@@ -89,7 +89,7 @@ function checkRuntime(text: string): { entrypoint: string[]; cmd: string[] } {
   const cmd = JSON.parse(one(stage, 'CMD')) as string[];
   // exec form: sluice is PID 1 and gets the SIGTERM itself.
   expect(entrypoint[0]).toMatch(/(^|\/)sluice$/);
-  expect(entrypoint.slice(1)).toEqual(['run', '--host', '0.0.0.0', '--port', '8081', '--savepoint-on-stop', '--no-progress']);
+  expect(entrypoint.slice(1)).toEqual(['run', '--host', '0.0.0.0', '--insecure', '--port', '8081', '--savepoint-on-stop', '--no-progress']);
   // The health check script is valid JavaScript.
   const script = (JSON.parse(health.replace(/^.*? CMD /, '')) as string[])[2]!;
   expect(() => new Function(script)).not.toThrow();

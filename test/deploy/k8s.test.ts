@@ -67,7 +67,7 @@ function checkWorkload(w: Obj, all: Obj[]): void {
 
   const argv = [...c.command, ...c.args];
   expect(argv.slice(0, 2)).toEqual(['sluice', 'run']);
-  expect(argv.join(' '), `${what}: serve where the probes reach`).toContain('--host 0.0.0.0 --port 8081');
+  expect(argv.join(' '), `${what}: serve where the probes reach`).toContain('--host 0.0.0.0 --insecure --port 8081');
   expect(argv).toContain('--savepoint-on-stop');
   expect(argv).toContain('jobs/job.ts');
   expect(c.ports).toEqual([{ name: 'http', containerPort: 8081 }]);

@@ -12,7 +12,7 @@ let url: string;
 const base = mkdtempSync(join(tmpdir(), 'sluice-server-'));
 
 beforeAll(async () => {
-  run = liveJob({ dir: join(base, 'checkpoints'), server: { port: 0 }, tracing: { sampleEvery: 5 } }).start();
+  run = liveJob({ dir: join(base, 'checkpoints'), savepointDir: join(base, 'savepoints'), server: { port: 0 }, tracing: { sampleEvery: 5 } }).start();
   const server = await run.server;
   url = server!.url;
   await new Promise((r) => setTimeout(r, 1500)); // a few samples and checkpoints
@@ -111,9 +111,9 @@ describe('REST API of a running job', () => {
   });
 
   it('POST /jobs/:id/savepoints writes a savepoint', async () => {
-    const path = join(base, 'sp-1');
-    const r = await post('/jobs/live/savepoints', { path });
+    const r = await post('/jobs/live/savepoints', { path: 'sp-1' });
     expect(r.status).toBe(200);
+    const path = join(base, 'savepoints', 'sp-1');
     expect(r.body.path).toBe(path);
     expect(existsSync(path)).toBe(true);
     expect((await post('/jobs/live/savepoints', 'not an object')).status).toBe(400);
@@ -129,12 +129,12 @@ describe('REST API of a running job', () => {
 describe('cancel over REST', () => {
   it('POST /jobs/:id/cancel with {savepoint: true} stops with a savepoint; /readyz then says 503', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sluice-cancel-'));
-    const job = liveJob({ dir: join(dir, 'cp'), server: { port: 0 } }).start();
+    const job = liveJob({ dir: join(dir, 'cp'), savepointDir: join(dir, 'savepoints'), server: { port: 0 } }).start();
     const { url: u } = (await job.server)!;
     await new Promise((r) => setTimeout(r, 800));
-    const res = await fetch(`${u}/jobs/live/cancel`, { method: 'POST', body: JSON.stringify({ savepoint: true, path: join(dir, 'sp') }) });
+    const res = await fetch(`${u}/jobs/live/cancel`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ savepoint: true, path: join(dir, 'savepoints', 'sp') }) });
     expect(res.status).toBe(200);
-    expect(((await res.json()) as { savepoint: { path: string } }).savepoint.path).toBe(join(dir, 'sp'));
+    expect(((await res.json()) as { savepoint: { path: string } }).savepoint.path).toBe(join(dir, 'savepoints', 'sp'));
     expect(await job.done).toEqual({ status: 'cancelled' });
     expect(job.monitor.status).toBe('cancelled');
   });
@@ -142,7 +142,7 @@ describe('cancel over REST', () => {
   it('POST /jobs/:id/cancel without a savepoint', async () => {
     const job = liveJob({ dir: mkdtempSync(join(tmpdir(), 'sluice-cancel-')), server: { port: 0 } }).start();
     const { url: u } = (await job.server)!;
-    const res = await fetch(`${u}/jobs/live/cancel`, { method: 'POST' });
+    const res = await fetch(`${u}/jobs/live/cancel`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(res.status).toBe(202);
     expect(await job.done).toEqual({ status: 'cancelled' });
   });

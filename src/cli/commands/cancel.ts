@@ -11,7 +11,9 @@ after it (stop-with-savepoint).
 
 Options:
   --savepoint     stop with a savepoint
-  --path P        where the savepoint goes (default .sluice/savepoints/<job>/sp-<time>)
+  --path P        the savepoint's name in the job's savepoint directory (default sp-<time>, in
+                  .sluice/savepoints/<job>/ unless the job sets checkpoints.savepointDir);
+                  a path outside that directory is refused (see 'sluice savepoint --help')
 ${URL_OPTION_HELP}
 
 Exit codes: 0 cancelled, 1 the savepoint failed, 4 no such job answers.`;

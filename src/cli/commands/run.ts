@@ -40,7 +40,13 @@ Options:
   --explain                      print the plan and exit without running
   --port N                       serve the dashboard, REST API and /metrics on port N (default 8081,
                                  or the next free port; 0: any free port)
-  --host H                       the address to serve on (default 127.0.0.1)
+  --host H                       the address to serve on (default 127.0.0.1). The API has no
+                                 authentication: any other address is refused without --insecure
+  --insecure                     serve on a --host beyond loopback anyway (logged as a warning):
+                                 anyone who reaches it can savepoint, stop and cancel the job
+  --allowed-host NAME            a further name the server answers to in the Host header, beside
+                                 its address (and 127.0.0.1, localhost, [::1] on loopback);
+                                 repeatable. Requests naming any other host are answered 421
   --no-server                    no dashboard, REST API or /metrics
   --log-level L                  JSON logs on stderr at trace|debug|info|warn|error|silent
                                  (default info, or $SLUICE_LOG_LEVEL)
@@ -74,6 +80,8 @@ export const RUN_OPTIONS = {
   'transaction-timeout': { type: 'string' },
   port: { type: 'string' },
   host: { type: 'string' },
+  insecure: { type: 'boolean' },
+  'allowed-host': { type: 'string', multiple: true },
   'no-server': { type: 'boolean' },
   'log-level': { type: 'string' },
   'no-progress': { type: 'boolean' },
@@ -159,7 +167,9 @@ export async function runCommand(argv: string[]): Promise<number> {
       onRestart: (error, n, delay) =>
         process.stderr.write(`job '${job.name}' failed (${(error as Error).message.split('\n')[0]}); restart ${n} in ${delay}ms\n`),
       observe: {
-        server: parsed.values['no-server'] ? false : { port, host: parsed.values.host },
+        server: parsed.values['no-server']
+          ? false
+          : { port, host: parsed.values.host, insecure: parsed.values.insecure, allowedHosts: parsed.values['allowed-host'] },
         logLevel: logLevel as LogLevel,
         logDestination: { write: (line) => (progress ? progress.log(line) : process.stderr.write(line)) },
       },

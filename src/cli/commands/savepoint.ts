@@ -8,7 +8,11 @@ Takes a savepoint of a running job (it needs checkpoints on) and prints its path
 Start from it later with 'sluice run job.ts --from-savepoint PATH'.
 
 Options:
-  --path P        where it goes (default .sluice/savepoints/<job>/sp-<time>, relative to the job's directory)
+  --path P        its name in the job's savepoint directory (default sp-<time>); the directory is
+                  .sluice/savepoints/<job>/ in the job's working directory unless the job sets
+                  checkpoints.savepointDir. A relative P resolves there; an absolute P must lie
+                  inside it; a path outside it, an existing one, or one in a checkpoint
+                  directory is refused (SAVEPOINT_PATH_REFUSED)
   --stop          stop the job after the savepoint
 ${URL_OPTION_HELP}
 

@@ -31,12 +31,14 @@ Options:
   --job NAME            the running job (default: the only one answering)
   --url URL             its server (default: ask 127.0.0.1:8081-8100)
   --timeout T           how long the new version has to become ready and checkpoint (default 60s)
-  --path P              where the savepoint goes (default .sluice/savepoints/<job>/sp-<time>)
+  --path P              the savepoint's name in the job's savepoint directory (default sp-<time>,
+                        in .sluice/savepoints/<job>/ unless the job sets checkpoints.savepointDir);
+                        a path outside that directory is refused (see 'sluice savepoint --help')
   --log-dir DIR         where the started job's output goes (default .sluice/upgrades)
   -h, --help            show this help
 
 Run options, passed on to the job started (the new version, or the old one on a rollback):
-  --parallelism N, --port N, --host H, --log-level trace|debug|info, --allow-non-restored-state,
+  --parallelism N, --port N, --host H, --insecure, --allowed-host NAME, --log-level trace|debug|info, --allow-non-restored-state,
   --savepoint-on-stop, --no-progress (see 'sluice run --help').
 
 Exit codes: 0 upgraded; 1 failed (the savepoint's path is printed when one was taken);
@@ -44,7 +46,7 @@ Exit codes: 0 upgraded; 1 failed (the savepoint's path is printed when one was t
 answered; 5 the new version failed and the previous one runs again from the savepoint.`;
 
 /** The options of `sluice run` that `upgrade` passes on; the others make no sense for it. */
-const PASSED_ON = ['parallelism', 'port', 'host', 'log-level', 'allow-non-restored-state', 'savepoint-on-stop', 'no-progress'] as const;
+const PASSED_ON = ['parallelism', 'port', 'host', 'insecure', 'allowed-host', 'log-level', 'allow-non-restored-state', 'savepoint-on-stop', 'no-progress'] as const;
 
 export async function upgradeCommand(argv: string[]): Promise<number> {
   const { own, jobArgs } = splitJobArguments(argv);
@@ -90,8 +92,9 @@ export async function upgradeCommand(argv: string[]): Promise<number> {
   const runOptions: string[] = ['--log-level', logLevel];
   for (const o of PASSED_ON) {
     if (o === 'log-level' || v[o] === undefined) continue;
-    if (v[o] === true) runOptions.push(`--${o}`);
-    else runOptions.push(`--${o}`, String(v[o]));
+    const value = v[o] as string | boolean | string[];
+    if (value === true) runOptions.push(`--${o}`);
+    else for (const one of Array.isArray(value) ? value : [String(value)]) runOptions.push(`--${o}`, one);
   }
   const logDir = resolve((v['log-dir'] as string | undefined) ?? '.sluice/upgrades');
   const runArgs = (job: string, savepoint: string) => [resolve(job), '--from-savepoint', savepoint, ...runOptions, ...(jobArgs.length ? ['--', ...jobArgs] : [])];
@@ -109,7 +112,8 @@ export async function upgradeCommand(argv: string[]): Promise<number> {
   let savepoint: string;
   try {
     old = await resolveJob(v.job as string | undefined, v.url as string | undefined);
-    const path = v.path === undefined ? undefined : resolve(v.path as string);
+    // As given: the job resolves a relative path in its savepoint directory, and answers with the absolute one.
+    const path = v.path as string | undefined;
     const r = await call<{ savepoint: { path: string; checkpointId: number } }>(old, '/cancel', { method: 'POST', body: { savepoint: true, path }, timeoutMs: 120_000 });
     savepoint = r.savepoint.path;
     say(`job '${old.id}' at ${old.url} stopped with savepoint ${savepoint} (checkpoint ${r.savepoint.checkpointId})`);
