@@ -99,6 +99,8 @@ export class OperatorHarness<I, O> {
   private readonly sides = new Map<string, Collecting>();
   private backend: KeyedStateBackend | undefined;
   private opened = false;
+  /** Work the operator deferred that has not settled (see {@link blocked}). */
+  private pendingDeferred = 0;
 
   private constructor(
     private readonly operator: Operator<I, O>,
@@ -128,7 +130,12 @@ export class OperatorHarness<I, O> {
         if (options.onError !== 'dead-letter') throw e;
         harness.deadLetters.push({ step: uid, record, error: { code: e.code, message: e.message }, timestamp });
       },
-      defer: () => {},
+      defer: (work) => {
+        this.pendingDeferred++;
+        const done = () => void this.pendingDeferred--;
+        work.then(done, done);
+      },
+      runInTask: (callback) => callback(),
       stateBackend: () =>
         (this.backend ??= options.stateBackend?.(this.clock) ?? new MemoryStateBackend({ clock: this.clock, maxParallelism })),
       scheduleProcessingTime: (at, callback) => this.clock.schedule(at, callback),
@@ -279,6 +286,23 @@ export class OperatorHarness<I, O> {
     this.open();
     this.clock.set(t);
     return this;
+  }
+
+  /**
+   * Lets promises that have settled run their callbacks (an async operator's results
+   * arrive this way); processing time does not move. Await it after resolving a call.
+   */
+  async settle(): Promise<this> {
+    for (let i = 0; i < 5; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+    return this;
+  }
+
+  /**
+   * Whether the operator holds its task back: work it deferred (a full async queue, a
+   * sink's write) has not finished, so a task would take no more input (backpressure).
+   */
+  get blocked(): boolean {
+    return this.pendingDeferred > 0;
   }
 
   /** Main output records with timestamps, in order. */
