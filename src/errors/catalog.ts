@@ -97,6 +97,18 @@ export const ERROR_CATALOG = {
     description: "A user function (map, filter, process, a key selector, a sink's write…) threw while handling a record.",
     hint: "Fix the function, or route failures to a dead-letter output with `{ onError: 'dead-letter' }` and consume `job.deadLetters()`.",
   },
+  ASYNC_TIMEOUT: {
+    domain: 'external',
+    retry: 'backoff',
+    description: "An attempt of an async step's function (asyncMap, asyncProcess, a lookup) did not settle within the step's `timeout`.",
+    hint: 'Raise the step\'s `timeout`, give it a `retry` policy (a timeout is retried like any error unless `retryOn` refuses it), or look at the service it calls.',
+  },
+  ASYNC_RETRIES_EXHAUSTED: {
+    domain: 'external',
+    retry: 'backoff',
+    description: "An async step's function failed on a record at every attempt its retry policy allowed; the message shows the last failure.",
+    hint: "Look at the last failure and the service it calls; allow more attempts or longer pauses in the step's `retry`, or route such records to dead letters with `{ onError: 'dead-letter' }`.",
+  },
   STATE_OUTSIDE_KEY: {
     domain: 'user',
     retry: 'none',

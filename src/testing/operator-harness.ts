@@ -8,6 +8,9 @@ import type {
   ProcessFunction,
 } from '../core/functions.js';
 import type { OutputTag } from '../core/output-tag.js';
+import type { AsyncMapFunction, AsyncProcessFunction, AsyncStepOptions } from '../core/async-function.js';
+import { asyncConfig } from '../api/async-step.js';
+import { AsyncWaitOperator } from '../runtime/operators/async/async-wait.js';
 import { SluiceError, describeRecord } from '../errors/index.js';
 import type { Batch } from '../runtime/batch.js';
 import type { Operator, OperatorRuntime } from '../runtime/operator.js';
@@ -99,6 +102,8 @@ export class OperatorHarness<I, O> {
   private readonly sides = new Map<string, Collecting>();
   private backend: KeyedStateBackend | undefined;
   private opened = false;
+  /** What a callback run inside the task threw (see {@link settle}). */
+  private failure: unknown;
   /** Work the operator deferred that has not settled (see {@link blocked}). */
   private pendingDeferred = 0;
 
@@ -135,7 +140,14 @@ export class OperatorHarness<I, O> {
         const done = () => void this.pendingDeferred--;
         work.then(done, done);
       },
-      runInTask: (callback) => callback(),
+      runInTask: (callback) => {
+        // As a task does: a throw fails it. Here it is kept for settle() to throw.
+        try {
+          callback();
+        } catch (e) {
+          this.failure ??= e;
+        }
+      },
       stateBackend: () =>
         (this.backend ??= options.stateBackend?.(this.clock) ?? new MemoryStateBackend({ clock: this.clock, maxParallelism })),
       scheduleProcessingTime: (at, callback) => this.clock.schedule(at, callback),
@@ -179,6 +191,19 @@ export class OperatorHarness<I, O> {
     options: OperatorHarnessOptions = {},
   ): OperatorHarness<I | B, O> {
     return new OperatorHarness<I | B, O>(new BroadcastProcessOperator(fn, checkBroadcastDescriptors(descriptors)), options);
+  }
+
+  /**
+   * A harness for an async step (`asyncMap`): resolve its calls as the test likes, then
+   * `await h.settle()` and read the output; time (timeouts, retry pauses) moves with the clock.
+   */
+  static asyncMap<I, O>(fn: AsyncMapFunction<I, O>, options: AsyncStepOptions, harnessOptions: OperatorHarnessOptions = {}): OperatorHarness<I, O> {
+    return new OperatorHarness<I, O>(new AsyncWaitOperator<I, O>(asyncConfig<I, O>('asyncMap', fn, options)), { uid: options.uid, ...harnessOptions });
+  }
+
+  /** A harness for an async step that gives any number of results per record (`asyncProcess`). */
+  static asyncProcess<I, O>(fn: AsyncProcessFunction<I, O>, options: AsyncStepOptions, harnessOptions: OperatorHarnessOptions = {}): OperatorHarness<I, O> {
+    return new OperatorHarness<I, O>(new AsyncWaitOperator<I, O>(asyncConfig<I, O>('asyncProcess', fn, options)), { uid: options.uid, ...harnessOptions });
   }
 
   /** A harness for a process function (or co-process function) without keys. */
@@ -294,6 +319,7 @@ export class OperatorHarness<I, O> {
    */
   async settle(): Promise<this> {
     for (let i = 0; i < 5; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+    if (this.failure !== undefined) throw this.failure;
     return this;
   }
 

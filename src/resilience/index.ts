@@ -1,0 +1,1 @@
+export { type RetryPolicy, type RetryOptions, type ExponentialBackoffOptions, noRetry, fixedDelay, exponentialBackoff } from './retry.js';

@@ -1,0 +1,232 @@
+import { SluiceError, describeRecord } from '../../../errors/index.js';
+import { BatchBuilder, hasTimestamp, type Batch } from '../../batch.js';
+import { FifoQueue } from '../../fifo-queue.js';
+import { Operator } from '../../operator.js';
+import type { AsyncConfig } from './async-config.js';
+import { recordEntry, type AsyncState, type QueueOutput, type RecordEntry, type ResultQueue, type SavedRecord } from './entry.js';
+import { OrderedQueue } from './ordered-queue.js';
+import { UnorderedQueue } from './unordered-queue.js';
+
+/**
+ * Calls an async function per record with at most `capacity` records held (Flink's
+ * AsyncWaitOperator). Each call has a timeout per attempt and a retry policy; results
+ * come back through the task (`runtime.runInTask`) and leave in the order the queue
+ * allows (ordered, or unordered within watermarks). While the queue is full the operator
+ * defers its task: no more input (backpressure). A checkpoint keeps the queue: records
+ * in flight, and results not yet sent; a restore calls again for the former.
+ */
+export class AsyncWaitOperator<I, O> extends Operator<I, O> {
+  private queue!: ResultQueue<I, O>;
+  /** Records that came while the queue was full, oldest first. */
+  private readonly waiting = new FifoQueue<RecordEntry<I, O>>();
+  private waitingCount = 0;
+  /** Resolves the promise the task waits on while records wait for room (or, at the end, for the queue to empty). */
+  private wake: (() => void) | undefined;
+  private ending = false;
+  private restored: readonly (SavedRecord | { w: number })[] | undefined;
+  /** Every entry with an attempt running or a retry pending (aborted on close). */
+  private readonly active = new Set<RecordEntry<I, O>>();
+  /** Counters read at scrape time: attempts that timed out, retries made, records whose call failed for good. */
+  timeouts = 0;
+  retries = 0;
+  failures = 0;
+
+  constructor(private readonly config: AsyncConfig<I, O>) {
+    super();
+  }
+
+  override initializeState(state: unknown): void {
+    this.restored = (state as AsyncState).queue;
+  }
+
+  /** At another parallelism: the old subtasks' records are dealt out (their watermarks are dropped; upstream sends new ones). */
+  override initializeStateParts(parts: readonly unknown[]): void {
+    const { index, parallelism } = this.runtime.subtask;
+    this.restored = parts.flatMap((p, j) => (j % parallelism === index && p ? (p as AsyncState).queue.filter((e) => 'v' in e) : []));
+  }
+
+  override open(): void {
+    const out: QueueOutput<I, O> = { records: (entries) => this.emit(entries), watermark: (w) => this.out.watermark(w) };
+    this.queue = this.config.ordered ? new OrderedQueue(out) : new UnorderedQueue(out);
+    const restored = this.restored ?? [];
+    this.restored = undefined;
+    const done: RecordEntry<I, O>[] = [];
+    for (const saved of restored) {
+      if ('w' in saved) {
+        this.queue.addWatermark(saved.w);
+        continue;
+      }
+      const entry = recordEntry<I, O>(saved.v as I, saved.t, saved.r as O[] | undefined);
+      if (entry.results !== undefined) {
+        this.queue.add(entry);
+        done.push(entry);
+      } else this.admit(entry);
+    }
+    for (const entry of done) this.queue.completed(entry);
+    this.holdWhileWaiting();
+  }
+
+  processBatch(batch: Batch<I>): void {
+    const { values, timestamps } = batch;
+    for (let i = 0; i < values.length; i++) this.admit(recordEntry<I, O>(values[i]!, timestamps[i]!));
+    this.holdWhileWaiting();
+  }
+
+  override processWatermark(watermark: number): void {
+    this.watermark = watermark;
+    this.queue.addWatermark(watermark);
+  }
+
+  override endInput(): void {
+    this.ending = true;
+    if (this.queue.size === 0 && this.waitingCount === 0) return this.out.end();
+    this.runtime.defer(new Promise<void>((resolve) => (this.wake = resolve)));
+  }
+
+  override snapshotState(): AsyncState {
+    const queue = this.queue.saved();
+    // Records waiting for room came after everything in the queue.
+    for (const e of this.waiting.values()) queue.push({ v: e.value, t: e.timestamp });
+    return { queue };
+  }
+
+  override close(): void {
+    for (const entry of this.active) {
+      entry.cancelTimer?.();
+      entry.controller?.abort();
+    }
+    this.active.clear();
+  }
+
+  /** The queue's size: records in flight or with results waiting (what `capacity` bounds). */
+  get inFlight(): number {
+    return this.queue.size;
+  }
+
+  /** Queues a record and starts its call, or keeps it waiting while the queue is full. */
+  private admit(entry: RecordEntry<I, O>): void {
+    if (this.queue.size < this.config.capacity && this.waitingCount === 0) this.start(entry);
+    else {
+      this.waiting.push(entry);
+      this.waitingCount++;
+    }
+  }
+
+  private start(entry: RecordEntry<I, O>): void {
+    this.queue.add(entry);
+    this.active.add(entry);
+    entry.attempt = 1;
+    this.attempt(entry);
+  }
+
+  /** While records wait for room, the task takes no more input. */
+  private holdWhileWaiting(): void {
+    if (this.waitingCount > 0 && this.wake === undefined) this.runtime.defer(new Promise<void>((resolve) => (this.wake = resolve)));
+  }
+
+  private attempt(entry: RecordEntry<I, O>): void {
+    const attempt = entry.attempt;
+    const controller = (entry.controller = new AbortController());
+    const { timeoutMs } = this.config;
+    let call: Promise<unknown>;
+    try {
+      call = this.config.fn(entry.value, { signal: controller.signal, attempt, timestamp: hasTimestamp(entry.timestamp) ? entry.timestamp : undefined });
+    } catch (error) {
+      call = Promise.reject(error);
+    }
+    if (timeoutMs !== undefined) {
+      entry.cancelTimer = this.runtime.scheduleProcessingTime(this.runtime.clock.now() + timeoutMs, () => {
+        this.timeouts++;
+        const error = new SluiceError(
+          'ASYNC_TIMEOUT',
+          `step '${this.uid}' (${this.kind}): the ${this.config.what} did not answer within ${timeoutMs} ms (attempt ${attempt}) on record ${describeRecord(entry.value)}`,
+          { step: this.uid },
+        );
+        controller.abort(error);
+        this.failed(entry, attempt, error);
+      });
+    }
+    Promise.resolve(call).then(
+      (result) => this.runtime.runInTask(() => this.answered(entry, attempt, result)),
+      (error: unknown) => this.runtime.runInTask(() => this.failed(entry, attempt, error)),
+    );
+  }
+
+  /** Whether `attempt` is still the one that counts for `entry` (running: not timed out, not superseded); if so it is over now. */
+  private current(entry: RecordEntry<I, O>, attempt: number): boolean {
+    if (entry.attempt !== attempt || entry.results !== undefined || entry.controller === undefined) return false;
+    entry.cancelTimer?.();
+    entry.cancelTimer = undefined;
+    entry.controller = undefined;
+    return true;
+  }
+
+  private answered(entry: RecordEntry<I, O>, attempt: number, result: unknown): void {
+    if (!this.current(entry, attempt)) return;
+    const { retry } = this.config;
+    if (attempt < retry.maxAttempts && retry.retryOnResult(result)) return this.retryLater(entry, attempt);
+    let results: O[];
+    try {
+      results = this.config.single ? [result as O] : Array.isArray(result) ? (result as O[]) : Array.from(result as Iterable<O>);
+    } catch (error) {
+      return this.failed(entry, attempt, error, true);
+    }
+    this.finish(entry, results);
+  }
+
+  private failed(entry: RecordEntry<I, O>, attempt: number, error: unknown, checked = false): void {
+    if (!checked && !this.current(entry, attempt)) return;
+    const { retry } = this.config;
+    if (attempt < retry.maxAttempts && retry.retryOnError(error)) return this.retryLater(entry, attempt);
+    this.failures++;
+    // The record's results are none: under 'dead-letter' it is a letter and the queue goes on;
+    // under 'fail' userError throws, which fails the task (runInTask).
+    this.finish(entry, []);
+    this.runtime.userError(this.finalError(error, attempt, entry), entry.value, entry.timestamp, this.config.what);
+  }
+
+  private finalError(error: unknown, attempts: number, entry: RecordEntry<I, O>): unknown {
+    if (attempts === 1) return error;
+    const reason = error instanceof SluiceError ? error.message.split('\n')[0]! : error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    return new SluiceError('ASYNC_RETRIES_EXHAUSTED', `step '${this.uid}' (${this.kind}): the ${this.config.what} failed ${attempts} attempts on record ${describeRecord(entry.value)}; the last: ${reason}`, {
+      step: this.uid,
+      cause: error,
+    });
+  }
+
+  private retryLater(entry: RecordEntry<I, O>, attempt: number): void {
+    this.retries++;
+    entry.attempt = attempt + 1; // from now on, a late answer of `attempt` is ignored
+    const at = this.runtime.clock.now() + this.config.retry.delayMs(attempt);
+    entry.cancelTimer = this.runtime.scheduleProcessingTime(at, () => {
+      entry.cancelTimer = undefined;
+      this.attempt(entry);
+    });
+  }
+
+  private finish(entry: RecordEntry<I, O>, results: O[]): void {
+    entry.results = results;
+    this.active.delete(entry);
+    this.queue.completed(entry);
+  }
+
+  /** Records whose results may leave: one batch, then room for those waiting. */
+  private emit(entries: readonly RecordEntry<I, O>[]): void {
+    const b = new BatchBuilder<O>();
+    for (const e of entries) for (const r of e.results!) b.push(r, e.timestamp);
+    if (b.length > 0) this.out.main.emitBatch(b.take());
+    while (this.waitingCount > 0 && this.queue.size < this.config.capacity) {
+      this.waitingCount--;
+      this.start(this.waiting.shift()!);
+    }
+    if (this.waitingCount > 0) return;
+    if (this.ending) {
+      if (this.queue.size > 0) return;
+      this.ending = false;
+      this.out.end();
+    }
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+}
