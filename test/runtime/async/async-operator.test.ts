@@ -133,6 +133,22 @@ describe('async operator: capacity is backpressure', () => {
     expect(h.blocked).toBe(true);
   });
 
+  it('the end of input right after a batch that filled the queue (a chained source) waits for all of it', async () => {
+    const { service, h } = double('end-full', 'unordered', 1);
+    h.processBatch([
+      [1, 1],
+      [2, 2],
+    ]);
+    h.endInput();
+    service.callFor(1).resolve(1);
+    await h.settle();
+    expect(h.blocked).toBe(true);
+    service.callFor(2).resolve(2);
+    await h.settle();
+    expect(h.values).toEqual([1, 2]);
+    expect(h.blocked).toBe(false);
+  });
+
   it('the end of input waits for every call, then ends the output', async () => {
     const { service, h } = double('end', 'ordered');
     h.processElement(1, 1);

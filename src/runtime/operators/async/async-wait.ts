@@ -80,7 +80,7 @@ export class AsyncWaitOperator<I, O> extends Operator<I, O> {
   override endInput(): void {
     this.ending = true;
     if (this.queue.size === 0 && this.waitingCount === 0) return this.out.end();
-    this.runtime.defer(new Promise<void>((resolve) => (this.wake = resolve)));
+    this.hold();
   }
 
   override snapshotState(): AsyncState {
@@ -121,7 +121,16 @@ export class AsyncWaitOperator<I, O> extends Operator<I, O> {
 
   /** While records wait for room, the task takes no more input. */
   private holdWhileWaiting(): void {
-    if (this.waitingCount > 0 && this.wake === undefined) this.runtime.defer(new Promise<void>((resolve) => (this.wake = resolve)));
+    if (this.waitingCount > 0) this.hold();
+  }
+
+  /**
+   * Holds the task until {@link emit} lets it go: one promise at a time, so that the end
+   * of input coming in the same turn as a batch that filled the queue (a chained source
+   * ends right after its last batch) waits on the same one.
+   */
+  private hold(): void {
+    if (this.wake === undefined) this.runtime.defer(new Promise<void>((resolve) => (this.wake = resolve)));
   }
 
   private attempt(entry: RecordEntry<I, O>): void {
