@@ -20,7 +20,7 @@ export function addAsyncStep<I, O>(
   input: StreamEdge,
   kind: 'asyncMap' | 'asyncProcess',
   fn: AsyncConfig<I, O>['fn'],
-  options: AsyncStepOptions,
+  options: AsyncStepOptions<I, O>,
 ): StepNode {
   if (typeof fn !== 'function') throw new SluiceError('INVALID_ARGUMENT', `${kind}() needs an async function (value, context) => Promise, got ${fn === null ? 'null' : typeof fn}`);
   const config = asyncConfig<I, O>(kind, fn, options ?? ({} as AsyncStepOptions));
@@ -35,12 +35,16 @@ export function addAsyncStep<I, O>(
 }
 
 /** An async step's options, checked, as its operator runs them (the harness builds operators from it too). */
-export function asyncConfig<I, O>(kind: 'asyncMap' | 'asyncProcess', fn: AsyncConfig<I, O>['fn'], options: AsyncStepOptions): AsyncConfig<I, O> {
+export function asyncConfig<I, O>(kind: 'asyncMap' | 'asyncProcess', fn: AsyncConfig<I, O>['fn'], options: AsyncStepOptions<I, O>): AsyncConfig<I, O> {
   const where = `${kind}('${options.uid ?? '?'}')`;
   const mode = options.mode ?? 'ordered';
   if (mode !== 'ordered' && mode !== 'unordered') throw new SluiceError('INVALID_ARGUMENT', `${where}: mode must be 'ordered' or 'unordered', got ${String(mode)}`);
   const capacity = options.capacity ?? DEFAULT_ASYNC_CAPACITY;
   if (!Number.isInteger(capacity) || capacity < 1) throw new SluiceError('INVALID_ARGUMENT', `${where}: capacity must be an integer ≥ 1, got ${capacity}`);
+  if (options.fallback !== undefined && typeof options.fallback !== 'function') throw new SluiceError('INVALID_ARGUMENT', `${where}: fallback must be a function (value, error) => result`);
+  if (options.dependency !== undefined && typeof options.dependency.execute !== 'function') {
+    throw new SluiceError('INVALID_ARGUMENT', `${where}: dependency must be made by dependency(name, options)`);
+  }
   const retry = options.retry ?? noRetry;
   if (typeof retry.delayMs !== 'function' || !(retry.maxAttempts >= 1)) {
     throw new SluiceError('INVALID_ARGUMENT', `${where}: retry must be a policy such as fixedDelay(…) or exponentialBackoff(…)`);
@@ -52,6 +56,8 @@ export function asyncConfig<I, O>(kind: 'asyncMap' | 'asyncProcess', fn: AsyncCo
     capacity,
     timeoutMs: options.timeout === undefined ? undefined : toPositiveMillis(options.timeout, `${where} timeout`),
     retry,
+    dependency: options.dependency,
+    fallback: options.fallback,
     what: `${kind} function`,
   });
 }

@@ -104,7 +104,7 @@ export class DataStream<T> {
    * orders.asyncMap(async (o, { signal }) => ({ ...o, user: await fetchUser(o.userId, signal) }),
    *   { uid: 'enrich', mode: 'unordered', capacity: 50, timeout: '2s', retry: fixedDelay('100ms', { maxAttempts: 3 }) })
    */
-  asyncMap<U>(fn: AsyncMapFunction<T, U>, options: AsyncStepOptions): DataStream<U> {
+  asyncMap<U>(fn: AsyncMapFunction<T, U>, options: AsyncStepOptions<T, U>): DataStream<U> {
     return new DataStream<U>(this.job, addAsyncStep<T, U>(this.job, this.edge(), 'asyncMap', fn, options));
   }
 
@@ -115,7 +115,7 @@ export class DataStream<T> {
    * @example
    * queries.asyncProcess(async (q) => (await search(q)).hits, { uid: 'search', capacity: 20 })
    */
-  asyncProcess<U>(fn: AsyncProcessFunction<T, U>, options: AsyncStepOptions): DataStream<U> {
+  asyncProcess<U>(fn: AsyncProcessFunction<T, U>, options: AsyncStepOptions<T, U>): DataStream<U> {
     return new DataStream<U>(this.job, addAsyncStep<T, U>(this.job, this.edge(), 'asyncProcess', fn, options));
   }
 

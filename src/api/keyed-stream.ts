@@ -45,7 +45,7 @@ export class KeyedStream<T, K extends Key> {
    * @example
    * clicks.keyBy((c) => c.user).asyncMap(lookupProfile, { uid: 'profiles', timeout: '1s' })
    */
-  asyncMap<U>(fn: AsyncMapFunction<T, U>, options: AsyncStepOptions): DataStream<U> {
+  asyncMap<U>(fn: AsyncMapFunction<T, U>, options: AsyncStepOptions<T, U>): DataStream<U> {
     return new DataStream<U>(this.stream.job, addAsyncStep<T, U>(this.stream.job, this.edge(), 'asyncMap', fn, options));
   }
 
@@ -56,7 +56,7 @@ export class KeyedStream<T, K extends Key> {
    * @example
    * users.keyBy('id').asyncProcess(async (u) => fetchOrders(u.id), { uid: 'orders' })
    */
-  asyncProcess<U>(fn: AsyncProcessFunction<T, U>, options: AsyncStepOptions): DataStream<U> {
+  asyncProcess<U>(fn: AsyncProcessFunction<T, U>, options: AsyncStepOptions<T, U>): DataStream<U> {
     return new DataStream<U>(this.stream.job, addAsyncStep<T, U>(this.stream.job, this.edge(), 'asyncProcess', fn, options));
   }
 

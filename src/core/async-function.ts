@@ -1,4 +1,6 @@
+import type { Dependency } from '../resilience/dependency.js';
 import type { RetryPolicy } from '../resilience/retry.js';
+import type { SluiceError } from '../errors/index.js';
 import type { Duration } from '../time/duration.js';
 import type { StatefulStepOptions } from './step-options.js';
 
@@ -26,7 +28,7 @@ export type AsyncProcessFunction<I, O> = (value: I, context: AsyncContext) => Pr
  * stream.asyncMap(enrich, { uid: 'enrich', mode: 'unordered', capacity: 50, timeout: '2s',
  *   retry: exponentialBackoff({ initial: '100ms', maxAttempts: 4 }) })
  */
-export interface AsyncStepOptions extends StatefulStepOptions {
+export interface AsyncStepOptions<I = any, O = any> extends StatefulStepOptions {
   /**
    * `ordered` (default): results leave in the order records came. `unordered`: a result
    * leaves as soon as it is ready, but never across a watermark.
@@ -41,4 +43,16 @@ export interface AsyncStepOptions extends StatefulStepOptions {
   timeout?: Duration;
   /** Whether and when a failed attempt is tried again (default: no retry). See `fixedDelay`, `exponentialBackoff`. */
   retry?: RetryPolicy;
+  /**
+   * The external service the function calls: every attempt goes through its circuit
+   * breaker and bulkhead (see `dependency()`), shared with the other steps given it.
+   */
+  dependency?: Dependency;
+  /**
+   * Graceful degradation: when the last attempt was refused because the dependency is
+   * unavailable (CIRCUIT_OPEN, BULKHEAD_FULL), the record's result is this instead of a
+   * failure; counted in `sluice_async_degraded_total`. Without it, such a record goes
+   * through the step's error policy (`onError`) like any failure.
+   */
+  fallback?: (value: I, error: SluiceError) => O;
 }

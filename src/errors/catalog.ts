@@ -109,6 +109,18 @@ export const ERROR_CATALOG = {
     description: "An async step's function failed on a record at every attempt its retry policy allowed; the message shows the last failure.",
     hint: "Look at the last failure and the service it calls; allow more attempts or longer pauses in the step's `retry`, or route such records to dead letters with `{ onError: 'dead-letter' }`.",
   },
+  CIRCUIT_OPEN: {
+    domain: 'external',
+    retry: 'backoff',
+    description: "A call to a dependency was refused at once because the dependency's circuit breaker is open: its last calls failed in a row.",
+    hint: "Look at the service the dependency names; the breaker lets a probe through after `halfOpenAfter`. Give the step a `whenUnavailable` fallback or dead letters to go on meanwhile.",
+  },
+  BULKHEAD_FULL: {
+    domain: 'external',
+    retry: 'backoff',
+    description: "A call to a dependency was refused because its bulkhead had no free slot and no room in its queue.",
+    hint: "Raise the dependency's `bulkhead.maxConcurrent` or `maxQueued`, or lower the `capacity` of the steps that share it.",
+  },
   STATE_OUTSIDE_KEY: {
     domain: 'user',
     retry: 'none',

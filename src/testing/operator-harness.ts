@@ -197,12 +197,12 @@ export class OperatorHarness<I, O> {
    * A harness for an async step (`asyncMap`): resolve its calls as the test likes, then
    * `await h.settle()` and read the output; time (timeouts, retry pauses) moves with the clock.
    */
-  static asyncMap<I, O>(fn: AsyncMapFunction<I, O>, options: AsyncStepOptions, harnessOptions: OperatorHarnessOptions = {}): OperatorHarness<I, O> {
+  static asyncMap<I, O>(fn: AsyncMapFunction<I, O>, options: AsyncStepOptions<I, O>, harnessOptions: OperatorHarnessOptions = {}): OperatorHarness<I, O> {
     return new OperatorHarness<I, O>(new AsyncWaitOperator<I, O>(asyncConfig<I, O>('asyncMap', fn, options)), { uid: options.uid, ...harnessOptions });
   }
 
   /** A harness for an async step that gives any number of results per record (`asyncProcess`). */
-  static asyncProcess<I, O>(fn: AsyncProcessFunction<I, O>, options: AsyncStepOptions, harnessOptions: OperatorHarnessOptions = {}): OperatorHarness<I, O> {
+  static asyncProcess<I, O>(fn: AsyncProcessFunction<I, O>, options: AsyncStepOptions<I, O>, harnessOptions: OperatorHarnessOptions = {}): OperatorHarness<I, O> {
     return new OperatorHarness<I, O>(new AsyncWaitOperator<I, O>(asyncConfig<I, O>('asyncProcess', fn, options)), { uid: options.uid, ...harnessOptions });
   }
 

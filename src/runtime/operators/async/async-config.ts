@@ -1,4 +1,6 @@
 import type { AsyncContext } from '../../../core/async-function.js';
+import type { SluiceError } from '../../../errors/index.js';
+import type { Dependency } from '../../../resilience/dependency.js';
 import type { RetryPolicy } from '../../../resilience/retry.js';
 
 /** An async step as the operator runs it, its options checked (`api/async-step.ts` builds it). */
@@ -11,6 +13,9 @@ export interface AsyncConfig<I, O> {
   /** Per attempt; undefined: no limit. */
   readonly timeoutMs: number | undefined;
   readonly retry: RetryPolicy;
+  readonly dependency: Dependency | undefined;
+  /** The result of a record whose dependency was unavailable at the last attempt. */
+  readonly fallback: ((value: I, error: SluiceError) => O) | undefined;
   /** How messages name the function ('asyncMap function'). */
   readonly what: string;
   /** Never read: ties O to the config. */

@@ -30,6 +30,8 @@ export class AsyncWaitOperator<I, O> extends Operator<I, O> {
   timeouts = 0;
   retries = 0;
   failures = 0;
+  /** Records whose result came from the fallback (the dependency was unavailable). */
+  degraded = 0;
 
   constructor(private readonly config: AsyncConfig<I, O>) {
     super();
@@ -46,6 +48,7 @@ export class AsyncWaitOperator<I, O> extends Operator<I, O> {
   }
 
   override open(): void {
+    this.config.dependency?.useClock(this.runtime.clock);
     const out: QueueOutput<I, O> = { records: (entries) => this.emit(entries), watermark: (w) => this.out.watermark(w) };
     this.queue = this.config.ordered ? new OrderedQueue(out) : new UnorderedQueue(out);
     const restored = this.restored ?? [];
@@ -137,9 +140,11 @@ export class AsyncWaitOperator<I, O> extends Operator<I, O> {
     const attempt = entry.attempt;
     const controller = (entry.controller = new AbortController());
     const { timeoutMs } = this.config;
+    const context = { signal: controller.signal, attempt, timestamp: hasTimestamp(entry.timestamp) ? entry.timestamp : undefined };
+    const { fn, dependency } = this.config;
     let call: Promise<unknown>;
     try {
-      call = this.config.fn(entry.value, { signal: controller.signal, attempt, timestamp: hasTimestamp(entry.timestamp) ? entry.timestamp : undefined });
+      call = dependency ? dependency.execute(() => fn(entry.value, context), controller.signal) : fn(entry.value, context);
     } catch (error) {
       call = Promise.reject(error);
     }
@@ -187,11 +192,26 @@ export class AsyncWaitOperator<I, O> extends Operator<I, O> {
     if (!checked && !this.current(entry, attempt)) return;
     const { retry } = this.config;
     if (attempt < retry.maxAttempts && retry.retryOnError(error)) return this.retryLater(entry, attempt);
+    if (this.config.fallback && isUnavailable(error)) return this.degrade(entry, error);
     this.failures++;
     // The record's results are none: under 'dead-letter' it is a letter and the queue goes on;
     // under 'fail' userError throws, which fails the task (runInTask).
     this.finish(entry, []);
     this.runtime.userError(this.finalError(error, attempt, entry), entry.value, entry.timestamp, this.config.what);
+  }
+
+  /** The dependency was unavailable at the last attempt: the fallback's result stands in. */
+  private degrade(entry: RecordEntry<I, O>, error: SluiceError): void {
+    this.degraded++;
+    let result: O;
+    try {
+      result = this.config.fallback!(entry.value, error);
+    } catch (e) {
+      this.failures++;
+      this.finish(entry, []);
+      return this.runtime.userError(e, entry.value, entry.timestamp, 'fallback function');
+    }
+    this.finish(entry, [result]);
   }
 
   private finalError(error: unknown, attempts: number, entry: RecordEntry<I, O>): unknown {
@@ -238,4 +258,9 @@ export class AsyncWaitOperator<I, O> extends Operator<I, O> {
     this.wake = undefined;
     wake?.();
   }
+}
+
+/** A refusal of an unavailable dependency (its breaker open, its bulkhead full). */
+function isUnavailable(error: unknown): error is SluiceError {
+  return error instanceof SluiceError && (error.code === 'CIRCUIT_OPEN' || error.code === 'BULKHEAD_FULL');
 }
