@@ -121,6 +121,12 @@ export const ERROR_CATALOG = {
     description: "A call to a dependency was refused because its bulkhead had no free slot and no room in its queue.",
     hint: "Raise the dependency's `bulkhead.maxConcurrent` or `maxQueued`, or lower the `capacity` of the steps that share it.",
   },
+  LOOKUP_MISS: {
+    domain: 'user',
+    retry: 'none',
+    description: "A lookup join's table has no value for a record's key (under `onMiss: 'dead-letter'`, or under `'wait'` after the last attempt).",
+    hint: "Check that the table holds the key, choose `onMiss: 'null'` to join with null, or allow more attempts with the step's `retry` under `'wait'`.",
+  },
   STATE_OUTSIDE_KEY: {
     domain: 'user',
     retry: 'none',

@@ -116,6 +116,10 @@ export function prometheusRegistry(m: JobMetrics, status: () => string): Registr
   perStep('sluice_async_in_flight', 'Records an async step holds: in flight or with results waiting for their turn.', 'gauge', (s) =>
     s.operator && 'inFlight' in s.operator ? (s.operator as unknown as { inFlight: number }).inFlight : undefined,
   );
+  const cacheCounter = (name: string, help: string, field: 'cacheHits' | 'cacheMisses') =>
+    perStep(name, help, 'counter', (s) => (s.operator && field in s.operator ? (s.operator as unknown as Record<string, number | undefined>)[field] : undefined));
+  cacheCounter('sluice_lookup_cache_hits_total', "Records a lookup join answered from its cache (this attempt of the job).", 'cacheHits');
+  cacheCounter('sluice_lookup_cache_misses_total', "Records a lookup join had to ask its table for (this attempt of the job).", 'cacheMisses');
   addDependencyMetrics(add, job);
 
   perStep('sluice_watermark_seconds', "The step's current event-time watermark (seconds since the epoch; +Inf after the end of input).", 'gauge', (s) =>

@@ -2,7 +2,7 @@ import { SluiceError, describeRecord } from '../../../errors/index.js';
 import { BatchBuilder, hasTimestamp, type Batch } from '../../batch.js';
 import { FifoQueue } from '../../fifo-queue.js';
 import { Operator } from '../../operator.js';
-import type { AsyncConfig } from './async-config.js';
+import { NOT_READY, type AsyncConfig, type SubtaskCalls } from './async-config.js';
 import { recordEntry, type AsyncState, type QueueOutput, type RecordEntry, type ResultQueue, type SavedRecord } from './entry.js';
 import { OrderedQueue } from './ordered-queue.js';
 import { UnorderedQueue } from './unordered-queue.js';
@@ -32,6 +32,11 @@ export class AsyncWaitOperator<I, O> extends Operator<I, O> {
   failures = 0;
   /** Records whose result came from the fallback (the dependency was unavailable). */
   degraded = 0;
+  /** This subtask's calls when the step keeps something per subtask (a lookup join's cache). */
+  private calls: SubtaskCalls<I, O> | undefined;
+  private fn!: AsyncConfig<I, O>['fn'];
+  /** Set while a batch is handled: results ready at once gather here and leave as one batch. */
+  private gathering: BatchBuilder<O> | undefined;
 
   constructor(private readonly config: AsyncConfig<I, O>) {
     super();
@@ -49,6 +54,8 @@ export class AsyncWaitOperator<I, O> extends Operator<I, O> {
 
   override open(): void {
     this.config.dependency?.useClock(this.runtime.clock);
+    this.calls = this.config.perSubtask?.(this.runtime.clock);
+    this.fn = this.calls?.fn ?? this.config.fn;
     const out: QueueOutput<I, O> = { records: (entries) => this.emit(entries), watermark: (w) => this.out.watermark(w) };
     this.queue = this.config.ordered ? new OrderedQueue(out) : new UnorderedQueue(out);
     const restored = this.restored ?? [];
@@ -71,8 +78,40 @@ export class AsyncWaitOperator<I, O> extends Operator<I, O> {
 
   processBatch(batch: Batch<I>): void {
     const { values, timestamps } = batch;
-    for (let i = 0; i < values.length; i++) this.admit(recordEntry<I, O>(values[i]!, timestamps[i]!));
+    const calls = this.calls;
+    const gathered = (this.gathering = new BatchBuilder<O>());
+    try {
+      for (let i = 0; i < values.length; i++) {
+        const entry = recordEntry<I, O>(values[i]!, timestamps[i]!);
+        let now: O | typeof NOT_READY = NOT_READY;
+        if (calls && this.waitingCount === 0 && this.queue.size < this.config.capacity) {
+          try {
+            now = calls.immediate(entry.value);
+          } catch (error) {
+            this.failures++;
+            this.runtime.userError(error, entry.value, entry.timestamp, this.config.what);
+            continue;
+          }
+        }
+        if (now === NOT_READY) this.admit(entry);
+        else {
+          this.queue.add(entry);
+          this.finish(entry, [now]);
+        }
+      }
+    } finally {
+      this.gathering = undefined;
+    }
+    if (gathered.length > 0) this.out.main.emitBatch(gathered.take());
     this.holdWhileWaiting();
+  }
+
+  /** Cache hits and misses of a lookup join's subtask (undefined for other async steps), read by the metrics. */
+  get cacheHits(): number | undefined {
+    return this.calls?.figures.hits;
+  }
+  get cacheMisses(): number | undefined {
+    return this.calls?.figures.misses;
   }
 
   override processWatermark(watermark: number): void {
@@ -141,7 +180,8 @@ export class AsyncWaitOperator<I, O> extends Operator<I, O> {
     const controller = (entry.controller = new AbortController());
     const { timeoutMs } = this.config;
     const context = { signal: controller.signal, attempt, timestamp: hasTimestamp(entry.timestamp) ? entry.timestamp : undefined };
-    const { fn, dependency } = this.config;
+    const { fn } = this;
+    const { dependency } = this.config;
     let call: Promise<unknown>;
     try {
       call = dependency ? dependency.execute(() => fn(entry.value, context), controller.signal) : fn(entry.value, context);
@@ -241,9 +281,9 @@ export class AsyncWaitOperator<I, O> extends Operator<I, O> {
 
   /** Records whose results may leave: one batch, then room for those waiting. */
   private emit(entries: readonly RecordEntry<I, O>[]): void {
-    const b = new BatchBuilder<O>();
+    const b = this.gathering ?? new BatchBuilder<O>();
     for (const e of entries) for (const r of e.results!) b.push(r, e.timestamp);
-    if (b.length > 0) this.out.main.emitBatch(b.take());
+    if (b !== this.gathering && b.length > 0) this.out.main.emitBatch(b.take());
     while (this.waitingCount > 0 && this.queue.size < this.config.capacity) {
       this.waitingCount--;
       this.start(this.waiting.shift()!);
