@@ -131,13 +131,13 @@ export class Dependency {
    * aborts (the caller's timeout), the call counts as failed and frees its slot, even if
    * it never settles.
    */
-  execute<R>(call: (signal: AbortSignal) => Promise<R>, signal: AbortSignal = new AbortController().signal): Promise<R> {
+  execute<R>(call: (signal: AbortSignal | undefined) => Promise<R>, signal?: AbortSignal): Promise<R> {
     const breaker = this.breaker;
     if (breaker && breaker.state === CircuitState.Open && this.now() < this.openUntil) {
       this.stats.rejectedOpen++;
       return Promise.reject(this.unavailable('CIRCUIT_OPEN', `its circuit breaker is open until ${this.openUntil} (after failures in a row)`));
     }
-    const guarded = () => untilAborted(call(signal), signal);
+    const guarded = signal ? () => untilAborted(call(signal), signal) : () => call(undefined);
     const broken = breaker ? () => breaker.execute(guarded) : guarded;
     const pooled = this.pool ? this.pool.execute(broken) : broken();
     return pooled.catch((e: unknown) => {

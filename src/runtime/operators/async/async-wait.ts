@@ -35,6 +35,9 @@ export class AsyncWaitOperator<I, O> extends Operator<I, O> {
   /** This subtask's calls when the step keeps something per subtask (a lookup join's cache). */
   private calls: SubtaskCalls<I, O> | undefined;
   private fn!: AsyncConfig<I, O>['fn'];
+  /** Results of calls not yet sent (see {@link emit}), and whether their flush is due. */
+  private pendingOut: BatchBuilder<O> | undefined;
+  private flushScheduled = false;
   /** Set while a batch is handled: results ready at once gather here and leave as one batch. */
   private gathering: BatchBuilder<O> | undefined;
 
@@ -56,7 +59,13 @@ export class AsyncWaitOperator<I, O> extends Operator<I, O> {
     this.config.dependency?.useClock(this.runtime.clock);
     this.calls = this.config.perSubtask?.(this.runtime.clock);
     this.fn = this.calls?.fn ?? this.config.fn;
-    const out: QueueOutput<I, O> = { records: (entries) => this.emit(entries), watermark: (w) => this.out.watermark(w) };
+    const out: QueueOutput<I, O> = {
+      records: (entries) => this.emit(entries),
+      watermark: (w) => {
+        this.flushOut();
+        this.out.watermark(w);
+      },
+    };
     this.queue = this.config.ordered ? new OrderedQueue(out) : new UnorderedQueue(out);
     const restored = this.restored ?? [];
     this.restored = undefined;
@@ -79,6 +88,7 @@ export class AsyncWaitOperator<I, O> extends Operator<I, O> {
   processBatch(batch: Batch<I>): void {
     const { values, timestamps } = batch;
     const calls = this.calls;
+    this.flushOut(); // results that came before this batch go first
     const gathered = (this.gathering = new BatchBuilder<O>());
     try {
       for (let i = 0; i < values.length; i++) {
@@ -121,7 +131,10 @@ export class AsyncWaitOperator<I, O> extends Operator<I, O> {
 
   override endInput(): void {
     this.ending = true;
-    if (this.queue.size === 0 && this.waitingCount === 0) return this.out.end();
+    if (this.queue.size === 0 && this.waitingCount === 0) {
+      this.flushOut();
+      return this.out.end();
+    }
     this.hold();
   }
 
@@ -130,6 +143,18 @@ export class AsyncWaitOperator<I, O> extends Operator<I, O> {
     // Records waiting for room came after everything in the queue.
     for (const e of this.waiting.values()) queue.push({ v: e.value, t: e.timestamp });
     return { queue };
+  }
+
+  /** Results gathered from calls go ahead of the barrier: the checkpoint needs none of them. */
+  override prepareSnapshotPreBarrier(): void {
+    this.flushOut();
+  }
+
+  /** Sends the results gathered from calls as one batch. */
+  private flushOut(): void {
+    this.flushScheduled = false;
+    const b = this.pendingOut;
+    if (b !== undefined && b.length > 0) this.out.main.emitBatch(b.take());
   }
 
   override close(): void {
@@ -184,7 +209,8 @@ export class AsyncWaitOperator<I, O> extends Operator<I, O> {
     const { dependency } = this.config;
     let call: Promise<unknown>;
     try {
-      call = dependency ? dependency.execute(() => fn(entry.value, context), controller.signal) : fn(entry.value, context);
+      // Without a timeout nothing aborts an attempt but the end of the step: the dependency need not watch the signal.
+      call = dependency ? dependency.execute(() => fn(entry.value, context), timeoutMs === undefined ? undefined : controller.signal) : fn(entry.value, context);
     } catch (error) {
       call = Promise.reject(error);
     }
@@ -280,10 +306,22 @@ export class AsyncWaitOperator<I, O> extends Operator<I, O> {
   }
 
   /** Records whose results may leave: one batch, then room for those waiting. */
+  /**
+   * Results that may leave. Those of one batch's immediate answers leave with it; those
+   * that come back from calls gather until the event loop has run the other answers of
+   * the same turn (a reply of many commands), then leave as one batch
+   * ({@link flushOut}): a batch per result would cost every step after this one.
+   */
   private emit(entries: readonly RecordEntry<I, O>[]): void {
-    const b = this.gathering ?? new BatchBuilder<O>();
+    let b = this.gathering;
+    if (b === undefined) {
+      b = this.pendingOut ??= new BatchBuilder<O>();
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.runtime.runInTask(() => this.flushOut()));
+      }
+    }
     for (const e of entries) for (const r of e.results!) b.push(r, e.timestamp);
-    if (b !== this.gathering && b.length > 0) this.out.main.emitBatch(b.take());
     while (this.waitingCount > 0 && this.queue.size < this.config.capacity) {
       this.waitingCount--;
       this.start(this.waiting.shift()!);
@@ -292,6 +330,7 @@ export class AsyncWaitOperator<I, O> extends Operator<I, O> {
     if (this.ending) {
       if (this.queue.size > 0) return;
       this.ending = false;
+      this.flushOut();
       this.out.end();
     }
     const wake = this.wake;
