@@ -10,31 +10,13 @@
 import { Redis } from 'ioredis';
 import { Job } from '../src/launch/job.js';
 import { generator } from '../src/connectors/generator/index.js';
-import type { Sink } from '../src/connectors/sink.js';
+import { countTo } from './count-sink.js';
 import type { Lookup } from '../src/connectors/lookup.js';
 import { lookupJoin } from '../src/api/joins/lookup-join.js';
 import { dependency, type Dependency } from '../src/resilience/dependency.js';
 
 const KEYS = 10_000;
 const key = (i: number) => `bench:async:user:${i % KEYS}`;
-
-/** A sink that counts and resolves once `n` records arrived. */
-function countTo(n: number): { sink: Sink<unknown>; all: Promise<void> } {
-  let count = 0;
-  let reached: () => void = () => {};
-  const all = new Promise<void>((r) => (reached = r));
-  const sink: Sink<unknown> = {
-    kind: 'bench-count',
-    createWriter: () => ({
-      write: (values) => {
-        count += values.length;
-        if (count >= n) reached();
-      },
-      close: async () => {},
-    }),
-  };
-  return { sink, all };
-}
 
 async function timed(job: Job, all: Promise<void>, n: number): Promise<number> {
   const started = performance.now();

@@ -313,20 +313,17 @@ export abstract class Task implements ChainTask {
     this.deferred.push(work.catch((e: unknown) => this.fail(e)));
   }
 
-  /** A clock callback run inside the task, for step `step` (its chain position): a throw fails the task. */
+  /**
+   * A clock callback run inside the task, for step `step` (its chain position), as
+   * {@link runInTask} runs callbacks: never between a snapshot and its barrier; a throw
+   * fails the task.
+   */
   schedule(at: number, callback: () => void, step = 0): () => void {
     const run = () => {
       this.scheduled.delete(cancel);
       if (this.stopped) return;
       this.metrics?.control();
-      this.stamp.enter(step, WHAT.timer, 0);
-      try {
-        callback();
-      } catch (e) {
-        this.fail(e);
-      } finally {
-        this.stamp.leave();
-      }
+      this.runInTask(callback, step, WHAT.timer);
     };
     const cancelClock = this.clock.schedule(at, run);
     const cancel = () => {
@@ -340,15 +337,16 @@ export abstract class Task implements ChainTask {
   /**
    * Runs `callback` inside the task, for step `step` (its chain position): at once, unless
    * the task is between a snapshot and its barrier, then right after the barrier. A throw
-   * fails the task. Async operators hand their results over this way (Flink's mailbox).
+   * fails the task. Async operators hand their results over this way (Flink's mailbox);
+   * processing-time timers run this way too (`what`: the watchdog's name of the call).
    */
-  runInTask(callback: () => void, step = 0): void {
+  runInTask(callback: () => void, step = 0, what: number = WHAT.completion): void {
     if (this.stopped) return;
     if (this.holding) {
-      this.held.push(() => this.runInTask(callback, step));
+      this.held.push(() => this.runInTask(callback, step, what));
       return;
     }
-    this.stamp.enter(step, WHAT.completion, 0);
+    this.stamp.enter(step, what, 0);
     try {
       callback();
     } catch (e) {
