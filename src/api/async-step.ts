@@ -21,22 +21,27 @@ export function addAsyncStep<I, O>(
   kind: 'asyncMap' | 'asyncProcess',
   fn: AsyncConfig<I, O>['fn'],
   options: AsyncStepOptions<I, O>,
+  /** The keyed stream's key selector, for `perKeyOrder`. */
+  keyOf?: (value: I) => unknown,
 ): StepNode {
   if (typeof fn !== 'function') throw new SluiceError('INVALID_ARGUMENT', `${kind}() needs an async function (value, context) => Promise, got ${fn === null ? 'null' : typeof fn}`);
-  const config = asyncConfig<I, O>(kind, fn, options ?? ({} as AsyncStepOptions));
+  const config = asyncConfig<I, O>(kind, fn, options ?? ({} as AsyncStepOptions), keyOf);
   return job.addStep({
     kind,
     options,
     stateful: true,
     inputs: [input],
-    description: `${config.ordered ? 'ordered' : 'unordered'}, capacity ${config.capacity}${config.timeoutMs === undefined ? '' : `, timeout ${config.timeoutMs} ms`}`,
+    description: `${config.ordered ? 'ordered' : 'unordered'}${config.keyOf ? ' per key' : ''}, capacity ${config.capacity}${config.timeoutMs === undefined ? '' : `, timeout ${config.timeoutMs} ms`}`,
     createOperator: () => new AsyncWaitOperator<I, O>(config),
   });
 }
 
 /** An async step's options, checked, as its operator runs them (the harness builds operators from it too). */
-export function asyncConfig<I, O>(kind: 'asyncMap' | 'asyncProcess', fn: AsyncConfig<I, O>['fn'], options: AsyncStepOptions<I, O>): AsyncConfig<I, O> {
+export function asyncConfig<I, O>(kind: 'asyncMap' | 'asyncProcess', fn: AsyncConfig<I, O>['fn'], options: AsyncStepOptions<I, O>, keyOf?: (value: I) => unknown): AsyncConfig<I, O> {
   const where = `${kind}('${options.uid ?? '?'}')`;
+  if (options.perKeyOrder && keyOf === undefined) {
+    throw new SluiceError('INVALID_ARGUMENT', `${where}: perKeyOrder needs a keyed stream`, { hint: 'Call it after `.keyBy(…)`.' });
+  }
   const mode = options.mode ?? 'ordered';
   if (mode !== 'ordered' && mode !== 'unordered') throw new SluiceError('INVALID_ARGUMENT', `${where}: mode must be 'ordered' or 'unordered', got ${String(mode)}`);
   const capacity = options.capacity ?? DEFAULT_ASYNC_CAPACITY;
@@ -58,6 +63,7 @@ export function asyncConfig<I, O>(kind: 'asyncMap' | 'asyncProcess', fn: AsyncCo
     retry,
     dependency: options.dependency,
     fallback: options.fallback,
+    keyOf: options.perKeyOrder ? keyOf : undefined,
     what: `${kind} function`,
   });
 }

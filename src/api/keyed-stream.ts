@@ -41,12 +41,13 @@ export class KeyedStream<T, K extends Key> {
   /**
    * {@link DataStream.asyncMap} after the keyed exchange: each key's records reach the
    * same subtask, so its calls share that subtask's capacity and (ordered) its order.
+   * With `perKeyOrder: true`, a key's calls run one at a time, in order.
    *
    * @example
    * clicks.keyBy((c) => c.user).asyncMap(lookupProfile, { uid: 'profiles', timeout: '1s' })
    */
   asyncMap<U>(fn: AsyncMapFunction<T, U>, options: AsyncStepOptions<T, U>): DataStream<U> {
-    return new DataStream<U>(this.stream.job, addAsyncStep<T, U>(this.stream.job, this.edge(), 'asyncMap', fn, options));
+    return new DataStream<U>(this.stream.job, addAsyncStep<T, U>(this.stream.job, this.edge(), 'asyncMap', fn, options, this.keySelector));
   }
 
   /**
@@ -57,7 +58,7 @@ export class KeyedStream<T, K extends Key> {
    * users.keyBy('id').asyncProcess(async (u) => fetchOrders(u.id), { uid: 'orders' })
    */
   asyncProcess<U>(fn: AsyncProcessFunction<T, U>, options: AsyncStepOptions<T, U>): DataStream<U> {
-    return new DataStream<U>(this.stream.job, addAsyncStep<T, U>(this.stream.job, this.edge(), 'asyncProcess', fn, options));
+    return new DataStream<U>(this.stream.job, addAsyncStep<T, U>(this.stream.job, this.edge(), 'asyncProcess', fn, options, this.keySelector));
   }
 
   /** A running reduce per key: emits the reduced value after every record. */

@@ -55,4 +55,11 @@ export interface AsyncStepOptions<I = any, O = any> extends StatefulStepOptions 
    * through the step's error policy (`onError`) like any failure.
    */
   fallback?: (value: I, error: SluiceError) => O;
+  /**
+   * On a keyed stream only: a key's records are called one at a time, in the order they
+   * came, so their calls never overlap and their results leave in that order, even
+   * `unordered` (records of different keys still run side by side). For services that
+   * read and write per key.
+   */
+  perKeyOrder?: boolean;
 }

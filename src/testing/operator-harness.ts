@@ -201,6 +201,16 @@ export class OperatorHarness<I, O> {
     return new OperatorHarness<I, O>(new AsyncWaitOperator<I, O>(asyncConfig<I, O>('asyncMap', fn, options)), { uid: options.uid, ...harnessOptions });
   }
 
+  /** A harness for an async step on a keyed stream (`keyBy(…).asyncMap`), where `perKeyOrder` applies. */
+  static keyedAsyncMap<I, O>(
+    fn: AsyncMapFunction<I, O>,
+    keySelector: (value: I) => unknown,
+    options: AsyncStepOptions<I, O>,
+    harnessOptions: OperatorHarnessOptions = {},
+  ): OperatorHarness<I, O> {
+    return new OperatorHarness<I, O>(new AsyncWaitOperator<I, O>(asyncConfig<I, O>('asyncMap', fn, options, keySelector)), { uid: options.uid, ...harnessOptions });
+  }
+
   /** A harness for an async step that gives any number of results per record (`asyncProcess`). */
   static asyncProcess<I, O>(fn: AsyncProcessFunction<I, O>, options: AsyncStepOptions<I, O>, harnessOptions: OperatorHarnessOptions = {}): OperatorHarness<I, O> {
     return new OperatorHarness<I, O>(new AsyncWaitOperator<I, O>(asyncConfig<I, O>('asyncProcess', fn, options)), { uid: options.uid, ...harnessOptions });

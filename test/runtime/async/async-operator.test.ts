@@ -99,6 +99,33 @@ describe('async operator: result modes', () => {
   });
 });
 
+describe('async operator: per-key order on a keyed stream', () => {
+  it("a key's calls run one at a time, in order; other keys run beside them, and unordered results of a key keep their order", async () => {
+    const service = new ManualService<string, string>();
+    const h = OperatorHarness.keyedAsyncMap(service.fn, (v: string) => v[0]!, { uid: 'per-key', mode: 'unordered', perKeyOrder: true });
+    h.processBatch([
+      ['a1', 1],
+      ['a2', 2],
+      ['b1', 3],
+      ['a3', 4],
+    ]);
+    expect(service.calls.map((c) => c.value)).toEqual(['a1', 'b1']);
+    service.callFor('b1').resolve('B1');
+    service.callFor('a1').resolve('A1');
+    await h.settle();
+    expect(service.calls.map((c) => c.value)).toEqual(['a1', 'b1', 'a2']);
+    service.callFor('a2').resolve('A2');
+    await h.settle();
+    service.callFor('a3').resolve('A3');
+    await h.settle();
+    expect(h.values).toEqual(['B1', 'A1', 'A2', 'A3']);
+  });
+
+  it('perKeyOrder on a stream without keys is refused when the job is built', () => {
+    expect(() => OperatorHarness.asyncMap(async (v: number) => v, { uid: 'no-keys', perKeyOrder: true })).toThrow(/perKeyOrder needs a keyed stream/);
+  });
+});
+
 describe('async operator: capacity is backpressure', () => {
   it('calls at most `capacity` records at once and holds the task while full', async () => {
     const { service, h } = double('capacity', 'unordered', 2);

@@ -30,6 +30,8 @@ export interface AsyncConfig<I, O> {
   readonly dependency: Dependency | undefined;
   /** The result of a record whose dependency was unavailable at the last attempt. */
   readonly fallback: ((value: I, error: SluiceError) => O) | undefined;
+  /** With per-key order: the record's key (a key's calls run one at a time). */
+  readonly keyOf?: ((value: I) => unknown) | undefined;
   /** Made per subtask when the operator opens, on its clock (a lookup join's cache and batcher). */
   readonly perSubtask?: ((clock: Clock) => SubtaskCalls<I, O>) | undefined;
   /** How messages name the function ('asyncMap function'). */

@@ -32,6 +32,8 @@ export class AsyncWaitOperator<I, O> extends Operator<I, O> {
   failures = 0;
   /** Records whose result came from the fallback (the dependency was unavailable). */
   degraded = 0;
+  /** Per-key order: for each key with a call running, the records of that key waiting their turn. */
+  private readonly keyLines = new Map<unknown, FifoQueue<RecordEntry<I, O>>>();
   /** This subtask's calls when the step keeps something per subtask (a lookup join's cache). */
   private calls: SubtaskCalls<I, O> | undefined;
   private fn!: AsyncConfig<I, O>['fn'];
@@ -182,8 +184,30 @@ export class AsyncWaitOperator<I, O> extends Operator<I, O> {
   private start(entry: RecordEntry<I, O>): void {
     this.queue.add(entry);
     this.active.add(entry);
+    const keyOf = this.config.keyOf;
+    if (keyOf) {
+      // Per-key order: while a call of its key runs, the record waits in the key's line (in the queue all the same).
+      const key = keyOf(entry.value);
+      const line = this.keyLines.get(key);
+      if (line) return line.push(entry);
+      this.keyLines.set(key, new FifoQueue());
+    }
+    this.firstAttempt(entry);
+  }
+
+  private firstAttempt(entry: RecordEntry<I, O>): void {
     entry.attempt = 1;
     this.attempt(entry);
+  }
+
+  /** Per-key order: the record's call is over; the next of its key starts. */
+  private nextOfKey(entry: RecordEntry<I, O>): void {
+    const key = this.config.keyOf!(entry.value);
+    const line = this.keyLines.get(key);
+    if (line === undefined) return;
+    const next = line.shift();
+    if (next === undefined) this.keyLines.delete(key);
+    else this.firstAttempt(next);
   }
 
   /** While records wait for room, the task takes no more input. */
@@ -302,6 +326,7 @@ export class AsyncWaitOperator<I, O> extends Operator<I, O> {
   private finish(entry: RecordEntry<I, O>, results: O[]): void {
     entry.results = results;
     this.active.delete(entry);
+    if (this.config.keyOf) this.nextOfKey(entry);
     this.queue.completed(entry);
   }
 
