@@ -3,6 +3,8 @@ import { JobMetrics } from '../../src/observe/job-metrics.js';
 import { prometheusRegistry } from '../../src/observe/prometheus.js';
 import { ManualClock, OperatorHarness } from '../../src/testing/index.js';
 import { SluiceError, dependency, fixedDelay } from '../../src/index.js';
+import { asyncConfig } from '../../src/api/async-step.js';
+import { AsyncWaitOperator } from '../../src/runtime/operators/async/async-wait.js';
 
 const failing = () => Promise.reject(new Error('down'));
 const ok = () => Promise.resolve('ok');
@@ -91,14 +93,17 @@ describe('dependency in an async step', () => {
   it('with the breaker open, records take the fallback (counted as degraded), never silently', async () => {
     const d = dependency('users-api', { breaker: { consecutiveFailures: 2, halfOpenAfter: 1_000 } });
     let calls = 0;
-    const h = OperatorHarness.asyncMap(
-      async (n: number) => {
-        calls++;
-        throw new Error(`down for ${n}`);
-      },
-      { uid: 'users', dependency: d, fallback: (n, e) => `fallback ${n} (${e.code})` },
-      { onError: 'dead-letter' },
+    const operator = new AsyncWaitOperator<number, string>(
+      asyncConfig<number, string>(
+        'asyncMap',
+        async (n: number) => {
+          calls++;
+          throw new Error(`down for ${n}`);
+        },
+        { uid: 'users', dependency: d, fallback: (n, e) => `fallback ${n} (${e.code})` },
+      ),
     );
+    const h = OperatorHarness.of(operator, { uid: 'users', onError: 'dead-letter' });
     h.processBatch([
       [1, 1],
       [2, 2],
@@ -109,6 +114,7 @@ describe('dependency in an async step', () => {
     await h.settle();
     expect(calls).toBe(2);
     expect(h.values).toEqual(['fallback 3 (CIRCUIT_OPEN)']);
+    expect([operator.degraded, operator.failures]).toEqual([1, 2]); // read by sluice_async_degraded_total and _failures_total
     // The breaker runs on the step's clock: after the delay a probe goes through.
     await h.advanceProcessingTime(1_000).processElement(4, 4).settle();
     expect(calls).toBe(3);
