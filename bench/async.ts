@@ -96,13 +96,19 @@ async function main(): Promise<void> {
   console.log(`async enrichment from Redis, ${records.toLocaleString('en-US')} records per run (1 in flight: a fifth), Node ${process.version}`);
   await sluiceRate(redis, 20_000, 100, 'ordered'); // warm-up: the first job pays for loading and compiling
   await lookupJoinRate(200_000);
-  console.log('in flight | loop       | ordered    | ratio | unordered  | ratio');
+  console.log('in flight | loop       | ordered    | ratio | unordered  | ratio   (medians of 3 interleaved runs)');
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   for (const inFlight of [1, 10, 100]) {
     const n = inFlight === 1 ? Math.max(1_000, Math.floor(records / 5)) : records;
     await loopRate(redis, Math.min(n, 5_000), inFlight); // warm-up
-    const loop = await loopRate(redis, n, inFlight);
-    const ordered = await sluiceRate(redis, n, inFlight, 'ordered');
-    const unordered = await sluiceRate(redis, n, inFlight, 'unordered');
+    // The machine is shared: the three are interleaved, three times, and the medians compared.
+    const runs = { loop: [] as number[], ordered: [] as number[], unordered: [] as number[] };
+    for (let r = 0; r < 3; r++) {
+      runs.loop.push(await loopRate(redis, n, inFlight));
+      runs.ordered.push(await sluiceRate(redis, n, inFlight, 'ordered'));
+      runs.unordered.push(await sluiceRate(redis, n, inFlight, 'unordered'));
+    }
+    const [loop, ordered, unordered] = [median(runs.loop), median(runs.ordered), median(runs.unordered)];
     console.log(`${String(inFlight).padStart(9)} | ${fmt(loop).padEnd(10)} | ${fmt(ordered).padEnd(10)} | ${pct(ordered / loop).padStart(5)} | ${fmt(unordered).padEnd(10)} | ${pct(unordered / loop).padStart(5)}`);
     console.log(JSON.stringify({ workload: 'async-redis', inFlight, loop, ordered, unordered, orderedRatio: ordered / loop, unorderedRatio: unordered / loop }));
   }
@@ -112,7 +118,6 @@ async function main(): Promise<void> {
     plain.push(await sluiceRate(redis, records, 100, 'unordered'));
     guarded.push(await sluiceRate(redis, records, 100, 'unordered', dependency('bench-redis', { breaker: { consecutiveFailures: 5, halfOpenAfter: '5s' } })));
   }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const overhead = 1 - median(guarded) / median(plain);
   console.log(`breaker on the happy path (unordered, 100 in flight, median of 3): without ${fmt(median(plain))}, with ${fmt(median(guarded))}: overhead ${pct(overhead)} (target < 5%)`);
   console.log(JSON.stringify({ workload: 'async-breaker', without: median(plain), with: median(guarded), overhead }));

@@ -3,6 +3,7 @@ import { BatchBuilder, hasTimestamp, type Batch } from '../../batch.js';
 import { FifoQueue } from '../../fifo-queue.js';
 import { Operator } from '../../operator.js';
 import { NOT_READY, type AsyncConfig, type SubtaskCalls } from './async-config.js';
+import { AttemptContext } from './attempt-context.js';
 import { recordEntry, type AsyncState, type QueueOutput, type RecordEntry, type ResultQueue, type SavedRecord } from './entry.js';
 import { OrderedQueue } from './ordered-queue.js';
 import { UnorderedQueue } from './unordered-queue.js';
@@ -162,7 +163,7 @@ export class AsyncWaitOperator<I, O> extends Operator<I, O> {
   override close(): void {
     for (const entry of this.active) {
       entry.cancelTimer?.();
-      entry.controller?.abort();
+      entry.context?.abort();
     }
     this.active.clear();
   }
@@ -226,15 +227,14 @@ export class AsyncWaitOperator<I, O> extends Operator<I, O> {
 
   private attempt(entry: RecordEntry<I, O>): void {
     const attempt = entry.attempt;
-    const controller = (entry.controller = new AbortController());
+    const context = (entry.context = new AttemptContext(attempt, hasTimestamp(entry.timestamp) ? entry.timestamp : undefined));
     const { timeoutMs } = this.config;
-    const context = { signal: controller.signal, attempt, timestamp: hasTimestamp(entry.timestamp) ? entry.timestamp : undefined };
     const { fn } = this;
     const { dependency } = this.config;
     let call: Promise<unknown>;
     try {
       // Without a timeout nothing aborts an attempt but the end of the step: the dependency need not watch the signal.
-      call = dependency ? dependency.execute(() => fn(entry.value, context), timeoutMs === undefined ? undefined : controller.signal) : fn(entry.value, context);
+      call = dependency ? dependency.execute(() => fn(entry.value, context), timeoutMs === undefined ? undefined : context.signal) : fn(entry.value, context);
     } catch (error) {
       call = Promise.reject(error);
     }
@@ -246,7 +246,7 @@ export class AsyncWaitOperator<I, O> extends Operator<I, O> {
           `step '${this.uid}' (${this.kind}): the ${this.config.what} did not answer within ${timeoutMs} ms (attempt ${attempt}) on record ${describeRecord(entry.value)}`,
           { step: this.uid },
         );
-        controller.abort(error);
+        context.abort(error);
         this.failed(entry, attempt, error);
       });
     }
@@ -258,10 +258,10 @@ export class AsyncWaitOperator<I, O> extends Operator<I, O> {
 
   /** Whether `attempt` is still the one that counts for `entry` (running: not timed out, not superseded); if so it is over now. */
   private current(entry: RecordEntry<I, O>, attempt: number): boolean {
-    if (entry.attempt !== attempt || entry.results !== undefined || entry.controller === undefined) return false;
+    if (entry.attempt !== attempt || entry.results !== undefined || entry.context === undefined) return false;
     entry.cancelTimer?.();
     entry.cancelTimer = undefined;
-    entry.controller = undefined;
+    entry.context = undefined;
     return true;
   }
 

@@ -1,3 +1,5 @@
+import type { AttemptContext } from './attempt-context.js';
+
 /** One record in an async operator's queue, from its arrival until its results leave. */
 export interface RecordEntry<I, O> {
   readonly value: I;
@@ -8,8 +10,8 @@ export interface RecordEntry<I, O> {
   attempt: number;
   /** Cancels the running attempt's timeout or the pending retry's timer. */
   cancelTimer: (() => void) | undefined;
-  /** Aborts the running attempt (its `signal`), on a timeout or when the operator closes. */
-  controller: AbortController | undefined;
+  /** The running attempt's context (its `signal` aborts on a timeout or when the operator closes); undefined between attempts. */
+  context: AttemptContext | undefined;
   /** The unordered queue's segment the entry belongs to. */
   segment: unknown;
 }
@@ -33,7 +35,7 @@ export interface AsyncState {
 
 /** Makes a fresh entry for a record. */
 export function recordEntry<I, O>(value: I, timestamp: number, results?: O[]): RecordEntry<I, O> {
-  return { value, timestamp, results, attempt: 0, cancelTimer: undefined, controller: undefined, segment: undefined };
+  return { value, timestamp, results, attempt: 0, cancelTimer: undefined, context: undefined, segment: undefined };
 }
 
 /** Where a queue sends what may leave: finished records (in a run) and watermarks. */
