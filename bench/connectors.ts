@@ -11,7 +11,7 @@ import { Redis } from 'ioredis';
 import { Job } from '../src/launch/job.js';
 import { natsSource } from '../src/connectors/nats/index.js';
 import { redisStreamSource } from '../src/connectors/redis/index.js';
-import type { Sink } from '../src/connectors/sink.js';
+import { countTo } from './count-sink.js';
 import type { Source } from '../src/connectors/source.js';
 import { jsonFormat } from '../src/formats/index.js';
 
@@ -24,19 +24,7 @@ const payload = (i: number): string => JSON.stringify({ id: i, user: `u${i % 100
 
 /** Runs a job from `source` into a counting sink until `n` records arrived; returns records/s. */
 async function rate(source: Source<Rec>, n: number): Promise<number> {
-  let count = 0;
-  let reached: () => void = () => {};
-  const all = new Promise<void>((r) => (reached = r));
-  const sink: Sink<Rec> = {
-    kind: 'bench-count',
-    createWriter: () => ({
-      write: (values) => {
-        count += values.length;
-        if (count >= n) reached();
-      },
-      close: async () => {},
-    }),
-  };
+  const { sink, all } = countTo<Rec>(n);
   const job = new Job({ name: 'bench-connectors', batchSize: 1024 });
   job.source(source, { uid: 'in' }).sinkTo(sink);
   const started = performance.now();

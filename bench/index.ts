@@ -30,6 +30,12 @@ if (process.argv[2] === 'connectors') {
   process.exit(0);
 }
 
+// `npm run bench -- async [--records N]`: asyncMap enrichment from the real Redis beside a hand-written loop, the breaker's cost, a warm lookup join.
+if (process.argv[2] === 'async') {
+  await import('./async.js');
+  process.exit(0);
+}
+
 const options = parseOptions(process.argv.slice(2));
 const known = suites.flatMap((s) => s.workloads.map((w) => w.name));
 const unknown = options.only?.filter((name) => !known.includes(name)) ?? [];

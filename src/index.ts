@@ -33,6 +33,8 @@
  * - `state/` (keyed state with TTL, key groups, backends) and `connectors/` (the Source and
  *   Sink contracts and the built-in sources and sinks).
  * - `formats/`: codecs between records and bytes (JSON, CSV, Avro, Protobuf, MessagePack).
+ * - `resilience/`: retry policies, circuit breakers and bulkheads per external dependency
+ *   (on cockatiel), shared by a job's async steps and lookups.
  * - `time/`: durations, the injectable clock, watermark strategies.
  * - `errors/`: the one error class and its catalog of codes.
  *
@@ -55,6 +57,8 @@ export { ConnectedStreams, ConnectedKeyedStreams } from './api/connected-streams
 export { BroadcastStream, BroadcastConnectedStream, KeyedBroadcastConnectedStream } from './api/broadcast-stream.js';
 export { OutputTag } from './core/output-tag.js';
 export type { StepOptions, StatefulStepOptions } from './core/step-options.js';
+export type { AsyncContext, AsyncMapFunction, AsyncProcessFunction, AsyncStepOptions } from './core/async-function.js';
+export * from './resilience/index.js';
 export type {
   Collector,
   OpenContext,

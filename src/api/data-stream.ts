@@ -20,6 +20,8 @@ import type { JobBuilder } from './job-builder.js';
 import { KeyedStream } from './keyed-stream.js';
 import type { OutputTag } from '../core/output-tag.js';
 import type { StepOptions } from '../core/step-options.js';
+import type { AsyncMapFunction, AsyncProcessFunction, AsyncStepOptions } from '../core/async-function.js';
+import { addAsyncStep } from './async-step.js';
 
 /** The property names of T whose values are keys. */
 export type KeyField<T> = { [P in keyof T]-?: T[P] extends Key ? P : never }[keyof T];
@@ -87,6 +89,34 @@ export class DataStream<T> {
       throw new SluiceError('INVALID_ARGUMENT', 'process() needs an object with a processElement(value, ctx, out) function');
     }
     return this.step('process', options, () => new ProcessOperator(fn));
+  }
+
+  /**
+   * One record in, one out, through an async function (a call to a service or a
+   * database), with at most `capacity` records in flight per subtask (Flink's
+   * AsyncDataStream). Results leave in input order (`mode: 'ordered'`, the default) or
+   * as they come (`'unordered'`, never across a watermark). Each attempt may time out
+   * and be retried by the `retry` policy; a record whose call fails for good goes through
+   * the step's error policy (`onError`). Records in flight are kept in checkpoints and
+   * called again after a restore: exactly-once results.
+   *
+   * @example
+   * orders.asyncMap(async (o, { signal }) => ({ ...o, user: await fetchUser(o.userId, signal) }),
+   *   { uid: 'enrich', mode: 'unordered', capacity: 50, timeout: '2s', retry: fixedDelay('100ms', { maxAttempts: 3 }) })
+   */
+  asyncMap<U>(fn: AsyncMapFunction<T, U>, options: AsyncStepOptions<T, U>): DataStream<U> {
+    return new DataStream<U>(this.job, addAsyncStep<T, U>(this.job, this.edge(), 'asyncMap', fn, options));
+  }
+
+  /**
+   * Like {@link asyncMap}, but the function gives any number of results per record (an
+   * iterable: none, one, many), as Flink's AsyncFunction completes with a collection.
+   *
+   * @example
+   * queries.asyncProcess(async (q) => (await search(q)).hits, { uid: 'search', capacity: 20 })
+   */
+  asyncProcess<U>(fn: AsyncProcessFunction<T, U>, options: AsyncStepOptions<T, U>): DataStream<U> {
+    return new DataStream<U>(this.job, addAsyncStep<T, U>(this.job, this.edge(), 'asyncProcess', fn, options));
   }
 
   /**

@@ -7,6 +7,8 @@ import { ConnectedKeyedStreams } from './connected-streams.js';
 import { DataStream } from './data-stream.js';
 import type { KeyedProcessFunction } from '../core/functions.js';
 import type { StatefulStepOptions } from '../core/step-options.js';
+import type { AsyncMapFunction, AsyncProcessFunction, AsyncStepOptions } from '../core/async-function.js';
+import { addAsyncStep } from './async-step.js';
 import type { WindowAssigner } from '../window/assigner.js';
 import { countWindowAssigner, slidingCountWindowAssigner } from '../window/count-windows.js';
 import { WindowedStream } from './windowed-stream.js';
@@ -34,6 +36,29 @@ export class KeyedStream<T, K extends Key> {
       throw new SluiceError('INVALID_ARGUMENT', 'process() needs an object with a processElement(value, ctx, out) function');
     }
     return this.keyedStep('process', fn, options, 'keyed process function');
+  }
+
+  /**
+   * {@link DataStream.asyncMap} after the keyed exchange: each key's records reach the
+   * same subtask, so its calls share that subtask's capacity and (ordered) its order.
+   * With `perKeyOrder: true`, a key's calls run one at a time, in order.
+   *
+   * @example
+   * clicks.keyBy((c) => c.user).asyncMap(lookupProfile, { uid: 'profiles', timeout: '1s' })
+   */
+  asyncMap<U>(fn: AsyncMapFunction<T, U>, options: AsyncStepOptions<T, U>): DataStream<U> {
+    return new DataStream<U>(this.stream.job, addAsyncStep<T, U>(this.stream.job, this.edge(), 'asyncMap', fn, options, this.keySelector));
+  }
+
+  /**
+   * {@link DataStream.asyncProcess} after the keyed exchange: any number of results per
+   * record.
+   *
+   * @example
+   * users.keyBy('id').asyncProcess(async (u) => fetchOrders(u.id), { uid: 'orders' })
+   */
+  asyncProcess<U>(fn: AsyncProcessFunction<T, U>, options: AsyncStepOptions<T, U>): DataStream<U> {
+    return new DataStream<U>(this.stream.job, addAsyncStep<T, U>(this.stream.job, this.edge(), 'asyncProcess', fn, options, this.keySelector));
   }
 
   /** A running reduce per key: emits the reduced value after every record. */

@@ -42,6 +42,7 @@ export { collectSink, type CollectSink, type CollectedRecord } from './collect/i
 export { callbackSink, type CallbackSink } from './callback/index.js';
 export * from './kafka/index.js';
 export { natsSink, natsSource, type NatsSink, type NatsSinkOptions, type NatsSource, type NatsSourceOptions } from './nats/index.js';
-export { redisLookup, redisSink, redisStreamSource, type RedisLookup, type RedisSink, type RedisSinkOptions, type RedisStreamSource, type RedisStreamSourceOptions } from './redis/index.js';
+export type { Lookup } from './lookup.js';
+export { redisLookup, redisKeyLookup, redisSink, redisStreamSource, type RedisLookup, type RedisKeyLookupOptions, type RedisSink, type RedisSinkOptions, type RedisStreamSource, type RedisStreamSourceOptions } from './redis/index.js';
 export { postgresSink, type PostgresSink, type PostgresSinkOptions } from './postgres/index.js';
 export { mqttSource, type MqttSource, type MqttSourceOptions } from './mqtt/index.js';

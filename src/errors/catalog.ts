@@ -130,6 +130,36 @@ export const ERROR_CATALOG = {
     description: "A user function (map, filter, process, a key selector, a sink's write…) threw while handling a record.",
     hint: "Fix the function, or route failures to a dead-letter output with `{ onError: 'dead-letter' }` and consume `job.deadLetters()`.",
   },
+  ASYNC_TIMEOUT: {
+    domain: 'external',
+    retry: 'backoff',
+    description: "An attempt of an async step's function (asyncMap, asyncProcess, a lookup) did not settle within the step's `timeout`.",
+    hint: 'Raise the step\'s `timeout`, give it a `retry` policy (a timeout is retried like any error unless `retryOn` refuses it), or look at the service it calls.',
+  },
+  ASYNC_RETRIES_EXHAUSTED: {
+    domain: 'external',
+    retry: 'backoff',
+    description: "An async step's function failed on a record at every attempt its retry policy allowed; the message shows the last failure.",
+    hint: "Look at the last failure and the service it calls; allow more attempts or longer pauses in the step's `retry`, or route such records to dead letters with `{ onError: 'dead-letter' }`.",
+  },
+  CIRCUIT_OPEN: {
+    domain: 'external',
+    retry: 'backoff',
+    description: "A call to a dependency was refused at once because the dependency's circuit breaker is open: its last calls failed in a row.",
+    hint: "Look at the service the dependency names; the breaker lets a probe through after `halfOpenAfter`. Give the step a `whenUnavailable` fallback or dead letters to go on meanwhile.",
+  },
+  BULKHEAD_FULL: {
+    domain: 'external',
+    retry: 'backoff',
+    description: "A call to a dependency was refused because its bulkhead had no free slot and no room in its queue.",
+    hint: "Raise the dependency's `bulkhead.maxConcurrent` or `maxQueued`, or lower the `capacity` of the steps that share it.",
+  },
+  LOOKUP_MISS: {
+    domain: 'user',
+    retry: 'none',
+    description: "A lookup join's table has no value for a record's key (under `onMiss: 'dead-letter'`, or under `'wait'` after the last attempt).",
+    hint: "Check that the table holds the key, choose `onMiss: 'null'` to join with null, or allow more attempts with the step's `retry` under `'wait'`.",
+  },
   STATE_OUTSIDE_KEY: {
     domain: 'user',
     retry: 'none',

@@ -3,6 +3,7 @@ import type { Registry } from 'prom-client';
 import { LAG_TIMEOUT_MS, type ClusterFigures, type ClusterFiguresSource } from './cluster-figures.js';
 import { CHECKPOINT_BOUNDS_SECONDS, Histogram } from './histogram.js';
 import type { JobMetrics } from './job-metrics.js';
+import { registeredDependencies } from '../resilience/registry.js';
 
 // prom-client (and the OpenTelemetry API it loads) is loaded with the first registry,
 // which the job monitor makes at the first scrape: starting a job skips its load time.
@@ -106,6 +107,21 @@ export function prometheusRegistry(m: JobMetrics, status: () => string): Registr
   perStep('sluice_late_records_side_output_total', 'Late records a window step sent to its late-data side output.', 'counter', (s) =>
     s.operator && 'lateToSideOutput' in s.operator ? s.lateToSideOutput : undefined,
   );
+  const asyncCounter = (name: string, help: string, field: 'timeouts' | 'retries' | 'failures' | 'degraded') =>
+    perStep(name, help, 'counter', (s) => (s.operator && field in s.operator ? (s.operator as unknown as Record<string, number>)[field] : undefined));
+  asyncCounter('sluice_async_timeouts_total', 'Attempts of an async step that timed out (this attempt of the job).', 'timeouts');
+  asyncCounter('sluice_async_retries_total', 'Retries an async step made (this attempt of the job).', 'retries');
+  asyncCounter('sluice_async_failures_total', "Records whose async call failed for good and went through the step's error policy (this attempt of the job).", 'failures');
+  asyncCounter('sluice_async_degraded_total', "Records an async step gave its fallback's result because the dependency was unavailable (this attempt of the job).", 'degraded');
+  perStep('sluice_async_in_flight', 'Records an async step holds: in flight or with results waiting for their turn.', 'gauge', (s) =>
+    s.operator && 'inFlight' in s.operator ? (s.operator as unknown as { inFlight: number }).inFlight : undefined,
+  );
+  const cacheCounter = (name: string, help: string, field: 'cacheHits' | 'cacheMisses') =>
+    perStep(name, help, 'counter', (s) => (s.operator && field in s.operator ? (s.operator as unknown as Record<string, number | undefined>)[field] : undefined));
+  cacheCounter('sluice_lookup_cache_hits_total', "Records a lookup join answered from its cache (this attempt of the job).", 'cacheHits');
+  cacheCounter('sluice_lookup_cache_misses_total', "Records a lookup join had to ask its table for (this attempt of the job).", 'cacheMisses');
+  addDependencyMetrics(add, job);
+
   perStep('sluice_watermark_seconds', "The step's current event-time watermark (seconds since the epoch; +Inf after the end of input).", 'gauge', (s) =>
     s.watermark === Number.NEGATIVE_INFINITY ? undefined : s.watermark / 1000,
   );
@@ -177,6 +193,41 @@ export function prometheusRegistry(m: JobMetrics, status: () => string): Registr
 
   collectDefaultMetrics({ register: reg, prefix: 'sluice_' });
   return reg;
+}
+
+/**
+ * The circuit breakers and bulkheads of the dependencies made in this process
+ * (`dependency()`), labelled by job and dependency: read at scrape time.
+ */
+function addDependencyMetrics(add: (name: string, help: string, type: Type, read: () => Sample[]) => void, job: string): void {
+  const each = (value: (d: ReturnType<typeof registeredDependencies>[number]) => Sample[]) => () => registeredDependencies().flatMap(value);
+  const states = ['closed', 'open', 'half-open'] as const;
+  add(
+    'sluice_breaker_state',
+    "A dependency's circuit breaker state: 1 for the state it is in (closed, open, half-open: a probe may go through), 0 for the others.",
+    'gauge',
+    each((d) => states.map((state) => ({ labels: { job, dependency: d.name, state }, value: d.state === state ? 1 : 0 }))),
+  );
+  add(
+    'sluice_breaker_transitions_total',
+    "Transitions of a dependency's circuit breaker, by the state it went to.",
+    'counter',
+    each((d) => states.map((state) => ({ labels: { job, dependency: d.name, to: state }, value: d.stats.transitions[state] }))),
+  );
+  add('sluice_breaker_rejected_total', 'Calls to a dependency refused at once because its breaker was open.', 'counter', each((d) => [{ labels: { job, dependency: d.name }, value: d.stats.rejectedOpen }]));
+  add('sluice_bulkhead_rejected_total', "Calls to a dependency refused because its bulkhead was full.", 'counter', each((d) => [{ labels: { job, dependency: d.name }, value: d.stats.rejectedFull }]));
+  add(
+    'sluice_bulkhead_calls',
+    "Calls in a dependency's bulkhead: running (state=active) and waiting for a slot (state=queued).",
+    'gauge',
+    each((d) => {
+      const use = d.bulkheadUse;
+      return [
+        { labels: { job, dependency: d.name, state: 'active' }, value: use.active },
+        { labels: { job, dependency: d.name, state: 'queued' }, value: use.queued },
+      ];
+    }),
+  );
 }
 
 /**

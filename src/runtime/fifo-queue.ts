@@ -15,6 +15,11 @@ export class FifoQueue<T> {
     this.items.push(item);
   }
 
+  /** The items queued, oldest first (the queue is unchanged). */
+  values(): T[] {
+    return this.items.slice(this.head);
+  }
+
   /** The oldest item, or undefined when empty. */
   shift(): T | undefined {
     if (this.head >= this.items.length) return undefined;

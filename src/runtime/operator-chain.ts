@@ -38,6 +38,8 @@ export interface ChainTask {
   defer(work: Promise<unknown>): void;
   /** A clock callback run inside the task, for step `step` of the chain (its position); returns its cancel. */
   schedule(at: number, callback: () => void, step: number): () => void;
+  /** Runs a callback inside the task for step `step` (never between a snapshot and its barrier). */
+  runInTask(callback: () => void, step: number): void;
   /** What the task stamps for the watchdog: chained steps stamp which of them is called. */
   readonly stamp: StepStamp;
   /** Fails the task (a failure outside its own calls: a flush timer's). */
@@ -167,6 +169,7 @@ export class OperatorChain {
         return backend;
       },
       scheduleProcessingTime: (at, callback) => task.schedule(at, callback, position),
+      runInTask: (callback) => task.runInTask(callback, position),
     };
   }
 

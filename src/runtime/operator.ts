@@ -49,6 +49,13 @@ export interface OperatorRuntime {
    * like any other. Returns a function that cancels it. Cancelled when the task closes.
    */
   scheduleProcessingTime(at: number, callback: () => void): () => void;
+  /**
+   * Runs `callback` inside the task as soon as it may (Flink's mailbox): at once, or, when
+   * the task is between a snapshot and its barrier, right after the barrier, so nothing
+   * emitted falls between the two. A throw fails the job like any other. Async operators
+   * hand the results of their calls over this way.
+   */
+  runInTask(callback: () => void): void;
 }
 
 /**

@@ -95,6 +95,7 @@ export class SourceTask<T> extends Task {
     const source: SourceStepState = { position: this.reader?.snapshotPosition?.(id) };
     steps[this.uid] = this.stepState('source', source);
     for (const output of this.channelOutputs) output.emitBarrier(id);
+    this.releaseHeld();
     this.acknowledge(id, steps, 0);
   }
 

@@ -61,6 +61,14 @@ export interface TaskSpec extends ChainSpec {
 export abstract class Task implements ChainTask {
   private deferred: Promise<unknown>[] = [];
   private scheduled = new Set<() => void>();
+  /**
+   * Set from the start of a snapshot until its barrier is sent on: callbacks given to
+   * {@link runInTask} meanwhile wait in {@link held}, so that nothing an operator emits
+   * falls between its snapshot and the barrier (it would be both in the snapshot and
+   * before the barrier: done twice after a restore).
+   */
+  private holding = false;
+  private held: Array<() => void> = [];
   protected error: unknown;
   /** Set when the task must stop early (failure here or elsewhere, or cancel). */
   protected stopped = false;
@@ -176,6 +184,7 @@ export abstract class Task implements ChainTask {
   protected async checkpoint(id: number, alignmentMs: number): Promise<void> {
     const steps = await this.snapshotSteps(id);
     for (const output of this.channelOutputs) output.emitBarrier(id);
+    this.releaseHeld();
     this.acknowledge(id, steps, alignmentMs);
   }
 
@@ -199,6 +208,7 @@ export abstract class Task implements ChainTask {
 
   protected async snapshotSteps(id: number): Promise<Record<string, TaskStepState>> {
     const steps: Record<string, TaskStepState> = {};
+    this.holding = true; // released by the caller once the barrier has gone (releaseHeld)
     // In chain order: what one step sends on before the barrier reaches the next ones.
     for (const operator of this.operators) operator.prepareSnapshotPreBarrier(id);
     for (const operator of this.operators) {
@@ -243,6 +253,7 @@ export abstract class Task implements ChainTask {
   private async finish(): Promise<void> {
     if (!this.checkpointing || this.stopped) return;
     const steps = await this.finalSteps();
+    this.releaseHeld();
     this.finalAfter = this.lastAcknowledged;
     const finalId = await this.untilStopped(this.checkpointing.finished(this.name, steps));
     if (finalId === undefined || this.stopped) return;
@@ -302,20 +313,17 @@ export abstract class Task implements ChainTask {
     this.deferred.push(work.catch((e: unknown) => this.fail(e)));
   }
 
-  /** A clock callback run inside the task, for step `step` (its chain position): a throw fails the task. */
+  /**
+   * A clock callback run inside the task, for step `step` (its chain position), as
+   * {@link runInTask} runs callbacks: never between a snapshot and its barrier; a throw
+   * fails the task.
+   */
   schedule(at: number, callback: () => void, step = 0): () => void {
     const run = () => {
       this.scheduled.delete(cancel);
       if (this.stopped) return;
       this.metrics?.control();
-      this.stamp.enter(step, WHAT.timer, 0);
-      try {
-        callback();
-      } catch (e) {
-        this.fail(e);
-      } finally {
-        this.stamp.leave();
-      }
+      this.runInTask(callback, step, WHAT.timer);
     };
     const cancelClock = this.clock.schedule(at, run);
     const cancel = () => {
@@ -324,6 +332,36 @@ export abstract class Task implements ChainTask {
     };
     this.scheduled.add(cancel);
     return cancel;
+  }
+
+  /**
+   * Runs `callback` inside the task, for step `step` (its chain position): at once, unless
+   * the task is between a snapshot and its barrier, then right after the barrier. A throw
+   * fails the task. Async operators hand their results over this way (Flink's mailbox);
+   * processing-time timers run this way too (`what`: the watchdog's name of the call).
+   */
+  runInTask(callback: () => void, step = 0, what: number = WHAT.completion): void {
+    if (this.stopped) return;
+    if (this.holding) {
+      this.held.push(() => this.runInTask(callback, step, what));
+      return;
+    }
+    this.stamp.enter(step, what, 0);
+    try {
+      callback();
+    } catch (e) {
+      this.fail(e);
+    } finally {
+      this.stamp.leave();
+    }
+  }
+
+  /** The barrier has gone: run what {@link runInTask} held meanwhile, in order. */
+  protected releaseHeld(): void {
+    this.holding = false;
+    const held = this.held;
+    this.held = [];
+    for (const run of held) run();
   }
 
   protected throwIfFailed(): void {

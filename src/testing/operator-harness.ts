@@ -8,6 +8,9 @@ import type {
   ProcessFunction,
 } from '../core/functions.js';
 import type { OutputTag } from '../core/output-tag.js';
+import type { AsyncMapFunction, AsyncProcessFunction, AsyncStepOptions } from '../core/async-function.js';
+import { asyncConfig } from '../api/async-step.js';
+import { AsyncWaitOperator } from '../runtime/operators/async/async-wait.js';
 import { SluiceError, describeRecord } from '../errors/index.js';
 import type { Batch } from '../runtime/batch.js';
 import type { Operator, OperatorRuntime } from '../runtime/operator.js';
@@ -99,6 +102,10 @@ export class OperatorHarness<I, O> {
   private readonly sides = new Map<string, Collecting>();
   private backend: KeyedStateBackend | undefined;
   private opened = false;
+  /** What a callback run inside the task threw (see {@link settle}). */
+  private failure: unknown;
+  /** Work the operator deferred that has not settled (see {@link blocked}). */
+  private pendingDeferred = 0;
 
   private constructor(
     private readonly operator: Operator<I, O>,
@@ -128,7 +135,19 @@ export class OperatorHarness<I, O> {
         if (options.onError !== 'dead-letter') throw e;
         harness.deadLetters.push({ step: uid, record, error: { code: e.code, message: e.message }, timestamp });
       },
-      defer: () => {},
+      defer: (work) => {
+        this.pendingDeferred++;
+        const done = () => void this.pendingDeferred--;
+        work.then(done, done);
+      },
+      runInTask: (callback) => {
+        // As a task does: a throw fails it. Here it is kept for settle() to throw.
+        try {
+          callback();
+        } catch (e) {
+          this.failure ??= e;
+        }
+      },
       stateBackend: () =>
         (this.backend ??= options.stateBackend?.(this.clock) ?? new MemoryStateBackend({ clock: this.clock, maxParallelism })),
       scheduleProcessingTime: (at, callback) => this.clock.schedule(at, callback),
@@ -172,6 +191,29 @@ export class OperatorHarness<I, O> {
     options: OperatorHarnessOptions = {},
   ): OperatorHarness<I | B, O> {
     return new OperatorHarness<I | B, O>(new BroadcastProcessOperator(fn, checkBroadcastDescriptors(descriptors)), options);
+  }
+
+  /**
+   * A harness for an async step (`asyncMap`): resolve its calls as the test likes, then
+   * `await h.settle()` and read the output; time (timeouts, retry pauses) moves with the clock.
+   */
+  static asyncMap<I, O>(fn: AsyncMapFunction<I, O>, options: AsyncStepOptions<I, O>, harnessOptions: OperatorHarnessOptions = {}): OperatorHarness<I, O> {
+    return new OperatorHarness<I, O>(new AsyncWaitOperator<I, O>(asyncConfig<I, O>('asyncMap', fn, options)), { uid: options.uid, ...harnessOptions });
+  }
+
+  /** A harness for an async step on a keyed stream (`keyBy(…).asyncMap`), where `perKeyOrder` applies. */
+  static keyedAsyncMap<I, O>(
+    fn: AsyncMapFunction<I, O>,
+    keySelector: (value: I) => unknown,
+    options: AsyncStepOptions<I, O>,
+    harnessOptions: OperatorHarnessOptions = {},
+  ): OperatorHarness<I, O> {
+    return new OperatorHarness<I, O>(new AsyncWaitOperator<I, O>(asyncConfig<I, O>('asyncMap', fn, options, keySelector)), { uid: options.uid, ...harnessOptions });
+  }
+
+  /** A harness for an async step that gives any number of results per record (`asyncProcess`). */
+  static asyncProcess<I, O>(fn: AsyncProcessFunction<I, O>, options: AsyncStepOptions<I, O>, harnessOptions: OperatorHarnessOptions = {}): OperatorHarness<I, O> {
+    return new OperatorHarness<I, O>(new AsyncWaitOperator<I, O>(asyncConfig<I, O>('asyncProcess', fn, options)), { uid: options.uid, ...harnessOptions });
   }
 
   /** A harness for a process function (or co-process function) without keys. */
@@ -279,6 +321,24 @@ export class OperatorHarness<I, O> {
     this.open();
     this.clock.set(t);
     return this;
+  }
+
+  /**
+   * Lets promises that have settled run their callbacks (an async operator's results
+   * arrive this way); processing time does not move. Await it after resolving a call.
+   */
+  async settle(): Promise<this> {
+    for (let i = 0; i < 5; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+    if (this.failure !== undefined) throw this.failure;
+    return this;
+  }
+
+  /**
+   * Whether the operator holds its task back: work it deferred (a full async queue, a
+   * sink's write) has not finished, so a task would take no more input (backpressure).
+   */
+  get blocked(): boolean {
+    return this.pendingDeferred > 0;
   }
 
   /** Main output records with timestamps, in order. */

@@ -32,6 +32,7 @@ function countStep(index: number, parallelism: number, backend: (clock: ManualCl
     defer: () => {},
     stateBackend: () => (b ??= backend(clock)),
     scheduleProcessingTime: (at, f) => clock.schedule(at, f),
+    runInTask: (f) => f(),
   };
   const out: string[] = [];
   const main: Output<string> = { emitBatch: (batch) => out.push(...batch.values), emitWatermark: () => {}, emitIdle: () => {}, emitEnd: () => {} };

@@ -62,6 +62,7 @@ export const WHAT = {
   timer: 4,
   open: 5,
   poll: 6,
+  completion: 7,
 } as const;
 
 /** How a log line says what the stuck call was handling, by {@link WHAT} value. */
@@ -81,6 +82,8 @@ export function describeCall(kind: number, size: number): string {
       return 'open()';
     case WHAT.poll:
       return "the source reader's poll()";
+    case WHAT.completion:
+      return 'the result of an async call';
     default:
       return 'a call';
   }

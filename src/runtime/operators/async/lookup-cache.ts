@@ -1,0 +1,50 @@
+import type { Clock } from '../../../time/clock.js';
+
+/** A cached answer: the value, or null for a key the lookup has not got. */
+interface Cached<V> {
+  readonly value: V | null;
+  readonly at: number;
+}
+
+/**
+ * A lookup join's cache of one subtask: at most `maxEntries` keys (the least recently
+ * used go first), each fresh for `ttlMs` on the injected clock. It keeps misses too (as
+ * null), so a key the table lacks is not asked again until it expires.
+ */
+export class LookupCache<K, V> {
+  private readonly entries = new Map<K, Cached<V>>();
+  hits = 0;
+  misses = 0;
+
+  constructor(
+    private readonly maxEntries: number,
+    private readonly ttlMs: number,
+    private readonly clock: Clock,
+  ) {}
+
+  /** The cached answer (a value, or null: known missing), or undefined when `key` is not cached or stale. */
+  get(key: K): V | null | undefined {
+    const e = this.entries.get(key);
+    if (e === undefined || this.clock.now() - e.at >= this.ttlMs) {
+      if (e !== undefined) this.entries.delete(key);
+      this.misses++;
+      return undefined;
+    }
+    this.hits++;
+    // Most recently used last: the Map's order is the eviction order.
+    this.entries.delete(key);
+    this.entries.set(key, e);
+    return e.value;
+  }
+
+  set(key: K, value: V | null): void {
+    if (this.maxEntries === 0) return;
+    this.entries.delete(key);
+    this.entries.set(key, { value, at: this.clock.now() });
+    if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value as K);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
