@@ -12,7 +12,7 @@ import type { CheckpointData, CheckpointStorage } from '../checkpoint/types.js';
 import { SluiceError } from '../errors/index.js';
 import { JobLog, type LogLevel, type LogOptions } from '../observe/job-log.js';
 import { JobMetrics } from '../observe/job-metrics.js';
-import { JobMonitor, type JobControl } from '../observe/job-monitor.js';
+import { JobMonitor } from '../observe/job-monitor.js';
 import { planJson } from '../observe/plan-json.js';
 import type { JobResult } from '../runtime/attempt.js';
 import type { RuntimeConfig } from '../runtime/config.js';
@@ -268,27 +268,11 @@ export class Job extends JobBuilder {
           : undefined,
       },
     );
-    // The graceful stop of SIGTERM (drain, then a last checkpoint), for the API's POST /stop too.
-    const stop = async () => {
-      if (!this.drainSources(running)) await running.stopAfterCheckpoint();
-    };
-    const control: JobControl = {
-      cancel: () => running.cancel(),
-      savepoint: (path) => running.savepoint(path),
-      stopWithSavepoint: (path) => running.stopWithSavepoint(path),
-      stop,
-      get checkpoints() {
-        return running.checkpoints;
-      },
-      get restoredFrom() {
-        return running.restoredFrom;
-      },
-      get stuck() {
-        return running.stuck;
-      },
-    };
+    // The monitor controls the job through what start() returns (cancel, savepoints, the
+    // graceful stop of SIGTERM for the API's POST /stop), made below.
+    let started: StartedJob | undefined;
     const storage = checkpoints?.storage;
-    monitor = new JobMonitor(this.name, planJson(this.graph), metrics, log, () => control, counting, {
+    monitor = new JobMonitor(this.name, planJson(this.graph), metrics, log, () => started!, counting, {
       savepoints: resolve(cp?.savepointDir ?? `.sluice/savepoints/${this.name}`),
       checkpoints: storage instanceof FileCheckpointStorage ? storage.dir : undefined,
     });
@@ -311,13 +295,15 @@ export class Job extends JobBuilder {
     void done.catch(() => {}).finally(() => server.then((s) => s?.close()));
     // The member leaves the group when its job ends: its tasks move to the others at once.
     if (cluster) void done.catch(() => {}).finally(() => Promise.all([cluster.member.then((m) => m.close()).catch(() => {}), cluster.storage.close()]));
-    return {
+    started = {
       done,
       monitor,
       server,
       cancel: () => running.cancel(),
       drain: () => this.drainSources(running),
-      stop,
+      stop: async () => {
+        if (!this.drainSources(running)) await running.stopAfterCheckpoint();
+      },
       stopAfterCheckpoint: () => running.stopAfterCheckpoint(),
       savepoint: (path) => running.savepoint(path),
       stopWithSavepoint: (path) => running.stopWithSavepoint(path),
@@ -340,6 +326,7 @@ export class Job extends JobBuilder {
         return running.stuck;
       },
     };
+    return started;
   }
 
   /** Stops every source that can end its input; whether every source now ends (see `StartedJob.drain`). */
