@@ -119,7 +119,7 @@ export class CepOperator<T, K extends Key, O> extends KeyedOperator<T, K, O> {
       }
     }
     const after = nextTimeout(pattern, nfa);
-    if (after !== undefined) {
+    if (after !== undefined && after > time) {
       // One timer per time (timers are deduplicated): a stale one finds nothing to time out.
       if (this.spec.timeDomain === 'event-time') this.scope.registerEventTimeTimer(after, undefined);
       else this.scope.registerProcessingTimeTimer(after, undefined);
