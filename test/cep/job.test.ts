@@ -104,9 +104,9 @@ describe('CEP in a job', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sluice-cep-fail-'));
     let completedBefore = 0;
     let restarts = 0;
-    const failAt = { index: Math.floor(EVENTS * 0.6), failed: false, when: () => (completedBefore = completed()) > 0 };
+    const failAt = { index: Math.floor(EVENTS * 0.6), failed: false, when: (): boolean => (completedBefore = completed()) > 0 };
     const running = run(dir, failAt).start({ onRestart: () => restarts++ });
-    const completed = () => running.checkpoints.filter((c) => c.status === 'completed').length;
+    const completed = (): number => running.checkpoints.filter((c) => c.status === 'completed').length;
     await running.done;
     expect(failAt.failed).toBe(true);
     expect(restarts).toBe(1);
