@@ -7,7 +7,7 @@ import { AfterMatchSkip, type AfterMatchSkipStrategy } from './skip-strategy.js'
 /** One stage of a pattern: its name, condition and quantifier. */
 export interface Stage<T> {
   readonly name: string;
-  /** {@link TRUE} when the stage has no `where`: every event matches. */
+  /** The stage's condition; always true when the stage has no `where`. */
   readonly condition: Condition<T>;
   /** The stop condition of a loop (`until`): an event that meets it ends the loop. */
   readonly until: Condition<T> | undefined;
