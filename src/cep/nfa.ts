@@ -87,10 +87,11 @@ export function processEvent<T>(pattern: CompiledPattern<T>, nfa: KeyNfa<T>, eve
   const states = pattern.states;
   const next: PartialMatch<T>[] = [];
   const found: FoundMatch<T>[] = [];
+  const ctx = new Context<T>();
   for (const pm of nfa.partial) {
     let stopped = false;
     const kept: PartialMatch<T>[] = [];
-    for (const n of step(states, pm, event, ts, seq)) {
+    for (const n of step(states, pm, event, ts, seq, ctx)) {
       const kind = states[n.state]!.kind;
       if (kind === 'final') found.push({ path: n.path!, start: n.start, done: seq, ts });
       else if (kind === 'stop') stopped = true;
@@ -180,8 +181,8 @@ function byStart<T>(a: FoundMatch<T>, b: FoundMatch<T>): number {
 }
 
 /** The partial matches one partial match becomes on `event` (Flink's `computeNextStates`). */
-function step<T>(states: readonly NfaState<T>[], pm: PartialMatch<T>, event: T, ts: number, seq: number): PartialMatch<T>[] {
-  const ctx = new Context<T>(pm.path, ts);
+function step<T>(states: readonly NfaState<T>[], pm: PartialMatch<T>, event: T, ts: number, seq: number, ctx: Context<T>): PartialMatch<T>[] {
+  ctx.reset(pm.path, ts);
   const isStart = states[pm.state]!.kind === 'start';
   const out: PartialMatch<T>[] = [];
   const stack = [pm.state];
@@ -221,13 +222,19 @@ function finalAfterProceed<T>(states: readonly NfaState<T>[], state: number, eve
   return undefined;
 }
 
-/** What conditions see: the partial match's events by stage (computed once, on first use). */
+/**
+ * What conditions see: the partial match's events by stage (computed once, on first use).
+ * One object per event, reset for each partial match (conditions must not keep it).
+ */
 class Context<T> implements ConditionContext<T> {
   private byName: Map<string, T[]> | undefined;
-  constructor(
-    private readonly path: PathNode<T> | null,
-    readonly timestamp: number,
-  ) {}
+  private path: PathNode<T> | null = null;
+  timestamp = Number.NaN;
+  reset(path: PathNode<T> | null, timestamp: number): void {
+    this.path = path;
+    this.timestamp = timestamp;
+    this.byName = undefined;
+  }
   eventsFor(name: string): readonly T[] {
     if (this.byName === undefined) {
       this.byName = new Map();
