@@ -35,8 +35,10 @@ export interface CepSpec<T, K extends Key, O> {
  * clock's time as the event's.
  */
 export class CepOperator<T, K extends Key, O> extends KeyedOperator<T, K, O> {
-  /** Events behind the watermark, dropped because no late-data output is set. */
+  /** Events behind the watermark, dropped because no late-data output is set (read by the step's metrics). */
   lateDropped = 0;
+  /** Events behind the watermark sent to the late-data output (read by the step's metrics). */
+  lateToSideOutput = 0;
   private nfa!: ValueState<KeyNfa<T>>;
   private buffer!: MapState<number, T[]>;
 
@@ -84,8 +86,12 @@ export class CepOperator<T, K extends Key, O> extends KeyedOperator<T, K, O> {
       });
     }
     if (ts <= this.scope.watermark) {
-      if (this.spec.lateTag) this.scope.collector.side(this.spec.lateTag, v);
-      else this.lateDropped++;
+      if (this.spec.lateTag) {
+        this.lateToSideOutput++;
+        this.scope.collector.side(this.spec.lateTag, v);
+      } else {
+        this.lateDropped++;
+      }
       return;
     }
     const waiting = this.buffer.get(ts);

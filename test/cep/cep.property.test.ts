@@ -9,8 +9,6 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compilePattern } from '../../src/cep/nfa-compiler.js';
-import { CepOperator } from '../../src/cep/operator.js';
 import { OutputTag } from '../../src/core/output-tag.js';
 import { AfterMatchSkip, Pattern, type AfterMatchSkipStrategy } from '../../src/index.js';
 import { DEFAULT_MAX_PARALLELISM, keyGroupOf, keyGroupRange } from '../../src/state/key-groups.js';
@@ -100,27 +98,13 @@ describe('CEP against the batch reference', () => {
     await checkProperty(
       fc.asyncProperty(patternSpec, stream, fc.nat(), fc.boolean(), async (spec, raw, cutAt, rescale) => {
         const pattern = build(spec);
-        const compiled = compilePattern(pattern);
+        const render = (m: Record<string, E[]>, key: string) =>
+          `${key}|` +
+          Object.entries(m)
+            .flatMap(([name, es]) => es.map((e) => `${name}:${e.id}`))
+            .join(' ');
         const make = (subtask?: { index: number; parallelism: number }) =>
-          OperatorHarness.of(
-            new CepOperator<E, string, string>({
-              pattern: compiled,
-              keySelector: (e) => e.k,
-              timeDomain: 'event-time',
-              lateTag: late,
-              fn: {
-                processMatch: (m, ctx, out) =>
-                  out.collect(
-                    `${ctx.key}|` +
-                      Object.entries(m)
-                        .flatMap(([name, es]) => es.map((e) => ({ name, e })))
-                        .map(({ name, e }) => `${name}:${e.id}`)
-                        .join(' '),
-                  ),
-              },
-            }),
-            subtask ? { subtask } : {},
-          );
+          OperatorHarness.pattern<E, string, string, string>(pattern, (e) => e.k, { processMatch: (m, ctx, out) => out.collect(render(m, ctx.key)) }, { lateTag: late, ...(subtask ? { subtask } : {}) });
         const events = raw.map((r, i) => ({ e: { id: `e${i}`, k: r.k, letter: r.letter } as E, ts: Math.max(0, 1000 + i * 100 + r.jitter), watermark: r.watermark }));
         const cut = cutAt % (events.length + 1);
         let harnesses = [make()];

@@ -1,6 +1,4 @@
 /** Shared by the CEP tests: events named like the Flink documentation's (`a1`, `b2`, `c`), and a harness around the CEP operator. */
-import { compilePattern } from '../../src/cep/nfa-compiler.js';
-import { CepOperator } from '../../src/cep/operator.js';
 import type { Match, Pattern } from '../../src/cep/pattern.js';
 import type { TimedOutMatch } from '../../src/cep/pattern-function.js';
 import { OutputTag } from '../../src/core/output-tag.js';
@@ -38,15 +36,12 @@ export function cepHarness<N extends string>(
   o: { processingTime?: boolean; harness?: OperatorHarnessOptions; select?: (m: Match<Ev, N>) => string } = {},
 ): OperatorHarness<Ev, string> {
   const select = o.select ?? ((m: Match<Ev, N>) => render(m));
-  const op = new CepOperator<Ev, string, string>({
-    pattern: compilePattern(pattern as Pattern<Ev, string>),
-    keySelector: (e) => e.k,
-    timeDomain: o.processingTime ? 'processing-time' : 'event-time',
+  return OperatorHarness.pattern(pattern, (e: Ev) => e.k, { processMatch: (m, _ctx, out) => out.collect(select(m)) }, {
+    ...o.harness,
+    processingTime: o.processingTime ?? false,
     lateTag,
-    timedOutTag,
-    fn: { processMatch: (m, _ctx, out) => out.collect(select(m as Match<Ev, N>)) },
+    timedOutTag: timedOutTag as OutputTag<TimedOutMatch<Ev, N>>,
   });
-  return OperatorHarness.of(op, o.harness);
 }
 
 /** Events from a line of ids (`'a c b1 b2'`), one second apart, all of key `k`. */
