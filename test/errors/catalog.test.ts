@@ -24,6 +24,8 @@ const OTHER_CODES: Record<string, string> = {
   ILLEGAL_GENERATION: 'a Kafka protocol error (a commit of a group generation that has moved on: cluster/member.ts restarts as after a rebalance)',
   UNKNOWN_MEMBER_ID: 'a Kafka protocol error (a commit of a member the group no longer has: cluster/member.ts restarts as after a rebalance)',
   REBALANCE_IN_PROGRESS: 'a Kafka protocol error (a commit while the group rebalances: cluster/member.ts restarts as after a rebalance)',
+  TOPIC_AUTHORIZATION_FAILED: 'a Kafka protocol error (cluster/internal-topics.ts refuses to create an internal topic it may not)',
+  CLUSTER_AUTHORIZATION_FAILED: 'a Kafka protocol error (cluster/internal-topics.ts refuses to create an internal topic it may not)',
   ERR_MODULE_NOT_FOUND: "Node's code for an import that finds no module (a missing optional client, a job file's bad import)",
   MODULE_NOT_FOUND: "Node's code for a require() that finds no module",
   ERR_UNKNOWN_FILE_EXTENSION: "Node's code for a job file of an extension it cannot load",
