@@ -66,6 +66,18 @@ describe('CEP in a job', () => {
     expect(timedOut.values).toEqual(['card 2: 3 small, timed out at 11 m', 'card 2: 2 small, timed out at 12 m', 'card 2: 1 small, timed out at 13 m']);
   });
 
+  it('matches a stream that is not keyed as one sequence', async () => {
+    const job = new Job({ name: 'cep-unkeyed' });
+    const out = collectSink<string>();
+    job
+      .source(fromCollection([2, 5, 1, 3, 7, 900].map((amount, i) => ({ card: i, amount, at: i * 1000 })), { timestamps: (t) => t.at }), { uid: 'txns' })
+      .pattern(fraud)
+      .process({ processMatch: (m, ctx, o) => o.collect(`${ctx.key}: ${m.small.map((t) => t.amount).join('+')} then ${m.large[0]!.amount}`) }, { uid: 'fraud' })
+      .sinkTo(out);
+    await job.run();
+    expect(out.values).toEqual(['0: 2+5+1 then 900']); // every card: the stream is one sequence
+  });
+
   it('after a failure, restarts from the latest checkpoint and commits exactly what an uninterrupted run commits', async () => {
     const EVENTS = 20_000;
     // Per card a transaction a minute; small most of the time, a large one now and then.
