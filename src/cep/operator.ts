@@ -28,11 +28,12 @@ export interface CepSpec<T, K extends Key, O> {
  * time, the events not yet passed by the watermark (`cep-buffer`, by timestamp). Both are
  * keyed state: checkpointed, restored and rescaled by key group with the timers.
  *
- * Event time: an event is buffered and a timer set at its timestamp; when the watermark
- * reaches it, the timer first times out what `within` ended (`advanceTime`), then runs the
- * events of that timestamp in arrival order. A timer at the earliest timeout keeps
- * timeouts on time when no event comes. Processing time: the same on arrival, with the
- * clock's time as the event's.
+ * Event time: an event is buffered and a timer set at the next watermark (as Flink does);
+ * when it fires, the buffered events up to the watermark run in timestamp order (arrival
+ * order within a timestamp), each timestamp after timing out what `within` ended before it
+ * (`advanceTime`), then time advances to the watermark. A timer at the earliest timeout
+ * keeps timeouts on time when no event comes. Processing time: the same on arrival, with
+ * the clock's time as the event's.
  */
 export class CepOperator<T, K extends Key, O> extends KeyedOperator<T, K, O> {
   /** Events behind the watermark, dropped because no late-data output is set (read by the step's metrics). */
@@ -65,7 +66,7 @@ export class CepOperator<T, K extends Key, O> extends KeyedOperator<T, K, O> {
         if (timeDomain === 'processing-time') {
           const now = this.runtime.clock.now();
           this.scope.setKey(key, now);
-          this.run(now, [v]);
+          this.run([[now, [v]]], now);
         } else {
           this.scope.setKey(key, ts);
           this.buffered(v, ts);
@@ -97,41 +98,64 @@ export class CepOperator<T, K extends Key, O> extends KeyedOperator<T, K, O> {
     const waiting = this.buffer.get(ts);
     if (waiting) waiting.push(v);
     this.buffer.put(ts, waiting ?? [v]);
-    this.scope.registerEventTimeTimer(ts, undefined);
+    // Flink's way: one timer per key at the next watermark, a time all keys share (cheap to keep).
+    const w = this.scope.watermark;
+    this.scope.registerEventTimeTimer(Number.isFinite(w) ? w + 1 : Number.MIN_SAFE_INTEGER, undefined);
   }
 
-  /** An event-time timer (events of this timestamp, or a timeout) or a processing-time one (a timeout). */
+  /**
+   * An event-time timer (the watermark moved past buffered events, or a timeout is due):
+   * the buffered events up to the watermark in timestamp order; a processing-time one: a timeout.
+   */
   private onTimer(ts: number): void {
-    let events: T[] = [];
-    if (this.spec.timeDomain === 'event-time') {
-      events = this.buffer.get(ts) ?? [];
-      this.buffer.remove(ts);
+    if (this.spec.timeDomain === 'processing-time') {
+      this.run([], ts);
+      return;
     }
-    this.run(ts, events);
+    const watermark = this.scope.watermark;
+    const waiting = this.buffer.keys();
+    const due = waiting.filter((t) => t <= watermark).sort((a, b) => a - b);
+    const batches: Array<[number, T[]]> = [];
+    for (const t of due) {
+      batches.push([t, this.buffer.get(t) ?? []]);
+      this.buffer.remove(t);
+    }
+    this.run(batches, watermark);
+    if (due.length < waiting.length) this.scope.registerEventTimeTimer(Math.min(...waiting.filter((t) => t > watermark)), undefined);
   }
 
-  /** Times out what ended before `time`, then matches `events` (all at `time`), then saves the key's state. */
-  private run(time: number, events: readonly T[]): void {
+  /**
+   * Matches the events of each batch at its time, after timing out what ended before it;
+   * then times out what ended by `end`; then saves the key's state.
+   */
+  private run(batches: ReadonlyArray<readonly [number, readonly T[]]>, end: number): void {
     const { pattern } = this.spec;
     const nfa = this.nfa.value() ?? initialNfa(pattern);
-    const { matches, timedOut } = advanceTime(pattern, nfa, time);
-    this.timedOut(timedOut);
-    this.emit(matches);
-    for (const e of events) {
-      try {
-        this.emit(processEvent(pattern, nfa, e, time));
-      } catch (error) {
-        this.runtime.userError(error, e, time, 'pattern condition');
+    for (const [time, events] of batches) {
+      this.advance(nfa, time);
+      for (const e of events) {
+        try {
+          this.emit(processEvent(pattern, nfa, e, time));
+        } catch (error) {
+          this.runtime.userError(error, e, time, 'pattern condition');
+        }
       }
     }
+    this.advance(nfa, end);
     const after = nextTimeout(pattern, nfa);
-    if (after !== undefined && after > time) {
+    if (after !== undefined && after > end) {
       // One timer per time (timers are deduplicated): a stale one finds nothing to time out.
       if (this.spec.timeDomain === 'event-time') this.scope.registerEventTimeTimer(after, undefined);
       else this.scope.registerProcessingTimeTimer(after, undefined);
     }
     if (isIdle(nfa)) this.nfa.clear();
     else this.nfa.update(nfa);
+  }
+
+  private advance(nfa: KeyNfa<T>, time: number): void {
+    const { matches, timedOut } = advanceTime(this.spec.pattern, nfa, time);
+    this.timedOut(timedOut);
+    this.emit(matches);
   }
 
   private emit(matches: readonly FoundMatch<T>[]): void {
