@@ -19,7 +19,7 @@ import {
   transactionalFileSink,
   type TimedOutMatch,
 } from '../../src/index.js';
-import { committedLines } from '../checkpoint/helpers.js';
+import { committedLines, recoveringJobOptions } from '../checkpoint/helpers.js';
 
 interface Txn {
   card: number;
@@ -83,13 +83,7 @@ describe('CEP in a job', () => {
     // Per card a transaction a minute; small most of the time, a large one now and then.
     const make = (i: number): Txn => ({ card: i % 37, amount: (i * 7919) % 11 === 0 ? 1000 : (i * 104_729) % 13, at: i * 1000 });
     const run = (dir: string, failAt?: { index: number; failed: boolean; when: () => boolean }) => {
-      const job = new Job({
-        name: 'cep-recovery',
-        batchSize: 256,
-        checkpoints: { interval: '20ms', dir: join(dir, 'checkpoints') },
-        delivery: 'exactly-once',
-        restart: { strategy: 'fixed-delay', attempts: 3, delay: 0 },
-      });
+      const job = new Job(recoveringJobOptions('cep-recovery', dir));
       job
         .source(generator({ make, count: EVENTS, ratePerSecond: failAt ? 100_000 : undefined }), {
           uid: 'txns',
