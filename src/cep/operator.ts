@@ -2,7 +2,6 @@ import type { OutputTag } from '../core/output-tag.js';
 import { SluiceError, describeRecord } from '../errors/index.js';
 import { hasTimestamp, type Batch } from '../runtime/batch.js';
 import { KeyedOperator } from '../runtime/operators/keyed-operator.js';
-import { invalidKeyError, isKey } from '../runtime/operators/keyed-scope.js';
 import { mapState, valueState } from '../state/descriptors.js';
 import type { Key, MapState, ValueState } from '../state/types.js';
 import type { CompiledPattern } from './nfa-compiler.js';
@@ -55,26 +54,14 @@ export class CepOperator<T, K extends Key, O> extends KeyedOperator<T, K, O> {
   }
 
   processBatch(batch: Batch<T>): void {
-    const { values, timestamps } = batch;
-    const { keySelector, timeDomain } = this.spec;
-    for (let i = 0; i < values.length; i++) {
-      const v = values[i]!;
-      const ts = timestamps[i]!;
-      try {
-        const key = keySelector(v);
-        if (!isKey(key)) throw invalidKeyError(this.runtime.uid, key, v);
-        if (timeDomain === 'processing-time') {
-          const now = this.runtime.clock.now();
-          this.scope.setKey(key, now);
-          this.run([[now, [v]]], now);
-        } else {
-          this.scope.setKey(key, ts);
-          this.buffered(v, ts);
-        }
-      } catch (error) {
-        this.runtime.userError(error, v, ts, 'pattern');
-      }
-    }
+    const processingTime = this.spec.timeDomain === 'processing-time';
+    this.forEachKeyed(batch, this.spec.keySelector, 'pattern', (v, ts) => {
+      if (!processingTime) return this.buffered(v, ts);
+      const now = this.runtime.clock.now();
+      this.scope.context.timestamp = now;
+      this.scope.collector.timestamp = now;
+      this.run([[now, [v]]], now);
+    });
     this.scope.collector.flush(this.out);
   }
 
