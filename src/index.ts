@@ -19,6 +19,9 @@
  *   windowed streams, joins. Building a job only makes a logical plan; nothing runs there.
  * - `window/`: assigners, triggers, evictors, aggregates and the window and join operators,
  *   on the runtime's operator, keyed-state and timer API.
+ * - `cep/`: complex event processing on Flink CEP's model: the typed {@link Pattern} API,
+ *   its compiler to an automaton, the automaton's runtime and skip strategies, and the keyed
+ *   CEP operator (wired by `keyedStream.pattern(p)`, see {@link PatternStream}).
  * - `runtime/`: tasks, operators, bounded channels with backpressure, the watermark valve,
  *   timers, dead letters, one attempt of a job and the supervisor that restarts it;
  *   `runtime/index.ts` opens with its module map and the names of where records go.
@@ -89,3 +92,5 @@ export * from './time/index.js';
 export * from './errors/index.js';
 export * from './connectors/index.js';
 export * from './window/index.js';
+export * from './cep/index.js';
+export { PatternStream } from './api/pattern-stream.js';

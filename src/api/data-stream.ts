@@ -22,6 +22,8 @@ import type { OutputTag } from '../core/output-tag.js';
 import type { StepOptions } from '../core/step-options.js';
 import type { AsyncMapFunction, AsyncProcessFunction, AsyncStepOptions } from '../core/async-function.js';
 import { addAsyncStep } from './async-step.js';
+import type { Pattern } from '../cep/pattern.js';
+import type { PatternStream } from './pattern-stream.js';
 
 /** The property names of T whose values are keys. */
 export type KeyField<T> = { [P in keyof T]-?: T[P] extends Key ? P : never }[keyof T];
@@ -133,6 +135,15 @@ export class DataStream<T> {
       return new KeyedStream(this, (v: T) => (v as Record<PropertyKey, Key>)[field]!);
     }
     throw new SluiceError('INVALID_ARGUMENT', 'keyBy() needs a key selector function or a property name');
+  }
+
+  /**
+   * Complex event processing over the whole stream, not keyed (Flink's `CEP.pattern` on a
+   * plain stream): one subtask sees every record, matches carry the key `0`. Key the
+   * stream first (`keyBy(…).pattern(p)`) to match per key and in parallel.
+   */
+  pattern<N extends string>(pattern: Pattern<T, N>): PatternStream<T, N, 0> {
+    return this.keyBy((): 0 => 0).pattern(pattern);
   }
 
   /**

@@ -13,6 +13,8 @@ import type { WindowAssigner } from '../window/assigner.js';
 import { countWindowAssigner, slidingCountWindowAssigner } from '../window/count-windows.js';
 import { WindowedStream } from './windowed-stream.js';
 import { IntervalJoin } from './joins/interval-join.js';
+import { Pattern } from '../cep/pattern.js';
+import { PatternStream } from './pattern-stream.js';
 
 /**
  * A stream partitioned by key. Steps on it see one key at a time, with that key's state
@@ -147,6 +149,18 @@ export class KeyedStream<T, K extends Key> {
    */
   intervalJoin<U>(other: KeyedStream<U, K>): IntervalJoin<T, U, K> {
     return new IntervalJoin(this, other);
+  }
+
+  /**
+   * Complex event processing: runs `pattern` over each key's events (Flink's
+   * `CEP.pattern(keyedStream, pattern)`). Then `select` or `process` the matches.
+   *
+   * @example
+   * txns.keyBy('card').pattern(fraud).select((m, ctx) => ({ card: ctx.key, large: m.large[0] }), { uid: 'fraud' });
+   */
+  pattern<N extends string>(pattern: Pattern<T, N>): PatternStream<T, N, K> {
+    if (!(pattern instanceof Pattern)) throw new SluiceError('INVALID_ARGUMENT', 'pattern() needs a Pattern made with Pattern.begin(name)');
+    return new PatternStream<T, N, K>(this, pattern);
   }
 
   /** @internal The edge into a keyed step. */

@@ -204,6 +204,12 @@ export const ERROR_CATALOG = {
     description: 'A broadcast step asked for broadcast state whose descriptor was not given to the `broadcast(…)` call of the stream it is connected to.',
     hint: 'Pass every map state descriptor the function reads to `stream.broadcast(descriptor, …)`; they are matched by name.',
   },
+  PATTERN_INVALID: {
+    domain: 'user',
+    retry: 'none',
+    description: 'A CEP pattern cannot be built or run as written: a duplicate stage name, a quantifier where none applies, a negative stage after an optional one, a trailing notFollowedBy without within, a skip strategy naming no stage.',
+    hint: 'Read the message for the stage named; Flink CEP documents the same rules for its Pattern API.',
+  },
   NO_TIMESTAMP: {
     domain: 'user',
     retry: 'none',

@@ -11,6 +11,10 @@ import type { OutputTag } from '../core/output-tag.js';
 import type { AsyncMapFunction, AsyncProcessFunction, AsyncStepOptions } from '../core/async-function.js';
 import { asyncConfig } from '../api/async-step.js';
 import { AsyncWaitOperator } from '../runtime/operators/async/async-wait.js';
+import { compilePattern } from '../cep/nfa-compiler.js';
+import { CepOperator } from '../cep/operator.js';
+import type { Pattern } from '../cep/pattern.js';
+import type { PatternProcessFunction, TimedOutMatch } from '../cep/pattern-function.js';
 import { SluiceError, describeRecord } from '../errors/index.js';
 import type { Batch } from '../runtime/batch.js';
 import type { Operator, OperatorRuntime } from '../runtime/operator.js';
@@ -219,6 +223,32 @@ export class OperatorHarness<I, O> {
   /** A harness for a process function (or co-process function) without keys. */
   static process<I, O>(fn: ProcessFunction<I, O> | CoProcessFunction<any, any, O>, options: OperatorHarnessOptions = {}): OperatorHarness<I, O> {
     return new OperatorHarness<I, O>(new ProcessOperator<I, O>(fn), options);
+  }
+
+  /**
+   * A harness for a CEP step: `pattern` per key, matches through `fn`. In event time (the
+   * default) push records with timestamps and watermarks; with `processingTime`, records
+   * match on arrival and `within` runs on the harness's clock.
+   *
+   * @example
+   * const h = OperatorHarness.pattern(fraud, (t: Txn) => t.card, { processMatch: (m, _ctx, out) => out.collect(m.large[0]!) });
+   * h.processElement(txn, 1000).processWatermark(2000);
+   */
+  static pattern<T, N extends string, K extends Key, O>(
+    pattern: Pattern<T, N>,
+    keySelector: (value: T) => K,
+    fn: PatternProcessFunction<T, N, K, O>,
+    options: OperatorHarnessOptions & { processingTime?: boolean; lateTag?: OutputTag<T>; timedOutTag?: OutputTag<TimedOutMatch<T, N>> } = {},
+  ): OperatorHarness<T, O> {
+    const operator = new CepOperator<T, K, O>({
+      pattern: compilePattern(pattern as Pattern<T, string>),
+      keySelector,
+      timeDomain: options.processingTime ? 'processing-time' : 'event-time',
+      lateTag: options.lateTag,
+      timedOutTag: options.timedOutTag as OutputTag<TimedOutMatch<T, string>> | undefined,
+      fn: fn as unknown as PatternProcessFunction<T, string, K, O>,
+    });
+    return new OperatorHarness<T, O>(operator, options);
   }
 
   /** Any operator (for library authors testing their own operators). */

@@ -4,7 +4,6 @@ import { SluiceError } from '../errors/index.js';
 import { hasTimestamp, type Batch } from '../runtime/batch.js';
 import { WindowStepOperator } from './window-step.js';
 import type { WindowSpec } from './window-spec.js';
-import { invalidKeyError, isKey } from '../runtime/operators/keyed-scope.js';
 import { valueState } from '../state/descriptors.js';
 import type { AggregateFunction, Key, Namespace, StateDescriptor, StateOf, ValueState } from '../state/types.js';
 import type { WindowAssigner } from './assigner.js';
@@ -59,19 +58,7 @@ export class WindowOperator<T, K extends Key, O> extends WindowStepOperator<T, K
   }
 
   processBatch(batch: Batch<T>): void {
-    const { values, timestamps } = batch;
-    for (let i = 0; i < values.length; i++) {
-      const v = values[i]!;
-      const ts = timestamps[i]!;
-      try {
-        const key = this.keySelector(v);
-        if (!isKey(key)) throw invalidKeyError(this.runtime.uid, key, v);
-        this.scope.setKey(key, ts);
-        this.processElement(v, ts);
-      } catch (error) {
-        this.runtime.userError(error, v, ts, 'window step');
-      }
-    }
+    this.forEachKeyed(batch, this.keySelector, 'window step', (v, ts) => this.processElement(v, ts));
     this.scope.collector.flush(this.out);
   }
 

@@ -17,7 +17,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['cluster'],
   ['server'],
   ['api'],
-  ['window'],
+  ['window', 'cep'],
   ['runtime'],
   ['observe'],
   ['plan'],

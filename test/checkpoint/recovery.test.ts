@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { committedLines } from './helpers.js';
+import { committedLines, recoveringJobOptions } from './helpers.js';
 import { FileCheckpointStorage, Job, WatermarkStrategy, collectSink, count, generator, transactionalFileSink, tumbling, type DeadLetter, type WindowResult } from '../../src/index.js';
 
 interface Click {
@@ -25,13 +25,7 @@ interface FailAt {
  * fail; `preAggregate` folds clicks into partials before the keyed exchange.
  */
 function clicksJob(dir: string, failAt?: FailAt, o: { preAggregate?: boolean; ratePerSecond?: number } = {}): Job {
-  const job = new Job({
-    name: 'clicks',
-    batchSize: 256,
-    checkpoints: { interval: '20ms', dir: join(dir, 'checkpoints') },
-    delivery: 'exactly-once',
-    restart: { strategy: 'fixed-delay', attempts: 3, delay: 0 },
-  });
+  const job = new Job(recoveringJobOptions('clicks', dir));
   job
     .source(generator({ make, count: EVENTS, ratePerSecond: o.ratePerSecond }), {
       uid: 'clicks',

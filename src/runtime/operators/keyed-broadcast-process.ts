@@ -11,7 +11,7 @@ import type { OperatorRuntime } from '../operator.js';
 import type { OperatorOutputs } from '../output.js';
 import { BroadcastStates, type BroadcastStateDescriptor, type BroadcastStateSnapshot } from './broadcast-state.js';
 import { KeyedOperator } from './keyed-operator.js';
-import { ScopeContext, invalidKeyError, isKey, type KeyedScope, type KeyedScopeSnapshot } from './keyed-scope.js';
+import { ScopeContext, type KeyedScope, type KeyedScopeSnapshot } from './keyed-scope.js';
 
 /**
  * The state of a keyed broadcast step: the keyed scope's snapshot (state and timers),
@@ -135,20 +135,8 @@ export class KeyedBroadcastProcessOperator<K extends Key, I, B, O> extends Keyed
   }
 
   private processMain(batch: Batch<I>): void {
-    const { values, timestamps } = batch;
-    const { userFunction, keySelector, scope, readContext } = this;
-    for (let i = 0; i < values.length; i++) {
-      const v = values[i]!;
-      const timestamp = timestamps[i]!;
-      try {
-        const key = keySelector(v);
-        if (!isKey(key)) throw invalidKeyError(this.runtime.uid, key, v);
-        scope.setKey(key, timestamp);
-        userFunction.processElement(v, readContext, scope.collector);
-      } catch (error) {
-        this.runtime.userError(error, v, timestamp, 'processElement');
-      }
-    }
+    const { userFunction, scope, readContext } = this;
+    this.forEachKeyed(batch, this.keySelector, 'processElement', (v) => userFunction.processElement(v, readContext, scope.collector));
   }
 
   private processBroadcast(batch: Batch<B>): void {

@@ -1,8 +1,9 @@
 import type { Key } from '../../state/types.js';
+import type { Batch } from '../batch.js';
 import { Operator } from '../operator.js';
 import type { TimerEntry } from '../timer-queue.js';
 import type { InternalTimerService } from './internal-timer-service.js';
-import { KeyedScope, type KeyedScopeSnapshot, type TimerCallback } from './keyed-scope.js';
+import { KeyedScope, invalidKeyError, isKey, type KeyedScopeSnapshot, type TimerCallback } from './keyed-scope.js';
 
 /**
  * The base of keyed operators: a {@link KeyedScope} (key, state, timers), watermarks
@@ -24,6 +25,28 @@ export abstract class KeyedOperator<I, K extends Key, O> extends Operator<I, O> 
   protected openScope(onTimer: TimerCallback): KeyedScope<K, O> {
     this.scope = new KeyedScope<K, O>(this.runtime, this.out, onTimer);
     return this.scope;
+  }
+
+  /**
+   * Runs `each` on every record of `batch` with the record's key current (a key that is not
+   * a key is KEY_INVALID); a throw goes to the step's error policy as a failure of `what`.
+   * Does not flush: the caller sends what was collected.
+   */
+  protected forEachKeyed<R extends I>(batch: Batch<R>, keySelector: (value: R) => K, what: string, each: (value: R, timestamp: number) => void): void {
+    const { values, timestamps } = batch;
+    const scope = this.scope;
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i]!;
+      const timestamp = timestamps[i]!;
+      try {
+        const key = keySelector(v);
+        if (!isKey(key)) throw invalidKeyError(this.runtime.uid, key, v);
+        scope.setKey(key, timestamp);
+        each(v, timestamp);
+      } catch (error) {
+        this.runtime.userError(error, v, timestamp, what);
+      }
+    }
   }
 
   /** Opens the step (make the scope, let the function declare its state). */

@@ -2,7 +2,6 @@ import type { KeyedProcessFunction } from '../../core/functions.js';
 import type { Key } from '../../state/types.js';
 import type { Batch } from '../batch.js';
 import { KeyedOperator } from './keyed-operator.js';
-import { invalidKeyError, isKey } from './keyed-scope.js';
 
 /** Runs a {@link KeyedProcessFunction}: per record, the key is made current, then the function runs. */
 export class KeyedProcessOperator<K extends Key, I, O> extends KeyedOperator<I, K, O> {
@@ -20,22 +19,10 @@ export class KeyedProcessOperator<K extends Key, I, O> extends KeyedOperator<I, 
   }
 
   processBatch(batch: Batch<I>): void {
-    const { values, timestamps } = batch;
-    const { userFunction, keySelector, scope } = this;
+    const { userFunction, scope } = this;
     const context = scope.context;
     const collector = scope.collector;
-    for (let i = 0; i < values.length; i++) {
-      const v = values[i]!;
-      const timestamp = timestamps[i]!;
-      try {
-        const key = keySelector(v);
-        if (!isKey(key)) throw invalidKeyError(this.runtime.uid, key, v);
-        scope.setKey(key, timestamp);
-        userFunction.processElement(v, context, collector);
-      } catch (error) {
-        this.runtime.userError(error, v, timestamp, 'processElement');
-      }
-    }
+    this.forEachKeyed(batch, this.keySelector, 'processElement', (v) => userFunction.processElement(v, context, collector));
     collector.flush(this.out);
   }
 
