@@ -10,3 +10,4 @@ export {
   type IntervalJoinContext,
   type IntervalJoinFunction,
 } from './interval-join-function.js';
+export { TemporalJoinOperator, type TemporalJoinSpec } from './temporal-join-operator.js';
