@@ -10,4 +10,4 @@ export { coGroup, CoGroupedStreams, CoGroupWindowed, type CoGroupFunction, type 
 export { join, JoinedStreams, JoinWindowed } from './window-join.js';
 export { IntervalJoin, IntervalJoined, type IntervalJoinOptions } from './interval-join.js';
 export { lookupJoin, type LookupJoinOptions, type LookupMiss } from './lookup-join.js';
-export { temporalJoin, type TemporalJoinOptions } from './temporal-join.js';
+export { temporalJoin, type TemporalJoinOptions, type TemporalJoinBaseOptions } from './temporal-join.js';

@@ -6,8 +6,8 @@ import { TemporalJoinOperator, type TemporalJoinSpec } from '../../window/join/t
 import { DataStream } from '../data-stream.js';
 import type { KeyedStream } from '../keyed-stream.js';
 
-/** What a temporal join's options hold whatever its kind. */
-interface TemporalJoinCommon<P, V> extends StatefulStepOptions {
+/** The options of a temporal join whatever its kind: the uid (which names its state), version times, deletions, late outputs. */
+export interface TemporalJoinBaseOptions<P, V> extends StatefulStepOptions {
   /** The time from which a version is valid (epoch ms). Default: the version record's event timestamp. */
   versionTime?: (version: V) => number;
   /** Whether a version is a deletion marker: from its time on, the key has no valid version (until the next one). */
@@ -23,7 +23,7 @@ interface TemporalJoinCommon<P, V> extends StatefulStepOptions {
  * the join's state), and optionally where a version's time comes from, which versions are
  * deletions, and where late records go.
  */
-export type TemporalJoinOptions<P, V, O> = TemporalJoinCommon<P, V> &
+export type TemporalJoinOptions<P, V, O> = TemporalJoinBaseOptions<P, V> &
   (
     | {
         /** A probe record without a valid version at its time gives nothing. */
