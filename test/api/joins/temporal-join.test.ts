@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Job, OutputTag, WatermarkStrategy, fromCollection, generator, temporalJoin, transactionalFileSink } from '../../../src/index.js';
 import { JobHarness } from '../../../src/testing/index.js';
-import { committedLines, recoveringJobOptions } from '../../checkpoint/helpers.js';
+import { committedLines, expectExactRecovery, injectFailure, recoveringJobOptions, type InjectedFailure } from '../../checkpoint/helpers.js';
 
 interface Order {
   cur: number;
@@ -91,16 +91,13 @@ describe('temporalJoin', () => {
     // Orders every 5 ms with up to 40 ms of disorder; a rate per currency every 50 ms, one in 13 a retirement.
     const order = (i: number): Order => ({ cur: i % 10, id: i, at: 1000 + i * 5 - ((i * 7919) % 40) });
     const rate = (i: number): Rate => ({ cur: (i * 3) % 10, rate: i, at: 1000 + i * 50 - ((i * 104_729) % 30), retired: i % 13 === 0 });
-    const run = (dir: string, failAt?: { index: number; failed: boolean; when: () => boolean }) => {
+    const run = (dir: string, failAt?: InjectedFailure) => {
       const job = new Job(recoveringJobOptions('tj-recovery', dir));
       const rates = job.source(generator({ make: rate, count: RATES, ratePerSecond: failAt ? 10_000 : undefined }), { uid: 'rates', watermarks: byAt<Rate>(40) });
       job
         .source(generator({ make: order, count: ORDERS, ratePerSecond: failAt ? 100_000 : undefined }), { uid: 'orders', watermarks: byAt<Order>(50) })
         .map((o) => {
-          if (failAt && !failAt.failed && o.id >= failAt.index && failAt.when()) {
-            failAt.failed = true;
-            throw new Error('injected failure');
-          }
+          injectFailure(failAt, o.id);
           return o;
         })
         .keyBy((o) => o.cur)
@@ -114,16 +111,6 @@ describe('temporalJoin', () => {
     expect(expected.length).toBe(ORDERS); // a left join: one line per order, none late
     expect(expected.filter((l) => l.endsWith(':-')).length).toBeLessThan(ORDERS / 5);
 
-    const dir = mkdtempSync(join(tmpdir(), 'sluice-tj-fail-'));
-    let completedBefore = 0;
-    let restarts = 0;
-    const failAt = { index: Math.floor(ORDERS * 0.6), failed: false, when: (): boolean => (completedBefore = completed()) > 0 };
-    const running = run(dir, failAt).start({ onRestart: () => restarts++ });
-    const completed = (): number => running.checkpoints.filter((c) => c.status === 'completed').length;
-    await running.done;
-    expect(failAt.failed).toBe(true);
-    expect(restarts).toBe(1);
-    expect(completedBefore).toBeGreaterThan(0);
-    expect(committedLines(dir)).toEqual(expected);
+    await expectExactRecovery('sluice-tj', Math.floor(ORDERS * 0.6), run, expected);
   }, 60_000);
 });
