@@ -53,7 +53,9 @@ export type TemporalJoinOptions<P, V, O> = TemporalJoinBaseOptions<P, V> &
  * valid at the watermark are dropped, so state stays bounded by the watermark. Records at
  * or behind the watermark when they arrive are late: they go to `lateProbes` /
  * `lateVersions` if given, else are dropped and counted (`sluice_late_records_dropped_total`).
- * Also `probe.temporalJoin(versions, options)` on a {@link KeyedStream}.
+ * The watermark waits for both inputs: a versions stream that rarely changes holds it back
+ * unless its source is marked idle (`WatermarkStrategy.withIdleness`). Also
+ * `probe.temporalJoin(versions, options)` on a {@link KeyedStream}.
  *
  * @example
  * // Each order priced at the rate of its currency when it was placed.
