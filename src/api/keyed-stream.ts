@@ -13,6 +13,7 @@ import type { WindowAssigner } from '../window/assigner.js';
 import { countWindowAssigner, slidingCountWindowAssigner } from '../window/count-windows.js';
 import { WindowedStream } from './windowed-stream.js';
 import { IntervalJoin } from './joins/interval-join.js';
+import { temporalJoin, type TemporalJoinOptions } from './joins/temporal-join.js';
 import { Pattern } from '../cep/pattern.js';
 import { PatternStream } from './pattern-stream.js';
 
@@ -149,6 +150,19 @@ export class KeyedStream<T, K extends Key> {
    */
   intervalJoin<U>(other: KeyedStream<U, K>): IntervalJoin<T, U, K> {
     return new IntervalJoin(this, other);
+  }
+
+  /**
+   * Temporal join with a changelog of versions keyed the same way: each record of this
+   * stream joined with the version of its key valid at its event time, once the watermark
+   * passes it (Flink's `FOR SYSTEM_TIME AS OF`). See {@link temporalJoin}.
+   *
+   * @example
+   * orders.keyBy((o) => o.currency)
+   *   .temporalJoin(rates.keyBy((r) => r.currency), { uid: 'order-rates', kind: 'inner', join: (o, r) => o.amount * r.toEur });
+   */
+  temporalJoin<V, O>(versions: KeyedStream<V, K>, options: TemporalJoinOptions<T, V, O>): DataStream<O> {
+    return temporalJoin(this, versions, options);
   }
 
   /**

@@ -103,8 +103,8 @@ export function prometheusRegistry(m: JobMetrics, status: () => string): Registr
   perStep('sluice_records_out_total', 'Records a step emitted (main and side outputs).', 'counter', (s) => s.recordsOut);
   perStep('sluice_errors_total', 'Records on which a step failed (user function threw, or bad input), whatever the policy did.', 'counter', (s) => s.errors);
   perStep('sluice_dead_letters_total', 'Records a step sent to the dead-letter output.', 'counter', (s) => s.deadLettered);
-  perStep('sluice_late_records_dropped_total', 'Late records a window step dropped.', 'counter', (s) => (s.operator && 'lateDropped' in s.operator ? s.lateDropped : undefined));
-  perStep('sluice_late_records_side_output_total', 'Late records a window step sent to its late-data side output.', 'counter', (s) =>
+  perStep('sluice_late_records_dropped_total', 'Late records a step dropped (window, CEP and join steps).', 'counter', (s) => (s.operator && 'lateDropped' in s.operator ? s.lateDropped : undefined));
+  perStep('sluice_late_records_side_output_total', 'Late records a step sent to its late-data side output (window, CEP and join steps).', 'counter', (s) =>
     s.operator && 'lateToSideOutput' in s.operator ? s.lateToSideOutput : undefined,
   );
   const asyncCounter = (name: string, help: string, field: 'timeouts' | 'retries' | 'failures' | 'degraded') =>

@@ -69,4 +69,34 @@ describe('public API types', () => {
     };
     expectTypeOf(wrongWirings).toBeFunction();
   });
+
+  it('gives a temporal join the version, or version | undefined for a left join, and refuses joining keys of another type', () => {
+    const purchases = (s: DataStream<Click>) => s.map((c): Purchase => ({ user: c.user, amount: c.at }));
+    const s = clicks();
+    const inner = s.keyBy('user').temporalJoin(purchases(s).keyBy('user'), {
+      uid: 'inner',
+      kind: 'inner',
+      join: (c, p) => {
+        expectTypeOf(p).toEqualTypeOf<Purchase>();
+        return c.at + p.amount;
+      },
+    });
+    expectTypeOf(inner).toEqualTypeOf<DataStream<number>>();
+    const left = s.keyBy('user').temporalJoin(purchases(s).keyBy('user'), {
+      uid: 'left',
+      kind: 'left',
+      join: (c, p) => {
+        expectTypeOf(p).toEqualTypeOf<Purchase | undefined>();
+        return p === undefined ? c.page : `${c.page}:${p.amount}`;
+      },
+    });
+    expectTypeOf(left).toEqualTypeOf<DataStream<string>>();
+    const wrong = () => {
+      // @ts-expect-error a left join's version may be undefined
+      s.keyBy('user').temporalJoin(purchases(s).keyBy('user'), { uid: 'x', kind: 'left', join: (_c, p) => p.amount });
+      // @ts-expect-error both sides must be keyed by the same key type
+      s.keyBy('user').temporalJoin(purchases(s).keyBy((p) => p.amount), { uid: 'x', kind: 'inner', join: () => 1 });
+    };
+    expectTypeOf(wrong).toBeFunction();
+  });
 });

@@ -19,7 +19,7 @@ import {
   transactionalFileSink,
   type TimedOutMatch,
 } from '../../src/index.js';
-import { committedLines, recoveringJobOptions } from '../checkpoint/helpers.js';
+import { committedLines, expectExactRecovery, injectFailure, recoveringJobOptions, type InjectedFailure } from '../checkpoint/helpers.js';
 
 interface Txn {
   card: number;
@@ -82,7 +82,7 @@ describe('CEP in a job', () => {
     const EVENTS = 20_000;
     // Per card a transaction a minute; small most of the time, a large one now and then.
     const make = (i: number): Txn => ({ card: i % 37, amount: (i * 7919) % 11 === 0 ? 1000 : (i * 104_729) % 13, at: i * 1000 });
-    const run = (dir: string, failAt?: { index: number; failed: boolean; when: () => boolean }) => {
+    const run = (dir: string, failAt?: InjectedFailure) => {
       const job = new Job(recoveringJobOptions('cep-recovery', dir));
       job
         .source(generator({ make, count: EVENTS, ratePerSecond: failAt ? 100_000 : undefined }), {
@@ -90,10 +90,7 @@ describe('CEP in a job', () => {
           watermarks: WatermarkStrategy.forBoundedOutOfOrderness<Txn>('5s').withTimestampAssigner((t) => t.at),
         })
         .map((t) => {
-          if (failAt && !failAt.failed && t.at >= failAt.index * 1000 && failAt.when()) {
-            failAt.failed = true;
-            throw new Error('injected failure');
-          }
+          injectFailure(failAt, t.at / 1000);
           return t;
         })
         .keyBy('card')
@@ -107,16 +104,6 @@ describe('CEP in a job', () => {
     const expected = committedLines(clean);
     expect(expected.length).toBeGreaterThan(50);
 
-    const dir = mkdtempSync(join(tmpdir(), 'sluice-cep-fail-'));
-    let completedBefore = 0;
-    let restarts = 0;
-    const failAt = { index: Math.floor(EVENTS * 0.6), failed: false, when: (): boolean => (completedBefore = completed()) > 0 };
-    const running = run(dir, failAt).start({ onRestart: () => restarts++ });
-    const completed = (): number => running.checkpoints.filter((c) => c.status === 'completed').length;
-    await running.done;
-    expect(failAt.failed).toBe(true);
-    expect(restarts).toBe(1);
-    expect(completedBefore).toBeGreaterThan(0);
-    expect(committedLines(dir)).toEqual(expected);
+    await expectExactRecovery('sluice-cep', Math.floor(EVENTS * 0.6), run, expected);
   }, 60_000);
 });

@@ -1,7 +1,8 @@
 /**
  * Builders of two-stream joins on the public stream API: window join and co-group (tag,
- * union, keyBy, window) and the interval join (connect and the keyed co-process function
- * of `window/join/`).
+ * union, keyBy, window), the interval join (connect and the keyed co-process function
+ * of `window/join/`), the lookup join (an async step) and the temporal join (the keyed
+ * two-input operator of `window/join/`).
  *
  * @module
  */
@@ -9,3 +10,4 @@ export { coGroup, CoGroupedStreams, CoGroupWindowed, type CoGroupFunction, type 
 export { join, JoinedStreams, JoinWindowed } from './window-join.js';
 export { IntervalJoin, IntervalJoined, type IntervalJoinOptions } from './interval-join.js';
 export { lookupJoin, type LookupJoinOptions, type LookupMiss } from './lookup-join.js';
+export { temporalJoin, type TemporalJoinOptions, type TemporalJoinBaseOptions } from './temporal-join.js';

@@ -1,7 +1,8 @@
 /**
  * The operator side of two-stream joins: the interval join as a keyed co-process function
- * (both sides buffered in map state, cleaned by event-time timers). The builders (window
- * join, co-group, interval join) are in `api/joins/`.
+ * (both sides buffered in map state, cleaned by event-time timers), and the temporal join's
+ * keyed two-input operator (`temporal-join-operator.ts`). The builders (window join,
+ * co-group, interval join, temporal join) are in `api/joins/`.
  *
  * @module
  */
