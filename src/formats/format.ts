@@ -26,6 +26,11 @@ export interface Format<T> {
    * message (decode reports that one).
    */
   prepare?(messages: readonly Uint8Array[]): Promise<void>;
+  /**
+   * Optional: releases what `open` or `prepare` took (connections, timers). Connectors
+   * call it when their reader or writer closes, once, and only after `open`.
+   */
+  close?(): Promise<void>;
 }
 
 const encoder = new TextEncoder();

@@ -8,6 +8,7 @@
  * @module
  */
 export { asBuffer, fromUtf8, utf8, type Format } from './format.js';
+export { FormatLifecycle, type FormatHooks } from './lifecycle.js';
 export { jsonFormat, textFormat } from './json.js';
 export { csvFormat, type CsvFormatOptions } from './csv.js';
 export { avroFormat, type AvroSchema } from './avro.js';
