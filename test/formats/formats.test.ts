@@ -1,5 +1,3 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   SchemaRegistryClient,
@@ -15,6 +13,7 @@ import {
   validated,
   type Format,
 } from '../../src/formats/index.js';
+import { startFakeRegistry, type FakeRegistry } from './fake-registry.js';
 
 interface Order {
   id: string;
@@ -71,43 +70,18 @@ describe('formats', () => {
   });
 });
 
-/** A tiny schema registry: the two endpoints the client uses, over real HTTP. */
+/** Against a tiny schema registry over real HTTP (`fake-registry.ts`). */
 describe('Confluent wire format with a schema registry', () => {
-  let server: Server;
+  let registryServer: FakeRegistry;
   let url = '';
-  const schemas: string[] = [];
-  let hits = 0;
   beforeAll(async () => {
-    server = createServer((req, res) => {
-      hits++;
-      let body = '';
-      req.on('data', (c: Buffer) => (body += c.toString()));
-      req.on('end', () => {
-        const reply = (status: number, value: unknown) => {
-          res.writeHead(status, { 'content-type': 'application/vnd.schemaregistry.v1+json' });
-          res.end(JSON.stringify(value));
-        };
-        const byId = /^\/schemas\/ids\/(\d+)$/.exec(req.url ?? '');
-        if (req.method === 'GET' && byId) {
-          const s = schemas[Number(byId[1]) - 1];
-          return s ? reply(200, { schema: s }) : reply(404, { error_code: 40403, message: 'Schema not found' });
-        }
-        if (req.method === 'POST' && /^\/subjects\/[^/]+\/versions$/.test(req.url ?? '')) {
-          const { schema } = JSON.parse(body) as { schema: string };
-          let i = schemas.indexOf(schema);
-          if (i < 0) i = schemas.push(schema) - 1;
-          return reply(200, { id: i + 1 });
-        }
-        reply(404, { error_code: 404, message: 'not found' });
-      });
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    registryServer = await startFakeRegistry();
+    url = registryServer.url;
   });
-  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+  afterAll(() => registryServer.close());
 
   it('frames payloads with magic byte 0 and the registered id, and decodes by the id each message names', async () => {
-    schemas.push('"string"'); // id 1 is taken by another schema
+    registryServer.schemas.push('"string"'); // id 1 is taken by another schema
     const writer = confluentAvroFormat<Order>({ registry: new SchemaRegistryClient({ url }), subject: 'orders-value', schema: avroSchema as never });
     await writer.open!();
     expect(writer.schemaId()).toBe(2);
@@ -127,6 +101,6 @@ describe('Confluent wire format with a schema registry', () => {
     await reader.prepare!([unknown]);
     expect(() => reader.decode(unknown)).toThrow(/schema id 99 is not known.*404/);
     expect(() => reader.decode(new Uint8Array([1, 0, 0, 0, 2]))).toThrow(/magic byte 1/);
-    expect(hits).toBeGreaterThanOrEqual(3);
+    expect(registryServer.hits()).toBeGreaterThanOrEqual(3);
   });
 });
