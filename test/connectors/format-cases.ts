@@ -1,11 +1,12 @@
 /**
- * The formats every connector is tested with (`test/connectors/*\/formats.test.ts`): each
- * case makes a writer and a reader of the same records, and bytes the reader must refuse
- * (a dead letter, never a crash). The Confluent case's reader is a separate instance
+ * The formats every connector is tested with ({@link describeFormats}, run by each
+ * connector's tests): each case makes a writer and a reader of the same records, and
+ * bytes the reader must refuse (a dead letter, never a crash). The Confluent case's reader is a separate instance
  * without the writer's schema, so it must fetch the schema by id in `prepare`.
  */
 import { randomUUID } from 'node:crypto';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeRegistry, type FakeRegistry } from '../formats/fake-registry.js';
 import { Job, generator, type Sink, type Source } from '../../src/index.js';
 import { collectSink } from '../../src/connectors/collect/index.js';
 import type { DeadLetter } from '../../src/runtime/dead-letter-queue.js';
@@ -106,4 +107,22 @@ export async function roundTrip(c: FormatCase, target: RoundTripTarget, n = 50):
   expect(dead.values.map((d) => [d.step, d.error.code])).toEqual([['in', 'BAD_RECORD']]);
   expect(dead.values[0]!.position).toMatch(target.position);
   if (c.name === 'confluent-avro') expect(dead.values[0]!.error.message).toMatch(/schema id 9999 is not known.*404/);
+}
+
+/**
+ * The shared format suite of one connector: a fake schema registry for the Confluent
+ * case, then {@link roundTrip} for each format case that `only` keeps (all by default),
+ * against the target `target(c)` makes (a fresh topic, stream or queue per case).
+ */
+export function describeFormats(title: string, target: (c: FormatCase) => Promise<RoundTripTarget>, only: (c: FormatCase) => boolean = () => true): void {
+  describe(title, () => {
+    let registry: FakeRegistry;
+    beforeAll(async () => {
+      registry = await startFakeRegistry();
+    });
+    afterAll(() => registry.close());
+    for (const c of formatCases(() => registry.url).filter(only)) {
+      it(`${c.name}: every record comes back, bad bytes become one dead letter`, async () => roundTrip(c, await target(c)), 60_000);
+    }
+  });
 }
