@@ -7,8 +7,8 @@
  *
  * @module
  */
-export { asBuffer, fromUtf8, utf8, type Format } from './format.js';
-export { FormatLifecycle, type FormatHooks } from './lifecycle.js';
+export { asBuffer, fromUtf8, utf8, type Format, type FormatHooks } from './format.js';
+export { FormatLifecycle } from './lifecycle.js';
 export { jsonFormat, textFormat } from './json.js';
 export { csvFormat, type CsvFormatOptions } from './csv.js';
 export { avroFormat, type AvroSchema } from './avro.js';

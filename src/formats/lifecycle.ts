@@ -1,7 +1,4 @@
-import type { Format } from './format.js';
-
-/** The lifecycle hooks of a {@link Format} (all optional), which {@link FormatLifecycle} calls. */
-export type FormatHooks = Pick<Format<unknown>, 'open' | 'prepare' | 'close'>;
+import type { FormatHooks } from './format.js';
 
 /**
  * One reader's or writer's use of a format, in the order every connector needs: `open`

@@ -1,10 +1,10 @@
 import { SluiceError } from '../../errors/index.js';
-import type { FormatHooks } from '../../formats/lifecycle.js';
+import type { FormatHooks } from '../../formats/format.js';
 
 /**
  * How record values are turned into bytes and back. `'json'` (the default) is one JSON
  * document per record; `'string'` is UTF-8 text; `'bytes'` passes Buffers through; an
- * object gives both directions of a custom codec: any {@link Format} of `sluice/formats`
+ * object gives both directions of a custom codec: any `Format` of `sluice/formats`
  * (Avro, Protobuf, MessagePack, the Confluent wire format, …), whose `open`, `prepare`
  * and `close` the source and sink call (see `FormatLifecycle`).
  *
