@@ -15,5 +15,17 @@ export { avroFormat, type AvroSchema } from './avro.js';
 export { protobufFormat, type ProtobufFormatOptions } from './protobuf.js';
 export { msgpackFormat } from './msgpack.js';
 export { SchemaRegistryClient, type SchemaRegistryOptions } from './schema-registry.js';
-export { confluentAvroFormat, readConfluentFrame, writeConfluentFrame, CONFLUENT_MAGIC, type ConfluentAvroOptions } from './confluent.js';
+export {
+  confluentAvroFormat,
+  confluentFormat,
+  readConfluentFrame,
+  writeConfluentFrame,
+  CONFLUENT_HEADER_BYTES,
+  CONFLUENT_MAGIC,
+  type ConfluentAvroOptions,
+  type ConfluentOptions,
+  type ConfluentSchemaLanguage,
+} from './confluent.js';
+export { confluentProtobufFormat, type ConfluentProtobufOptions } from './confluent-protobuf.js';
+export { confluentJsonSchemaFormat } from './confluent-json.js';
 export { jsonSchemaValidator, validated, type JsonSchema } from './validated.js';

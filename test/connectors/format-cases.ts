@@ -10,7 +10,7 @@ import { startFakeRegistry, type FakeRegistry } from '../formats/fake-registry.j
 import { Job, generator, type Sink, type Source } from '../../src/index.js';
 import { collectSink } from '../../src/connectors/collect/index.js';
 import type { DeadLetter } from '../../src/runtime/dead-letter-queue.js';
-import { SchemaRegistryClient, avroFormat, confluentAvroFormat, csvFormat, jsonFormat, msgpackFormat, protobufFormat, type Format } from '../../src/formats/index.js';
+import { SchemaRegistryClient, avroFormat, confluentAvroFormat, confluentJsonSchemaFormat, confluentProtobufFormat, csvFormat, jsonFormat, msgpackFormat, protobufFormat, type Format } from '../../src/formats/index.js';
 
 /** The record every format case carries. */
 export interface Order {
@@ -34,6 +34,9 @@ export interface FormatCase {
 const avroSchema = { type: 'record', name: 'Order', fields: [{ name: 'id', type: 'string' }, { name: 'qty', type: 'int' }] };
 const proto = { proto: 'syntax = "proto3"; package shop; message Order { string id = 1; int32 qty = 2; }', type: 'shop.Order' };
 const notUtf8 = new Uint8Array([0xff, 0xfe, 0x01]);
+const orderJsonSchema = { type: 'object', required: ['id', 'qty'], properties: { id: { type: 'string' }, qty: { type: 'integer' } } };
+/** A Confluent frame naming schema id 9999, which the registry does not know. */
+const unknownId = new Uint8Array([0, 0, 0, 0x27, 0x0f, 2, 0x61]);
 
 /**
  * The cases; the Confluent one uses the registry at `registryUrl()` (asked when a writer
@@ -41,6 +44,8 @@ const notUtf8 = new Uint8Array([0xff, 0xfe, 0x01]);
  * subject of its own.
  */
 export function formatCases(registryUrl: () => string): FormatCase[] {
+  const registry = () => new SchemaRegistryClient({ url: registryUrl() });
+  const subject = () => `orders-${randomUUID()}-value`;
   const csv = () => csvFormat<Order & Record<string, unknown>>({ columns: ['id', 'qty'], cast: true }) as unknown as Format<Order>;
   return [
     { name: 'json', lineBased: true, writer: () => jsonFormat<Order>(), reader: () => jsonFormat<Order>(), garbage: new TextEncoder().encode('{not json') },
@@ -51,10 +56,23 @@ export function formatCases(registryUrl: () => string): FormatCase[] {
     {
       name: 'confluent-avro',
       lineBased: false,
-      writer: () => confluentAvroFormat<Order>({ registry: new SchemaRegistryClient({ url: registryUrl() }), subject: `orders-${randomUUID()}-value`, schema: avroSchema as never }),
-      reader: () => confluentAvroFormat<Order>({ registry: new SchemaRegistryClient({ url: registryUrl() }) }),
-      // A frame naming schema id 9999, which the registry does not know.
-      garbage: new Uint8Array([0, 0, 0, 0x27, 0x0f, 2, 0x61]),
+      writer: () => confluentAvroFormat<Order>({ registry: registry(), subject: subject(), schema: avroSchema as never }),
+      reader: () => confluentAvroFormat<Order>({ registry: registry() }),
+      garbage: unknownId,
+    },
+    {
+      name: 'confluent-protobuf',
+      lineBased: false,
+      writer: () => confluentProtobufFormat<Order>({ registry: registry(), subject: subject(), schema: proto.proto, type: proto.type }),
+      reader: () => confluentProtobufFormat<Order>({ registry: registry() }),
+      garbage: unknownId,
+    },
+    {
+      name: 'confluent-json-schema',
+      lineBased: false,
+      writer: () => confluentJsonSchemaFormat<Order>({ registry: registry(), subject: subject(), schema: orderJsonSchema }),
+      reader: () => confluentJsonSchemaFormat<Order>({ registry: registry() }),
+      garbage: unknownId,
     },
   ];
 }
@@ -106,7 +124,7 @@ export async function roundTrip(c: FormatCase, target: RoundTripTarget, n = 50):
   expect(out.values.find((o) => o.qty === 7)).toEqual(order(7));
   expect(dead.values.map((d) => [d.step, d.error.code])).toEqual([['in', 'BAD_RECORD']]);
   expect(dead.values[0]!.position).toMatch(target.position);
-  if (c.name === 'confluent-avro') expect(dead.values[0]!.error.message).toMatch(/schema id 9999 is not known.*404/);
+  if (c.name.startsWith('confluent')) expect(dead.values[0]!.error.message).toMatch(/schema id 9999 is not known.*404/);
 }
 
 /**
