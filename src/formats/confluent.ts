@@ -37,6 +37,14 @@ export interface ConfluentOptions<S> {
 /** Options of {@link confluentAvroFormat}. */
 export type ConfluentAvroOptions = ConfluentOptions<avro.Schema>;
 
+/** Both directions between records and the payload of a Confluent frame (the bytes after its 5-byte header). */
+export interface PayloadCodec<T> {
+  /** The payload of a record; throws on a value the schema does not take. */
+  encode(value: T): Uint8Array;
+  /** The record in a payload; throws on a payload the schema cannot read. */
+  decode(payload: Uint8Array): T;
+}
+
 /** How one schema language reads and writes payloads: what a Confluent format is made of. */
 export interface ConfluentSchemaLanguage<S, T> {
   /** The format's name ('confluent-avro', …). */
@@ -46,7 +54,7 @@ export interface ConfluentSchemaLanguage<S, T> {
   /** The text the writer's schema is registered as. */
   text(schema: S): string;
   /** A codec of payloads (the bytes after the 5-byte header) for a schema's text; throws when the text is not a schema. */
-  compile(text: string): { encode(value: T): Uint8Array; decode(payload: Uint8Array): T };
+  compile(text: string): PayloadCodec<T>;
 }
 
 /**
@@ -67,7 +75,7 @@ export function confluentFormat<T, S>(
   /** The id the registry gave the writer's schema once `open` registered it; undefined before, and without `subject` and `schema`. */
   readonly schemaId: () => number | undefined;
 } {
-  const codecs = new Map<number, ReturnType<ConfluentSchemaLanguage<S, T>['compile']>>();
+  const codecs = new Map<number, PayloadCodec<T>>();
   const failures = new Map<number, string>();
   let writerId: number | undefined;
   const writerText = opts.schema === undefined ? undefined : language.text(opts.schema);

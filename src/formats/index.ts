@@ -20,11 +20,11 @@ export {
   confluentFormat,
   readConfluentFrame,
   writeConfluentFrame,
-  CONFLUENT_HEADER_BYTES,
   CONFLUENT_MAGIC,
   type ConfluentAvroOptions,
   type ConfluentOptions,
   type ConfluentSchemaLanguage,
+  type PayloadCodec,
 } from './confluent.js';
 export { confluentProtobufFormat, type ConfluentProtobufOptions } from './confluent-protobuf.js';
 export { confluentJsonSchemaFormat } from './confluent-json.js';

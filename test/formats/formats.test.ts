@@ -3,6 +3,8 @@ import {
   SchemaRegistryClient,
   avroFormat,
   confluentAvroFormat,
+  confluentJsonSchemaFormat,
+  confluentProtobufFormat,
   csvFormat,
   jsonFormat,
   jsonSchemaValidator,
@@ -11,6 +13,7 @@ import {
   readConfluentFrame,
   utf8,
   validated,
+  writeConfluentFrame,
   type Format,
 } from '../../src/formats/index.js';
 import { startFakeRegistry, type FakeRegistry } from './fake-registry.js';
@@ -102,5 +105,35 @@ describe('Confluent wire format with a schema registry', () => {
     expect(() => reader.decode(unknown)).toThrow(/schema id 99 is not known.*404/);
     expect(() => reader.decode(new Uint8Array([1, 0, 0, 0, 2]))).toThrow(/magic byte 1/);
     expect(registryServer.hits()).toBeGreaterThanOrEqual(3);
+  });
+
+  it('confluentProtobufFormat writes the message indexes of its type and the reader finds the type by them', async () => {
+    const proto = 'syntax = "proto3"; package shop; message Note { string text = 1; } message Order { string id = 1; int32 qty = 2; message Line { int32 n = 1; } }';
+    const writer = confluentProtobufFormat<Order>({ registry: new SchemaRegistryClient({ url }), subject: 'shop-value', schema: proto, type: 'shop.Order' });
+    const lines = confluentProtobufFormat<{ n: number }>({ registry: new SchemaRegistryClient({ url }), subject: 'lines-value', schema: proto, type: 'shop.Order.Line' });
+    await writer.open!();
+    await lines.open!();
+    const order = writer.encode(orders[0]!);
+    const line = lines.encode({ n: 3 });
+    expect([...order.subarray(5, 7)]).toEqual([2, 2]); // one index (zigzag 1), index 1 (zigzag 2): Order is the file's second message
+    expect([...line.subarray(5, 8)]).toEqual([4, 2, 0]); // two indexes: Order, then its first nested message
+    const reader = confluentProtobufFormat<object>({ registry: new SchemaRegistryClient({ url }) });
+    await reader.prepare!([order, line]);
+    expect([reader.decode(order), reader.decode(line)]).toEqual([orders[0], { n: 3 }]);
+    expect(() => confluentProtobufFormat({ registry: new SchemaRegistryClient({ url }), schema: proto })).toThrow(/needs its message `type`/);
+  });
+
+  it('confluentJsonSchemaFormat checks values against the writer schema and the schema each message names', async () => {
+    const schema = { type: 'object', required: ['id', 'qty'], properties: { id: { type: 'string' }, qty: { type: 'integer', minimum: 1 } } };
+    const writer = confluentJsonSchemaFormat<Order>({ registry: new SchemaRegistryClient({ url }), subject: 'json-value', schema });
+    await writer.open!();
+    const bytes = writer.encode(orders[1]!);
+    expect(JSON.parse(Buffer.from(readConfluentFrame(bytes).payload).toString())).toEqual(orders[1]);
+    expect(() => writer.encode({ id: 'x', qty: 0 })).toThrow(/\/qty must be >= 1/);
+    const reader = confluentJsonSchemaFormat<Order>({ registry: new SchemaRegistryClient({ url }) });
+    const bad = writeConfluentFrame(writer.schemaId()!, utf8('{"id":"x"}'));
+    await reader.prepare!([bytes, bad]);
+    expect(reader.decode(bytes)).toEqual(orders[1]);
+    expect(() => reader.decode(bad)).toThrow(/must have required property 'qty'/);
   });
 });
