@@ -77,6 +77,26 @@ export function formatCases(registryUrl: () => string): FormatCase[] {
   ];
 }
 
+/** `format` with counters of the calls of its open and close hooks (which it has whether or not `format` does). */
+function tracked(format: Format<Order>): Format<Order> & { calls: { open: number; close: number } } {
+  const calls = { open: 0, close: 0 };
+  return {
+    ...format,
+    name: format.name,
+    encode: (v) => format.encode(v),
+    decode: (b) => format.decode(b),
+    calls,
+    async open() {
+      calls.open++;
+      await format.open?.();
+    },
+    async close() {
+      calls.close++;
+      await format.close?.();
+    },
+  };
+}
+
 /** How {@link roundTrip} drives one connector with one format case. */
 export interface RoundTripTarget {
   /** The sink under test, writing with `format`; without one, records are published raw (encoded by the writer, once opened). */
@@ -97,8 +117,10 @@ export interface RoundTripTarget {
 export async function roundTrip(c: FormatCase, target: RoundTripTarget, n = 50): Promise<void> {
   if (target.sink) {
     const writer = new Job({ name: `${c.name}-out` });
-    writer.source(generator({ make: order, count: n }), { uid: 'orders' }).sinkTo(target.sink(c.writer()), { uid: 'out' });
+    const format = tracked(c.writer());
+    writer.source(generator({ make: order, count: n }), { uid: 'orders' }).sinkTo(target.sink(format), { uid: 'out' });
     await writer.run();
+    expect(format.calls).toEqual({ open: 1, close: 1 });
   } else {
     const f = c.writer();
     await f.open?.();
@@ -109,7 +131,8 @@ export async function roundTrip(c: FormatCase, target: RoundTripTarget, n = 50):
   const reader = new Job({ name: `${c.name}-in`, onError: 'dead-letter' });
   const out = collectSink<Order>();
   const dead = collectSink<DeadLetter>();
-  reader.source(target.source(c.reader()), { uid: 'in' }).sinkTo(out);
+  const format = tracked(c.reader());
+  reader.source(target.source(format), { uid: 'in' }).sinkTo(out);
   reader.deadLetters().sinkTo(dead);
   const running = reader.start();
   const deadline = Date.now() + 20_000;
@@ -119,6 +142,7 @@ export async function roundTrip(c: FormatCase, target: RoundTripTarget, n = 50):
   }
   running.cancel();
   await running.done.catch(() => {}); // a bounded source may have finished already
+  expect(format.calls).toEqual({ open: 1, close: 1 }); // the lifecycle ran whole, once (one reader)
 
   expect(out.values.map((o) => o.qty).sort((a, b) => a - b)).toEqual(Array.from({ length: n }, (_, i) => i));
   expect(out.values.find((o) => o.qty === 7)).toEqual(order(7));
