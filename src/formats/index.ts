@@ -1,8 +1,9 @@
 /**
  * Formats: codecs between records and bytes ({@link Format}), used by the connectors'
- * `format:` option. JSON, text, CSV lines, Avro, Protobuf, MessagePack, Avro in the
- * Confluent wire format with a schema registry, and JSON Schema validation (`validated`)
- * for typed records. (The policy for messages that fail to decode, `onBadRecord`, is
+ * `format:` option. JSON, text, CSV lines, Avro, Protobuf, MessagePack, the Confluent
+ * wire format with a schema registry (Avro, Protobuf, JSON Schema), and JSON Schema
+ * validation (`validated`) for typed records. Every connector that takes a format runs
+ * its lifecycle through {@link FormatLifecycle}: open, prepare per batch, close. (The policy for messages that fail to decode, `onBadRecord`, is
  * the sources': `connectors/shared/ingest.ts`.)
  *
  * @module

@@ -2,6 +2,13 @@
  * A tiny Confluent-compatible schema registry over real HTTP, for the format and
  * connector tests: the two endpoints `SchemaRegistryClient` uses (register a subject's
  * schema, fetch a schema by id), ids from 1 in registration order.
+ *
+ * Not a real registry: Apicurio Registry 3.3.3 from the Maven mirror was tried (issue 18,
+ * item 2) and does not build here. `apicurio-registry-app` is a Quarkus application jar
+ * (no `-runner` jar is published), so it needs a Quarkus build (`quarkus-maven-plugin`)
+ * over it, and that build cannot resolve the app's own modules from the mirror
+ * (`apicurio-registry-schema-util-provider` and `apicurio-registry-contracts-rules`
+ * 3.3.3 are not served; 3.0.9's parent POM is not served either).
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
