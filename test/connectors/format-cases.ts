@@ -24,8 +24,6 @@ export const order = (i: number): Order => ({ id: `o${i}`, qty: i });
 /** One format under test: a writer, a reader, and bytes the reader cannot decode. */
 export interface FormatCase {
   readonly name: string;
-  /** Whether the format is one text line per record (CSV, JSON): for line-based connectors. */
-  readonly lineBased: boolean;
   writer(): Format<Order>;
   reader(): Format<Order>;
   readonly garbage: Uint8Array;
@@ -39,7 +37,7 @@ const orderJsonSchema = { type: 'object', required: ['id', 'qty'], properties: {
 const unknownId = new Uint8Array([0, 0, 0, 0x27, 0x0f, 2, 0x61]);
 
 /**
- * The cases; the Confluent one uses the registry at `registryUrl()` (asked when a writer
+ * The cases; the Confluent ones use the registry at `registryUrl()` (asked when a writer
  * or reader is made, so a registry started in `beforeAll` serves), each writer under a
  * subject of its own.
  */
@@ -48,28 +46,25 @@ export function formatCases(registryUrl: () => string): FormatCase[] {
   const subject = () => `orders-${randomUUID()}-value`;
   const csv = () => csvFormat<Order & Record<string, unknown>>({ columns: ['id', 'qty'], cast: true }) as unknown as Format<Order>;
   return [
-    { name: 'json', lineBased: true, writer: () => jsonFormat<Order>(), reader: () => jsonFormat<Order>(), garbage: new TextEncoder().encode('{not json') },
-    { name: 'csv', lineBased: true, writer: csv, reader: csv, garbage: new TextEncoder().encode('a,1,extra') },
-    { name: 'avro', lineBased: false, writer: () => avroFormat<Order>(avroSchema as never), reader: () => avroFormat<Order>(avroSchema as never), garbage: notUtf8 },
-    { name: 'protobuf', lineBased: false, writer: () => protobufFormat<Order>(proto), reader: () => protobufFormat<Order>(proto), garbage: notUtf8 },
-    { name: 'msgpack', lineBased: false, writer: () => msgpackFormat<Order>(), reader: () => msgpackFormat<Order>(), garbage: msgpackFormat<Order>().encode(order(1)).subarray(0, 4) },
+    { name: 'json', writer: () => jsonFormat<Order>(), reader: () => jsonFormat<Order>(), garbage: new TextEncoder().encode('{not json') },
+    { name: 'csv', writer: csv, reader: csv, garbage: new TextEncoder().encode('a,1,extra') },
+    { name: 'avro', writer: () => avroFormat<Order>(avroSchema as never), reader: () => avroFormat<Order>(avroSchema as never), garbage: notUtf8 },
+    { name: 'protobuf', writer: () => protobufFormat<Order>(proto), reader: () => protobufFormat<Order>(proto), garbage: notUtf8 },
+    { name: 'msgpack', writer: () => msgpackFormat<Order>(), reader: () => msgpackFormat<Order>(), garbage: msgpackFormat<Order>().encode(order(1)).subarray(0, 4) },
     {
       name: 'confluent-avro',
-      lineBased: false,
       writer: () => confluentAvroFormat<Order>({ registry: registry(), subject: subject(), schema: avroSchema as never }),
       reader: () => confluentAvroFormat<Order>({ registry: registry() }),
       garbage: unknownId,
     },
     {
       name: 'confluent-protobuf',
-      lineBased: false,
       writer: () => confluentProtobufFormat<Order>({ registry: registry(), subject: subject(), schema: proto.proto, type: proto.type }),
       reader: () => confluentProtobufFormat<Order>({ registry: registry() }),
       garbage: unknownId,
     },
     {
       name: 'confluent-json-schema',
-      lineBased: false,
       writer: () => confluentJsonSchemaFormat<Order>({ registry: registry(), subject: subject(), schema: orderJsonSchema }),
       reader: () => confluentJsonSchemaFormat<Order>({ registry: registry() }),
       garbage: unknownId,
