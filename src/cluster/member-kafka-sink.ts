@@ -1,4 +1,5 @@
 import { codecOf } from '../connectors/kafka/format.js';
+import { FormatLifecycle } from '../formats/lifecycle.js';
 import { kafkaRecord, type KafkaSink } from '../connectors/kafka/sink.js';
 import type { Sink, SinkContext, SinkWriter } from '../connectors/sink.js';
 import type { ClusterMember } from './member.js';
@@ -24,6 +25,7 @@ export function memberKafkaSink<T>(sink: KafkaSink<T>, member: Promise<ClusterMe
 
 class MemberKafkaWriter<T> implements SinkWriter<T> {
   private readonly codec;
+  private readonly lifecycle: FormatLifecycle;
   private member: ClusterMember | undefined;
   /** The last checkpoint barrier that reached this sink: what it writes from then on waits for that checkpoint's commit. */
   private barrier: number | undefined;
@@ -34,9 +36,12 @@ class MemberKafkaWriter<T> implements SinkWriter<T> {
     private readonly memberPromise: Promise<ClusterMember>,
   ) {
     this.codec = codecOf(sink.options.format, 'kafkaSink');
+    this.lifecycle = new FormatLifecycle(this.codec);
   }
 
   async open(): Promise<void> {
+    // Before the first encode: a Confluent format registers its writer's schema here.
+    await this.lifecycle.open();
     this.member = await this.memberPromise;
   }
 
@@ -52,5 +57,7 @@ class MemberKafkaWriter<T> implements SinkWriter<T> {
     return undefined;
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    await this.lifecycle.close();
+  }
 }

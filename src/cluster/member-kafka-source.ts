@@ -1,4 +1,5 @@
 import { codecOf } from '../connectors/kafka/format.js';
+import { FormatLifecycle } from '../formats/lifecycle.js';
 import type { KafkaSource } from '../connectors/kafka/source.js';
 import { callTimestamp } from '../connectors/shared/timestamp.js';
 import { PartitionWatermarks } from '../connectors/kafka/watermarks.js';
@@ -30,6 +31,7 @@ export function memberKafkaSource<T>(source: KafkaSource<T>, member: Promise<Clu
 class MemberKafkaReader<T> implements SourceReader<T> {
   private reader: MemberTopicReader | undefined;
   private readonly codec;
+  private readonly lifecycle: FormatLifecycle;
   private readonly watermarks: PartitionWatermarks | undefined;
   private assigned: readonly number[] = [];
 
@@ -40,6 +42,7 @@ class MemberKafkaReader<T> implements SourceReader<T> {
   ) {
     const o = source.options;
     this.codec = codecOf(o.format, 'kafkaSource');
+    this.lifecycle = new FormatLifecycle(this.codec);
     this.watermarks =
       o.watermarks &&
       new PartitionWatermarks(
@@ -49,6 +52,7 @@ class MemberKafkaReader<T> implements SourceReader<T> {
   }
 
   async open(): Promise<void> {
+    await this.lifecycle.open();
     const reader = new MemberTopicReader(await this.member, this.source.topic, this.source.options.startFrom === 'latest' ? 'latest' : 'earliest', this.ctx);
     await reader.open();
     this.reader = reader;
@@ -72,6 +76,7 @@ class MemberKafkaReader<T> implements SourceReader<T> {
       const last = await member.lastRecordBefore(this.source.topic, partition);
       if (!last || last.value === null) continue;
       let ts: number;
+      await this.lifecycle.prepare([last.value]);
       try {
         ts = this.timestampOf(this.codec.decode(last.value), last.timestamp);
       } catch {
@@ -94,6 +99,8 @@ class MemberKafkaReader<T> implements SourceReader<T> {
       this.assigned = reader.partitions;
       this.watermarks.assign(this.assigned, now);
     }
+    // The format's prepare sees the batch before it is decoded (a Confluent format fetches the schemas its ids name).
+    await this.lifecycle.prepare(messages.flatMap((m) => (m.value == null ? [] : [m.value])));
     const values: T[] = [];
     const timestamps: number[] = [];
     for (const m of messages) {
@@ -127,5 +134,6 @@ class MemberKafkaReader<T> implements SourceReader<T> {
 
   async close(): Promise<void> {
     await this.reader?.close();
+    await this.lifecycle.close();
   }
 }

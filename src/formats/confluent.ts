@@ -24,40 +24,66 @@ export function writeConfluentFrame(schemaId: number, payload: Uint8Array): Uint
   return out;
 }
 
-/** Options of {@link confluentAvroFormat}: the registry, and to encode, the subject and the writer's schema. */
-export interface ConfluentAvroOptions {
+/** The options every Confluent format takes: the registry, and to encode, the subject and the writer's schema. */
+export interface ConfluentOptions<S> {
   /** The registry that schema ids are looked up in (and the writer's schema registered with). */
   registry: SchemaRegistryClient;
   /** The subject to register the writer's schema under (`<topic>-value`); needed to encode. */
   subject?: string;
   /** The writer's schema; needed to encode. Decoding uses the schema each message names. */
-  schema?: avro.Schema;
+  schema?: S;
+}
+
+/** Options of {@link confluentAvroFormat}. */
+export type ConfluentAvroOptions = ConfluentOptions<avro.Schema>;
+
+/** Both directions between records and the payload of a Confluent frame (the bytes after its 5-byte header). */
+export interface PayloadCodec<T> {
+  /** The payload of a record; throws on a value the schema does not take. */
+  encode(value: T): Uint8Array;
+  /** The record in a payload; throws on a payload the schema cannot read. */
+  decode(payload: Uint8Array): T;
+}
+
+/** How one schema language reads and writes payloads: what a Confluent format is made of. */
+export interface ConfluentSchemaLanguage<S, T> {
+  /** The format's name ('confluent-avro', …). */
+  readonly name: string;
+  /** The registry's name of the language. */
+  readonly schemaType: 'AVRO' | 'PROTOBUF' | 'JSON';
+  /** The text the writer's schema is registered as. */
+  text(schema: S): string;
+  /** A codec of payloads (the bytes after the 5-byte header) for a schema's text; throws when the text is not a schema. */
+  compile(text: string): PayloadCodec<T>;
 }
 
 /**
- * Avro in the Confluent wire format (magic byte 0 + 4-byte schema id + Avro binary), with
- * a schema registry. Decoding reads each message with the schema its id names (fetched
- * once per id in `prepare`, which connectors call before decoding a batch); encoding
- * registers `schema` under `subject` once (in `open`) and frames every message with its id.
- * A message whose id is unknown to the registry, or whose frame is wrong, fails to decode
- * (a bad record).
+ * A format in the Confluent wire format (magic byte 0 + 4-byte schema id + payload) for
+ * one schema language, with a schema registry. Decoding reads each message with the
+ * schema its id names (fetched once per id in `prepare`, which connectors call before
+ * decoding a batch); encoding registers `schema` under `subject` once (in `open`) and
+ * frames every message with its id. A message whose id is unknown to the registry, or
+ * whose frame is wrong, fails to decode (a bad record).
  *
  * @example
- * const f = confluentAvroFormat<Order>({ registry, subject: 'orders-value', schema: orderSchema });
+ * const f = confluentFormat<Order, avro.Schema>({ registry, subject: 'orders-value', schema }, avroLanguage);
  */
-export function confluentAvroFormat<T>(opts: ConfluentAvroOptions): Format<T> & {
+export function confluentFormat<T, S>(
+  opts: ConfluentOptions<S>,
+  language: ConfluentSchemaLanguage<S, T>,
+): Format<T> & {
   /** The id the registry gave the writer's schema once `open` registered it; undefined before, and without `subject` and `schema`. */
   readonly schemaId: () => number | undefined;
 } {
-  const types = new Map<number, avro.Type>();
+  const codecs = new Map<number, PayloadCodec<T>>();
   const failures = new Map<number, string>();
   let writerId: number | undefined;
-  const writerType = opts.schema ? avro.Type.forSchema(opts.schema) : undefined;
+  const writerText = opts.schema === undefined ? undefined : language.text(opts.schema);
+  const writer = writerText === undefined ? undefined : language.compile(writerText);
 
   const load = async (id: number): Promise<void> => {
-    if (types.has(id)) return;
     try {
-      types.set(id, avro.Type.forSchema(JSON.parse(await opts.registry.schemaById(id)) as avro.Schema));
+      codecs.set(id, language.compile(await opts.registry.schemaById(id)));
       failures.delete(id);
     } catch (e) {
       failures.set(id, (e as Error).message.split('\n')[0]!);
@@ -65,31 +91,49 @@ export function confluentAvroFormat<T>(opts: ConfluentAvroOptions): Format<T> & 
   };
 
   return {
-    name: 'confluent-avro',
+    name: language.name,
     schemaId: () => writerId,
     async open() {
-      if (!opts.subject || !opts.schema) return;
-      writerId = await opts.registry.register(opts.subject, JSON.stringify(opts.schema));
-      types.set(writerId, writerType!);
+      if (!opts.subject || writerText === undefined) return;
+      writerId = await opts.registry.register(opts.subject, writerText, language.schemaType);
+      codecs.set(writerId, writer!);
     },
     async prepare(messages) {
       const ids = new Set<number>();
       for (const m of messages) {
         if (m.byteLength >= CONFLUENT_HEADER_BYTES && m[0] === CONFLUENT_MAGIC) ids.add(readConfluentFrame(m).schemaId);
       }
-      await Promise.all([...ids].filter((id) => !types.has(id)).map(load));
+      await Promise.all([...ids].filter((id) => !codecs.has(id)).map(load));
     },
     encode(value) {
-      if (writerId === undefined || !writerType) {
-        throw new SluiceError('INVALID_ARGUMENT', 'confluentAvroFormat: encoding needs `subject` and `schema`, and open() to have registered them');
+      if (writerId === undefined || !writer) {
+        throw new SluiceError('INVALID_ARGUMENT', `${language.name}: encoding needs \`subject\` and \`schema\`, and open() to have registered them`);
       }
-      return writeConfluentFrame(writerId, writerType.toBuffer(value));
+      return writeConfluentFrame(writerId, writer.encode(value));
     },
     decode(bytes) {
       const { schemaId, payload } = readConfluentFrame(bytes);
-      const type = types.get(schemaId);
-      if (!type) throw new Error(`schema id ${schemaId} is not known${failures.has(schemaId) ? `: ${failures.get(schemaId)}` : ' (prepare() was not called for this message)'}`);
-      return type.fromBuffer(asBuffer(payload)) as T;
+      const codec = codecs.get(schemaId);
+      if (!codec) throw new Error(`schema id ${schemaId} is not known${failures.has(schemaId) ? `: ${failures.get(schemaId)}` : ' (prepare() was not called for this message)'}`);
+      return codec.decode(payload);
     },
   };
+}
+
+/**
+ * Avro in the Confluent wire format, with a schema registry (see {@link confluentFormat}).
+ *
+ * @example
+ * const f = confluentAvroFormat<Order>({ registry, subject: 'orders-value', schema: orderSchema });
+ */
+export function confluentAvroFormat<T>(opts: ConfluentAvroOptions): ReturnType<typeof confluentFormat<T, avro.Schema>> {
+  return confluentFormat<T, avro.Schema>(opts, {
+    name: 'confluent-avro',
+    schemaType: 'AVRO',
+    text: (schema) => JSON.stringify(schema),
+    compile(text) {
+      const type = avro.Type.forSchema(JSON.parse(text) as avro.Schema);
+      return { encode: (value) => type.toBuffer(value), decode: (payload) => type.fromBuffer(asBuffer(payload)) as T };
+    },
+  });
 }

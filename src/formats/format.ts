@@ -7,13 +7,21 @@
  * const f = jsonFormat<{ id: number }>();
  * f.decode(f.encode({ id: 1 })); // { id: 1 }
  */
-export interface Format<T> {
+export interface Format<T> extends FormatHooks {
   /** A short name for `describe()` and errors ('json', 'avro', …). */
   readonly name: string;
   /** A record as the bytes of one message; throws on a value it cannot write, which fails the sink's step. */
   encode(value: T): Uint8Array;
   /** The record in the bytes of one message; throws on input it cannot read, which the source handles as a bad record. */
   decode(bytes: Uint8Array): T;
+}
+
+/**
+ * The lifecycle of a {@link Format}, every hook optional. Connectors run it through
+ * `FormatLifecycle` (`lifecycle.ts`): `open` once before the first encode or decode,
+ * `prepare` before each batch is decoded, `close` once at the end.
+ */
+export interface FormatHooks {
   /**
    * Optional: asynchronous set-up before the first encode (registering a schema, say).
    * Connectors call it when their reader or writer opens.
@@ -26,6 +34,11 @@ export interface Format<T> {
    * message (decode reports that one).
    */
   prepare?(messages: readonly Uint8Array[]): Promise<void>;
+  /**
+   * Optional: releases what `open` or `prepare` took (connections, timers). Connectors
+   * call it when their reader or writer closes, once, and only after `open`.
+   */
+  close?(): Promise<void>;
 }
 
 const encoder = new TextEncoder();

@@ -48,12 +48,16 @@ export class SchemaRegistryClient {
     return this.byId.get(id);
   }
 
-  /** Registers `schema` (its text) under `subject` (or finds it registered) and returns its id. */
-  register(subject: string, schema: string): Promise<number> {
-    const key = `${subject}\u0000${schema}`;
+  /**
+   * Registers `schema` (its text) under `subject` (or finds it registered) and returns its
+   * id. `schemaType` is the registry's name of the schema language (Avro when omitted).
+   */
+  register(subject: string, schema: string, schemaType: 'AVRO' | 'PROTOBUF' | 'JSON' = 'AVRO'): Promise<number> {
+    const key = `${subject}\u0000${schemaType}\u0000${schema}`;
     let p = this.idBySubjectSchema.get(key);
     if (!p) {
-      p = this.request<{ id: number }>('POST', `/subjects/${encodeURIComponent(subject)}/versions`, { schema }).then((r) => {
+      const body = schemaType === 'AVRO' ? { schema } : { schema, schemaType };
+      p = this.request<{ id: number }>('POST', `/subjects/${encodeURIComponent(subject)}/versions`, body).then((r) => {
         this.byId.set(r.id, Promise.resolve(schema));
         return r.id;
       });

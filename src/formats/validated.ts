@@ -47,6 +47,7 @@ export function validated<T>(inner: Format<unknown>, schema: JsonSchema): Format
     name: `${inner.name}+json-schema`,
     open: inner.open?.bind(inner),
     prepare: inner.prepare?.bind(inner),
+    close: inner.close?.bind(inner),
     encode(value) {
       if (!check(value)) throw new Error(`value does not match the schema: ${check.errors()}`);
       return inner.encode(value);

@@ -1,10 +1,10 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   SchemaRegistryClient,
   avroFormat,
   confluentAvroFormat,
+  confluentJsonSchemaFormat,
+  confluentProtobufFormat,
   csvFormat,
   jsonFormat,
   jsonSchemaValidator,
@@ -13,8 +13,10 @@ import {
   readConfluentFrame,
   utf8,
   validated,
+  writeConfluentFrame,
   type Format,
 } from '../../src/formats/index.js';
+import { startFakeRegistry, type FakeRegistry } from './fake-registry.js';
 
 interface Order {
   id: string;
@@ -71,43 +73,18 @@ describe('formats', () => {
   });
 });
 
-/** A tiny schema registry: the two endpoints the client uses, over real HTTP. */
+/** Against a tiny schema registry over real HTTP (`fake-registry.ts`). */
 describe('Confluent wire format with a schema registry', () => {
-  let server: Server;
+  let registryServer: FakeRegistry;
   let url = '';
-  const schemas: string[] = [];
-  let hits = 0;
   beforeAll(async () => {
-    server = createServer((req, res) => {
-      hits++;
-      let body = '';
-      req.on('data', (c: Buffer) => (body += c.toString()));
-      req.on('end', () => {
-        const reply = (status: number, value: unknown) => {
-          res.writeHead(status, { 'content-type': 'application/vnd.schemaregistry.v1+json' });
-          res.end(JSON.stringify(value));
-        };
-        const byId = /^\/schemas\/ids\/(\d+)$/.exec(req.url ?? '');
-        if (req.method === 'GET' && byId) {
-          const s = schemas[Number(byId[1]) - 1];
-          return s ? reply(200, { schema: s }) : reply(404, { error_code: 40403, message: 'Schema not found' });
-        }
-        if (req.method === 'POST' && /^\/subjects\/[^/]+\/versions$/.test(req.url ?? '')) {
-          const { schema } = JSON.parse(body) as { schema: string };
-          let i = schemas.indexOf(schema);
-          if (i < 0) i = schemas.push(schema) - 1;
-          return reply(200, { id: i + 1 });
-        }
-        reply(404, { error_code: 404, message: 'not found' });
-      });
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    registryServer = await startFakeRegistry();
+    url = registryServer.url;
   });
-  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+  afterAll(() => registryServer.close());
 
   it('frames payloads with magic byte 0 and the registered id, and decodes by the id each message names', async () => {
-    schemas.push('"string"'); // id 1 is taken by another schema
+    registryServer.schemas.push('"string"'); // id 1 is taken by another schema
     const writer = confluentAvroFormat<Order>({ registry: new SchemaRegistryClient({ url }), subject: 'orders-value', schema: avroSchema as never });
     await writer.open!();
     expect(writer.schemaId()).toBe(2);
@@ -127,6 +104,36 @@ describe('Confluent wire format with a schema registry', () => {
     await reader.prepare!([unknown]);
     expect(() => reader.decode(unknown)).toThrow(/schema id 99 is not known.*404/);
     expect(() => reader.decode(new Uint8Array([1, 0, 0, 0, 2]))).toThrow(/magic byte 1/);
-    expect(hits).toBeGreaterThanOrEqual(3);
+    expect(registryServer.hits()).toBeGreaterThanOrEqual(3);
+  });
+
+  it('confluentProtobufFormat writes the message indexes of its type and the reader finds the type by them', async () => {
+    const proto = 'syntax = "proto3"; package shop; message Note { string text = 1; } message Order { string id = 1; int32 qty = 2; message Line { int32 n = 1; } }';
+    const writer = confluentProtobufFormat<Order>({ registry: new SchemaRegistryClient({ url }), subject: 'shop-value', schema: proto, type: 'shop.Order' });
+    const lines = confluentProtobufFormat<{ n: number }>({ registry: new SchemaRegistryClient({ url }), subject: 'lines-value', schema: proto, type: 'shop.Order.Line' });
+    await writer.open!();
+    await lines.open!();
+    const order = writer.encode(orders[0]!);
+    const line = lines.encode({ n: 3 });
+    expect([...order.subarray(5, 7)]).toEqual([2, 2]); // one index (zigzag 1), index 1 (zigzag 2): Order is the file's second message
+    expect([...line.subarray(5, 8)]).toEqual([4, 2, 0]); // two indexes: Order, then its first nested message
+    const reader = confluentProtobufFormat<object>({ registry: new SchemaRegistryClient({ url }) });
+    await reader.prepare!([order, line]);
+    expect([reader.decode(order), reader.decode(line)]).toEqual([orders[0], { n: 3 }]);
+    expect(() => confluentProtobufFormat({ registry: new SchemaRegistryClient({ url }), schema: proto })).toThrow(/needs its message `type`/);
+  });
+
+  it('confluentJsonSchemaFormat checks values against the writer schema and the schema each message names', async () => {
+    const schema = { type: 'object', required: ['id', 'qty'], properties: { id: { type: 'string' }, qty: { type: 'integer', minimum: 1 } } };
+    const writer = confluentJsonSchemaFormat<Order>({ registry: new SchemaRegistryClient({ url }), subject: 'json-value', schema });
+    await writer.open!();
+    const bytes = writer.encode(orders[1]!);
+    expect(JSON.parse(Buffer.from(readConfluentFrame(bytes).payload).toString())).toEqual(orders[1]);
+    expect(() => writer.encode({ id: 'x', qty: 0 })).toThrow(/\/qty must be >= 1/);
+    const reader = confluentJsonSchemaFormat<Order>({ registry: new SchemaRegistryClient({ url }) });
+    const bad = writeConfluentFrame(writer.schemaId()!, utf8('{"id":"x"}'));
+    await reader.prepare!([bytes, bad]);
+    expect(reader.decode(bytes)).toEqual(orders[1]);
+    expect(() => reader.decode(bad)).toThrow(/must have required property 'qty'/);
   });
 });

@@ -1,22 +1,29 @@
 import { SluiceError } from '../../errors/index.js';
+import type { FormatHooks } from '../../formats/format.js';
 
 /**
  * How record values are turned into bytes and back. `'json'` (the default) is one JSON
  * document per record; `'string'` is UTF-8 text; `'bytes'` passes Buffers through; an
- * object gives both directions of a custom codec (Avro, Protobuf, …).
+ * object gives both directions of a custom codec: any `Format` of `sluice/formats`
+ * (Avro, Protobuf, MessagePack, the Confluent wire format, …), whose `open`, `prepare`
+ * and `close` the source and sink call (see `FormatLifecycle`).
  *
  * @example
  * kafkaSource<Click>({ brokers, topic: 'clicks', groupId: 'g', format: 'json' });
  * kafkaSink<string>({ brokers, topic: 'lines', format: 'string' });
+ * kafkaSink<Order>({ brokers, topic: 'orders', format: confluentAvroFormat({ registry, subject: 'orders-value', schema }) });
  */
 export type KafkaFormat<T> = 'json' | 'string' | 'bytes' | KafkaCodec<T>;
 
-/** A custom {@link KafkaFormat}: both directions between records and Kafka record values. */
-export interface KafkaCodec<T> {
+/**
+ * A custom {@link KafkaFormat}: both directions between records and Kafka record values,
+ * and optionally the lifecycle hooks of a `Format` (open, prepare, close).
+ */
+export interface KafkaCodec<T> extends FormatHooks {
   /** Turns a record's value into a record; throwing makes the record a bad record (dead-lettered or failing the job). */
   decode(bytes: Buffer): T;
   /** Turns a record into a Kafka record's value; throwing fails the job with BAD_RECORD. */
-  encode(value: T): Buffer;
+  encode(value: T): Uint8Array;
 }
 
 /** The codec a format stands for; rejects an unknown name at once. */

@@ -1,6 +1,8 @@
 import type { MessageToProduce, Producer } from '@platformatic/kafka';
 import { closeQuietly, loadKafkaClient, type KafkaClient } from './client.js';
 import { SluiceError, describeRecord } from '../../errors/index.js';
+import { asBuffer } from '../../formats/format.js';
+import { FormatLifecycle } from '../../formats/lifecycle.js';
 import type { Duration } from '../../time/duration.js';
 import type { Sink, SinkContext, SinkWriter } from '../sink.js';
 import { brokerList, codecOf, type KafkaCodec, type KafkaFormat } from './format.js';
@@ -107,7 +109,7 @@ export function kafkaSink<T>(options: KafkaSinkOptions<T>): KafkaSink<T> {
 export function kafkaRecord<T>(v: T, topic: string, key: ((value: T) => string) | undefined, codec: KafkaCodec<T>, uid: string): { topic: string; key?: Buffer; value: Buffer } {
   let value: Buffer;
   try {
-    value = codec.encode(v);
+    value = asBuffer(codec.encode(v));
   } catch (e) {
     throw new SluiceError('BAD_RECORD', `kafkaSink: record ${describeRecord(v)} cannot be encoded: ${(e as Error).message}`, { step: uid, cause: e });
   }
@@ -161,6 +163,7 @@ class KafkaWriter<T> implements SinkWriter<T> {
   private readonly where: string;
   /** Aborted when the writer closes: retries through an outage stop then. */
   private readonly closing = new AbortController();
+  private readonly lifecycle: FormatLifecycle;
 
   constructor(
     private readonly ctx: SinkContext,
@@ -174,11 +177,14 @@ class KafkaWriter<T> implements SinkWriter<T> {
     this.clientId = options.clientId ?? `sluice-${ctx.uid}`;
     this.chunk = options.chunkSize ?? 1024;
     this.where = `step '${ctx.uid}' (kafka sink, topic ${options.topic})`;
+    this.lifecycle = new FormatLifecycle(codec);
   }
 
   async open(): Promise<void> {
     this.kafka = await loadKafkaClient();
     this.rideOut = { kafka: this.kafka, clock: this.ctx.clock, timeoutMs: this.brokerTimeoutMs, where: this.where, step: this.ctx.uid, brokers: this.brokers, signal: this.closing.signal };
+    // Before the first encode: a Confluent format registers its writer's schema here.
+    await this.lifecycle.open();
   }
 
   private transactionCoordinators(): TransactionCoordinators {
@@ -347,6 +353,7 @@ class KafkaWriter<T> implements SinkWriter<T> {
     this.prepared.clear();
     await Promise.all(producers.map((p) => p && closeQuietly(p)));
     await this.coordinators?.close().catch(() => {});
+    await this.lifecycle.close();
   }
 
   /** Why a write begun at `started` failed: its own error, or BROKER_UNAVAILABLE when no broker served it in time. */

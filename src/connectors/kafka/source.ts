@@ -1,6 +1,7 @@
 import type { Consumer, Message, MessagesStream } from '@platformatic/kafka';
 import { closeQuietly, closeReading, loadKafkaClient, type KafkaClient } from './client.js';
 import { SluiceError } from '../../errors/index.js';
+import { FormatLifecycle } from '../../formats/lifecycle.js';
 import { toMillis, type Duration } from '../../time/duration.js';
 import { callTimestamp } from '../shared/timestamp.js';
 import { Wakeup, wait } from '../shared/wait.js';
@@ -157,6 +158,7 @@ class KafkaReader<T> implements SourceReader<T> {
   private readonly closing = new AbortController();
   /** This reader's static group membership (group.instance.id), kept in its position. */
   private readonly member: string;
+  private readonly lifecycle: FormatLifecycle;
 
   constructor(
     private readonly ctx: SourceContext,
@@ -173,6 +175,7 @@ class KafkaReader<T> implements SourceReader<T> {
     const restored = readPosition(ctx.restoredPosition);
     for (const [p, o] of Object.entries(restored?.offsets ?? {})) this.positions.set(Number(p), o);
     this.member = restored?.member ?? newMember(ctx.uid, ctx.subtask.index);
+    this.lifecycle = new FormatLifecycle(codec);
   }
 
   /** Whether this reader hands out the partition's records: at parallelism P, reader i owns p % P = i. */
@@ -182,6 +185,7 @@ class KafkaReader<T> implements SourceReader<T> {
   }
 
   async open(): Promise<void> {
+    await this.lifecycle.open();
     const kafka = await loadKafkaClient();
     this.rideOut = {
       kafka,
@@ -293,6 +297,13 @@ class KafkaReader<T> implements SourceReader<T> {
     const now = this.ctx.clock.now();
     const topic = this.options.topic;
     const tsFn = this.options.timestamp;
+    // The format's prepare sees the batch before it is decoded (a Confluent format fetches the schemas its ids name).
+    const raws: Buffer[] = [];
+    for (let i = 0; i < n; i++) {
+      const v = this.queue[this.head + i]!.value;
+      if (v != null) raws.push(v);
+    }
+    await this.lifecycle.prepare(raws);
     for (let i = 0; i < n; i++) {
       const m = this.queue[this.head++]!;
       // Another reader's partition, fetched while this member was alone in the group: that reader reads it.
@@ -385,5 +396,6 @@ class KafkaReader<T> implements SourceReader<T> {
     this.stream = undefined;
     this.consumer = undefined;
     await closeReading(stream, consumer);
+    await this.lifecycle.close();
   }
 }

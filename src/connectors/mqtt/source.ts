@@ -142,6 +142,7 @@ class MqttReader<T> implements SourceReader<T> {
   ) {}
 
   async open(): Promise<void> {
+    await this.decoder.open();
     // Loaded on first use, like every connector's client: see `kafka/client.ts`.
     const { connect } = await loadOptional('mqtt', 'the MQTT source', () => import('mqtt'));
     const client = (this.client = connect(this.opts.url, {
@@ -241,6 +242,7 @@ class MqttReader<T> implements SourceReader<T> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.decoder.close();
     this.arrived.wake();
     const client = this.client;
     this.client = undefined;

@@ -2,6 +2,7 @@ import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { SluiceError } from '../../errors/index.js';
 import type { Format } from '../../formats/format.js';
+import { FormatLifecycle } from '../../formats/lifecycle.js';
 import type { Sink, SinkContext, SinkWriter } from '../sink.js';
 import { connectNats, loadJetStream } from './client.js';
 import type { NatsConnectionOptions } from './connection.js';
@@ -77,6 +78,7 @@ class NatsWriter<T> implements SinkWriter<T> {
    */
   private run: string;
   private count = 0;
+  private readonly lifecycle: FormatLifecycle;
 
   constructor(
     private readonly opts: NatsSinkOptions<T>,
@@ -84,12 +86,13 @@ class NatsWriter<T> implements SinkWriter<T> {
     private readonly stats: { published: number; duplicates: number },
   ) {
     this.run = ctx.executionId;
+    this.lifecycle = new FormatLifecycle(opts.format);
   }
 
   async open(): Promise<void> {
     this.nc = await connectNats(this.opts, this.ctx.uid, 'sink');
     this.js = (await loadJetStream()).jetstream(this.nc);
-    await this.opts.format.open?.();
+    await this.lifecycle.open();
   }
 
   async recover(transactions: unknown[]): Promise<void> {
@@ -151,5 +154,6 @@ class NatsWriter<T> implements SinkWriter<T> {
     const nc = this.nc;
     this.nc = undefined;
     if (nc) await nc.close().catch(() => {});
+    await this.lifecycle.close();
   }
 }

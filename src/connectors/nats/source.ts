@@ -99,6 +99,7 @@ class NatsReader<T> implements SourceReader<T> {
   ) {}
 
   async open(): Promise<void> {
+    await this.decoder.open();
     const nc = (this.nc = await connectNats(this.opts, this.ctx.uid, 'source'));
     const { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } = await loadJetStream();
     try {
@@ -193,6 +194,7 @@ class NatsReader<T> implements SourceReader<T> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.decoder.close();
     this.room.wake();
     this.arrived.wake();
     const nc = this.nc;

@@ -108,6 +108,7 @@ class RedisStreamReader<T> implements SourceReader<T> {
   }
 
   async open(): Promise<void> {
+    await this.decoder.open();
     const redis = (this.redis = await connectRedis(this.opts, this.ctx.uid, 'source'));
     try {
       await redis.call('XGROUP', 'CREATE', this.opts.stream, this.opts.group, this.opts.startId ?? '0', 'MKSTREAM');
@@ -195,6 +196,7 @@ class RedisStreamReader<T> implements SourceReader<T> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.decoder.close();
     const r = this.redis;
     this.redis = undefined;
     if (r) await r.quit().catch(() => r.disconnect());

@@ -1,6 +1,7 @@
 import { SluiceError, describeRecord } from '../../errors/index.js';
 import type { SourceContext } from '../source.js';
 import type { Format } from '../../formats/format.js';
+import { FormatLifecycle } from '../../formats/lifecycle.js';
 
 /**
  * What a source does with a message that fails to decode or validate:
@@ -48,8 +49,10 @@ export function checkBadRecordPolicy(what: string, policy: unknown): BadRecordPo
 
 /**
  * Decodes raw messages with a {@link Format}, applying a {@link BadRecordPolicy} to the
- * ones that fail. Shared by the message-broker sources; a reader of a source of your own
- * makes one in `createReader`.
+ * ones that fail, and runs the format's lifecycle ({@link FormatLifecycle}: open before
+ * the first batch, prepare before each, close with `close()`). Shared by the
+ * message-broker sources; a reader of a source of your own makes one in `createReader`
+ * and closes it in its `close`.
  *
  * @example
  * const decoder = new Decoder(format, checkBadRecordPolicy('mySource', opts.onBadRecord), ctx, stats);
@@ -57,19 +60,33 @@ export function checkBadRecordPolicy(what: string, policy: unknown): BadRecordPo
  * // from[j]: the index in `messages` that values[j] came from
  */
 export class Decoder<T> {
+  private readonly lifecycle: FormatLifecycle;
+
   constructor(
     private readonly format: Format<T>,
     private readonly policy: BadRecordPolicy,
     private readonly ctx: SourceContext,
     private readonly stats: IngestStats,
-  ) {}
+  ) {
+    this.lifecycle = new FormatLifecycle(format);
+  }
+
+  /** Opens the format (before the first batch; `decode` does it too when not done yet). */
+  open(): Promise<void> {
+    return this.lifecycle.open();
+  }
+
+  /** Closes the format, if it was opened. */
+  close(): Promise<void> {
+    return this.lifecycle.close();
+  }
 
   /**
-   * Decodes `raws` (after the format's `prepare`), returning the good records and the
+   * Decodes `raws` (after the format's `open`, the first time, and `prepare`), returning the good records and the
    * indexes they came from. `position(i)` names message i for errors and dead letters.
    */
   async decode(raws: readonly Uint8Array[], position: (i: number) => string): Promise<{ values: T[]; from: number[] }> {
-    if (this.format.prepare && raws.length > 0) await this.format.prepare(raws);
+    await this.lifecycle.prepare(raws);
     const values: T[] = [];
     const from: number[] = [];
     for (let i = 0; i < raws.length; i++) {

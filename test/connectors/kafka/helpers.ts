@@ -22,15 +22,15 @@ export async function freshTopic(name: string, partitions: number, brokers: stri
   return topic;
 }
 
-/** Writes raw records (value text, optional partition and timestamp) with an idempotent producer. */
-export async function produce(topic: string, records: Array<{ value: string; partition?: number; timestamp?: number; key?: string }>, brokers: string[] = BROKERS): Promise<void> {
+/** Writes raw records (value text or bytes, optional partition and timestamp) with an idempotent producer. */
+export async function produce(topic: string, records: Array<{ value: string | Uint8Array; partition?: number; timestamp?: number; key?: string }>, brokers: string[] = BROKERS): Promise<void> {
   const producer = new Producer({ clientId: 'sluice-test', bootstrapBrokers: brokers, idempotent: true });
   try {
     for (let i = 0; i < records.length; i += 1000) {
       await producer.send({
         messages: records.slice(i, i + 1000).map((r) => ({
           topic,
-          value: Buffer.from(r.value),
+          value: typeof r.value === 'string' ? Buffer.from(r.value) : Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength),
           ...(r.key === undefined ? {} : { key: Buffer.from(r.key) }),
           ...(r.partition === undefined ? {} : { partition: r.partition }),
           ...(r.timestamp === undefined ? {} : { timestamp: BigInt(r.timestamp) }),

@@ -10,6 +10,7 @@ import { callbackSink } from '../../../src/connectors/callback/index.js';
 import { collectSink } from '../../../src/connectors/collect/index.js';
 import { testSourceContext } from '../../../src/testing/index.js';
 import { mqttSource } from '../../../src/connectors/mqtt/index.js';
+import { describeFormats, type Order } from '../format-cases.js';
 
 // Mosquitto on 127.0.0.1:1883 (started by test/setup/services.ts). Every test has its own
 // topics and client ids; the persistent sessions they leave are cleaned up at the end.
@@ -233,4 +234,15 @@ describe('mqttSource', () => {
     expect(() => mqttSource({ topics: 't', queueCapacity: 0 })).toThrow(/queueCapacity must be a positive integer/);
     expect(() => mqttSource({ topics: 't', onBadRecord: 'drop' as 'skip' })).toThrow(/onBadRecord/);
   });
+});
+
+/** Every format through mqttSource (issue 18), the payloads published at QoS 1 to a persistent session. */
+describeFormats('mqttSource with every format (real Mosquitto)', async () => {
+  const topic = unique('fmt');
+  const clientId = await session([topic]);
+  return {
+    publish: (messages) => publish(topic, messages),
+    source: (format) => mqttSource<Order>({ url, topics: topic, clientId, format }),
+    position: new RegExp(`^${topic}@\\d+$`),
+  };
 });

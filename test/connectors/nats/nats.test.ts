@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonFormat } from '../../../src/formats/index.js';
 import { describeSink, describeSource, testSinkContext } from '../../../src/testing/index.js';
 import { natsSink, natsSource } from '../../../src/connectors/nats/index.js';
+import { describeFormats, type Order } from '../format-cases.js';
 
 const run = `sluice_${randomUUID().slice(0, 8)}`;
 let nc: NatsConnection;
@@ -99,4 +100,17 @@ describe('natsSink message ids', () => {
     expect(await readStream(stream)).toEqual([make(1), make(2), make(1), make(2)]);
     expect(sink.stats).toEqual({ published: 6, duplicates: 2 });
   });
+});
+
+/** Every format through natsSink and natsSource (issue 18): the Confluent one needs open and prepare. */
+describeFormats('natsSink and natsSource with every format (real JetStream)', async () => {
+  const { stream, subject } = await freshStream();
+  return {
+    sink: (format) => natsSink<Order>({ subject, format }),
+    publish: async (messages) => {
+      for (const m of messages) await jetstream(nc).publish(subject, m);
+    },
+    source: (format) => natsSource<Order>({ stream, durable: `d-${randomUUID().slice(0, 8)}`, format }),
+    position: new RegExp(`^${stream}#\\d+$`),
+  };
 });

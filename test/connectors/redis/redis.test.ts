@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { jsonFormat } from '../../../src/formats/index.js';
 import { describeSink, describeSource } from '../../../src/testing/index.js';
 import { redisLookup, redisSink, redisStreamSource } from '../../../src/connectors/redis/index.js';
+import { describeFormats, type Order } from '../format-cases.js';
 
 const run = `sluice-test-${randomUUID().slice(0, 8)}`;
 const redis = new Redis('redis://127.0.0.1:6379');
@@ -125,4 +126,18 @@ describe('redisLookup', () => {
     expect(users.get('1')).toEqual({ country: 'BE' });
     await users.close();
   });
+});
+
+/** Every format through redisStreamSource (issue 18), the records added raw by XADD. */
+describeFormats('redisStreamSource with every format (real Redis)', async () => {
+  const stream = unique('fmt');
+  return {
+    publish: async (messages) => {
+      const pipe = redis.pipeline();
+      for (const m of messages) pipe.xadd(stream, '*', 'data', Buffer.from(m));
+      await pipe.exec();
+    },
+    source: (format) => redisStreamSource<Order>({ stream, group: unique('group'), format }),
+    position: new RegExp(`^${stream}/\\d+-\\d+$`),
+  };
 });
