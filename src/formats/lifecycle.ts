@@ -6,7 +6,7 @@ import type { FormatHooks } from './format.js';
  * `close` once at the end (only if it was opened). Connectors hold one per reader or
  * writer instead of calling the hooks themselves, so a format that needs them (the
  * Confluent formats register and fetch schemas) works with every connector: see
- * `test/connectors/format-lifecycle.test.ts`.
+ * `test/formats/lifecycle.test.ts` and the connectors' format cases (`test/connectors/format-cases.ts`).
  *
  * @example
  * const lifecycle = new FormatLifecycle(format);
