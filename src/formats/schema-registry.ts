@@ -6,6 +6,8 @@ export interface SchemaRegistryOptions {
   url: string;
   /** Extra headers (authorization). */
   headers?: Record<string, string>;
+  /** How long one request may take, answer included, before it fails (default 10 000 ms): a registry that hangs must not hang the job. */
+  timeoutMs?: number;
 }
 
 /**
@@ -69,17 +71,21 @@ export class SchemaRegistryClient {
 
   private async request<R>(method: string, path: string, body?: unknown): Promise<R> {
     this.requests++;
+    const timeoutMs = this.opts.timeoutMs ?? 10_000;
     let res: Response;
+    let text: string;
     try {
       res = await fetch(this.base + path, {
         method,
         headers: { 'content-type': 'application/vnd.schemaregistry.v1+json', accept: 'application/vnd.schemaregistry.v1+json, application/json', ...this.opts.headers },
         body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(timeoutMs),
       });
+      text = await res.text();
     } catch (e) {
-      throw new SluiceError('SOURCE_FAILED', `schema registry ${this.base}: ${method} ${path} failed: ${(e as Error).message}`, { cause: e });
+      const why = (e as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (e as Error).message;
+      throw new SluiceError('SOURCE_FAILED', `schema registry ${this.base}: ${method} ${path} failed: ${why}`, { cause: e });
     }
-    const text = await res.text();
     if (!res.ok) {
       throw new SluiceError('SOURCE_FAILED', `schema registry ${this.base}: ${method} ${path} answered ${res.status}`, { detail: text.slice(0, 500) });
     }

@@ -1,3 +1,4 @@
+import { createServer } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   SchemaRegistryClient,
@@ -135,5 +136,19 @@ describe('Confluent wire format with a schema registry', () => {
     await reader.prepare!([bytes, bad]);
     expect(reader.decode(bytes)).toEqual(orders[1]);
     expect(() => reader.decode(bad)).toThrow(/must have required property 'qty'/);
+  });
+
+  it('a registry that never answers fails the request with a clear error within its timeout, never hangs', async () => {
+    // A real server that takes the connection and never answers.
+    const silent = createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as { port: number };
+    try {
+      const registry = new SchemaRegistryClient({ url: `http://127.0.0.1:${port}`, timeoutMs: 300 });
+      await expect(registry.schemaById(7)).rejects.toThrow(/schema registry http:\/\/127\.0\.0\.1:\d+: GET \/schemas\/ids\/7 failed: no answer within 300 ms/);
+    } finally {
+      silent.closeAllConnections();
+      silent.close();
+    }
   });
 });
