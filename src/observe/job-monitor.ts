@@ -24,9 +24,9 @@ export interface JobControl {
   /**
    * The graceful stop `sluice run` does on SIGTERM (`StartedJob.stop`): sources that can end
    * their input drain, a last checkpoint covers what they accepted, the sinks commit it.
-   * Absent where the job cannot stop so (then only cancel and stop-with-savepoint remain).
+   * Resolves once the job was told to end; rejects, after cancelling, when no checkpoint could be taken.
    */
-  stop?(): Promise<void>;
+  stop(): Promise<void>;
   /** Checkpoints of this run, oldest first. */
   readonly checkpoints: readonly CheckpointStats[];
   /** The checkpoint or savepoint this run started from, if any. */
@@ -260,12 +260,8 @@ export class JobMonitor {
    * says why in the log.
    */
   stop(): void {
-    const control = this.running;
-    if (control.stop === undefined) {
-      throw new SluiceError('JOB_NOT_RUNNING', `job '${this.id}' cannot stop gracefully here: cancel it, or stop it with a savepoint`);
-    }
     this.log.logger.info({ event: 'job_stop_requested' }, `stopping job '${this.id}': sources that can end their input drain, then a last checkpoint and its commit`);
-    void control.stop().catch((e: unknown) => {
+    void this.running.stop().catch((e: unknown) => {
       this.log.logger.warn({ event: 'job_stop_failed', err: describe(e) }, `job '${this.id}' stopped without a last checkpoint; the next run resumes from the latest`);
     });
   }

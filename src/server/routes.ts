@@ -90,12 +90,7 @@ export async function handleRequest(m: JobMonitor, req: IncomingMessage, res: Se
   }
   if (method === 'POST' && sub === 'stop') {
     if (m.status !== 'running' && m.status !== 'restarting') return json(res, 409, error('JOB_NOT_RUNNING', `job '${m.id}' is ${m.status}`));
-    try {
-      m.stop();
-    } catch (e) {
-      if (e instanceof SluiceError) return json(res, 409, error(e.code, e.message.split('\n')[0]!, e.hint));
-      throw e;
-    }
+    m.stop();
     return json(res, 202, { status: 'stopping' });
   }
   if (method === 'POST' && (sub === 'savepoints' || sub === 'cancel')) {
