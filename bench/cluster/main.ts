@@ -4,7 +4,7 @@
  *
  * 1. Throughput: a keyed 1 s tumbling event-time window count, Kafka → engine → Kafka,
  *    exactly-once, over N seeded records on 4 partitions not partitioned by key. Sluice
- *    as 1, 2 and 3 `sluice run --cluster` processes; Kafka Streams (exactly_once_v2) as
+ *    as 1 `sluice run --cluster` process of 1 thread, 1 of 2 threads, 2 and 3 of 1 thread; Kafka Streams (exactly_once_v2) as
  *    1 instance of 1 thread, 1 of 2 threads, 2 and 3 instances of 1 thread. Every run's
  *    output is reconciled with a batch count of the same records (missing / doubled /
  *    wrong). Table: records/s, records per CPU-second, and Sluice / Kafka Streams.
@@ -16,7 +16,8 @@
  * Options: --records N (1,000,000), --keys N (1,000), --event-rate R (20,000 records per
  * second of event time), --disorder-ms D (500), --lateness-ms L (30,000: Kafka Streams' grace and
  * Sluice's watermark delay), --commit-ms C (1,000: both engines' commit interval), --seed S,
- * --sluice 1,2,3, --ks 1x1,1x2,2x1,3x1 (instances×threads), --ks-store memory|rocksdb,
+ * --sluice 1x1,1x2,2x1,3x1 and --ks 1x1,1x2,2x1,3x1 (instances×threads; Sluice's threads are
+ * `--parallelism`, Kafka Streams' `num.stream.threads`), --ks-store memory|rocksdb,
  * --only throughput,failover,restore, --failover-rate R (records/s, 5,000),
  * --failover-timeouts S[,S…] (the members' session and transaction timeouts in seconds, 10 and 6: one failover run each),
  * --restore-keys K[,K…] (100,000 and 500,000: one restore run each), --brokers B (127.0.0.1:9092), --keep-topics (leave each run's
@@ -44,7 +45,7 @@ const { values } = parseArgs({
     'lateness-ms': { type: 'string', default: '30000' },
     'commit-ms': { type: 'string', default: '1000' },
     seed: { type: 'string', default: '42' },
-    sluice: { type: 'string', default: '1,2,3' },
+    sluice: { type: 'string', default: '1x1,1x2,2x1,3x1' },
     ks: { type: 'string', default: '1x1,1x2,2x1,3x1' },
     'ks-store': { type: 'string', default: 'memory' },
     only: { type: 'string', default: 'throughput,failover,restore' },
@@ -96,12 +97,14 @@ try {
         `${spec.perSecond.toLocaleString('en-US')} per second of event time (${(spanMs(spec) / 1000).toFixed(0)} s) with disorder up to ${spec.disorderMs} ms (seed ${spec.seed}); 1 s tumbling windows, lateness ${latenessMs} ms ` +
         `(Kafka Streams grace = Sluice watermark delay), commit every ${commitMs} ms, exactly-once; ${expected.size.toLocaleString('en-US')} windows expected`,
     );
-    const sluice = values.sluice.split(',').filter(Boolean).map(Number);
-    const ks = values.ks.split(',').filter(Boolean).map((s) => s.split('x').map(Number) as [number, number]);
+    // instances×threads; a plain number is that many single-thread instances.
+    const layouts = (list: string) => list.split(',').filter(Boolean).map((s) => (s.includes('x') ? s.split('x').map(Number) : [Number(s), 1]) as [number, number]);
+    const sluice = layouts(values.sluice);
+    const ks = layouts(values.ks);
     // Interleaved by size, so that the machine's drift hits both engines alike.
     const contenders: Contender[] = [];
-    for (const n of [...new Set([...sluice, ...ks.map(([i, t]) => i * t)])].sort((a, b) => a - b)) {
-      if (sluice.includes(n)) contenders.push(sluiceContender(n, { brokers, latenessMs, checkpointMs: commitMs }));
+    for (const n of [...new Set([...sluice, ...ks].map(([i, t]) => i * t))].sort((a, b) => a - b)) {
+      for (const [i, t] of sluice) if (i * t === n) contenders.push(sluiceContender(i, t, { brokers, latenessMs, checkpointMs: commitMs }));
       for (const [i, t] of ks) if (i * t === n) contenders.push(peerContender(i, t, { brokers, graceMs: latenessMs, commitMs, store }));
     }
     const results: RunResult[] = [];

@@ -22,6 +22,8 @@ export interface MemberOptions {
   readonly cluster: string;
   readonly brokers: string;
   readonly member: string;
+  /** `--parallelism`: stream threads in the process, each a member of the group (default 1). */
+  readonly threads?: number;
   /** `--session-timeout` and `--transaction-timeout` (default: the member's, 10 s each). */
   readonly timeoutMs?: number;
   /** `--log-level` (default info: checkpoints, restarts, restores; a line a second). */
@@ -33,6 +35,7 @@ export interface MemberOptions {
 export function memberCommand(o: MemberOptions): string[] {
   return [
     'node', bin, 'run', o.job, '--cluster', o.cluster, '--kafka', o.brokers, '--member', o.member,
+    ...(o.threads === undefined || o.threads === 1 ? [] : ['--parallelism', String(o.threads)]),
     ...(o.timeoutMs === undefined ? [] : ['--session-timeout', `${o.timeoutMs}ms`, '--transaction-timeout', `${o.timeoutMs}ms`]),
     '--no-server', '--no-progress', '--log-level', o.logLevel ?? 'info', '--', JSON.stringify(o.jobOptions),
   ];
@@ -48,19 +51,20 @@ export function printable(command: string[]): string {
   return command.map((a) => (a.startsWith('{') ? `'${a}'` : a.replace(root, ''))).join(' ');
 }
 
-/** Sluice as a contender of the throughput runs: `instances` members m0…, cluster named after the run. */
-export function sluiceContender(instances: number, o: { brokers: string; latenessMs: number; checkpointMs: number }): Contender {
+/** Sluice as a contender of the throughput runs: `instances` members m0… of `threads` stream threads each, cluster named after the run. */
+export function sluiceContender(instances: number, threads: number, o: { brokers: string; latenessMs: number; checkpointMs: number }): Contender {
   const member = (run: RunNames, i: number): MemberOptions => ({
     job: WINDOW_COUNT_JOB,
     jobOptions: { brokers: o.brokers, input: run.input, output: run.output, lateness: o.latenessMs, checkpointMs: o.checkpointMs } satisfies ClusterWindowCountOptions,
     cluster: run.id,
     brokers: o.brokers,
     member: `m${i}`,
+    threads,
   });
   return {
     engine: 'Sluice',
     instances,
-    threads: 1,
+    threads,
     start: (run) => Array.from({ length: instances }, (_, i) => startMember(member(run, i))),
     group: (run) => run.id,
     command: (run) => printable(memberCommand(member(run, 0))),

@@ -64,6 +64,11 @@
  *   changed. When the group moves partitions (`CLUSTER_REBALANCE`), the member aborts its
  *   open transaction and restarts its attempt at once (not counted by the restart policy),
  *   restoring the tail of each owned changelog partition before it reads anything.
+ * - **Stream threads** (`launch/cluster-threads.ts`): a member run with `--parallelism N`
+ *   runs N threads, each a member of the group with its own consumer and transactional
+ *   producer (`--member m` names them `m`, `m-t1`, …), as Kafka Streams' stream threads
+ *   are: tasks spread over every thread of every process, exactly-once unchanged. The
+ *   process's metrics and REST API add its threads' figures up.
  * - **Status** (`status.ts`): `sluice cluster status` / {@link clusterStatus} reads a cluster
  *   from Kafka alone (group, members and their partitions, committed and end offsets, lag,
  *   internal topics) without joining its group. Which topics are a cluster's is decided by
@@ -80,7 +85,6 @@
  * - a member's whole keyed state is written per changed partition at each checkpoint (not
  *   each change as it happens), and restored from the changelog at each rebalance (no
  *   local state reuse, no standby replicas yet);
- * - one thread per member (worker threads are off in cluster mode);
  * - a member that dies leaves its open transaction until the broker's transaction timeout
  *   (`transactionTimeout`, default 10 s as in Kafka Streams) unless it comes back under
  *   the same `--member` name, which fences it at once: `read_committed` readers of its

@@ -23,6 +23,7 @@ import { MemoryStateBackend } from '../state/memory-backend.js';
 import { SystemClock, type Clock } from '../time/clock.js';
 import { toMillis, type Duration } from '../time/duration.js';
 import type { WatchdogConfig } from '../runtime/watchdog/watchdog.js';
+import { ClusterThreads } from './cluster-threads.js';
 
 /**
  * The script worker threads of a parallel run start with: the compiled `parallel-worker.js`
@@ -126,8 +127,10 @@ export interface StartOptions {
   /**
    * Runs this process as one member of a cluster (see `cluster/index.ts`): the job's keyed
    * exchanges go through Kafka repartition topics, and the members share the work through
-   * Kafka consumer groups. Members run in one thread each for now, with their own local
-   * checkpoints (every second unless the job sets an interval) that commit consumed offsets.
+   * Kafka consumer groups, checkpointing every second unless the job sets an interval
+   * (each checkpoint commits consumed offsets). With `parallelism` N the member runs N
+   * stream threads, each a member of the group (`cluster-threads.ts`); the job must then be
+   * loadable from its module (`sluice run`, or the job's `module` option).
    */
   cluster?: ClusterOptions;
   /** Told when the job fails and restarts. */
@@ -183,6 +186,7 @@ export class Job extends JobBuilder {
     if (options.cluster && this.delivery === 'exactly-once') checkClusterSinks(this.graph.nodes);
     // A member commits in Kafka transactions unless the job asks for at-least-once (or none) itself.
     const clusterExactlyOnce = this.options.delivery === undefined || this.options.delivery === 'exactly-once';
+    const threadCount = options.cluster ? this.streamThreadCount(options) : 0;
     const cluster = options.cluster && clusterGraph(this.graph, options.cluster, this.maxParallelism, clock, clusterExactlyOnce);
     // A member's checkpoints are its tasks' state in the changelog topics, committed in
     // Kafka transactions with its output and consumed offsets (cluster/changelog-storage.ts).
@@ -218,14 +222,16 @@ export class Job extends JobBuilder {
         keepQuarantined: checkpoints.config.keepQuarantined,
         onEvent: (e) => log.logger[e.level]({ event: e.event, checkpointId: e.checkpointId, path: e.path }, e.message),
       });
+    const threads = cluster && threadCount > 0 ? this.streamThreads(threadCount, options, logLevel, clock) : undefined;
     const metrics = new JobMetrics(this.name, clock, {
       traceEvery: this.options.tracing?.sampleEvery,
       onSpan: (span) => log.logger.debug({ event: 'span', span }, span.name),
-      cluster: cluster ? cluster.figures : undefined,
+      cluster: cluster ? (threads ? threads.figuresWith(cluster.figures) : cluster.figures) : undefined,
     });
     const counting = this.options.metrics !== false;
     let monitor: JobMonitor | undefined;
-    const config = this.runtimeConfig(clock, options.parallelism, counting ? metrics : undefined, options.moduleArgs);
+    // A member's parallelism is its stream threads, each a member of the group running the job at parallelism 1.
+    const config = this.runtimeConfig(clock, cluster ? 1 : options.parallelism, counting ? metrics : undefined, options.moduleArgs);
     // The watchdog thread writes a stuck main thread's log line to stderr itself, if the
     // level lets errors through. Under a debugger it is off: a step paused at a breakpoint
     // has not returned either.
@@ -233,7 +239,7 @@ export class Job extends JobBuilder {
     const watchdog = config.watchdog && inspectorUrl() === undefined ? { ...config.watchdog, stderr } : undefined;
     const running = supervise(
       cluster ? cluster.graph : this.graph,
-      // Worker threads would rebuild the job's own graph, not the member's: one thread for now.
+      // Worker threads of a parallel run would rebuild the job's own graph, not the member's: a member's threads are members themselves.
       cluster ? { ...config, watchdog, workers: undefined } : { ...config, watchdog },
       this.deadLetterQueue,
       {
@@ -282,7 +288,7 @@ export class Job extends JobBuilder {
     monitor.sampler.start();
     const server = serverOption === false ? Promise.resolve(undefined) : startServer(monitor, serverOption === true ? {} : serverOption, log.logger);
     const m = monitor;
-    const done = running.done.then(
+    const done = (threads ? threads.alongside(running) : running.done).then(
       (r) => {
         m.ended(r.status);
         return r;
@@ -299,12 +305,22 @@ export class Job extends JobBuilder {
       done,
       monitor,
       server,
-      cancel: () => running.cancel(),
-      drain: () => this.drainSources(running),
+      cancel: () => {
+        running.cancel();
+        threads?.cancel();
+      },
+      drain: () => {
+        threads?.drain();
+        return this.drainSources(running);
+      },
       stop: async () => {
+        threads?.stop();
         if (!this.drainSources(running)) await running.stopAfterCheckpoint();
       },
-      stopAfterCheckpoint: () => running.stopAfterCheckpoint(),
+      stopAfterCheckpoint: () => {
+        threads?.stop();
+        return running.stopAfterCheckpoint();
+      },
       savepoint: (path) => running.savepoint(path),
       stopWithSavepoint: (path) => running.stopWithSavepoint(path),
       get stateBackends() {
@@ -327,6 +343,26 @@ export class Job extends JobBuilder {
       },
     };
     return started;
+  }
+
+  /**
+   * The stream threads beside the main thread of a cluster member run with parallelism N
+   * (`cluster-threads.ts`); undefined at parallelism 1. They load the job from its module.
+   */
+  private streamThreads(count: number, options: StartOptions, logLevel: LogLevel, clock: Clock): ClusterThreads {
+    const destination = this.options.log?.destination ?? options.observe?.logDestination ?? process.stderr;
+    return new ClusterThreads(count, { module: this.module!.url, args: [...(options.moduleArgs ?? this.module!.args)], cluster: options.cluster!, logLevel }, clock, (line) => destination.write(line));
+  }
+
+  /** How many stream threads a cluster member runs beside its main thread: its parallelism − 1. Refused without a module to load the job from. */
+  private streamThreadCount(options: StartOptions): number {
+    const n = positiveInt(options.parallelism ?? this.options.parallelism ?? 1, 'parallelism');
+    if (n > 1 && this.module === undefined) {
+      throw new SluiceError('INVALID_ARGUMENT', `job '${this.name}': a cluster member with parallelism ${n} runs ${n - 1} stream thread(s) that load the job from its module, and it has none`, {
+        hint: "Run it with `sluice run job.ts`, or name the job's module: new Job({ …, module: import.meta.url }).",
+      });
+    }
+    return n - 1;
   }
 
   /** Stops every source that can end its input; whether every source now ends (see `StartedJob.drain`). */

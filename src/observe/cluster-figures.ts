@@ -46,6 +46,11 @@ export interface PartitionLag extends OwnedPartition {
 export interface ClusterFigures {
   /** The member's name: its `--member` (instance id), else a random one. */
   readonly member: string;
+  /**
+   * A member run with several stream threads (`--parallelism N`) is N members of the
+   * group, one per thread: their names, the process's own first. Its figures add theirs up.
+   */
+  readonly threads?: readonly string[];
   /** The partitions its running attempt owns. */
   readonly tasks: readonly OwnedPartition[];
   /** Rebalances that moved its partitions. */

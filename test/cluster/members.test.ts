@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BROKERS, freshTopic, produce, readCommitted, transactionalBatches } from '../connectors/kafka/helpers.js';
 import { startSluice, stopProcesses, until, type SluiceProcess } from '../cli/processes.js';
 import { buildWindowCount, type Click } from './fixtures/window-count.js';
+import { clusterStatus } from '../../src/cluster/index.js';
 
 const JOB = new URL('./fixtures/window-count.ts', import.meta.url).pathname;
 const PARTITIONS = 4;
@@ -116,6 +117,39 @@ describe('cluster members (real broker, real processes)', () => {
     expect([...reference].sort()).toEqual(batchCount(records).sort()); // the reference itself is right
     await expectOutput(clusterOut, reference, () => running);
     for (const p of running) expect(p.child.exitCode, p.stderr().slice(-3000)).toBeNull(); // all three still members
+  });
+
+  it('two members with two stream threads each are four members of the group, and their output equals a single-process run', { timeout: 240_000 }, async () => {
+    const input = await freshTopic('cluster-in', PARTITIONS);
+    const referenceOut = await freshTopic('cluster-ref', 1);
+    const clusterOut = await freshTopic('cluster-out', 1);
+    const cluster = `cl-${randomUUID().slice(0, 8)}`;
+    const seed = Date.now() % 100_000;
+    console.log(`cluster stream threads test: seed ${seed}`);
+
+    const args = JSON.stringify({ input, output: clusterOut, groupId: `${cluster}-clicks` });
+    member(cluster, args, 'a', ['--parallelism', '2']);
+    member(cluster, args, 'b', ['--parallelism', '2']);
+    // Each thread is a static member under its process's name; the input comes once all four have joined, so that every one gets work.
+    const instances = async () => (await clusterStatus(BROKERS, cluster).catch(() => undefined))?.members.map((m) => m.instanceId).sort();
+    await until(async () => ((await instances())?.length === 4 ? true : undefined), 120_000, () => 'the group to have four members');
+    expect(await instances()).toEqual(['a', 'a-t1', 'b', 'b-t1']);
+    const records = clicks(seed);
+    await produce(input, records);
+    await buildWindowCount({ input, output: referenceOut, groupId: `${cluster}-reference`, bounded: true }).run();
+    const reference = (await readCommitted(referenceOut, 1)).map((m) => m.value.toString()).filter((l) => !l.startsWith(FLUSH));
+    expect([...reference].sort()).toEqual(batchCount(records).sort());
+    await expectOutput(clusterOut, reference, () => running);
+    const status = await clusterStatus(BROKERS, cluster);
+    expect(status.members.map((m) => m.instanceId).sort()).toEqual(['a', 'a-t1', 'b', 'b-t1']);
+    for (const m of status.members) expect(m.tasks.some((p) => p.topic === input), `member ${m.instanceId}`).toBe(true);
+    for (const p of running) expect(p.child.exitCode, p.stderr().slice(-3000)).toBeNull();
+    // SIGTERM stops every thread of a process: it exits cleanly, and its two members leave the group.
+    const a = running[0]!;
+    a.child.kill('SIGTERM');
+    expect(await a.exited, a.stderr().slice(-3000)).toBe(0);
+    running.splice(0, 1);
+    await until(async () => ((await instances())?.join() === 'b,b-t1' ? true : undefined), 60_000, () => `the group to keep b and b-t1, has ${String(instances())}`);
   });
 
   it('chaos: members killed with SIGKILL at random moments and restarted give exactly the output of an uninterrupted run', { timeout: 300_000 }, async () => {

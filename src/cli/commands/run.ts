@@ -22,12 +22,12 @@ Options:
                                  chosen one is written again; newer checkpoints move to quarantine/
   --allow-non-restored-state     drop savepoint state of steps the job no longer has
   --parallelism N                run each step as N subtasks on N threads (default: the job's,
-                                 else 1); from a savepoint of another parallelism, state rescales
+                                 else 1); from a savepoint of another parallelism, state rescales;
+                                 with --cluster: N stream threads, each a member of the group
   --cluster NAME                 run as one member of cluster NAME: keyed exchanges go through
                                  Kafka repartition topics, members share the work through the
                                  cluster's consumer group, state goes to changelog topics and
-                                 output commits in Kafka transactions (needs --kafka; one thread
-                                 per member for now)
+                                 output commits in Kafka transactions (needs --kafka)
   --kafka BROKERS                the cluster's Kafka brokers, host:port[,host:port…]
   --cluster-partitions N         partitions of the cluster's repartition topics (default: the
                                  most partitions of the job's Kafka source topics)
