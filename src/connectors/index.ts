@@ -29,7 +29,10 @@ export {
   type FileSourceReader,
 } from './file/index.js';
 export {
+  httpLookup,
   httpSource,
+  type HttpBatchRequest,
+  type HttpLookupOptions,
   type HttpSource,
   type HttpSourceAddress,
   type HttpSourceOptions,
@@ -44,5 +47,5 @@ export * from './kafka/index.js';
 export { natsSink, natsSource, type NatsSink, type NatsSinkOptions, type NatsSource, type NatsSourceOptions } from './nats/index.js';
 export type { Lookup } from './lookup.js';
 export { redisLookup, redisKeyLookup, redisSink, redisStreamSource, type RedisLookup, type RedisKeyLookupOptions, type RedisSink, type RedisSinkOptions, type RedisStreamSource, type RedisStreamSourceOptions } from './redis/index.js';
-export { postgresSink, type PostgresSink, type PostgresSinkOptions } from './postgres/index.js';
+export { postgresLookup, postgresSink, type PostgresLookupOptions, type PostgresSink, type PostgresSinkOptions } from './postgres/index.js';
 export { mqttSource, type MqttSource, type MqttSourceOptions } from './mqtt/index.js';

@@ -154,6 +154,12 @@ export const ERROR_CATALOG = {
     description: "A call to a dependency was refused because its bulkhead had no free slot and no room in its queue.",
     hint: "Raise the dependency's `bulkhead.maxConcurrent` or `maxQueued`, or lower the `capacity` of the steps that share it.",
   },
+  LOOKUP_FAILED: {
+    domain: 'external',
+    retry: 'backoff',
+    description: "A lookup join's table could not be read: the database refused the query, or the HTTP service answered with an error or with something that is not JSON.",
+    hint: "Check the table's service and the lookup's options (table, columns, URL); the step's `retry` policy asks again, and its `onError` decides what happens to the record after the last attempt.",
+  },
   LOOKUP_MISS: {
     domain: 'user',
     retry: 'none',

@@ -1,6 +1,8 @@
 /**
- * PostgreSQL: {@link postgresSink} upserts rows in batches, exactly-once by idempotence (see its notes on two-phase commit).
+ * PostgreSQL: {@link postgresSink} upserts rows in batches, exactly-once by idempotence (see its notes on two-phase commit);
+ * {@link postgresLookup} is the table of a `lookupJoin` (one `WHERE key = ANY($1)` per batch of keys).
  *
  * @module
  */
 export { postgresSink, type PostgresSink, type PostgresSinkOptions } from './sink.js';
+export { postgresLookup, type PostgresLookupOptions } from './lookup.js';
