@@ -2,12 +2,19 @@ import type { OutputTag } from '../../core/output-tag.js';
 import type { StatefulStepOptions } from '../../core/step-options.js';
 import { SluiceError } from '../../errors/index.js';
 import type { Key } from '../../state/types.js';
+import { ProcessingTimeTemporalJoinOperator } from '../../window/join/processing-time-temporal-join-operator.js';
 import { TemporalJoinOperator, type TemporalJoinSpec } from '../../window/join/temporal-join-operator.js';
 import { DataStream } from '../data-stream.js';
 import type { KeyedStream } from '../keyed-stream.js';
 
 /** The options of a temporal join whatever its kind: the uid (which names its state), version times, deletions, late outputs. */
 export interface TemporalJoinBaseOptions<P, V> extends StatefulStepOptions {
+  /**
+   * `'event'` (default): each probe record waits for the watermark and gets the version
+   * valid at its event time. `'processing'`: each probe record gets, at once, the latest
+   * version that has arrived (no waiting; `versionTime` and the late outputs do not apply).
+   */
+  time?: 'event' | 'processing';
   /** The time from which a version is valid (epoch ms). Default: the version record's event timestamp. */
   versionTime?: (version: V) => number;
   /** Whether a version is a deletion marker: from its time on, the key has no valid version (until the next one). */
@@ -57,6 +64,10 @@ export type TemporalJoinOptions<P, V, O> = TemporalJoinBaseOptions<P, V> &
  * unless its source is marked idle (`WatermarkStrategy.withIdleness`). Also
  * `probe.temporalJoin(versions, options)` on a {@link KeyedStream}.
  *
+ * With `time: 'processing'`, a probe record is joined at once with the latest version of
+ * its key to have arrived (a deletion clears it): nothing waits, and the result depends
+ * on arrival order across the two inputs (see `processing-time-temporal-join-operator.ts`).
+ *
  * @example
  * // Each order priced at the rate of its currency when it was placed.
  * const priced = temporalJoin(orders.keyBy((o) => o.currency), rates.keyBy((r) => r.currency), {
@@ -79,7 +90,12 @@ export function temporalJoin<P, V, K extends Key, O>(probe: KeyedStream<P, K>, v
   for (const [name, f] of [['versionTime', versionTime], ['isDelete', isDelete]] as const) {
     if (f !== undefined && typeof f !== 'function') throw new SluiceError('INVALID_ARGUMENT', `${where}: ${name} must be a function, got ${typeof f}`);
   }
-  const { join, lateProbes, lateVersions, kind: _kind, versionTime: _time, isDelete: _delete, ...stepOptions } = options;
+  const time = options.time ?? 'event';
+  if (time !== 'event' && time !== 'processing') throw new SluiceError('INVALID_ARGUMENT', `${where}: time must be 'event' or 'processing', got ${String(time)}`);
+  if (time === 'processing' && (versionTime || options.lateProbes || options.lateVersions)) {
+    throw new SluiceError('INVALID_ARGUMENT', `${where}: versionTime, lateProbes and lateVersions belong to the event-time join; a processing-time join takes the latest version as it comes`);
+  }
+  const { join, lateProbes, lateVersions, kind: _kind, versionTime: _time, isDelete: _delete, time: _clock, ...stepOptions } = options;
   const spec: TemporalJoinSpec<P, V, K, O> = Object.freeze({
     probeKey: probe.keySelector,
     versionKey: versions.keySelector,
@@ -96,8 +112,11 @@ export function temporalJoin<P, V, K extends Key, O>(probe: KeyedStream<P, K>, v
     options: stepOptions as StatefulStepOptions,
     stateful: true,
     inputs: [probe.edge(0), versions.edge(1)],
-    description: `${kind} temporal join, versions valid from ${versionTime ? 'versionTime' : 'their timestamp'}${isDelete ? ', with deletions' : ''}`,
-    createOperator: () => new TemporalJoinOperator<P, V, K, O>(spec),
+    description:
+      time === 'processing'
+        ? `${kind} temporal join in processing time, with the latest version${isDelete ? ', with deletions' : ''}`
+        : `${kind} temporal join, versions valid from ${versionTime ? 'versionTime' : 'their timestamp'}${isDelete ? ', with deletions' : ''}`,
+    createOperator: () => (time === 'processing' ? new ProcessingTimeTemporalJoinOperator<P, V, K, O>(spec) : new TemporalJoinOperator<P, V, K, O>(spec)),
   });
   return new DataStream<O>(job, node);
 }
