@@ -1,6 +1,6 @@
 import type { ValueState } from '../state/types.js';
 import { mergeTimeWindows } from './assigners/session.js';
-import { timeWindow, windowNamespace, windowsTouch, type Window } from './window.js';
+import { timeWindow, windowNamespace, type Window } from './window.js';
 
 /**
  * Called when windows really merge (Flink's `MergingWindowSet.MergeFunction`): `merged`
@@ -127,24 +127,32 @@ export class MergingWindowSet {
       this.changed = true;
       return w;
     }
-    if (touching === 1 && start === e[first] && end === e[first + 1]) return timeWindow(start, end); // inside a live window
-    const result = timeWindow(start, end);
+    // Plain objects, not frozen ones: these are the operator's own, made on every extension.
+    if (touching === 1 && start === e[first] && end === e[first + 1]) return { start, end }; // inside a live window
+    const result: Window = { start, end };
     const stateNs = e[first + 2] as string;
-    const merged: Window[] = [];
+    const merged: Window[] = [{ start: e[first] as number, end: e[first + 1] as number }];
     const mergedStateNs: string[] = [];
-    // Remove the merged windows; the result takes the first one's slot and state.
-    for (let i = e.length - STRIDE; i >= first; i -= STRIDE) {
-      const s = e[i] as number;
-      const t = e[i + 1] as number;
-      if (!windowsTouch({ start: s, end: t }, w)) continue;
-      merged.unshift(timeWindow(s, t));
-      if (i !== first) {
-        mergedStateNs.unshift(e[i + 2] as string);
-        e.splice(i, STRIDE);
-      }
-    }
     e[first] = start;
     e[first + 1] = end;
+    if (touching > 1) {
+      // The others go; the result takes the first one's slot and state.
+      let to = first + STRIDE;
+      for (let i = first + STRIDE; i < e.length; i += STRIDE) {
+        const s = e[i] as number;
+        const t = e[i + 1] as number;
+        if (s <= w.end && w.start <= t) {
+          merged.push({ start: s, end: t });
+          mergedStateNs.push(e[i + 2] as string);
+        } else {
+          e[to] = s;
+          e[to + 1] = t;
+          e[to + 2] = e[i + 2]!;
+          to += STRIDE;
+        }
+      }
+      e.length = to;
+    }
     this.changed = true;
     merge(result, merged, stateNs, mergedStateNs);
     return result;

@@ -36,6 +36,8 @@ export class WindowOperator<T, K extends Key, O> extends WindowStepOperator<T, K
   private contents!: WindowContents<T, unknown>;
   private firings!: ValueState<Firings>;
   private sessions: MergingWindowSet | undefined;
+  /** Made once: a closure per record costs an allocation on the hot path. */
+  private readonly assignerCtx = { currentProcessingTime: () => this.runtime.clock.now() };
   private readonly mergeFn: MergeFunction = (result, merged, stateNs, mergedStateNs) => this.mergeWindows(result, merged, stateNs, mergedStateNs);
   private currentNs: Namespace | undefined;
   private triggerCtx!: TriggerCtx;
@@ -78,19 +80,20 @@ export class WindowOperator<T, K extends Key, O> extends WindowStepOperator<T, K
     } else {
       time = this.runtime.clock.now();
     }
-    const windows = assigner.assignWindows(value, time, { currentProcessingTime: () => this.runtime.clock.now() });
+    const windows = assigner.assignWindows(value, time, this.assignerCtx);
     if (this.sessions) return this.processMerging(value, ts, windows);
     let accepted = false;
     for (const w of windows) {
       if (this.isWindowLate(w)) continue;
       accepted = true;
-      this.setNamespace(windowNamespace(w));
+      const ns = windowNamespace(w);
+      this.setNamespace(ns);
       this.contents.add(value, ts);
       this.triggerCtx.window = w;
       const r = trigger.onElement(value, ts, w, this.triggerCtx);
       if (fires(r)) this.emitWindow(w);
       if (purges(r)) this.purge();
-      this.registerCleanupTimer(w);
+      this.registerCleanupTimer(w, ns);
     }
     this.setNamespace(undefined);
     if (!accepted && assigner.isEventTime && ts + this.spec.allowedLatenessMs <= this.scope.watermark) this.late(value);
@@ -121,7 +124,7 @@ export class WindowOperator<T, K extends Key, O> extends WindowStepOperator<T, K
       const r = trigger.onElement(value, ts, actual, this.triggerCtx);
       if (fires(r)) this.emitWindow(actual);
       if (purges(r)) this.purge();
-      this.registerCleanupTimer(actual);
+      this.registerCleanupTimer(actual, this.triggerCtx.namespace);
     }
     this.setNamespace(undefined);
     sessions.persist();
@@ -137,13 +140,13 @@ export class WindowOperator<T, K extends Key, O> extends WindowStepOperator<T, K
   private mergeWindows(result: Window, merged: readonly Window[], stateNs: string, mergedStateNs: readonly string[]): void {
     const trigger = this.spec.trigger;
     this.triggerCtx.window = result;
-    this.triggerCtx.mergedNamespaces = merged.map(windowNamespace);
+    this.triggerCtx.mergedWindows = merged;
     trigger.onMerge?.(result, this.triggerCtx);
-    this.triggerCtx.mergedNamespaces = [];
+    this.triggerCtx.mergedWindows = [];
     for (const m of merged) {
       this.triggerCtx.window = m;
       trigger.clear(m, this.triggerCtx);
-      this.deleteCleanupTimer(m);
+      this.deleteCleanupTimer(m, this.triggerCtx.namespace);
     }
     if (mergedStateNs.length === 0) return;
     this.contents.mergeFrom(mergedStateNs, stateNs, (ns) => this.setNamespace(ns));
@@ -254,16 +257,14 @@ export class WindowOperator<T, K extends Key, O> extends WindowStepOperator<T, K
   private isCleanupTime(w: Window, ts: number, domain: 'event-time' | 'processing-time'): boolean {
     return (domain === 'event-time') === this.spec.assigner.isEventTime && ts === this.cleanupTime(w);
   }
-  private registerCleanupTimer(w: Window): void {
+  private registerCleanupTimer(w: Window, ns: Namespace = windowNamespace(w)): void {
     const t = this.cleanupTime(w);
     if (!Number.isFinite(t)) return; // the global window is never cleaned up
-    const ns = windowNamespace(w);
     if (this.spec.assigner.isEventTime) this.scope.registerEventTimeTimer(t, ns);
     else this.scope.registerProcessingTimeTimer(t, ns);
   }
-  private deleteCleanupTimer(w: Window): void {
+  private deleteCleanupTimer(w: Window, ns: Namespace): void {
     const t = this.cleanupTime(w);
-    const ns = windowNamespace(w);
     if (this.spec.assigner.isEventTime) this.scope.deleteEventTimeTimer(t, ns);
     else this.scope.deleteProcessingTimeTimer(t, ns);
   }
@@ -278,7 +279,8 @@ class TriggerCtx implements TriggerContext {
   private w: Window = timeWindow(0, 0);
   /** The window's namespace, made once it is asked for (triggers that only return decisions never ask). */
   private cachedNs: string | undefined;
-  mergedNamespaces: Namespace[] = [];
+  /** While merging: the windows merged into the current one. */
+  mergedWindows: readonly Window[] = [];
   constructor(private readonly op: WindowOperator<any, any, any>) {}
   get window(): Window {
     return this.w;
@@ -288,8 +290,12 @@ class TriggerCtx implements TriggerContext {
     this.w = w;
     this.cachedNs = undefined;
   }
-  private get ns(): string {
+  /** The current window's namespace. */
+  get namespace(): string {
     return (this.cachedNs ??= windowNamespace(this.w));
+  }
+  private get ns(): string {
+    return this.namespace;
   }
   currentWatermark(): number {
     return this.op.timerService.currentWatermark();
@@ -317,7 +323,8 @@ class TriggerCtx implements TriggerContext {
       throw new SluiceError('INVALID_ARGUMENT', `a trigger can merge reducing or list state only, not '${descriptor.kind}' state '${descriptor.name}'`);
     }
     const target = this.op.scopedState(descriptor, this.ns) as { add(v: unknown): void; addAll?(v: unknown[]): void };
-    for (const ns of this.mergedNamespaces) {
+    for (const w of this.mergedWindows) {
+      const ns = windowNamespace(w);
       const from = this.op.scopedState(descriptor, ns) as { get(): unknown; clear(): void };
       const v = from.get();
       if (descriptor.kind === 'list') target.addAll!(v as unknown[]);
