@@ -282,6 +282,36 @@ describe('session windows', () => {
 });
 
 describe('triggers and evictors', () => {
+  // Issue 23, run on Flink 2.2.0: one record at -113000. Flink aligns the first continuous
+  // firing with ts - ts % interval (% rounds toward zero), so no early firing at -111000.
+  it.each([
+    { name: '10 s tumbling, 3 s interval', windows: () => tumbling<Ev>(10_000), interval: 3_000, firings: [[-120_000, -110_000, 'on-time']] },
+    {
+      name: '5 s sessions, 2 s interval',
+      windows: () => session<Ev>(5_000),
+      interval: 2_000,
+      firings: [
+        [-113_000, -108_000, 'early'],
+        [-113_000, -108_000, 'on-time'],
+      ],
+    },
+  ])('a continuous event-time trigger at negative event times fires as in Flink: $name', async ({ windows, interval, firings }) => {
+    const h = new JobHarness();
+    const input = h.input<Ev>('events');
+    const out = h.output(
+      input.stream
+        .keyBy((e) => e.k)
+        .window(windows())
+        .trigger(continuousEventTimeTrigger(interval))
+        .aggregate(count<Ev>(), { uid: 'w' })
+        .map((r) => [r.start, r.end, r.timing]),
+    );
+    h.start();
+    input.push(ev('a', -113_000), -113_000);
+    await h.finish();
+    expect(out.values).toEqual(firings);
+  });
+
   it('fires early with a continuous event-time trigger, then on time', async () => {
     const h = new JobHarness();
     const input = h.input<Ev>('events');
