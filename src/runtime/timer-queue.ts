@@ -3,7 +3,11 @@ import { MinHeap } from './min-heap.js';
 
 /** The namespace of a plain (non-window) timer. */
 const PLAIN = 0 as const;
-type Entry = typeof PLAIN | Set<Namespace | undefined>;
+/**
+ * A key's timers at one timestamp: a plain timer, one string namespace on its own (a
+ * window's timer: the common case, no Set allocated per timer), or a Set of several.
+ */
+type Entry = typeof PLAIN | string | Set<Namespace | undefined>;
 
 /** A timer as snapshots and the harness see it. */
 export interface TimerEntry {
@@ -49,11 +53,16 @@ export class TimerQueue {
     }
     const entry = bucket.get(key);
     if (entry === undefined) {
-      bucket.set(key, namespace === undefined ? PLAIN : new Set([namespace]));
+      bucket.set(key, namespace === undefined ? PLAIN : typeof namespace === 'string' ? namespace : new Set([namespace]));
       this.count++;
     } else if (entry === PLAIN) {
       if (namespace !== undefined) {
         bucket.set(key, new Set<Namespace | undefined>([undefined, namespace]));
+        this.count++;
+      }
+    } else if (typeof entry === 'string') {
+      if (namespace !== entry) {
+        bucket.set(key, new Set<Namespace | undefined>([entry, namespace]));
         this.count++;
       }
     } else if (!entry.has(namespace)) {
@@ -66,8 +75,8 @@ export class TimerQueue {
     const bucket = this.buckets.get(timestamp);
     const entry = bucket?.get(key);
     if (bucket === undefined || entry === undefined) return;
-    if (entry === PLAIN) {
-      if (namespace !== undefined) return;
+    if (entry === PLAIN || typeof entry === 'string') {
+      if (namespace !== (entry === PLAIN ? undefined : entry)) return;
       bucket.delete(key);
       this.count--;
     } else if (entry.delete(namespace)) {
@@ -93,6 +102,9 @@ export class TimerQueue {
         if (entry === PLAIN) {
           this.count--;
           fire(key, t, undefined);
+        } else if (typeof entry === 'string') {
+          this.count--;
+          fire(key, t, entry);
         } else {
           for (const namespace of entry) {
             this.count--;
@@ -109,6 +121,7 @@ export class TimerQueue {
     for (const t of [...this.buckets.keys()].sort((a, b) => a - b)) {
       for (const [key, entry] of this.buckets.get(t)!) {
         if (entry === PLAIN) out.push({ key, timestamp: t });
+        else if (typeof entry === 'string') out.push({ key, timestamp: t, namespace: entry });
         else for (const namespace of entry) out.push({ key, timestamp: t, namespace: namespace });
       }
     }
@@ -121,7 +134,7 @@ export class TimerQueue {
     for (const [t, bucket] of this.buckets) {
       const entry = bucket.get(key);
       if (entry === undefined) continue;
-      if (entry === PLAIN ? namespace === undefined : entry.has(namespace)) out.push(t);
+      if (entry === PLAIN ? namespace === undefined : typeof entry === 'string' ? entry === namespace : entry.has(namespace)) out.push(t);
     }
     return out.sort((a, b) => a - b);
   }

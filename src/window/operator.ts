@@ -12,6 +12,7 @@ import type { Evictor, TimestampedValue } from './evictor.js';
 import { fires, purges, type Trigger, type TriggerContext } from './trigger.js';
 import type { FiringTiming, ProcessWindowFunction, WindowResult } from './window-function.js';
 import { WindowCtx, scopedState } from './window-context.js';
+import { MergingWindowSet, type MergeFunction } from './merging-window-set.js';
 import { maxTimestamp, timeWindow, windowNamespace, windowOfNamespace, type Window } from './window.js';
 
 interface Firings {
@@ -26,13 +27,18 @@ interface Firings {
  * honours allowed lateness, and sends records too late for any window to the late-data
  * side output (or counts them when there is none).
  *
- * Windows live in state under the namespace `start,end`; a merging assigner's live
- * windows per key are kept in the state 'merging-windows'.
+ * Windows live in state under the namespace `start,end`. A merging assigner's live
+ * windows per key are kept in a {@link MergingWindowSet} (state 'merging-windows'), which
+ * maps each to the window whose namespace holds its contents; its trigger state and timers
+ * stay under its own namespace.
  */
 export class WindowOperator<T, K extends Key, O> extends WindowStepOperator<T, K, O> {
   private contents!: WindowContents<T, unknown>;
   private firings!: ValueState<Firings>;
-  private sessions: ValueState<Window[]> | undefined;
+  private sessions: MergingWindowSet | undefined;
+  /** Made once: a closure per record costs an allocation on the hot path. */
+  private readonly assignerCtx = { currentProcessingTime: () => this.runtime.clock.now() };
+  private readonly mergeFn: MergeFunction = (result, merged, stateNs, mergedStateNs) => this.mergeWindows(result, merged, stateNs, mergedStateNs);
   private currentNs: Namespace | undefined;
   private triggerCtx!: TriggerCtx;
 
@@ -44,7 +50,9 @@ export class WindowOperator<T, K extends Key, O> extends WindowStepOperator<T, K
     else if (fn.kind === 'reduce') this.contents = new ReduceContents<T>(backend, fn.reduce);
     else this.contents = new AggregateContents(backend, fn.aggregate);
     this.firings = backend.getState(valueState<Firings>('window-firings'));
-    if (this.spec.assigner.merging) this.sessions = backend.getState(valueState<Window[]>('merging-windows'));
+    if (this.spec.assigner.merging) {
+      this.sessions = new MergingWindowSet(backend.getState(valueState<Array<number | string>>('merging-windows')), this.spec.assigner.mergeWindows!);
+    }
     this.triggerCtx = new TriggerCtx(this);
     this.setNamespace(undefined);
     const openCtx = this.scope.openContext;
@@ -72,83 +80,98 @@ export class WindowOperator<T, K extends Key, O> extends WindowStepOperator<T, K
     } else {
       time = this.runtime.clock.now();
     }
-    let windows = assigner.assignWindows(value, time, { currentProcessingTime: () => this.runtime.clock.now() });
-    if (this.sessions) windows = windows.map((w) => this.addToSessions(w)).filter((w): w is Window => w !== undefined);
+    const windows = assigner.assignWindows(value, time, this.assignerCtx);
+    if (this.sessions) return this.processMerging(value, ts, windows);
     let accepted = false;
     for (const w of windows) {
       if (this.isWindowLate(w)) continue;
       accepted = true;
-      this.setNamespace(windowNamespace(w));
+      const ns = windowNamespace(w);
+      this.setNamespace(ns);
       this.contents.add(value, ts);
       this.triggerCtx.window = w;
       const r = trigger.onElement(value, ts, w, this.triggerCtx);
       if (fires(r)) this.emitWindow(w);
       if (purges(r)) this.purge();
-      this.registerCleanupTimer(w);
+      this.registerCleanupTimer(w, ns);
     }
     this.setNamespace(undefined);
     if (!accepted && assigner.isEventTime && ts + this.spec.allowedLatenessMs <= this.scope.watermark) this.late(value);
   }
 
   /**
-   * Adds a new window to the key's sessions, merging it with every live window it
-   * overlaps or touches; merged windows' contents, trigger state and timers move to the
-   * result. Returns the window the record goes to, or undefined when it is late and
-   * merges with nothing.
+   * A record of a merging assigner (sessions), as Flink's WindowOperator: its window joins
+   * the key's {@link MergingWindowSet}, which says which window it ends up in and under
+   * which namespace that window's contents live. Extending a session only changes the
+   * mapping; contents move only when two sessions with contents merge ({@link mergeWindows}).
    */
-  private addToSessions(w: Window): Window | undefined {
-    const live = this.sessions!.value() ?? [];
-    if (live.some((l) => sameWindow(l, w))) return w; // the same window again: nothing merges
-    const merges = this.spec.assigner.mergeWindows!([...live, w]);
-    const into = merges.find((m) => m.merged.some((x) => sameWindow(x, w)));
-    if (!into) {
-      if (this.isWindowLate(w)) return undefined;
-      this.sessions!.update([...live, w]);
-      return w;
-    }
-    let next = live;
-    for (const { result, merged } of merges) {
-      const old = merged.filter((m) => live.some((l) => sameWindow(l, m)) && !sameWindow(m, result));
-      if (old.length === 0) continue;
-      const resultNs = windowNamespace(result);
-      const oldNs = old.map(windowNamespace);
-      // Contents and firing history move to the result's namespace.
-      this.contents.mergeFrom(oldNs, resultNs, (ns) => this.setNamespace(ns));
-      const history = oldNs.map((ns) => {
-        this.setNamespace(ns);
-        const f = this.firings.value();
-        this.firings.clear();
-        return f;
-      });
-      this.setNamespace(resultNs);
-      const fired = history.filter((f): f is Firings => f !== undefined);
-      if (fired.length > 0) this.firings.update({ n: Math.max(...fired.map((f) => f.n)), onTime: fired.some((f) => f.onTime) });
-      // The trigger merges its state and re-registers its timers, then the old windows go.
-      this.triggerCtx.window = result;
-      this.triggerCtx.mergedNamespaces = oldNs;
-      this.spec.trigger.onMerge?.(result, this.triggerCtx);
-      this.triggerCtx.mergedNamespaces = [];
-      for (const m of old) {
-        this.setNamespace(windowNamespace(m));
-        this.triggerCtx.window = m;
-        this.spec.trigger.clear(m, this.triggerCtx);
-        this.deleteCleanupTimer(m);
+  private processMerging(value: T, ts: number, windows: readonly Window[]): void {
+    const sessions = this.sessions!;
+    const trigger = this.spec.trigger;
+    sessions.load();
+    let accepted = false;
+    for (const w of windows) {
+      const actual = sessions.addWindow(w, this.mergeFn);
+      if (this.isWindowLate(actual)) {
+        // Late and merged with nothing (or, which live windows prevent, merged late): it goes.
+        if (sessions.stateNamespaceOf(actual) !== undefined) this.clearWindow(actual, sessions.stateNamespaceOf(actual)!);
+        continue;
       }
-      next = [...next.filter((l) => !old.some((m) => sameWindow(l, m))), result];
+      accepted = true;
+      this.setNamespace(sessions.stateNamespaceOf(actual));
+      this.contents.add(value, ts);
+      this.triggerCtx.window = actual;
+      const r = trigger.onElement(value, ts, actual, this.triggerCtx);
+      if (fires(r)) this.emitWindow(actual);
+      if (purges(r)) this.purge();
+      this.registerCleanupTimer(actual, this.triggerCtx.namespace);
     }
-    if (!next.some((l) => sameWindow(l, into.result))) next = [...next, into.result];
     this.setNamespace(undefined);
-    this.sessions!.update(next);
-    return into.result;
+    sessions.persist();
+    if (!accepted && this.spec.assigner.isEventTime && ts + this.spec.allowedLatenessMs <= this.scope.watermark) this.late(value);
+  }
+
+  /**
+   * Live windows merged into `result` (Flink's merge function of the WindowOperator): the
+   * trigger merges its state and timers into the result, the merged windows' trigger
+   * state and cleanup timers go, and the contents and firing history of the other state
+   * windows fold into the result's state window.
+   */
+  private mergeWindows(result: Window, merged: readonly Window[], stateNs: string, mergedStateNs: readonly string[]): void {
+    const trigger = this.spec.trigger;
+    this.triggerCtx.window = result;
+    this.triggerCtx.mergedWindows = merged;
+    trigger.onMerge?.(result, this.triggerCtx);
+    this.triggerCtx.mergedWindows = [];
+    for (const m of merged) {
+      this.triggerCtx.window = m;
+      trigger.clear(m, this.triggerCtx);
+      this.deleteCleanupTimer(m, this.triggerCtx.namespace);
+    }
+    if (mergedStateNs.length === 0) return;
+    this.contents.mergeFrom(mergedStateNs, stateNs, (ns) => this.setNamespace(ns));
+    const history = mergedStateNs.map((ns) => {
+      this.setNamespace(ns);
+      const f = this.firings.value();
+      this.firings.clear();
+      return f;
+    });
+    this.setNamespace(stateNs);
+    const mine = this.firings.value();
+    const fired = [mine, ...history].filter((f): f is Firings => f !== undefined);
+    if (fired.length > 0) this.firings.update({ n: Math.max(...fired.map((f) => f.n)), onTime: fired.some((f) => f.onTime) });
   }
 
   private onTimer(ts: number, domain: 'event-time' | 'processing-time', ns: Namespace): void {
     const w = windowOfNamespace(ns);
+    let stateNs: Namespace = ns;
     if (this.sessions) {
-      this.setNamespace(undefined);
-      if (!(this.sessions.value() ?? []).some((l) => sameWindow(l, w))) return; // merged away or cleaned
+      this.sessions.load();
+      const found = this.sessions.stateNamespaceOf(w);
+      if (found === undefined) return; // merged away or cleaned
+      stateNs = found;
     }
-    this.setNamespace(ns);
+    this.setNamespace(stateNs);
     this.triggerCtx.window = w;
     const r =
       domain === 'event-time' ? this.spec.trigger.onEventTime(ts, w, this.triggerCtx) : this.spec.trigger.onProcessingTime(ts, w, this.triggerCtx);
@@ -157,8 +180,9 @@ export class WindowOperator<T, K extends Key, O> extends WindowStepOperator<T, K
     // window's end is early even so (see `test/window/operator.test.ts`, continuous trigger).
     if (fires(r)) this.emitWindow(w, (domain === 'event-time') === this.spec.assigner.isEventTime ? ts : undefined);
     if (purges(r)) this.purge();
-    if (this.isCleanupTime(w, ts, domain)) this.clearWindow(w);
+    if (this.isCleanupTime(w, ts, domain)) this.clearWindow(w, stateNs);
     this.setNamespace(undefined);
+    this.sessions?.persist();
   }
 
   /**
@@ -212,19 +236,16 @@ export class WindowOperator<T, K extends Key, O> extends WindowStepOperator<T, K
     return before?.onTime ? 'late' : 'on-time';
   }
 
-  private clearWindow(w: Window): void {
+  /** Drops all of a window's state; `stateNs`: where its contents live (its own namespace unless merging). */
+  private clearWindow(w: Window, stateNs: Namespace): void {
+    this.setNamespace(stateNs);
     this.contents.clear();
     this.firings.clear();
     this.triggerCtx.window = w;
     this.spec.trigger.clear(w, this.triggerCtx);
     const pfn = this.spec.fn.process;
     if (pfn?.clear) pfn.clear(new WindowCtx<K>(this, this.scope.context.key, w, 'on-time', true));
-    if (this.sessions) {
-      this.setNamespace(undefined);
-      const live = (this.sessions.value() ?? []).filter((l) => !sameWindow(l, w));
-      if (live.length > 0) this.sessions.update(live);
-      else this.sessions.clear();
-    }
+    this.sessions?.retireWindow(w);
   }
 
   private isWindowLate(w: Window): boolean {
@@ -236,16 +257,14 @@ export class WindowOperator<T, K extends Key, O> extends WindowStepOperator<T, K
   private isCleanupTime(w: Window, ts: number, domain: 'event-time' | 'processing-time'): boolean {
     return (domain === 'event-time') === this.spec.assigner.isEventTime && ts === this.cleanupTime(w);
   }
-  private registerCleanupTimer(w: Window): void {
+  private registerCleanupTimer(w: Window, ns: Namespace = windowNamespace(w)): void {
     const t = this.cleanupTime(w);
     if (!Number.isFinite(t)) return; // the global window is never cleaned up
-    const ns = windowNamespace(w);
     if (this.spec.assigner.isEventTime) this.scope.registerEventTimeTimer(t, ns);
     else this.scope.registerProcessingTimeTimer(t, ns);
   }
-  private deleteCleanupTimer(w: Window): void {
+  private deleteCleanupTimer(w: Window, ns: Namespace): void {
     const t = this.cleanupTime(w);
-    const ns = windowNamespace(w);
     if (this.spec.assigner.isEventTime) this.scope.deleteEventTimeTimer(t, ns);
     else this.scope.deleteProcessingTimeTimer(t, ns);
   }
@@ -256,16 +275,27 @@ export class WindowOperator<T, K extends Key, O> extends WindowStepOperator<T, K
   }
 }
 
-function sameWindow(a: Window, b: Window): boolean {
-  return a.start === b.start && a.end === b.end;
-}
-
 class TriggerCtx implements TriggerContext {
-  window: Window = timeWindow(0, 0);
-  mergedNamespaces: Namespace[] = [];
+  private w: Window = timeWindow(0, 0);
+  /** The window's namespace, made once it is asked for (triggers that only return decisions never ask). */
+  private cachedNs: string | undefined;
+  /** While merging: the windows merged into the current one. */
+  mergedWindows: readonly Window[] = [];
   constructor(private readonly op: WindowOperator<any, any, any>) {}
+  get window(): Window {
+    return this.w;
+  }
+  set window(w: Window) {
+    if (w === this.w) return;
+    this.w = w;
+    this.cachedNs = undefined;
+  }
+  /** The current window's namespace. */
+  get namespace(): string {
+    return (this.cachedNs ??= windowNamespace(this.w));
+  }
   private get ns(): string {
-    return windowNamespace(this.window);
+    return this.namespace;
   }
   currentWatermark(): number {
     return this.op.timerService.currentWatermark();
@@ -293,7 +323,8 @@ class TriggerCtx implements TriggerContext {
       throw new SluiceError('INVALID_ARGUMENT', `a trigger can merge reducing or list state only, not '${descriptor.kind}' state '${descriptor.name}'`);
     }
     const target = this.op.scopedState(descriptor, this.ns) as { add(v: unknown): void; addAll?(v: unknown[]): void };
-    for (const ns of this.mergedNamespaces) {
+    for (const w of this.mergedWindows) {
+      const ns = windowNamespace(w);
       const from = this.op.scopedState(descriptor, ns) as { get(): unknown; clear(): void };
       const v = from.get();
       if (descriptor.kind === 'list') target.addAll!(v as unknown[]);

@@ -148,7 +148,9 @@ export class SlicingWindowOperator<T, K extends Key, O> extends WindowStepOperat
   /** A record within the allowed lateness: windows holding it that already fired fire again. */
   private refireLate(time: number, wm: number): void {
     const lastEnd = windowStartFor(time, this.slide, this.offset) + this.size;
-    for (let end = this.firstEnd(time); end <= lastEnd; end += this.slide) {
+    // Latest window first, as Flink's sliding assigner lists a record's windows and the
+    // general operator re-fires them (issue 23: both paths emit in one order).
+    for (let end = lastEnd, first = this.firstEnd(time); end >= first; end -= this.slide) {
       if (end - 1 <= wm && end - 1 + this.lateness > wm) this.fire(end, true);
     }
   }

@@ -9,7 +9,7 @@ import { OutputTag } from '../../src/core/output-tag.js';
 import { collectSink } from '../../src/connectors/collect/index.js';
 import { fromCollection } from '../../src/connectors/collection/index.js';
 import { SluiceError } from '../../src/errors/index.js';
-import { mapState } from '../../src/state/descriptors.js';
+import { valueState } from '../../src/state/descriptors.js';
 import { JobHarness } from '../../src/testing/job-harness.js';
 import { ManualClock } from '../../src/time/clock.js';
 import { WatermarkStrategy } from '../../src/time/watermark-strategy.js';
@@ -311,7 +311,7 @@ describe('interval join', () => {
         right.pushWatermark(watermark);
       }
       await h.settle();
-      const size = (side: string) => h.state('ij', 'x', mapState<number, unknown>(`interval-join-${side}`)).keys().length;
+      const size = (side: string) => h.state('ij', 'x', valueState<{ ts: number[] }>(`interval-join-${side}-by-time`)).value()?.ts.length ?? 0;
       return [size('left'), size('right')];
     };
     expect(await buffered()).toEqual([1, 1]);

@@ -120,6 +120,28 @@ describe('when event-time windows fire', () => {
     await h.finish();
   });
 
+  // Issue 23, run on Flink 2.2.0: a late record in two fired sliding windows re-fires them
+  // latest start first (the order Flink's sliding assigner lists them); the sliced path
+  // (aggregate, pre-aggregate) emitted them in ascending order, unlike the general one.
+  it('re-fires the sliding windows of a late record latest start first, on both paths, as Flink', async () => {
+    const h = new JobHarness();
+    const input = h.input<Ev>('events');
+    const out = bothOperators(h, input.stream.keyBy((e) => e.k).window(sliding(10_000, 3_000)).allowedLateness(5_000), 'w');
+    h.start();
+    // [0,10000) and [3000,13000) have fired, both within their allowed lateness.
+    input.push(ev('a', 5_000), 5_000).push(ev('b', 15_000), 15_000).pushWatermark(13_000);
+    await h.settle();
+    out.take();
+    input.push(ev('a', 6_000), 6_000);
+    await h.settle();
+    const refired: Flat[] = [
+      ['a', 3_000, 13_000, 2, 'late', true],
+      ['a', 0, 10_000, 2, 'late', true],
+    ];
+    expect(out.take()).toEqual([refired, refired]);
+    await h.finish();
+  });
+
   it('re-fires a window for each record within the allowed lateness, as a late update; beyond it the record goes to the side output', async () => {
     const h = new JobHarness();
     const input = h.input<Ev>('events');
@@ -282,6 +304,36 @@ describe('session windows', () => {
 });
 
 describe('triggers and evictors', () => {
+  // Issue 23, run on Flink 2.2.0: one record at -113000. Flink aligns the first continuous
+  // firing with ts - ts % interval (% rounds toward zero), so no early firing at -111000.
+  it.each([
+    { name: '10 s tumbling, 3 s interval', windows: () => tumbling<Ev>(10_000), interval: 3_000, firings: [[-120_000, -110_000, 'on-time']] },
+    {
+      name: '5 s sessions, 2 s interval',
+      windows: () => session<Ev>(5_000),
+      interval: 2_000,
+      firings: [
+        [-113_000, -108_000, 'early'],
+        [-113_000, -108_000, 'on-time'],
+      ],
+    },
+  ])('a continuous event-time trigger at negative event times fires as in Flink: $name', async ({ windows, interval, firings }) => {
+    const h = new JobHarness();
+    const input = h.input<Ev>('events');
+    const out = h.output(
+      input.stream
+        .keyBy((e) => e.k)
+        .window(windows())
+        .trigger(continuousEventTimeTrigger(interval))
+        .aggregate(count<Ev>(), { uid: 'w' })
+        .map((r) => [r.start, r.end, r.timing]),
+    );
+    h.start();
+    input.push(ev('a', -113_000), -113_000);
+    await h.finish();
+    expect(out.values).toEqual(firings);
+  });
+
   it('fires early with a continuous event-time trigger, then on time', async () => {
     const h = new JobHarness();
     const input = h.input<Ev>('events');

@@ -27,6 +27,8 @@ import { ManualClock } from '../../src/time/clock.js';
 import { WatermarkStrategy } from '../../src/time/watermark-strategy.js';
 import { count, sum } from '../../src/window/aggregates/index.js';
 import { dynamicSession, globalWindows, session, sliding, tumbling } from '../../src/window/assigners/index.js';
+import { mergeTimeWindows } from '../../src/window/assigners/session.js';
+import type { Window } from '../../src/window/window.js';
 import { countTrigger, eventTimeTrigger, purging } from '../../src/window/triggers/index.js';
 import type { WindowAssigner } from '../../src/window/assigner.js';
 import type { WindowResult } from '../../src/window/window-function.js';
@@ -280,6 +282,13 @@ const sessionKinds = fc.oneof(
     name: `session(${gap})`,
     strictDelay: true,
     window: (s, keyed) => win(s, keyed, session(gap)),
+    reference: (events, keyOf) => sessionReference(events, keyOf, () => gap),
+  })),
+  // Another merging assigner with the same windows: the operator's generic merging path.
+  fc.integer({ min: 1, max: 25 }).map((gap): Kind => ({
+    name: `session(${gap}) merged generically`,
+    strictDelay: true,
+    window: (s, keyed) => win(s, keyed, { ...session<Ev>(gap), mergeWindows: (ws: readonly Window[]) => mergeTimeWindows(ws) }),
     reference: (events, keyOf) => sessionReference(events, keyOf, () => gap),
   })),
   fc.constant<Kind>({

@@ -1,8 +1,9 @@
 import type { Collector, KeyedCoProcessFunction, KeyedProcessContext } from '../../core/functions.js';
 import type { OutputTag } from '../../core/output-tag.js';
 import { SluiceError, describeRecord } from '../../errors/index.js';
-import { mapState } from '../../state/descriptors.js';
-import type { Key, MapState } from '../../state/types.js';
+import { mapState, valueState } from '../../state/descriptors.js';
+import type { Key, MapState, ValueState } from '../../state/types.js';
+import { dropBefore, firstAtOrAfter, insertByTime, type TimeBuffer } from './time-buffer.js';
 
 /** What an interval join's function sees with each pair. */
 export interface IntervalJoinContext<K extends Key> {
@@ -47,22 +48,20 @@ export interface Bounds<A, B> {
   readonly rightLate?: OutputTag<B> | undefined;
 }
 
-/**
- * One side's buffer bucket: the records that may be dropped at the same time. Buckets
- * are keyed by their cleanup time, not by record time (Flink keys by record time and
- * derives the cleanup time; keying by cleanup time finds the bucket of a firing timer
- * exactly, whatever the timestamps' fractions).
- */
-interface Bucket<V> {
+/** The buffers' layout before they were time-indexed: map state from cleanup time to records. */
+interface LegacyBucket<V> {
   ts: number[];
   values: V[];
 }
 
 /**
  * The join as a keyed co-process function (Flink's IntervalJoinOperator): each side is
- * buffered per key in map state; a new record is joined against the other side's buffer,
- * then buffered until the watermark passes the last time a future record of the other
- * side could match it, where an event-time timer drops its bucket.
+ * buffered per key in a {@link TimeBuffer} (records sorted by timestamp); a new record is
+ * joined against the records of the other side's buffer inside its interval, found by
+ * binary search, then buffered until the watermark passes the last time a future record
+ * of the other side could match it. One event-time timer per key stands at the earliest
+ * cleanup time of the buffers; when it fires, the expired records (a prefix of each
+ * buffer) go and the timer moves to the next earliest.
  *
  * Correctness of the cleanup (pinned by `joins.property.test.ts`): a record is late when
  * its timestamp is below the watermark, so a future right record has `b.ts >= wm`; a left
@@ -76,8 +75,10 @@ export function intervalJoinFunction<A, B, K extends Key, O>(
 ): KeyedCoProcessFunction<K, A, B, O> {
   const { lower, upper, lowerExclusive, upperExclusive, leftLate, rightLate } = bounds;
   let uid = '';
-  let leftBuffer!: MapState<number, Bucket<A>>;
-  let rightBuffer!: MapState<number, Bucket<B>>;
+  let leftBuffer!: ValueState<TimeBuffer<A>>;
+  let rightBuffer!: ValueState<TimeBuffer<B>>;
+  let legacyLeft!: MapState<number, LegacyBucket<A>>;
+  let legacyRight!: MapState<number, LegacyBucket<B>>;
   let out!: Collector<O>;
   let pairTs = 0;
   // What the join function collects carries the pair's time, max(left, right).
@@ -96,7 +97,7 @@ export function intervalJoinFunction<A, B, K extends Key, O>(
     },
   };
 
-  // The time at which the watermark makes a record useless: a timer there drops its bucket.
+  // The time at which the watermark makes a record useless: its buffer drops it then.
   const leftCleanup = (t: number) => (upperExclusive ? Math.ceil(t + upper) : Math.floor(t + upper) + 1);
   const rightCleanup = (t: number) => (lowerExclusive ? Math.ceil(t - lower) : Math.floor(t - lower) + 1);
   // Whether a right record at `rt` is in the interval of a left record at `lt`.
@@ -123,25 +124,45 @@ export function intervalJoinFunction<A, B, K extends Key, O>(
     return ts;
   }
 
-  function buffer<V>(state: MapState<number, Bucket<V>>, cleanup: number, value: V, ts: number, ctx: KeyedProcessContext<K>): void {
+  function buffer<V>(state: ValueState<TimeBuffer<V>>, cleanup: number, value: V, ts: number, ctx: KeyedProcessContext<K>): void {
     // A record that no future record can match is joined against the buffer, not kept.
     if (cleanup <= ctx.currentWatermark()) return;
-    const bucket = state.get(cleanup);
-    if (bucket === undefined) {
-      state.put(cleanup, { ts: [ts], values: [value] });
+    const buf = state.value();
+    if (buf === undefined) {
+      state.update({ ts: [ts], values: [value] });
       ctx.timerService.registerEventTimeTimer(cleanup);
     } else {
-      bucket.ts.push(ts);
-      bucket.values.push(value);
-      state.put(cleanup, bucket);
+      // The timer stands at the first record's cleanup: a new first record brings it forward.
+      if (insertByTime(buf, ts, value)) ctx.timerService.registerEventTimeTimer(cleanup);
+      state.update(buf);
     }
+  }
+
+  /** Buffers of a checkpoint taken before the buffers were time-indexed join the new ones. */
+  function migrate<V>(legacy: MapState<number, LegacyBucket<V>>, state: ValueState<TimeBuffer<V>>, cleanup: (t: number) => number, ctx: KeyedProcessContext<K>): void {
+    for (const bucket of legacy.values()) for (let i = 0; i < bucket.ts.length; i++) buffer(state, cleanup(bucket.ts[i]!), bucket.values[i]!, bucket.ts[i]!, ctx);
+    legacy.clear();
+  }
+
+  /** Drops a side's records whose cleanup time is at most `time`; keeps the timer at the next first record. */
+  function expire<V>(state: ValueState<TimeBuffer<V>>, cleanup: (t: number) => number, time: number, ctx: KeyedProcessContext<K>): void {
+    const buf = state.value();
+    if (buf === undefined || dropBefore(buf, (t) => cleanup(t) <= time) === 0) return;
+    if (buf.ts.length === 0) {
+      state.clear();
+      return;
+    }
+    state.update(buf);
+    ctx.timerService.registerEventTimeTimer(cleanup(buf.ts[0]!));
   }
 
   return {
     open(ctx) {
       uid = ctx.uid;
-      leftBuffer = ctx.state(mapState<number, Bucket<A>>('interval-join-left'));
-      rightBuffer = ctx.state(mapState<number, Bucket<B>>('interval-join-right'));
+      leftBuffer = ctx.state(valueState<TimeBuffer<A>>('interval-join-left-by-time'));
+      rightBuffer = ctx.state(valueState<TimeBuffer<B>>('interval-join-right-by-time'));
+      legacyLeft = ctx.state(mapState<number, LegacyBucket<A>>('interval-join-left'));
+      legacyRight = ctx.state(mapState<number, LegacyBucket<B>>('interval-join-right'));
     },
     processElement1(a, ctx, collector) {
       const at = timestampOf(a, ctx, 'left');
@@ -154,12 +175,15 @@ export function intervalJoinFunction<A, B, K extends Key, O>(
       }
       out = collector;
       current = ctx;
-      if (!rightBuffer.isEmpty()) {
-        for (const bucket of rightBuffer.values()) {
-          const { ts, values } = bucket;
-          for (let i = 0; i < ts.length; i++) if (matches(at, ts[i]!)) emit(a, at, values[i]!, ts[i]!, ctx);
-        }
+      if (!legacyRight.isEmpty()) migrate(legacyRight, rightBuffer, rightCleanup, ctx);
+      const rb = rightBuffer.value();
+      if (rb !== undefined) {
+        // Right records in [at + lower, at + upper]; `matches` settles the exclusive bounds.
+        const { ts, values } = rb;
+        const hi = at + upper;
+        for (let i = firstAtOrAfter(ts, at + lower); i < ts.length && ts[i]! <= hi; i++) if (matches(at, ts[i]!)) emit(a, at, values[i]!, ts[i]!, ctx);
       }
+      if (!legacyLeft.isEmpty()) migrate(legacyLeft, leftBuffer, leftCleanup, ctx);
       buffer(leftBuffer, leftCleanup(at), a, at, ctx);
     },
     processElement2(b, ctx, collector) {
@@ -173,18 +197,23 @@ export function intervalJoinFunction<A, B, K extends Key, O>(
       }
       out = collector;
       current = ctx;
-      if (!leftBuffer.isEmpty()) {
-        for (const bucket of leftBuffer.values()) {
-          const { ts, values } = bucket;
-          for (let i = 0; i < ts.length; i++) if (matches(ts[i]!, bt)) emit(values[i]!, ts[i]!, b, bt, ctx);
-        }
+      if (!legacyLeft.isEmpty()) migrate(legacyLeft, leftBuffer, leftCleanup, ctx);
+      const lb = leftBuffer.value();
+      if (lb !== undefined) {
+        // Left records in [bt - upper, bt - lower].
+        const { ts, values } = lb;
+        const hi = bt - lower;
+        for (let i = firstAtOrAfter(ts, bt - upper); i < ts.length && ts[i]! <= hi; i++) if (matches(ts[i]!, bt)) emit(values[i]!, ts[i]!, b, bt, ctx);
       }
+      if (!legacyRight.isEmpty()) migrate(legacyRight, rightBuffer, rightCleanup, ctx);
       buffer(rightBuffer, rightCleanup(bt), b, bt, ctx);
     },
-    onTimer(timestamp) {
-      // One timer serves both sides: buckets of either side with this cleanup time go.
-      leftBuffer.remove(timestamp);
-      rightBuffer.remove(timestamp);
+    onTimer(timestamp, ctx) {
+      // One timer serves both sides: what either side holds that expires by now goes.
+      legacyLeft.remove(timestamp);
+      legacyRight.remove(timestamp);
+      expire(leftBuffer, leftCleanup, timestamp, ctx);
+      expire(rightBuffer, rightCleanup, timestamp, ctx);
     },
   };
 }

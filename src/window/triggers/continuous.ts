@@ -2,7 +2,7 @@ import { reducingState } from '../../state/descriptors.js';
 import type { ReducingState } from '../../state/types.js';
 import { toPositiveMillis, type Duration } from '../../time/duration.js';
 import type { Trigger, TriggerContext, TriggerResult } from '../trigger.js';
-import { maxTimestamp, windowStartFor, type Window } from '../window.js';
+import { maxTimestamp, type Window } from '../window.js';
 
 const earliest = (a: number, b: number): number => Math.min(a, b);
 
@@ -10,6 +10,18 @@ const earliest = (a: number, b: number): number => Math.min(a, b);
 export const CONTINUOUS_EVENT_TIME_STATE = reducingState<number>('trigger-continuous-event-time', earliest);
 /** Where {@link continuousProcessingTimeTrigger} keeps a window's next firing time (the earliest wins on merge). */
 export const CONTINUOUS_PROCESSING_TIME_STATE = reducingState<number>('trigger-continuous-processing-time', earliest);
+
+/**
+ * Flink's `time - time % interval`: the multiple of `interval` at or below `time` for
+ * times >= 0, and at or above it for negative times (`%` rounds toward zero, in Java as
+ * here). Kept as Flink has it, so that a record at a negative time gets the same firings:
+ * at -113000 with a 3 s interval the next firing is -111000 + 3000 (capped at the end of
+ * its window [-120000, -110000), so only the end fires), where flooring would fire early
+ * at -111000 too (`operator.test.ts`, "negative event times", pins Flink's firings).
+ */
+function alignTowardZero(time: number, interval: number): number {
+  return time - (time % interval);
+}
 
 /**
  * Records and registers the next firing: one interval after `time`, but never after the
@@ -28,9 +40,10 @@ function scheduleNext(time: number, interval: number, window: Window, fireTime: 
  * {@link eventTimeTrigger}. It does not purge, so every firing covers all records so far
  * (wrap it in {@link purging} for only the records since the last firing).
  *
- * The first record of a window schedules a firing at the first multiple of `interval`
- * after its timestamp (capped at the window's last timestamp); each firing schedules the
- * next one an interval later. A record that arrives when the watermark is past the
+ * The first record of a window schedules a firing one interval after its timestamp
+ * rounded toward zero to a multiple of `interval` (Flink's `ts - ts % interval`; for a
+ * negative timestamp that is the multiple above it), capped at the window's last
+ * timestamp; each firing schedules the next one an interval later. A record that arrives when the watermark is past the
  * window's end fires the window at once. Merged windows (sessions) keep the earliest
  * scheduled firing.
  *
@@ -48,8 +61,7 @@ export function continuousEventTimeTrigger<T = unknown>(interval: Duration): Tri
       ctx.registerEventTimeTimer(maxTimestamp(window));
       const fireTime = ctx.state(state);
       if (fireTime.get() === undefined) {
-        // Aligned to the epoch by flooring (Flink's `ts - ts % interval` rounds negative timestamps up instead).
-        scheduleNext(windowStartFor(timestamp, every, 0), every, window, fireTime, (t) => ctx.registerEventTimeTimer(t));
+        scheduleNext(alignTowardZero(timestamp, every), every, window, fireTime, (t) => ctx.registerEventTimeTimer(t));
       }
       return 'continue';
     },
@@ -93,7 +105,8 @@ export function continuousEventTimeTrigger<T = unknown>(interval: Duration): Tri
  * are capped at the window's last timestamp, so the final one falls there.
  *
  * The first record of a window schedules a firing at the first multiple of `interval`
- * after the current processing time; each firing schedules the next one an interval later.
+ * after the current processing time (rounded as in {@link continuousEventTimeTrigger});
+ * each firing schedules the next one an interval later.
  *
  * @example
  * // A global window per user, emitting its running count every 10 seconds.
@@ -108,7 +121,7 @@ export function continuousProcessingTimeTrigger<T = unknown>(interval: Duration)
       const fireTime = ctx.state(state);
       if (fireTime.get() === undefined) {
         const now = ctx.currentProcessingTime();
-        scheduleNext(windowStartFor(now, every, 0), every, window, fireTime, (t) => ctx.registerProcessingTimeTimer(t));
+        scheduleNext(alignTowardZero(now, every), every, window, fireTime, (t) => ctx.registerProcessingTimeTimer(t));
       }
       return 'continue';
     },

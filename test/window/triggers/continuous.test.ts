@@ -30,12 +30,16 @@ describe('continuousEventTimeTrigger', () => {
     expect(ctx.eventTimers(w)).toEqual([]);
   });
 
-  it('aligns the first firing to the epoch, for negative timestamps too, and caps it at the window end', () => {
+  it("aligns the first firing as Flink does (ts - ts % interval, toward zero for negative timestamps), and caps it at the window end", () => {
     const t = continuousEventTimeTrigger<string>(10);
     const neg = timeWindow(-100, 0);
     const ctx = new FakeTriggerContext();
+    // -15 - (-15 % 10) = -10, so the next firing would be 0: capped at the window end -1.
     t.onElement('a', -15, neg, ctx.at(neg));
-    expect(ctx.eventTimers(neg)).toEqual([-10, -1]);
+    expect(ctx.eventTimers(neg)).toEqual([-1]);
+    const neg2 = timeWindow(-200, -100);
+    t.onElement('b', -195, neg2, ctx.at(neg2));
+    expect(ctx.eventTimers(neg2)).toEqual([-180, -101]); // -190 + 10
     const short = timeWindow(0, 25);
     t.onElement('b', 22, short, ctx.at(short));
     expect(ctx.eventTimers(short)).toEqual([24]);
