@@ -46,3 +46,4 @@ export type { Lookup } from './lookup.js';
 export { redisLookup, redisKeyLookup, redisSink, redisStreamSource, type RedisLookup, type RedisKeyLookupOptions, type RedisSink, type RedisSinkOptions, type RedisStreamSource, type RedisStreamSourceOptions } from './redis/index.js';
 export { postgresSink, type PostgresSink, type PostgresSinkOptions } from './postgres/index.js';
 export { mqttSource, type MqttSource, type MqttSourceOptions } from './mqtt/index.js';
+export { rabbitmqSink, rabbitmqSource, rabbitmqStreamSource, type RabbitmqSink, type RabbitmqSinkOptions, type RabbitmqSource, type RabbitmqSourceOptions, type RabbitmqStreamSource, type RabbitmqStreamSourceOptions } from './rabbitmq/index.js';
