@@ -13,7 +13,9 @@ export interface DeclaredSchema {
   readonly format: string;
 }
 
-const declared: DeclaredSchema[] = [];
+// On globalThis: a job file may load the formats through another path to the same code
+// (a relative import, the package's entry) than the command that reads the list.
+const declared: DeclaredSchema[] = ((globalThis as { [k: symbol]: DeclaredSchema[] | undefined })[Symbol.for('sluice.declaredSchemas')] ??= []);
 
 /**
  * Records a schema a format was made with, for `sluice schema check`: the command loads

@@ -69,6 +69,11 @@ export class SchemaRegistryClient {
     this.base = opts.url.replace(/\/+$/, '');
   }
 
+  /** The registry's base URL (without a trailing slash). */
+  get url(): string {
+    return this.base;
+  }
+
   /** The schema text registered under `id`. */
   schemaById(id: number): Promise<string> {
     let p = this.byId.get(id);
