@@ -47,3 +47,4 @@ export { redisLookup, redisKeyLookup, redisSink, redisStreamSource, type RedisLo
 export { postgresSink, type PostgresSink, type PostgresSinkOptions } from './postgres/index.js';
 export { mqttSource, type MqttSource, type MqttSourceOptions } from './mqtt/index.js';
 export { rabbitmqSink, rabbitmqSource, rabbitmqStreamSource, type RabbitmqSink, type RabbitmqSinkOptions, type RabbitmqSource, type RabbitmqSourceOptions, type RabbitmqStreamSource, type RabbitmqStreamSourceOptions } from './rabbitmq/index.js';
+export { kinesisSink, kinesisSource, type KinesisSink, type KinesisSinkOptions, type KinesisSource, type KinesisSourceOptions } from './kinesis/index.js';
