@@ -39,6 +39,8 @@ const OTHER_CODES: Record<string, string> = {
   BACKWARD_TRANSITIVE: "a schema registry's compatibility level (formats/schema-registry.ts)",
   FORWARD_TRANSITIVE: "a schema registry's compatibility level (formats/schema-registry.ts)",
   FULL_TRANSITIVE: "a schema registry's compatibility level (formats/schema-registry.ts)",
+  TRIM_HORIZON: 'a Kinesis shard iterator type (connectors/kinesis/source.ts)',
+  AFTER_SEQUENCE_NUMBER: 'a Kinesis shard iterator type (connectors/kinesis/source.ts)',
   SLUICE_INGEST_LOG_COMPACTED: "the code of the HTTP source's process warning when it resumes from a checkpoint older than its log's compaction (not an error)",
 };
 
