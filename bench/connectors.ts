@@ -4,7 +4,8 @@
  * at 127.0.0.1. The input is published first (not timed); the figure is records per
  * second from the job's start until the sink has counted them all. Then RabbitMQ's
  * sources and sink beside a hand-written amqplib loop (bench/rabbitmq.ts).
- * `--only rabbitmq` runs RabbitMQ alone.
+ * `--only rabbitmq` runs RabbitMQ alone; `--only avro` the Avro decode with a schema
+ * registry beside JSON (bench/avro-registry.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
@@ -78,6 +79,12 @@ export async function runConnectorsBench(args: string[]): Promise<void> {
   const n = i >= 0 ? Number(args[i + 1]) : 200_000;
   const fmt = (r: number) => `${Math.round(r).toLocaleString('en-US')} records/s`;
   const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
+  if (only === undefined || only === 'avro') {
+    const { runAvroRegistryBench } = await import('./avro-registry.js');
+    const avro = await runAvroRegistryBench(i >= 0 ? n : 1_000_000);
+    console.log(JSON.stringify({ bench: 'connectors-avro-registry', ...avro }));
+    if (only === 'avro') return;
+  }
   if (only === undefined || only === 'rabbitmq') {
     const { runRabbitmqBench } = await import('./rabbitmq.js');
     const rabbit = await runRabbitmqBench(i >= 0 ? n : 100_000);
