@@ -5,7 +5,8 @@
  * second from the job's start until the sink has counted them all. Then RabbitMQ's
  * sources and sink beside a hand-written amqplib loop (bench/rabbitmq.ts).
  * `--only rabbitmq` runs RabbitMQ alone; `--only avro` the Avro decode with a schema
- * registry beside JSON (bench/avro-registry.ts).
+ * registry beside JSON (bench/avro-registry.ts); `--only kinesis` Kinesis against
+ * kinesalite (bench/kinesis.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
@@ -84,6 +85,12 @@ export async function runConnectorsBench(args: string[]): Promise<void> {
     const avro = await runAvroRegistryBench(i >= 0 ? n : 1_000_000);
     console.log(JSON.stringify({ bench: 'connectors-avro-registry', ...avro }));
     if (only === 'avro') return;
+  }
+  if (only === undefined || only === 'kinesis') {
+    const { runKinesisBench } = await import('./kinesis.js');
+    const kinesis = await runKinesisBench(i >= 0 ? n : 20_000);
+    console.log(JSON.stringify({ bench: 'connectors-kinesis', ...kinesis }));
+    if (only === 'kinesis') return;
   }
   if (only === undefined || only === 'rabbitmq') {
     const { runRabbitmqBench } = await import('./rabbitmq.js');
