@@ -2,7 +2,11 @@
  * `npm run bench -- connectors [--records N]`: how fast the NATS JetStream and Redis
  * Streams sources feed a job (JSON records into a counting sink), on the real services
  * at 127.0.0.1. The input is published first (not timed); the figure is records per
- * second from the job's start until the sink has counted them all.
+ * second from the job's start until the sink has counted them all. Then RabbitMQ's
+ * sources and sink beside a hand-written amqplib loop (bench/rabbitmq.ts).
+ * `--only rabbitmq` runs RabbitMQ alone; `--only avro` the Avro decode with a schema
+ * registry beside JSON (bench/avro-registry.ts); `--only kinesis` Kinesis against
+ * kinesalite (bench/kinesis.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
@@ -75,6 +79,25 @@ export async function runConnectorsBench(args: string[]): Promise<void> {
   const i = args.indexOf('--records');
   const n = i >= 0 ? Number(args[i + 1]) : 200_000;
   const fmt = (r: number) => `${Math.round(r).toLocaleString('en-US')} records/s`;
+  const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
+  if (only === undefined || only === 'avro') {
+    const { runAvroRegistryBench } = await import('./avro-registry.js');
+    const avro = await runAvroRegistryBench(i >= 0 ? n : 1_000_000);
+    console.log(JSON.stringify({ bench: 'connectors-avro-registry', ...avro }));
+    if (only === 'avro') return;
+  }
+  if (only === undefined || only === 'kinesis') {
+    const { runKinesisBench } = await import('./kinesis.js');
+    const kinesis = await runKinesisBench(i >= 0 ? n : 20_000);
+    console.log(JSON.stringify({ bench: 'connectors-kinesis', ...kinesis }));
+    if (only === 'kinesis') return;
+  }
+  if (only === undefined || only === 'rabbitmq') {
+    const { runRabbitmqBench } = await import('./rabbitmq.js');
+    const rabbit = await runRabbitmqBench(i >= 0 ? n : 100_000);
+    console.log(JSON.stringify({ bench: 'connectors-rabbitmq', ...rabbit }));
+    if (only === 'rabbitmq') return;
+  }
   console.log(`connector sources, ${n.toLocaleString('en-US')} JSON records each, into a counting sink`);
   const nats = await natsRate(n);
   console.log(`  nats jetstream source (durable pull consumer): ${fmt(nats)}`);

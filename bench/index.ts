@@ -23,7 +23,7 @@ if (process.argv[2] === 'kafka') {
   process.exit(0);
 }
 
-// `npm run bench -- connectors [--records N]`: NATS JetStream and Redis Streams source rates on the real services.
+// `npm run bench -- connectors [--records N] [--only rabbitmq]`: RabbitMQ sources and sink beside an amqplib loop, NATS JetStream and Redis Streams source rates, on the real services.
 if (process.argv[2] === 'connectors') {
   const { runConnectorsBench } = await import('./connectors.js');
   await runConnectorsBench(process.argv.slice(3));

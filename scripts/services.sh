@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts the services the connector tests use, each only if its port does not answer yet:
-# PostgreSQL (5432), Redis (6379), NATS with JetStream (4222), Mosquitto MQTT (1883), all on
+# PostgreSQL (5432), Redis (6379), NATS with JetStream (4222), Mosquitto MQTT (1883), RabbitMQ (5672), all on
 # 127.0.0.1. The commands are how this machine (and CI) starts them. Waits, bounded, until
 # each answers and says what it did; exits non-zero if one does not come up.
 #   scripts/services.sh            # all of them
@@ -17,6 +17,7 @@ start_redis() {
   redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log
 }
 start_mosquitto() { mosquitto -d -c /etc/mosquitto/mosquitto.conf; }
+start_rabbitmq() { rabbitmq-server -detached; }
 start_nats() {
   mkdir -p /var/lib/nats-server
   start-stop-daemon --start --oknodo --background --exec /usr/sbin/nats-server -- -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server -l /var/log/nats-server.log
@@ -45,14 +46,15 @@ ensure() { # name port
 }
 
 wanted=("$@")
-[ ${#wanted[@]} -eq 0 ] && wanted=(postgres redis nats mosquitto)
+[ ${#wanted[@]} -eq 0 ] && wanted=(postgres redis nats mosquitto rabbitmq)
 for s in "${wanted[@]}"; do
   case "$s" in
     postgres) ensure postgres 5432 ;;
     redis) ensure redis 6379 ;;
     nats) ensure nats 4222 ;;
     mosquitto) ensure mosquitto 1883 ;;
-    *) echo "services: unknown service '$s' (postgres, redis, nats, mosquitto)" >&2; failed=1 ;;
+    rabbitmq) ensure rabbitmq 5672 ;;
+    *) echo "services: unknown service '$s' (postgres, redis, nats, mosquitto, rabbitmq)" >&2; failed=1 ;;
   esac
 done
 exit "$failed"

@@ -16,6 +16,8 @@ Commands:
                   run again if the new one fails)
   cluster status  a cluster's members, their partitions and lag, its internal topics, read
                   from Kafka (--kafka BROKERS --cluster NAME)
+  schema check <job.ts>  compare the job's schemas with a schema registry's versions under
+                  each subject's compatibility level, before a deploy
   nexmark         generate Nexmark events, run a Nexmark query (benchmark)
   help [command]  show help for a command
   version         print the version
@@ -42,6 +44,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   savepoint: () => import('./commands/savepoint.js').then((m) => ({ run: m.savepointCommand, help: m.SAVEPOINT_HELP })),
   logs: () => import('./commands/logs.js').then((m) => ({ run: m.logsCommand, help: m.LOGS_HELP })),
   upgrade: () => import('./commands/upgrade.js').then((m) => ({ run: m.upgradeCommand, help: m.UPGRADE_HELP })),
+  schema: () => import('./commands/schema.js').then((m) => ({ run: m.schemaCommand, help: m.SCHEMA_HELP })),
   cluster: () => import('./commands/cluster.js').then((m) => ({ run: m.clusterCommand, help: m.CLUSTER_HELP })),
 };
 

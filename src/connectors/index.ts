@@ -49,3 +49,5 @@ export type { Lookup } from './lookup.js';
 export { redisLookup, redisKeyLookup, redisSink, redisStreamSource, type RedisLookup, type RedisKeyLookupOptions, type RedisSink, type RedisSinkOptions, type RedisStreamSource, type RedisStreamSourceOptions } from './redis/index.js';
 export { postgresLookup, postgresSink, type PostgresLookupOptions, type PostgresSink, type PostgresSinkOptions } from './postgres/index.js';
 export { mqttSource, type MqttSource, type MqttSourceOptions } from './mqtt/index.js';
+export { rabbitmqSink, rabbitmqSource, rabbitmqStreamSource, type RabbitmqSink, type RabbitmqSinkOptions, type RabbitmqSource, type RabbitmqSourceOptions, type RabbitmqStreamSource, type RabbitmqStreamSourceOptions } from './rabbitmq/index.js';
+export { kinesisSink, kinesisSource, type KinesisSink, type KinesisSinkOptions, type KinesisSource, type KinesisSourceOptions } from './kinesis/index.js';

@@ -178,6 +178,12 @@ export const ERROR_CATALOG = {
     description: 'A step declared two states with the same name but different kinds or options.',
     hint: 'Give each state of a step its own name.',
   },
+  SCHEMA_INCOMPATIBLE: {
+    domain: 'user',
+    retry: 'none',
+    description: "A schema is not compatible with the versions a schema registry holds under its subject, at the subject's compatibility level: the registry refused to register it, or `sluice schema check` found it so.",
+    hint: "Make the change compatible (Avro: give new fields defaults, remove only fields that have defaults, widen types only by promotions), or change the subject's compatibility level on purpose.",
+  },
   STATE_INCOMPATIBLE: {
     domain: 'user',
     retry: 'none',

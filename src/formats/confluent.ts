@@ -1,6 +1,7 @@
 import avro from 'avsc';
 import { SluiceError } from '../errors/index.js';
 import { asBuffer, type Format } from './format.js';
+import { declareSchema } from './declared-schemas.js';
 import type { SchemaRegistryClient } from './schema-registry.js';
 
 /** The Confluent wire format's header: magic byte 0, then the schema id as a 4-byte big-endian integer. */
@@ -35,7 +36,17 @@ export interface ConfluentOptions<S> {
 }
 
 /** Options of {@link confluentAvroFormat}. */
-export type ConfluentAvroOptions = ConfluentOptions<avro.Schema>;
+export interface ConfluentAvroOptions extends ConfluentOptions<avro.Schema> {
+  /**
+   * The schema the job reads records as. Each message is decoded with its writer's
+   * schema (fetched by id, once) resolved into this one: fields the writer lacks get
+   * their defaults, fields the reader lacks are dropped, types are promoted (int → long,
+   * float → double, string ↔ bytes…). A writer schema that cannot be resolved makes its
+   * messages bad records, with avsc's reason. Default: records as each writer wrote them.
+   * With `subject`, `sluice schema check` compares it with the subject's versions.
+   */
+  readerSchema?: avro.Schema;
+}
 
 /** Both directions between records and the payload of a Confluent frame (the bytes after its 5-byte header). */
 export interface PayloadCodec<T> {
@@ -55,6 +66,14 @@ export interface ConfluentSchemaLanguage<S, T> {
   text(schema: S): string;
   /** A codec of payloads (the bytes after the 5-byte header) for a schema's text; throws when the text is not a schema. */
   compile(text: string): PayloadCodec<T>;
+  /**
+   * The codec that decodes payloads written with a writer's schema text (default
+   * `compile`): where the language resolves writer schemas into a reader's. Throws when
+   * the writer's schema cannot be read so.
+   */
+  reader?(text: string): PayloadCodec<T>;
+  /** The reader's schema text, when the job declares one (for `sluice schema check`). */
+  readonly readerText?: string;
 }
 
 /**
@@ -81,14 +100,24 @@ export function confluentFormat<T, S>(
   const writerText = opts.schema === undefined ? undefined : language.text(opts.schema);
   const writer = writerText === undefined ? undefined : language.compile(writerText);
 
+  const readerOf = language.reader?.bind(language) ?? language.compile.bind(language);
   const load = async (id: number): Promise<void> => {
+    let text: string;
     try {
-      codecs.set(id, language.compile(await opts.registry.schemaById(id)));
+      text = await opts.registry.schemaById(id);
+    } catch (e) {
+      failures.set(id, `schema id ${id} is not known: ${(e as Error).message.split('\n')[0]!}`);
+      return;
+    }
+    try {
+      codecs.set(id, readerOf(text));
       failures.delete(id);
     } catch (e) {
-      failures.set(id, (e as Error).message.split('\n')[0]!);
+      failures.set(id, `schema id ${id} cannot be read as the reader's schema: ${(e as Error).message.split('\n')[0]!}`);
     }
   };
+  if (opts.subject && writerText !== undefined) declareSchema({ registry: opts.registry, subject: opts.subject, schema: writerText, schemaType: language.schemaType, role: 'writer', format: language.name });
+  if (opts.subject && language.readerText !== undefined) declareSchema({ registry: opts.registry, subject: opts.subject, schema: language.readerText, schemaType: language.schemaType, role: 'reader', format: language.name });
 
   return {
     name: language.name,
@@ -96,7 +125,7 @@ export function confluentFormat<T, S>(
     async open() {
       if (!opts.subject || writerText === undefined) return;
       writerId = await opts.registry.register(opts.subject, writerText, language.schemaType);
-      codecs.set(writerId, writer!);
+      if (!language.reader) codecs.set(writerId, writer!);
     },
     async prepare(messages) {
       const ids = new Set<number>();
@@ -114,7 +143,7 @@ export function confluentFormat<T, S>(
     decode(bytes) {
       const { schemaId, payload } = readConfluentFrame(bytes);
       const codec = codecs.get(schemaId);
-      if (!codec) throw new Error(`schema id ${schemaId} is not known${failures.has(schemaId) ? `: ${failures.get(schemaId)}` : ' (prepare() was not called for this message)'}`);
+      if (!codec) throw new Error(failures.get(schemaId) ?? `schema id ${schemaId} is not known (prepare() was not called for this message)`);
       return codec.decode(payload);
     },
   };
@@ -127,13 +156,27 @@ export function confluentFormat<T, S>(
  * const f = confluentAvroFormat<Order>({ registry, subject: 'orders-value', schema: orderSchema });
  */
 export function confluentAvroFormat<T>(opts: ConfluentAvroOptions): ReturnType<typeof confluentFormat<T, avro.Schema>> {
+  const compile = (text: string): PayloadCodec<T> => {
+    const type = avro.Type.forSchema(JSON.parse(text) as avro.Schema);
+    return { encode: (value) => type.toBuffer(value), decode: (payload) => type.fromBuffer(asBuffer(payload)) as T };
+  };
+  const readerText = opts.readerSchema === undefined ? undefined : JSON.stringify(opts.readerSchema);
+  const readerType = opts.readerSchema === undefined ? undefined : avro.Type.forSchema(opts.readerSchema);
   return confluentFormat<T, avro.Schema>(opts, {
     name: 'confluent-avro',
     schemaType: 'AVRO',
     text: (schema) => JSON.stringify(schema),
-    compile(text) {
-      const type = avro.Type.forSchema(JSON.parse(text) as avro.Schema);
-      return { encode: (value) => type.toBuffer(value), decode: (payload) => type.fromBuffer(asBuffer(payload)) as T };
-    },
+    compile,
+    ...(readerType
+      ? {
+          readerText,
+          // One resolver per writer schema id (the format keeps a codec per id).
+          reader(text: string): PayloadCodec<T> {
+            const writer = avro.Type.forSchema(JSON.parse(text) as avro.Schema);
+            const resolver = readerType.createResolver(writer);
+            return { encode: () => { throw new Error('a reader codec does not encode'); }, decode: (payload) => readerType.fromBuffer(asBuffer(payload), resolver) as T };
+          },
+        }
+      : {}),
   });
 }

@@ -15,7 +15,9 @@ export { csvFormat, type CsvFormatOptions } from './csv.js';
 export { avroFormat, type AvroSchema } from './avro.js';
 export { protobufFormat, type ProtobufFormatOptions } from './protobuf.js';
 export { msgpackFormat } from './msgpack.js';
-export { SchemaRegistryClient, type SchemaRegistryOptions } from './schema-registry.js';
+export { SchemaRegistryClient, type CompatibilityLevel, type RegisteredSchema, type SchemaRegistryOptions } from './schema-registry.js';
+export { avroUnreadable, checkAvroCompatibility, type CompatibilityProblem } from './avro-compatibility.js';
+export { declaredSchemas, type DeclaredSchema } from './declared-schemas.js';
 export {
   confluentAvroFormat,
   confluentFormat,

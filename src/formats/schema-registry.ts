@@ -10,6 +10,41 @@ export interface SchemaRegistryOptions {
   timeoutMs?: number;
 }
 
+/** A compatibility level of the Confluent Schema Registry. */
+export type CompatibilityLevel = 'NONE' | 'BACKWARD' | 'BACKWARD_TRANSITIVE' | 'FORWARD' | 'FORWARD_TRANSITIVE' | 'FULL' | 'FULL_TRANSITIVE';
+
+/** A schema as the registry holds it under a subject. */
+export interface RegisteredSchema {
+  readonly subject: string;
+  readonly version: number;
+  readonly id: number;
+  readonly schema: string;
+  readonly schemaType: 'AVRO' | 'PROTOBUF' | 'JSON';
+}
+
+/** The registry's own words in a failed answer (`{"error_code":…,"message":…}`), or the answer as it came. */
+function registryReason(text: string): string {
+  try {
+    const m = (JSON.parse(text) as { message?: unknown }).message;
+    if (typeof m === 'string' && m) return m;
+  } catch {
+    /* not JSON */
+  }
+  return text.slice(0, 500);
+}
+
+/** A registry request answered with an error status: the status and the registry's reason, kept for callers that tell them apart. */
+class RegistryRequestError extends SluiceError {
+  constructor(
+    readonly status: number,
+    readonly reason: string,
+    message: string,
+    detail: string,
+  ) {
+    super('SOURCE_FAILED', message, { detail });
+  }
+}
+
 /**
  * A client of a Confluent-compatible schema registry, with caches: an id's schema is
  * fetched once (`GET /schemas/ids/{id}`), a subject's schema is registered once per
@@ -32,6 +67,11 @@ export class SchemaRegistryClient {
       throw new SluiceError('INVALID_ARGUMENT', `SchemaRegistryClient: url must be an http(s) URL, got ${JSON.stringify(opts?.url)}`);
     }
     this.base = opts.url.replace(/\/+$/, '');
+  }
+
+  /** The registry's base URL (without a trailing slash). */
+  get url(): string {
+    return this.base;
   }
 
   /** The schema text registered under `id`. */
@@ -59,17 +99,55 @@ export class SchemaRegistryClient {
     let p = this.idBySubjectSchema.get(key);
     if (!p) {
       const body = schemaType === 'AVRO' ? { schema } : { schema, schemaType };
-      p = this.request<{ id: number }>('POST', `/subjects/${encodeURIComponent(subject)}/versions`, body).then((r) => {
-        this.byId.set(r.id, Promise.resolve(schema));
-        return r.id;
-      });
+      p = this.request<{ id: number }>('POST', `/subjects/${encodeURIComponent(subject)}/versions`, body).then(
+        (r) => {
+          this.byId.set(r.id, Promise.resolve(schema));
+          return r.id;
+        },
+        (e: unknown) => {
+          // 409: the registry refuses the schema under the subject's compatibility level; its reason says why.
+          if (e instanceof RegistryRequestError && e.status === 409) {
+            throw new SluiceError('SCHEMA_INCOMPATIBLE', `schema registry ${this.base} refused to register the schema under '${subject}': ${e.reason}`, {
+              hint: `Change the schema so that it is compatible with the subject's latest versions (defaults on new fields, no removed fields without defaults), or change the subject's compatibility level; \`sluice schema check\` shows the report.`,
+              cause: e,
+            });
+          }
+          throw e;
+        },
+      );
       p.catch(() => this.idBySubjectSchema.delete(key));
       this.idBySubjectSchema.set(key, p);
     }
     return p;
   }
 
-  private async request<R>(method: string, path: string, body?: unknown): Promise<R> {
+  /** The latest version registered under `subject`, or undefined when the subject has none. */
+  async latest(subject: string): Promise<RegisteredSchema | undefined> {
+    return this.version(subject, 'latest');
+  }
+
+  /** Version `version` of `subject` (a number or 'latest'), or undefined when there is none. */
+  async version(subject: string, version: number | 'latest'): Promise<RegisteredSchema | undefined> {
+    const r = await this.request<RegisteredSchema & { schemaType?: RegisteredSchema['schemaType'] }>('GET', `/subjects/${encodeURIComponent(subject)}/versions/${version}`, undefined, true);
+    return r === undefined ? undefined : { ...r, schemaType: r.schemaType ?? 'AVRO' };
+  }
+
+  /** The version numbers registered under `subject`, oldest first (none for an unknown subject). */
+  async versions(subject: string): Promise<number[]> {
+    return (await this.request<number[]>('GET', `/subjects/${encodeURIComponent(subject)}/versions`, undefined, true)) ?? [];
+  }
+
+  /** The subject's compatibility level, or the registry's global one when the subject has none set. */
+  async compatibilityLevel(subject: string): Promise<CompatibilityLevel> {
+    const own = await this.request<{ compatibilityLevel?: string; compatibility?: string }>('GET', `/config/${encodeURIComponent(subject)}`, undefined, true);
+    const global = own ? undefined : await this.request<{ compatibilityLevel?: string; compatibility?: string }>('GET', '/config');
+    const r = own ?? global!;
+    return (r.compatibilityLevel ?? r.compatibility ?? 'BACKWARD') as CompatibilityLevel;
+  }
+
+  private async request<R>(method: string, path: string, body: unknown, notFoundIsUndefined: true): Promise<R | undefined>;
+  private async request<R>(method: string, path: string, body?: unknown): Promise<R>;
+  private async request<R>(method: string, path: string, body?: unknown, notFoundIsUndefined = false): Promise<R | undefined> {
     this.requests++;
     const timeoutMs = this.opts.timeoutMs ?? 10_000;
     let res: Response;
@@ -86,8 +164,9 @@ export class SchemaRegistryClient {
       const why = (e as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (e as Error).message;
       throw new SluiceError('SOURCE_FAILED', `schema registry ${this.base}: ${method} ${path} failed: ${why}`, { cause: e });
     }
+    if (res.status === 404 && notFoundIsUndefined) return undefined;
     if (!res.ok) {
-      throw new SluiceError('SOURCE_FAILED', `schema registry ${this.base}: ${method} ${path} answered ${res.status}`, { detail: text.slice(0, 500) });
+      throw new RegistryRequestError(res.status, registryReason(text), `schema registry ${this.base}: ${method} ${path} answered ${res.status}`, text.slice(0, 500));
     }
     return JSON.parse(text) as R;
   }

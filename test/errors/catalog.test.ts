@@ -36,6 +36,11 @@ const OTHER_CODES: Record<string, string> = {
   MODULE_NOT_FOUND: "Node's code for a require() that finds no module",
   ERR_UNKNOWN_FILE_EXTENSION: "Node's code for a job file of an extension it cannot load",
   SLUICE_FILE_TRUNCATED: "the code of the file source's process warning when a followed file shrinks (not an error)",
+  BACKWARD_TRANSITIVE: "a schema registry's compatibility level (formats/schema-registry.ts)",
+  FORWARD_TRANSITIVE: "a schema registry's compatibility level (formats/schema-registry.ts)",
+  FULL_TRANSITIVE: "a schema registry's compatibility level (formats/schema-registry.ts)",
+  TRIM_HORIZON: 'a Kinesis shard iterator type (connectors/kinesis/source.ts)',
+  AFTER_SEQUENCE_NUMBER: 'a Kinesis shard iterator type (connectors/kinesis/source.ts)',
   SLUICE_INGEST_LOG_COMPACTED: "the code of the HTTP source's process warning when it resumes from a checkpoint older than its log's compaction (not an error)",
 };
 

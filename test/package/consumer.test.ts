@@ -105,7 +105,7 @@ describe('the installed package (npm pack, npm install --omit=dev)', { timeout: 
     expect(existsSync(join(installed, 'sluice', 'dist', 'index.js'))).toBe(true);
     expect(existsSync(join(installed, 'sluice', 'dist', 'index.d.ts'))).toBe(true);
     expect(existsSync(join(installed, 'sluice', 'src'))).toBe(false);
-    for (const heavy of ['@duckdb', 'ioredis', 'mqtt', 'pg', '@platformatic', '@nats-io', 'vitest', 'typescript']) {
+    for (const heavy of ['@duckdb', 'ioredis', 'mqtt', 'pg', '@platformatic', '@nats-io', 'amqplib', '@aws-sdk', 'vitest', 'typescript']) {
       expect(existsSync(join(installed, heavy)), heavy).toBe(false);
     }
   });
@@ -188,6 +188,8 @@ import { natsSource } from 'sluice/nats';
 import { redisSink } from 'sluice/redis';
 import { postgresSink } from 'sluice/postgres';
 import { mqttSource } from 'sluice/mqtt';
+import { rabbitmqSource, rabbitmqStreamSource, rabbitmqSink } from 'sluice/rabbitmq';
+import { kinesisSource, kinesisSink } from 'sluice/kinesis';
 
 interface Click { user: string; at: number }
 const job = new Job({ name: 'typed', checkpoints: { interval: '10s' } });
@@ -208,7 +210,7 @@ clicks.keyBy((c) => c.user).process(counter, { uid: 'count' }).print();
 const late = new OutputTag<Click>('late');
 const fmt = jsonFormat<Click>();
 const harness = new JobHarness();
-const sources = [kafkaSource<Click>, natsSource<Click>, mqttSource<Click>, kafkaSink<Click>, redisSink<Click>, postgresSink<Click>];
+const sources = [kafkaSource<Click>, natsSource<Click>, mqttSource<Click>, rabbitmqSource<Click>, rabbitmqStreamSource<Click>, kinesisSource<Click>, kafkaSink<Click>, redisSink<Click>, postgresSink<Click>, rabbitmqSink<Click>, kinesisSink<Click>];
 export { job, late, fmt, harness, sources, SluiceError };
 `,
     });

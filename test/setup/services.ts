@@ -1,5 +1,5 @@
 /**
- * Vitest global setup: makes sure PostgreSQL, Redis, NATS (JetStream) and Mosquitto answer
+ * Vitest global setup: makes sure PostgreSQL, Redis, NATS (JetStream), Mosquitto and RabbitMQ answer
  * on 127.0.0.1 before any test runs, by running `scripts/services.sh` (which starts only
  * what is not already answering). Connector tests run against these real services.
  */
