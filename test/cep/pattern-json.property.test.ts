@@ -182,7 +182,7 @@ const eventsGen = fc.array(
 );
 
 function run(p: Pattern<E, string>, events: readonly E[], times: readonly number[]): string[] {
-  const h = OperatorHarness.pattern(p, (e: E) => e.k, {
+  const h = OperatorHarness.pattern<E, string, string, string>(p, (e: E) => e.k, {
     processMatch: (m, ctx, out) =>
       out.collect(`${String(ctx.key)}:${Object.entries(m).map(([n, es]) => `${n}=${es.map((e) => e.i).join(',')}`).join(' ')}`),
   });
