@@ -203,6 +203,9 @@ class Compiler<T> {
 
   /** Greedy: proceed only on an event the stage cannot take and the next stage can (or that the stage can neither take nor ignore). */
   private greedyCondition(take: Condition<T>, ignore: Condition<T> | undefined): Condition<T> {
+    // Nothing consuming follows (the match ends here): greedy changes nothing, as in Flink, whose
+    // greedy narrows the next stage's edges and the final state has none. Found by the Flink differential.
+    if (this.followingTake === undefined) return TRUE;
     let greedy = not(take);
     if (this.followingTake) greedy = and(greedy, this.followingTake);
     return or(greedy, not(ignore === undefined ? take : or(take, ignore)));

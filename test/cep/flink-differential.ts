@@ -150,7 +150,7 @@ export function sluiceMatches(patterns: readonly PatternSpec[], events: readonly
     // emits the matches a skip strategy still holds back for a partial match that can no longer complete,
     // which Flink never emits (a deliberate difference: see docs/cep-flink-differential.md).
     h.processWatermark(Number.POSITIVE_INFINITY);
-    out.push(...h.values);
+    for (const v of h.values) out.push(v);
   });
   return out;
 }
