@@ -10,7 +10,7 @@ const [seed = 1, count = 60, n = 3000, keys = 20] = process.argv.slice(2).map(Nu
 const patterns = samplePatterns(seed, count);
 const events = sampleEvents(seed, n, keys);
 const sluice = sluiceMatches(patterns, events);
-const flink = flinkMatches(patterns, events);
+const flink = flinkMatches(patterns, events, 300_000);
 const diffs = compare(patterns, sluice, flink);
 /** Why a pattern may differ, from docs/cep-flink-differential.md; undefined: an unexplained difference. */
 const known = (i: number): string | undefined => {
