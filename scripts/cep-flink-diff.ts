@@ -12,24 +12,26 @@ const events = sampleEvents(seed, n, keys);
 const sluice = sluiceMatches(patterns, events);
 const flink = flinkMatches(patterns, events, 300_000);
 const diffs = compare(patterns, sluice, flink);
-/** Why a pattern may differ, from docs/cep-flink-differential.md; undefined: an unexplained difference. */
+/** Why a pattern may differ, from bench/peers/flink-cep/DIFFERENCES.md; undefined: an unexplained difference. */
 const known = (i: number): string | undefined => {
   const p = patterns[i]!;
   if (p.stages.some((s) => s.flags.includes('g'))) return 'greedy (open: Sluice\'s greedy differs from Flink\'s)';
   const d = diffs.find((x) => x.pattern === i)!;
-  if (p.skip !== 'no-skip' && p.skip !== 'skip-to-next' && sameStarts(d.onlySluice, d.onlyFlink)) return 'tie: same key and first event on both sides, the skip strategy kept another of the matches completed together (documented)';
+  if (p.skip !== 'no-skip' && p.skip !== 'skip-to-next' && sameStarts(d.onlySluice, flink, i) && sameStarts(d.onlyFlink, sluice, i)) {
+    return 'tie: same key and first event on both sides, the skip strategy kept another of the matches completed together (documented)';
+  }
   return undefined;
 };
-/** Every match only one side found has one only the other side found with the same key and first event. */
-function sameStarts(a: readonly string[], b: readonly string[]): boolean {
+/** Every match in `only` (found by one side only) has the key and first event of a match the other side found. */
+function sameStarts(only: readonly string[], other: readonly string[], pattern: number): boolean {
   const start = (line: string) => {
     const [, key, stages] = line.split('\t');
     return `${key}@${Math.min(...stages!.split(' ').flatMap((s) => s.split('=')[1]!.split(',').map(Number)))}`;
   };
-  const as = new Set(a.map(start));
-  const bs = new Set(b.map(start));
-  return [...as].every((x) => bs.has(x)) && [...bs].every((x) => as.has(x));
+  const starts = new Set(other.filter((l) => l.startsWith(`${pattern}\t`)).map(start));
+  return only.every((l) => starts.has(start(l)));
 }
+
 console.log(`seed ${seed}: ${patterns.length} patterns × ${events.length} events over ${keys} keys; Sluice ${sluice.length} matches, Flink ${flink.length}; ${diffs.length} patterns differ`);
 for (const d of diffs) {
   console.log(`\npattern ${d.pattern}: ${toLine(patterns[d.pattern]!)} — ${known(d.pattern) ?? 'UNEXPLAINED'}`);

@@ -148,7 +148,7 @@ export function sluiceMatches(patterns: readonly PatternSpec[], events: readonly
     for (const e of events) h.processElement(e, e.t).processWatermark(e.t - 1);
     // The final watermark, as Flink gets at the end of a bounded input; not endInput(): Sluice then also
     // emits the matches a skip strategy still holds back for a partial match that can no longer complete,
-    // which Flink never emits (a deliberate difference: see docs/cep-flink-differential.md).
+    // which Flink never emits (a deliberate difference: see bench/peers/flink-cep/DIFFERENCES.md).
     h.processWatermark(Number.POSITIVE_INFINITY);
     for (const v of h.values) out.push(v);
   });
