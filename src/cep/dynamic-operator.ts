@@ -94,7 +94,9 @@ const NFA = 'cep-dyn-nfa';
  * matches are never touched.
  */
 export class DynamicCepOperator<T, K extends Key, O> extends KeyedOperator<T | PatternUpdate, K, O> {
+  /** Events behind the watermark, dropped because no late-data output is set (read by the step's metrics). */
   lateDropped = 0;
+  /** Events behind the watermark sent to the late-data output (read by the step's metrics). */
   lateToSideOutput = 0;
   private nfa!: MapState<string, Slot<T>>;
   private buffer!: MapState<number, T[]>;
