@@ -94,3 +94,4 @@ export * from './connectors/index.js';
 export * from './window/index.js';
 export * from './cep/index.js';
 export { PatternStream } from './api/pattern-stream.js';
+export { DynamicPatternStream } from './api/dynamic-pattern-stream.js';

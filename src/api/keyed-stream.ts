@@ -16,6 +16,8 @@ import { IntervalJoin } from './joins/interval-join.js';
 import { temporalJoin, type TemporalJoinOptions } from './joins/temporal-join.js';
 import { Pattern } from '../cep/pattern.js';
 import { PatternStream } from './pattern-stream.js';
+import { DynamicPatternStream } from './dynamic-pattern-stream.js';
+import type { PatternUpdate } from '../cep/pattern-update.js';
 
 /**
  * A stream partitioned by key. Steps on it see one key at a time, with that key's state
@@ -175,6 +177,19 @@ export class KeyedStream<T, K extends Key> {
   pattern<N extends string>(pattern: Pattern<T, N>): PatternStream<T, N, K> {
     if (!(pattern instanceof Pattern)) throw new SluiceError('INVALID_ARGUMENT', 'pattern() needs a Pattern made with Pattern.begin(name)');
     return new PatternStream<T, N, K>(this, pattern);
+  }
+
+  /**
+   * Complex event processing with patterns as data, changed while the job runs: each
+   * {@link PatternUpdate} on `updates` (broadcast to every parallel instance) adds, replaces
+   * or removes a JSON pattern by id. Then `select` or `process` the matches.
+   *
+   * @example
+   * txns.keyBy('card').patterns(ruleUpdates).select((m, ctx) => ({ rule: ctx.patternId, card: ctx.key }), { uid: 'rules' });
+   */
+  patterns(updates: DataStream<PatternUpdate>): DynamicPatternStream<T, K> {
+    if (!(updates instanceof DataStream)) throw new SluiceError('INVALID_ARGUMENT', 'patterns() needs the stream of pattern updates');
+    return new DynamicPatternStream<T, K>(this, updates);
   }
 
   /** @internal The edge into a keyed step. */

@@ -11,3 +11,7 @@ export type { Condition, ConditionContext } from './condition.js';
 export type { Quantifier, Consuming, Times } from './quantifier.js';
 export { AfterMatchSkip, type AfterMatchSkipStrategy } from './skip-strategy.js';
 export type { PatternProcessFunction, PatternContext, TimedOutMatch } from './pattern-function.js';
+export { patternFromJson, canonicalPatternJson, type JsonPattern, type JsonStage, type JsonSkip, type JsonContiguity } from './pattern-json.js';
+export { compileCondition, evaluateExpression, EXPRESSION_FUNCTIONS, type ExpressionOrigin } from './expression.js';
+export type { PatternUpdate } from './pattern-update.js';
+export type { DynamicPatternContext, DynamicPatternProcessFunction, DynamicTimedOutMatch } from './dynamic-operator.js';

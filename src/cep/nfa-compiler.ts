@@ -69,6 +69,8 @@ class Compiler<T> {
   private index: number;
   private following: Stage<T> | undefined;
   private followingTake: Condition<T> | undefined;
+  /** The take condition of what follows the stage being converted (undefined: the match ends after it). */
+  private nextTake: Condition<T> | undefined;
 
   constructor(
     private readonly stages: readonly Stage<T>[],
@@ -113,6 +115,8 @@ class Compiler<T> {
 
   private convert(sink: NfaState<T>): NfaState<T> {
     const q = this.current.quantifier;
+    // Greedy looks at what the next stage takes, not at this stage's own chain of states (as Flink, whose greedy narrows the next stage).
+    this.nextTake = this.followingTake;
     let first: NfaState<T>;
     if (q.looping) {
       const looping = this.looping(this.copyWithoutTransitiveNots(sink));
@@ -203,8 +207,10 @@ class Compiler<T> {
 
   /** Greedy: proceed only on an event the stage cannot take and the next stage can (or that the stage can neither take nor ignore). */
   private greedyCondition(take: Condition<T>, ignore: Condition<T> | undefined): Condition<T> {
-    let greedy = not(take);
-    if (this.followingTake) greedy = and(greedy, this.followingTake);
+    // Nothing consuming follows (the match ends here): greedy changes nothing, as in Flink, whose
+    // greedy narrows the next stage's edges and the final state has none. Found by the Flink differential.
+    if (this.nextTake === undefined) return TRUE;
+    const greedy = and(not(take), this.nextTake);
     return or(greedy, not(ignore === undefined ? take : or(take, ignore)));
   }
 

@@ -130,13 +130,18 @@ export class Pattern<T, N extends string = string> {
   /** The stage may take no event at all. */
   optional(): Pattern<T, N> {
     this.checkPositive('optional');
+    // Both as Flink's Pattern.optional() refuses.
+    if (this.last.quantifier.optional) this.fail('optional() was already applied (times(0, …) and timesOrMore(0) make a stage optional too)');
+    const previous = this.stages[this.stages.length - 2];
+    if (previous?.quantifier.greedy) this.fail(`an optional stage cannot follow a greedy one ('${previous.name}')`);
     return this.withQuantifier({ optional: true });
   }
-  /** A repeated or optional stage takes as many events as it can before the next stage may start. */
+  /** A repeated stage takes as many events as it can before the next stage may start. */
   greedy(): Pattern<T, N> {
     this.checkPositive('greedy');
     const q = this.last.quantifier;
-    if (!q.quantified && !q.optional) this.fail('greedy() applies to a repeated or optional stage');
+    // As Flink: a single event stage, even optional, has nothing to be greedy about.
+    if (!q.quantified) this.fail('greedy() applies to a repeated stage: call times(), oneOrMore() or timesOrMore() first');
     if (q.inner === 'skip-till-any') this.fail('greedy() cannot be combined with allowCombinations()');
     return this.withQuantifier({ greedy: true });
   }

@@ -222,6 +222,24 @@ export const ERROR_CATALOG = {
     description: 'A CEP pattern cannot be built or run as written: a duplicate stage name, a quantifier where none applies, a negative stage after an optional one, a trailing notFollowedBy without within, a skip strategy naming no stage.',
     hint: 'Read the message for the stage named; Flink CEP documents the same rules for its Pattern API.',
   },
+  EXPRESSION_INVALID: {
+    domain: 'user',
+    retry: 'none',
+    description: 'A condition of a pattern written as data is not an expression of the pattern expression language: a syntax error, an unknown function, a wrong number of arguments, or a `$name` that names no stage.',
+    hint: 'The message gives the JSON path, the column and a caret under the place; the grammar and the functions are listed in src/cep/expression.ts.',
+  },
+  EXPRESSION_FAILED: {
+    domain: 'user',
+    retry: 'none',
+    description: 'A pattern condition met values it cannot work on while testing an event: arithmetic or ordering between a number and a string, a list where a number was expected.',
+    hint: 'The event goes to the step\'s error policy (dead letters). Check the field types the rule assumes; a missing field is null and does not fail.',
+  },
+  PATTERN_UPDATE_REFUSED: {
+    domain: 'user',
+    retry: 'none',
+    description: 'A pattern update on the broadcast stream of dynamic patterns cannot apply: not an update object, an add of an id already active, a replace or remove of an id not active, or an invalid pattern.',
+    hint: 'The update goes to the step\'s error policy (dead letters) and the active patterns stay as they were. Send `{ op: "add" | "replace", id, pattern }` or `{ op: "remove", id }`.',
+  },
   NO_TIMESTAMP: {
     domain: 'user',
     retry: 'none',

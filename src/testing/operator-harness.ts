@@ -14,6 +14,9 @@ import { AsyncWaitOperator } from '../runtime/operators/async/async-wait.js';
 import { compilePattern } from '../cep/nfa-compiler.js';
 import { CepOperator } from '../cep/operator.js';
 import type { Pattern } from '../cep/pattern.js';
+import { DynamicCepOperator, type DynamicPatternProcessFunction, type DynamicTimedOutMatch } from '../cep/dynamic-operator.js';
+import type { JsonPattern } from '../cep/pattern-json.js';
+import type { PatternUpdate } from '../cep/pattern-update.js';
 import type { PatternProcessFunction, TimedOutMatch } from '../cep/pattern-function.js';
 import { SluiceError, describeRecord } from '../errors/index.js';
 import type { Batch } from '../runtime/batch.js';
@@ -249,6 +252,36 @@ export class OperatorHarness<I, O> {
       fn: fn as unknown as PatternProcessFunction<T, string, K, O>,
     });
     return new OperatorHarness<T, O>(operator, options);
+  }
+
+  /**
+   * A harness for a dynamic CEP step (`keyedStream.patterns(updates)`): input 0 the keyed
+   * events, input 1 the {@link PatternUpdate}s. `initial` patterns are active from the start.
+   *
+   * @example
+   * const h = OperatorHarness.dynamicPatterns((t: Txn) => t.card, { processMatch: (m, ctx, out) => out.collect(ctx.patternId) });
+   * h.processElement({ op: 'add', id: 'big', pattern: { stages: [{ name: 'big', where: 'amount > 500' }] } }, Number.NaN, 1);
+   * h.processElement(txn, 1000).processWatermark(2000);
+   */
+  static dynamicPatterns<T, K extends Key, O>(
+    keySelector: (value: T) => K,
+    fn: DynamicPatternProcessFunction<T, K, O>,
+    options: OperatorHarnessOptions & {
+      processingTime?: boolean;
+      initial?: Record<string, JsonPattern | string>;
+      lateTag?: OutputTag<T>;
+      timedOutTag?: OutputTag<DynamicTimedOutMatch<T>>;
+    } = {},
+  ): OperatorHarness<T | PatternUpdate, O> {
+    const operator = new DynamicCepOperator<T, K, O>({
+      keySelector,
+      fn,
+      timeDomain: options.processingTime ? 'processing-time' : 'event-time',
+      initial: options.initial,
+      lateTag: options.lateTag,
+      timedOutTag: options.timedOutTag,
+    });
+    return new OperatorHarness<T | PatternUpdate, O>(operator, options);
   }
 
   /** Any operator (for library authors testing their own operators). */

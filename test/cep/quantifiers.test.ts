@@ -79,7 +79,11 @@ describe('the builder refuses bad patterns at once (PATTERN_INVALID, naming the 
     expect(() => as().times(2).oneOrMore()).toThrow(/stage 'a'.*already has a quantifier/);
     expect(() => as().until(is('b'))).toThrow(/until\(\) applies only to a loop/);
     expect(() => as().consecutive()).toThrow(/consecutive\(\) applies to a repeated stage/);
-    expect(() => as().greedy()).toThrow(/greedy\(\) applies to a repeated or optional stage/);
+    expect(() => as().greedy()).toThrow(/greedy\(\) applies to a repeated stage/);
+    // Flink's refusals too: greedy on a single optional event, optional twice, optional after greedy.
+    expect(() => as().optional().greedy()).toThrow(/greedy\(\) applies to a repeated stage/);
+    expect(() => as().times(0, 2).optional()).toThrow(/optional\(\) was already applied/);
+    expect(() => as().oneOrMore().greedy().followedBy('b').optional()).toThrow(/cannot follow a greedy one/);
     expect(() => as().times(3, 2)).toThrow(/times\(3, 2\)/);
     expect(() => as().within('-1s')).toThrow(/INVALID_DURATION|not a duration|non-negative/);
   });
