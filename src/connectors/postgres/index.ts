@@ -1,6 +1,8 @@
 /**
  * PostgreSQL: {@link postgresSink} upserts rows in batches, exactly-once by idempotence (see its notes on two-phase commit).
+ * {@link postgresTimeSeriesSink} upserts time series by (series key, time) into time-partitioned tables, with retention by dropping partitions.
  *
  * @module
  */
 export { postgresSink, type PostgresSink, type PostgresSinkOptions } from './sink.js';
+export { postgresTimeSeriesSink, type PostgresTimeSeriesSink, type PostgresTimeSeriesSinkOptions } from './time-series-sink.js';
