@@ -20,30 +20,50 @@ export type InfluxPrecision = 'ns' | 'u' | 'ms' | 's' | 'm' | 'h';
 const NS_PER: Record<InfluxPrecision, bigint> = { ns: 1n, u: 1000n, ms: 1_000_000n, s: 1_000_000_000n, m: 60_000_000_000n, h: 3_600_000_000_000n };
 const COARSEST_FIRST: InfluxPrecision[] = ['h', 'm', 's', 'ms', 'u', 'ns'];
 
-/** A point's time in epoch nanoseconds; throws BAD_RECORD for a time that is not one. */
-export function timeNanos(time: number | bigint): bigint {
-  if (typeof time === 'bigint') return time;
-  if (typeof time !== 'number' || !Number.isFinite(time)) throw new SluiceError('BAD_RECORD', `an InfluxDB point's time must be epoch milliseconds or bigint nanoseconds, got ${String(time)}`);
-  if (Number.isInteger(time)) return BigInt(time) * 1_000_000n;
-  // A fractional millisecond: keep microseconds (what a double holds exactly at today's epoch).
-  return BigInt(Math.round(time * 1000)) * 1000n;
+/** A point's time checked: finite epoch milliseconds, or bigint nanoseconds; throws BAD_RECORD otherwise. */
+export function checkTime(time: unknown): number | bigint {
+  if (typeof time === 'bigint' || (typeof time === 'number' && Number.isFinite(time))) return time;
+  throw new SluiceError('BAD_RECORD', `an InfluxDB point's time must be epoch milliseconds or bigint nanoseconds, got ${String(time)}`);
 }
+
+/** A time in epoch nanoseconds (a fractional millisecond keeps microseconds, what a double holds exactly at today's epoch). */
+function nanos(t: number | bigint): bigint {
+  if (typeof t === 'bigint') return t;
+  return Number.isInteger(t) ? BigInt(t) * 1_000_000n : BigInt(Math.round(t * 1000)) * 1000n;
+}
+
+const MS_PER: Record<'h' | 'm' | 's' | 'ms', number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1 };
 
 /**
  * The coarsest precision that writes every time exactly: whole hours give `h`, whole
- * seconds `s`, and so on. Coarser timestamps are shorter lines and less for the server to parse.
+ * seconds `s`, and so on. Coarser timestamps are shorter lines and less for the server to
+ * parse. Times in milliseconds are checked as numbers (BigInt arithmetic per point would
+ * cost more than the write); bigint nanoseconds as bigints.
  */
-export function precisionFor(times: readonly bigint[]): InfluxPrecision {
+export function precisionFor(times: readonly (number | bigint)[]): InfluxPrecision {
+  if (times.every((t) => typeof t === 'number')) {
+    const ms = times as readonly number[];
+    for (const p of ['h', 'm', 's', 'ms'] as const) {
+      const unit = MS_PER[p];
+      if (ms.every((t) => t % unit === 0)) return p;
+    }
+    return 'u'; // fractions of a millisecond are kept to the microsecond
+  }
+  const ns = times.map(nanos);
   for (const p of COARSEST_FIRST) {
     const unit = NS_PER[p];
-    if (times.every((t) => t % unit === 0n)) return p;
+    if (ns.every((t) => t % unit === 0n)) return p;
   }
   return 'ns';
 }
 
-/** `t` (epoch ns) in `precision` units; exact by the choice of {@link precisionFor}. */
-export function inPrecision(t: bigint, precision: InfluxPrecision): string {
-  return (t / NS_PER[precision]).toString();
+/** `t` in `precision` units, as written on the line; exact for the precision {@link precisionFor} chose. */
+export function inPrecision(t: number | bigint, precision: InfluxPrecision): string {
+  if (typeof t === 'number') {
+    if (precision === 'u') return String(Math.round(t * 1000));
+    if (precision !== 'ns') return String(Math.floor(t / MS_PER[precision]));
+  }
+  return (nanos(t) / NS_PER[precision]).toString();
 }
 
 // Line protocol escaping (InfluxDB 1.x): measurement names escape commas and spaces; tag

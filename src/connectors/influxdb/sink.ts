@@ -2,7 +2,7 @@ import { SluiceError } from '../../errors/index.js';
 import { exponentialBackoff, type RetryPolicy } from '../../resilience/retry.js';
 import { toMillis, type Duration } from '../../time/duration.js';
 import type { Sink, SinkContext, SinkWriter } from '../sink.js';
-import { inPrecision, pointLine, precisionFor, timeNanos, type InfluxPoint, type InfluxPrecision } from './line-protocol.js';
+import { checkTime, inPrecision, pointLine, precisionFor, type InfluxPoint, type InfluxPrecision } from './line-protocol.js';
 import { InfluxHttp } from './http.js';
 
 /** A retention policy the sink declares on its database (InfluxDB 1.x): created, or altered to match. */
@@ -94,7 +94,7 @@ export function influxSink<T>(opts: InfluxSinkOptions<T>): InfluxSink<T> {
 
 class InfluxWriter<T> implements SinkWriter<T> {
   private lines: string[] = [];
-  private times: bigint[] = [];
+  private times: (number | bigint)[] = [];
   private readonly http: InfluxHttp;
   private readonly retry: RetryPolicy;
 
@@ -132,11 +132,11 @@ class InfluxWriter<T> implements SinkWriter<T> {
   write(values: T[]): Promise<void> | void {
     for (const v of values) {
       let line: string;
-      let t: bigint;
+      let t: number | bigint;
       try {
         const p = this.opts.point(v);
         line = pointLine(p);
-        t = timeNanos(p.time);
+        t = checkTime(p.time);
       } catch (e) {
         if (e instanceof SluiceError) throw new SluiceError(e.code, `influxdb sink '${this.ctx.uid}': ${e.message}`, { step: this.ctx.uid, detail: safeJson(v), cause: e });
         throw e;

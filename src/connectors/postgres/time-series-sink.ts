@@ -44,9 +44,9 @@ const RETENTION_EVERY_MS = 60_000;
  * by range of time (declarative partitioning), partitions made as rows reach them and
  * dropped whole when older than `retention`.
  *
- * Each batch is one statement whatever its size: `INSERT … SELECT * FROM unnest($1::text[],
- * $2::timestamptz[], …) ON CONFLICT (series…, time) DO UPDATE`, one array parameter per
- * column. The `pg` client has no COPY without a further package (pg-copy-streams), and COPY
+ * Each batch is one statement whatever its size: `INSERT … SELECT … FROM unnest($1::text[],
+ * $2::float8[], …) ON CONFLICT (series…, time) DO UPDATE`, one array parameter per column
+ * (the time as epoch milliseconds, made a timestamptz by `to_timestamp` in the statement). The `pg` client has no COPY without a further package (pg-copy-streams), and COPY
  * into a staging table would add a second statement per batch for the upsert; arrays give
  * the same one-round-trip batch. TimescaleDB (hypertables, compression, its retention
  * policies) is not used: no package of it exists for this machine's PostgreSQL 15 in its
@@ -87,7 +87,10 @@ export function postgresTimeSeriesSink<T>(opts: PostgresTimeSeriesSinkOptions<T>
   const plan: Plan = {
     who,
     create: `CREATE TABLE IF NOT EXISTS ${table} (${names.map((c, i) => `${cols[i]} ${opts.columns[c]}${[...opts.series, opts.time].includes(c) ? ' NOT NULL' : ''}`).join(', ')}, PRIMARY KEY (${keys.join(', ')})) PARTITION BY RANGE (${sqlIdentifier(opts.time, who)})`,
-    upsert: `INSERT INTO ${table} (${cols.join(', ')}) SELECT * FROM unnest(${names.map((c, i) => `$${i + 1}::${opts.columns[c]}[]`).join(', ')}) ON CONFLICT (${keys.join(', ')}) ${updates.length ? `DO UPDATE SET ${updates.join(', ')}` : 'DO NOTHING'}`,
+    // The time goes as epoch ms in a float8[] (no Date or string per row); to_timestamp keeps microseconds.
+    upsert: `INSERT INTO ${table} (${cols.join(', ')}) SELECT ${names.map((c, i) => (c === opts.time ? `to_timestamp(c${i} / 1000.0)` : `c${i}`)).join(', ')} FROM unnest(${names
+      .map((c, i) => `$${i + 1}::${c === opts.time ? 'float8' : opts.columns[c]}[]`)
+      .join(', ')}) AS u(${names.map((_, i) => `c${i}`).join(', ')}) ON CONFLICT (${keys.join(', ')}) ${updates.length ? `DO UPDATE SET ${updates.join(', ')}` : 'DO NOTHING'}`,
     timeIndex: names.indexOf(opts.time),
     keyIndexes: [...opts.series, opts.time].map((k) => names.indexOf(k)),
     batchSize,
@@ -180,18 +183,20 @@ class TimeSeriesWriter<T> implements SinkWriter<T> {
     try {
       // DDL outside the transaction: a rolled-back batch must not leave partitions we think exist.
       await this.partitions.ensure(c, rows.map((r) => r[timeIndex] as number));
-      await c.query('BEGIN');
+      // One statement is atomic by itself: a transaction only when there are several.
+      const transaction = checkpointId !== undefined || rows.length > batchSize;
+      if (transaction) await c.query('BEGIN');
       for (let i = 0; i < rows.length; i += batchSize) {
         const chunk = rows.slice(i, i + batchSize);
         const columns: unknown[][] = Array.from({ length: width }, () => new Array(chunk.length));
         for (let r = 0; r < chunk.length; r++) {
           const row = chunk[r]!;
-          for (let col = 0; col < width; col++) columns[col]![r] = col === timeIndex ? new Date(row[col] as number).toISOString() : row[col];
+          for (let col = 0; col < width; col++) columns[col]![r] = row[col];
         }
         await c.query(this.plan.upsert, columns);
       }
       if (checkpointId !== undefined) await c.query('UPDATE sluice_sink_checkpoints SET checkpoint_id = $1 WHERE sink = $2', [checkpointId, this.sinkName]);
-      await c.query('COMMIT');
+      if (transaction) await c.query('COMMIT');
     } catch (e) {
       await c.query('ROLLBACK').catch(() => {});
       throw this.failed('writing', e);

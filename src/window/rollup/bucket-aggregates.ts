@@ -21,10 +21,10 @@ type Mergeable<T, ACC, V> = AggregateFunction<T, ACC, V> & { merge(a: ACC, b: AC
  */
 export function finestLevel<T, ACC, V>(fn: Mergeable<T, ACC, V>): AggregateFunction<T, ACC, BucketState<ACC, V>> {
   return {
-    createAccumulator: () => fn.createAccumulator(),
-    add: (value, acc) => fn.add(value, acc),
+    createAccumulator: fn.createAccumulator,
+    add: fn.add,
     getResult: (acc) => ({ acc: fn.merge(fn.createAccumulator(), acc), values: fn.getResult(acc) }),
-    merge: (a, b) => fn.merge(a, b),
+    merge: fn.merge,
   };
 }
 

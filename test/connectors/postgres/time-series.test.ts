@@ -29,8 +29,8 @@ interface Point {
 }
 const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 0, 1);
-// Three series, points an hour apart across several daily partitions.
-const make = (i: number): Point => ({ sensor: `s${i % 3}`, t: T0 + Math.floor(i / 3) * 3_600_000, value: i });
+// Three series, points an hour (and a few ms) apart across several daily partitions.
+const make = (i: number): Point => ({ sensor: `s${i % 3}`, t: T0 + Math.floor(i / 3) * 3_600_000 + (i % 7), value: i });
 const sinkOver = (table: string, extra: { retention?: Duration } = {}) =>
   postgresTimeSeriesSink<Point>({
     table,
