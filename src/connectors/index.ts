@@ -44,5 +44,6 @@ export * from './kafka/index.js';
 export { natsSink, natsSource, type NatsSink, type NatsSinkOptions, type NatsSource, type NatsSourceOptions } from './nats/index.js';
 export type { Lookup } from './lookup.js';
 export { redisLookup, redisKeyLookup, redisSink, redisStreamSource, type RedisLookup, type RedisKeyLookupOptions, type RedisSink, type RedisSinkOptions, type RedisStreamSource, type RedisStreamSourceOptions } from './redis/index.js';
-export { postgresSink, type PostgresSink, type PostgresSinkOptions } from './postgres/index.js';
+export { postgresSink, postgresTimeSeriesSink, type PostgresSink, type PostgresSinkOptions, type PostgresTimeSeriesSink, type PostgresTimeSeriesSinkOptions } from './postgres/index.js';
+export { influxSink, type InfluxSink, type InfluxSinkOptions, type InfluxRetentionPolicy, type InfluxPoint, type InfluxPrecision } from './influxdb/index.js';
 export { mqttSource, type MqttSource, type MqttSourceOptions } from './mqtt/index.js';
