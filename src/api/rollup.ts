@@ -98,7 +98,7 @@ export function rollup<T, K extends Key, A extends NamedAggregates<T>>(stream: D
   let finest = (input.keyBy(key as (value: T) => K) as ReturnType<DataStream<T>['keyBy']>).window(tumbling<T>(levels[0]!.ms)).allowedLateness(lateness);
   if (options.lateData) finest = finest.sideOutputLateData(options.lateData);
   type Bucket = WindowResult<K, BucketState<Record<string, unknown>, V>>;
-  const finestStep = finest.aggregate(finestLevel(fn), stepOptions(levels[0]!.name));
+  const finestStep = finest.aggregate(finestLevel(fn, lateness > 0), stepOptions(levels[0]!.name));
   let buckets = finestStep as unknown as DataStream<Bucket>;
   const streams = new Map<string, DataStream<RollupRow<K, V>>>();
   const rows = (level: string, s: DataStream<Bucket>) =>
@@ -109,7 +109,7 @@ export function rollup<T, K extends Key, A extends NamedAggregates<T>>(stream: D
       .keyBy((r: Bucket) => r.key)
       .window(tumbling<Bucket>(level.ms))
       .allowedLateness(lateness)
-      .aggregate(coarserLevel(fn as Parameters<typeof coarserLevel<Record<string, unknown>, V>>[0]), stepOptions(level.name)) as unknown as DataStream<Bucket>;
+      .aggregate(coarserLevel(fn as Parameters<typeof coarserLevel<Record<string, unknown>, V>>[0], lateness), stepOptions(level.name)) as unknown as DataStream<Bucket>;
     streams.set(level.name, rows(level.name, buckets));
   }
   const names = levels.map((l) => l.name);
