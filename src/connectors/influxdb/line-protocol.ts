@@ -72,6 +72,15 @@ const escMeasurement = (s: string) => s.replace(/[, ]/g, (c) => `\\${c}`);
 const escKey = (s: string) => s.replace(/[,= ]/g, (c) => `\\${c}`);
 const escString = (s: string) => s.replace(/["\\]/g, (c) => `\\${c}`);
 
+/** Characters that need escaping or refusing somewhere in a key: a string without them is written as it is. */
+const SPECIAL = /[,= \n\r\\"]/;
+
+/** A measurement, tag key, tag value or field key, escaped with `esc`; the common case (nothing to escape) costs one regex test. */
+function name(s: unknown, what: string, esc: (s: string) => string): string {
+  if (typeof s === 'string' && s.length > 0 && !SPECIAL.test(s)) return s;
+  return esc(plain(s, what));
+}
+
 function plain(s: unknown, what: string): string {
   if (typeof s !== 'string' || s.length === 0) throw new SluiceError('BAD_RECORD', `an InfluxDB point's ${what} must be a non-empty string, got ${JSON.stringify(s)}`);
   // Line protocol has no escape for a line break: it would end the line.
@@ -102,12 +111,12 @@ function fieldValue(v: unknown, name: string): string {
  */
 export function pointLine(p: InfluxPoint): string {
   if (p === null || typeof p !== 'object') throw new SluiceError('BAD_RECORD', `an InfluxDB point must be an object, got ${p === null ? 'null' : typeof p}`);
-  let line = escMeasurement(plain(p.measurement, 'measurement'));
+  let line = name(p.measurement, 'measurement', escMeasurement);
   if (p.tags) {
     for (const k of Object.keys(p.tags).sort()) {
       const v = p.tags[k];
       if (v === undefined || v === '') continue; // InfluxDB has no empty tag value: leaving it out is how one says "none"
-      line += `,${escKey(plain(k, 'tag key'))}=${escKey(plain(v, `tag ${k}`))}`;
+      line += `,${name(k, 'tag key', escKey)}=${name(v, `tag ${k}`, escKey)}`;
     }
   }
   const fields = p.fields && typeof p.fields === 'object' ? Object.keys(p.fields) : [];
@@ -115,7 +124,7 @@ export function pointLine(p: InfluxPoint): string {
   for (const k of fields) {
     const v = p.fields[k];
     if (v === undefined) continue;
-    line += `${sep}${escKey(plain(k, 'field key'))}=${fieldValue(v, k)}`;
+    line += `${sep}${name(k, 'field key', escKey)}=${fieldValue(v, k)}`;
     sep = ',';
   }
   if (sep === ' ') throw new SluiceError('BAD_RECORD', `InfluxDB point of ${p.measurement} has no field; a point needs at least one`);

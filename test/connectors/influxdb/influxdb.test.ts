@@ -146,6 +146,18 @@ describe('influxSink', () => {
     await w.close();
   });
 
+  it('escapes what line protocol needs escaped: spaces, commas and = in names and tags, quotes and backslashes in strings', async () => {
+    const db = freshDb();
+    const w = influxSink<InfluxPoint>({ database: db, point: (p) => p }).createWriter(testSinkContext({ transactional: true }));
+    await w.open!();
+    await w.write([{ measurement: 'cpu load,x', tags: { 'host name': 'a,b=c d' }, fields: { 'msg text': 'say "hi" \\ ok', n: 7n, ok: true }, time: T0 }], [0]);
+    await w.preCommit!(1);
+    await w.close();
+    const json = await influxql('SELECT * FROM "cpu load,x"', db);
+    const s = json.results[0].series[0];
+    expect(Object.fromEntries(s.columns.map((c: string, i: number) => [c, s.values[0][i]]))).toEqual({ time: T0, 'host name': 'a,b=c d', 'msg text': 'say "hi" \\ ok', n: 7, ok: true });
+  });
+
   it('declares its retention policy: created on first open, altered when the declaration changes, written into', async () => {
     const db = freshDb();
     const policies = async () => (await influxql(`SHOW RETENTION POLICIES ON "${db}"`)).results[0].series[0].values.map((v: unknown[]) => [v[0], v[1]]);
