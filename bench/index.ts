@@ -36,6 +36,13 @@ if (process.argv[2] === 'async') {
   process.exit(0);
 }
 
+// `npm run bench -- sinks [--records N] [--events N] [--runs N]`: the PostgreSQL time-series and InfluxDB sinks beside hand-written client loops, and rollup() beside one tumbling aggregate (bench/sinks.ts).
+if (process.argv[2] === 'sinks') {
+  const { runSinksBench } = await import('./sinks.js');
+  await runSinksBench(process.argv.slice(3));
+  process.exit(0);
+}
+
 const options = parseOptions(process.argv.slice(2));
 const known = suites.flatMap((s) => s.workloads.map((w) => w.name));
 const unknown = options.only?.filter((name) => !known.includes(name)) ?? [];

@@ -55,6 +55,7 @@ export type { ServerOptions, JobServer } from './server/server.js';
 export { DataStream, type KeyField } from './api/data-stream.js';
 export { KeyedStream } from './api/keyed-stream.js';
 export { WindowedStream, type WindowAggregateOptions } from './api/windowed-stream.js';
+export { rollup, type Rollup, type RollupOptions, type RollupRow } from './api/rollup.js';
 export * from './api/joins/index.js';
 export { ConnectedStreams, ConnectedKeyedStreams } from './api/connected-streams.js';
 export { BroadcastStream, BroadcastConnectedStream, KeyedBroadcastConnectedStream } from './api/broadcast-stream.js';

@@ -15,4 +15,5 @@ export * from './assigners/index.js';
 export * from './triggers/index.js';
 export * from './evictors/index.js';
 export * from './aggregates/index.js';
+export { namedAggregates, type NamedAggregates, type NamedResults } from './rollup/named-aggregates.js';
 export * from './join/index.js';

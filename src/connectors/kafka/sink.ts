@@ -8,6 +8,7 @@ import type { Sink, SinkContext, SinkWriter } from '../sink.js';
 import { brokerList, codecOf, type KafkaCodec, type KafkaFormat } from './format.js';
 import { brokerTimeoutOf, brokerUnavailable, clientRetryOptions, errorText, isDeadline, isTransient, rideOut, withDeadline, type RideOutOptions } from './outage.js';
 import type { KafkaTransactionHandle } from './transaction-handle.js';
+import { ensureSinkTopic, sinkTopicConfigs, type KafkaSinkTopic } from './sink-topic.js';
 import { TransactionCoordinators, coordinatorRetriable } from './transactions.js';
 
 /** Options of {@link kafkaSink}. */
@@ -44,6 +45,15 @@ export interface KafkaSinkOptions<T> {
    * failed is committed again by its producer id and epoch once a broker answers.
    */
   brokerUnavailableTimeout?: Duration;
+  /**
+   * Create the topic when it does not exist, with these partitions, replication and
+   * retention (`retention.ms`), when the writer opens. Default: the topic must exist. An
+   * existing topic is left as it is.
+   *
+   * @example
+   * kafkaSink({ brokers, topic: 'alerts', createTopic: { partitions: 6, retention: '3d' } })
+   */
+  createTopic?: KafkaSinkTopic;
 }
 
 /** The sink {@link kafkaSink} returns: exactly-once in Kafka transactions under `delivery: 'exactly-once'`, at-least-once otherwise. */
@@ -91,6 +101,7 @@ export function kafkaSink<T>(options: KafkaSinkOptions<T>): KafkaSink<T> {
   const timeoutMs = options.transactionTimeoutMs ?? 300_000;
   if (!(timeoutMs >= 1000)) throw new SluiceError('INVALID_ARGUMENT', `kafkaSink: transactionTimeoutMs must be at least 1000, got ${options.transactionTimeoutMs}`);
   const brokerTimeoutMs = brokerTimeoutOf(options.brokerUnavailableTimeout, 'kafkaSink');
+  if (options.createTopic !== undefined) sinkTopicConfigs(options.createTopic, options.topic); // refuses a bad declaration when built
   return {
     kind: 'kafka',
     topic: options.topic,
@@ -183,6 +194,13 @@ class KafkaWriter<T> implements SinkWriter<T> {
   async open(): Promise<void> {
     this.kafka = await loadKafkaClient();
     this.rideOut = { kafka: this.kafka, clock: this.ctx.clock, timeoutMs: this.brokerTimeoutMs, where: this.where, step: this.ctx.uid, brokers: this.brokers, signal: this.closing.signal };
+    if (this.options.createTopic !== undefined) {
+      try {
+        await ensureSinkTopic(this.kafka, this.brokers, this.clientId, this.options.topic, this.options.createTopic);
+      } catch (e) {
+        throw new SluiceError('SINK_FAILED', `kafka sink '${this.ctx.uid}': could not create topic ${this.options.topic}: ${errorText(e)}`, { step: this.ctx.uid, cause: e });
+      }
+    }
     // Before the first encode: a Confluent format registers its writer's schema here.
     await this.lifecycle.open();
   }

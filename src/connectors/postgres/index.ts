@@ -1,8 +1,10 @@
 /**
  * PostgreSQL: {@link postgresSink} upserts rows in batches, exactly-once by idempotence (see its notes on two-phase commit);
+ * {@link postgresTimeSeriesSink} upserts time series by (series key, time) into time-partitioned tables, with retention by dropping partitions;
  * {@link postgresLookup} is the table of a `lookupJoin` (one `WHERE key = ANY($1)` per batch of keys).
  *
  * @module
  */
 export { postgresSink, type PostgresSink, type PostgresSinkOptions } from './sink.js';
 export { postgresLookup, type PostgresLookupOptions } from './lookup.js';
+export { postgresTimeSeriesSink, type PostgresTimeSeriesSink, type PostgresTimeSeriesSinkOptions } from './time-series-sink.js';

@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { SluiceError } from '../../errors/index.js';
 import type { Lookup } from '../lookup.js';
 import { loadOptional } from '../shared/optional-client.js';
+import { sqlIdentifier } from './identifier.js';
 
 /** Options of {@link postgresLookup}: which table, which key column, and how a row becomes a value. */
 export interface PostgresLookupOptions<V> {
@@ -23,15 +24,6 @@ export interface PostgresLookupOptions<V> {
   poolSize?: number;
 }
 
-/** A SQL identifier (`schema.table`, `column`), each part quoted; refused unless made of plain name characters. */
-function identifier(name: string, what: string): string {
-  const parts = name.split('.');
-  if (parts.length > 2 || parts.some((p) => !/^[A-Za-z_][A-Za-z0-9_$]*$/.test(p))) {
-    throw new SluiceError('INVALID_ARGUMENT', `postgresLookup: ${what} '${name}' is not a plain SQL name (letters, digits, _ and $, at most schema.table)`);
-  }
-  return parts.map((p) => `"${p}"`).join('.');
-}
-
 /**
  * A {@link Lookup} over a PostgreSQL table for `lookupJoin`: the keys of a batch are read
  * with one `SELECT … WHERE key = ANY($1)` (a missing key is a miss). Keys are compared as
@@ -43,9 +35,9 @@ function identifier(name: string, what: string): string {
  * lookupJoin(clicks, users, { uid: 'users', key: (c) => c.user, join: (c, u) => ({ ...c, country: u?.country }), onMiss: 'null' });
  */
 export function postgresLookup<V = Record<string, unknown>>(options: PostgresLookupOptions<V>): Lookup<string | number, V> {
-  const table = identifier(options.table, 'table');
-  const key = identifier(options.keyColumn, 'keyColumn');
-  const columns = options.columns === undefined ? '*' : options.columns.map((c) => identifier(c, 'column')).join(', ');
+  const table = sqlIdentifier(options.table, 'postgresLookup table');
+  const key = sqlIdentifier(options.keyColumn, 'postgresLookup keyColumn');
+  const columns = options.columns === undefined ? '*' : options.columns.map((c) => sqlIdentifier(c, 'postgresLookup column')).join(', ');
   // The key column again under a name of our own, so that a row is matched to its key whatever columns are read.
   const sql = `SELECT ${columns}, ${key}::text AS "sluice$key" FROM ${table} WHERE ${key} = ANY($1)`;
   const name = options.name ?? options.table;

@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { SluiceError } from '../../errors/index.js';
 import type { Sink, SinkContext, SinkWriter } from '../sink.js';
 import { loadOptional } from '../shared/optional-client.js';
+import { sqlIdentifier } from './identifier.js';
 
 /** Options of {@link postgresSink}. */
 export interface PostgresSinkOptions<T> {
@@ -24,15 +25,7 @@ export interface PostgresSink<T> extends Sink<T> {
   readonly kind: 'postgres';
 }
 
-const ident = (name: string): string => {
-  if (!/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/.test(name)) {
-    throw new SluiceError('INVALID_ARGUMENT', `postgresSink: ${JSON.stringify(name)} is not a plain SQL identifier`);
-  }
-  return name
-    .split('.')
-    .map((p) => `"${p}"`)
-    .join('.');
-};
+const ident = (name: string): string => sqlIdentifier(name, 'postgresSink');
 
 /**
  * Upserts rows into a PostgreSQL table: `INSERT … ON CONFLICT (key) DO UPDATE`,
