@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SluiceError } from '../errors/index.js';
 import { LAG_TIMEOUT_MS, type ClusterFiguresSource } from '../observe/cluster-figures.js';
 import type { JobMonitor } from '../observe/job-monitor.js';
+import type { Principal } from './auth/principal.js';
 import { dashboardHtml } from './dashboard.js';
 import { error, json, send } from './respond.js';
 import { confineSavepointPath } from './savepoint-path.js';
@@ -12,6 +13,7 @@ export function jobSummary(m: JobMonitor): Record<string, unknown> {
   return {
     id: m.id,
     name: m.id,
+    labels: m.labels,
     status: m.status,
     startedAt: m.startedAt,
     endedAt: m.endedAt ?? null,
@@ -34,9 +36,11 @@ export function jobSummary(m: JobMonitor): Record<string, unknown> {
  *   (a `path` must lie in the job's savepoint directory: `savepoint-path.ts`),
  *   `POST /jobs/:id/stop`
  *
- * Requests reach it past `request-guard.ts` (Host, Origin, JSON content type).
+ * Requests reach it past `request-guard.ts` (Host, Origin, JSON content type) and
+ * `auth/access-control.ts` (bearer token, role, policy), which `server.ts` applies in that order.
  */
-export async function handleRequest(m: JobMonitor, req: IncomingMessage, res: ServerResponse): Promise<void> {
+// eslint-disable-next-line @typescript-eslint/no-unused-vars
+export async function handleRequest(m: JobMonitor, req: IncomingMessage, res: ServerResponse, _principal?: Principal): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const path = url.pathname.replace(/\/+$/, '') || '/';
   const method = req.method ?? 'GET';
