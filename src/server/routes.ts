@@ -39,7 +39,6 @@ export function jobSummary(m: JobMonitor): Record<string, unknown> {
  * Requests reach it past `request-guard.ts` (Host, Origin, JSON content type) and
  * `auth/access-control.ts` (bearer token, role, policy), which `server.ts` applies in that order.
  */
-// eslint-disable-next-line @typescript-eslint/no-unused-vars
 export async function handleRequest(m: JobMonitor, req: IncomingMessage, res: ServerResponse, _principal?: Principal): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const path = url.pathname.replace(/\/+$/, '') || '/';

@@ -140,7 +140,7 @@ export async function startServer(monitor: JobMonitor, options: ServerOptions, l
   return undefined;
 }
 
-/** Actions that change a job: each is written to the audit log whatever its result. */
+/** Actions that only read: every other one is written to the audit log, whatever its result. */
 const READS = new Set(['open', 'view', 'metrics']);
 
 /**
