@@ -98,8 +98,10 @@ export async function startServer(monitor: JobMonitor, options: ServerOptions, l
     const headersTimeout = options.headersTimeoutMs ?? 10_000;
     const requestTimeout = Math.max(options.requestTimeoutMs ?? 30_000, headersTimeout);
     const limits = { headersTimeout, requestTimeout, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS, connectionsCheckingInterval: Math.max(50, Math.min(1_000, headersTimeout / 4)) };
+    // Answers held until their audit entry is durable: closing waits for them (a cancel ends the job, which closes the server).
+    const answering = new Set<Promise<unknown>>();
     const server = createServer(limits, (req, res) => {
-      serve(monitor, req, res, hosts, access, audit, logger).catch((e: unknown) => {
+      serve(monitor, req, res, hosts, access, audit, logger, answering).catch((e: unknown) => {
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
         res.end(JSON.stringify(error('INTERNAL', (e as Error).message)));
       });
@@ -130,10 +132,15 @@ export async function startServer(monitor: JobMonitor, options: ServerOptions, l
       url,
       port: bound,
       close: () =>
-        new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        }).then(() => audit?.close()),
+        Promise.race([Promise.allSettled([...answering]), new Promise((r) => setTimeout(r, 5_000).unref())])
+          .then(
+            () =>
+              new Promise<void>((resolve) => {
+                server.close(() => resolve());
+                server.closeAllConnections();
+              }),
+          )
+          .then(() => audit?.close()),
     };
   }
   logger.warn({ event: 'server_unavailable', from: first, to: last }, `ports ${first}-${last} on ${host} are all taken; the job runs without its REST API and dashboard`);
@@ -148,7 +155,16 @@ const READS = new Set(['open', 'view', 'metrics']);
  * authentication and authorisation, then the route. A refused request and every control
  * action are appended to the audit log before the answer is sent.
  */
-async function serve(m: JobMonitor, req: IncomingMessage, res: ServerResponse, hosts: AllowedHosts, access: AccessControl, audit: AuditLog | undefined, logger: Logger): Promise<void> {
+async function serve(
+  m: JobMonitor,
+  req: IncomingMessage,
+  res: ServerResponse,
+  hosts: AllowedHosts,
+  access: AccessControl,
+  audit: AuditLog | undefined,
+  logger: Logger,
+  answering: Set<Promise<unknown>>,
+): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const path = url.pathname.replace(/\/+$/, '') || '/';
   const parts = path.split('/').filter(Boolean);
@@ -192,7 +208,11 @@ async function serve(m: JobMonitor, req: IncomingMessage, res: ServerResponse, h
     const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
     res.end = ((...args: unknown[]) => {
       const ok = res.statusCode < 400;
-      void record(entry(decision.principal, decision.action, res.statusCode, ok ? 'ok' : 'failed', ok ? undefined : errorCodeOf(args[0]), decision.rule)).finally(() => end(...args));
+      const answered = record(entry(decision.principal, decision.action, res.statusCode, ok ? 'ok' : 'failed', ok ? undefined : errorCodeOf(args[0]), decision.rule)).finally(() => {
+        end(...args);
+        answering.delete(answered);
+      });
+      answering.add(answered);
       return res;
     }) as ServerResponse['end'];
   }
