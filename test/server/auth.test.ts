@@ -56,7 +56,23 @@ beforeAll(async () => {
     dir: join(dir, 'cp'),
     savepointDir: join(dir, 'savepoints'),
     labels: { team: 'payments' },
-    server: { port: 0, auth: { tokensFile, jwt: { jwksUrl, issuer: ISSUER, audience: AUDIENCE } }, audit: { dir: auditDir } },
+    server: {
+      port: 0,
+      auth: {
+        tokensFile,
+        jwt: { jwksUrl, issuer: ISSUER, audience: AUDIENCE },
+        // On top of roles: only the job's own team (or an admin) acts on it; anyone with a role reads.
+        policy: {
+          rules: [
+            { name: 'own team', effect: 'allow', labels: { team: { claim: 'team' } } },
+            { name: 'admins', effect: 'allow', claims: { roles: 'admin' } },
+            { name: 'reads', effect: 'allow', actions: ['view', 'metrics'] },
+          ],
+          default: 'deny',
+        },
+      },
+      audit: { dir: auditDir },
+    },
   }).start();
   url = (await run.server)!.url;
 });
@@ -136,7 +152,7 @@ describe('static bearer tokens', () => {
 
 describe('JWTs verified against a JWKS', () => {
   it('a valid JWT with the operator role takes a savepoint; with viewer it is refused 403', async () => {
-    expect((await call('POST', '/jobs/live/savepoints', await jwt({ sub: 'alice', roles: ['operator'] }))).status).toBe(200);
+    expect((await call('POST', '/jobs/live/savepoints', await jwt({ sub: 'alice', roles: ['operator'], team: 'payments' }))).status).toBe(200);
     const viewer = await call('POST', '/jobs/live/cancel', await jwt({ sub: 'bob', roles: 'viewer' }));
     expect(viewer.status).toBe(403);
     expect((await call('GET', '/jobs/live', await jwt({ sub: 'bob', roles: 'viewer' }))).status).toBe(200);
@@ -151,6 +167,14 @@ describe('JWTs verified against a JWKS', () => {
     const r = await call('GET', '/jobs/live', await make());
     expect(r.status).toBe(401);
     expect(r.code).toBe('UNAUTHENTICATED');
+  });
+
+  it("the policy: an operator of another team (a JWT claim) cannot act on the job, but reads it", async () => {
+    const other = await jwt({ sub: 'sam', roles: ['operator'], team: 'search' });
+    const r = await fetch(`${url}/jobs/live/savepoints`, { method: 'POST', headers: { authorization: `Bearer ${other}`, 'content-type': 'application/json' }, body: '{}' });
+    expect(r.status).toBe(403);
+    expect(((await r.json()) as { error: { message: string } }).error.message).toMatch(/policy denies it/);
+    expect((await call('GET', '/jobs/live', other)).status).toBe(200);
   });
 
   it('a JWT without any role reads nothing (403)', async () => {
