@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { resolveSecretSync, type Secret } from '../../core/secret.js';
 import { SluiceError } from '../../errors/index.js';
 import type { Principal } from './principal.js';
 import { rolesOf } from './roles.js';
@@ -10,7 +11,8 @@ import { rolesOf } from './roles.js';
  * that attribute rules read (`{ "team": "payments" }`).
  */
 export interface StaticTokenEntry {
-  token?: string;
+  /** The token, or a reference to it (`{ env: 'SLUICE_CI_TOKEN' }`, read at start). */
+  token?: Secret;
   sha256?: string;
   subject: string;
   roles: string[];
@@ -66,7 +68,8 @@ export class StaticTokens {
       // Never echo the token itself in a message: only the entry's position and subject.
       const at = `${where}: entry ${i}${typeof e?.subject === 'string' ? ` (subject '${e.subject}')` : ''}`;
       if (typeof e !== 'object' || e === null || typeof e.subject !== 'string' || e.subject === '') throw new SluiceError('AUTH_CONFIG_INVALID', `${at} needs a subject`);
-      const hash = typeof e.sha256 === 'string' ? e.sha256.toLowerCase() : typeof e.token === 'string' && e.token.length > 0 ? sha256(e.token) : undefined;
+      const token = e.token === undefined ? undefined : resolveSecretSync(e.token, `${at}: token`);
+      const hash = typeof e.sha256 === 'string' ? e.sha256.toLowerCase() : typeof token === 'string' && token.length > 0 ? sha256(token) : undefined;
       if (hash === undefined || !/^[0-9a-f]{64}$/.test(hash)) throw new SluiceError('AUTH_CONFIG_INVALID', `${at} needs a token or its sha256 (64 hex digits)`);
       const roles = rolesOf(e.roles);
       if (roles.length === 0) throw new SluiceError('AUTH_CONFIG_INVALID', `${at} has no role among viewer, operator, admin`);
