@@ -1,5 +1,5 @@
 import type { IPublishPacket, MqttClient } from 'mqtt';
-import { describeSecret, isSecretRef, resolveSecret, scrubSecrets, type Secret } from '../../core/secret.js';
+import { describeSecret, isSecretRef, resolveSecret, scrubSecrets, type Secret } from '../../errors/secret.js';
 import { SluiceError } from '../../errors/index.js';
 import type { Format } from '../../formats/format.js';
 import { Decoder, checkBadRecordPolicy, newIngestStats, type BadRecordPolicy, type IngestStats } from '../shared/ingest.js';

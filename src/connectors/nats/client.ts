@@ -1,5 +1,5 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import { resolveSecret, scrubSecrets } from '../../core/secret.js';
+import { resolveSecret, scrubSecrets } from '../../errors/secret.js';
 import { SluiceError } from '../../errors/index.js';
 import type { NatsConnectionOptions } from './connection.js';
 import { loadOptional } from '../shared/optional-client.js';

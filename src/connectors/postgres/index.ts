@@ -4,3 +4,5 @@
  * @module
  */
 export { postgresSink, type PostgresSink, type PostgresSinkOptions } from './sink.js';
+export { PostgresTokenVault, type PostgresTokenVaultOptions } from './token-vault.js';
+export { PostgresKeyStore, type PostgresKeyStoreOptions } from './key-store.js';

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { resolveSecret, scrubSecrets, type Secret } from '../../core/secret.js';
+import { resolveSecret, scrubSecrets, type Secret } from '../../errors/secret.js';
 import { SluiceError } from '../../errors/index.js';
 import type { Sink, SinkContext, SinkWriter } from '../sink.js';
 import { loadOptional } from '../shared/optional-client.js';

@@ -1,5 +1,5 @@
 // Kept apart from `client.ts` so that the public types do not name the client package's.
-import type { Secret } from '../../core/secret.js';
+import type { Secret } from '../../errors/secret.js';
 
 /** Where Redis is: a `redis://` URL (default `redis://127.0.0.1:6379`). */
 export interface RedisConnection {

@@ -1,5 +1,5 @@
 import type { ChainableCommander, Redis } from 'ioredis';
-import { describeSecret } from '../../core/secret.js';
+import { describeSecret } from '../../errors/secret.js';
 import { SluiceError } from '../../errors/index.js';
 import type { Sink, SinkContext, SinkWriter } from '../sink.js';
 import { connectRedis } from './client.js';

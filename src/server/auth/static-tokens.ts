@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { resolveSecretSync, type Secret } from '../../core/secret.js';
+import { resolveSecretSync, type Secret } from '../../errors/secret.js';
 import { SluiceError } from '../../errors/index.js';
 import type { Principal } from './principal.js';
 import { rolesOf } from './roles.js';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { REDACTED, redactSecrets } from '../errors/redact.js';
-import { SluiceError } from '../errors/sluice-error.js';
+import { REDACTED, redactSecrets } from './redact.js';
+import { SluiceError } from './sluice-error.js';
 
 /**
  * A reference to a secret kept outside the job's code: an environment variable, or a file
