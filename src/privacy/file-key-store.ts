@@ -8,7 +8,8 @@ import type { KeyStore } from './key-store.js';
  * A {@link KeyStore} in one local JSON file (embedded mode): subject → wrapped key,
  * base64. Each change writes a new file, fsyncs it and renames it over the old one, so a
  * crash leaves the old or the new file, and a forgotten key is gone from the file at once.
- * For one process; several processes share keys through {@link PostgresKeyStore}.
+ * The file is read again on every lookup and change (a lookup happens only when a key is not
+ * in `SubjectKeys`' cache). For one process; several processes share keys through `PostgresKeyStore`.
  *
  * @example
  * const keys = new SubjectKeys({ store: new FileKeyStore('.sluice/keys.json'), masterKey: { env: 'SLUICE_MASTER_KEY' } });
@@ -19,8 +20,9 @@ export class FileKeyStore implements KeyStore {
 
   constructor(readonly path: string) {}
 
-  private load(): Map<string, string> {
-    if (this.keys) return this.keys;
+  /** Read again before every use: another store object on the same file may have forgotten a key since (a stale copy must never bring it back). */
+  private load(fresh = true): Map<string, string> {
+    if (this.keys && !fresh) return this.keys;
     let data: Record<string, string> = {};
     try {
       data = JSON.parse(readFileSync(this.path, 'utf8')) as Record<string, string>;
@@ -31,7 +33,7 @@ export class FileKeyStore implements KeyStore {
   }
 
   private save(): Promise<void> {
-    const text = JSON.stringify(Object.fromEntries(this.load()));
+    const text = JSON.stringify(Object.fromEntries(this.load(false)));
     const write = this.tail.then(async () => {
       mkdirSync(dirname(this.path), { recursive: true });
       const tmp = `${this.path}.tmp`;
