@@ -15,59 +15,66 @@ import type { KeyStore } from './key-store.js';
  * const keys = new SubjectKeys({ store: new FileKeyStore('.sluice/keys.json'), masterKey: { env: 'SLUICE_MASTER_KEY' } });
  */
 export class FileKeyStore implements KeyStore {
-  private keys: Map<string, string> | undefined;
   private tail: Promise<unknown> = Promise.resolve();
 
   constructor(readonly path: string) {}
 
-  /** Read again before every use: another store object on the same file may have forgotten a key since (a stale copy must never bring it back). */
-  private load(fresh = true): Map<string, string> {
-    if (this.keys && !fresh) return this.keys;
+  /** Runs `fn` after every earlier operation of this object: each read-modify-write is whole. */
+  private locked<R>(fn: () => Promise<R>): Promise<R> {
+    const run = this.tail.then(fn);
+    this.tail = run.catch(() => {});
+    return run;
+  }
+
+  /** Read again on every use: another store object on the same file may have forgotten a key since (a stale copy must never bring it back). */
+  private load(): Map<string, string> {
     let data: Record<string, string> = {};
     try {
       data = JSON.parse(readFileSync(this.path, 'utf8')) as Record<string, string>;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new SluiceError('STATE_IO_FAILED', `the key store ${this.path} cannot be read: ${(e as Error).message}`);
     }
-    return (this.keys = new Map(Object.entries(data)));
+    return new Map(Object.entries(data));
   }
 
-  private save(): Promise<void> {
-    const text = JSON.stringify(Object.fromEntries(this.load(false)));
-    const write = this.tail.then(async () => {
-      mkdirSync(dirname(this.path), { recursive: true });
-      const tmp = `${this.path}.tmp`;
-      const f = await open(tmp, 'w', 0o600);
-      try {
-        await f.writeFile(text);
-        await f.sync();
-      } finally {
-        await f.close();
-      }
-      await rename(tmp, this.path);
-    });
-    this.tail = write.catch(() => {});
-    return write;
+  private async save(keys: Map<string, string>): Promise<void> {
+    mkdirSync(dirname(this.path), { recursive: true });
+    const tmp = `${this.path}.tmp`;
+    const f = await open(tmp, 'w', 0o600);
+    try {
+      await f.writeFile(JSON.stringify(Object.fromEntries(keys)));
+      await f.sync();
+    } finally {
+      await f.close();
+    }
+    await rename(tmp, this.path);
   }
 
   get(subject: string): Promise<Buffer | undefined> {
-    const v = this.load().get(subject);
-    return Promise.resolve(v === undefined ? undefined : Buffer.from(v, 'base64'));
+    return this.locked(async () => {
+      const v = this.load().get(subject);
+      return v === undefined ? undefined : Buffer.from(v, 'base64');
+    });
   }
 
-  async create(subject: string, wrapped: Buffer): Promise<Buffer> {
-    const keys = this.load();
-    const had = keys.get(subject);
-    if (had !== undefined) return Buffer.from(had, 'base64');
-    keys.set(subject, wrapped.toString('base64'));
-    await this.save();
-    return wrapped;
+  create(subject: string, wrapped: Buffer): Promise<Buffer> {
+    return this.locked(async () => {
+      const keys = this.load();
+      const had = keys.get(subject);
+      if (had !== undefined) return Buffer.from(had, 'base64');
+      keys.set(subject, wrapped.toString('base64'));
+      await this.save(keys);
+      return wrapped;
+    });
   }
 
-  async delete(subject: string): Promise<boolean> {
-    const had = this.load().delete(subject);
-    if (had) await this.save();
-    return had;
+  delete(subject: string): Promise<boolean> {
+    return this.locked(async () => {
+      const keys = this.load();
+      const had = keys.delete(subject);
+      if (had) await this.save(keys);
+      return had;
+    });
   }
 
   async close(): Promise<void> {
