@@ -5,6 +5,7 @@ import type { JobMonitor } from '../observe/job-monitor.js';
 import { AuditLog, type AuditEntry, type AuditOptions } from './audit-log.js';
 import { AccessControl, type AuthOptions } from './auth/access-control.js';
 import type { Principal } from './auth/principal.js';
+import type { SubjectKeys } from '../privacy/subject-keys.js';
 import { allowedHosts, isLoopback, refuse, type AllowedHosts } from './request-guard.js';
 import { error, json } from './respond.js';
 import { handleRequest } from './routes.js';
@@ -41,6 +42,11 @@ export interface ServerOptions {
    * JSON lines under `.sluice/audit/` by default (see {@link AuditOptions}); `false` turns it off.
    */
   audit?: AuditOptions | false;
+  /**
+   * The job's subject keys (`encryptFields`): then `POST /jobs/:id/forget {"subject": "…"}`
+   * (role operator, audited) deletes a subject's key, as `keys.forget(subject)` does.
+   */
+  privacy?: { keys: SubjectKeys };
   /** A connection that has not sent its request's headers by then is answered 408 and closed. Default 10 s. */
   headersTimeoutMs?: number;
   /** A request not received whole by then is answered 408 and closed (a response such as `/events` may stream longer). Default 30 s. */
@@ -101,7 +107,7 @@ export async function startServer(monitor: JobMonitor, options: ServerOptions, l
     // Answers held until their audit entry is durable: closing waits for them (a cancel ends the job, which closes the server).
     const answering = new Set<Promise<unknown>>();
     const server = createServer(limits, (req, res) => {
-      serve(monitor, req, res, hosts, access, audit, logger, answering).catch((e: unknown) => {
+      serve(monitor, req, res, hosts, access, audit, logger, answering, options.privacy?.keys).catch((e: unknown) => {
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
         res.end(JSON.stringify(error('INTERNAL', (e as Error).message)));
       });
@@ -164,6 +170,7 @@ async function serve(
   audit: AuditLog | undefined,
   logger: Logger,
   answering: Set<Promise<unknown>>,
+  keys: SubjectKeys | undefined,
 ): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const path = url.pathname.replace(/\/+$/, '') || '/';
@@ -216,7 +223,7 @@ async function serve(
       return res;
     }) as ServerResponse['end'];
   }
-  return handleRequest(m, req, res, decision.principal);
+  return handleRequest(m, req, res, decision.principal, keys);
 }
 
 /** The code of an error body (`{ error: { code } }`). */
