@@ -43,6 +43,12 @@ if (process.argv[2] === 'sinks') {
   process.exit(0);
 }
 
+// `npm run bench -- privacy [--records N]`: mask vs a plain map, encryptFields fields/s, tokenize with a warm cache (bench/privacy.ts).
+if (process.argv[2] === 'privacy') {
+  await import('./privacy.js');
+  process.exit(0);
+}
+
 const options = parseOptions(process.argv.slice(2));
 const known = suites.flatMap((s) => s.workloads.map((w) => w.name));
 const unknown = options.only?.filter((name) => !known.includes(name)) ?? [];

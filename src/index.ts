@@ -36,6 +36,8 @@
  * - `state/` (keyed state with TTL, key groups, backends) and `connectors/` (the Source and
  *   Sink contracts and the built-in sources and sinks).
  * - `formats/`: codecs between records and bytes (JSON, CSV, Avro, Protobuf, MessagePack).
+ * - `privacy/`: masking, tokens and per-subject encryption of personal fields, and
+ *   crypto-shredding (its PostgreSQL and Redis stores are in `connectors/`).
  * - `resilience/`: retry policies, circuit breakers and bulkheads per external dependency
  *   (on cockatiel), shared by a job's async steps and lookups.
  * - `time/`: durations, the injectable clock, watermark strategies.
@@ -52,6 +54,13 @@ export type { JobControl, JobMonitor, JobStatus, JobException, StuckStep } from 
 export type { LogLevel, LogOptions } from './observe/job-log.js';
 export type { MetricsSnapshot, StepSnapshot } from './observe/job-metrics.js';
 export type { ServerOptions, JobServer } from './server/server.js';
+export type { AuthOptions } from './server/auth/access-control.js';
+export type { JwtOptions } from './server/auth/jwt.js';
+export type { Policy, PolicyRule, Match as PolicyMatch } from './server/auth/policy.js';
+export type { Role, Action } from './server/auth/roles.js';
+export type { StaticTokenEntry } from './server/auth/static-tokens.js';
+export { AuditLog, type AuditEntry, type AuditOptions } from './server/audit-log.js';
+export * from './privacy/index.js';
 export { DataStream, type KeyField } from './api/data-stream.js';
 export { KeyedStream } from './api/keyed-stream.js';
 export { WindowedStream, type WindowAggregateOptions } from './api/windowed-stream.js';
@@ -60,6 +69,7 @@ export * from './api/joins/index.js';
 export { ConnectedStreams, ConnectedKeyedStreams } from './api/connected-streams.js';
 export { BroadcastStream, BroadcastConnectedStream, KeyedBroadcastConnectedStream } from './api/broadcast-stream.js';
 export { OutputTag } from './core/output-tag.js';
+export { resolveSecret, describeSecret, isSecretRef, type Secret, type SecretRef } from './errors/secret.js';
 export type { StepOptions, StatefulStepOptions } from './core/step-options.js';
 export type { AsyncContext, AsyncMapFunction, AsyncProcessFunction, AsyncStepOptions } from './core/async-function.js';
 export * from './resilience/index.js';

@@ -1,4 +1,5 @@
 import { consoleSink } from '../connectors/console/index.js';
+import { mask, type MaskMethod } from '../privacy/mask.js';
 import type { Sink } from '../connectors/sink.js';
 import { SluiceError } from '../errors/index.js';
 import type { StepNode, StreamEdge } from '../plan/graph.js';
@@ -71,6 +72,17 @@ export class DataStream<T> {
   map<U>(fn: (value: T) => U, options?: StepOptions): DataStream<U> {
     checkFunction(fn, 'map');
     return this.step('map', options, () => new MapOperator(fn));
+  }
+
+  /**
+   * Masks personal fields (a `map` by {@link mask}): `'redact'`, `'partial'` (`****1234`) or a
+   * keyed hash (`{ hmac: key }`). For tokens and encryption, see `tokenize` and `encryptFields`.
+   *
+   * @example
+   * payments.mask(['card'], 'partial', { uid: 'mask-card' }).mask(['email'], { hmac: { env: 'PII_KEY' } }, { uid: 'hash-email' })
+   */
+  mask(fields: readonly (keyof T & string)[], how: MaskMethod, options?: StepOptions): DataStream<T> {
+    return this.step('map', options, () => new MapOperator(mask(fields as never, how) as unknown as (value: T) => T));
   }
 
   /** Keeps the records for which `predicate` is true. */

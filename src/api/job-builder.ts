@@ -24,6 +24,11 @@ import { explainJob } from './explain.js';
 export interface JobBuildOptions {
   /** Shown in explain(), logs and metrics. Default 'job'. */
   name?: string;
+  /**
+   * Labels of the job (`{ team: 'payments', tier: 'critical' }`): shown by `GET /jobs`, and
+   * what the REST API's attribute rules (`server.auth.policy`) match jobs by.
+   */
+  labels?: Readonly<Record<string, string>>;
   /** The most records in one batch between steps. Default 1024. */
   batchSize?: number;
   /** How long a partly filled batch may wait for more records before it is sent. Default 10 ms. */

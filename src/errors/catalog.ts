@@ -115,8 +115,50 @@ export const ERROR_CATALOG = {
   INSECURE_BIND: {
     domain: 'user',
     retry: 'none',
-    description: "A job's REST API was asked to listen on an address other than loopback without authentication, which would let anyone on the network savepoint or cancel the job.",
-    hint: 'Serve on 127.0.0.1 (the default) and reach it through an SSH tunnel or a proxy that authenticates, or pass --insecure (`server: { insecure: true }`) to accept an open API.',
+    description: "A job's REST API was asked to listen on an address other than loopback without authentication (no tokens file, tokens or JWKS in `server.auth`), which would let anyone on the network savepoint or cancel the job.",
+    hint: 'Configure bearer tokens (`--tokens-file`, `--jwks-url`; `server: { auth }`), or serve on 127.0.0.1 (the default) behind an SSH tunnel, or pass --insecure (`server: { insecure: true }`) to accept an open API.',
+  },
+  UNAUTHENTICATED: {
+    domain: 'user',
+    retry: 'none',
+    description: "A request to a job's REST API that needs a bearer token came without one, or with one the server does not know, or a JWT that is expired, badly signed or for another issuer or audience (HTTP 401). Every refusal is in the audit log.",
+    hint: 'Send `Authorization: Bearer <token>`: with the CLI, `--token`, `SLUICE_TOKEN` or `--token-file`; in the dashboard, open it as `/#token=<token>`.',
+  },
+  ACCESS_DENIED: {
+    domain: 'user',
+    retry: 'none',
+    description: "A caller's token is valid but its roles are below what the request needs (viewer reads, operator savepoints, stops, cancels and forgets, admin configures), or the server's attribute policy denies it on this job (HTTP 403). Every refusal is in the audit log.",
+    hint: 'Ask for a token with the role the action needs, or for a policy rule that allows it; the message names the role or the rule.',
+  },
+  AUTH_CONFIG_INVALID: {
+    domain: 'user',
+    retry: 'none',
+    description: "The server's authentication settings are wrong: a tokens file that cannot be read or is not `{ tokens: [...] }`, an entry without subject, token or role, a JWKS URL that is not a URL, or a policy of the wrong shape or naming an unknown action.",
+    hint: 'Fix the file or option the message names; `server.auth` in the README (Operating, Security) shows each shape.',
+  },
+  SECRET_UNRESOLVED: {
+    domain: 'user',
+    retry: 'none',
+    description: 'A secret reference in options (`{ env: NAME }`, `{ file: PATH }`) could not be resolved when the connector or server opened: the variable is unset or empty, or the file cannot be read or is empty.',
+    hint: 'Set the environment variable or mount the file the message names (its value is never shown).',
+  },
+  PRIVACY_CONFIG_INVALID: {
+    domain: 'user',
+    retry: 'none',
+    description: 'A personal-data operator (`mask`, `tokenize`, `encryptFields`) was built wrong: no fields, an unknown masking method, a keyed hash without a key, a master key that is not 32 bytes, or a field that is missing from a record where it must be.',
+    hint: 'Fix the operator\'s options as the message says; see the README (Personal data).',
+  },
+  SUBJECT_FORGOTTEN: {
+    domain: 'user',
+    retry: 'none',
+    description: "`decryptFields` met a value encrypted for a subject whose data key was deleted by `forget(subject)` (crypto-shredding): it can never be read again. With `onError: 'dead-letter'` the record goes to the dead letters (its encrypted fields stay encrypted).",
+    hint: 'Nothing to recover, by design. Filter such records out, or let them go to the dead letters.',
+  },
+  TOKEN_UNKNOWN: {
+    domain: 'user',
+    retry: 'none',
+    description: '`detokenize` met a token its vault does not hold: it was made by another vault or key, or the value was forgotten.',
+    hint: 'Detokenize with the vault (and key) the tokens were made with.',
   },
   KEY_INVALID: {
     domain: 'user',

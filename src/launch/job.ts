@@ -282,6 +282,7 @@ export class Job extends JobBuilder {
       savepoints: resolve(cp?.savepointDir ?? `.sluice/savepoints/${this.name}`),
       checkpoints: storage instanceof FileCheckpointStorage ? storage.dir : undefined,
     });
+    monitor.labels = Object.freeze({ ...(this.options.labels ?? {}) });
     metrics.stateBackends = () => running.stateBackends;
     metrics.checkpoints = () => running.checkpoints;
     monitor.started({ delivery: this.delivery, checkpoints: cp !== undefined, fromSavepoint: savepointPath });

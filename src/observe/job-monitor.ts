@@ -115,6 +115,8 @@ export class JobMonitor {
   /** Failures so far, oldest first: each restart's cause, and the failure that ended the run. */
   readonly exceptions: JobException[] = [];
   readonly sampler: MetricsSampler;
+  /** The job's labels (`Job({ labels })`): shown by `GET /jobs`, read by the REST API's attribute rules. */
+  labels: Readonly<Record<string, string>> = {};
 
   constructor(
     /** The job's name: it names the job in the REST API (`/jobs/:id`) and on every log line. */

@@ -2,6 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SluiceError } from '../errors/index.js';
 import { LAG_TIMEOUT_MS, type ClusterFiguresSource } from '../observe/cluster-figures.js';
 import type { JobMonitor } from '../observe/job-monitor.js';
+import type { SubjectKeys } from '../privacy/subject-keys.js';
+import type { Principal } from './auth/principal.js';
 import { dashboardHtml } from './dashboard.js';
 import { error, json, send } from './respond.js';
 import { confineSavepointPath } from './savepoint-path.js';
@@ -12,6 +14,7 @@ export function jobSummary(m: JobMonitor): Record<string, unknown> {
   return {
     id: m.id,
     name: m.id,
+    labels: m.labels,
     status: m.status,
     startedAt: m.startedAt,
     endedAt: m.endedAt ?? null,
@@ -32,11 +35,12 @@ export function jobSummary(m: JobMonitor): Record<string, unknown> {
  *   `/jobs/:id/traces`, `/jobs/:id/events` (server-sent events, one sample a second)
  * - `POST /jobs/:id/savepoints` `{path?}`, `POST /jobs/:id/cancel` `{savepoint?, path?}`
  *   (a `path` must lie in the job's savepoint directory: `savepoint-path.ts`),
- *   `POST /jobs/:id/stop`
+ *   `POST /jobs/:id/stop`, `POST /jobs/:id/forget` `{subject}` (with `server.privacy.keys`)
  *
- * Requests reach it past `request-guard.ts` (Host, Origin, JSON content type).
+ * Requests reach it past `request-guard.ts` (Host, Origin, JSON content type) and
+ * `auth/access-control.ts` (bearer token, role, policy), which `server.ts` applies in that order.
  */
-export async function handleRequest(m: JobMonitor, req: IncomingMessage, res: ServerResponse): Promise<void> {
+export async function handleRequest(m: JobMonitor, req: IncomingMessage, res: ServerResponse, _principal?: Principal, keys?: SubjectKeys): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const path = url.pathname.replace(/\/+$/, '') || '/';
   const method = req.method ?? 'GET';
@@ -92,6 +96,14 @@ export async function handleRequest(m: JobMonitor, req: IncomingMessage, res: Se
     if (m.status !== 'running' && m.status !== 'restarting') return json(res, 409, error('JOB_NOT_RUNNING', `job '${m.id}' is ${m.status}`));
     m.stop();
     return json(res, 202, { status: 'stopping' });
+  }
+  if (method === 'POST' && sub === 'forget') {
+    if (keys === undefined) return json(res, 404, error('NOT_FOUND', `job '${m.id}' has no subject keys to forget (server: { privacy: { keys } })`));
+    const body = await readJson(req);
+    if (body instanceof Error) return json(res, 400, error('INVALID_ARGUMENT', body.message));
+    if (typeof body.subject !== 'string' || body.subject === '') return json(res, 400, error('INVALID_ARGUMENT', 'forget needs {"subject": "<subject>"}'));
+    // The subject is personal data: the answer and the audit entry do not repeat it.
+    return json(res, 200, { forgotten: await keys.forget(body.subject) });
   }
   if (method === 'POST' && (sub === 'savepoints' || sub === 'cancel')) {
     const body = await readJson(req);

@@ -24,7 +24,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['checkpoint'],
   ['core'],
   ['state', 'connectors'],
-  ['formats'],
+  ['formats', 'privacy'],
   ['resilience'],
   ['time'],
   ['errors'],

@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { SluiceError } from '../../errors/index.js';
+import { useToken } from '../client.js';
 import { EXIT } from '../exit-codes.js';
 import { printError } from '../print-error.js';
 
@@ -18,7 +19,7 @@ export async function remoteCommand(
 ): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: { ...options, url: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: { ...options, url: { type: 'string' }, token: { type: 'string' }, 'token-file': { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
   } catch (e) {
     process.stderr.write(`${(e as Error).message}\n\n${help}\n`);
     return EXIT.USAGE;
@@ -31,13 +32,16 @@ export async function remoteCommand(
     process.stderr.write(`at most one job name, got ${parsed.positionals.join(' ')}\n\n${help}\n`);
     return EXIT.USAGE;
   }
+  useToken({ token: parsed.values.token as string | undefined, tokenFile: parsed.values['token-file'] as string | undefined });
   try {
     return await body(parsed.positionals[0], parsed.values.url as string | undefined, parsed.values as Record<string, string | boolean | undefined>);
   } catch (e) {
     printError(e);
-    return e instanceof SluiceError && e.code === 'SERVER_UNAVAILABLE' ? EXIT.NO_JOB : EXIT.JOB_FAILED;
+    return e instanceof SluiceError && (e.code === 'SERVER_UNAVAILABLE' || e.code === 'UNAUTHENTICATED') ? EXIT.NO_JOB : EXIT.JOB_FAILED;
   }
 }
 
 export const URL_OPTION_HELP = `  --url URL       the job's server (default: ask 127.0.0.1:8081-8100)
+  --token T       the bearer token for a server with authentication (else $SLUICE_TOKEN)
+  --token-file F  read the bearer token from a file (else $SLUICE_TOKEN_FILE)
   -h, --help      show this help`;

@@ -2,6 +2,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { EXIT } from '../exit-codes.js';
 import { loadJobModule } from '../../launch/job-module.js';
 import type { StartedJob } from '../../launch/job.js';
+import type { ServerOptions } from '../../server/server.js';
 import type { LogLevel } from '../../observe/job-log.js';
 import type { Duration } from '../../time/duration.js';
 import { printError } from '../print-error.js';
@@ -40,10 +41,23 @@ Options:
   --explain                      print the plan and exit without running
   --port N                       serve the dashboard, REST API and /metrics on port N (default 8081,
                                  or the next free port; 0: any free port)
-  --host H                       the address to serve on (default 127.0.0.1). The API has no
-                                 authentication: any other address is refused without --insecure
-  --insecure                     serve on a --host beyond loopback anyway (logged as a warning):
-                                 anyone who reaches it can savepoint, stop and cancel the job
+  --host H                       the address to serve on (default 127.0.0.1). Any other address
+                                 needs authentication (--tokens-file or --jwks-url) or --insecure
+  --insecure                     serve on a --host beyond loopback without authentication (logged
+                                 as a warning): anyone who reaches it can savepoint, stop, cancel
+  --tokens-file F                bearer tokens of the REST API and dashboard: a JSON file
+                                 { "tokens": [{ "sha256"|"token", "subject", "roles", "claims"? }] }
+                                 with roles viewer (read), operator (savepoint, stop, cancel), admin
+  --jwks-url URL                 also take JWTs signed by a key of this JWKS (OIDC); roles from
+                                 the claim 'roles' (or --jwt-roles-claim, a dotted path)
+  --jwt-issuer ISS               the issuer a JWT must name
+  --jwt-audience AUD             the audience a JWT must name
+  --jwt-roles-claim PATH         the claim holding the roles (default roles)
+  --policy F                     attribute rules (JSON) on top of roles: allow/deny actions by
+                                 token claims and the job's labels
+  --metrics-open                 serve /metrics without a token (for Prometheus)
+  --audit-dir DIR                the audit log's directory (default .sluice/audit): control
+                                 actions and refused requests, JSON lines, one file per day
   --allowed-host NAME            a further name the server answers to in the Host header, beside
                                  its address (and 127.0.0.1, localhost, [::1] on loopback);
                                  repeatable. Requests naming any other host are answered 421
@@ -81,12 +95,32 @@ export const RUN_OPTIONS = {
   port: { type: 'string' },
   host: { type: 'string' },
   insecure: { type: 'boolean' },
+  'tokens-file': { type: 'string' },
+  'jwks-url': { type: 'string' },
+  'jwt-issuer': { type: 'string' },
+  'jwt-audience': { type: 'string' },
+  'jwt-roles-claim': { type: 'string' },
+  policy: { type: 'string' },
+  'metrics-open': { type: 'boolean' },
+  'audit-dir': { type: 'string' },
   'allowed-host': { type: 'string', multiple: true },
   'no-server': { type: 'boolean' },
   'log-level': { type: 'string' },
   'no-progress': { type: 'boolean' },
   'savepoint-on-stop': { type: 'boolean' },
 } as const satisfies ParseArgsConfig['options'];
+
+/** The `server.auth` and `server.audit` options of the command line (none when no flag is given: the job's own apply). */
+function serverAuth(v: { [K in 'tokens-file' | 'jwks-url' | 'jwt-issuer' | 'jwt-audience' | 'jwt-roles-claim' | 'policy' | 'audit-dir']?: string | undefined } & { 'metrics-open'?: boolean | undefined }): Pick<ServerOptions, 'auth' | 'audit'> {
+  const jwksUrl = v['jwks-url'];
+  const auth = {
+    ...(v['tokens-file'] === undefined ? {} : { tokensFile: v['tokens-file'] }),
+    ...(jwksUrl === undefined ? {} : { jwt: { jwksUrl, issuer: v['jwt-issuer'], audience: v['jwt-audience'], rolesClaim: v['jwt-roles-claim'] } }),
+    ...(v.policy === undefined ? {} : { policy: v.policy }),
+    ...(v['metrics-open'] ? { metricsOpen: true } : {}),
+  };
+  return { ...(Object.keys(auth).length > 0 ? { auth } : {}), ...(v['audit-dir'] === undefined ? {} : { audit: { dir: v['audit-dir'] } }) };
+}
 
 export async function runCommand(argv: string[]): Promise<number> {
   const { own, jobArgs } = splitJobArguments(argv);
@@ -169,7 +203,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       observe: {
         server: parsed.values['no-server']
           ? false
-          : { port, host: parsed.values.host, insecure: parsed.values.insecure, allowedHosts: parsed.values['allowed-host'] },
+          : { port, host: parsed.values.host, insecure: parsed.values.insecure, allowedHosts: parsed.values['allowed-host'], ...serverAuth(parsed.values) },
         logLevel: logLevel as LogLevel,
         logDestination: { write: (line) => (progress ? progress.log(line) : process.stderr.write(line)) },
       },

@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SluiceError } from '../../errors/index.js';
 import { toPositiveMillis, type Duration } from '../../time/duration.js';
-import { call, resolveJob, type RemoteJob } from '../client.js';
+import { call, resolveJob, useToken, type RemoteJob } from '../client.js';
 import { sluiceInvocation, startDetached, waitUntilConfirmed } from '../detached-job.js';
 import { EXIT } from '../exit-codes.js';
 import { printError } from '../print-error.js';
@@ -39,14 +39,16 @@ Options:
 
 Run options, passed on to the job started (the new version, or the old one on a rollback):
   --parallelism N, --port N, --host H, --insecure, --allowed-host NAME, --log-level trace|debug|info, --allow-non-restored-state,
-  --savepoint-on-stop, --no-progress (see 'sluice run --help').
+  --savepoint-on-stop, --no-progress, --tokens-file F, --jwks-url URL, --jwt-issuer ISS, --jwt-audience AUD,
+  --jwt-roles-claim PATH, --policy F, --metrics-open, --audit-dir DIR (see 'sluice run --help').
+  --token T / --token-file F (else $SLUICE_TOKEN / $SLUICE_TOKEN_FILE) authenticate to the running job.
 
 Exit codes: 0 upgraded; 1 failed (the savepoint's path is printed when one was taken);
 2 usage error; 3 the new job file does not load (nothing was stopped); 4 no running job
 answered; 5 the new version failed and the previous one runs again from the savepoint.`;
 
 /** The options of `sluice run` that `upgrade` passes on; the others make no sense for it. */
-const PASSED_ON = ['parallelism', 'port', 'host', 'insecure', 'allowed-host', 'log-level', 'allow-non-restored-state', 'savepoint-on-stop', 'no-progress'] as const;
+const PASSED_ON = ['parallelism', 'port', 'host', 'insecure', 'tokens-file', 'jwks-url', 'jwt-issuer', 'jwt-audience', 'jwt-roles-claim', 'policy', 'metrics-open', 'audit-dir', 'allowed-host', 'log-level', 'allow-non-restored-state', 'savepoint-on-stop', 'no-progress'] as const;
 
 export async function upgradeCommand(argv: string[]): Promise<number> {
   const { own, jobArgs } = splitJobArguments(argv);
@@ -59,6 +61,8 @@ export async function upgradeCommand(argv: string[]): Promise<number> {
         previous: { type: 'string' },
         job: { type: 'string' },
         url: { type: 'string' },
+        token: { type: 'string' },
+        'token-file': { type: 'string' },
         timeout: { type: 'string' },
         path: { type: 'string' },
         'log-dir': { type: 'string' },
@@ -70,6 +74,7 @@ export async function upgradeCommand(argv: string[]): Promise<number> {
     return usage((e as Error).message);
   }
   const v = parsed.values as Record<string, string | boolean | undefined>;
+  useToken({ token: v.token as string | undefined, tokenFile: v['token-file'] as string | undefined });
   if (v.help) {
     process.stdout.write(`${UPGRADE_HELP}\n`);
     return EXIT.OK;

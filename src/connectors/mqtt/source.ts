@@ -1,4 +1,5 @@
 import type { IPublishPacket, MqttClient } from 'mqtt';
+import { describeSecret, isSecretRef, resolveSecret, scrubSecrets, type Secret } from '../../errors/secret.js';
 import { SluiceError } from '../../errors/index.js';
 import type { Format } from '../../formats/format.js';
 import { Decoder, checkBadRecordPolicy, newIngestStats, type BadRecordPolicy, type IngestStats } from '../shared/ingest.js';
@@ -9,8 +10,11 @@ import { loadOptional } from '../shared/optional-client.js';
 
 /** Options of {@link mqttSource}. */
 export interface MqttSourceOptions<T> {
-  /** The broker (default `mqtt://127.0.0.1:1883`); `mqtts://`, `ws://` and `wss://` work too. */
-  url?: string;
+  /**
+   * The broker (default `mqtt://127.0.0.1:1883`); `mqtts://`, `ws://` and `wss://` work too. A
+   * URL with credentials may be given by reference: `{ env: 'MQTT_URL' }`, `{ file: '/run/secrets/mqtt-url' }`.
+   */
+  url?: Secret;
   /** Topic filters to subscribe to; MQTT wildcards allowed (`sensors/+/temp`, `plant/#`). */
   topics: string | string[];
   /** The subscription's QoS (default 1). QoS 0 messages may be dropped by the broker, as MQTT allows. */
@@ -91,13 +95,13 @@ export function mqttSource<T>(opts: MqttSourceOptions<T>): MqttSource<T> {
     bounded: false,
     replayable: false,
     stats,
-    describe: () => `mqtt ${o.url} ${o.topics.join(', ')} (qos ${o.qos}, ${o.cleanSession ? 'clean' : 'persistent'} session, ${format.name})`,
+    describe: () => `mqtt ${describeSecret(o.url)} ${o.topics.join(', ')} (qos ${o.qos}, ${o.cleanSession ? 'clean' : 'persistent'} session, ${format.name})`,
     createReader: (ctx) => new MqttReader<T>(o, opts.clientId ?? `sluice-${ctx.uid}`, ctx, new Decoder(format, policy, ctx, stats)),
   };
 }
 
 interface CheckedOptions {
-  url: string;
+  url: Secret;
   topics: string[];
   qos: 0 | 1;
   cleanSession: boolean;
@@ -112,7 +116,7 @@ function checkOptions(opts: MqttSourceOptions<unknown>): CheckedOptions {
     throw invalid('topics must be a non-empty topic filter or a non-empty array of them', opts.topics);
   }
   const url = opts.url ?? 'mqtt://127.0.0.1:1883';
-  if (typeof url !== 'string' || url === '') throw invalid('url must be a broker URL such as mqtt://127.0.0.1:1883', opts.url);
+  if ((typeof url !== 'string' && !isSecretRef(url)) || url === '') throw invalid('url must be a broker URL such as mqtt://127.0.0.1:1883, or { env } / { file } naming one', isSecretRef(opts.url) ? describeSecret(opts.url) : opts.url);
   const qos = opts.qos ?? 1;
   if (qos !== 0 && qos !== 1) throw invalid('qos must be 0 or 1', opts.qos);
   if (opts.clientId !== undefined && (typeof opts.clientId !== 'string' || opts.clientId === '')) throw invalid('clientId must be a non-empty string', opts.clientId);
@@ -133,6 +137,8 @@ class MqttReader<T> implements SourceReader<T> {
   private connection = 0;
   private failure: unknown;
   private closed = false;
+  /** The broker URL once resolved: kept to hide it in messages. */
+  private url = '';
 
   constructor(
     private readonly opts: CheckedOptions,
@@ -145,7 +151,8 @@ class MqttReader<T> implements SourceReader<T> {
     await this.decoder.open();
     // Loaded on first use, like every connector's client: see `kafka/client.ts`.
     const { connect } = await loadOptional('mqtt', 'the MQTT source', () => import('mqtt'));
-    const client = (this.client = connect(this.opts.url, {
+    const url = (this.url = await resolveSecret(this.opts.url, `mqtt source '${this.ctx.uid}': url`));
+    const client = (this.client = connect(url, {
       clientId: this.clientId,
       clean: this.opts.cleanSession,
       manualConnect: true,
@@ -266,10 +273,10 @@ class MqttReader<T> implements SourceReader<T> {
 
   private failed(doing: string, e: unknown): SluiceError {
     const reason = e instanceof Error ? e.message : String(e);
-    return new SluiceError('SOURCE_FAILED', `mqtt source '${this.ctx.uid}': failed ${doing} ${this.opts.url} (topics ${this.opts.topics.join(', ')}): ${reason}`, {
+    const text = scrubSecrets(`failed ${doing} ${this.url || describeSecret(this.opts.url)} (topics ${this.opts.topics.join(', ')}): ${reason}`, [this.url]);
+    return new SluiceError('SOURCE_FAILED', `mqtt source '${this.ctx.uid}': ${text}`, {
       step: this.ctx.uid,
       hint: 'Start the broker (scripts/services.sh mosquitto) or fix `url`, and check that the client may subscribe to the topics.',
-      cause: e,
     });
   }
 }

@@ -1,19 +1,20 @@
 import type { NatsConnection } from '@nats-io/transport-node';
+import { resolveSecret, scrubSecrets } from '../../errors/secret.js';
 import { SluiceError } from '../../errors/index.js';
 import type { NatsConnectionOptions } from './connection.js';
 import { loadOptional } from '../shared/optional-client.js';
 
 export async function connectNats(opts: NatsConnectionOptions, step: string, side: 'source' | 'sink'): Promise<NatsConnection> {
-  const servers = opts.servers ?? '127.0.0.1:4222';
+  const given = opts.servers ?? '127.0.0.1:4222';
+  const servers = await Promise.all((Array.isArray(given) ? given : [given]).map((s) => resolveSecret(s, `nats ${side} '${step}': servers`)));
   // Loaded on first use, like every connector's client: see `kafka/client.ts`.
   const { connect } = await loadOptional('@nats-io/transport-node', 'the NATS connectors', () => import('@nats-io/transport-node'));
   try {
     return await connect({ servers, name: `sluice-${step}` });
   } catch (e) {
-    throw new SluiceError(side === 'sink' ? 'SINK_FAILED' : 'SOURCE_FAILED', `nats ${side} '${step}': cannot connect to ${String(servers)}: ${(e as Error).message}`, {
+    throw new SluiceError(side === 'sink' ? 'SINK_FAILED' : 'SOURCE_FAILED', `nats ${side} '${step}': cannot connect to ${scrubSecrets(`${servers.join(',')}: ${(e as Error).message}`, servers)}`, {
       hint: 'Start nats-server with JetStream (scripts/services.sh) or fix `servers`.',
       step,
-      cause: e,
     });
   }
 }

@@ -8,3 +8,5 @@
 export { postgresSink, type PostgresSink, type PostgresSinkOptions } from './sink.js';
 export { postgresLookup, type PostgresLookupOptions } from './lookup.js';
 export { postgresTimeSeriesSink, type PostgresTimeSeriesSink, type PostgresTimeSeriesSinkOptions } from './time-series-sink.js';
+export { PostgresTokenVault, type PostgresTokenVaultOptions } from './token-vault.js';
+export { PostgresKeyStore, type PostgresKeyStoreOptions } from './key-store.js';

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { resolveSecret, scrubSecrets, type Secret } from '../../errors/secret.js';
 import { SluiceError } from '../../errors/index.js';
 import type { Sink, SinkContext, SinkWriter } from '../sink.js';
 import { loadOptional } from '../shared/optional-client.js';
@@ -6,8 +7,11 @@ import { sqlIdentifier } from './identifier.js';
 
 /** Options of {@link postgresSink}. */
 export interface PostgresSinkOptions<T> {
-  /** Connection string (default `postgres://postgres@127.0.0.1:5432/postgres`). */
-  connectionString?: string;
+  /**
+   * Connection string (default `postgres://postgres@127.0.0.1:5432/postgres`). One holding a
+   * password may be given by reference: `{ env: 'DATABASE_URL' }`, `{ file: '/run/secrets/pg' }`.
+   */
+  connectionString?: Secret;
   /** The table (it must exist, with a unique constraint on `key`). */
   table: string;
   /** The conflict target: the primary-key or unique columns. */
@@ -74,6 +78,8 @@ class PostgresWriter<T> implements SinkWriter<T> {
   private client: pg.Client | undefined;
   private rows: unknown[][] = [];
   private readonly keyIndexes: number[];
+  /** The connection string once resolved: kept to hide it in messages. */
+  private connectionString = '';
 
   constructor(
     private readonly opts: PostgresSinkOptions<T>,
@@ -87,7 +93,8 @@ class PostgresWriter<T> implements SinkWriter<T> {
   async open(): Promise<void> {
     // Loaded on first use, like every connector's client: see `kafka/client.ts`.
     const { default: pgModule } = await loadOptional('pg', 'the PostgreSQL sink', () => import('pg'));
-    const client = new pgModule.Client({ connectionString: this.opts.connectionString ?? 'postgres://postgres@127.0.0.1:5432/postgres' });
+    this.connectionString = await resolveSecret(this.opts.connectionString ?? 'postgres://postgres@127.0.0.1:5432/postgres', `postgres sink '${this.ctx.uid}': connectionString`);
+    const client = new pgModule.Client({ connectionString: this.connectionString });
     client.on('error', () => {});
     try {
       await client.connect();
@@ -166,6 +173,8 @@ class PostgresWriter<T> implements SinkWriter<T> {
   }
 
   private failed(doing: string, e: unknown): SluiceError {
-    return new SluiceError('SINK_FAILED', `postgres sink '${this.ctx.uid}': failed ${doing} (${this.opts.table}): ${(e as Error)?.message ?? String(e)}`, { step: this.ctx.uid, cause: e });
+    // pg quotes neither the connection string nor the password, but a server's message could: hide both.
+    const reason = scrubSecrets((e as Error)?.message ?? String(e), [this.connectionString]);
+    return new SluiceError('SINK_FAILED', `postgres sink '${this.ctx.uid}': failed ${doing} (${this.opts.table}): ${reason}`, { step: this.ctx.uid });
   }
 }

@@ -11,3 +11,4 @@ export { redisSink, type RedisHashTarget, type RedisSink, type RedisSinkOptions,
 export { redisLookup, RedisLookup, type RedisLookupOptions } from './lookup.js';
 export { redisKeyLookup, type RedisKeyLookupOptions } from './key-lookup.js';
 export { type RedisConnection } from './connection.js';
+export { RedisTokenVault, type RedisTokenVaultOptions } from './token-vault.js';

@@ -1,4 +1,5 @@
 import type { ChainableCommander, Redis } from 'ioredis';
+import { describeSecret } from '../../errors/secret.js';
 import { SluiceError } from '../../errors/index.js';
 import type { Sink, SinkContext, SinkWriter } from '../sink.js';
 import { connectRedis } from './client.js';
@@ -60,7 +61,7 @@ export function redisSink<T>(opts: RedisSinkOptions<T>): RedisSink<T> {
   return {
     kind: 'redis',
     guarantees: ['exactly-once', 'at-least-once', 'none'],
-    describe: () => `redis ${t.type} upserts (${opts.url ?? 'redis://127.0.0.1:6379'})`,
+    describe: () => `redis ${t.type} upserts (${describeSecret(opts.url ?? 'redis://127.0.0.1:6379')})`,
     createWriter: (ctx) => new RedisWriter<T>(opts, ctx),
   };
 }
