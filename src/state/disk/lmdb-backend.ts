@@ -86,6 +86,7 @@ import {
   DiskValueState,
   rangeEnd,
 } from './disk-states.js';
+import type { KvEngine } from './kv-engine.js';
 import { DATA_END, RecordStore, storageFailed } from './record-store.js';
 
 /** Options of {@link DiskStateBackend}. */
@@ -158,7 +159,8 @@ export class DiskStateBackend implements KeyedStateBackend {
   private chain: string[] = [];
   private sinceFull = 0;
 
-  constructor(options: DiskStateBackendOptions) {
+  /** `engine` (internal): the store under the cache, made for this backend's directory; LMDB when absent. */
+  constructor(options: DiskStateBackendOptions, engine?: (dir: string) => KvEngine) {
     if (options?.clock === undefined || typeof options.path !== 'string' || options.path === '') {
       throw new SluiceError('INVALID_ARGUMENT', 'DiskStateBackend needs a clock and a path', { hint: 'Pass { clock, path } (path: a directory for this backend alone).' });
     }
@@ -175,7 +177,7 @@ export class DiskStateBackend implements KeyedStateBackend {
     } catch (e) {
       throw storageFailed(`creating the state directory ${options.path}`, e, options.path);
     }
-    this.store = new RecordStore(join(options.path, 'state.mdb'), cacheSize);
+    this.store = engine === undefined ? new RecordStore(join(options.path, 'state.mdb'), cacheSize) : new RecordStore(options.path, cacheSize, engine(options.path));
     this.loadRegistry();
   }
 
@@ -342,8 +344,7 @@ export class DiskStateBackend implements KeyedStateBackend {
   dispose(): void {
     this.store.dropCache();
     if (!this.store.closed) {
-      this.store.data.clearSync();
-      this.store.changes.clearSync();
+      this.store.clear();
       this.store.putRaw([[metaKey(MAXP_META, ''), encodeValue(this.maxParallelism, Infinity)]], false);
     }
     this.tables.clear();
@@ -402,9 +403,8 @@ export class DiskStateBackend implements KeyedStateBackend {
     const store = this.store;
     let writer: FrameWriter | undefined;
     store.flush();
-    const txn = store.root.useReadTransaction(); // the state at the barrier
+    const view = store.engine.beginCheckpoint(full); // the state at the barrier; a new change log starts
     try {
-      store.changes.clearSync(); // the snapshot still sees the old log; the new one starts empty
       mkdirSync(dir, { recursive: true });
       const file = join(dir, full ? 'state-full.bin' : 'state-delta.bin');
       const w = (writer = new FrameWriter(file, full ? 'full' : 'delta'));
@@ -414,21 +414,13 @@ export class DiskStateBackend implements KeyedStateBackend {
         [Buffer.alloc(0), DATA_END],
       ];
       for (const [start, end] of ranges) {
-        let cursor: Buffer | undefined = start;
-        while (cursor !== undefined) {
-          const keys: Buffer[] = [];
-          const values: Array<Buffer | undefined> = [];
-          const source = full ? store.data : store.changes;
-          for (const { key, value } of source.getRange({ start: cursor, ...(end ? { end } : {}), limit: BATCH, transaction: txn })) {
-            keys.push(Buffer.from(key));
-            values.push(full ? Buffer.from(value) : undefined);
-          }
-          for (let i = 0; i < keys.length; i++) {
-            const value = full ? values[i] : (store.data.get(keys[i]!, { transaction: txn }) as Buffer | undefined);
-            w.add(keys[i]!, value);
-          }
-          cursor = keys.length < BATCH ? undefined : Buffer.concat([keys[keys.length - 1]!, Buffer.from([0])]);
-          if (cursor !== undefined) await yieldToLoop();
+        let after: Buffer | undefined;
+        for (;;) {
+          const records = view.next(start, end, after, BATCH);
+          for (const [key, value] of records) w.add(key, value);
+          if (records.length < BATCH) break;
+          after = records[records.length - 1]![0];
+          await yieldToLoop();
         }
       }
       const bytes = w.finish();
@@ -442,7 +434,7 @@ export class DiskStateBackend implements KeyedStateBackend {
       if (e instanceof SluiceError) throw e;
       throw storageFailed(`the checkpoint of the state at ${this.path} into ${dir}`, e, dir);
     } finally {
-      txn.done();
+      view.done();
     }
   }
 
@@ -554,13 +546,13 @@ export class DiskStateBackend implements KeyedStateBackend {
   }
 
   private loadRegistry(): void {
-    const maxp = this.store.data.getBinary(metaKey(MAXP_META, ''));
+    const maxp = this.store.engine.get(metaKey(MAXP_META, ''));
     if (maxp === undefined) this.store.putRaw([[metaKey(MAXP_META, ''), encodeValue(this.maxParallelism, Infinity)]]);
     else if (decodeValue(maxp) !== this.maxParallelism) {
       throw new SluiceError('STATE_INCOMPATIBLE', `the state at ${this.path} was written with max parallelism ${String(decodeValue(maxp))}, this backend has ${this.maxParallelism}`);
     }
     const start = metaKey(STATE_META, '');
-    for (const { key, value } of this.store.data.getRange({ start, end: rangeEnd(start) })) {
+    for (const { key, value } of this.store.engine.range(start, rangeEnd(start))) {
       const { id, kind } = decodeValue(value) as { id: number; kind: StateKind };
       const name = key.subarray(3).toString('utf8');
       this.tables.set(name, new DiskTable(name, kind, id));

@@ -14,6 +14,7 @@ import { entriesOf } from '../../../src/state/snapshot-format.js';
 import type { AggregateFunction, Key, KeyedStateBackend, KeyedStateSnapshot, Namespace } from '../../../src/state/types.js';
 import { readFrames } from '../../../src/state/disk/checkpoint-files.js';
 import { DiskStateBackend } from '../../../src/state/disk/lmdb-backend.js';
+import type { LmdbEngine } from '../../../src/state/disk/lmdb-engine.js';
 
 const root = mkdtempSync(join(tmpdir(), 'sluice-disk-state-'));
 let dirs = 0;
@@ -366,7 +367,7 @@ describe('disk backend: incremental checkpoints', () => {
 // ---- TTL on disk ----
 
 describe('disk backend: TTL cleanup', () => {
-  const recordsOnDisk = (b: DiskStateBackend): number => b.store.data.getCount({ end: Buffer.from([0xff]) });
+  const recordsOnDisk = (b: DiskStateBackend): number => (b.store.engine as LmdbEngine).data.getCount({ end: Buffer.from([0xff]) });
 
   it('deletes expired records of keys never touched again from the file', () => {
     const clock = new ManualClock(0);
