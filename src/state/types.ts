@@ -354,8 +354,12 @@ export interface KeyedStateBackend {
  * what the checkpoint itself stores for such a step.
  */
 export interface KeyedStateHandle {
-  /** The file format: 'disk-chain' is the on-disk backend's (`state/disk/checkpoint-files.ts`). */
-  readonly format: 'disk-chain';
+  /**
+   * 'disk-chain': the on-disk backends' files (`state/disk/checkpoint-files.ts`);
+   * 'redis-chain': versions of the Redis backend's hashes (`state/external/redis-backend.ts`),
+   * `chain` holding version names and `dirs` empty.
+   */
+  readonly format: 'disk-chain' | 'redis-chain';
   readonly maxParallelism: number;
   /** The files that restore the state, in order (a full file, then deltas). */
   readonly chain: readonly string[];

@@ -155,7 +155,7 @@ export class DiskStateBackend implements KeyedStateBackend {
   private readonly declared = new Map<string, Declared>();
   private nextId = 1;
   private sweepCredit = 0;
-  private readonly fullEvery: number;
+  protected readonly fullEvery: number;
   private chain: string[] = [];
   private sinceFull = 0;
 
@@ -400,29 +400,14 @@ export class DiskStateBackend implements KeyedStateBackend {
   async checkpoint(dir: string, options: { full?: boolean } = {}): Promise<DiskCheckpoint> {
     this.checkOpen();
     const full = options.full === true || this.chain.length === 0 || this.sinceFull >= this.fullEvery - 1;
-    const store = this.store;
     let writer: FrameWriter | undefined;
-    store.flush();
-    const view = store.engine.beginCheckpoint(full); // the state at the barrier; a new change log starts
     try {
       mkdirSync(dir, { recursive: true });
       const file = join(dir, full ? 'state-full.bin' : 'state-delta.bin');
       const w = (writer = new FrameWriter(file, full ? 'full' : 'delta'));
-      // Metadata first: a reader learns the state ids before it meets their records.
-      const ranges: Array<[Buffer, Buffer | undefined]> = [
-        [META_START, undefined],
-        [Buffer.alloc(0), DATA_END],
-      ];
-      for (const [start, end] of ranges) {
-        let after: Buffer | undefined;
-        for (;;) {
-          const records = view.next(start, end, after, BATCH);
-          for (const [key, value] of records) w.add(key, value);
-          if (records.length < BATCH) break;
-          after = records[records.length - 1]![0];
-          await yieldToLoop();
-        }
-      }
+      await this.copyOut(full, (records) => {
+        for (const [key, value] of records) w.add(key, value);
+      });
       const bytes = w.finish();
       writer = undefined;
       this.chain = full ? [file] : [...this.chain, file];
@@ -433,6 +418,34 @@ export class DiskStateBackend implements KeyedStateBackend {
       this.chain = []; // the change log may be lost: the next checkpoint must be full
       if (e instanceof SluiceError) throw e;
       throw storageFailed(`the checkpoint of the state at ${this.path} into ${dir}`, e, dir);
+    }
+  }
+
+  /**
+   * The records of a checkpoint as of this call, in batches to `sink` (awaited): every
+   * record (`full`) or those changed since the previous call (deleted ones with `value`
+   * undefined). Metadata records (the state registry) come first, so a reader learns the
+   * state ids before it meets their records. The state may be used while this runs: the
+   * records come from the engine's view taken at the call. Starts a new change log.
+   */
+  protected async copyOut(full: boolean, sink: (records: Array<[Buffer, Buffer | undefined]>) => void | Promise<void>): Promise<void> {
+    this.store.flush();
+    const view = this.store.engine.beginCheckpoint(full); // the state at the barrier; a new change log starts
+    try {
+      const ranges: Array<[Buffer, Buffer | undefined]> = [
+        [META_START, undefined],
+        [Buffer.alloc(0), DATA_END],
+      ];
+      for (const [start, end] of ranges) {
+        let after: Buffer | undefined;
+        for (;;) {
+          const records = view.next(start, end, after, BATCH);
+          if (records.length > 0) await sink(records);
+          if (records.length < BATCH) break;
+          after = records[records.length - 1]![0];
+          await yieldToLoop();
+        }
+      }
     } finally {
       view.done();
     }
@@ -457,35 +470,44 @@ export class DiskStateBackend implements KeyedStateBackend {
       if ((i === 0) !== (kind === 'full')) {
         throw new SluiceError('STATE_INCOMPATIBLE', `checkpoint chain: ${file} is a ${kind} file at position ${i}; a chain is one full file, then deltas`);
       }
-      let batch: Array<[Buffer, Buffer | undefined]> = [];
-      for (const [key, value] of frames) {
-        if (key[0] === META_BYTE) {
-          if (value === undefined || key[2] !== 0x73) continue; // only the state registry
-          const { id, kind: stateKind } = decodeValue(value) as { id: number; kind: StateKind };
-          const name = key.subarray(3).toString('utf8');
-          const known = this.tables.get(name);
-          if (known !== undefined && known.kind !== stateKind) throw incompatibleKind(name, stateKind, known.kind);
-          const table = known ?? this.register(name, stateKind);
-          if (!this.declared.has(name)) table.pendingBind = true;
-          ids.set(id, table);
-          continue;
-        }
-        const group = key.readUInt16BE(0);
-        if (group < from || group > to) continue;
-        const table = ids.get(key.readUInt16BE(2));
-        if (table === undefined) throw new SluiceError('STATE_INCOMPATIBLE', `checkpoint file ${file} has a record of an unknown state id ${key.readUInt16BE(2)}`);
-        const ours = Buffer.from(key);
-        ours.writeUInt16BE(table.id, 2);
-        batch.push([ours, value === undefined ? undefined : Buffer.from(value)]);
-        if (batch.length >= BATCH) {
-          this.store.putRaw(batch, false);
-          batch = [];
-          await yieldToLoop();
-        }
-      }
-      this.store.putRaw(batch, false);
+      await this.loadRecords(frames, ids, from, to, `checkpoint file ${file}`);
     }
     this.chain = [];
+  }
+
+  /**
+   * Loads records of one part of a checkpoint (as {@link copyOut} gave them) in order,
+   * keeping key groups `[from, to]`. `ids` maps the checkpoint's state ids to ours: the
+   * metadata records fill it, so pass the same map for every part of one chain.
+   */
+  protected async loadRecords(records: Iterable<readonly [Buffer, Buffer | undefined]>, ids: Map<number, DiskTable>, from: number, to: number, source: string): Promise<void> {
+    let batch: Array<[Buffer, Buffer | undefined]> = [];
+    for (const [key, value] of records) {
+      if (key[0] === META_BYTE) {
+        if (value === undefined || key[2] !== 0x73) continue; // only the state registry
+        const { id, kind: stateKind } = decodeValue(value) as { id: number; kind: StateKind };
+        const name = key.subarray(3).toString('utf8');
+        const known = this.tables.get(name);
+        if (known !== undefined && known.kind !== stateKind) throw incompatibleKind(name, stateKind, known.kind);
+        const table = known ?? this.register(name, stateKind);
+        if (!this.declared.has(name)) table.pendingBind = true;
+        ids.set(id, table);
+        continue;
+      }
+      const group = key.readUInt16BE(0);
+      if (group < from || group > to) continue;
+      const table = ids.get(key.readUInt16BE(2));
+      if (table === undefined) throw new SluiceError('STATE_INCOMPATIBLE', `${source} has a record of an unknown state id ${key.readUInt16BE(2)}`);
+      const ours = Buffer.from(key);
+      ours.writeUInt16BE(table.id, 2);
+      batch.push([ours, value === undefined ? undefined : Buffer.from(value)]);
+      if (batch.length >= BATCH) {
+        this.store.putRaw(batch, false);
+        batch = [];
+        await yieldToLoop();
+      }
+    }
+    this.store.putRaw(batch, false);
   }
 
   /**
@@ -603,7 +625,7 @@ export class DiskStateBackend implements KeyedStateBackend {
     }
   }
 
-  private checkRange(keyGroups: { from: number; to: number } | undefined): { from: number; to: number } {
+  protected checkRange(keyGroups: { from: number; to: number } | undefined): { from: number; to: number } {
     const from = keyGroups?.from ?? 0;
     const to = keyGroups?.to ?? this.maxParallelism - 1;
     if (!Number.isInteger(from) || !Number.isInteger(to) || from < 0 || to >= this.maxParallelism || from > to) {
@@ -612,7 +634,7 @@ export class DiskStateBackend implements KeyedStateBackend {
     return { from, to };
   }
 
-  private checkOpen(): void {
+  protected checkOpen(): void {
     if (this.store.closed) throw new SluiceError('STATE_IO_FAILED', `the state backend at ${this.path} is closed`, { hint: 'Open a new DiskStateBackend on the path.' });
   }
 }
