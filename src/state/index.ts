@@ -21,3 +21,5 @@ export {
 } from './key-groups.js';
 export { MemoryStateBackend, type MemoryStateBackendOptions } from './memory-backend.js';
 export { DiskStateBackend, type DiskStateBackendOptions, type DiskCheckpoint } from './disk/lmdb-backend.js';
+export { RocksDbStateBackend, type RocksDbStateBackendOptions } from './disk/rocksdb-backend.js';
+export { RedisStateBackend, type RedisStateBackendOptions, type RedisStateClient, type RedisStatePipeline, type RedisFlushStats } from './external/redis-backend.js';

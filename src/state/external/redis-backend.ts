@@ -52,17 +52,34 @@
  * });
  */
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import { SluiceError } from '../../errors/index.js';
 import { META_BYTE } from '../disk/codec.js';
 import type { DiskTable } from '../disk/disk-states.js';
 import { DiskStateBackend, type DiskStateBackendOptions } from '../disk/lmdb-backend.js';
 import type { KeyedStateHandle } from '../types.js';
 
+/**
+ * The Redis commands the backend sends: an ioredis `Redis` client fits (Sluice names no
+ * client type here, so that its main entry does not depend on ioredis).
+ */
+export interface RedisStateClient {
+  pipeline(): RedisStatePipeline;
+  get(key: string): Promise<string | null>;
+  set(key: string, value: string): Promise<unknown>;
+  hgetallBuffer(key: string): Promise<Record<string, Buffer>>;
+}
+
+/** The pipeline of a {@link RedisStateClient}. */
+export interface RedisStatePipeline {
+  hset(key: string, ...fieldsAndValues: Array<string | Buffer>): unknown;
+  hgetallBuffer(key: string): unknown;
+  exec(): Promise<Array<[Error | null, unknown]> | null>;
+}
+
 /** Options of {@link RedisStateBackend}: the local cache's (`path` is its directory), Redis and a key prefix. */
 export interface RedisStateBackendOptions extends DiskStateBackendOptions {
   /** A connected ioredis client; backends may share one. Not closed by the backend. */
-  redis: Redis;
+  redis: RedisStateClient;
   /** Prefix of this step's Redis keys, unique per job and step (subtasks of a step share it). */
   prefix: string;
 }
@@ -95,7 +112,7 @@ const GROUPS_PER_READ = 64;
  * await fresh.restoreHandle(handle, { from: 0, to: 63 }); // on any machine: key groups 0..63
  */
 export class RedisStateBackend extends DiskStateBackend {
-  readonly redis: Redis;
+  readonly redis: RedisStateClient;
   readonly prefix: string;
   private versions: string[] = [];
   private sinceFullVersion = 0;
@@ -204,7 +221,7 @@ export class RedisStateBackend extends DiskStateBackend {
 }
 
 /** Runs a pipeline; the first command error is thrown. */
-async function execOrThrow(pipeline: ReturnType<Redis['pipeline']>, what: string): Promise<unknown[]> {
+async function execOrThrow(pipeline: RedisStatePipeline, what: string): Promise<unknown[]> {
   const results = await pipeline.exec();
   if (results === null) throw new SluiceError('CHECKPOINT_FAILED', `${what}: the pipeline was discarded`);
   return results.map(([err, value]) => {
