@@ -356,10 +356,10 @@ export interface KeyedStateBackend {
 export interface KeyedStateHandle {
   /**
    * 'disk-chain': the on-disk backends' files (`state/disk/checkpoint-files.ts`);
-   * 'redis-chain': versions of the Redis backend's hashes (`state/external/redis-backend.ts`),
-   * `chain` holding version names and `dirs` empty.
+   * 'redis-chain', 'cassandra-chain': versions of the external backends' records
+   * (`state/external/versioned-backend.ts`), `chain` holding version names and `dirs` empty.
    */
-  readonly format: 'disk-chain' | 'redis-chain';
+  readonly format: 'disk-chain' | 'redis-chain' | 'cassandra-chain';
   readonly maxParallelism: number;
   /** The files that restore the state, in order (a full file, then deltas). */
   readonly chain: readonly string[];

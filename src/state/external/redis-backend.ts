@@ -11,9 +11,9 @@
  * records changed since the previous one are written to Redis (pipelined), and a restore,
  * on any machine, reads the subtask's key groups back from Redis.
  *
- * ## Layout (versioned, so that a checkpoint is a consistent cut)
- * Every checkpoint writes a new version `<prefix>:<checkpointId>-<token>` (a retried id never
- * reuses one) and never touches an older one:
+ * ## Layout (versioned, so that a checkpoint is a consistent cut: `versioned-backend.ts`)
+ * Every checkpoint writes a new version `<prefix>:<checkpointId>-<token>` and never touches
+ * an older one:
  * - `<version>:kg:<key group>`: a hash per key group, field = the record key without its
  *   key group (state id, key, namespace, map key: `state/disk/codec.ts`; its bytes as
  *   latin1 characters, stored as UTF-8), value = the
@@ -51,12 +51,8 @@
  *     new RedisStateBackend({ clock, maxParallelism, redis, prefix: `sluice:orders:${uid}`, path: mkdtempSync(join(tmpdir(), 'sluice-cache-')) }),
  * });
  */
-import { randomBytes } from 'node:crypto';
 import { SluiceError } from '../../errors/index.js';
-import { META_BYTE } from '../disk/codec.js';
-import type { DiskTable } from '../disk/disk-states.js';
-import { DiskStateBackend, type DiskStateBackendOptions } from '../disk/lmdb-backend.js';
-import type { KeyedStateHandle } from '../types.js';
+import { META_GROUP, VersionedExternalBackend, type ExternalFlushStats, type ExternalStateBackendOptions, type GroupRecords } from './versioned-backend.js';
 
 /**
  * The Redis commands the backend sends: an ioredis `Redis` client fits (Sluice names no
@@ -77,29 +73,15 @@ export interface RedisStatePipeline {
 }
 
 /** Options of {@link RedisStateBackend}: the local cache's (`path` is its directory), Redis and a key prefix. */
-export interface RedisStateBackendOptions extends DiskStateBackendOptions {
+export interface RedisStateBackendOptions extends ExternalStateBackendOptions {
   /** A connected ioredis client; backends may share one. Not closed by the backend. */
   redis: RedisStateClient;
-  /** Prefix of this step's Redis keys, unique per job and step (subtasks of a step share it). */
-  prefix: string;
 }
 
 /** What the last checkpoint wrote to Redis (metrics). */
-export interface RedisFlushStats {
-  /** Milliseconds from the barrier until every record was in Redis. */
-  flushMs: number;
-  /** Pipelines sent (round trips). */
-  roundTrips: number;
-  /** Records (and deletions) written. */
-  records: number;
-  /** Bytes of keys and values written. */
-  bytes: number;
-  incremental: boolean;
-}
+export type RedisFlushStats = ExternalFlushStats;
 
 const TOMBSTONE = Buffer.alloc(0);
-/** Key groups read per pipeline on restore. */
-const GROUPS_PER_READ = 64;
 
 /**
  * Keyed state in Redis behind a local write-back cache (the design is at the top of
@@ -111,13 +93,10 @@ const GROUPS_PER_READ = 64;
  * const handle = await backend.checkpointTo('', 1); // the state as of now, in Redis
  * await fresh.restoreHandle(handle, { from: 0, to: 63 }); // on any machine: key groups 0..63
  */
-export class RedisStateBackend extends DiskStateBackend {
+export class RedisStateBackend extends VersionedExternalBackend {
   readonly redis: RedisStateClient;
-  readonly prefix: string;
-  private versions: string[] = [];
-  private sinceFullVersion = 0;
-  /** What the last checkpoint wrote, undefined before the first. */
-  lastFlush: RedisFlushStats | undefined;
+  protected readonly format = 'redis-chain' as const;
+  protected readonly storeName = 'Redis';
 
   constructor(options: RedisStateBackendOptions) {
     if (options?.redis === undefined || typeof options.prefix !== 'string' || options.prefix === '') {
@@ -125,99 +104,39 @@ export class RedisStateBackend extends DiskStateBackend {
     }
     super(options);
     this.redis = options.redis;
-    this.prefix = options.prefix;
   }
 
-  /**
-   * Writes the records changed since the previous checkpoint (or all of them) to a new
-   * Redis version and returns the handle listing the chain. `_dir` is unused: nothing goes
-   * to the checkpoint storage's files.
-   */
-  override async checkpointTo(_dir: string, checkpointId: number): Promise<KeyedStateHandle> {
-    this.checkOpen();
-    const started = performance.now();
-    const full = this.versions.length === 0 || this.sinceFullVersion >= this.fullEvery - 1;
-    const version = `${this.prefix}:${checkpointId}-${randomBytes(4).toString('hex')}`;
-    const stats: RedisFlushStats = { flushMs: 0, roundTrips: 0, records: 0, bytes: 0, incremental: !full };
-    try {
-      await this.copyOut(full, async (records) => {
-        const byHash = new Map<string, Array<string | Buffer>>();
-        for (const [key, value] of records) {
-          const hash = key[0] === META_BYTE ? `${version}:meta` : `${version}:kg:${key.readUInt16BE(0)}`;
-          const field = key[0] === META_BYTE ? key : key.subarray(2);
-          let args = byHash.get(hash);
-          if (args === undefined) byHash.set(hash, (args = []));
-          // Fields go as latin1 strings (sent as UTF-8): ioredis reads hash fields back as
-          // UTF-8 strings, which would mangle raw bytes but round-trips these.
-          args.push(field.toString('latin1'), value ?? TOMBSTONE);
-          stats.records++;
-          stats.bytes += field.length + (value?.length ?? 0);
-        }
-        const pipeline = this.redis.pipeline();
-        for (const [hash, args] of byHash) pipeline.hset(hash, ...args);
-        await execOrThrow(pipeline, `writing checkpoint ${checkpointId} to Redis`);
-        stats.roundTrips++;
-      });
-      // Marks the version as written in full (a version without it is an interrupted write).
-      await this.redis.set(`${version}:written`, String(stats.records));
-      stats.roundTrips++;
-    } catch (e) {
-      this.versions = []; // the change log is gone with this attempt: the next version must be full
-      throw e instanceof SluiceError ? e : new SluiceError('CHECKPOINT_FAILED', `writing checkpoint ${checkpointId} of ${this.prefix} to Redis failed: ${(e as Error).message}`, { cause: e });
+  protected async writeGroups(version: string, groups: Map<number, GroupRecords>): Promise<number> {
+    const pipeline = this.redis.pipeline();
+    for (const [group, records] of groups) {
+      const args: Array<string | Buffer> = [];
+      // Fields go as latin1 strings (sent as UTF-8): ioredis reads hash fields back as
+      // UTF-8 strings, which would mangle raw bytes but round-trips these.
+      for (const [field, value] of records) args.push(field.toString('latin1'), value ?? TOMBSTONE);
+      pipeline.hset(hashOf(version, group), ...args);
     }
-    this.versions = full ? [version] : [...this.versions, version];
-    this.sinceFullVersion = full ? 0 : this.sinceFullVersion + 1;
-    stats.flushMs = performance.now() - started;
-    this.lastFlush = stats;
-    return { format: 'redis-chain', maxParallelism: this.maxParallelism, chain: [...this.versions], dirs: [], incremental: !full, bytes: stats.bytes };
+    await execOrThrow(pipeline, `writing ${version} to Redis`);
+    return 1;
   }
 
-  /**
-   * Loads the key groups `keyGroups` (all by default) of a handle {@link checkpointTo}
-   * returned, from Redis: the hashes of those key groups in each version of its chain, in
-   * order. Adds to what is there (call it once per old subtask when rescaling).
-   */
-  override async restoreHandle(handle: KeyedStateHandle, keyGroups?: { from: number; to: number }): Promise<void> {
-    this.checkOpen();
-    if (handle?.format !== 'redis-chain' || !Array.isArray(handle.chain)) {
-      throw new SluiceError('STATE_INCOMPATIBLE', `the state handle given is not a Redis backend checkpoint (format ${String(handle?.format)})`);
-    }
-    if (handle.maxParallelism !== this.maxParallelism) {
-      throw new SluiceError('STATE_INCOMPATIBLE', `the checkpoint was taken with max parallelism ${handle.maxParallelism}, this backend has ${this.maxParallelism}`);
-    }
-    const { from, to } = this.checkRange(keyGroups);
-    this.store.flush();
-    const ids = new Map<number, DiskTable>();
-    for (const version of handle.chain) {
-      const [written, meta] = await Promise.all([this.redis.get(`${version}:written`), this.redis.hgetallBuffer(`${version}:meta`)]);
-      if (written === null) {
-        throw new SluiceError('STATE_INCOMPATIBLE', `the Redis state version ${version} is missing or was not written in full`, {
-          hint: 'Its keys were deleted from Redis (or Redis lost them): restore from a checkpoint whose versions are still there.',
-        });
-      }
-      await this.loadRecords(
-        Object.entries(meta).map(([field, value]) => [Buffer.from(field, 'latin1'), value.length === 0 ? undefined : value] as const),
-        ids,
-        from,
-        to,
-        `Redis state version ${version}`,
-      );
-      for (let g = from; g <= to; g += GROUPS_PER_READ) {
-        const last = Math.min(to, g + GROUPS_PER_READ - 1);
-        const pipeline = this.redis.pipeline();
-        for (let k = g; k <= last; k++) pipeline.hgetallBuffer(`${version}:kg:${k}`);
-        const hashes = (await execOrThrow(pipeline, `reading ${version} from Redis`)) as Array<Record<string, Buffer>>;
-        const records: Array<readonly [Buffer, Buffer | undefined]> = [];
-        hashes.forEach((hash, i) => {
-          const group = Buffer.allocUnsafe(2);
-          group.writeUInt16BE(g + i, 0);
-          for (const [field, value] of Object.entries(hash)) records.push([Buffer.concat([group, Buffer.from(field, 'latin1')]), value.length === 0 ? undefined : value]);
-        });
-        await this.loadRecords(records, ids, from, to, `Redis state version ${version}`);
-      }
-    }
-    this.versions = []; // the local state ids are new: the next version is full
+  protected async markWritten(version: string, records: number): Promise<void> {
+    await this.redis.set(`${version}:written`, String(records));
   }
+
+  protected async isWritten(version: string): Promise<boolean> {
+    return (await this.redis.get(`${version}:written`)) !== null;
+  }
+
+  protected async readGroups(version: string, groups: readonly number[]): Promise<GroupRecords[]> {
+    const pipeline = this.redis.pipeline();
+    for (const g of groups) pipeline.hgetallBuffer(hashOf(version, g));
+    const hashes = (await execOrThrow(pipeline, `reading ${version} from Redis`)) as Array<Record<string, Buffer>>;
+    return hashes.map((hash) => Object.entries(hash).map(([field, value]) => [Buffer.from(field, 'latin1'), value.length === 0 ? undefined : value]));
+  }
+}
+
+function hashOf(version: string, group: number): string {
+  return group === META_GROUP ? `${version}:meta` : `${version}:kg:${group}`;
 }
 
 /** Runs a pipeline; the first command error is thrown. */
@@ -229,3 +148,4 @@ async function execOrThrow(pipeline: RedisStatePipeline, what: string): Promise<
     return value;
   });
 }
+
