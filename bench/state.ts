@@ -3,7 +3,7 @@
  * the keyed state backends side by side in one run, one table, targets of issue 19 beside
  * the figures (Redis: the real one on 127.0.0.1:6379).
  *
- * - keyed count: `--events` records (default 3M) over `--keys` keys (default 1M), each a
+ * - keyed count: `--events` records (default 1M, after a first pass that writes every key) over `--keys` keys (default 1M), each a
  *   `value()` then `update(+1)`, as a keyed count operator does; records/s and the share of
  *   the memory backend's (targets: LMDB and RocksDB >= 50%, Redis with its cache >= 25%).
  * - checkpoint every second: the same count with a checkpoint started each second (memory:
@@ -57,7 +57,7 @@ type Restorable = { handle: KeyedStateHandle } | { snapshot: KeyedStateSnapshot 
 export async function runStateBench(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: { keys: { type: 'string' }, events: { type: 'string' }, cache: { type: 'string' }, only: { type: 'string' } } });
   const KEYS = Number(values.keys ?? 1_000_000);
-  const EVENTS = Number(values.events ?? 3_000_000);
+  const EVENTS = Number(values.events ?? 1_000_000);
   const CACHE = Number(values.cache ?? 100_000);
   const only = values.only?.split(',');
   const root = mkdtempSync(join(tmpdir(), 'sluice-bench-state-'));
@@ -81,7 +81,7 @@ export async function runStateBench(argv: string[]): Promise<void> {
       make: () => new MemoryStateBackend({ clock }),
       checkpoint: async (b, id) => {
         const snapshot = b.snapshot();
-        writeFileSync(join(root, `memory-${id}.bin`), serialize(snapshot));
+        writeFileSync(join(root, 'memory-checkpoint.bin'), serialize(snapshot)); // one file, overwritten: as retention keeps one
         return { snapshot };
       },
       restore: async (fresh, cp) => fresh.restore((cp as { snapshot: KeyedStateSnapshot }).snapshot),

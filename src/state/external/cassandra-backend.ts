@@ -116,7 +116,7 @@ export class CassandraStateBackend extends VersionedExternalBackend {
   }
 
   protected async markWritten(version: string, records: number): Promise<void> {
-    await this.client.execute(`INSERT INTO ${this.keyspace}.state_versions (version, records) VALUES (?, ?)`, [version, BigInt(records)], { prepare: true });
+    await this.client.execute(`INSERT INTO ${this.keyspace}.state_versions (version, records) VALUES (?, ?)`, [version, records], { prepare: true });
   }
 
   protected async isWritten(version: string): Promise<boolean> {
