@@ -345,8 +345,22 @@ export interface KeyedStateBackend {
    * every entry. Only what changed since the previous call need be written.
    */
   checkpointTo?(dir: string, checkpointId: number): Promise<KeyedStateHandle>;
+  /** Optional: figures for metrics (the disk and external backends give them). */
+  stats?(): StateBackendStats;
   /** Optional, with {@link checkpointTo}: loads a handle it returned (keeping only `keyGroups` if given). Adds to what is there. */
   restoreHandle?(handle: KeyedStateHandle, keyGroups?: { from: number; to: number }): Promise<void>;
+}
+
+/** Figures of a backend for metrics ({@link KeyedStateBackend.stats}). */
+export interface StateBackendStats {
+  /** Reads its cache answered. */
+  readonly cacheHits: number;
+  /** Reads that went past the cache (to the disk engine). */
+  readonly cacheMisses: number;
+  /** Bytes of its working files (0 when it cannot tell). */
+  readonly diskBytes: number;
+  /** The last checkpoint's flush to the external store: its time, requests and records (external backends). */
+  readonly lastFlush?: { readonly flushMs: number; readonly roundTrips: number; readonly records: number } | undefined;
 }
 
 /**

@@ -73,7 +73,7 @@ import { checkMaxParallelism, DEFAULT_MAX_PARALLELISM, keyGroupOf } from '../key
 import { outsideKey } from '../memory-states.js';
 import type { StateKind } from '../types.js';
 import { checkStateSnapshot, ColumnsBuilder, forEachEntry } from '../snapshot-format.js';
-import type { Key, KeyedStateBackend, KeyedStateHandle, KeyedStateSnapshot, Namespace, StateColumns, StateDescriptor, StateOf } from '../types.js';
+import type { Key, KeyedStateBackend, KeyedStateHandle, StateBackendStats, KeyedStateSnapshot, Namespace, StateColumns, StateDescriptor, StateOf } from '../types.js';
 import { FrameWriter, readFrames } from './checkpoint-files.js';
 import { decodeMapKey, decodeRecordKey, decodeValue, encodeKey, encodeMapKey, encodeNamespace, encodeValue, expiryOf, META_BYTE, u16 } from './codec.js';
 import {
@@ -381,6 +381,11 @@ export class DiskStateBackend implements KeyedStateBackend {
   flush(): void {
     this.checkOpen();
     this.store.flush();
+  }
+
+  /** Cache hits and misses, and the bytes of the engine's files (metrics). */
+  stats(): StateBackendStats {
+    return { cacheHits: this.store.hits, cacheMisses: this.store.misses, diskBytes: this.store.closed ? 0 : this.store.engine.diskBytes() };
   }
 
   /** Entries held decoded in memory (bounded by `cacheSize`). */

@@ -61,6 +61,9 @@ export class RecordStore {
   private readonly slack: number;
   private sweepFrom: Buffer = DATA_START;
   closed = false;
+  /** Reads answered from the cache, and those that went to the engine (metrics). */
+  hits = 0;
+  misses = 0;
   /** The failure of a write to LMDB: set once, the store refuses all use (see the top of this file). */
   private broken: SluiceError | undefined;
 
@@ -84,8 +87,10 @@ export class RecordStore {
     const e = this.cache.get(id);
     if (e !== undefined) {
       e.hot = true;
+      this.hits++;
       return e;
     }
+    this.misses++;
     let raw: Buffer | undefined;
     try {
       raw = this.engine.get(Buffer.from(id, 'latin1'));

@@ -26,7 +26,7 @@ import { SluiceError } from '../../errors/index.js';
 import { META_BYTE } from '../disk/codec.js';
 import type { DiskTable } from '../disk/disk-states.js';
 import { DiskStateBackend, type DiskStateBackendOptions } from '../disk/lmdb-backend.js';
-import type { KeyedStateHandle } from '../types.js';
+import type { KeyedStateHandle, StateBackendStats } from '../types.js';
 
 /** The group of the state registry's records in a version. */
 export const META_GROUP = -1;
@@ -66,6 +66,11 @@ export abstract class VersionedExternalBackend extends DiskStateBackend {
   constructor(options: ExternalStateBackendOptions) {
     super(options);
     this.prefix = options.prefix;
+  }
+
+  /** The disk backend's figures and the last flush to the external store. */
+  override stats(): StateBackendStats {
+    return { ...super.stats(), lastFlush: this.lastFlush };
   }
 
   /** Writes one batch of groups of a version; returns the round trips it took. */

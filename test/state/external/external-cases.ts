@@ -79,6 +79,10 @@ export function externalBackendCases(name: string, make: (clock: ManualClock, pr
         v.update(`first-${i}`);
       }
       const completed = await b.checkpointTo('', 1);
+      // The figures behind sluice_state_flush_seconds and sluice_state_flush_round_trips: 300 records and the registry.
+      expect(b.stats().lastFlush).toMatchObject({ records: expect.any(Number), roundTrips: expect.any(Number) });
+      expect(b.stats().lastFlush!.records).toBeGreaterThanOrEqual(300);
+      expect(b.stats().lastFlush!.records).toBeLessThan(310);
       const atCompleted = canonical(b.snapshot());
       for (let i = 0; i < 300; i += 2) {
         b.setCurrentKey(i);
