@@ -8,8 +8,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    // Services the connector tests need (PostgreSQL, Redis, NATS, Mosquitto): started if not answering.
-    globalSetup: ['test/setup/services.ts', 'test/setup/kafka.ts'],
+    // Services the connector and state tests need (PostgreSQL, Redis, NATS, Mosquitto; Kafka, Cassandra): started if not answering.
+    globalSetup: ['test/setup/services.ts', 'test/setup/kafka.ts', 'test/setup/cassandra.ts'],
     // Tests that start services share them: keep files in one process pool of bounded size.
     pool: 'forks',
     poolOptions: { forks: { maxForks: 2 } },

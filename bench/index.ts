@@ -30,6 +30,14 @@ if (process.argv[2] === 'connectors') {
   process.exit(0);
 }
 
+// `npm run bench -- state [--keys N] [--events N] [--cache N] [--only memory,lmdb,rocksdb,redis]`:
+// the keyed state backends in one table (keyed count, checkpoint each second, recovery), Redis the real one.
+if (process.argv[2] === 'state') {
+  const { runStateBench } = await import('./state.js');
+  await runStateBench(process.argv.slice(3));
+  process.exit(0);
+}
+
 // `npm run bench -- async [--records N]`: asyncMap enrichment from the real Redis beside a hand-written loop, the breaker's cost, a warm lookup join.
 if (process.argv[2] === 'async') {
   await import('./async.js');

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DiskStateBackend } from '../src/state/disk/lmdb-backend.js';
 import { valueState } from '../src/state/descriptors.js';
+import { keyedCount as countOver } from './state.js';
 import { MemoryStateBackend } from '../src/state/memory-backend.js';
 import type { KeyedStateBackend } from '../src/state/types.js';
 import { ManualClock } from '../src/time/clock.js';
@@ -38,18 +39,7 @@ const rssMB = (): string => (process.memoryUsage().rss / 2 ** 20).toFixed(0);
 const rate = (n: number, s: number): string => `${((n / s) / 1e6).toFixed(2)}M/s`;
 
 function keyedCount(b: KeyedStateBackend): { seconds: number; checksum: number } {
-  const count = b.getState(valueState<number>('count', { defaultValue: 0 }));
-  const t0 = performance.now();
-  let checksum = 0;
-  // A fixed stride over the keys: every key is revisited, in an order the cache cannot predict.
-  const stride = 7_919;
-  for (let i = 0; i < EVENTS; i++) {
-    b.setCurrentKey(`user-${(i * stride) % KEYS}`);
-    const n = count.value()! + 1;
-    count.update(n);
-    checksum += n;
-  }
-  return { seconds: (performance.now() - t0) / 1000, checksum };
+  return countOver(b, EVENTS, KEYS);
 }
 
 const root = mkdtempSync(join(tmpdir(), 'sluice-bench-state-'));

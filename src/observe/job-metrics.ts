@@ -1,5 +1,6 @@
 import type { CheckpointStats } from '../checkpoint/coordinator.js';
 import type { Clock } from '../time/clock.js';
+import type { StateBackendStats } from '../state/types.js';
 import type { ClusterFiguresSource } from './cluster-figures.js';
 import { BatchContext, StepMetrics, TaskMetrics } from './step-metrics.js';
 import { Tracer } from './tracing.js';
@@ -86,7 +87,7 @@ export class JobMetrics {
   readonly tracer: Tracer | undefined;
   channels: ChannelGauge[] = [];
   /** Keyed state backends of the current attempt, by step uid. */
-  stateBackends: () => ReadonlyMap<string, { size(): number }> = () => new Map();
+  stateBackends: () => ReadonlyMap<string, { size(): number; stats?(): StateBackendStats }> = () => new Map();
   /** Checkpoints of this run, oldest first. */
   checkpoints: () => readonly CheckpointStats[] = () => [];
   restarts = 0;

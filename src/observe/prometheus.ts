@@ -4,6 +4,7 @@ import { LAG_TIMEOUT_MS, type ClusterFigures, type ClusterFiguresSource } from '
 import { CHECKPOINT_BOUNDS_SECONDS, Histogram } from './histogram.js';
 import type { JobMetrics } from './job-metrics.js';
 import { registeredDependencies } from '../resilience/registry.js';
+import type { StateBackendStats } from '../state/types.js';
 
 // prom-client (and the OpenTelemetry API it loads) is loaded with the first registry,
 // which the job monitor makes at the first scrape: starting a job skips its load time.
@@ -136,6 +137,22 @@ export function prometheusRegistry(m: JobMetrics, status: () => string): Registr
       return { labels: { job, step: uid!, subtask: Number(index ?? 0) }, value: b.size() };
     }),
   );
+  // Disk and external backends (`KeyedStateBackend.stats`): cache, files, the last flush at the barrier.
+  const backendStat = (name: string, help: string, type: 'gauge' | 'counter', f: (s: StateBackendStats) => number | undefined): void =>
+    add(name, help, type, () =>
+      [...m.stateBackends()].flatMap(([backend, b]) => {
+        const stats = b.stats?.();
+        const value = stats === undefined ? undefined : f(stats);
+        if (value === undefined) return [];
+        const [uid, index] = backend.split('#');
+        return [{ labels: { job, step: uid!, subtask: Number(index ?? 0) }, value }];
+      }),
+    );
+  backendStat('sluice_state_cache_hits_total', "Reads of keyed state the backend's cache answered (this attempt).", 'counter', (s) => s.cacheHits);
+  backendStat('sluice_state_cache_misses_total', "Reads of keyed state that went past the backend's cache to its store (this attempt).", 'counter', (s) => s.cacheMisses);
+  backendStat('sluice_state_disk_bytes', "Bytes of the keyed state backend's working files.", 'gauge', (s) => s.diskBytes);
+  backendStat('sluice_state_flush_seconds', 'Time the last checkpoint took to write the changed state to the external store (Redis, Cassandra).', 'gauge', (s) => (s.lastFlush === undefined ? undefined : s.lastFlush.flushMs / 1000));
+  backendStat('sluice_state_flush_round_trips', 'Requests the last checkpoint sent to the external store.', 'gauge', (s) => s.lastFlush?.roundTrips);
   add('sluice_latency_seconds', 'Time from a record being read at the source to reaching a sink (per batch, weighted by its records).', 'histogram', () =>
     steps().flatMap((s) => (s.latency ? histogramSamples('sluice_latency_seconds', s.latency, stepLabels(s)) : [])),
   );

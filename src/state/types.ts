@@ -345,8 +345,22 @@ export interface KeyedStateBackend {
    * every entry. Only what changed since the previous call need be written.
    */
   checkpointTo?(dir: string, checkpointId: number): Promise<KeyedStateHandle>;
+  /** Optional: figures for metrics (the disk and external backends give them). */
+  stats?(): StateBackendStats;
   /** Optional, with {@link checkpointTo}: loads a handle it returned (keeping only `keyGroups` if given). Adds to what is there. */
   restoreHandle?(handle: KeyedStateHandle, keyGroups?: { from: number; to: number }): Promise<void>;
+}
+
+/** Figures of a backend for metrics ({@link KeyedStateBackend.stats}). */
+export interface StateBackendStats {
+  /** Reads its cache answered. */
+  readonly cacheHits: number;
+  /** Reads that went past the cache (to the disk engine). */
+  readonly cacheMisses: number;
+  /** Bytes of its working files (0 when it cannot tell). */
+  readonly diskBytes: number;
+  /** The last checkpoint's flush to the external store: its time, requests and records (external backends). */
+  readonly lastFlush?: { readonly flushMs: number; readonly roundTrips: number; readonly records: number } | undefined;
 }
 
 /**
@@ -354,8 +368,12 @@ export interface KeyedStateBackend {
  * what the checkpoint itself stores for such a step.
  */
 export interface KeyedStateHandle {
-  /** The file format: 'disk-chain' is the on-disk backend's (`state/disk/checkpoint-files.ts`). */
-  readonly format: 'disk-chain';
+  /**
+   * 'disk-chain': the on-disk backends' files (`state/disk/checkpoint-files.ts`);
+   * 'redis-chain', 'cassandra-chain': versions of the external backends' records
+   * (`state/external/versioned-backend.ts`), `chain` holding version names and `dirs` empty.
+   */
+  readonly format: 'disk-chain' | 'redis-chain' | 'cassandra-chain';
   readonly maxParallelism: number;
   /** The files that restore the state, in order (a full file, then deltas). */
   readonly chain: readonly string[];

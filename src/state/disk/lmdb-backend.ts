@@ -73,7 +73,7 @@ import { checkMaxParallelism, DEFAULT_MAX_PARALLELISM, keyGroupOf } from '../key
 import { outsideKey } from '../memory-states.js';
 import type { StateKind } from '../types.js';
 import { checkStateSnapshot, ColumnsBuilder, forEachEntry } from '../snapshot-format.js';
-import type { Key, KeyedStateBackend, KeyedStateHandle, KeyedStateSnapshot, Namespace, StateColumns, StateDescriptor, StateOf } from '../types.js';
+import type { Key, KeyedStateBackend, KeyedStateHandle, StateBackendStats, KeyedStateSnapshot, Namespace, StateColumns, StateDescriptor, StateOf } from '../types.js';
 import { FrameWriter, readFrames } from './checkpoint-files.js';
 import { decodeMapKey, decodeRecordKey, decodeValue, encodeKey, encodeMapKey, encodeNamespace, encodeValue, expiryOf, META_BYTE, u16 } from './codec.js';
 import {
@@ -86,6 +86,7 @@ import {
   DiskValueState,
   rangeEnd,
 } from './disk-states.js';
+import type { KvEngine } from './kv-engine.js';
 import { DATA_END, RecordStore, storageFailed } from './record-store.js';
 
 /** Options of {@link DiskStateBackend}. */
@@ -154,11 +155,12 @@ export class DiskStateBackend implements KeyedStateBackend {
   private readonly declared = new Map<string, Declared>();
   private nextId = 1;
   private sweepCredit = 0;
-  private readonly fullEvery: number;
+  protected readonly fullEvery: number;
   private chain: string[] = [];
   private sinceFull = 0;
 
-  constructor(options: DiskStateBackendOptions) {
+  /** `engine` (internal): the store under the cache, made for this backend's directory; LMDB when absent. */
+  constructor(options: DiskStateBackendOptions, engine?: (dir: string) => KvEngine) {
     if (options?.clock === undefined || typeof options.path !== 'string' || options.path === '') {
       throw new SluiceError('INVALID_ARGUMENT', 'DiskStateBackend needs a clock and a path', { hint: 'Pass { clock, path } (path: a directory for this backend alone).' });
     }
@@ -175,7 +177,7 @@ export class DiskStateBackend implements KeyedStateBackend {
     } catch (e) {
       throw storageFailed(`creating the state directory ${options.path}`, e, options.path);
     }
-    this.store = new RecordStore(join(options.path, 'state.mdb'), cacheSize);
+    this.store = engine === undefined ? new RecordStore(join(options.path, 'state.mdb'), cacheSize) : new RecordStore(options.path, cacheSize, engine(options.path));
     this.loadRegistry();
   }
 
@@ -342,8 +344,7 @@ export class DiskStateBackend implements KeyedStateBackend {
   dispose(): void {
     this.store.dropCache();
     if (!this.store.closed) {
-      this.store.data.clearSync();
-      this.store.changes.clearSync();
+      this.store.clear();
       this.store.putRaw([[metaKey(MAXP_META, ''), encodeValue(this.maxParallelism, Infinity)]], false);
     }
     this.tables.clear();
@@ -382,6 +383,11 @@ export class DiskStateBackend implements KeyedStateBackend {
     this.store.flush();
   }
 
+  /** Cache hits and misses, and the bytes of the engine's files (metrics). */
+  stats(): StateBackendStats {
+    return { cacheHits: this.store.hits, cacheMisses: this.store.misses, diskBytes: this.store.closed ? 0 : this.store.engine.diskBytes() };
+  }
+
   /** Entries held decoded in memory (bounded by `cacheSize`). */
   get cachedEntries(): number {
     return this.store.cachedCount;
@@ -399,38 +405,14 @@ export class DiskStateBackend implements KeyedStateBackend {
   async checkpoint(dir: string, options: { full?: boolean } = {}): Promise<DiskCheckpoint> {
     this.checkOpen();
     const full = options.full === true || this.chain.length === 0 || this.sinceFull >= this.fullEvery - 1;
-    const store = this.store;
     let writer: FrameWriter | undefined;
-    store.flush();
-    const txn = store.root.useReadTransaction(); // the state at the barrier
     try {
-      store.changes.clearSync(); // the snapshot still sees the old log; the new one starts empty
       mkdirSync(dir, { recursive: true });
       const file = join(dir, full ? 'state-full.bin' : 'state-delta.bin');
       const w = (writer = new FrameWriter(file, full ? 'full' : 'delta'));
-      // Metadata first: a reader learns the state ids before it meets their records.
-      const ranges: Array<[Buffer, Buffer | undefined]> = [
-        [META_START, undefined],
-        [Buffer.alloc(0), DATA_END],
-      ];
-      for (const [start, end] of ranges) {
-        let cursor: Buffer | undefined = start;
-        while (cursor !== undefined) {
-          const keys: Buffer[] = [];
-          const values: Array<Buffer | undefined> = [];
-          const source = full ? store.data : store.changes;
-          for (const { key, value } of source.getRange({ start: cursor, ...(end ? { end } : {}), limit: BATCH, transaction: txn })) {
-            keys.push(Buffer.from(key));
-            values.push(full ? Buffer.from(value) : undefined);
-          }
-          for (let i = 0; i < keys.length; i++) {
-            const value = full ? values[i] : (store.data.get(keys[i]!, { transaction: txn }) as Buffer | undefined);
-            w.add(keys[i]!, value);
-          }
-          cursor = keys.length < BATCH ? undefined : Buffer.concat([keys[keys.length - 1]!, Buffer.from([0])]);
-          if (cursor !== undefined) await yieldToLoop();
-        }
-      }
+      await this.copyOut(full, (records) => {
+        for (const [key, value] of records) w.add(key, value);
+      });
       const bytes = w.finish();
       writer = undefined;
       this.chain = full ? [file] : [...this.chain, file];
@@ -441,8 +423,36 @@ export class DiskStateBackend implements KeyedStateBackend {
       this.chain = []; // the change log may be lost: the next checkpoint must be full
       if (e instanceof SluiceError) throw e;
       throw storageFailed(`the checkpoint of the state at ${this.path} into ${dir}`, e, dir);
+    }
+  }
+
+  /**
+   * The records of a checkpoint as of this call, in batches to `sink` (awaited): every
+   * record (`full`) or those changed since the previous call (deleted ones with `value`
+   * undefined). Metadata records (the state registry) come first, so a reader learns the
+   * state ids before it meets their records. The state may be used while this runs: the
+   * records come from the engine's view taken at the call. Starts a new change log.
+   */
+  protected async copyOut(full: boolean, sink: (records: Array<[Buffer, Buffer | undefined]>) => void | Promise<void>): Promise<void> {
+    this.store.flush();
+    const view = this.store.engine.beginCheckpoint(full); // the state at the barrier; a new change log starts
+    try {
+      const ranges: Array<[Buffer, Buffer | undefined]> = [
+        [META_START, undefined],
+        [Buffer.alloc(0), DATA_END],
+      ];
+      for (const [start, end] of ranges) {
+        let after: Buffer | undefined;
+        for (;;) {
+          const records = view.next(start, end, after, BATCH);
+          if (records.length > 0) await sink(records);
+          if (records.length < BATCH) break;
+          after = records[records.length - 1]![0];
+          await yieldToLoop();
+        }
+      }
     } finally {
-      txn.done();
+      view.done();
     }
   }
 
@@ -465,35 +475,44 @@ export class DiskStateBackend implements KeyedStateBackend {
       if ((i === 0) !== (kind === 'full')) {
         throw new SluiceError('STATE_INCOMPATIBLE', `checkpoint chain: ${file} is a ${kind} file at position ${i}; a chain is one full file, then deltas`);
       }
-      let batch: Array<[Buffer, Buffer | undefined]> = [];
-      for (const [key, value] of frames) {
-        if (key[0] === META_BYTE) {
-          if (value === undefined || key[2] !== 0x73) continue; // only the state registry
-          const { id, kind: stateKind } = decodeValue(value) as { id: number; kind: StateKind };
-          const name = key.subarray(3).toString('utf8');
-          const known = this.tables.get(name);
-          if (known !== undefined && known.kind !== stateKind) throw incompatibleKind(name, stateKind, known.kind);
-          const table = known ?? this.register(name, stateKind);
-          if (!this.declared.has(name)) table.pendingBind = true;
-          ids.set(id, table);
-          continue;
-        }
-        const group = key.readUInt16BE(0);
-        if (group < from || group > to) continue;
-        const table = ids.get(key.readUInt16BE(2));
-        if (table === undefined) throw new SluiceError('STATE_INCOMPATIBLE', `checkpoint file ${file} has a record of an unknown state id ${key.readUInt16BE(2)}`);
-        const ours = Buffer.from(key);
-        ours.writeUInt16BE(table.id, 2);
-        batch.push([ours, value === undefined ? undefined : Buffer.from(value)]);
-        if (batch.length >= BATCH) {
-          this.store.putRaw(batch, false);
-          batch = [];
-          await yieldToLoop();
-        }
-      }
-      this.store.putRaw(batch, false);
+      await this.loadRecords(frames, ids, from, to, `checkpoint file ${file}`);
     }
     this.chain = [];
+  }
+
+  /**
+   * Loads records of one part of a checkpoint (as {@link copyOut} gave them) in order,
+   * keeping key groups `[from, to]`. `ids` maps the checkpoint's state ids to ours: the
+   * metadata records fill it, so pass the same map for every part of one chain.
+   */
+  protected async loadRecords(records: Iterable<readonly [Buffer, Buffer | undefined]>, ids: Map<number, DiskTable>, from: number, to: number, source: string): Promise<void> {
+    let batch: Array<[Buffer, Buffer | undefined]> = [];
+    for (const [key, value] of records) {
+      if (key[0] === META_BYTE) {
+        if (value === undefined || key[2] !== 0x73) continue; // only the state registry
+        const { id, kind: stateKind } = decodeValue(value) as { id: number; kind: StateKind };
+        const name = key.subarray(3).toString('utf8');
+        const known = this.tables.get(name);
+        if (known !== undefined && known.kind !== stateKind) throw incompatibleKind(name, stateKind, known.kind);
+        const table = known ?? this.register(name, stateKind);
+        if (!this.declared.has(name)) table.pendingBind = true;
+        ids.set(id, table);
+        continue;
+      }
+      const group = key.readUInt16BE(0);
+      if (group < from || group > to) continue;
+      const table = ids.get(key.readUInt16BE(2));
+      if (table === undefined) throw new SluiceError('STATE_INCOMPATIBLE', `${source} has a record of an unknown state id ${key.readUInt16BE(2)}`);
+      const ours = Buffer.from(key);
+      ours.writeUInt16BE(table.id, 2);
+      batch.push([ours, value === undefined ? undefined : Buffer.from(value)]);
+      if (batch.length >= BATCH) {
+        this.store.putRaw(batch, false);
+        batch = [];
+        await yieldToLoop();
+      }
+    }
+    this.store.putRaw(batch, false);
   }
 
   /**
@@ -554,13 +573,13 @@ export class DiskStateBackend implements KeyedStateBackend {
   }
 
   private loadRegistry(): void {
-    const maxp = this.store.data.getBinary(metaKey(MAXP_META, ''));
+    const maxp = this.store.engine.get(metaKey(MAXP_META, ''));
     if (maxp === undefined) this.store.putRaw([[metaKey(MAXP_META, ''), encodeValue(this.maxParallelism, Infinity)]]);
     else if (decodeValue(maxp) !== this.maxParallelism) {
       throw new SluiceError('STATE_INCOMPATIBLE', `the state at ${this.path} was written with max parallelism ${String(decodeValue(maxp))}, this backend has ${this.maxParallelism}`);
     }
     const start = metaKey(STATE_META, '');
-    for (const { key, value } of this.store.data.getRange({ start, end: rangeEnd(start) })) {
+    for (const { key, value } of this.store.engine.range(start, rangeEnd(start))) {
       const { id, kind } = decodeValue(value) as { id: number; kind: StateKind };
       const name = key.subarray(3).toString('utf8');
       this.tables.set(name, new DiskTable(name, kind, id));
@@ -611,7 +630,7 @@ export class DiskStateBackend implements KeyedStateBackend {
     }
   }
 
-  private checkRange(keyGroups: { from: number; to: number } | undefined): { from: number; to: number } {
+  protected checkRange(keyGroups: { from: number; to: number } | undefined): { from: number; to: number } {
     const from = keyGroups?.from ?? 0;
     const to = keyGroups?.to ?? this.maxParallelism - 1;
     if (!Number.isInteger(from) || !Number.isInteger(to) || from < 0 || to >= this.maxParallelism || from > to) {
@@ -620,7 +639,7 @@ export class DiskStateBackend implements KeyedStateBackend {
     return { from, to };
   }
 
-  private checkOpen(): void {
+  protected checkOpen(): void {
     if (this.store.closed) throw new SluiceError('STATE_IO_FAILED', `the state backend at ${this.path} is closed`, { hint: 'Open a new DiskStateBackend on the path.' });
   }
 }
