@@ -1,13 +1,14 @@
 import type pg from 'pg';
 import { SluiceError } from '../../errors/index.js';
+import { resolveSecret, scrubSecrets, type Secret } from '../../errors/secret.js';
 import type { Lookup } from '../lookup.js';
 import { loadOptional } from '../shared/optional-client.js';
 import { sqlIdentifier } from './identifier.js';
 
 /** Options of {@link postgresLookup}: which table, which key column, and how a row becomes a value. */
 export interface PostgresLookupOptions<V> {
-  /** Default `postgres://postgres@127.0.0.1:5432/postgres`. */
-  connectionString?: string;
+  /** Default `postgres://postgres@127.0.0.1:5432/postgres`; a secret reference (`{ env }`, `{ file }`) is resolved at the first lookup. */
+  connectionString?: Secret;
   /** The table (or view), optionally schema-qualified: `users`, `crm.users`. */
   table: string;
   /** The column a lookup key is compared with. */
@@ -43,15 +44,18 @@ export function postgresLookup<V = Record<string, unknown>>(options: PostgresLoo
   const name = options.name ?? options.table;
   const value = options.value ?? ((row) => row as V);
   let pool: Promise<pg.Pool> | undefined;
+  let connectionString = '';
+  // A server's message could quote the connection string: hide it (and no raw cause, which may hold it).
   const failed = (doing: string, e: unknown) =>
-    new SluiceError('LOOKUP_FAILED', `postgresLookup '${name}': ${doing} failed: ${(e as Error)?.message ?? String(e)}`, { cause: e });
+    new SluiceError('LOOKUP_FAILED', `postgresLookup '${name}': ${doing} failed: ${scrubSecrets((e as Error)?.message ?? String(e), [connectionString])}`);
   return {
     name,
     maxBatch: options.maxBatch ?? 500,
     async get(keys) {
       pool ??= (async () => {
+        connectionString = await resolveSecret(options.connectionString ?? 'postgres://postgres@127.0.0.1:5432/postgres', `postgresLookup '${name}': connectionString`);
         const { default: pgModule } = await loadOptional('pg', 'postgresLookup', () => import('pg'));
-        const p = new pgModule.Pool({ connectionString: options.connectionString ?? 'postgres://postgres@127.0.0.1:5432/postgres', max: options.poolSize ?? 4 });
+        const p = new pgModule.Pool({ connectionString, max: options.poolSize ?? 4 });
         p.on('error', () => {}); // an idle client's error: the next query reports it
         return p;
       })();

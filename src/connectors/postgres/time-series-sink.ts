@@ -1,3 +1,4 @@
+import { resolveSecret, scrubSecrets, type Secret } from '../../errors/secret.js';
 import type pg from 'pg';
 import { SluiceError } from '../../errors/index.js';
 import { toMillis, type Duration } from '../../time/duration.js';
@@ -9,7 +10,8 @@ import { TimePartitions } from './time-partitions.js';
 /** Options of {@link postgresTimeSeriesSink}. */
 export interface PostgresTimeSeriesSinkOptions<T> {
   /** Connection string (default `postgres://postgres@127.0.0.1:5432/postgres`). */
-  connectionString?: string;
+  /** Default `postgres://postgres@127.0.0.1:5432/postgres`; a secret reference (`{ env }`, `{ file }`) is resolved when the sink opens. */
+  connectionString?: Secret;
   /** The table; created (partitioned by range of `time`) when it does not exist. */
   table: string;
   /** The columns and their SQL types, in the order `row` gives values: `{ sensor: 'text', ts: 'timestamptz', mean: 'double precision' }`. */
@@ -136,7 +138,8 @@ class TimeSeriesWriter<T> implements SinkWriter<T> {
 
   async open(): Promise<void> {
     const { default: pgModule } = await loadOptional('pg', 'the PostgreSQL time-series sink', () => import('pg'));
-    const client = new pgModule.Client({ connectionString: this.opts.connectionString ?? 'postgres://postgres@127.0.0.1:5432/postgres' });
+    this.connectionString = await resolveSecret(this.opts.connectionString ?? 'postgres://postgres@127.0.0.1:5432/postgres', `${this.plan.who} '${this.ctx.uid}': connectionString`);
+    const client = new pgModule.Client({ connectionString: this.connectionString });
     client.on('error', () => {});
     try {
       await client.connect();
@@ -243,7 +246,11 @@ class TimeSeriesWriter<T> implements SinkWriter<T> {
     return new SluiceError('BAD_RECORD', `${this.plan.who} '${this.ctx.uid}': ${what}`, { step: this.ctx.uid, detail: JSON.stringify(value)?.slice(0, 200) });
   }
 
+  private connectionString = '';
+
   private failed(doing: string, e: unknown): SluiceError {
-    return new SluiceError('SINK_FAILED', `${this.plan.who} '${this.ctx.uid}': failed ${doing} (${this.partitions.describe()}): ${(e as Error)?.message ?? String(e)}`, { step: this.ctx.uid, cause: e });
+    // A server's message could quote the connection string: hide it (and no raw cause, which may hold it).
+    const reason = scrubSecrets((e as Error)?.message ?? String(e), [this.connectionString]);
+    return new SluiceError('SINK_FAILED', `${this.plan.who} '${this.ctx.uid}': failed ${doing} (${this.partitions.describe()}): ${reason}`, { step: this.ctx.uid });
   }
 }

@@ -57,6 +57,6 @@ describe('postgresLookup', () => {
 
   it('refuses a table or column name that is not a plain SQL name', () => {
     expect(() => postgresLookup({ table: 'users; DROP TABLE x', keyColumn: 'id' })).toThrow(/table: "users; DROP TABLE x" is not a plain SQL identifier/);
-    expect(() => postgresLookup({ table: 'users', keyColumn: 'id', columns: ['name"--'] })).toThrow(/column: "name\"--" is not a plain SQL identifier/);
+    expect(() => postgresLookup({ table: 'users', keyColumn: 'id', columns: ['name"--'] })).toThrow(/postgresLookup column: "name.*--" is not a plain SQL identifier/);
   });
 });
