@@ -1,7 +1,7 @@
 import type { OutputTag } from '../core/output-tag.js';
-import { SluiceError, describeRecord } from '../errors/index.js';
-import { hasTimestamp, type Batch } from '../runtime/batch.js';
+import type { Batch } from '../runtime/batch.js';
 import { KeyedOperator } from '../runtime/operators/keyed-operator.js';
+import { EventTimeBuffer } from './event-time-buffer.js';
 import type { KeyedScopeSnapshot } from '../runtime/operators/keyed-scope.js';
 import { mapState } from '../state/descriptors.js';
 import type { Key, MapState } from '../state/types.js';
@@ -95,11 +95,15 @@ const NFA = 'cep-dyn-nfa';
  */
 export class DynamicCepOperator<T, K extends Key, O> extends KeyedOperator<T | PatternUpdate, K, O> {
   /** Events behind the watermark, dropped because no late-data output is set (read by the step's metrics). */
-  lateDropped = 0;
+  get lateDropped(): number {
+    return this.waiting?.lateDropped ?? 0;
+  }
   /** Events behind the watermark sent to the late-data output (read by the step's metrics). */
-  lateToSideOutput = 0;
+  get lateToSideOutput(): number {
+    return this.waiting?.lateToSideOutput ?? 0;
+  }
   private nfa!: MapState<string, Slot<T>>;
-  private buffer!: MapState<number, T[]>;
+  private waiting: EventTimeBuffer<T, K> | undefined;
   private readonly active = new Map<string, Active<T>>();
   private nextRev = 1;
   private ctx!: DynamicContext<K>;
@@ -117,7 +121,7 @@ export class DynamicCepOperator<T, K extends Key, O> extends KeyedOperator<T | P
   protected openKeyed(): void {
     const scope = this.openScope((ts) => this.onTimer(ts));
     this.nfa = scope.backend.getState(mapState<string, Slot<T>>(NFA));
-    this.buffer = scope.backend.getState(mapState<number, T[]>('cep-buffer'));
+    this.waiting = new EventTimeBuffer(scope.backend.getState(mapState<number, T[]>('cep-buffer')), scope, this.runtime.uid, this.spec.lateTag);
     this.ctx = new DynamicContext(scope.context as unknown as PatternContext<K>);
   }
 
@@ -152,7 +156,7 @@ export class DynamicCepOperator<T, K extends Key, O> extends KeyedOperator<T | P
   private events(batch: Batch<T>): void {
     const processingTime = this.spec.timeDomain === 'processing-time';
     this.forEachKeyed(batch, this.spec.keySelector, 'pattern', (v, ts) => {
-      if (!processingTime) return this.buffered(v, ts);
+      if (!processingTime) return this.waiting!.add(v, ts);
       const now = this.runtime.clock.now();
       this.scope.context.timestamp = now;
       this.scope.collector.timestamp = now;
@@ -225,45 +229,12 @@ export class DynamicCepOperator<T, K extends Key, O> extends KeyedOperator<T | P
     this.nextRev = s.nextRev;
   }
 
-  /** Event time: keeps the event until the watermark passes its timestamp, or sends it to the late output. */
-  private buffered(v: T, ts: number): void {
-    if (!hasTimestamp(ts)) {
-      throw new SluiceError('NO_TIMESTAMP', `step '${this.runtime.uid}': an event-time pattern got an event without timestamp: ${describeRecord(v)}`, {
-        step: this.runtime.uid,
-        hint: 'Assign timestamps and watermarks before the pattern, or match in processing time with inProcessingTime().',
-      });
-    }
-    if (ts <= this.scope.watermark) {
-      if (this.spec.lateTag) {
-        this.lateToSideOutput++;
-        this.scope.collector.side(this.spec.lateTag, v);
-      } else {
-        this.lateDropped++;
-      }
-      return;
-    }
-    const waiting = this.buffer.get(ts);
-    if (waiting) waiting.push(v);
-    this.buffer.put(ts, waiting ?? [v]);
-    const w = this.scope.watermark;
-    this.scope.registerEventTimeTimer(Number.isFinite(w) ? w + 1 : Number.MIN_SAFE_INTEGER, undefined);
-  }
-
   private onTimer(ts: number): void {
     if (this.spec.timeDomain === 'processing-time') {
       this.run([], ts);
       return;
     }
-    const watermark = this.scope.watermark;
-    const waiting = this.buffer.keys();
-    const due = waiting.filter((t) => t <= watermark).sort((a, b) => a - b);
-    const batches: Array<[number, T[]]> = [];
-    for (const t of due) {
-      batches.push([t, this.buffer.get(t) ?? []]);
-      this.buffer.remove(t);
-    }
-    this.run(batches, watermark);
-    if (due.length < waiting.length) this.scope.registerEventTimeTimer(Math.min(...waiting.filter((t) => t > watermark)), undefined);
+    this.run(this.waiting!.takeDue(), this.scope.watermark);
   }
 
   /** Runs the events through every active pattern of the current key, as the keyed CEP operator does for its one. */

@@ -1,7 +1,7 @@
 import type { OutputTag } from '../core/output-tag.js';
-import { SluiceError, describeRecord } from '../errors/index.js';
-import { hasTimestamp, type Batch } from '../runtime/batch.js';
+import type { Batch } from '../runtime/batch.js';
 import { KeyedOperator } from '../runtime/operators/keyed-operator.js';
+import { EventTimeBuffer } from './event-time-buffer.js';
 import { mapState, valueState } from '../state/descriptors.js';
 import type { Key, MapState, ValueState } from '../state/types.js';
 import type { CompiledPattern } from './nfa-compiler.js';
@@ -36,11 +36,15 @@ export interface CepSpec<T, K extends Key, O> {
  */
 export class CepOperator<T, K extends Key, O> extends KeyedOperator<T, K, O> {
   /** Events behind the watermark, dropped because no late-data output is set (read by the step's metrics). */
-  lateDropped = 0;
+  get lateDropped(): number {
+    return this.waiting?.lateDropped ?? 0;
+  }
   /** Events behind the watermark sent to the late-data output (read by the step's metrics). */
-  lateToSideOutput = 0;
+  get lateToSideOutput(): number {
+    return this.waiting?.lateToSideOutput ?? 0;
+  }
   private nfa!: ValueState<KeyNfa<T>>;
-  private buffer!: MapState<number, T[]>;
+  private waiting: EventTimeBuffer<T, K> | undefined;
 
   constructor(private readonly spec: CepSpec<T, K, O>) {
     super();
@@ -49,45 +53,20 @@ export class CepOperator<T, K extends Key, O> extends KeyedOperator<T, K, O> {
   protected openKeyed(): void {
     const scope = this.openScope((ts) => this.onTimer(ts));
     this.nfa = scope.backend.getState(valueState<KeyNfa<T>>('cep-nfa'));
-    this.buffer = scope.backend.getState(mapState<number, T[]>('cep-buffer'));
+    this.waiting = new EventTimeBuffer(scope.backend.getState(mapState<number, T[]>('cep-buffer')), scope, this.runtime.uid, this.spec.lateTag);
     this.spec.fn.open?.(scope.openContext);
   }
 
   processBatch(batch: Batch<T>): void {
     const processingTime = this.spec.timeDomain === 'processing-time';
     this.forEachKeyed(batch, this.spec.keySelector, 'pattern', (v, ts) => {
-      if (!processingTime) return this.buffered(v, ts);
+      if (!processingTime) return this.waiting!.add(v, ts);
       const now = this.runtime.clock.now();
       this.scope.context.timestamp = now;
       this.scope.collector.timestamp = now;
       this.run([[now, [v]]], now);
     });
     this.scope.collector.flush(this.out);
-  }
-
-  /** Event time: keeps the event until the watermark passes its timestamp, or sends it to the late output. */
-  private buffered(v: T, ts: number): void {
-    if (!hasTimestamp(ts)) {
-      throw new SluiceError('NO_TIMESTAMP', `step '${this.runtime.uid}': an event-time pattern got an event without timestamp: ${describeRecord(v)}`, {
-        step: this.runtime.uid,
-        hint: 'Assign timestamps and watermarks before the pattern, or match in processing time with inProcessingTime().',
-      });
-    }
-    if (ts <= this.scope.watermark) {
-      if (this.spec.lateTag) {
-        this.lateToSideOutput++;
-        this.scope.collector.side(this.spec.lateTag, v);
-      } else {
-        this.lateDropped++;
-      }
-      return;
-    }
-    const waiting = this.buffer.get(ts);
-    if (waiting) waiting.push(v);
-    this.buffer.put(ts, waiting ?? [v]);
-    // Flink's way: one timer per key at the next watermark, a time all keys share (cheap to keep).
-    const w = this.scope.watermark;
-    this.scope.registerEventTimeTimer(Number.isFinite(w) ? w + 1 : Number.MIN_SAFE_INTEGER, undefined);
   }
 
   /**
@@ -99,16 +78,7 @@ export class CepOperator<T, K extends Key, O> extends KeyedOperator<T, K, O> {
       this.run([], ts);
       return;
     }
-    const watermark = this.scope.watermark;
-    const waiting = this.buffer.keys();
-    const due = waiting.filter((t) => t <= watermark).sort((a, b) => a - b);
-    const batches: Array<[number, T[]]> = [];
-    for (const t of due) {
-      batches.push([t, this.buffer.get(t) ?? []]);
-      this.buffer.remove(t);
-    }
-    this.run(batches, watermark);
-    if (due.length < waiting.length) this.scope.registerEventTimeTimer(Math.min(...waiting.filter((t) => t > watermark)), undefined);
+    this.run(this.waiting!.takeDue(), this.scope.watermark);
   }
 
   /**
