@@ -275,8 +275,9 @@ describe('thread channel: clocks', () => {
       if (batch?.kind !== 'batch') throw new Error('expected a batch');
       expect(batch.readAt).toBeGreaterThanOrEqual(before - 1);
       expect(batch.readAt).toBeLessThanOrEqual(after + 1);
-      // the producer's own reading was that far off ours
-      expect((workerNow as number) - batch.readAt!).toBeCloseTo(-clockOffsetMs, -2);
+      // the producer's own reading was that far off ours: within what a loaded machine takes between its reading and the push
+      // (a translation that failed would be off by the whole 5 s origin)
+      expect(Math.abs((workerNow as number) - batch.readAt! + clockOffsetMs)).toBeLessThan(1000);
     }
   });
 
