@@ -4,7 +4,7 @@
 #
 # - Does nothing when something already answers on its port.
 # - The first run resolves the server into $SLUICE_CASSANDRA_HOME/lib (default
-#   .sluice/cassandra, gitignored): about 70 MB into ~/.m2 the first time, then cached.
+#   ~/.cache/sluice/cassandra): about 70 MB into ~/.m2 the first time, then cached.
 # - Starts the server in the background (it outlives this script; log in
 #   $SLUICE_CASSANDRA_HOME/logs/stdout.log) and waits until CQL answers, at most
 #   $SLUICE_CASSANDRA_WAIT seconds (default 180: a first start on a busy machine is slow).
@@ -13,7 +13,8 @@ set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
-HOME_DIR="${SLUICE_CASSANDRA_HOME:-$ROOT/.sluice/cassandra}"
+# Outside the checkout: the server outlives the run that started it, and other checkouts (CI clones) share it.
+HOME_DIR="${SLUICE_CASSANDRA_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/sluice/cassandra}"
 LIB="$HOME_DIR/lib"
 DATA="$HOME_DIR/data"
 LOGS="$HOME_DIR/logs"

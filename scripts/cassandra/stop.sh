@@ -5,7 +5,8 @@ set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
-HOME_DIR="${SLUICE_CASSANDRA_HOME:-$ROOT/.sluice/cassandra}"
+# Outside the checkout: the server outlives the run that started it, and other checkouts (CI clones) share it.
+HOME_DIR="${SLUICE_CASSANDRA_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/sluice/cassandra}"
 PID_FILE="$HOME_DIR/cassandra.pid"
 WIPE=0
 for arg in "$@"; do

@@ -8,7 +8,8 @@ import type { Sink, SinkContext, SinkWriter } from '../sink.js';
 import { brokerList, codecOf, type KafkaCodec, type KafkaFormat } from './format.js';
 import { brokerTimeoutOf, brokerUnavailable, clientRetryOptions, errorText, isDeadline, isTransient, rideOut, withDeadline, type RideOutOptions } from './outage.js';
 import type { KafkaTransactionHandle } from './transaction-handle.js';
-import { ensureSinkTopic, sinkTopicConfigs, type KafkaSinkTopic } from './sink-topic.js';
+import { ensureSinkTopic } from './sink-topic.js';
+import { sinkTopicConfigs, type KafkaSinkTopic } from './sink-topic-spec.js';
 import { TransactionCoordinators, coordinatorRetriable } from './transactions.js';
 
 /** Options of {@link kafkaSink}. */

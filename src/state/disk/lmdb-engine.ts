@@ -16,9 +16,9 @@ const require = createRequire(import.meta.url);
 const EMPTY = Buffer.alloc(0);
 
 export class LmdbEngine implements KvEngine {
-  readonly root: RootDatabase<Buffer, Buffer>;
-  readonly data: Database<Buffer, Buffer>;
-  readonly changes: Database<Buffer, Buffer>;
+  private readonly root: RootDatabase<Buffer, Buffer>;
+  private readonly data: Database<Buffer, Buffer>;
+  private readonly changes: Database<Buffer, Buffer>;
 
   constructor(readonly file: string) {
     allocateLockFile(`${file}-lock`);
@@ -31,6 +31,11 @@ export class LmdbEngine implements KvEngine {
     } catch (e) {
       throw storageFailed(`opening the state store at ${file}`, e, file);
     }
+  }
+
+  /** lmdb's shared read buffer as `getBinaryFast` gives it, uncut (for the test that pins {@link exactBytes}). @internal */
+  readShared(key: Buffer): Buffer | undefined {
+    return this.data.getBinaryFast(key);
   }
 
   get(key: Buffer): Buffer | undefined {
