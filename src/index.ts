@@ -56,7 +56,7 @@ export type { MetricsSnapshot, StepSnapshot } from './observe/job-metrics.js';
 export type { ServerOptions, JobServer } from './server/server.js';
 export type { AuthOptions } from './server/auth/access-control.js';
 export type { JwtOptions } from './server/auth/jwt.js';
-export type { Policy, PolicyRule, Match as PolicyMatch } from './server/auth/policy.js';
+export type { Policy, PolicyRule, Match as PolicyMatch, Scalar } from './server/auth/policy.js';
 export type { Role, Action } from './server/auth/roles.js';
 export type { StaticTokenEntry } from './server/auth/static-tokens.js';
 export { AuditLog, type AuditEntry, type AuditOptions } from './server/audit-log.js';

@@ -27,6 +27,7 @@ export interface DynamicPatternContext<K extends Key> extends PatternContext<K> 
  * };
  */
 export interface DynamicPatternProcessFunction<T, K extends Key, O> {
+  /** Called with each match of a pattern, its id in `ctx.patternId`. */
   processMatch: (match: Record<string, T[]>, ctx: DynamicPatternContext<K>, out: import('../core/functions.js').Collector<O>) => void;
   /** A partial match that timed out (`within`). */
   processTimedOutMatch?: (match: Record<string, T[]>, ctx: DynamicPatternContext<K>) => void;

@@ -77,6 +77,7 @@ export class FileKeyStore implements KeyStore {
     });
   }
 
+  /** Nothing to release: every change is written when made. */
   async close(): Promise<void> {
     await this.tail;
   }

@@ -1,6 +1,6 @@
 /**
  * Where per-subject data keys are kept, wrapped (encrypted) by a master key: a PostgreSQL
- * table ({@link PostgresKeyStore} in `sluice/postgres`) or, embedded, a local file
+ * table (`PostgresKeyStore` in `sluice/postgres`) or, embedded, a local file
  * ({@link FileKeyStore}). A store never sees a key in the clear.
  */
 export interface KeyStore {
@@ -10,5 +10,6 @@ export interface KeyStore {
   create(subject: string, wrapped: Buffer): Promise<Buffer>;
   /** Deletes the subject's key (crypto-shredding); resolves whether it had one. */
   delete(subject: string): Promise<boolean>;
+  /** Releases the store's connection or file. */
   close(): Promise<void>;
 }

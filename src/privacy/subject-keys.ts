@@ -110,6 +110,7 @@ export class SubjectKeys {
     return this.options.store.delete(subject);
   }
 
+  /** Closes the key store. */
   close(): Promise<void> {
     this.cache.clear();
     return this.options.store.close();

@@ -21,6 +21,7 @@ export {
 } from './key-groups.js';
 export { MemoryStateBackend, type MemoryStateBackendOptions } from './memory-backend.js';
 export { DiskStateBackend, type DiskStateBackendOptions, type DiskCheckpoint } from './disk/lmdb-backend.js';
+export type { KvEngine, KvRecord, KvWrite, CheckpointView } from './disk/kv-engine.js';
 export { RocksDbStateBackend, type RocksDbStateBackendOptions } from './disk/rocksdb-backend.js';
 export { RedisStateBackend, type RedisStateBackendOptions, type RedisStateClient, type RedisStatePipeline, type RedisFlushStats } from './external/redis-backend.js';
 export { CassandraStateBackend, ensureCassandraStateSchema, type CassandraStateBackendOptions, type CassandraStateClient } from './external/cassandra-backend.js';

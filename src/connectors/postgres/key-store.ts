@@ -14,7 +14,7 @@ export interface PostgresKeyStoreOptions {
 /**
  * A {@link KeyStore} in a PostgreSQL table (`subject text PRIMARY KEY, wrapped bytea`),
  * shared by every process of a deployment. A deleted row is gone for good (no soft
- * delete): that is what makes {@link SubjectKeys.forget} crypto-shredding.
+ * delete): that is what makes `SubjectKeys.forget` crypto-shredding.
  *
  * @example
  * import { PostgresKeyStore } from 'sluice/postgres';
@@ -53,6 +53,7 @@ export class PostgresKeyStore implements KeyStore {
     return (rowCount ?? 0) > 0;
   }
 
+  /** Ends the store's pool. */
   async close(): Promise<void> {
     const p = this.pool;
     this.pool = undefined;

@@ -3,8 +3,8 @@ import { SluiceError } from '../../errors/index.js';
 import { claimAt } from './jwt.js';
 import { ACTION_ROLE, type Action } from './roles.js';
 
-/** A scalar a condition compares with. */
-type Scalar = string | number | boolean;
+/** A value a policy rule compares: a claim or a label. */
+export type Scalar = string | number | boolean;
 
 /**
  * What a claim or a label must be: one value, any of a list, or the value of the caller's

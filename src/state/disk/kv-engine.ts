@@ -32,6 +32,7 @@ export interface CheckpointView {
   done(): void;
 }
 
+/** The ordered key-value store under the on-disk backend: LMDB (`lmdb-engine.ts`) or RocksDB (`rocksdb-engine.ts`). */
 export interface KvEngine {
   /** The value of `key` (its exact bytes, valid until the next engine call), or undefined. */
   get(key: Buffer): Buffer | undefined;
@@ -50,6 +51,7 @@ export interface KvEngine {
   beginCheckpoint(full: boolean): CheckpointView;
   /** Bytes the engine's files take on disk (for metrics and the benchmark). */
   diskBytes(): number;
+  /** Closes the store, keeping its files. */
   close(): Promise<void>;
   /** Deletes the engine's files (after {@link close}). */
   destroy(): Promise<void>;

@@ -41,7 +41,9 @@ import { META_GROUP, VersionedExternalBackend, type ExternalStateBackendOptions,
 
 /** The driver calls the backend makes: a `cassandra-driver` `Client` fits (no driver type is named here, so the main entry does not depend on it). */
 export interface CassandraStateClient {
+  /** Runs one statement (the driver's `execute`). */
   execute(query: string, params?: unknown[], options?: { prepare?: boolean; fetchSize?: number; pageState?: string | Buffer }): Promise<{ rows: Array<Record<string, unknown>>; pageState?: string | null }>;
+  /** Runs statements as one batch (the driver's `batch`). */
   batch(queries: Array<{ query: string; params: unknown[] }>, options?: { prepare?: boolean; logged?: boolean }): Promise<unknown>;
 }
 

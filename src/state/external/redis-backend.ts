@@ -59,16 +59,23 @@ import { META_GROUP, VersionedExternalBackend, type ExternalFlushStats, type Ext
  * client type here, so that its main entry does not depend on ioredis).
  */
 export interface RedisStateClient {
+  /** Starts a pipeline (ioredis' `pipeline()`). */
   pipeline(): RedisStatePipeline;
+  /** GET. */
   get(key: string): Promise<string | null>;
+  /** SET. */
   set(key: string, value: string): Promise<unknown>;
+  /** HGETALL, values as buffers. */
   hgetallBuffer(key: string): Promise<Record<string, Buffer>>;
 }
 
 /** The pipeline of a {@link RedisStateClient}. */
 export interface RedisStatePipeline {
+  /** HSET, queued. */
   hset(key: string, ...fieldsAndValues: Array<string | Buffer>): unknown;
+  /** HGETALL with buffer values, queued. */
   hgetallBuffer(key: string): unknown;
+  /** Sends the queued commands; each one's error or result. */
   exec(): Promise<Array<[Error | null, unknown]> | null>;
 }
 
