@@ -29,7 +29,7 @@ try {
     if (m.type === 'cancel') started.cancel();
     else if (m.type === 'drain') started.drain();
     else if (m.type === 'stop') void started.stop().catch((e: unknown) => send({ type: 'failed', error: toWire(e) }));
-    else if (m.type === 'figures') send({ type: 'figures', id: m.id, figures: figures?.figures() });
+    else if (m.type === 'figures') send({ type: 'figures', figures: figures?.figures() });
     else if (m.type === 'lag') void (figures ? figures.lag(m.timeoutMs) : Promise.resolve([])).then((lag) => send({ type: 'lag', id: m.id, lag }));
   };
   port.off('message', buffer);

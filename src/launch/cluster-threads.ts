@@ -20,13 +20,13 @@ export type ToThread =
   | { readonly type: 'cancel' }
   | { readonly type: 'drain' }
   | { readonly type: 'stop' }
-  | { readonly type: 'figures'; readonly id: number }
+  | { readonly type: 'figures' }
   | { readonly type: 'lag'; readonly id: number; readonly timeoutMs: number };
 
 /** From a stream thread to the main thread. */
 export type FromThread =
   | { readonly type: 'log'; readonly line: string }
-  | { readonly type: 'figures'; readonly id: number; readonly figures: ClusterFigures | undefined }
+  | { readonly type: 'figures'; readonly figures: ClusterFigures | undefined }
   | { readonly type: 'lag'; readonly id: number; readonly lag: readonly PartitionLag[] }
   | { readonly type: 'ended'; readonly status: JobResult['status'] }
   | { readonly type: 'failed'; readonly error: WireError };
@@ -160,7 +160,7 @@ export class ClusterThreads {
 
   private askFigures(): void {
     if (this.over) return;
-    this.post({ type: 'figures', id: 0 });
+    this.post({ type: 'figures' });
     this.cancelFigures = this.clock.schedule(this.clock.now() + FIGURES_EVERY_MS, () => this.askFigures());
   }
 
