@@ -371,6 +371,12 @@ export const ERROR_CATALOG = {
       "On open, the HTTP source's durable log ended in a torn record: a last line without its newline, or one that does not parse, left by a crash or a full disk in the middle of a write. It was truncated away (a process warning says how many bytes); it belonged to a request that was never answered 202.",
     hint: 'Nothing to do after a crash or a full disk. If it happens without either, check the disk.',
   },
+  CONNECTOR_AUTH: {
+    domain: 'user',
+    retry: 'none',
+    description: "A connector could not set up a secure, authenticated connection: the server's certificate is signed by an unknown CA, names another host, or has expired; the TLS handshake failed; or the server refused the credentials (wrong password, token, key or client certificate). Retrying cannot help until the configuration or the certificate changes.",
+    hint: "The message names the connector and what failed. Give the server's CA (`tls.ca`), connect by a name the certificate lists, renew an expired certificate, or fix the user name, password, token or key.",
+  },
   SINK_FAILED: {
     domain: 'external',
     retry: 'backoff',
