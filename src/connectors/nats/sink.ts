@@ -4,7 +4,7 @@ import { SluiceError } from '../../errors/index.js';
 import type { Format } from '../../formats/format.js';
 import { FormatLifecycle } from '../../formats/lifecycle.js';
 import type { Sink, SinkContext, SinkWriter } from '../sink.js';
-import { connectNats, loadJetStream } from './client.js';
+import { checkNatsConnection, connectNats, loadJetStream } from './client.js';
 import type { NatsConnectionOptions } from './connection.js';
 
 /** Options of {@link natsSink}: where NATS is, and what to publish where. */
@@ -58,6 +58,7 @@ export function natsSink<T>(opts: NatsSinkOptions<T>): NatsSink<T> {
     throw new SluiceError('INVALID_ARGUMENT', 'natsSink: subject must be a non-empty string or a function of the record');
   }
   if (!opts.format || typeof opts.format.encode !== 'function') throw new SluiceError('INVALID_ARGUMENT', 'natsSink: format is required (jsonFormat(), …)');
+  checkNatsConnection(opts, 'natsSink');
   const stats = { published: 0, duplicates: 0 };
   return {
     kind: 'nats-jetstream',

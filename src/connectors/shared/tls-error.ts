@@ -1,4 +1,5 @@
 import { SluiceError } from '../../errors/index.js';
+import { redactSecrets } from '../../errors/redact.js';
 import { scrubSecrets } from '../../errors/secret.js';
 
 /** What kept a connector from a secure, authenticated connection. */
@@ -82,7 +83,7 @@ export function authFailure(who: string, target: string, e: unknown, secrets: re
   const kind = classifyAuthFailure(e);
   if (!kind) return undefined;
   const words = [...chain(e)].map((x) => (typeof x.message === 'string' ? x.message : '')).find((m) => m !== '') ?? String(e);
-  return new SluiceError('CONNECTOR_AUTH', `${who}: cannot connect to ${scrubSecrets(target, secrets)}: ${SAYS[kind]}`, {
+  return new SluiceError('CONNECTOR_AUTH', `${who}: cannot connect to ${redactSecrets(target)}: ${SAYS[kind]}`, {
     detail: scrubSecrets(words, secrets),
     hint: HINTS[kind],
     ...(step === undefined ? {} : { step }),
