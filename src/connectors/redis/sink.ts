@@ -2,7 +2,7 @@ import type { ChainableCommander, Redis } from 'ioredis';
 import { describeSecret } from '../../errors/secret.js';
 import { SluiceError } from '../../errors/index.js';
 import type { Sink, SinkContext, SinkWriter } from '../sink.js';
-import { connectRedis } from './client.js';
+import { checkRedisConnection, connectRedis } from './client.js';
 import type { RedisConnection } from './connection.js';
 
 /** One hash per record: `HSET key field value …` (with `replace`, the hash is first deleted, in one MULTI). */
@@ -58,6 +58,7 @@ export function redisSink<T>(opts: RedisSinkOptions<T>): RedisSink<T> {
   if (t.type === 'sorted-set' && (typeof t.member !== 'function' || typeof t.score !== 'function')) {
     throw new SluiceError('INVALID_ARGUMENT', 'redisSink: a sorted-set target needs member and score functions');
   }
+  checkRedisConnection(opts, 'redisSink');
   return {
     kind: 'redis',
     guarantees: ['exactly-once', 'at-least-once', 'none'],

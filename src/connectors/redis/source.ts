@@ -3,7 +3,7 @@ import { SluiceError } from '../../errors/index.js';
 import { Decoder, checkBadRecordPolicy, newIngestStats, type BadRecordPolicy, type IngestStats } from '../shared/ingest.js';
 import type { Format } from '../../formats/format.js';
 import type { Source, SourceBatch, SourceContext, SourceReader } from '../source.js';
-import { connectRedis } from './client.js';
+import { checkRedisConnection, connectRedis } from './client.js';
 import type { RedisConnection } from './connection.js';
 
 /** Options of {@link redisStreamSource}: where Redis is, the stream and its consumer group, decoding and acks. */
@@ -64,6 +64,7 @@ export function redisStreamSource<T>(opts: RedisStreamSourceOptions<T>): RedisSt
     throw new SluiceError('INVALID_ARGUMENT', 'redisStreamSource: stream and group must be non-empty strings');
   }
   if (!opts.format || typeof opts.format.decode !== 'function') throw new SluiceError('INVALID_ARGUMENT', 'redisStreamSource: format is required (jsonFormat(), avroFormat(…), …)');
+  checkRedisConnection(opts, 'redisStreamSource');
   const policy = checkBadRecordPolicy('redisStreamSource', opts.onBadRecord);
   const stats = newIngestStats();
   return {
