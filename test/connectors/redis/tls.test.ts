@@ -65,7 +65,7 @@ describe('Redis over TLS with an ACL user', () => {
 
     await admin.set(`${run}:k`, 'v');
     const keys = redisKeyLookup({ ...secure, name: 'keys' });
-    expect(await keys.get([`${run}:k`, `${run}:none`])).toEqual(['v', undefined]);
+    expect(await keys.get([`${run}:k`, `${run}:none`], new AbortController().signal)).toEqual(['v', undefined]);
     await keys.close?.();
     const table = await redisLookup<string>({ ...secure, tls: { ca: readFileSync(certs.ca, 'utf8') } });
     await table.prefetch([`${run}:k`]);
