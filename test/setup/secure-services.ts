@@ -9,6 +9,8 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
+import type { SluiceError } from '../../src/errors/index.js';
 
 /** How long the first start may take: certificates, initdb, four kinds of server. */
 export const SECURE_SETUP_TIMEOUT_MS = 120_000;
@@ -58,4 +60,30 @@ export function ensureSecureServices(): SecureCerts {
     clientExpiredKey: c('client-expired.key'),
     nkeySeed: readFileSync(c('nkey.seed'), 'utf8'),
   };
+}
+
+/** What opening a reader or writer threw (it is closed either way); fails the test if it opened. */
+export async function openFailure(part: { open?: () => unknown; close?: () => unknown }): Promise<SluiceError> {
+  try {
+    await part.open!();
+  } catch (e) {
+    await part.close?.();
+    return e as SluiceError;
+  }
+  await part.close?.();
+  throw new Error('it opened');
+}
+
+/** `e` is CONNECTOR_AUTH, its message names the connector and where (`names`), says `says`, and does not quote `hidden`. */
+export function expectAuthFailure(e: SluiceError, names: RegExp, says: RegExp, hidden = 'not-the-password'): void {
+  expect(e.code).toBe('CONNECTOR_AUTH');
+  expect(e.message).toMatch(names);
+  expect(e.message).toMatch(says);
+  expect(e.message).not.toContain(hidden);
+}
+
+/** Waits (at most `timeoutMs`, polling) until `count()` reaches `n`; the caller's assertions say what was missing. */
+export async function untilCount(count: () => number, n: number, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (count() < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
 }

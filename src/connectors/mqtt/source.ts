@@ -8,7 +8,7 @@ import { Wakeup, wait } from '../shared/wait.js';
 import type { Source, SourceBatch, SourceContext, SourceReader } from '../source.js';
 import { loadOptional } from '../shared/optional-client.js';
 import { checkTlsOptions, loadTls, type ConnectorTlsOptions } from '../shared/tls-files.js';
-import { authFailure } from '../shared/tls-error.js';
+import { authFailure, urlPlace } from '../shared/tls-error.js';
 
 /** Options of {@link mqttSource}. */
 export interface MqttSourceOptions<T> {
@@ -297,7 +297,7 @@ class MqttReader<T> implements SourceReader<T> {
   }
 
   private failed(doing: string, e: unknown): SluiceError {
-    const auth = authFailure(`mqtt source '${this.ctx.uid}'`, this.url ? brokerOf(this.url) : describeSecret(this.opts.url), e, this.secrets, this.ctx.uid);
+    const auth = authFailure(`mqtt source '${this.ctx.uid}'`, this.url ? urlPlace(this.url) : describeSecret(this.opts.url), e, this.secrets, this.ctx.uid);
     if (auth) return auth;
     const reason = e instanceof Error ? e.message : String(e);
     const text = scrubSecrets(`failed ${doing} ${this.url || describeSecret(this.opts.url)} (topics ${this.opts.topics.join(', ')}): ${reason}`, this.secrets);
@@ -305,15 +305,5 @@ class MqttReader<T> implements SourceReader<T> {
       step: this.ctx.uid,
       hint: 'Start the broker (scripts/services.sh mosquitto) or fix `url`, and check that the client may subscribe to the topics.',
     });
-  }
-}
-
-/** The broker's scheme, host and port, for messages (never a user or password). */
-function brokerOf(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.protocol}//${u.host}`;
-  } catch {
-    return '(the url)';
   }
 }

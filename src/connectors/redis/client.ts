@@ -4,7 +4,7 @@ import { SluiceError } from '../../errors/index.js';
 import type { RedisConnection } from './connection.js';
 import { loadOptional } from '../shared/optional-client.js';
 import { checkTlsOptions, loadTls } from '../shared/tls-files.js';
-import { authFailure } from '../shared/tls-error.js';
+import { authFailure, urlPlace } from '../shared/tls-error.js';
 
 /** Checks the connection options when the connector is built (INVALID_ARGUMENT naming the field, never a value). */
 export function checkRedisConnection(conn: RedisConnection, who: string): void {
@@ -44,7 +44,7 @@ export async function connectRedis(conn: RedisConnection, step: string, side: 's
     client.disconnect();
     const secrets = password === undefined ? [url] : [url, password];
     throw (
-      authFailure(who, safeTarget(url), cause ?? e, secrets, step) ??
+      authFailure(who, urlPlace(url), cause ?? e, secrets, step) ??
       new SluiceError(side === 'sink' ? 'SINK_FAILED' : 'SOURCE_FAILED', `${who}: cannot connect to ${scrubSecrets(`${url}: ${((cause ?? e) as Error).message}`, secrets)}`, {
         hint: 'Start Redis (scripts/services.sh) or fix the url.',
         step,
@@ -52,16 +52,6 @@ export async function connectRedis(conn: RedisConnection, step: string, side: 's
     );
   }
   return client;
-}
-
-/** The URL's host and port, for messages (never its user or password). */
-function safeTarget(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.protocol}//${u.host}`;
-  } catch {
-    return '(the url)';
-  }
 }
 
 /** Redis stream ids compare as (ms, seq) pairs. */

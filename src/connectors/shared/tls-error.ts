@@ -45,6 +45,16 @@ function* chain(e: unknown, depth = 0): Generator<Record<string, unknown>> {
   if (Array.isArray(errors)) for (const m of errors) yield* chain(m, depth + 1);
 }
 
+/** A URL's scheme, host and port, for messages: never its user or password. */
+export function urlPlace(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}`;
+  } catch {
+    return '(the url)';
+  }
+}
+
 /**
  * Which {@link AuthFailureKind} an error from a client library is, if any: by Node's TLS
  * codes, OpenSSL's alerts, PostgreSQL's SQLSTATE 28xxx, MQTT's CONNACK codes and the

@@ -5,11 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectSink } from '../../../src/connectors/collect/index.js';
 import { fromCollection } from '../../../src/connectors/collection/index.js';
 import { PostgresKeyStore, postgresLookup, postgresSink, postgresTimeSeriesSink, type PostgresConnectionOptions } from '../../../src/connectors/postgres/index.js';
-import { SluiceError } from '../../../src/errors/index.js';
+import type { SluiceError } from '../../../src/errors/index.js';
 import { lookupJoin } from '../../../src/index.js';
 import { Job } from '../../../src/launch/job.js';
 import { testSinkContext } from '../../../src/testing/index.js';
-import { SECURE_PASSWORD, SECURE_PORTS, ensureSecureServices, type SecureCerts } from '../../setup/secure-services.js';
+import { SECURE_PASSWORD, SECURE_PORTS, ensureSecureServices, type SecureCerts, expectAuthFailure, openFailure } from '../../setup/secure-services.js';
 
 interface Row {
   id: number;
@@ -36,18 +36,8 @@ afterAll(async () => {
 
 const upsert = (conn: PostgresConnectionOptions) => postgresSink<Row>({ ...conn, table, key: ['id'], columns: ['id', 'name'], row: (r) => [r.id, r.name] });
 
-/** Opens a sink writer with these connection options and returns what it threw. */
-async function openFails(conn: PostgresConnectionOptions): Promise<SluiceError> {
-  const writer = upsert(conn).createWriter(testSinkContext({ uid: 'secure-out' }));
-  try {
-    await writer.open!();
-  } catch (e) {
-    await writer.close?.();
-    return e as SluiceError;
-  }
-  await writer.close?.();
-  throw new Error('the sink opened');
-}
+/** What opening a sink writer with these connection options threw. */
+const openFails = (conn: PostgresConnectionOptions): Promise<SluiceError> => openFailure(upsert(conn).createWriter(testSinkContext({ uid: 'secure-out' })));
 
 describe('PostgreSQL with ssl=on, password and client-certificate users', () => {
   it('a job upserts over TLS with a password; another looks the rows up with a client certificate', async () => {
@@ -90,11 +80,7 @@ describe('PostgreSQL with ssl=on, password and client-certificate users', () => 
   ] as const)('%s gives CONNECTOR_AUTH naming the connector and the cause', async (_what, conn, says) => {
     const ssl = conn.ssl === true ? true : { ca: certs.ca, ...('cert' in conn.ssl ? { cert: certs.clientExpiredCert, key: certs.clientExpiredKey } : {}) };
     const e = await openFails({ ...conn, ssl });
-    expect(e).toBeInstanceOf(SluiceError);
-    expect(e.code).toBe('CONNECTOR_AUTH');
-    expect(e.message).toMatch(/postgres sink 'secure-out': cannot connect to 127\.0\.0\.\d:15432\/postgres: /);
-    expect(e.message).toMatch(says);
-    expect(e.message).not.toContain('not-the-password');
+    expectAuthFailure(e, /postgres sink 'secure-out': cannot connect to 127\.0\.0\.\d:15432\/postgres: /, says);
   });
 
   it('a lookup refused by the server dead-letters with CONNECTOR_AUTH', async () => {
