@@ -40,6 +40,7 @@ describe('secrets in connector options', () => {
     const text = jobWithSecrets().explain();
     expect(text).toContain('rediss://default:***@127.0.0.1:1/0');
     expect(text).toContain('mqtts://device:***@127.0.0.1:1');
+    expect(text).toContain('tls (ca /etc/ssl/ca.pem, client cert (inline PEM))'); // the TLS options, by where they come from
     expect(text).not.toContain(SECRET);
   });
 

@@ -7,7 +7,7 @@ import { jsonFormat } from '../../formats/json.js';
 import { Wakeup, wait } from '../shared/wait.js';
 import type { Source, SourceBatch, SourceContext, SourceReader } from '../source.js';
 import { loadOptional } from '../shared/optional-client.js';
-import { checkTlsOptions, loadTls, type ConnectorTlsOptions } from '../shared/tls-files.js';
+import { checkTlsOptions, describeTls, loadTls, type ConnectorTlsOptions } from '../shared/tls-files.js';
 import { authFailure, urlPlace } from '../shared/tls-error.js';
 
 /** Options of {@link mqttSource}. */
@@ -106,7 +106,7 @@ export function mqttSource<T>(opts: MqttSourceOptions<T>): MqttSource<T> {
     bounded: false,
     replayable: false,
     stats,
-    describe: () => `mqtt ${describeSecret(o.url)} ${o.topics.join(', ')} (qos ${o.qos}, ${o.cleanSession ? 'clean' : 'persistent'} session, ${format.name})`,
+    describe: () => `mqtt ${describeSecret(o.url)} ${o.topics.join(', ')} (qos ${o.qos}, ${o.cleanSession ? 'clean' : 'persistent'} session, ${format.name}${describeTls(o.tls)})`,
     createReader: (ctx) => new MqttReader<T>(o, opts.clientId ?? `sluice-${ctx.uid}`, ctx, new Decoder(format, policy, ctx, stats)),
   };
 }

@@ -3,6 +3,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { SluiceError } from '../../errors/index.js';
 import type { Format } from '../../formats/format.js';
 import { FormatLifecycle } from '../../formats/lifecycle.js';
+import { describeTls } from '../shared/tls-files.js';
 import type { Sink, SinkContext, SinkWriter } from '../sink.js';
 import { checkNatsConnection, connectNats, loadJetStream } from './client.js';
 import type { NatsConnectionOptions } from './connection.js';
@@ -64,7 +65,7 @@ export function natsSink<T>(opts: NatsSinkOptions<T>): NatsSink<T> {
     kind: 'nats-jetstream',
     guarantees: ['exactly-once', 'at-least-once', 'none'],
     stats,
-    describe: () => `nats jetstream publish to ${typeof opts.subject === 'string' ? opts.subject : '(subject per record)'} (${opts.format.name}, deduplicated by Nats-Msg-Id)`,
+    describe: () => `nats jetstream publish to ${typeof opts.subject === 'string' ? opts.subject : '(subject per record)'} (${opts.format.name}, deduplicated by Nats-Msg-Id${describeTls(opts.tls)})`,
     createWriter: (ctx) => new NatsWriter<T>(opts, ctx, stats),
   };
 }

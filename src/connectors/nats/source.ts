@@ -7,6 +7,7 @@ import { Wakeup, wait } from '../shared/wait.js';
 import type { Source, SourceBatch, SourceContext, SourceReader } from '../source.js';
 import { checkNatsConnection, connectNats, loadJetStream, nanos } from './client.js';
 import type { NatsConnectionOptions } from './connection.js';
+import { describeTls } from '../shared/tls-files.js';
 
 /** Options of {@link natsSource}: where NATS is, the stream and its durable consumer, decoding and acks. */
 export interface NatsSourceOptions<T> extends NatsConnectionOptions {
@@ -76,7 +77,7 @@ export function natsSource<T>(opts: NatsSourceOptions<T>): NatsSource<T> {
     bounded: false,
     replayable: true,
     stats,
-    describe: () => `nats jetstream ${opts.stream}, durable ${opts.durable} (${opts.format.name})`,
+    describe: () => `nats jetstream ${opts.stream}, durable ${opts.durable} (${opts.format.name}${describeTls(opts.tls)})`,
     createReader: (ctx) => new NatsReader<T>(opts, ctx, new Decoder(opts.format, policy, ctx, stats)),
   };
 }

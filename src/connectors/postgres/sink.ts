@@ -6,6 +6,7 @@ import { loadOptional } from '../shared/optional-client.js';
 import { sqlIdentifier } from './identifier.js';
 import { checkPostgresConnection, pgConnectFailure, pgSetup } from './client-config.js';
 import type { PostgresConnectionOptions } from './connection.js';
+import { describeTls } from '../shared/tls-files.js';
 
 /** Options of {@link postgresSink}. */
 export interface PostgresSinkOptions<T> extends PostgresConnectionOptions {
@@ -67,7 +68,7 @@ export function postgresSink<T>(opts: PostgresSinkOptions<T>): PostgresSink<T> {
   return {
     kind: 'postgres',
     guarantees: ['exactly-once', 'at-least-once', 'none'],
-    describe: () => `postgres upserts into ${opts.table} on (${opts.key.join(', ')}), ${batchSize} rows a statement`,
+    describe: () => `postgres upserts into ${opts.table} on (${opts.key.join(', ')}), ${batchSize} rows a statement${describeTls(opts.ssl)}`,
     createWriter: (ctx) => new PostgresWriter<T>(opts, ctx, statement, batchSize),
   };
 }

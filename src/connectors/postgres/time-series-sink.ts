@@ -7,6 +7,7 @@ import { loadOptional } from '../shared/optional-client.js';
 import { sqlIdentifier } from './identifier.js';
 import { checkPostgresConnection, pgConnectFailure, pgSetup } from './client-config.js';
 import type { PostgresConnectionOptions } from './connection.js';
+import { describeTls } from '../shared/tls-files.js';
 import { TimePartitions } from './time-partitions.js';
 
 /** Options of {@link postgresTimeSeriesSink}. */
@@ -102,7 +103,7 @@ export function postgresTimeSeriesSink<T>(opts: PostgresTimeSeriesSinkOptions<T>
   return {
     kind: 'postgres-time-series',
     guarantees: ['exactly-once', 'at-least-once', 'none'],
-    describe: () => `postgres time series into ${opts.table} by (${[...opts.series, opts.time].join(', ')}), partitions of ${width} ms${retention !== undefined ? `, retention ${retention} ms` : ''}`,
+    describe: () => `postgres time series into ${opts.table} by (${[...opts.series, opts.time].join(', ')}), partitions of ${width} ms${retention !== undefined ? `, retention ${retention} ms` : ''}${describeTls(opts.ssl)}`,
     createWriter: (ctx) => new TimeSeriesWriter<T>(opts, ctx, plan),
   };
 }

@@ -4,6 +4,7 @@ import { SluiceError } from '../../errors/index.js';
 import type { Sink, SinkContext, SinkWriter } from '../sink.js';
 import { checkRedisConnection, connectRedis } from './client.js';
 import type { RedisConnection } from './connection.js';
+import { describeTls } from '../shared/tls-files.js';
 
 /** One hash per record: `HSET key field value …` (with `replace`, the hash is first deleted, in one MULTI). */
 export interface RedisHashTarget<T> {
@@ -62,7 +63,7 @@ export function redisSink<T>(opts: RedisSinkOptions<T>): RedisSink<T> {
   return {
     kind: 'redis',
     guarantees: ['exactly-once', 'at-least-once', 'none'],
-    describe: () => `redis ${t.type} upserts (${describeSecret(opts.url ?? 'redis://127.0.0.1:6379')})`,
+    describe: () => `redis ${t.type} upserts (${describeSecret(opts.url ?? 'redis://127.0.0.1:6379')}${describeTls(opts.tls)})`,
     createWriter: (ctx) => new RedisWriter<T>(opts, ctx),
   };
 }

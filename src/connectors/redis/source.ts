@@ -5,6 +5,7 @@ import type { Format } from '../../formats/format.js';
 import type { Source, SourceBatch, SourceContext, SourceReader } from '../source.js';
 import { checkRedisConnection, connectRedis } from './client.js';
 import type { RedisConnection } from './connection.js';
+import { describeTls } from '../shared/tls-files.js';
 
 /** Options of {@link redisStreamSource}: where Redis is, the stream and its consumer group, decoding and acks. */
 export interface RedisStreamSourceOptions<T> extends RedisConnection {
@@ -72,7 +73,7 @@ export function redisStreamSource<T>(opts: RedisStreamSourceOptions<T>): RedisSt
     bounded: false,
     replayable: true,
     stats,
-    describe: () => `redis stream ${opts.stream}, group ${opts.group} (${opts.format.name})`,
+    describe: () => `redis stream ${opts.stream}, group ${opts.group} (${opts.format.name}${describeTls(opts.tls)})`,
     createReader: (ctx) => new RedisStreamReader<T>(opts, ctx, new Decoder(opts.format, policy, ctx, stats)),
   };
 }

@@ -62,13 +62,14 @@ export function checkTlsOptions(tls: unknown, who: string): ConnectorTlsOptions 
   return t as ConnectorTlsOptions;
 }
 
-/** How TLS options show in `describe()`: which fields are set, the CA's path or reference; never a key. */
-export function describeTls(tls: ConnectorTlsOptions | undefined): string {
-  if (!tls) return '';
+/** How TLS options show in `describe()` (`, tls (ca /etc/ssl/ca.pem)`): the CA's path or reference, whether a client certificate is given; never a key. Empty without TLS. */
+export function describeTls(given: boolean | ConnectorTlsOptions | undefined): string {
+  if (!given) return '';
+  const tls = given === true ? {} : given;
   const parts = [tls.ca === undefined ? 'system CAs' : `ca ${describePem(tls.ca)}`];
   if (tls.cert !== undefined) parts.push(`client cert ${describePem(tls.cert)}`);
   if (tls.rejectUnauthorized === false) parts.push('unverified');
-  return `tls (${parts.join(', ')})`;
+  return `, tls (${parts.join(', ')})`;
 }
 
 function describePem(pem: Secret): string {

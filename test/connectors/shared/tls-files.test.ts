@@ -35,7 +35,9 @@ describe('TLS options of the connectors', () => {
     expect(() => checkTlsOptions('yes', 'w')).toThrow(/w: tls must be true or/);
     expect(() => checkTlsOptions({ key: PEM }, 'w')).toThrow(/tls.cert and tls.key go together/);
     expect(() => checkTlsOptions({ rejectUnauthorized: 'no' }, 'w')).toThrow(/rejectUnauthorized must be a boolean/);
-    expect(describeTls({ ca: pemFile, cert: PEM, key: 'SECRETKEY' })).toBe(`tls (ca ${pemFile}, client cert (inline PEM))`);
+    expect(describeTls({ ca: pemFile, cert: PEM, key: 'SECRETKEY' })).toBe(`, tls (ca ${pemFile}, client cert (inline PEM))`);
+    expect(describeTls(true)).toBe(', tls (system CAs)');
+    expect(describeTls(undefined)).toBe('');
   });
 
   it('classifies what kept a connection from being secure and authenticated', () => {
