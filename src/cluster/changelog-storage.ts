@@ -9,6 +9,7 @@ import type { KeyedScopeSnapshot } from '../runtime/operators/keyed-scope.js';
 import { CHUNK_HEADER, ChangelogReader, WRITE_HEADER } from './changelog-reader.js';
 import type { ClusterMember } from './member.js';
 import type { RepartitionPosition } from './repartition-source.js';
+import type { TaskStateCache } from './task-state-cache.js';
 import { isKeyedSnapshot, splitByPartition } from './task-state.js';
 import type { ProducerState } from './watermark-merger.js';
 
@@ -42,6 +43,8 @@ function producersOf(step: StepState | undefined): ProducerState | undefined {
 /** Restore figures of one attempt, for logs and metrics. */
 export interface RestoreStats {
   readonly tasks: number;
+  /** Of those, the tasks taken from a copy on the member's disk (its own last write, a standby replica) rather than read from the changelog. */
+  readonly local: number;
   readonly entries: number;
   readonly bytes: number;
   readonly ms: number;
@@ -68,7 +71,7 @@ export class ChangelogStorage implements CheckpointStorage {
   /** The last restore's figures. */
   lastRestore: RestoreStats | undefined;
   /** Every restore's figures added up, over the member's life (its metrics' counters). */
-  readonly restoredTotal = { restores: 0, tasks: 0, entries: 0, bytes: 0, ms: 0 };
+  readonly restoredTotal = { restores: 0, tasks: 0, local: 0, entries: 0, bytes: 0, ms: 0 };
   /** True while an attempt reads its tasks' state from the changelogs: the span {@link RestoreStats.ms} measures. */
   restoring = false;
 
@@ -78,7 +81,14 @@ export class ChangelogStorage implements CheckpointStorage {
     private readonly member: Promise<ClusterMember>,
     private readonly steps: readonly ChangelogStep[],
     private readonly partitions: Promise<number>,
+    /** Copies of tasks' state on the member's disk, taken instead of the changelog when they are current (once the member has made them). */
+    private readonly copiesOf: () => TaskStateCache | undefined = () => undefined,
   ) {}
+  private get copies(): TaskStateCache | undefined {
+    return this.copiesOf();
+  }
+  /** The copies of the last commit's writes being noted: the next commit waits for them (see {@link keepCopies}). */
+  private noting: Promise<void> = Promise.resolve();
 
   async write(data: CheckpointData): Promise<CheckpointHandle> {
     const member = await this.member;
@@ -92,7 +102,9 @@ export class ChangelogStorage implements CheckpointStorage {
 
   private async commit(member: ClusterMember, data: CheckpointData): Promise<CheckpointHandle> {
     const partitions = await this.partitions;
+    await this.noting;
     const records: MessageToProduce<Buffer, Buffer, Buffer, Buffer>[] = [];
+    const writes: Array<{ topic: string; partition: number; value: Buffer }> = [];
     let bytes = 0;
     for (const [uid, step] of Object.entries(data.steps)) {
       // Sources keep no state in a cluster: their offsets are committed in the transaction.
@@ -121,10 +133,29 @@ export class ChangelogStorage implements CheckpointStorage {
         this.written.set(key, digest);
         bytes += value.length;
         records.push(...this.chunks(target.changelog, partition, value, `${member.name}:${this.attempt}:${data.checkpointId}`));
+        writes.push({ topic: target.changelog, partition, value });
       }
     }
     await member.commit(data.checkpointId, records);
+    if (this.copies && writes.length > 0) this.noting = this.keepCopies(writes).catch(() => {});
     return { checkpointId: data.checkpointId, kind: 'checkpoint', path: `kafka:${this.cluster}`, sizeBytes: bytes, completedAt: Date.now() };
+  }
+
+  /**
+   * Keeps what a commit wrote as the copies of its tasks, under each changelog partition's
+   * last stable offset read after the commit. Before the next commit (which waits for this),
+   * nothing else is committed to those partitions: only their owner writes them, and any
+   * other member is fenced. If the commit markers were not yet written when the offsets
+   * were read, the offset read is below them, the partition's offset will pass it, and the
+   * copy is never taken: a copy is used only at exactly the offset it was kept under.
+   */
+  private async keepCopies(writes: ReadonlyArray<{ topic: string; partition: number; value: Buffer }>): Promise<void> {
+    const reader = await this.changelogReader();
+    for (const topic of new Set(writes.map((w) => w.topic))) {
+      const mine = writes.filter((w) => w.topic === topic);
+      const bounds = await reader.bounds(topic, mine.map((w) => w.partition));
+      for (const w of mine) void this.copies!.put(topic, w.partition, bounds.get(w.partition)!.end, w.value);
+    }
   }
 
   private chunks(topic: string, partition: number, value: Buffer, write: string): MessageToProduce<Buffer, Buffer, Buffer, Buffer>[] {
@@ -166,6 +197,7 @@ export class ChangelogStorage implements CheckpointStorage {
     const reader = await this.changelogReader();
     const steps: Record<string, StepState> = {};
     let tasks = 0;
+    let local = 0;
     let entries = 0;
     let bytes = 0;
     for (const s of this.steps) {
@@ -173,16 +205,25 @@ export class ChangelogStorage implements CheckpointStorage {
       const inputs: Record<string, ProducerState> = {};
       let kind = 'window';
       let version = 1;
-      for (const partition of member.partitionsOf(s.tasksOf)) {
-        const last = await reader.lastWrite(s.changelog, partition);
-        if (!last) continue;
-        const buffer = Buffer.concat(last.chunks);
+      const owned = member.partitionsOf(s.tasksOf);
+      const bounds = await reader.bounds(s.changelog, owned);
+      for (const partition of owned) {
+        const b = bounds.get(partition)!;
+        if (b.end <= b.start) continue;
+        let buffer = (await this.copies?.get(s.changelog, partition, b.end))?.value;
+        if (buffer !== undefined) local++;
+        else {
+          const last = await reader.lastWrite(s.changelog, partition, b);
+          if (!last) continue;
+          buffer = Buffer.concat(last.chunks);
+          bytes += buffer.length;
+          void this.copies?.put(s.changelog, partition, b.end, buffer);
+        }
         const task = deserialize(buffer) as TaskState;
         ({ kind, version } = task);
         parts.push(task.state);
         for (const [uid, producers] of Object.entries(task.inputs ?? {})) (inputs[uid] ??= {})[partition] = producers;
         tasks++;
-        bytes += buffer.length;
         for (const st of Object.values(task.state.state.states)) entries += 'count' in st ? st.count : st.entries.length;
         // What this member restored is what the changelog holds: unchanged, it need not be written again.
         this.written.set(`${s.uid}/${partition}`, createHash('sha1').update(buffer).digest('base64'));
@@ -194,10 +235,11 @@ export class ChangelogStorage implements CheckpointStorage {
         steps[uid] = { kind: 'source', version: 1, state: { position } };
       }
     }
-    const last = (this.lastRestore = { tasks, entries, bytes, ms: Date.now() - started });
+    const last = (this.lastRestore = { tasks, local, entries, bytes, ms: Date.now() - started });
     const total = this.restoredTotal;
     total.restores++;
     total.tasks += last.tasks;
+    total.local += last.local;
     total.entries += last.entries;
     total.bytes += last.bytes;
     total.ms += last.ms;

@@ -55,7 +55,8 @@ describe('a member’s figures', () => {
       rebalances: 1,
       lastRebalanceMs: 1200,
       restoring: false,
-      restored: { restores: 1, tasks: 1, entries: 5, bytes: 100, ms: 3 },
+      restored: { restores: 1, tasks: 1, local: 0, entries: 5, bytes: 100, ms: 3 },
+      standbys: [],
     });
   });
 

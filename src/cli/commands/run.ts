@@ -38,6 +38,11 @@ Options:
                                  shorter fails over sooner, and takes a pause for a death
   --transaction-timeout D        how long the broker keeps a dead member's transaction open,
                                  holding back read_committed readers of its output (default 10s)
+  --standbys N                   warm copies of each task's state on N other members (default 0):
+                                 a dead member's tasks move where their state already is
+  --state-dir DIR                where a member keeps copies of its tasks' state (default
+                                 <tmpdir>/sluice-cluster): restarted under the same --member, it
+                                 takes them instead of reading the changelogs
   --explain                      print the plan and exit without running
   --port N                       serve the dashboard, REST API and /metrics on port N (default 8081,
                                  or the next free port; 0: any free port)
@@ -92,6 +97,8 @@ export const RUN_OPTIONS = {
   member: { type: 'string' },
   'session-timeout': { type: 'string' },
   'transaction-timeout': { type: 'string' },
+  standbys: { type: 'string' },
+  'state-dir': { type: 'string' },
   port: { type: 'string' },
   host: { type: 'string' },
   insecure: { type: 'boolean' },
@@ -161,6 +168,11 @@ export async function runCommand(argv: string[]): Promise<number> {
     process.stderr.write(`--cluster-partitions must be a positive integer, got '${parsed.values['cluster-partitions']}'\n`);
     return EXIT.USAGE;
   }
+  const standbys = parsed.values.standbys === undefined ? undefined : Number(parsed.values.standbys);
+  if (standbys !== undefined && !(Number.isInteger(standbys) && standbys >= 0)) {
+    process.stderr.write(`--standbys must be a whole number (0 or more), got '${parsed.values.standbys}'\n`);
+    return EXIT.USAGE;
+  }
   const timeouts: { sessionTimeout?: Duration; transactionTimeout?: Duration } = {};
   for (const [flag, key] of [['session-timeout', 'sessionTimeout'], ['transaction-timeout', 'transactionTimeout']] as const) {
     const value = parsed.values[flag];
@@ -197,7 +209,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       fromCheckpoint: parsed.values['from-checkpoint'],
       allowNonRestoredState: parsed.values['allow-non-restored-state'] ?? false,
       parallelism,
-      ...(clusterName === undefined ? {} : { cluster: { name: clusterName, brokers: parsed.values.kafka!, partitions: clusterPartitions, member: parsed.values.member, ...timeouts } }),
+      ...(clusterName === undefined ? {} : { cluster: { name: clusterName, brokers: parsed.values.kafka!, partitions: clusterPartitions, member: parsed.values.member, standbys, stateDir: parsed.values['state-dir'], ...timeouts } }),
       onRestart: (error, n, delay) =>
         process.stderr.write(`job '${job.name}' failed (${(error as Error).message.split('\n')[0]}); restart ${n} in ${delay}ms\n`),
       observe: {
