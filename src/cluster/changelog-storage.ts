@@ -89,6 +89,8 @@ export class ChangelogStorage implements CheckpointStorage {
   }
   /** The copies of the last commit's writes being noted: the next commit waits for them (see {@link keepCopies}). */
   private noting: Promise<void> = Promise.resolve();
+  /** The last stable offset of each changelog partition this attempt owns (`topic/partition`), as it last saw it. */
+  private readonly stableEnds = new Map<string, bigint>();
 
   async write(data: CheckpointData): Promise<CheckpointHandle> {
     const member = await this.member;
@@ -142,19 +144,38 @@ export class ChangelogStorage implements CheckpointStorage {
   }
 
   /**
-   * Keeps what a commit wrote as the copies of its tasks, under each changelog partition's
-   * last stable offset read after the commit. Before the next commit (which waits for this),
-   * nothing else is committed to those partitions: only their owner writes them, and any
-   * other member is fenced. If the commit markers were not yet written when the offsets
-   * were read, the offset read is below them, the partition's offset will pass it, and the
-   * copy is never taken: a copy is used only at exactly the offset it was kept under.
+   * Keeps what a commit wrote as the copies of its tasks, each under the last stable offset
+   * its changelog partition reached with that commit. Only a partition's owner writes it
+   * (any other member is fenced), so its offset before the commit is the one this member
+   * last saw (`stableEnds`); the commit's chunks sit above it, and while the commit markers
+   * are not yet written the last stable offset stays there. Once it has moved past, it
+   * includes this commit and nothing else: the copy is kept under it. A partition whose
+   * offset before the commit is unknown, or that does not move within a second, gets no
+   * copy (the old one is stale, and deleted). The next commit waits for this.
    */
   private async keepCopies(writes: ReadonlyArray<{ topic: string; partition: number; value: Buffer }>): Promise<void> {
+    const copies = this.copies!;
     const reader = await this.changelogReader();
     for (const topic of new Set(writes.map((w) => w.topic))) {
-      const mine = writes.filter((w) => w.topic === topic);
-      const bounds = await reader.bounds(topic, mine.map((w) => w.partition));
-      for (const w of mine) void this.copies!.put(topic, w.partition, bounds.get(w.partition)!.end, w.value);
+      let waiting = writes.filter((w) => w.topic === topic);
+      for (let round = 0; waiting.length > 0 && round < 20; round++) {
+        if (round > 0) await new Promise((r) => setTimeout(r, 50));
+        const bounds = await reader.bounds(topic, waiting.map((w) => w.partition));
+        waiting = waiting.filter((w) => {
+          const key = `${topic}/${w.partition}`;
+          const before = this.stableEnds.get(key);
+          const end = bounds.get(w.partition)!.end;
+          if (before === undefined || end <= before) return before !== undefined;
+          this.stableEnds.set(key, end);
+          void copies.put(topic, w.partition, end, w.value);
+          return false;
+        });
+      }
+      for (const w of writes.filter((x) => x.topic === topic && !this.stableEnds.has(`${topic}/${x.partition}`))) await copies.delete(topic, w.partition);
+      for (const w of waiting) {
+        this.stableEnds.delete(`${topic}/${w.partition}`);
+        await copies.delete(topic, w.partition);
+      }
     }
   }
 
@@ -183,6 +204,8 @@ export class ChangelogStorage implements CheckpointStorage {
     await member.beginAttempt();
     this.attempt = randomUUID().slice(0, 8);
     this.written.clear();
+    await this.noting; // the last attempt's copies noted before this one reads them
+    this.stableEnds.clear();
     const started = Date.now();
     this.restoring = true;
     try {
@@ -209,6 +232,7 @@ export class ChangelogStorage implements CheckpointStorage {
       const bounds = await reader.bounds(s.changelog, owned);
       for (const partition of owned) {
         const b = bounds.get(partition)!;
+        this.stableEnds.set(`${s.changelog}/${partition}`, b.end);
         if (b.end <= b.start) continue;
         let buffer = (await this.copies?.get(s.changelog, partition, b.end))?.value;
         if (buffer !== undefined) local++;

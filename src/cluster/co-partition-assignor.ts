@@ -12,7 +12,9 @@ export interface ClaimingMember {
  * in their order). Balanced: every member gets ⌊count/M⌋ or ⌈count/M⌉ partitions. Within
  * that, a partition goes first to the member that owns it now (sticky: its state is
  * there, nothing moves), then to a member that holds a warm copy of its state (a standby
- * replica or local state files, the least loaded first), then to the least loaded member.
+ * replica or local state files, the least loaded first), then to the least loaded member;
+ * last, a partition that went to a member without its state is swapped, where it can be,
+ * with a partition of a member that holds it warm.
  * Kafka Streams' assignor weighs the same things: where a task runs, where its state is
  * caught up, and balance. The same members with the same claims always give the same
  * answer.
@@ -47,6 +49,22 @@ export function assignTasks(members: readonly ClaimingMember[], count: number): 
     if (i >= 0) take(i, p);
   }
   for (let p = 0; p < count; p++) if (owner[p]! < 0) take(leastLoaded(() => true), p);
+  // A partition that went cold (its member neither owned it nor holds it warm) while a
+  // member at its full share holds it warm: swap it for one of that member's partitions
+  // that the first holds (owned or warm). Loads stay as they are, and nothing goes cold.
+  const holds = (i: number, p: number) => owned[i]!.has(p) || warm[i]!.has(p);
+  for (let p = 0; p < count; p++) {
+    const y = owner[p]!;
+    if (holds(y, p)) continue;
+    for (let x = 0; x < m; x++) {
+      if (x === y || !warm[x]!.has(p)) continue;
+      const q = owner.findIndex((o, i) => o === x && holds(y, i));
+      if (q < 0) continue;
+      owner[p] = x;
+      owner[q] = y;
+      break;
+    }
+  }
   return owner;
 }
 

@@ -27,12 +27,18 @@ describe('task assignment', () => {
     expect(byMember(owner, 2)).toEqual([[0, 2, 3], [1, 4, 5]]);
   });
 
+  it('swaps partitions so that a dead member’s task goes warm even when its standby holder is at its full share', () => {
+    // c (owner of 3) died. a owns 0,1 and holds 3 warm; b owns 2 and holds 0 warm: a takes 3, b takes 0.
+    const owner = assignTasks([member('a', [0, 1], [3]), member('b', [2], [0])], 4);
+    expect(byMember(owner, 2)).toEqual([[1, 3], [0, 2]]);
+  });
+
   it('a member that joins takes partitions from the most loaded, the rest stay', () => {
     const owner = assignTasks([member('a', [0, 2]), member('b', [1, 3]), member('c')], 4);
     expect(byMember(owner, 3)).toEqual([[0, 2], [1], [3]]);
   });
 
-  it('every partition has one owner, the load is balanced (max − min ≤ 1), and owned partitions stay unless their owner is over its share', () => {
+  it('every partition has one owner, the load is balanced (max − min ≤ 1), owned partitions stay, and none goes cold that a swap could keep warm', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 6 }),
@@ -55,8 +61,15 @@ describe('task assignment', () => {
           expect(owner.every((o) => o >= 0 && o < m)).toBe(true);
           const loads = byMember(owner, m).map((ps) => ps.length);
           expect(Math.max(...loads) - Math.min(...loads)).toBeLessThanOrEqual(1);
-          // A member keeps all it owned when that is within ⌊count/m⌋.
-          for (let i = 0; i < m; i++) if (owned[i]!.size <= Math.floor(count / m)) for (const p of owned[i]!) expect(owner[p]).toBe(i);
+          // Without warm copies, a member keeps all it owned when that is within ⌊count/m⌋ (sticky).
+          if (warm.every((w) => w.size === 0)) for (let i = 0; i < m; i++) if (owned[i]!.size <= Math.floor(count / m)) for (const p of owned[i]!) expect(owner[p]).toBe(i);
+          // Nothing goes to a member without its state while another assignment would keep it warm: a partition a
+          // member took without holding it was either held by nobody, or every holder's partitions are cold for it.
+          const holds = (i: number, p: number) => owned[i]!.has(p) || warm[i]!.has(p);
+          for (let p = 0; p < count; p++) {
+            if (holds(owner[p]!, p)) continue;
+            for (let x = 0; x < m; x++) if (x !== owner[p] && warm[x]!.has(p)) expect(owner.some((o, q) => o === x && holds(owner[p]!, q))).toBe(false);
+          }
           // The same inputs, the same answer.
           expect(assignTasks(members, count)).toEqual(owner);
         },

@@ -10,9 +10,10 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freshTopic, produce, readCommitted } from '../connectors/kafka/helpers.js';
+import { clusterStatus } from '../../src/cluster/index.js';
+import { BROKERS, freshTopic, produce, readCommitted } from '../connectors/kafka/helpers.js';
 import { stopProcesses, until, type SluiceProcess } from '../cli/processes.js';
-import { batchCount, clicks, expectOutput, firstHalfPerPartition, FLUSH, kill, member, PARTITIONS, running } from './fixtures/cluster-run.js';
+import { batchCount, clicks, expectOutput, firstHalfPerPartition, FLUSH, kill, member, PARTITIONS, running, sleep } from './fixtures/cluster-run.js';
 
 afterEach(() => stopProcesses(running));
 const dirs: string[] = [];
@@ -70,19 +71,20 @@ describe('cluster standby replicas and local state (real broker, real processes)
       60_000,
       () => `copies per member ${names.join(',')}: ${JSON.stringify(held)}`,
     );
+    // All of it read and committed, with its state: nothing changes any more, and after a few
+    // of the standbys' rounds (500 ms) every copy is current.
+    await until(async () => ((await clusterStatus(BROKERS, cluster).catch(() => undefined))?.lag === 0 ? true : undefined), 60_000, () => 'the cluster to catch up');
+    await sleep(3000);
     const victim = members[2]!;
     const before = members.slice(0, 2).map((p) => restores(p).length);
     await kill(victim, 'SIGKILL');
     await produce(input, body.filter((r) => !early.includes(r)));
     await produce(input, records.filter((r) => r.value.includes(FLUSH)));
     await expectOutput(clusterOut, batchCount(records), () => running);
-    // The survivors restored after the kill; every task they took came from a copy on their disk.
+    // The survivor(s) that took the dead member's tasks restored; every task came from a copy on their disk.
     const after = members.slice(0, 2).flatMap((p, i) => restores(p).slice(before[i]));
-    const moved = after.filter((r) => r.tasks > 0);
-    expect(moved.length, members.map((p) => p.stderr().slice(-3000)).join('\n---\n')).toBeGreaterThan(0);
-    const last = members.slice(0, 2).map((p) => restores(p).at(-1)!);
-    expect(last.reduce((n, r) => n + r.tasks, 0)).toBe(PARTITIONS);
-    expect(last.reduce((n, r) => n + r.local, 0)).toBe(PARTITIONS);
+    expect(after.length, members.map((p) => p.stderr().slice(-3000)).join('\n---\n')).toBeGreaterThan(0);
+    for (const r of after) expect(r).toMatchObject({ local: r.tasks, bytes: 0 });
   });
 
   it('a member restarted under its name takes its tasks’ state from its own copies, reading nothing from the changelogs', { timeout: 240_000 }, async () => {
