@@ -96,6 +96,9 @@ group.initial.rebalance.delay.ms=0
 # A dead cluster member's open transaction is aborted within a second of its timeout, not
 # up to ten (the default check interval): failover waits for that abort.
 transaction.abort.timed.out.transaction.cleanup.interval.ms=1000
+# Cluster members may ask for session timeouts down to a second (the default floor is 6 s):
+# the failover benchmark measures how fast a dead member's tasks move with short ones.
+group.min.session.timeout.ms=1000
 log.retention.hours=24
 log.segment.bytes=67108864
 EOF
