@@ -10,6 +10,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
+import { createServer, type RequestListener, type Server, type ServerOptions as HttpServerOptions } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { ConnectionOptions, SecureContextOptions } from 'node:tls';
 import { SluiceError } from '../../errors/index.js';
 import { isSecretRef, resolveSecret, resolveSecretSync, type Secret, type SecretRef } from '../../errors/secret.js';
@@ -148,6 +150,14 @@ export function serverTls(tls: ServerTlsOptions, where: string): SecureContextOp
     requestCert: mutual,
     rejectUnauthorized: mutual,
   };
+}
+
+/**
+ * A `node:http` server, or `node:https` with the TLS options given ({@link serverTls}): the
+ * REST API and HTTP ingest serve either way with the same request handling.
+ */
+export function createHttpServer(limits: HttpServerOptions, tls: ReturnType<typeof serverTls> | undefined, handle: RequestListener): Server {
+  return tls ? createHttpsServer({ ...limits, ...tls }, handle) : createServer(limits, handle);
 }
 
 /** Node's and OpenSSL's codes of a certificate the client does not trust, and what each means. */
