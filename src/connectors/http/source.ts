@@ -420,7 +420,14 @@ class HttpIngest<T> implements HttpSourceReader<T> {
     if (this.server) return;
     if (this.log) await this.replayLog();
     const { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs } = this.config;
-    const tls = this.config.tls && serverTls(this.config.tls, `httpSource '${this.ctx.uid}'`);
+    let tls: ReturnType<typeof serverTls> | undefined;
+    try {
+      tls = this.config.tls && serverTls(this.config.tls, `httpSource '${this.ctx.uid}'`);
+    } catch (e) {
+      // Whoever waits for the address learns it too.
+      this.listening.reject(e);
+      throw e;
+    }
     const server = createHttpServer(
       {
         headersTimeout: headersTimeoutMs,
