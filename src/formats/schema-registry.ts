@@ -206,7 +206,7 @@ export class SchemaRegistryClient {
 
   private async connect(): Promise<{ tls: ConnectionOptions | undefined; authorization: string | undefined }> {
     const where = `schema registry ${this.base}`;
-    const tls = await clientTls(this.opts.tls, where);
+    const tls = clientTls(this.opts.tls, where);
     const auth = this.opts.auth;
     if (auth === undefined) return { tls, authorization: undefined };
     if ('token' in auth) return { tls, authorization: `Bearer ${await resolveSecret(auth.token, `${where} auth.token`)}` };

@@ -71,7 +71,7 @@ export function checkSaslOptions(sasl: KafkaSaslOptions | undefined, where: stri
 export async function kafkaClientOptions(options: KafkaConnectionOptions, where: string): Promise<KafkaClientConnection> {
   checkSaslOptions(options.sasl, where);
   const out: KafkaClientConnection = { bootstrapBrokers: brokerList(options.brokers, where) };
-  const tls = await clientTls(options.tls, where);
+  const tls = clientTls(options.tls, where);
   if (tls) out.tls = tls;
   const sasl = options.sasl;
   if (sasl) {

@@ -8,13 +8,12 @@
  * Pinned by `test/connectors/shared/tls.test.ts` (real TLS servers, certificates made by
  * `scripts/tls/make-certs.sh`).
  */
-import { readFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { createServer, type RequestListener, type Server, type ServerOptions as HttpServerOptions } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { ConnectionOptions, SecureContextOptions } from 'node:tls';
 import { SluiceError } from '../../errors/index.js';
-import { isSecretRef, resolveSecret, resolveSecretSync, type Secret, type SecretRef } from '../../errors/secret.js';
+import { isSecretRef, resolveSecretSync, type Secret, type SecretRef } from '../../errors/secret.js';
 
 /**
  * A certificate or key: PEM text (`-----BEGIN …`), the path of a PEM file, or a secret
@@ -81,19 +80,8 @@ function describeSource(source: PemSource): string {
   return typeof source === 'string' ? (PEM.test(source) ? 'inline PEM' : source) : 'env' in source ? `{env ${source.env}}` : `{file ${source.file}}`;
 }
 
-async function readPem(source: PemSource, where: string, what: string): Promise<string> {
-  if (isSecretRef(source)) return pemOf(await resolveSecret(source, `${where} tls.${what}`), where, what, describeSource(source));
-  if (typeof source !== 'string' || source === '') throw new SluiceError('INVALID_ARGUMENT', `${where}: tls.${what} must be PEM text, a file path or a secret reference`);
-  if (PEM.test(source)) return source;
-  try {
-    return pemOf(await readFile(source, 'utf8'), where, what, source);
-  } catch (e) {
-    if (e instanceof SluiceError) throw e;
-    throw new SluiceError('INVALID_ARGUMENT', `${where}: tls.${what} file ${source} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-}
-
-function readPemSync(source: PemSource, where: string, what: string): string {
+/** The PEM text of a source (small files: read synchronously, at open). */
+function readPem(source: PemSource, where: string, what: string): string {
   if (isSecretRef(source)) return pemOf(resolveSecretSync(source, `${where} tls.${what}`), where, what, describeSource(source));
   if (typeof source !== 'string' || source === '') throw new SluiceError('INVALID_ARGUMENT', `${where}: tls.${what} must be PEM text, a file path or a secret reference`);
   if (PEM.test(source)) return source;
@@ -119,15 +107,15 @@ export function checkTlsOptions(tls: TlsOptions | boolean | undefined, where: st
  * The `node:tls` options of a client `tls` option, its files and secrets read now
  * (`undefined` for no TLS). `rejectUnauthorized` is true unless set false.
  */
-export async function clientTls(tls: TlsOptions | boolean | undefined, where: string): Promise<ConnectionOptions | undefined> {
+export function clientTls(tls: TlsOptions | boolean | undefined, where: string): ConnectionOptions | undefined {
   checkTlsOptions(tls, where);
   if (tls === undefined || tls === false) return undefined;
   if (tls === true) return { rejectUnauthorized: true };
   const out: ConnectionOptions = { rejectUnauthorized: tls.rejectUnauthorized !== false };
-  if (tls.ca !== undefined) out.ca = await Promise.all(list(tls.ca).map((c) => readPem(c, where, 'ca')));
-  if (tls.cert !== undefined) out.cert = await readPem(tls.cert, where, 'cert');
-  if (tls.key !== undefined) out.key = await readPem(tls.key, where, 'key');
-  if (tls.passphrase !== undefined) out.passphrase = await resolveSecret(tls.passphrase, `${where} tls.passphrase`);
+  if (tls.ca !== undefined) out.ca = list(tls.ca).map((c) => readPem(c, where, 'ca'));
+  if (tls.cert !== undefined) out.cert = readPem(tls.cert, where, 'cert');
+  if (tls.key !== undefined) out.key = readPem(tls.key, where, 'key');
+  if (tls.passphrase !== undefined) out.passphrase = resolveSecretSync(tls.passphrase, `${where} tls.passphrase`);
   if (tls.servername !== undefined) out.servername = tls.servername;
   return out;
 }
@@ -143,10 +131,10 @@ export function serverTls(tls: ServerTlsOptions, where: string): SecureContextOp
   }
   const mutual = tls.ca !== undefined;
   return {
-    cert: readPemSync(tls.cert, where, 'cert'),
-    key: readPemSync(tls.key, where, 'key'),
+    cert: readPem(tls.cert, where, 'cert'),
+    key: readPem(tls.key, where, 'key'),
     ...(tls.passphrase === undefined ? {} : { passphrase: resolveSecretSync(tls.passphrase, `${where} tls.passphrase`) }),
-    ...(mutual ? { ca: list(tls.ca!).map((c) => readPemSync(c, where, 'ca')) } : {}),
+    ...(mutual ? { ca: list(tls.ca!).map((c) => readPem(c, where, 'ca')) } : {}),
     requestCert: mutual,
     rejectUnauthorized: mutual,
   };
