@@ -7,6 +7,8 @@
  *   `scripts/kafka/start-tls.sh` (started if it does not answer), through its PLAINTEXT
  *   listener (19192), its SASL_SSL listener with SCRAM-SHA-512 (19195) and its mutual-TLS
  *   listener (19194): one broker process, so only the listener differs.
+ *   Beside them, the peer: Kafka's Java consumer (`ConsumerPerformance`) over plaintext and
+ *   SASL_SSL on the same broker, for what TLS costs the broker and a JVM client here.
  * - HTTP ingest: `bench/http-ingest.ts`'s load (`--connections` requests in flight for
  *   `--seconds`, no durable log) against an `httpSource` over HTTP and over HTTPS.
  *
@@ -15,9 +17,9 @@
  *
  *   npm run bench -- tls [--records N] [--runs N] [--seconds S] [--connections C] [--only kafka|http]
  */
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { kafkaSink, kafkaSource, type KafkaConnectionOptions } from '../src/connectors/kafka/index.js';
 import { testSinkContext, testSourceContext } from '../src/testing/index.js';
@@ -33,8 +35,10 @@ function arg(args: string[], name: string, fallback: number): number {
   return i >= 0 && args[i + 1] !== undefined ? Number(args[i + 1]) : fallback;
 }
 
-/** Writes then reads `n` records over `conn`; records/s of each. */
-async function kafkaRound(conn: KafkaConnectionOptions, n: number): Promise<{ write: number; read: number }> {
+/** Writes `n` records of ~100 bytes over `conn` into a new 4-partition topic; the topic and records/s (the writer's open not counted). */
+async function writeTopic(conn: KafkaConnectionOptions, n: number): Promise<string>;
+async function writeTopic(conn: KafkaConnectionOptions, n: number, rate: true): Promise<[string, number]>;
+async function writeTopic(conn: KafkaConnectionOptions, n: number, rate?: true): Promise<string | [string, number]> {
   const topic = `bench-tls-${randomUUID().slice(0, 8)}`;
   const payload = 'x'.repeat(80);
   const writer = kafkaSink<{ i: number; p: string }>({ ...conn, topic, createTopic: { partitions: 4 } }).createWriter(testSinkContext({ uid: 'out' }));
@@ -48,8 +52,21 @@ async function kafkaRound(conn: KafkaConnectionOptions, n: number): Promise<{ wr
     );
   }
   await writer.flush!();
-  const write = n / ((performance.now() - t0) / 1000);
+  const perSec = n / ((performance.now() - t0) / 1000);
   await writer.close();
+  return rate ? [topic, perSec] : topic;
+}
+
+/** Kafka's ConsumerPerformance over `broker`: its fetch rate (records/s, the group join not counted). */
+function javaConsume(broker: string, topic: string, n: number, extra: string[]): number {
+  const out = execFileSync('java', ['-Xmx512m', '-cp', `${root}.sluice/kafka/lib/*`, 'org.apache.kafka.tools.ConsumerPerformance', '--bootstrap-server', broker, '--topic', topic, '--messages', String(n), '--group', `bench-perf-${randomUUID()}`, '--timeout', '60000', ...extra], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  // start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec
+  return Math.round(Number(out.trim().split('\n').at(-1)!.split(',').map((c) => c.trim())[9]));
+}
+
+/** Writes then reads `n` records over `conn`; records/s of each. */
+async function kafkaRound(conn: KafkaConnectionOptions, n: number): Promise<{ write: number; read: number }> {
+  const [topic, write] = await writeTopic(conn, n, true);
   // Read from the first record on: the group join before it (seconds, the same with or without TLS) is not throughput.
   const reader = kafkaSource({ ...conn, topic, groupId: `g-${topic}`, startFrom: 'earliest', bounded: true }).createReader(testSourceContext({ uid: 'in', maxBatchSize: 10_000 }));
   await reader.open!();
@@ -103,7 +120,19 @@ export async function runTlsBench(args: string[]): Promise<void> {
       rows[name] = { writePerSec: Math.round(f.write), readPerSec: Math.round(f.read), writeRatio: +ratios.write.toFixed(3), readRatio: +ratios.read.toFixed(3) };
       console.log(`${name.padEnd(24)} ${fmt(f.write)} ${fmt(f.read)}  ${ratios.write.toFixed(2).padStart(11)}  ${ratios.read.toFixed(2).padStart(10)}`);
     }
-    result.kafka = { records: n, ...rows };
+    // The peer: Kafka's own Java consumer (kafka-consumer-perf-test) over the same two listeners,
+    // on one topic the plaintext variant wrote: what TLS costs the broker and a JVM client here.
+    const topic = await writeTopic({ brokers: '127.0.0.1:19192' }, n);
+    const props = `${CERTS}/../perf-sasl-ssl.properties`;
+    writeFileSync(props, ['security.protocol=SASL_SSL', 'sasl.mechanism=SCRAM-SHA-512', 'sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="alice" password="alice-secret";', 'ssl.truststore.type=PEM', `ssl.truststore.location=${ca}`, ''].join('\n'));
+    const java = { plaintext: 0, saslSsl: 0 };
+    for (let run = 0; run < runs; run++) {
+      java.plaintext = Math.max(java.plaintext, javaConsume('127.0.0.1:19192', topic, n, []));
+      java.saslSsl = Math.max(java.saslSsl, javaConsume('127.0.0.1:19195', topic, n, ['--consumer.config', props]));
+    }
+    console.log(`${'Java consumer, plaintext'.padEnd(24)} ${''.padStart(10)} ${fmt(java.plaintext)}`);
+    console.log(`${'Java consumer, SASL_SSL'.padEnd(24)} ${''.padStart(10)} ${fmt(java.saslSsl)}  ${''.padStart(11)}  ${(java.saslSsl / java.plaintext).toFixed(2).padStart(10)}`);
+    result.kafka = { records: n, ...rows, javaConsumer: { plaintextPerSec: java.plaintext, saslSslPerSec: java.saslSsl, ratio: +(java.saslSsl / java.plaintext).toFixed(3) } };
     console.log('');
   }
 
