@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { EXIT } from '../exit-codes.js';
+import { SluiceError } from '../../errors/index.js';
 import { loadJobModule } from '../../launch/job-module.js';
 import type { StartedJob } from '../../launch/job.js';
 import type { ServerOptions } from '../../server/server.js';
@@ -66,6 +67,10 @@ Options:
   --allowed-host NAME            a further name the server answers to in the Host header, beside
                                  its address (and 127.0.0.1, localhost, [::1] on loopback);
                                  repeatable. Requests naming any other host are answered 421
+  --tls-cert F --tls-key F       serve the dashboard, REST API and /metrics over HTTPS with this
+                                 certificate chain and private key (PEM files)
+  --tls-ca F                     mutual TLS: only clients with a certificate of this CA (PEM) get
+                                 in; it counts as authentication for a --host beyond loopback
   --no-server                    no dashboard, REST API or /metrics
   --log-level L                  JSON logs on stderr at trace|debug|info|warn|error|silent
                                  (default info, or $SLUICE_LOG_LEVEL)
@@ -111,6 +116,9 @@ export const RUN_OPTIONS = {
   'metrics-open': { type: 'boolean' },
   'audit-dir': { type: 'string' },
   'allowed-host': { type: 'string', multiple: true },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  'tls-ca': { type: 'string' },
   'no-server': { type: 'boolean' },
   'log-level': { type: 'string' },
   'no-progress': { type: 'boolean' },
@@ -127,6 +135,14 @@ function serverAuth(v: { [K in 'tokens-file' | 'jwks-url' | 'jwt-issuer' | 'jwt-
     ...(v['metrics-open'] ? { metricsOpen: true } : {}),
   };
   return { ...(Object.keys(auth).length > 0 ? { auth } : {}), ...(v['audit-dir'] === undefined ? {} : { audit: { dir: v['audit-dir'] } }) };
+}
+
+/** The `server.tls` option of `--tls-cert`, `--tls-key` and `--tls-ca` (none without them; one without the other is refused). */
+function serverTlsFlags(v: { 'tls-cert'?: string | undefined; 'tls-key'?: string | undefined; 'tls-ca'?: string | undefined }): Pick<ServerOptions, 'tls'> {
+  const { 'tls-cert': cert, 'tls-key': key, 'tls-ca': ca } = v;
+  if (cert === undefined && key === undefined && ca === undefined) return {};
+  if (cert === undefined || key === undefined) throw new SluiceError('INVALID_ARGUMENT', 'sluice run: --tls-cert and --tls-key go together (and --tls-ca needs both)');
+  return { tls: { cert, key, ...(ca === undefined ? {} : { ca }) } };
 }
 
 export async function runCommand(argv: string[]): Promise<number> {
@@ -215,7 +231,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       observe: {
         server: parsed.values['no-server']
           ? false
-          : { port, host: parsed.values.host, insecure: parsed.values.insecure, allowedHosts: parsed.values['allowed-host'], ...serverAuth(parsed.values) },
+          : { port, host: parsed.values.host, insecure: parsed.values.insecure, allowedHosts: parsed.values['allowed-host'], ...serverAuth(parsed.values), ...serverTlsFlags(parsed.values) },
         logLevel: logLevel as LogLevel,
         logDestination: { write: (line) => (progress ? progress.log(line) : process.stderr.write(line)) },
       },
