@@ -17,17 +17,15 @@
  *
  *   npm run bench -- tls [--records N] [--runs N] [--seconds S] [--connections C] [--only kafka|http]
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { kafkaSink, kafkaSource, type KafkaConnectionOptions } from '../src/connectors/kafka/index.js';
 import { testSinkContext, testSourceContext } from '../src/testing/index.js';
 import { makeCerts } from '../test/connectors/shared/tls-certs.js';
+import { CERTS, TLS_BROKER_HOME, startTlsBroker } from '../test/connectors/kafka/tls-broker.js';
 import { ingestLoad } from './http-ingest.js';
 
-const root = fileURLToPath(new URL('../', import.meta.url));
-const CERTS = `${root}.sluice/kafka-tls/certs`;
 const TARGET = 0.85;
 
 function arg(args: string[], name: string, fallback: number): number {
@@ -59,7 +57,7 @@ async function writeTopic(conn: KafkaConnectionOptions, n: number, rate?: true):
 
 /** Kafka's ConsumerPerformance over `broker`: its fetch rate (records/s, the group join not counted). */
 function javaConsume(broker: string, topic: string, n: number, extra: string[]): number {
-  const out = execFileSync('java', ['-Xmx512m', '-cp', `${root}.sluice/kafka/lib/*`, 'org.apache.kafka.tools.ConsumerPerformance', '--bootstrap-server', broker, '--topic', topic, '--messages', String(n), '--group', `bench-perf-${randomUUID()}`, '--timeout', '60000', ...extra], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const out = execFileSync('java', ['-Xmx512m', '-cp', `${TLS_BROKER_HOME}/lib/*`, 'org.apache.kafka.tools.ConsumerPerformance', '--bootstrap-server', broker, '--topic', topic, '--messages', String(n), '--group', `bench-perf-${randomUUID()}`, '--timeout', '60000', ...extra], { encoding: 'utf8', maxBuffer: 64 << 20 });
   // start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec
   return Math.round(Number(out.trim().split('\n').at(-1)!.split(',').map((c) => c.trim())[9]));
 }
@@ -94,8 +92,7 @@ export async function runTlsBench(args: string[]): Promise<void> {
 
   if (only === undefined || only === 'kafka') {
     const n = arg(args, '--records', 100_000);
-    const r = spawnSync('bash', [`${root}scripts/kafka/start-tls.sh`], { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`scripts/kafka/start-tls.sh failed:\n${r.stdout}\n${r.stderr}`);
+    startTlsBroker();
     const ca = `${CERTS}/ca.pem`;
     const variants: Array<[string, KafkaConnectionOptions]> = [
       ['plaintext', { brokers: '127.0.0.1:19192' }],

@@ -12,16 +12,17 @@
 #   19197  SSL         an expired server certificate (2020-01-01 to 2020-01-02)
 #
 # SASL users: alice / alice-secret (PLAIN, and SCRAM-SHA-256/512 created at format time).
-# Does nothing when the broker already answers. Stop it with
-#   SLUICE_KAFKA_HOME=.sluice/kafka-tls scripts/kafka/stop.sh [--wipe]
-# Environment: SLUICE_KAFKA_HOME (default .sluice/kafka-tls), SLUICE_KAFKA_WAIT (90).
+# Does nothing when the broker already answers. Its files (jars, certificates, data, logs)
+# live outside the checkout, in ~/.cache/sluice/kafka-tls: the broker outlives the run and
+# the clone that started it, and a test run from any checkout must find the certificates
+# of the broker that answers. Stop it with
+#   SLUICE_KAFKA_HOME=~/.cache/sluice/kafka-tls scripts/kafka/stop.sh [--wipe]
+# Environment: SLUICE_KAFKA_HOME (default ~/.cache/sluice/kafka-tls), SLUICE_KAFKA_WAIT (90).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
-export SLUICE_KAFKA_HOME="${SLUICE_KAFKA_HOME:-$ROOT/.sluice/kafka-tls}"
-# The jars of the plain broker: resolved once for both.
-export SLUICE_KAFKA_LIB="${SLUICE_KAFKA_LIB:-$ROOT/.sluice/kafka/lib}"
+export SLUICE_KAFKA_HOME="${SLUICE_KAFKA_HOME:-$HOME/.cache/sluice/kafka-tls}"
 export SLUICE_KAFKA_PORT=19192
 export SLUICE_KAFKA_CONTROLLER_PORT=19193
 CERTS="$SLUICE_KAFKA_HOME/certs"

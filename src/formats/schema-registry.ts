@@ -1,7 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { ConnectionOptions } from 'node:tls';
-import { clientTls, tlsFailure, type TlsOptions } from '../connectors/shared/tls.js';
+import { checkTlsOptions, clientTls, tlsFailure, type TlsOptions } from '../connectors/shared/tls.js';
 import { SluiceError } from '../errors/index.js';
 import { resolveSecret, type Secret } from '../errors/secret.js';
 
@@ -85,6 +85,7 @@ export class SchemaRegistryClient {
       throw new SluiceError('INVALID_ARGUMENT', `SchemaRegistryClient: url must be an http(s) URL, got ${JSON.stringify(opts?.url)}`);
     }
     this.base = opts.url.replace(/\/+$/, '');
+    checkTlsOptions(opts.tls, 'SchemaRegistryClient');
     const auth = opts.auth as { username?: unknown; password?: unknown; token?: unknown } | undefined;
     if (auth !== undefined && !(auth.token !== undefined || (auth.username !== undefined && auth.password !== undefined))) {
       throw new SluiceError('INVALID_ARGUMENT', 'SchemaRegistryClient: auth must be { username, password } or { token }');

@@ -208,6 +208,9 @@ export function httpSource<T = unknown>(opts: HttpSourceOptions<T>): HttpSource<
   if (!Number.isInteger(retryAfter) || retryAfter < 0) {
     throw new SluiceError('INVALID_ARGUMENT', `httpSource: retryAfterSeconds must be a non-negative integer, got ${String(retryAfter)}`);
   }
+  if (opts.tls !== undefined && (typeof opts.tls !== 'object' || opts.tls === null || opts.tls.cert === undefined || opts.tls.key === undefined)) {
+    throw new SluiceError('INVALID_ARGUMENT', 'httpSource: tls needs cert and key (PEM text, file paths or secret references), and ca for mutual TLS');
+  }
   if (opts.parse !== undefined && typeof opts.parse !== 'function') {
     throw new SluiceError('INVALID_ARGUMENT', 'httpSource: parse must be a function (value) => record');
   }

@@ -41,6 +41,10 @@ describe('httpSource with tls', () => {
     expect((await reader.poll()).values).toEqual([{ a: 1 }]);
   });
 
+  it('tls without a key is refused when built', () => {
+    expect(() => httpSource({ port: 0, tls: { cert: certs.path('server.pem') } as never })).toThrow(/tls needs cert and key/);
+  });
+
   it('a key that is not PEM fails the open, naming the option', async () => {
     const source = httpSource({ port: 0, tls: { cert: certs.path('server.pem'), key: certs.path('keystore-password') } });
     const reader = source.createReader(testSourceContext());

@@ -4,22 +4,25 @@
  * one starter runs at a time); it is left running, as the plain broker is.
  */
 import { spawnSync } from 'node:child_process';
+import { homedir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { KafkaConnectionOptions } from '../../../src/connectors/kafka/connection.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+/** The broker's files, outside the checkout (the script's default). */
+export const TLS_BROKER_HOME = process.env.SLUICE_KAFKA_TLS_HOME ?? `${homedir()}/.cache/sluice/kafka-tls`;
 /** The certificates the script made (see `scripts/tls/make-certs.sh` for each file). */
-export const CERTS = `${ROOT}.sluice/kafka-tls/certs`;
+export const CERTS = `${TLS_BROKER_HOME}/certs`;
 export const PORTS = { mtls: 19194, saslSsl: 19195, wrongHost: 19196, expired: 19197 } as const;
 export const USER = 'alice';
 export const PASSWORD = 'alice-secret';
 
 let started = false;
 
-/** Starts the TLS broker unless it answers already (the first start resolves no jars: they are the plain broker's). */
+/** Starts the TLS broker unless it answers already (the first start copies its jars from ~/.m2, which the plain broker's start warmed). */
 export function startTlsBroker(): void {
   if (started) return;
-  const r = spawnSync('bash', [`${ROOT}scripts/kafka/start-tls.sh`], { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', timeout: 10 * 60_000 });
+  const r = spawnSync('bash', [`${ROOT}scripts/kafka/start-tls.sh`], { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', timeout: 10 * 60_000, env: { ...process.env, SLUICE_KAFKA_HOME: TLS_BROKER_HOME } });
   if (r.status !== 0) throw new Error(`scripts/kafka/start-tls.sh failed (exit ${r.status ?? r.signal}):\n${r.stdout}\n${r.stderr}`);
   started = true;
 }

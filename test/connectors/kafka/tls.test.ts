@@ -31,6 +31,10 @@ describe('kafka connectors over TLS and SASL', () => {
     expect(await roundTrip(conn, 200)).toEqual(Array.from({ length: 200 }, (_, i) => i));
   }, 60_000);
 
+  it('checks the certificate against tls.servername when given: the wrong-host listener passes as wrong-host.invalid', async () => {
+    expect(await roundTrip({ brokers: `127.0.0.1:${PORTS.wrongHost}`, tls: { ca: `${CERTS}/ca.pem`, servername: 'wrong-host.invalid' } }, 10)).toHaveLength(10);
+  }, 60_000);
+
   it('takes the password and the CA from secret references', async () => {
     process.env.SLUICE_TEST_KAFKA_PASSWORD = PASSWORD;
     const conn: KafkaConnectionOptions = { brokers: `127.0.0.1:${PORTS.saslSsl}`, tls: { ca: { file: `${CERTS}/ca.pem` } }, sasl: { mechanism: 'SCRAM-SHA-512', username: USER, password: { env: 'SLUICE_TEST_KAFKA_PASSWORD' } } };
