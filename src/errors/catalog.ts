@@ -371,12 +371,6 @@ export const ERROR_CATALOG = {
       "On open, the HTTP source's durable log ended in a torn record: a last line without its newline, or one that does not parse, left by a crash or a full disk in the middle of a write. It was truncated away (a process warning says how many bytes); it belonged to a request that was never answered 202.",
     hint: 'Nothing to do after a crash or a full disk. If it happens without either, check the disk.',
   },
-  CONNECTOR_AUTH: {
-    domain: 'user',
-    retry: 'none',
-    description: "A connector could not set up a secure, authenticated connection: the server's certificate is signed by an unknown CA, names another host, or has expired; the TLS handshake failed; or the server refused the credentials (wrong password, token, key or client certificate). Retrying cannot help until the configuration or the certificate changes.",
-    hint: "The message names the connector and what failed. Give the server's CA (`tls.ca`), connect by a name the certificate lists, renew an expired certificate, or fix the user name, password, token or key.",
-  },
   SINK_FAILED: {
     domain: 'external',
     retry: 'backoff',
@@ -389,6 +383,20 @@ export const ERROR_CATALOG = {
     description:
       "A connector could not reach its message broker for longer than it is allowed to wait (the Kafka connectors' `brokerUnavailableTimeout`, 2 minutes by default). Shorter outages, such as a broker restart, are ridden out: the connector reconnects with backoff and the job goes on without a restart. Also `sluice cluster status` (`clusterStatus`) when the brokers it was given cannot be reached or fail its requests (it retries once).",
     hint: 'Check that the brokers named in the message run and are reachable from this machine (the detail holds the last client error); raise `brokerUnavailableTimeout` if outages this long are expected.',
+  },
+  CONNECTOR_TLS: {
+    domain: 'user',
+    retry: 'none',
+    description:
+      "A TLS handshake of a connector, or of the schema registry client, failed: the server's certificate is signed by a CA the client does not trust (unknown CA), names another host, has expired or is not valid yet, or the server refused the handshake (it wants a client certificate, or does not speak TLS on that port). Raised when the connector opens, without retrying: retrying cannot fix a certificate.",
+    hint: "Check the connector's `tls` option: `ca` must hold the CA that signed the server's certificate, the address (or `tls.servername`) must be a name in the certificate, the server's certificate must be in date; for mutual TLS give `cert` and `key`. The message says which check failed.",
+  },
+  CONNECTOR_AUTH: {
+    domain: 'user',
+    retry: 'none',
+    description:
+      'A connector could not authenticate to its service: the server refused the SASL credentials (a wrong user name or password, a mechanism the server does not enable, an invalid OAUTHBEARER token), the schema registry answered 401 or 403, or NATS, Redis, PostgreSQL or the MQTT broker refused the user and password, token, NKEY or (PostgreSQL `cert` users) the missing client certificate. Raised when the connector opens, without retrying.',
+    hint: "Check the connector's `sasl` (mechanism, username, password), the registry's `auth`, or the user, password, token or key options of NATS, Redis, PostgreSQL and MQTT; a secret reference ({ env } / { file }) must hold the current password. The password itself is never shown.",
   },
   BAD_RECORD: {
     domain: 'user',

@@ -74,9 +74,13 @@ export async function openFailure(part: { open?: () => unknown; close?: () => un
   throw new Error('it opened');
 }
 
-/** `e` is CONNECTOR_AUTH, its message names the connector and where (`names`), says `says`, and does not quote `hidden`. */
+/**
+ * `e` is CONNECTOR_AUTH (when `says` is about refused credentials) or CONNECTOR_TLS (a
+ * certificate or handshake), its message names the connector and where (`names`), says
+ * `says`, and does not quote `hidden`.
+ */
 export function expectAuthFailure(e: SluiceError, names: RegExp, says: RegExp, hidden = 'not-the-password'): void {
-  expect(e.code).toBe('CONNECTOR_AUTH');
+  expect(e.code).toBe(says.source.includes('credentials') ? 'CONNECTOR_AUTH' : 'CONNECTOR_TLS');
   expect(e.message).toMatch(names);
   expect(e.message).toMatch(says);
   expect(e.message).not.toContain(hidden);

@@ -18,6 +18,7 @@
 export { kafkaSource, type KafkaSource, type KafkaSourceOptions } from './source.js';
 export type { KafkaSourcePosition } from './position.js';
 export { kafkaSink, type KafkaSink, type KafkaSinkOptions } from './sink.js';
+export type { KafkaConnectionOptions, KafkaSaslOptions, KafkaSaslMechanism } from './connection.js';
 export type { KafkaSinkTopic } from './sink-topic-spec.js';
 export type { KafkaCodec, KafkaFormat } from './format.js';
 export type { KafkaTransactionHandle } from './transaction-handle.js';

@@ -81,8 +81,9 @@ export function classifyAuthFailure(e: unknown): AuthFailureKind | undefined {
 }
 
 /**
- * The CONNECTOR_AUTH error for `e` when it is a TLS or authentication failure (see
- * {@link classifyAuthFailure}), else undefined. The message names the connector (`who`,
+ * The error for `e` when it is a TLS or authentication failure (see
+ * {@link classifyAuthFailure}), else undefined: CONNECTOR_AUTH for refused credentials,
+ * CONNECTOR_TLS for a certificate or handshake that failed. The message names the connector (`who`,
  * such as "redis sink 'cache'"), where it connected and what failed; the detail holds the
  * client library's words with `secrets` hidden.
  *
@@ -93,7 +94,7 @@ export function authFailure(who: string, target: string, e: unknown, secrets: re
   const kind = classifyAuthFailure(e);
   if (!kind) return undefined;
   const words = [...chain(e)].map((x) => (typeof x.message === 'string' ? x.message : '')).find((m) => m !== '') ?? String(e);
-  return new SluiceError('CONNECTOR_AUTH', `${who}: cannot connect to ${redactSecrets(target)}: ${SAYS[kind]}`, {
+  return new SluiceError(kind === 'credentials' ? 'CONNECTOR_AUTH' : 'CONNECTOR_TLS', `${who}: cannot connect to ${redactSecrets(target)}: ${SAYS[kind]}`, {
     detail: scrubSecrets(words, secrets),
     hint: HINTS[kind],
     ...(step === undefined ? {} : { step }),

@@ -56,7 +56,7 @@ describe('MQTT over TLS (mqtts) with a password', () => {
     ['an unknown CA', url, undefined, SECURE_PASSWORD, /signed by a CA this client does not trust/],
     ['a wrong host name', `mqtts://127.0.0.1:${SECURE_PORTS.mqttWrongHost}`, { ca: 'CA' }, SECURE_PASSWORD, /does not name the host/],
     ['an expired certificate', `mqtts://127.0.0.1:${SECURE_PORTS.mqttExpired}`, { ca: 'CA' }, SECURE_PASSWORD, /has expired/],
-  ] as const)('%s gives CONNECTOR_AUTH naming the connector and the cause', async (_what, target, tls, password, says) => {
+  ] as const)('%s gives CONNECTOR_AUTH or CONNECTOR_TLS naming the connector and the cause', async (_what, target, tls, password, says) => {
     const e = await openFails({ url: target, username: SECURE_USER, password, ...(tls ? { tls: { ca: certs.ca } } : {}) });
     expectAuthFailure(e, /mqtt source 'secure-in': cannot connect to mqtts:\/\/127\.0\.0\.1:\d+: /, says);
   });

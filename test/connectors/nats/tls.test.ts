@@ -97,7 +97,7 @@ describe('NATS over TLS with authentication', () => {
     ['an expired certificate', SECURE_PORTS.natsExpired, { tls: { ca: 'CA' }, token: SECURE_TOKEN }, /has expired/],
     ['a wrong token', SECURE_PORTS.natsToken, { tls: { ca: 'CA' }, token: 'wrong-token' }, /refused the credentials/],
     ['a wrong NKEY', SECURE_PORTS.natsUsers, { tls: { ca: 'CA' }, nkeySeed: 'SUACSSL3UAHUDXKFSNVUZRF5UHPMWZ6BFDTJ7M6USDXIEDNPPQYYYCU3VY' }, /refused the credentials/],
-  ] as const)('%s gives CONNECTOR_AUTH naming the connector and the cause', async (_what, port, conn, says) => {
+  ] as const)('%s gives CONNECTOR_AUTH or CONNECTOR_TLS naming the connector and the cause', async (_what, port, conn, says) => {
     const tls = typeof conn.tls === 'object' ? { ca: certs.ca } : conn.tls;
     const e = await openFails({ ...conn, tls, servers: server(port) } as NatsConnectionOptions);
     expectAuthFailure(e, /nats sink 'secure-out': cannot connect to 127\.0\.0\.1:\d+: /, says, 'wrong-token');

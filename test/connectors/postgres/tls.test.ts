@@ -77,7 +77,7 @@ describe('PostgreSQL with ssl=on, password and client-certificate users', () => 
     ['a wrong host name', { connectionString: passwordUser.replace('127.0.0.1', '127.0.0.2'), password: SECURE_PASSWORD, ssl: { ca: 'CA' } }, /does not name the host/],
     ['an expired client certificate', { connectionString: certUser, ssl: { ca: 'CA', cert: 'EXPIRED', key: 'EXPIRED' } }, /refused the client certificate/],
     ['no client certificate for a cert user', { connectionString: certUser, ssl: { ca: 'CA' } }, /refused the client certificate/],
-  ] as const)('%s gives CONNECTOR_AUTH naming the connector and the cause', async (_what, conn, says) => {
+  ] as const)('%s gives CONNECTOR_AUTH or CONNECTOR_TLS naming the connector and the cause', async (_what, conn, says) => {
     const ssl = conn.ssl === true ? true : { ca: certs.ca, ...('cert' in conn.ssl ? { cert: certs.clientExpiredCert, key: certs.clientExpiredKey } : {}) };
     const e = await openFails({ ...conn, ssl });
     expectAuthFailure(e, /postgres sink 'secure-out': cannot connect to 127\.0\.0\.\d:15432\/postgres: /, says);

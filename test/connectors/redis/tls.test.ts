@@ -68,7 +68,7 @@ describe('Redis over TLS with an ACL user', () => {
     ['an unknown CA', url, true, SECURE_PASSWORD, /signed by a CA this client does not trust/],
     ['a wrong host name', `rediss://127.0.0.2:${SECURE_PORTS.redis}`, { ca: 'CA' }, SECURE_PASSWORD, /does not name the host/],
     ['an expired certificate', `rediss://127.0.0.1:${SECURE_PORTS.redisExpired}`, { ca: 'CA' }, SECURE_PASSWORD, /has expired/],
-  ] as const)('%s gives CONNECTOR_AUTH naming the connector and the cause', async (_what, target, tls, password, says) => {
+  ] as const)('%s gives CONNECTOR_AUTH or CONNECTOR_TLS naming the connector and the cause', async (_what, target, tls, password, says) => {
     const e = await openFails({ url: target, tls: typeof tls === 'object' ? { ca: certs.ca } : tls, username: SECURE_USER, password });
     expectAuthFailure(e, /redis sink 'secure-out': cannot connect to rediss:\/\/127\.0\.0\.\d:\d+: /, says);
   });
