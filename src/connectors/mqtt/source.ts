@@ -1,4 +1,4 @@
-import type { IPublishPacket, MqttClient } from 'mqtt';
+import type { IClientOptions, IPublishPacket, MqttClient } from 'mqtt';
 import { describeSecret, isSecretRef, resolveSecret, scrubSecrets, type Secret } from '../../errors/secret.js';
 import { SluiceError } from '../../errors/index.js';
 import type { Format } from '../../formats/format.js';
@@ -7,7 +7,8 @@ import { jsonFormat } from '../../formats/json.js';
 import { Wakeup, wait } from '../shared/wait.js';
 import type { Source, SourceBatch, SourceContext, SourceReader } from '../source.js';
 import { loadOptional } from '../shared/optional-client.js';
-import { checkTlsOptions, describeTls, loadTls, type ConnectorTlsOptions } from '../shared/tls-files.js';
+import { checkTlsOptions, clientTls, type TlsOptions } from '../shared/tls.js';
+import { describeTls } from '../shared/describe-tls.js';
 import { authFailure, urlPlace } from '../shared/tls-error.js';
 
 /** Options of {@link mqttSource}. */
@@ -42,7 +43,7 @@ export interface MqttSourceOptions<T> {
    * TLS of an `mqtts://` or `wss://` URL: a private CA, a client certificate (brokers with
    * `require_certificate`), the name to verify. Without it the system's CAs verify the broker.
    */
-  tls?: ConnectorTlsOptions;
+  tls?: TlsOptions;
 }
 
 /** The source {@link mqttSource} returns: unbounded and not replayable (jobs reading it run with `delivery: 'none'`). */
@@ -119,7 +120,7 @@ interface CheckedOptions {
   queueCapacity: number;
   username: string | undefined;
   password: Secret | undefined;
-  tls: ConnectorTlsOptions | undefined;
+  tls: TlsOptions | undefined;
 }
 
 function checkOptions(opts: MqttSourceOptions<unknown>): CheckedOptions {
@@ -140,8 +141,8 @@ function checkOptions(opts: MqttSourceOptions<unknown>): CheckedOptions {
   if (!Number.isInteger(queueCapacity) || queueCapacity < 1) throw invalid('queueCapacity must be a positive integer', opts.queueCapacity);
   if (opts.username !== undefined && (typeof opts.username !== 'string' || opts.username === '')) throw invalid('username must be a non-empty string', opts.username);
   if (opts.password !== undefined && opts.username === undefined) throw new SluiceError('INVALID_ARGUMENT', 'mqttSource: a password needs a username');
-  const tls = checkTlsOptions(opts.tls, 'mqttSource');
-  return { url, topics, qos, cleanSession, queueCapacity, username: opts.username, password: opts.password, tls };
+  checkTlsOptions(opts.tls, 'mqttSource');
+  return { url, topics, qos, cleanSession, queueCapacity, username: opts.username, password: opts.password, tls: opts.tls };
 }
 
 class MqttReader<T> implements SourceReader<T> {
@@ -173,9 +174,10 @@ class MqttReader<T> implements SourceReader<T> {
     const url = (this.url = await resolveSecret(this.opts.url, `${who}: url`));
     const password = this.opts.password === undefined ? undefined : await resolveSecret(this.opts.password, `${who}: password`);
     this.secrets = password === undefined ? [url] : [url, password];
-    const tls = await loadTls(this.opts.tls, who);
+    const tls = clientTls(this.opts.tls, who);
     const client = (this.client = connect(url, {
-      ...(tls ?? {}),
+      // Node's TLS options; mqtt.js's types are narrower (string or Buffer arrays, not mixed) than what it passes on to tls.connect.
+      ...((tls ?? {}) as Pick<IClientOptions, 'ca' | 'cert' | 'key'>),
       ...(this.opts.username === undefined ? {} : { username: this.opts.username }),
       ...(password === undefined ? {} : { password }),
       clientId: this.clientId,

@@ -3,7 +3,7 @@ import { resolveSecret, scrubSecrets } from '../../errors/secret.js';
 import { SluiceError } from '../../errors/index.js';
 import type { NatsConnectionOptions } from './connection.js';
 import { loadOptional } from '../shared/optional-client.js';
-import { checkTlsOptions, loadTls } from '../shared/tls-files.js';
+import { checkTlsOptions, clientTls } from '../shared/tls.js';
 import { authFailure } from '../shared/tls-error.js';
 
 /**
@@ -35,8 +35,8 @@ export async function connectNats(opts: NatsConnectionOptions, step: string, sid
     return v;
   };
   const options: ConnectionOptions = { servers, name: `sluice-${step}`, timeout: opts.connectTimeoutMs ?? 10_000 };
-  const tls = await loadTls(checkTlsOptions(opts.tls, who), who);
-  if (tls) options.tls = tls;
+  const tls = clientTls(opts.tls, who);
+  if (tls) options.tls = tls as ConnectionOptions['tls'];
   if (opts.user !== undefined) {
     options.user = opts.user;
     options.pass = await secret(opts.password, 'password');

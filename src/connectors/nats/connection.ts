@@ -1,6 +1,6 @@
 // Kept apart from `client.ts` so that the public types do not name the client package's.
 import type { Secret } from '../../errors/secret.js';
-import type { ConnectorTlsOptions } from '../shared/tls-files.js';
+import type { TlsOptions } from '../shared/tls.js';
 
 /**
  * Where NATS is (default `127.0.0.1:4222`), and how to connect securely. JetStream must be
@@ -19,10 +19,10 @@ export interface NatsConnectionOptions {
    */
   servers?: Secret | Secret[];
   /**
-   * TLS: `true` (the system's CAs) or {@link ConnectorTlsOptions} (a private CA, a client
+   * TLS: `true` (the system's CAs) or {@link TlsOptions} (a private CA, a client
    * certificate). Without it the connection upgrades to TLS only when the server requires it.
    */
-  tls?: boolean | ConnectorTlsOptions;
+  tls?: boolean | TlsOptions;
   /** The user name, with `password`. */
   user?: string;
   /** The password of `user`. */

@@ -3,7 +3,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { SluiceError } from '../../errors/index.js';
 import type { Format } from '../../formats/format.js';
 import { FormatLifecycle } from '../../formats/lifecycle.js';
-import { describeTls } from '../shared/tls-files.js';
+import { describeTls } from '../shared/describe-tls.js';
 import type { Sink, SinkContext, SinkWriter } from '../sink.js';
 import { checkNatsConnection, connectNats, loadJetStream } from './client.js';
 import type { NatsConnectionOptions } from './connection.js';

@@ -7,7 +7,7 @@ import { Wakeup, wait } from '../shared/wait.js';
 import type { Source, SourceBatch, SourceContext, SourceReader } from '../source.js';
 import { checkNatsConnection, connectNats, loadJetStream, nanos } from './client.js';
 import type { NatsConnectionOptions } from './connection.js';
-import { describeTls } from '../shared/tls-files.js';
+import { describeTls } from '../shared/describe-tls.js';
 
 /** Options of {@link natsSource}: where NATS is, the stream and its durable consumer, decoding and acks. */
 export interface NatsSourceOptions<T> extends NatsConnectionOptions {

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { SluiceError, type ErrorCode } from '../../errors/index.js';
 import { resolveSecret, scrubSecrets } from '../../errors/secret.js';
-import { checkTlsOptions, loadTls } from '../shared/tls-files.js';
+import { checkTlsOptions, clientTls } from '../shared/tls.js';
 import { authFailure } from '../shared/tls-error.js';
 import type { PostgresConnectionOptions } from './connection.js';
 
@@ -36,7 +36,7 @@ export async function pgSetup(opts: PostgresConnectionOptions, who: string): Pro
     secrets.push(connectionString);
   }
   const config: pg.ClientConfig = { connectionString, connectionTimeoutMillis: opts.connectTimeoutMs ?? 10_000 };
-  const tls = await loadTls(checkTlsOptions(opts.ssl, who), who);
+  const tls = clientTls(opts.ssl, who);
   if (tls) config.ssl = tls;
   return { config, secrets, target: targetOf(connectionString) };
 }

@@ -1,6 +1,6 @@
 // Kept apart from the code that loads `pg`, so that the public types do not name the client package's.
 import type { Secret } from '../../errors/secret.js';
-import type { ConnectorTlsOptions } from '../shared/tls-files.js';
+import type { TlsOptions } from '../shared/tls.js';
 
 /**
  * Where PostgreSQL is and how to connect securely: every PostgreSQL connector and store
@@ -25,10 +25,10 @@ export interface PostgresConnectionOptions {
   /** The password, when not in the connection string (it replaces one there). */
   password?: Secret;
   /**
-   * TLS: `true` (verify against the system's CAs) or {@link ConnectorTlsOptions} (a private
+   * TLS: `true` (verify against the system's CAs) or {@link TlsOptions} (a private
    * CA; a client certificate for `cert` authentication). Verification includes the host name.
    */
-  ssl?: boolean | ConnectorTlsOptions;
+  ssl?: boolean | TlsOptions;
   /** How long connecting may take before the connector fails (default 10 s). */
   connectTimeoutMs?: number;
 }

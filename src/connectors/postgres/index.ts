@@ -11,4 +11,4 @@ export { postgresTimeSeriesSink, type PostgresTimeSeriesSink, type PostgresTimeS
 export { PostgresTokenVault, type PostgresTokenVaultOptions } from './token-vault.js';
 export { PostgresKeyStore, type PostgresKeyStoreOptions } from './key-store.js';
 export { type PostgresConnectionOptions } from './connection.js';
-export { type ConnectorTlsOptions } from '../shared/tls-files.js';
+export { type TlsOptions } from '../shared/tls.js';

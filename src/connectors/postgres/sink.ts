@@ -6,7 +6,7 @@ import { loadOptional } from '../shared/optional-client.js';
 import { sqlIdentifier } from './identifier.js';
 import { checkPostgresConnection, pgConnectFailure, pgSetup } from './client-config.js';
 import type { PostgresConnectionOptions } from './connection.js';
-import { describeTls } from '../shared/tls-files.js';
+import { describeTls } from '../shared/describe-tls.js';
 
 /** Options of {@link postgresSink}. */
 export interface PostgresSinkOptions<T> extends PostgresConnectionOptions {
@@ -100,7 +100,8 @@ class PostgresWriter<T> implements SinkWriter<T> {
     try {
       await client.connect();
     } catch (e) {
-      await client.end().catch(() => {});
+      // Not awaited: after a refused handshake pg's end() can wait for a socket event that never comes.
+      void client.end().catch(() => {});
       throw pgConnectFailure(who, setup, e, 'SINK_FAILED', `failed connecting (${this.opts.table})`, this.ctx.uid);
     }
     try {

@@ -7,7 +7,7 @@ import { loadOptional } from '../shared/optional-client.js';
 import { sqlIdentifier } from './identifier.js';
 import { checkPostgresConnection, pgConnectFailure, pgSetup } from './client-config.js';
 import type { PostgresConnectionOptions } from './connection.js';
-import { describeTls } from '../shared/tls-files.js';
+import { describeTls } from '../shared/describe-tls.js';
 import { TimePartitions } from './time-partitions.js';
 
 /** Options of {@link postgresTimeSeriesSink}. */
@@ -147,7 +147,8 @@ class TimeSeriesWriter<T> implements SinkWriter<T> {
     try {
       await client.connect();
     } catch (e) {
-      await client.end().catch(() => {});
+      // Not awaited: after a refused handshake pg's end() can wait for a socket event that never comes.
+      void client.end().catch(() => {});
       throw pgConnectFailure(who, setup, e, 'SINK_FAILED', `failed connecting (${this.partitions.describe()})`, this.ctx.uid);
     }
     try {

@@ -3,7 +3,7 @@ import { resolveSecret, scrubSecrets } from '../../errors/secret.js';
 import { SluiceError } from '../../errors/index.js';
 import type { RedisConnection } from './connection.js';
 import { loadOptional } from '../shared/optional-client.js';
-import { checkTlsOptions, loadTls } from '../shared/tls-files.js';
+import { checkTlsOptions, clientTls } from '../shared/tls.js';
 import { authFailure, urlPlace } from '../shared/tls-error.js';
 
 /** Checks the connection options when the connector is built (INVALID_ARGUMENT naming the field, never a value). */
@@ -23,7 +23,7 @@ export async function connectRedis(conn: RedisConnection, step: string, side: 's
   const who = `redis ${side} '${step}'`;
   const url = await resolveSecret(conn.url ?? 'redis://127.0.0.1:6379', `${who}: url`);
   const password = conn.password === undefined ? undefined : await resolveSecret(conn.password, `${who}: password`);
-  const tls = await loadTls(checkTlsOptions(conn.tls, who), who);
+  const tls = clientTls(conn.tls, who);
   // Loaded on first use, like every connector's client: see `kafka/client.ts`.
   const { Redis } = await loadOptional('ioredis', 'the Redis connectors', () => import('ioredis'));
   const client = new Redis(url, {

@@ -1,6 +1,6 @@
 // Kept apart from `client.ts` so that the public types do not name the client package's.
 import type { Secret } from '../../errors/secret.js';
-import type { ConnectorTlsOptions } from '../shared/tls-files.js';
+import type { TlsOptions } from '../shared/tls.js';
 
 /**
  * Where Redis is: a `redis://` URL (default `redis://127.0.0.1:6379`), `rediss://` for TLS;
@@ -14,10 +14,10 @@ export interface RedisConnection {
   /** A URL holding a password may be given by reference: `{ env: 'REDIS_URL' }`, `{ file: '/run/secrets/redis-url' }`. */
   url?: Secret;
   /**
-   * TLS: `true` (the system's CAs) or {@link ConnectorTlsOptions} (a private CA, a client
+   * TLS: `true` (the system's CAs) or {@link TlsOptions} (a private CA, a client
    * certificate). A `rediss://` URL alone means TLS with the system's CAs.
    */
-  tls?: boolean | ConnectorTlsOptions;
+  tls?: boolean | TlsOptions;
   /** The ACL user (Redis 6+), when not in the URL. */
   username?: string;
   /** The password (of `username`, or of the `default` user), when not in the URL. */

@@ -4,7 +4,7 @@ import { SluiceError } from '../../errors/index.js';
 import type { Sink, SinkContext, SinkWriter } from '../sink.js';
 import { checkRedisConnection, connectRedis } from './client.js';
 import type { RedisConnection } from './connection.js';
-import { describeTls } from '../shared/tls-files.js';
+import { describeTls } from '../shared/describe-tls.js';
 
 /** One hash per record: `HSET key field value …` (with `replace`, the hash is first deleted, in one MULTI). */
 export interface RedisHashTarget<T> {

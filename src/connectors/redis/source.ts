@@ -5,7 +5,7 @@ import type { Format } from '../../formats/format.js';
 import type { Source, SourceBatch, SourceContext, SourceReader } from '../source.js';
 import { checkRedisConnection, connectRedis } from './client.js';
 import type { RedisConnection } from './connection.js';
-import { describeTls } from '../shared/tls-files.js';
+import { describeTls } from '../shared/describe-tls.js';
 
 /** Options of {@link redisStreamSource}: where Redis is, the stream and its consumer group, decoding and acks. */
 export interface RedisStreamSourceOptions<T> extends RedisConnection {

@@ -81,6 +81,6 @@ describe('Redis over TLS with an ACL user', () => {
 
   it('refuses a user name without a password, and TLS options of the wrong shape', () => {
     expect(() => redisSink<Rec>({ username: 'u', target: { type: 'hash', key: () => 'k' } })).toThrow(/username needs a password/);
-    expect(() => redisStreamSource<Rec>({ stream: 's', group: 'g', format: jsonFormat<Rec>(), tls: { ca: 42 as unknown as string } })).toThrow(/tls.ca must be PEM text, a file path/);
+    expect(() => redisStreamSource<Rec>({ stream: 's', group: 'g', format: jsonFormat<Rec>(), tls: { key: '/k.pem' } })).toThrow(/tls.cert and tls.key go together/);
   });
 });
