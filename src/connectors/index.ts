@@ -49,6 +49,7 @@ export type { Lookup } from './lookup.js';
 export { redisLookup, redisKeyLookup, redisSink, redisStreamSource, type RedisLookup, type RedisKeyLookupOptions, type RedisSink, type RedisSinkOptions, type RedisStreamSource, type RedisStreamSourceOptions } from './redis/index.js';
 export { postgresLookup, postgresSink, postgresTimeSeriesSink, type PostgresLookupOptions, type PostgresSink, type PostgresSinkOptions, type PostgresTimeSeriesSink, type PostgresTimeSeriesSinkOptions } from './postgres/index.js';
 export { influxSink, type InfluxSink, type InfluxSinkOptions, type InfluxRetentionPolicy, type InfluxPoint, type InfluxPrecision } from './influxdb/index.js';
+export { cassandraSink, type CassandraSink, type CassandraSinkOptions } from './cassandra/index.js';
 export { mqttSource, type MqttSource, type MqttSourceOptions } from './mqtt/index.js';
 export { rabbitmqSink, rabbitmqSource, rabbitmqStreamSource, type RabbitmqSink, type RabbitmqSinkOptions, type RabbitmqSource, type RabbitmqSourceOptions, type RabbitmqStreamSource, type RabbitmqStreamSourceOptions } from './rabbitmq/index.js';
 export { kinesisSink, kinesisSource, type KinesisSink, type KinesisSinkOptions, type KinesisSource, type KinesisSourceOptions } from './kinesis/index.js';
