@@ -50,14 +50,14 @@ const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
  * partition, so each batch goes to a coordinator that holds every row of it
  * (`replicas.ts`), up to `concurrency` batches at once.
  *
- * Guarantee: exactly-once by idempotence. At each checkpoint barrier (`preCommit`) the rows
- * buffered since the last one are written and acknowledged before the barrier passes; a
- * replay after a restore writes the same rows again, which leaves each primary key as an
- * uninterrupted run leaves it (meanwhile a row may show a newer value than the restored
- * checkpoint's, then converge). Within a batch the last record of a key wins, as writing
- * them in order would (Cassandra would otherwise pick between equal-timestamp writes by
- * value). Without exactly-once delivery, rows are also written whenever
- * `batchSize × concurrency` are buffered.
+ * Guarantee: exactly-once by idempotence. Rows are sent whenever `batchSize × concurrency`
+ * are buffered, and at each checkpoint barrier (`preCommit`) everything written since the
+ * last one is acknowledged before the barrier passes; a replay after a restore writes the
+ * same rows again, which leaves each primary key as an uninterrupted run leaves it
+ * (meanwhile a row may show a newer value than the restored checkpoint's, then converge).
+ * Order: each batch carries a write timestamp taken when it is formed, in record order, so
+ * the last record of a key wins however batches in flight land; within a batch the last
+ * record of a key is kept (writes of one timestamp would be settled by value).
  *
  * Deletes (`isDelete`) write Cassandra tombstones; retention is `ttl` (Cassandra's
  * per-write TTL: expired rows vanish without a job).
@@ -105,6 +105,12 @@ interface Pending {
   readonly del: boolean;
 }
 
+/** One UNLOGGED batch, with the write timestamp it was given when it was formed. */
+interface Batch {
+  readonly statements: Array<{ query: string; params: unknown[] }>;
+  readonly timestamp: unknown;
+}
+
 class CassandraWriter<T> implements SinkWriter<T> {
   private client: Client | undefined;
   private grouper: ReplicaGrouper | undefined;
@@ -114,6 +120,14 @@ class CassandraWriter<T> implements SinkWriter<T> {
   private insert = '';
   private remove = '';
   private password = '';
+  /** Batches formed and not yet sent, in order. */
+  private queue: Batch[] = [];
+  private running = 0;
+  private failure: SluiceError | undefined;
+  /** Called whenever a batch settles: writes waiting for room, drains waiting for the end. */
+  private settled: Array<() => void> = [];
+  /** The driver's write-timestamp policy (monotonic microseconds): see `dispatch`. */
+  private nextTimestamp: () => unknown = () => undefined;
 
   constructor(
     private readonly opts: CassandraSinkOptions<T>,
@@ -153,6 +167,8 @@ class CassandraWriter<T> implements SinkWriter<T> {
       const Encoder = (driver as unknown as { Encoder: ConstructorParameters<typeof ReplicaGrouper>[4] }).Encoder ?? (driver.default as unknown as { Encoder: ConstructorParameters<typeof ReplicaGrouper>[4] }).Encoder;
       const partition = table.partitionKeys.map((c) => ({ name: c.name, type: c.type }));
       this.grouper = new ReplicaGrouper(client, this.opts.keyspace, partition, partition.map((c) => cols.indexOf(c.name)), Encoder);
+      const generator = (client as unknown as { options: { policies: { timestampGeneration?: { next(c: unknown): unknown } } } }).options.policies.timestampGeneration;
+      if (generator) this.nextTimestamp = () => generator.next(client);
     } catch (e) {
       await client.shutdown().catch(() => {});
       throw e instanceof SluiceError ? e : this.failed('connecting', e);
@@ -161,6 +177,7 @@ class CassandraWriter<T> implements SinkWriter<T> {
   }
 
   write(values: T[]): Promise<void> | void {
+    if (this.failure) throw this.failure;
     const n = this.opts.columns.length;
     for (const v of values) {
       const row = this.opts.row(v);
@@ -169,11 +186,20 @@ class CassandraWriter<T> implements SinkWriter<T> {
       }
       this.pending.push({ row, del: this.opts.isDelete?.(v) === true });
     }
-    if (!this.ctx.transactional && this.pending.length >= this.plan.batchSize * this.plan.concurrency) return this.writeBuffered();
+    if (this.pending.length >= this.plan.batchSize * this.plan.concurrency) this.dispatch();
+    // Backpressure: hold the pipeline while more than one round of batches waits.
+    if (this.queue.length > this.plan.concurrency) return this.until(() => this.queue.length <= this.plan.concurrency);
   }
 
-  /** Writes what is buffered: the last record per primary key, in token-aware batches. */
-  private async writeBuffered(): Promise<void> {
+  /**
+   * Forms what is buffered into token-aware batches (the last record per primary key) and
+   * queues them. Each batch gets its write timestamp here, from the driver's monotonic
+   * policy, in the order the records came: batches in flight at once may land in any
+   * order, and Cassandra keeps the write of the greatest timestamp, so a key written in
+   * two of them ends as the later record says. Within one batch all writes share a
+   * timestamp, hence one record per key.
+   */
+  private dispatch(): void {
     if (this.pending.length === 0) return;
     const latest = new Map<string, Pending>();
     for (const p of this.pending) {
@@ -182,33 +208,59 @@ class CassandraWriter<T> implements SinkWriter<T> {
       latest.set(k, p);
     }
     this.pending = [];
-    const batches: Array<Array<{ query: string; params: unknown[] }>> = [];
+    const timestamp = this.nextTimestamp();
     for (const group of this.grouper!.group(latest.values(), (p) => p.row).values()) {
-      for (let i = 0; i < group.length; i += this.plan.batchSize) batches.push(group.slice(i, i + this.plan.batchSize).map((p) => this.statement(p)));
+      for (let i = 0; i < group.length; i += this.plan.batchSize) this.queue.push({ statements: group.slice(i, i + this.plan.batchSize).map((p) => this.statement(p)), timestamp });
     }
-    let next = 0;
+    this.pump();
+  }
+
+  /** Sends queued batches while fewer than `concurrency` are in flight. */
+  private pump(): void {
     const client = this.client!;
-    const worker = async (): Promise<void> => {
-      while (next < batches.length) {
-        const batch = batches[next++]!;
-        if (batch.length === 1) await client.execute(batch[0]!.query, batch[0]!.params, { prepare: true });
-        else await client.batch(batch, { prepare: true, logged: false });
-      }
-    };
-    try {
-      await Promise.all(Array.from({ length: Math.min(this.plan.concurrency, batches.length) }, worker));
-    } catch (e) {
-      throw this.failed('writing', e);
+    while (this.running < this.plan.concurrency && this.queue.length > 0 && !this.failure) {
+      const { statements, timestamp } = this.queue.shift()!;
+      this.running++;
+      const options = { prepare: true, ...(timestamp !== undefined ? { timestamp: timestamp as number } : {}) };
+      const sent = statements.length === 1 ? client.execute(statements[0]!.query, statements[0]!.params, options) : client.batch(statements, { ...options, logged: false });
+      sent.then(
+        () => this.done(),
+        (e: unknown) => {
+          this.failure ??= this.failed('writing', e);
+          this.done();
+        },
+      );
     }
+  }
+
+  private done(): void {
+    this.running--;
+    this.pump();
+    const waiting = this.settled;
+    this.settled = [];
+    for (const w of waiting) w();
+  }
+
+  /** Resolves once `ready()` holds or a batch failed (then rejects with the failure). */
+  private async until(ready: () => boolean): Promise<void> {
+    while (!ready() && !this.failure) await new Promise<void>((resolve) => this.settled.push(resolve));
+    if (this.failure) throw this.failure;
+  }
+
+  /** Writes everything buffered and waits for every batch to be acknowledged. */
+  private async drain(): Promise<void> {
+    if (this.failure) throw this.failure;
+    this.dispatch();
+    await this.until(() => this.queue.length === 0 && this.running === 0);
   }
 
   private statement(p: Pending): { query: string; params: unknown[] } {
     return p.del ? { query: this.remove, params: this.keyIndexes.map((i) => p.row[i]) } : { query: this.insert, params: p.row as unknown[] };
   }
 
-  /** At a barrier: what was written since the last one, acknowledged (see cassandraSink). */
+  /** At a barrier: everything written since the last one, acknowledged (see cassandraSink). */
   async preCommit(checkpointId: number): Promise<{ checkpointId: number }> {
-    await this.writeBuffered();
+    await this.drain();
     return { checkpointId };
   }
 
@@ -219,10 +271,13 @@ class CassandraWriter<T> implements SinkWriter<T> {
   async recover(): Promise<void> {}
 
   async flush(): Promise<void> {
-    await this.writeBuffered();
+    await this.drain();
   }
 
   async close(): Promise<void> {
+    // Batches in flight settle before the connection goes (a crash's are simply lost: the replay writes them again).
+    await this.until(() => this.running === 0).catch(() => {});
+    this.queue = [];
     const c = this.client;
     this.client = undefined;
     if (c) await c.shutdown().catch(() => {});
