@@ -50,6 +50,7 @@ export { redisLookup, redisKeyLookup, redisSink, redisStreamSource, type RedisLo
 export { postgresLookup, postgresSink, postgresTimeSeriesSink, type PostgresLookupOptions, type PostgresSink, type PostgresSinkOptions, type PostgresTimeSeriesSink, type PostgresTimeSeriesSinkOptions } from './postgres/index.js';
 export { influxSink, type InfluxSink, type InfluxSinkOptions, type InfluxRetentionPolicy, type InfluxPoint, type InfluxPrecision } from './influxdb/index.js';
 export { cassandraSink, type CassandraSink, type CassandraSinkOptions } from './cassandra/index.js';
+export { openSearchSink, type OpenSearchSink, type OpenSearchSinkOptions } from './opensearch/index.js';
 export { mqttSource, type MqttSource, type MqttSourceOptions } from './mqtt/index.js';
 export { rabbitmqSink, rabbitmqSource, rabbitmqStreamSource, type RabbitmqSink, type RabbitmqSinkOptions, type RabbitmqSource, type RabbitmqSourceOptions, type RabbitmqStreamSource, type RabbitmqStreamSourceOptions } from './rabbitmq/index.js';
 export { kinesisSink, kinesisSource, type KinesisSink, type KinesisSinkOptions, type KinesisSource, type KinesisSourceOptions } from './kinesis/index.js';
