@@ -47,7 +47,7 @@ export * from './kafka/index.js';
 export { natsSink, natsSource, type NatsSink, type NatsSinkOptions, type NatsSource, type NatsSourceOptions } from './nats/index.js';
 export type { Lookup } from './lookup.js';
 export { redisLookup, redisKeyLookup, redisSink, redisStreamSource, type RedisLookup, type RedisKeyLookupOptions, type RedisSink, type RedisSinkOptions, type RedisStreamSource, type RedisStreamSourceOptions } from './redis/index.js';
-export { postgresLookup, postgresSink, postgresTimeSeriesSink, type PostgresLookupOptions, type PostgresSink, type PostgresSinkOptions, type PostgresTimeSeriesSink, type PostgresTimeSeriesSinkOptions } from './postgres/index.js';
+export { postgresLookup, postgresSink, postgresTimeSeriesSink, type PostgresLookupOptions, type PostgresRowRetention, type PostgresSink, type PostgresSinkOptions, type PostgresTimeSeriesSink, type PostgresTimeSeriesSinkOptions } from './postgres/index.js';
 export { influxSink, type InfluxSink, type InfluxSinkOptions, type InfluxRetentionPolicy, type InfluxPoint, type InfluxPrecision } from './influxdb/index.js';
 export { cassandraSink, type CassandraSink, type CassandraSinkOptions } from './cassandra/index.js';
 export { openSearchSink, type OpenSearchSink, type OpenSearchSinkOptions } from './opensearch/index.js';
