@@ -13,64 +13,24 @@
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+source "$HERE/../lib/jvm-service.sh"
+NAME=opensearch
 # Outside the checkout: the server outlives the run that started it, and other checkouts (CI clones) share it.
 HOME_DIR="${SLUICE_OPENSEARCH_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/sluice/opensearch}"
+PID_FILE="$HOME_DIR/opensearch.pid"
 LIB="$HOME_DIR/lib"
 CLASSES="$HOME_DIR/classes"
-LOGS="$HOME_DIR/logs"
-WAIT="${SLUICE_OPENSEARCH_WAIT:-180}"
+LOG="$HOME_DIR/logs/stdout.log"
 PORT="${SLUICE_OPENSEARCH_PORT:-9200}"
 TRANSPORT_PORT="${SLUICE_OPENSEARCH_TRANSPORT_PORT:-9300}"
 
-answers() { (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; }
-
-if answers; then
-  echo "opensearch: a server already answers on 127.0.0.1:$PORT"
-  exit 0
-fi
-
-mkdir -p "$HOME_DIR" "$LOGS"
-# One starter at a time (parallel test runs): the others wait here, then find it running.
-exec 9>"$HOME_DIR/start.lock"
-flock 9
-if answers; then
-  echo "opensearch: a server already answers on 127.0.0.1:$PORT"
-  exit 0
-fi
-
-command -v java >/dev/null || { echo "opensearch: java (17) is needed to run the server" >&2; exit 1; }
-
-if [[ ! -f "$LIB/.complete" ]] || [[ "$HERE/pom.xml" -nt "$LIB/.complete" ]]; then
-  command -v mvn >/dev/null || { echo "opensearch: maven is needed to fetch the server jars" >&2; exit 1; }
-  echo "opensearch: resolving the server jars into $LIB"
-  rm -rf "$LIB.tmp"
-  mvn -q -B -f "$HERE/pom.xml" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$LIB.tmp"
-  rm -rf "$LIB"
-  mv "$LIB.tmp" "$LIB"
-  touch "$LIB/.complete"
-fi
+service_start_once
+mkdir -p "$HOME_DIR/logs"
+service_resolve_jars "$HERE/pom.xml" "$LIB"
 if [[ ! -f "$CLASSES/SluiceOpenSearchNode.class" ]] || [[ "$HERE/SluiceOpenSearchNode.java" -nt "$CLASSES/SluiceOpenSearchNode.class" ]]; then
   mkdir -p "$CLASSES"
   javac -cp "$LIB/*" -d "$CLASSES" "$HERE/SluiceOpenSearchNode.java"
 fi
-
-echo "opensearch: starting the server (log: $LOGS/stdout.log)"
-# setsid + nohup: the server outlives this script and the test run that called it.
-setsid nohup java -Xms512m -Xmx1g -XX:+UseG1GC -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
-  -cp "$CLASSES:$LIB/*" SluiceOpenSearchNode "$HOME_DIR" "$PORT" "$TRANSPORT_PORT" >>"$LOGS/stdout.log" 2>&1 </dev/null &
-echo $! >"$HOME_DIR/opensearch.pid"
-
-for ((i = 0; i < WAIT * 4; i++)); do
-  if answers; then
-    echo "opensearch: HTTP answers on 127.0.0.1:$PORT (pid $(cat "$HOME_DIR/opensearch.pid"))"
-    exit 0
-  fi
-  if ! kill -0 "$(cat "$HOME_DIR/opensearch.pid")" 2>/dev/null; then
-    echo "opensearch: the server exited; the end of its log:" >&2
-    tail -30 "$LOGS/stdout.log" >&2 || true
-    exit 1
-  fi
-  sleep 0.25
-done
-echo "opensearch: the server did not answer within ${WAIT}s; see $LOGS/stdout.log" >&2
-exit 1
+service_launch "$LOG" java -Xms512m -Xmx1g -XX:+UseG1GC -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
+  -cp "$CLASSES:$LIB/*" SluiceOpenSearchNode "$HOME_DIR" "$PORT" "$TRANSPORT_PORT"
+service_wait "${SLUICE_OPENSEARCH_WAIT:-180}" "$LOG" HTTP
