@@ -10,12 +10,14 @@
  *   npx tsx bench/http-ingest.ts --no-durable     (no log: the ceiling)
  *
  * `--dir DIR` puts the log in DIR (default: a new directory under the OS temp dir).
+ * `bench/tls.ts` runs the same load over HTTPS ({@link ingestLoad} with `tls`).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { httpSource } from '../src/connectors/http/index.js';
+import type { ServerTlsOptions } from '../src/index.js';
 import { testSourceContext } from '../src/testing/index.js';
 
 interface LoadSpec {
@@ -23,6 +25,8 @@ interface LoadSpec {
   connections: number;
   seconds: number;
   records: number;
+  /** The CA the client trusts (PEM), for an https URL. */
+  ca?: string;
 }
 interface LoadResult {
   ok: number;
@@ -41,9 +45,9 @@ function arg(name: string, fallback: number): number {
  * not inherit tsx's loader, so it cannot load this TypeScript file.
  */
 const GENERATOR = `
-const { Agent, request } = require('node:http');
 const { parentPort, workerData: spec } = require('node:worker_threads');
-const agent = new Agent({ keepAlive: true, maxSockets: spec.connections });
+const { Agent, request } = require(spec.url.startsWith('https:') ? 'node:https' : 'node:http');
+const agent = new Agent({ keepAlive: true, maxSockets: spec.connections, ca: spec.ca });
 const url = new URL(spec.url);
 const result = { ok: 0, refused: {}, latencies: [], elapsedMs: 0 };
 let id = 0;
@@ -72,15 +76,30 @@ Promise.all(Array.from({ length: spec.connections }, lane)).then(() => {
 });
 `;
 
-{
-  const connections = arg('connections', 64);
-  const seconds = arg('seconds', 10);
-  const records = arg('records', 1);
-  const durable = !process.argv.includes('--no-durable');
-  const dirArg = process.argv.indexOf('--dir');
-  const dir = dirArg < 0 ? mkdtempSync(join(tmpdir(), 'sluice-load-')) : process.argv[dirArg + 1]!;
+/** What one load run measured. */
+export interface IngestLoadFigures {
+  durable: boolean;
+  tls: boolean;
+  connections: number;
+  seconds: number;
+  recordsPerRequest: number;
+  requestsPerSecond: number;
+  recordsPerSecond: number;
+  latencyMs: { p50: string; p99: string; max: string };
+  acceptedRequests: number;
+  refused: Record<string, number>;
+  logSyncs: number;
+}
 
-  const source = httpSource({ port: 0, queueCapacity: 100_000, ...(durable ? { durableLog: dir } : {}) });
+/**
+ * One load run against a fresh `httpSource` (over HTTPS with `tls`, the client trusting
+ * `ca`), drained by a reader while a worker thread keeps `connections` requests in flight.
+ */
+export async function ingestLoad(o: { connections: number; seconds: number; records: number; durable: boolean; dir?: string; tls?: ServerTlsOptions; ca?: string }): Promise<IngestLoadFigures> {
+  const { connections, seconds, records, durable } = o;
+  const dir = o.dir ?? mkdtempSync(join(tmpdir(), 'sluice-load-'));
+
+  const source = httpSource({ port: 0, queueCapacity: 100_000, ...(durable ? { durableLog: dir } : {}), ...(o.tls ? { tls: o.tls } : {}) });
   const ctx = testSourceContext({ maxBatchSize: 10_000, maxPollWaitMs: 20 });
   const reader = source.createReader(ctx);
   await reader.open!();
@@ -93,7 +112,7 @@ Promise.all(Array.from({ length: spec.connections }, lane)).then(() => {
     }
   })();
 
-  const worker = new Worker(GENERATOR, { eval: true, workerData: { url, connections, seconds, records } satisfies LoadSpec });
+  const worker = new Worker(GENERATOR, { eval: true, workerData: { url, connections, seconds, records, ca: o.ca } satisfies LoadSpec });
   const r = await new Promise<LoadResult>((resolve, reject) => {
     worker.once('message', resolve);
     worker.once('error', reject);
@@ -103,27 +122,35 @@ Promise.all(Array.from({ length: spec.connections }, lane)).then(() => {
   await drained;
   const stats = source.stats() as unknown as Record<string, number>;
   await reader.close();
-  if (dirArg < 0) rmSync(dir, { recursive: true, force: true });
+  if (o.dir === undefined) rmSync(dir, { recursive: true, force: true });
 
   const lat = r.latencies.sort((a, b) => a - b);
   const pct = (p: number): string => (lat.length === 0 ? '-' : lat[Math.min(lat.length - 1, Math.floor((p / 100) * lat.length))]!.toFixed(2));
   const secs = r.elapsedMs / 1000;
-  console.log(
-    JSON.stringify(
-      {
-        durable,
-        connections,
-        seconds,
-        recordsPerRequest: records,
-        requestsPerSecond: Math.round(r.ok / secs),
-        recordsPerSecond: Math.round((r.ok * records) / secs),
-        latencyMs: { p50: pct(50), p99: pct(99), max: pct(100) },
-        acceptedRequests: r.ok,
-        refused: r.refused,
-        logSyncs: stats.logSyncs,
-      },
-      null,
-      2,
-    ),
-  );
+  return {
+    durable,
+    tls: o.tls !== undefined,
+    connections,
+    seconds,
+    recordsPerRequest: records,
+    requestsPerSecond: Math.round(r.ok / secs),
+    recordsPerSecond: Math.round((r.ok * records) / secs),
+    latencyMs: { p50: pct(50), p99: pct(99), max: pct(100) },
+    acceptedRequests: r.ok,
+    refused: r.refused,
+    logSyncs: stats.logSyncs!,
+  };
+}
+
+// Run as a script (`npx tsx bench/http-ingest.ts`), not imported by bench/tls.ts.
+if (process.argv[1]?.endsWith('http-ingest.ts')) {
+  const dirArg = process.argv.indexOf('--dir');
+  const figures = await ingestLoad({
+    connections: arg('connections', 64),
+    seconds: arg('seconds', 10),
+    records: arg('records', 1),
+    durable: !process.argv.includes('--no-durable'),
+    ...(dirArg < 0 ? {} : { dir: process.argv[dirArg + 1]! }),
+  });
+  console.log(JSON.stringify(figures, null, 2));
 }

@@ -51,6 +51,13 @@ if (process.argv[2] === 'sinks') {
   process.exit(0);
 }
 
+// `npm run bench -- tls [--records N] [--runs N] [--only kafka|http]`: Kafka and HTTP ingest over TLS beside plaintext, ratios (bench/tls.ts).
+if (process.argv[2] === 'tls') {
+  const { runTlsBench } = await import('./tls.js');
+  await runTlsBench(process.argv.slice(3));
+  process.exit(0);
+}
+
 // `npm run bench -- privacy [--records N]`: mask vs a plain map, encryptFields fields/s, tokenize with a warm cache (bench/privacy.ts).
 if (process.argv[2] === 'privacy') {
   await import('./privacy.js');

@@ -70,6 +70,7 @@ export { ConnectedStreams, ConnectedKeyedStreams } from './api/connected-streams
 export { BroadcastStream, BroadcastConnectedStream, KeyedBroadcastConnectedStream } from './api/broadcast-stream.js';
 export { OutputTag } from './core/output-tag.js';
 export { resolveSecret, describeSecret, isSecretRef, type Secret, type SecretRef } from './errors/secret.js';
+export type { TlsOptions, ServerTlsOptions, PemSource } from './connectors/shared/tls.js';
 export type { StepOptions, StatefulStepOptions } from './core/step-options.js';
 export type { AsyncContext, AsyncMapFunction, AsyncProcessFunction, AsyncStepOptions } from './core/async-function.js';
 export * from './resilience/index.js';

@@ -31,6 +31,8 @@ export interface FailoverOptions {
   readonly seed: number;
   /** The members' session and transaction timeouts (`--session-timeout`, `--transaction-timeout`). */
   readonly timeoutMs: number;
+  /** `--standbys` of the members: with 1, each keeps a warm copy of the other's tasks. */
+  readonly standbys: number;
 }
 
 const PARTITIONS = 4;
@@ -85,7 +87,17 @@ class ContinuousInput {
   }
 }
 
+/** A member's `cluster_restored` log line. */
+interface Restore {
+  readonly tasks: number;
+  readonly local: number;
+  readonly entries: number;
+  readonly bytes: number;
+  readonly ms: number;
+}
+
 export interface FailoverResult {
+  readonly standbys: number;
   readonly sessionTimeoutMs: number;
   readonly victimPartitions: number[];
   /** Seconds from the kill until the group had given every partition to the survivor. */
@@ -96,6 +108,8 @@ export interface FailoverResult {
   readonly survivorFirstOutputAfter: number | undefined;
   /** Windows output per second after the kill: [killed member's tasks, survivor's tasks]. */
   readonly timeline: Array<[number, number]>;
+  /** The survivor's restore of every task after the kill: how many came from copies on its disk. */
+  readonly takeover?: Restore;
 }
 
 /** `0/0 0/0 0/0 5/3` as `0/0 ×3, 5/3`: long stretches of nothing stay readable. */
@@ -123,9 +137,14 @@ export async function runFailover(broker: Broker, o: FailoverOptions): Promise<F
     brokers: o.brokers,
     member: name,
     timeoutMs: o.timeoutMs,
+    standbys: o.standbys,
+    onLine: (line) => {
+      if (name === 'm0' && line.includes('"cluster_restored"')) restores.push(JSON.parse(line) as Restore);
+    },
   });
+  const restores: Restore[] = [];
   console.log(
-    `\n2. Failover: 2 Sluice members on continuous input (${o.rate.toLocaleString('en-US')} records/s, event time = the wall clock, lateness ${LATENESS_MS} ms), one killed with SIGKILL, timeouts ${o.timeoutMs / 1000} s\n` +
+    `\n2. Failover: 2 Sluice members on continuous input (${o.rate.toLocaleString('en-US')} records/s, event time = the wall clock, lateness ${LATENESS_MS} ms), one killed with SIGKILL, timeouts ${o.timeoutMs / 1000} s, ${o.standbys} standby replica(s)\n` +
       `  members: ${printable(memberCommand(member('m0')))} (and m1)`,
   );
 
@@ -136,7 +155,7 @@ export async function runFailover(broker: Broker, o: FailoverOptions): Promise<F
   source.start();
   const members: EngineProcess[] = [startMember(member('m0')), startMember(member('m1'))];
   const problems: string[] = [];
-  let result: FailoverResult = { sessionTimeoutMs: o.timeoutMs, victimPartitions: [], reassignedAfter: undefined, firstOutputAfter: undefined, survivorFirstOutputAfter: undefined, timeline: [] };
+  let result: FailoverResult = { standbys: o.standbys, sessionTimeoutMs: o.timeoutMs, victimPartitions: [], reassignedAfter: undefined, firstOutputAfter: undefined, survivorFirstOutputAfter: undefined, timeline: [] };
   try {
     // Steady state: each member holds two partitions, and windows have been coming out for a while.
     let victimPartitions: number[] | undefined;
@@ -156,6 +175,7 @@ export async function runFailover(broker: Broker, o: FailoverOptions): Promise<F
     if (!victimPartitions) throw new Error(`the two members did not reach a steady split of the partitions within 120 s`);
     const owned = new Set(victimPartitions);
 
+    const restoresBefore = restores.length;
     const killedAt = performance.now();
     const killedAtWall = Date.now();
     members[1]!.child.kill('SIGKILL');
@@ -177,6 +197,7 @@ export async function runFailover(broker: Broker, o: FailoverOptions): Promise<F
     }
     const survivorFirst = outputs.find((r) => afterKill(r) && !owned.has(sluicePartition(r.value.key, PARTITIONS)))?.readAt;
     result = {
+      standbys: o.standbys,
       sessionTimeoutMs: o.timeoutMs,
       victimPartitions,
       survivorFirstOutputAfter: survivorFirst === undefined ? undefined : (survivorFirst - killedAt) / 1000,
@@ -209,7 +230,13 @@ export async function runFailover(broker: Broker, o: FailoverOptions): Promise<F
     result = { ...result, timeline };
     const fmt = (x: number | undefined) => (x === undefined ? 'never (within 120 s)' : `${x.toFixed(1)} s`);
     console.log(`  session and transaction timeouts ${o.timeoutMs / 1000} s (\`--session-timeout\`, \`--transaction-timeout\`; default 10 s, the broker's least session timeout 6 s)`);
-    console.log('  no standby replicas exist yet: the moved tasks restore their state from the changelog topics before they run');
+    const takeover = restores.slice(restoresBefore).find((r) => r.tasks === PARTITIONS);
+    result = { ...result, takeover };
+    console.log(
+      takeover === undefined
+        ? '  m0 logged no restore of all four tasks after the kill'
+        : `  m0's restore of all ${takeover.tasks} tasks after the kill: ${takeover.local} from copies on its disk (standby replicas, its own writes), ${takeover.tasks - takeover.local} from the changelogs (${takeover.bytes.toLocaleString('en-US')} bytes, ${takeover.entries.toLocaleString('en-US')} entries) in ${takeover.ms} ms`,
+    );
     console.log(
       `  group gave m1's partitions to m0 after ${fmt(result.reassignedAfter)}; first committed output of m1's tasks after ${fmt(result.firstOutputAfter)} ` +
         `(of m0's own tasks, which restart on the new assignment too: after ${fmt(result.survivorFirstOutputAfter)})`,

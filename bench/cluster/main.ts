@@ -20,6 +20,7 @@
  * `--parallelism`, Kafka Streams' `num.stream.threads`), --ks-store memory|rocksdb,
  * --only throughput,failover,restore, --failover-rate R (records/s, 5,000),
  * --failover-timeouts S[,S…] (the members' session and transaction timeouts in seconds, 10 and 6: one failover run each),
+ * --failover-standbys N[,N…] (standby replicas per task, 0 and 1: one failover run per timeout and count),
  * --restore-keys K[,K…] (100,000 and 500,000: one restore run each), --brokers B (127.0.0.1:9092), --keep-topics (leave each run's
  * topics on the broker, to look into a wrong result). The engines' logs of each run are
  * kept in .sluice/bench-cluster/<run>/.
@@ -51,6 +52,7 @@ const { values } = parseArgs({
     only: { type: 'string', default: 'throughput,failover,restore' },
     'failover-rate': { type: 'string', default: '5000' },
     'failover-timeouts': { type: 'string', default: '10,6' },
+    'failover-standbys': { type: 'string', default: '0,1' },
     'restore-keys': { type: 'string', default: '100000,500000' },
     brokers: { type: 'string', default: '127.0.0.1:9092' },
     'keep-topics': { type: 'boolean', default: false },
@@ -123,7 +125,9 @@ try {
   }
   if (parts.has('failover')) {
     for (const seconds of values['failover-timeouts'].split(',').map(Number)) {
-      await runFailover(broker, { brokers, rate: int('failover-rate'), keys: spec.keys, checkpointMs: commitMs, seed: spec.seed, keepTopics: values['keep-topics'], timeoutMs: seconds * 1000 });
+      for (const standbys of values['failover-standbys'].split(',').map(Number)) {
+        await runFailover(broker, { brokers, rate: int('failover-rate'), keys: spec.keys, checkpointMs: commitMs, seed: spec.seed, keepTopics: values['keep-topics'], timeoutMs: seconds * 1000, standbys });
+      }
     }
   }
   if (parts.has('restore')) {

@@ -26,6 +26,8 @@ export interface MemberOptions {
   readonly threads?: number;
   /** `--session-timeout` and `--transaction-timeout` (default: the member's, 10 s each). */
   readonly timeoutMs?: number;
+  /** `--standbys N`: warm copies of each task's state on N other members (default 0). */
+  readonly standbys?: number;
   /** `--log-level` (default info: checkpoints, restarts, restores; a line a second). */
   readonly logLevel?: 'info' | 'warn';
   readonly onLine?: (line: string) => void;
@@ -37,6 +39,7 @@ export function memberCommand(o: MemberOptions): string[] {
     'node', bin, 'run', o.job, '--cluster', o.cluster, '--kafka', o.brokers, '--member', o.member,
     ...(o.threads === undefined || o.threads === 1 ? [] : ['--parallelism', String(o.threads)]),
     ...(o.timeoutMs === undefined ? [] : ['--session-timeout', `${o.timeoutMs}ms`, '--transaction-timeout', `${o.timeoutMs}ms`]),
+    ...(o.standbys === undefined || o.standbys === 0 ? [] : ['--standbys', String(o.standbys)]),
     '--no-server', '--no-progress', '--log-level', o.logLevel ?? 'info', '--', JSON.stringify(o.jobOptions),
   ];
 }

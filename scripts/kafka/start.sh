@@ -21,6 +21,10 @@
 #   SLUICE_KAFKA_LIB              the broker jars ($SLUICE_KAFKA_HOME/lib when that is set,
 #                                 else .sluice/kafka/lib); brokers may share one
 #   SLUICE_KAFKA_WAIT             seconds to wait for the broker to answer (90)
+#   SLUICE_KAFKA_EXTRA_PROPERTIES a file appended to server.properties (its keys win): more
+#                                 listeners, TLS, SASL (scripts/kafka/start-tls.sh)
+#   SLUICE_KAFKA_FORMAT_ARGS      further arguments of the storage format, one a line
+#                                 (--add-scram for SCRAM users; read only when formatting)
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -96,9 +100,15 @@ group.initial.rebalance.delay.ms=0
 # A dead cluster member's open transaction is aborted within a second of its timeout, not
 # up to ten (the default check interval): failover waits for that abort.
 transaction.abort.timed.out.transaction.cleanup.interval.ms=1000
+# Cluster members may ask for session timeouts down to a second (the default floor is 6 s):
+# the failover benchmark measures how fast a dead member's tasks move with short ones.
+group.min.session.timeout.ms=1000
 log.retention.hours=24
 log.segment.bytes=67108864
 EOF
+if [[ -n "${SLUICE_KAFKA_EXTRA_PROPERTIES:-}" ]]; then
+  cat "$SLUICE_KAFKA_EXTRA_PROPERTIES" >>"$HOME_DIR/server.properties"
+fi
 
 cat >"$HOME_DIR/log4j2.properties" <<EOF
 status = warn
@@ -119,7 +129,9 @@ JAVA_OPTS=(-Xms256m -Xmx1g -XX:+UseG1GC -Djava.awt.headless=true "-Dlog4j2.confi
 
 if [[ ! -f "$DATA/meta.properties" ]]; then
   echo "kafka: formatting storage in $DATA (cluster $CLUSTER_ID)"
-  java "${JAVA_OPTS[@]}" -cp "$LIB/*" kafka.tools.StorageTool format -t "$CLUSTER_ID" -c "$HOME_DIR/server.properties" --ignore-formatted >>"$LOGS/format.log" 2>&1 \
+  FORMAT_ARGS=()
+  [[ -n "${SLUICE_KAFKA_FORMAT_ARGS:-}" ]] && mapfile -t FORMAT_ARGS <<<"$SLUICE_KAFKA_FORMAT_ARGS"
+  java "${JAVA_OPTS[@]}" -cp "$LIB/*" kafka.tools.StorageTool format -t "$CLUSTER_ID" -c "$HOME_DIR/server.properties" --ignore-formatted ${FORMAT_ARGS[@]+"${FORMAT_ARGS[@]}"} >>"$LOGS/format.log" 2>&1 \
     || { echo "kafka: formatting failed, see $LOGS/format.log" >&2; tail -20 "$LOGS/format.log" >&2; exit 1; }
 fi
 

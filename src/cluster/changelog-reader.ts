@@ -33,14 +33,19 @@ function headerOf(headers: ReadonlyArray<[Buffer | null, Buffer | null]>, name: 
 export class ChangelogReader {
   constructor(private readonly consumer: Consumer<Buffer, Buffer, Buffer, Buffer>) {}
 
+  /** The earliest offset and the last stable offset (`read_committed`) of each of `partitions` of `topic`. */
+  async bounds(topic: string, partitions: readonly number[]): Promise<Map<number, { start: bigint; end: bigint }>> {
+    const out = new Map<number, { start: bigint; end: bigint }>();
+    if (partitions.length === 0) return out;
+    const ask = (timestamp: bigint) => this.consumer.listOffsets({ topics: [topic], partitions: { [topic]: [...partitions] }, timestamp, isolationLevel: 1 });
+    const [earliest, latest] = await Promise.all([ask(-2n), ask(-1n)]);
+    for (const p of partitions) out.set(p, { start: earliest.get(topic)?.[p] ?? 0n, end: latest.get(topic)?.[p] ?? 0n });
+    return out;
+  }
+
   /** The chunks of the last complete write to `topic`'s partition `partition`, in order; undefined when the partition holds none. */
-  async lastWrite(topic: string, partition: number): Promise<{ chunks: Buffer[]; records: number } | undefined> {
-    const [earliest, latest] = await Promise.all([
-      this.consumer.listOffsets({ topics: [topic], partitions: { [topic]: [partition] }, timestamp: -2n, isolationLevel: 1 }),
-      this.consumer.listOffsets({ topics: [topic], partitions: { [topic]: [partition] }, timestamp: -1n, isolationLevel: 1 }),
-    ]);
-    const start = earliest.get(topic)?.[partition] ?? 0n;
-    const end = latest.get(topic)?.[partition] ?? 0n;
+  async lastWrite(topic: string, partition: number, bounds?: { start: bigint; end: bigint }): Promise<{ chunks: Buffer[]; records: number } | undefined> {
+    const { start, end } = bounds ?? (await this.bounds(topic, [partition])).get(partition)!;
     if (end <= start) return undefined;
     for (let window = 16n; ; window *= 8n) {
       const from = end - window > start ? end - window : start;

@@ -9,6 +9,7 @@ import type { KeyedScopeSnapshot } from '../runtime/operators/keyed-scope.js';
 import { CHUNK_HEADER, ChangelogReader, WRITE_HEADER } from './changelog-reader.js';
 import type { ClusterMember } from './member.js';
 import type { RepartitionPosition } from './repartition-source.js';
+import type { TaskStateCache } from './task-state-cache.js';
 import { isKeyedSnapshot, splitByPartition } from './task-state.js';
 import type { ProducerState } from './watermark-merger.js';
 
@@ -42,6 +43,8 @@ function producersOf(step: StepState | undefined): ProducerState | undefined {
 /** Restore figures of one attempt, for logs and metrics. */
 export interface RestoreStats {
   readonly tasks: number;
+  /** Of those, the tasks taken from a copy on the member's disk (its own last write, a standby replica) rather than read from the changelog. */
+  readonly local: number;
   readonly entries: number;
   readonly bytes: number;
   readonly ms: number;
@@ -68,7 +71,7 @@ export class ChangelogStorage implements CheckpointStorage {
   /** The last restore's figures. */
   lastRestore: RestoreStats | undefined;
   /** Every restore's figures added up, over the member's life (its metrics' counters). */
-  readonly restoredTotal = { restores: 0, tasks: 0, entries: 0, bytes: 0, ms: 0 };
+  readonly restoredTotal = { restores: 0, tasks: 0, local: 0, entries: 0, bytes: 0, ms: 0 };
   /** True while an attempt reads its tasks' state from the changelogs: the span {@link RestoreStats.ms} measures. */
   restoring = false;
 
@@ -78,7 +81,16 @@ export class ChangelogStorage implements CheckpointStorage {
     private readonly member: Promise<ClusterMember>,
     private readonly steps: readonly ChangelogStep[],
     private readonly partitions: Promise<number>,
+    /** Copies of tasks' state on the member's disk, taken instead of the changelog when they are current (once the member has made them). */
+    private readonly copiesOf: () => TaskStateCache | undefined = () => undefined,
   ) {}
+  private get copies(): TaskStateCache | undefined {
+    return this.copiesOf();
+  }
+  /** The copies of the last commit's writes being noted: the next commit waits for them (see {@link keepCopies}). */
+  private noting: Promise<void> = Promise.resolve();
+  /** The last stable offset of each changelog partition this attempt owns (`topic/partition`), as it last saw it. */
+  private readonly stableEnds = new Map<string, bigint>();
 
   async write(data: CheckpointData): Promise<CheckpointHandle> {
     const member = await this.member;
@@ -92,7 +104,9 @@ export class ChangelogStorage implements CheckpointStorage {
 
   private async commit(member: ClusterMember, data: CheckpointData): Promise<CheckpointHandle> {
     const partitions = await this.partitions;
+    await this.noting;
     const records: MessageToProduce<Buffer, Buffer, Buffer, Buffer>[] = [];
+    const writes: Array<{ topic: string; partition: number; value: Buffer }> = [];
     let bytes = 0;
     for (const [uid, step] of Object.entries(data.steps)) {
       // Sources keep no state in a cluster: their offsets are committed in the transaction.
@@ -121,10 +135,48 @@ export class ChangelogStorage implements CheckpointStorage {
         this.written.set(key, digest);
         bytes += value.length;
         records.push(...this.chunks(target.changelog, partition, value, `${member.name}:${this.attempt}:${data.checkpointId}`));
+        writes.push({ topic: target.changelog, partition, value });
       }
     }
     await member.commit(data.checkpointId, records);
+    if (this.copies && writes.length > 0) this.noting = this.keepCopies(writes).catch(() => {});
     return { checkpointId: data.checkpointId, kind: 'checkpoint', path: `kafka:${this.cluster}`, sizeBytes: bytes, completedAt: Date.now() };
+  }
+
+  /**
+   * Keeps what a commit wrote as the copies of its tasks, each under the last stable offset
+   * its changelog partition reached with that commit. Only a partition's owner writes it
+   * (any other member is fenced), so its offset before the commit is the one this member
+   * last saw (`stableEnds`); the commit's chunks sit above it, and while the commit markers
+   * are not yet written the last stable offset stays there. Once it has moved past, it
+   * includes this commit and nothing else: the copy is kept under it. A partition whose
+   * offset before the commit is unknown, or that does not move within a second, gets no
+   * copy (the old one is stale, and deleted). The next commit waits for this.
+   */
+  private async keepCopies(writes: ReadonlyArray<{ topic: string; partition: number; value: Buffer }>): Promise<void> {
+    const copies = this.copies!;
+    const reader = await this.changelogReader();
+    for (const topic of new Set(writes.map((w) => w.topic))) {
+      let waiting = writes.filter((w) => w.topic === topic);
+      for (let round = 0; waiting.length > 0 && round < 20; round++) {
+        if (round > 0) await new Promise((r) => setTimeout(r, 50));
+        const bounds = await reader.bounds(topic, waiting.map((w) => w.partition));
+        waiting = waiting.filter((w) => {
+          const key = `${topic}/${w.partition}`;
+          const before = this.stableEnds.get(key);
+          const end = bounds.get(w.partition)!.end;
+          if (before === undefined || end <= before) return before !== undefined;
+          this.stableEnds.set(key, end);
+          void copies.put(topic, w.partition, end, w.value);
+          return false;
+        });
+      }
+      for (const w of writes.filter((x) => x.topic === topic && !this.stableEnds.has(`${topic}/${x.partition}`))) await copies.delete(topic, w.partition);
+      for (const w of waiting) {
+        this.stableEnds.delete(`${topic}/${w.partition}`);
+        await copies.delete(topic, w.partition);
+      }
+    }
   }
 
   private chunks(topic: string, partition: number, value: Buffer, write: string): MessageToProduce<Buffer, Buffer, Buffer, Buffer>[] {
@@ -152,6 +204,8 @@ export class ChangelogStorage implements CheckpointStorage {
     await member.beginAttempt();
     this.attempt = randomUUID().slice(0, 8);
     this.written.clear();
+    await this.noting; // the last attempt's copies noted before this one reads them
+    this.stableEnds.clear();
     const started = Date.now();
     this.restoring = true;
     try {
@@ -166,6 +220,7 @@ export class ChangelogStorage implements CheckpointStorage {
     const reader = await this.changelogReader();
     const steps: Record<string, StepState> = {};
     let tasks = 0;
+    let local = 0;
     let entries = 0;
     let bytes = 0;
     for (const s of this.steps) {
@@ -173,16 +228,26 @@ export class ChangelogStorage implements CheckpointStorage {
       const inputs: Record<string, ProducerState> = {};
       let kind = 'window';
       let version = 1;
-      for (const partition of member.partitionsOf(s.tasksOf)) {
-        const last = await reader.lastWrite(s.changelog, partition);
-        if (!last) continue;
-        const buffer = Buffer.concat(last.chunks);
+      const owned = member.partitionsOf(s.tasksOf);
+      const bounds = await reader.bounds(s.changelog, owned);
+      for (const partition of owned) {
+        const b = bounds.get(partition)!;
+        this.stableEnds.set(`${s.changelog}/${partition}`, b.end);
+        if (b.end <= b.start) continue;
+        let buffer = (await this.copies?.get(s.changelog, partition, b.end))?.value;
+        if (buffer !== undefined) local++;
+        else {
+          const last = await reader.lastWrite(s.changelog, partition, b);
+          if (!last) continue;
+          buffer = Buffer.concat(last.chunks);
+          bytes += buffer.length;
+          void this.copies?.put(s.changelog, partition, b.end, buffer);
+        }
         const task = deserialize(buffer) as TaskState;
         ({ kind, version } = task);
         parts.push(task.state);
         for (const [uid, producers] of Object.entries(task.inputs ?? {})) (inputs[uid] ??= {})[partition] = producers;
         tasks++;
-        bytes += buffer.length;
         for (const st of Object.values(task.state.state.states)) entries += 'count' in st ? st.count : st.entries.length;
         // What this member restored is what the changelog holds: unchanged, it need not be written again.
         this.written.set(`${s.uid}/${partition}`, createHash('sha1').update(buffer).digest('base64'));
@@ -194,10 +259,11 @@ export class ChangelogStorage implements CheckpointStorage {
         steps[uid] = { kind: 'source', version: 1, state: { position } };
       }
     }
-    const last = (this.lastRestore = { tasks, entries, bytes, ms: Date.now() - started });
+    const last = (this.lastRestore = { tasks, local, entries, bytes, ms: Date.now() - started });
     const total = this.restoredTotal;
     total.restores++;
     total.tasks += last.tasks;
+    total.local += last.local;
     total.entries += last.entries;
     total.bytes += last.bytes;
     total.ms += last.ms;

@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { loadKafkaClient } from '../connectors/kafka/client.js';
 import { brokerList } from '../connectors/kafka/format.js';
 import type { KafkaSink } from '../connectors/kafka/sink.js';
@@ -18,6 +20,8 @@ import { memberKafkaSource } from './member-kafka-source.js';
 import { ClusterMember } from './member.js';
 import { RepartitionOperator } from './repartition-operator.js';
 import { repartitionSource } from './repartition-source.js';
+import { StandbyReplicas } from './standby-replicas.js';
+import { TaskStateCache } from './task-state-cache.js';
 import { cutSubTopologies, type ClusterTopology, type RepartitionEdge } from './topology.js';
 
 /** How a process joins a cluster (`sluice run --cluster <name> --kafka <brokers>`, `job.start({ cluster })`). */
@@ -38,6 +42,8 @@ export interface ClusterGraph {
   readonly storage: ChangelogStorage;
   /** The member's tasks, rebalances, restores and lag, for its metrics and REST API. */
   readonly figures: MemberFigures;
+  /** Leaves the group, stops the standby replicas, closes the storage: the job has ended. */
+  close(): Promise<void>;
 }
 
 /** The Kafka topic a source step reads, if it is a Kafka source. */
@@ -45,14 +51,14 @@ function kafkaTopicOf(node: StepNode): string | undefined {
   return node.source?.kind === 'kafka' ? (node.source as KafkaSource<unknown>).topic : undefined;
 }
 
-/** The partition counts of `topics`. */
-async function partitionCounts(brokers: string[], topics: readonly string[]): Promise<Map<string, number>> {
+/** The partition counts and topic ids of `topics`. */
+async function describeTopics(brokers: string[], topics: readonly string[]): Promise<Map<string, { partitions: number; id: string }>> {
   if (topics.length === 0) return new Map();
   const { Admin } = await loadKafkaClient();
   const admin = new Admin({ clientId: 'sluice-cluster-admin', bootstrapBrokers: brokers });
   try {
     const md = await admin.metadata({ topics: [...topics] });
-    return new Map(topics.map((t) => [t, md.topics.get(t)?.partitionsCount ?? 1]));
+    return new Map(topics.map((t) => [t, { partitions: md.topics.get(t)?.partitionsCount ?? 1, id: md.topics.get(t)?.id ?? '' }]));
   } finally {
     await admin.close().catch(() => {});
   }
@@ -81,9 +87,14 @@ export function clusterGraph(graph: JobGraph<Operator>, options: ClusterOptions,
   const idleTimeoutMs = options.idleTimeout === undefined ? 10_000 : toMillis(options.idleTimeout, 'cluster.idleTimeout');
   const sessionTimeoutMs = options.sessionTimeout === undefined ? 10_000 : toMillis(options.sessionTimeout, 'cluster.sessionTimeout');
   const transactionTimeoutMs = options.transactionTimeout === undefined ? 10_000 : toMillis(options.transactionTimeout, 'cluster.transactionTimeout');
+  const standbys = options.standbys ?? 0;
+  if (!Number.isInteger(standbys) || standbys < 0) throw new SluiceError('INVALID_ARGUMENT', `cluster.standbys must be a whole number of replicas (0 or more), not ${String(options.standbys)}`);
+  const changelogTopics = [...topology.changelogs.values()];
+  let standby: StandbyReplicas | undefined;
+  let taskCopies: TaskStateCache | undefined;
   const sourceTopics = [...new Set(graph.nodes.flatMap((n) => kafkaTopicOf(n) ?? []))];
   const ready = (async () => {
-    const counts = await partitionCounts(brokers, sourceTopics);
+    const counts = new Map([...(await describeTopics(brokers, sourceTopics))].map(([t, d]) => [t, d.partitions]));
     // The cluster's partition count: given, else the most partitions of the job's Kafka source topics.
     const partitions = options.partitions ?? Math.max(1, ...counts.values());
     for (const r of topology.repartitions) counts.set(r.topic, partitions);
@@ -104,7 +115,13 @@ export function clusterGraph(graph: JobGraph<Operator>, options: ClusterOptions,
       clock,
       exactlyOnce,
     });
+    // Copies of task state a previous run under this name left (their topics' ids must match).
+    const copies = (taskCopies = new TaskStateCache(join(options.stateDir ?? join(tmpdir(), 'sluice-cluster'), options.name, m.name)));
+    await copies.load(new Map([...(await describeTopics(brokers, changelogTopics))].map(([t, d]) => [t, d.id])));
+    m.claim(copies.partitions());
     await m.start();
+    standby = new StandbyReplicas(m, copies, { cluster: options.name, brokers, changelogs: changelogTopics, replicas: standbys, intervalMs: 500 });
+    standby.start();
     return m;
   });
   member.catch(() => {});
@@ -114,7 +131,7 @@ export function clusterGraph(graph: JobGraph<Operator>, options: ClusterOptions,
   });
   const partitions = ready.then((r) => r.partitions);
   partitions.catch(() => {});
-  const storage = new ChangelogStorage(options.name, brokers, member, steps, partitions);
+  const storage = new ChangelogStorage(options.name, brokers, member, steps, partitions, () => taskCopies);
 
   const out = new JobGraph<Operator>();
   const copies = new Map<StepNode, StepNode<Operator>>();
@@ -156,6 +173,14 @@ export function clusterGraph(graph: JobGraph<Operator>, options: ClusterOptions,
       createOperator: () => new RepartitionOperator(target, keySelector),
     });
   }
-  const figures = new MemberFigures(options.name, brokers, member, storage, new Set(topology.repartitions.map((r) => r.topic)), clock);
-  return { graph: out, topology, member, ready, storage, figures };
+  const figures = new MemberFigures(options.name, brokers, member, storage, new Set(topology.repartitions.map((r) => r.topic)), clock, () => standby?.followed ?? []);
+  const close = async () => {
+    await standby?.close();
+    await member.then((m) => m.close()).catch(() => {});
+    await storage.close();
+    // A member without a stable name is never started again: its copies would only be litter.
+    if (options.member === undefined) await taskCopies?.destroy();
+    else await taskCopies?.flush();
+  };
+  return { graph: out, topology, member, ready, storage, figures, close };
 }

@@ -32,4 +32,19 @@ export interface ClusterOptions {
   member?: string;
   /** How long the broker keeps a member's transaction open before aborting it (default 10 s, as Kafka Streams under exactly-once). */
   transactionTimeout?: Duration;
+  /**
+   * Standby replicas per task (`--standbys N`, default 0, as Kafka Streams'
+   * `num.standby.replicas`): warm copies of each task's state kept on N other members, so
+   * that when its owner dies the task moves to a member that holds it, without reading
+   * the changelog. Each replica reads its task's changelog partition after every commit.
+   */
+  standbys?: number;
+  /**
+   * Where the member keeps copies of its tasks' state on disk (`--state-dir`, default
+   * `<tmpdir>/sluice-cluster`), in `<dir>/<cluster>/<member>`: a member restarted under the
+   * same `member` name takes its tasks' state from there when nothing was committed to
+   * their changelogs since, and its standby replicas live there. A member without a
+   * `member` name deletes its directory when it stops (nobody could reuse it).
+   */
+  stateDir?: string;
 }

@@ -64,6 +64,14 @@
  *   changed. When the group moves partitions (`CLUSTER_REBALANCE`), the member aborts its
  *   open transaction and restarts its attempt at once (not counted by the restart policy),
  *   restoring the tail of each owned changelog partition before it reads anything.
+ * - **State where it is** (`co-partition-assignor.ts`, `member-claims.ts`,
+ *   `task-state-cache.ts`, `standby-replicas.ts`, `standby-placement.ts`): members tell
+ *   the group at each join which tasks they own and which they hold copies of; the
+ *   assignor keeps tasks where they run (sticky) and sends the ones that must move to
+ *   members holding them warm. Each member keeps a copy of its tasks' state on disk,
+ *   stamped with the changelog's last stable offset it reflects; a restore takes the copy
+ *   when that offset is still the changelog's (local state reuse). With `standbys` N,
+ *   every task has warm copies on N other members, which follow its changelog partition.
  * - **Stream threads** (`launch/cluster-threads.ts`): a member run with `--parallelism N`
  *   runs N threads, each a member of the group with its own consumer and transactional
  *   producer (`--member m` names them `m`, `m-t1`, …), as Kafka Streams' stream threads
@@ -83,8 +91,8 @@
  *   refused in cluster mode (`CLUSTER_UNSUPPORTED`), as are savepoints and
  *   `--from-checkpoint`, and exactly-once sinks other than Kafka's;
  * - a member's whole keyed state is written per changed partition at each checkpoint (not
- *   each change as it happens), and restored from the changelog at each rebalance (no
- *   local state reuse, no standby replicas yet);
+ *   each change as it happens); a task read from the changelog is read whole (its last
+ *   write), and a standby copies it whole after each change;
  * - a member that dies leaves its open transaction until the broker's transaction timeout
  *   (`transactionTimeout`, default 10 s as in Kafka Streams) unless it comes back under
  *   the same `--member` name, which fences it at once: `read_committed` readers of its
@@ -104,7 +112,11 @@ export { ClusterMember, type MemberOptions, type Assignment } from './member.js'
 export { ChangelogStorage, type ChangelogStep, type RestoreStats } from './changelog-storage.js';
 export { ChangelogReader } from './changelog-reader.js';
 export { splitByPartition, isKeyedSnapshot } from './task-state.js';
-export { coPartitionAssignor } from './co-partition-assignor.js';
+export { coPartitionAssignor, assignTasks, type ClaimingMember } from './co-partition-assignor.js';
+export { encodeClaims, decodeClaims, type MemberClaims } from './member-claims.js';
+export { standbyPartitions, type OwningMember } from './standby-placement.js';
+export { TaskStateCache, type TaskCopy } from './task-state-cache.js';
+export { StandbyReplicas, type StandbyOptions } from './standby-replicas.js';
 export { clusterGraph, type ClusterGraph } from './cluster-graph.js';
 export type { ClusterOptions } from './cluster-options.js';
 export { RepartitionOperator, type RepartitionTarget } from './repartition-operator.js';

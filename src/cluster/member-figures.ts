@@ -26,6 +26,8 @@ export class MemberFigures implements ClusterFiguresSource {
     /** The cluster's repartition topics: every other topic a member reads is a source topic. */
     private readonly repartitions: ReadonlySet<string>,
     private readonly clock: Clock,
+    /** The task partitions the member follows as a standby. */
+    private readonly standbys: () => readonly number[] = () => [],
   ) {
     // A member that never joins (refused, brokers gone) has no figures: the job fails with the reason.
     member.then((m) => (this.member = m)).catch(() => {});
@@ -41,6 +43,7 @@ export class MemberFigures implements ClusterFiguresSource {
       lastRebalanceMs: member.lastRebalanceMs,
       restoring: this.storage.restoring,
       restored: { ...this.storage.restoredTotal },
+      standbys: [...this.standbys()],
     };
   }
 

@@ -5,6 +5,7 @@ import { errorText } from '../connectors/kafka/outage.js';
 import { SluiceError } from '../errors/index.js';
 import type { Clock } from '../time/clock.js';
 import { coPartitionAssignor, memberProtocol } from './co-partition-assignor.js';
+import { encodeClaims } from './member-claims.js';
 import { lastRecordBefore, type FetchedRecord } from './partition-fetch.js';
 import { TopicFetcher } from './topic-fetcher.js';
 
@@ -166,9 +167,50 @@ export class ClusterMember {
    */
   private rebalanceSince: number | undefined;
 
+  /**
+   * The protocol the consumer joins with, one object for the member's life: the client
+   * encodes its `metadata` anew at every (re)join, so the member's current claims
+   * (`member-claims.ts`) reach the group's leader at each rebalance.
+   */
+  private readonly protocol: ReturnType<typeof memberProtocol>;
+  /** Task partitions whose state the member holds copies of (see {@link claim}). */
+  private warm: readonly number[] = [];
+  private readonly assignedListeners: Array<() => void> = [];
+
   constructor(private readonly options: MemberOptions) {
     this.name = options.instanceId ?? randomUUID().slice(0, 8);
     this.transactionalId = `${options.cluster}-${this.name}`;
+    this.protocol = memberProtocol(options.instanceId);
+  }
+
+  /** How the group orders this member: its instance id, else its member id. */
+  get sortKey(): string {
+    return this.options.instanceId ?? this.consumer?.memberId ?? this.name;
+  }
+
+  /** The member's partitions as the group last gave them (the running attempt may still be on older ones). */
+  get joinedAssignment(): Assignment {
+    return this.joined ?? new Map();
+  }
+
+  /** Calls `listener` after every assignment the group gives the member. */
+  onAssigned(listener: () => void): void {
+    this.assignedListeners.push(listener);
+  }
+
+  /**
+   * Tells the group, at the member's next join, that it holds copies of the state of the
+   * task partitions `warm` (standby replicas, state files left by an earlier run), besides
+   * the partitions it owns: the leader prefers it for those tasks.
+   */
+  claim(warm: readonly number[]): void {
+    this.warm = [...warm];
+    this.encodeClaims();
+  }
+
+  private encodeClaims(): void {
+    const owned = [...new Set([...(this.joined?.values() ?? [])].flat())].sort((a, b) => a - b);
+    this.protocol.metadata = encodeClaims({ id: this.options.instanceId ?? '', owned, warm: this.warm.filter((p) => !owned.includes(p)) });
   }
 
   /** Joins the group and makes the producer; resolves once the first assignment is in. */
@@ -184,7 +226,7 @@ export class ClusterMember {
       sessionTimeout: sessionTimeoutMs,
       heartbeatInterval: Math.max(500, Math.floor(sessionTimeoutMs / 5)),
       rebalanceTimeout: Math.max(sessionTimeoutMs, 10_000),
-      protocols: [memberProtocol(instanceId)],
+      protocols: [this.protocol],
       partitionAssigner: coPartitionAssignor,
       autocommit: false,
       isolationLevel: 1,
@@ -204,7 +246,9 @@ export class ClusterMember {
       this.rebalanceHeard = undefined;
       this.joined = next;
       this.joinedGeneration = consumer.generationId;
+      this.encodeClaims();
       for (const w of this.joinWaiters.splice(0)) w();
+      for (const l of this.assignedListeners) l();
     });
     // The member's subscription: every topic its sources read, for the whole of its life (a
     // topic tracked and untracked with each attempt would make the consumer rejoin, a rebalance).
@@ -213,7 +257,7 @@ export class ClusterMember {
       sessionTimeout: sessionTimeoutMs,
       heartbeatInterval: Math.max(500, Math.floor(sessionTimeoutMs / 5)),
       rebalanceTimeout: Math.max(sessionTimeoutMs, 10_000),
-      protocols: [memberProtocol(instanceId)],
+      protocols: [this.protocol],
       partitionAssigner: coPartitionAssignor,
     });
     this.producer = this.newProducer(kafka);

@@ -384,6 +384,20 @@ export const ERROR_CATALOG = {
       "A connector could not reach its message broker for longer than it is allowed to wait (the Kafka connectors' `brokerUnavailableTimeout`, 2 minutes by default). Shorter outages, such as a broker restart, are ridden out: the connector reconnects with backoff and the job goes on without a restart. Also `sluice cluster status` (`clusterStatus`) when the brokers it was given cannot be reached or fail its requests (it retries once).",
     hint: 'Check that the brokers named in the message run and are reachable from this machine (the detail holds the last client error); raise `brokerUnavailableTimeout` if outages this long are expected.',
   },
+  CONNECTOR_TLS: {
+    domain: 'user',
+    retry: 'none',
+    description:
+      "A TLS handshake of a connector, or of the schema registry client, failed: the server's certificate is signed by a CA the client does not trust (unknown CA), names another host, has expired or is not valid yet, or the server refused the handshake (it wants a client certificate, or does not speak TLS on that port). Raised when the connector opens, without retrying: retrying cannot fix a certificate.",
+    hint: "Check the connector's `tls` option: `ca` must hold the CA that signed the server's certificate, the address (or `tls.servername`) must be a name in the certificate, the server's certificate must be in date; for mutual TLS give `cert` and `key`. The message says which check failed.",
+  },
+  CONNECTOR_AUTH: {
+    domain: 'user',
+    retry: 'none',
+    description:
+      'A connector could not authenticate to its service: the server refused the SASL credentials (a wrong user name or password, a mechanism the server does not enable, an invalid OAUTHBEARER token), or the schema registry answered 401 or 403. Raised when the connector opens, without retrying.',
+    hint: "Check the connector's `sasl` (mechanism, username, password) or the registry's `auth`; a secret reference ({ env } / { file }) must hold the current password. The password itself is never shown.",
+  },
   BAD_RECORD: {
     domain: 'user',
     retry: 'none',

@@ -1,4 +1,9 @@
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { ConnectionOptions } from 'node:tls';
+import { clientTls, tlsFailure, type TlsOptions } from '../connectors/shared/tls.js';
 import { SluiceError } from '../errors/index.js';
+import { resolveSecret, type Secret } from '../errors/secret.js';
 
 /** Where a {@link SchemaRegistryClient} finds the registry, and how it authenticates. */
 export interface SchemaRegistryOptions {
@@ -8,6 +13,17 @@ export interface SchemaRegistryOptions {
   headers?: Record<string, string>;
   /** How long one request may take, answer included, before it fails (default 10 000 ms): a registry that hangs must not hang the job. */
   timeoutMs?: number;
+  /**
+   * TLS for an `https://` registry: the CA to trust instead of the system's, a client
+   * certificate and key for mutual TLS. A handshake that fails is CONNECTOR_TLS.
+   */
+  tls?: TlsOptions;
+  /**
+   * Authentication: HTTP basic (`{ username, password }`, as Confluent's
+   * `basic.auth.user.info`) or a bearer token (`{ token }`). Secrets may be references
+   * (`{ env }`, `{ file }`), read at the first request. A 401 or 403 answer is CONNECTOR_AUTH.
+   */
+  auth?: { username: Secret; password: Secret } | { token: Secret };
 }
 
 /** A compatibility level of the Confluent Schema Registry. */
@@ -61,12 +77,18 @@ export class SchemaRegistryClient {
   private readonly idBySubjectSchema = new Map<string, Promise<number>>();
   /** How many HTTP requests this client made (cache misses). */
   requests = 0;
+  /** The TLS options and Authorization header, read at the first request. */
+  private connection: Promise<{ tls: ConnectionOptions | undefined; authorization: string | undefined }> | undefined;
 
   constructor(private readonly opts: SchemaRegistryOptions) {
     if (typeof opts?.url !== 'string' || !/^https?:\/\//.test(opts.url)) {
       throw new SluiceError('INVALID_ARGUMENT', `SchemaRegistryClient: url must be an http(s) URL, got ${JSON.stringify(opts?.url)}`);
     }
     this.base = opts.url.replace(/\/+$/, '');
+    const auth = opts.auth as { username?: unknown; password?: unknown; token?: unknown } | undefined;
+    if (auth !== undefined && !(auth.token !== undefined || (auth.username !== undefined && auth.password !== undefined))) {
+      throw new SluiceError('INVALID_ARGUMENT', 'SchemaRegistryClient: auth must be { username, password } or { token }');
+    }
   }
 
   /** The registry's base URL (without a trailing slash). */
@@ -150,24 +172,60 @@ export class SchemaRegistryClient {
   private async request<R>(method: string, path: string, body?: unknown, notFoundIsUndefined = false): Promise<R | undefined> {
     this.requests++;
     const timeoutMs = this.opts.timeoutMs ?? 10_000;
-    let res: Response;
-    let text: string;
+    const { tls, authorization } = await (this.connection ??= this.connect());
+    let res: { status: number; text: string };
+    const signal = AbortSignal.timeout(timeoutMs);
     try {
-      res = await fetch(this.base + path, {
+      res = await send(this.base + path, {
         method,
-        headers: { 'content-type': 'application/vnd.schemaregistry.v1+json', accept: 'application/vnd.schemaregistry.v1+json, application/json', ...this.opts.headers },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      text = await res.text();
+        headers: {
+          'content-type': 'application/vnd.schemaregistry.v1+json',
+          accept: 'application/vnd.schemaregistry.v1+json, application/json',
+          ...(authorization === undefined ? {} : { authorization }),
+          ...this.opts.headers,
+        },
+        signal,
+        ...tls,
+      }, body === undefined ? undefined : JSON.stringify(body));
     } catch (e) {
-      const why = (e as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (e as Error).message;
+      const failure = tlsFailure(e, 'schema registry client', this.base);
+      if (failure) throw failure;
+      const why = signal.aborted ? `no answer within ${timeoutMs} ms` : (e as Error).message;
       throw new SluiceError('SOURCE_FAILED', `schema registry ${this.base}: ${method} ${path} failed: ${why}`, { cause: e });
     }
+    const text = res.text;
     if (res.status === 404 && notFoundIsUndefined) return undefined;
-    if (!res.ok) {
+    if (res.status === 401 || res.status === 403) {
+      throw new SluiceError('CONNECTOR_AUTH', `schema registry ${this.base}: ${method} ${path} answered ${res.status}: ${this.opts.auth ? 'the registry refused the credentials of the auth option' : 'the registry wants credentials (the auth option)'}`, { detail: text.slice(0, 500) });
+    }
+    if (res.status < 200 || res.status > 299) {
       throw new RegistryRequestError(res.status, registryReason(text), `schema registry ${this.base}: ${method} ${path} answered ${res.status}`, text.slice(0, 500));
     }
     return JSON.parse(text) as R;
   }
+
+  private async connect(): Promise<{ tls: ConnectionOptions | undefined; authorization: string | undefined }> {
+    const where = `schema registry ${this.base}`;
+    const tls = clientTls(this.opts.tls, where);
+    const auth = this.opts.auth;
+    if (auth === undefined) return { tls, authorization: undefined };
+    if ('token' in auth) return { tls, authorization: `Bearer ${await resolveSecret(auth.token, `${where} auth.token`)}` };
+    const [user, password] = await Promise.all([resolveSecret(auth.username, `${where} auth.username`), resolveSecret(auth.password, `${where} auth.password`)]);
+    return { tls, authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` };
+  }
+}
+
+/** One HTTP(S) request over `node:http(s)` (fetch takes no CA or client certificate): its status and body text. */
+function send(url: string, options: Parameters<typeof httpsRequest>[1], body: string | undefined): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = (url.startsWith('https:') ? httpsRequest : httpRequest)(url, options, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }

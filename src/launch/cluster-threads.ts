@@ -194,6 +194,7 @@ export function processFigures(all: ReadonlyArray<ClusterFigures | undefined>): 
     rebalances: joined.reduce((n, f) => n + f.rebalances, 0),
     lastRebalanceMs: ms.length === 0 ? undefined : Math.max(...ms),
     restoring: joined.some((f) => f.restoring),
-    restored: { restores: sum((r) => r.restores), tasks: sum((r) => r.tasks), entries: sum((r) => r.entries), bytes: sum((r) => r.bytes), ms: sum((r) => r.ms) },
+    restored: { restores: sum((r) => r.restores), tasks: sum((r) => r.tasks), local: sum((r) => r.local), entries: sum((r) => r.entries), bytes: sum((r) => r.bytes), ms: sum((r) => r.ms) },
+    standbys: [...new Set(joined.flatMap((f) => f.standbys))].sort((a, b) => a - b),
   };
 }

@@ -63,6 +63,13 @@ export interface ClusterFigures {
   readonly lastRebalanceMs: number | undefined;
   /** Whether an attempt is reading its tasks' state from the changelogs now. */
   readonly restoring: boolean;
-  /** Every restore so far added up: how many, and the tasks, state entries, bytes and time (ms) they restored. */
-  readonly restored: { readonly restores: number; readonly tasks: number; readonly entries: number; readonly bytes: number; readonly ms: number };
+  /**
+   * Every restore so far added up: how many, and the tasks, state entries, bytes and time
+   * (ms) they restored. `local` counts the tasks taken from a copy on the member's disk (its
+   * own last write, a standby replica) rather than read from the changelog; `bytes` counts
+   * only what was read from the changelogs.
+   */
+  readonly restored: { readonly restores: number; readonly tasks: number; readonly local: number; readonly entries: number; readonly bytes: number; readonly ms: number };
+  /** The task partitions of which the member keeps standby replicas (`--standbys`). */
+  readonly standbys: readonly number[];
 }

@@ -279,6 +279,8 @@ function addClusterMetrics(add: (name: string, help: string, type: Type, read: (
   add('sluice_cluster_restoring', "Whether an attempt of the member is reading its tasks' state from the changelog topics (1) or not (0).", 'gauge', one((f) => (f.restoring ? 1 : 0)));
   add('sluice_cluster_restore_entries_total', 'State entries (keys per state) the member restored from the changelog topics, over all restores.', 'counter', one((f) => f.restored.entries));
   add('sluice_cluster_restore_bytes_total', 'Bytes of task state the member restored from the changelog topics, over all restores.', 'counter', one((f) => f.restored.bytes));
+  add('sluice_cluster_restore_local_tasks_total', "Tasks the member restored from a copy on its disk (its own last write, a standby replica) instead of reading the changelog topics, over all restores.", 'counter', one((f) => f.restored.local));
+  add('sluice_cluster_standby_tasks', 'Task partitions of which the member keeps a standby replica (warm copy of their state).', 'gauge', one((f) => f.standbys.length));
   add('sluice_cluster_restore_seconds_total', "Time the member spent reading its tasks' state from the changelog topics, over all restores.", 'counter', one((f) => f.restored.ms / 1000));
   add(
     'sluice_cluster_lag_records',

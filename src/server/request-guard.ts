@@ -77,7 +77,7 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  *
  * Pinned by `test/server/request-guard.test.ts`.
  */
-export function refuse(req: IncomingMessage, hosts: AllowedHosts): Refusal | undefined {
+export function refuse(req: IncomingMessage, hosts: AllowedHosts, scheme: 'http' | 'https' = 'http'): Refusal | undefined {
   const host = req.headers.host;
   const name = host === undefined ? undefined : hostName(host);
   if (host === undefined || name === undefined || !(hosts.names.includes(name) || (hosts.anyAddress && isIP(name.replace(/^\[|\]$/g, '')) !== 0))) {
@@ -89,8 +89,8 @@ export function refuse(req: IncomingMessage, hosts: AllowedHosts): Refusal | und
   }
   if (SAFE_METHODS.has(req.method ?? 'GET')) return undefined;
   const origin = req.headers.origin;
-  if (origin !== undefined && origin.toLowerCase() !== `http://${host.toLowerCase()}`) {
-    return { status: 403, code: 'CROSS_ORIGIN_REFUSED', message: `${req.method} from the origin '${origin}' refused: only the server's own origin (http://${host}) or a client without an Origin may change a job` };
+  if (origin !== undefined && origin.toLowerCase() !== `${scheme}://${host.toLowerCase()}`) {
+    return { status: 403, code: 'CROSS_ORIGIN_REFUSED', message: `${req.method} from the origin '${origin}' refused: only the server's own origin (${scheme}://${host}) or a client without an Origin may change a job` };
   }
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   if (type !== 'application/json') {

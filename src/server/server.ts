@@ -1,6 +1,7 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { SluiceError } from '../errors/index.js';
+import { createHttpServer, serverTls, type ServerTlsOptions } from '../connectors/shared/tls.js';
 import type { JobMonitor } from '../observe/job-monitor.js';
 import { AuditLog, type AuditEntry, type AuditOptions } from './audit-log.js';
 import { AccessControl, type AuthOptions } from './auth/access-control.js';
@@ -16,7 +17,7 @@ export interface ServerOptions {
   port?: number;
   /**
    * The address to listen on. Default 127.0.0.1. Any address but loopback (`0.0.0.0`, a
-   * LAN address) needs {@link auth} (tokens or a JWKS), or {@link insecure} for an open API.
+   * LAN address) needs {@link auth} (tokens or a JWKS) or mutual TLS ({@link tls} with `ca`), or {@link insecure} for an open API.
    */
   host?: string;
   /**
@@ -53,6 +54,12 @@ export interface ServerOptions {
   requestTimeoutMs?: number;
   /** Connections held at once; further ones are closed as they come, so a flood of idle sockets cannot take the process's file descriptors. Default 256. */
   maxConnections?: number;
+  /**
+   * Serve over HTTPS with this certificate and key (`--tls-cert`, `--tls-key`); with `ca`
+   * too (`--tls-ca`), mutual TLS: a client without a certificate of one of those CAs is
+   * refused during the handshake. Files are read when the job starts. Default: plain HTTP.
+   */
+  tls?: ServerTlsOptions;
 }
 
 /** Idle time between requests of a kept-alive connection before it is closed. */
@@ -85,7 +92,10 @@ export function checkServerOptions(options: ServerOptions): AccessControl {
   const host = options.host ?? '127.0.0.1';
   // Reads the tokens file and the policy now: a mistake in them fails the start, not a request later.
   const access = AccessControl.create(options.auth);
-  if (isLoopback(host) || options.insecure === true || access.authenticates) return access;
+  // The certificate and key too: a missing file fails the start.
+  if (options.tls !== undefined) serverTls(options.tls, 'server');
+  // Mutual TLS authenticates clients too: only holders of a certificate of its CAs get in.
+  if (isLoopback(host) || options.insecure === true || access.authenticates || options.tls?.ca !== undefined) return access;
   throw new SluiceError('INSECURE_BIND', `the REST API would listen on ${host}, beyond this machine, without authentication: anyone on the network could savepoint, stop and cancel the job`, {
     hint: 'Configure bearer tokens (--tokens-file or --jwks-url; server: { auth }), or serve on 127.0.0.1 (the default) behind an SSH tunnel or an authenticating proxy, or pass --insecure (server: { insecure: true }) to accept an open API.',
   });
@@ -96,6 +106,8 @@ export async function startServer(monitor: JobMonitor, options: ServerOptions, l
   const host = options.host ?? '127.0.0.1';
   const hosts = allowedHosts(host, options.allowedHosts ?? []);
   const audit = options.audit === false ? undefined : new AuditLog(options.audit ?? {}, (e) => logger.error({ event: 'audit_sink_failed', err: (e as Error).message }, `the audit sink failed: ${(e as Error).message} (the entry is in the audit file)`));
+  const secure = options.tls === undefined ? undefined : serverTls(options.tls, 'server');
+  const scheme = secure ? 'https' : 'http';
   const first = options.port ?? DEFAULT_PORT;
   const last = first === 0 ? 0 : first + PORT_RANGE - 1;
   for (let port = first; port <= last; port++) {
@@ -106,8 +118,8 @@ export async function startServer(monitor: JobMonitor, options: ServerOptions, l
     const limits = { headersTimeout, requestTimeout, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS, connectionsCheckingInterval: Math.max(50, Math.min(1_000, headersTimeout / 4)) };
     // Answers held until their audit entry is durable: closing waits for them (a cancel ends the job, which closes the server).
     const answering = new Set<Promise<unknown>>();
-    const server = createServer(limits, (req, res) => {
-      serve(monitor, req, res, hosts, access, audit, logger, answering, options.privacy?.keys).catch((e: unknown) => {
+    const server = createHttpServer(limits, secure, (req, res) => {
+      serve(monitor, req, res, hosts, access, audit, logger, answering, options.privacy?.keys, scheme).catch((e: unknown) => {
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
         res.end(JSON.stringify(error('INTERNAL', (e as Error).message)));
       });
@@ -122,7 +134,7 @@ export async function startServer(monitor: JobMonitor, options: ServerOptions, l
       logger.error({ event: 'server_failed', port, err: bound.message }, `could not serve on ${host}:${port} (${bound.message}); the job runs without its REST API and dashboard`);
       return undefined;
     }
-    const url = `http://${host.includes(':') ? `[${host}]` : host}:${bound}`;
+    const url = `${scheme}://${host.includes(':') ? `[${host}]` : host}:${bound}`;
     if (access.authenticates) {
       logger.info({ event: 'server_started', url, access: 'authenticated' }, `dashboard and REST API on ${url} (metrics at ${url}/metrics${options.auth?.metricsOpen ? ', open' : ''}): bearer tokens required`);
     } else if (isLoopback(host)) {
@@ -171,6 +183,7 @@ async function serve(
   logger: Logger,
   answering: Set<Promise<unknown>>,
   keys: SubjectKeys | undefined,
+  scheme: 'http' | 'https',
 ): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const path = url.pathname.replace(/\/+$/, '') || '/';
@@ -196,7 +209,7 @@ async function serve(
       logger.error({ event: 'audit_failed', err: (err as Error).message, entry: e }, `could not append to the audit log: ${(err as Error).message}`);
     }
   };
-  const refused = refuse(req, hosts);
+  const refused = refuse(req, hosts, scheme);
   if (refused) {
     await record(entry(undefined, req.method === 'GET' ? 'view' : 'control', refused.status, 'refused', refused.code));
     // The body is not read: the connection closes after the answer.

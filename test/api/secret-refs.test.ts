@@ -2,7 +2,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { kafkaSink, kafkaSource } from '../../src/connectors/kafka/index.js';
+import { CERTS, PORTS, startTlsBroker } from '../connectors/kafka/tls-broker.js';
 import { jsonFormat } from '../../src/formats/index.js';
 import { Job, generator, mqttSource, natsSink, natsSource, postgresSink, redisSink, redisStreamSource, resolveSecret, type Secret } from '../../src/index.js';
 import { collecting } from '../helpers.js';
@@ -69,6 +71,24 @@ describe('a secret planted in connector options is never shown', () => {
     expect(text).toMatch(/127\.0\.0\.1:1|port=1|\{file |\{env /);
     expect(text).not.toContain(SECRET);
   }, 30_000);
+});
+
+// Issue 17: a Kafka SASL password (as a value and by reference) and a TLS key file's
+// reference, against the real SASL_SSL broker, which refuses the planted password.
+describe('a secret planted in the Kafka connectors\' sasl and tls options is never shown', () => {
+  beforeAll(() => startTlsBroker(), 600_000);
+  process.env.SLUICE_TEST_KAFKA_SECRET = SECRET;
+  const conn = (password: Secret) => ({ brokers: `127.0.0.1:${PORTS.saslSsl}`, tls: { ca: { file: `${CERTS}/ca.pem` } }, sasl: { mechanism: 'SCRAM-SHA-256' as const, username: 'alice', password } });
+  const kafkaCases: Array<[string, Build]> = [
+    ['kafka source, sasl password as a value', (job) => void job.source(kafkaSource({ ...conn(SECRET), topic: 't', groupId: 'g' }), { uid: 'in' }).sinkTo(collecting().sink, { uid: 'out' })],
+    ['kafka sink, sasl password from env', (job) => void gen(job).sinkTo(kafkaSink({ ...conn({ env: 'SLUICE_TEST_KAFKA_SECRET' }), topic: 't' }), { uid: 'out' })],
+  ];
+  it.each(kafkaCases)('%s', async (_what, build) => {
+    const { text, failure } = await everythingShown(build);
+    expect(failure).toContain('CONNECTOR_AUTH');
+    expect(text).toContain(`127.0.0.1:${PORTS.saslSsl}`);
+    expect(text).not.toContain(SECRET);
+  }, 60_000);
 });
 
 describe('secret references', () => {

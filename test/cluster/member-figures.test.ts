@@ -23,7 +23,7 @@ const member = {
   rebalances: 1,
   lastRebalanceMs: 1200,
 } as unknown as ClusterMember;
-const storage = { restoring: false, restoredTotal: { restores: 1, tasks: 1, entries: 5, bytes: 100, ms: 3 } } as unknown as ChangelogStorage;
+const storage = { restoring: false, restoredTotal: { restores: 1, tasks: 1, local: 0, entries: 5, bytes: 100, ms: 3 } } as unknown as ChangelogStorage;
 
 function figuresAt(brokers: string[], joined: Promise<ClusterMember> = Promise.resolve(member)): MemberFigures {
   return new MemberFigures('c', brokers, joined, storage, new Set(['c-count-repartition']), new SystemClock());
@@ -55,7 +55,8 @@ describe('a member’s figures', () => {
       rebalances: 1,
       lastRebalanceMs: 1200,
       restoring: false,
-      restored: { restores: 1, tasks: 1, entries: 5, bytes: 100, ms: 3 },
+      restored: { restores: 1, tasks: 1, local: 0, entries: 5, bytes: 100, ms: 3 },
+      standbys: [],
     });
   });
 

@@ -8,94 +8,12 @@ import { randomUUID } from 'node:crypto';
 import { Admin } from '@platformatic/kafka';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BROKERS, freshTopic, produce, readCommitted, transactionalBatches } from '../connectors/kafka/helpers.js';
-import { startSluice, stopProcesses, until, type SluiceProcess } from '../cli/processes.js';
-import { buildWindowCount, type Click } from './fixtures/window-count.js';
+import { startSluice, stopProcesses, until } from '../cli/processes.js';
+import { buildWindowCount } from './fixtures/window-count.js';
+import { batchCount, clicks, expectOutput, firstHalfPerPartition, FLUSH, JOB, kill, member, PARTITIONS, random, running, sleep } from './fixtures/cluster-run.js';
 import { clusterStatus } from '../../src/cluster/index.js';
 
-const JOB = new URL('./fixtures/window-count.ts', import.meta.url).pathname;
-const PARTITIONS = 4;
-const FLUSH = '~flush';
-
-/** Seeded clicks: per page (partition page % 4) in event-time order, then one far-future click per partition so every window before it closes. */
-function clicks(seed: number, withData: readonly number[] = [0, 1, 2, 3]): Array<{ value: string; partition: number }> {
-  let s = seed >>> 0;
-  const next = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
-  const out: Array<{ value: string; partition: number }> = [];
-  for (const partition of withData) {
-    let at = Math.floor(next() * 1000);
-    for (let i = 0; i < 150; i++) {
-      at += Math.floor(next() * 400);
-      const page = `page-${partition + PARTITIONS * Math.floor(next() * 2)}`;
-      const c: Click = { user: `user-${Math.floor(next() * 25)}`, page, at };
-      out.push({ value: JSON.stringify(c), partition });
-    }
-    out.push({ value: JSON.stringify({ user: FLUSH, page: `page-${partition}`, at: 1e9 } satisfies Click), partition });
-  }
-  return out;
-}
-
-/** The window counts computed as a batch: per user and 10 s window, the clicks in it (the flush user left out). */
-function batchCount(records: Array<{ value: string }>): string[] {
-  const counts = new Map<string, number>();
-  for (const r of records) {
-    const c = JSON.parse(r.value) as Click;
-    if (c.user === FLUSH) continue;
-    const key = `${c.user}|${Math.floor(c.at / 10_000) * 10_000}`;
-    counts.set(key, (counts.get(key) ?? 0) + 1);
-  }
-  return [...counts].map(([k, n]) => `${k}|${n}`);
-}
-
-const running: SluiceProcess[] = [];
 afterEach(() => stopProcesses(running));
-
-/** One member of `cluster` running the window-count fixture. */
-function member(cluster: string, args: string, name?: string, flags: string[] = []): SluiceProcess {
-  const p = startSluice(['run', JOB, '--cluster', cluster, '--kafka', BROKERS.join(','), ...(name ? ['--member', name] : []), ...flags, '--no-server', '--no-progress', '--log-level', process.env.SLUICE_TEST_LOG ?? 'warn', '--', args]);
-  running.push(p);
-  return p;
-}
-
-async function kill(p: SluiceProcess, signal: NodeJS.Signals): Promise<void> {
-  p.child.kill(signal);
-  await p.exited;
-  running.splice(running.indexOf(p), 1);
-}
-
-/** Reads the output until it holds `expected` lines (and nothing more for a while), then compares it with them exactly. */
-async function expectOutput(output: string, expected: string[], members: () => SluiceProcess[], timeoutMs = 120_000): Promise<void> {
-  const got = (await readCommitted(output, expected.length, 4000, timeoutMs)).map((m) => m.value.toString());
-  if (got.length !== expected.length || [...got].sort().join('\n') !== [...expected].sort().join('\n')) {
-    const missing = expected.filter((l) => !got.includes(l));
-    const counts = new Map<string, number>();
-    for (const l of got) counts.set(l, (counts.get(l) ?? 0) + 1);
-    const doubled = [...counts].filter(([, n]) => n > 1).map(([l]) => l);
-    const extra = got.filter((l) => !expected.includes(l));
-    console.error(`output ${got.length} vs expected ${expected.length}; missing ${missing.length}: ${missing.slice(0, 5)}; doubled ${doubled.length}: ${doubled.slice(0, 5)}; wrong ${extra.length}: ${extra.slice(0, 5)}`);
-    for (const p of members()) console.error(`member stderr:\n${p.stderr().slice(-(Number(process.env.SLUICE_TEST_LOG_TAIL) || 3000))}`);
-  }
-  expect([...got].sort()).toEqual([...expected].sort());
-}
-
-/** A seeded random generator (the seed is printed, so a failing run can be replayed). */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
-}
-
-/** The first half of each partition's records: every source partition moves on, so windows close. */
-function firstHalfPerPartition<R extends { partition: number }>(records: readonly R[]): R[] {
-  const seen = new Map<number, number>();
-  const total = new Map<number, number>();
-  for (const r of records) total.set(r.partition, (total.get(r.partition) ?? 0) + 1);
-  return records.filter((r) => {
-    const i = seen.get(r.partition) ?? 0;
-    seen.set(r.partition, i + 1);
-    return i < total.get(r.partition)! / 2;
-  });
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('cluster members (real broker, real processes)', () => {
   it('three members compute a keyed event-time window count equal to a single-process run', { timeout: 240_000 }, async () => {

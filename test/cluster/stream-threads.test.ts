@@ -8,7 +8,7 @@ import { Job, fromCollection } from '../../src/index.js';
 import { processFigures, threadMemberName } from '../../src/launch/cluster-threads.js';
 import type { ClusterFigures } from '../../src/observe/cluster-figures.js';
 
-const restored = (n: number) => ({ restores: n, tasks: n, entries: 10 * n, bytes: 100 * n, ms: n });
+const restored = (n: number) => ({ restores: n, tasks: n, local: n - 1, entries: 10 * n, bytes: 100 * n, ms: n });
 
 describe('cluster stream threads', () => {
   it('refuses parallelism above 1 for a job it cannot load in a thread, before it touches Kafka', () => {
@@ -23,8 +23,8 @@ describe('cluster stream threads', () => {
   });
 
   it("adds up its threads' figures: every task, rebalances, restores; the longest last rebalance", () => {
-    const a: ClusterFigures = { member: 'm', tasks: [{ topic: 'in', partition: 2, role: 'source' }], rebalances: 1, lastRebalanceMs: 40, restoring: false, restored: restored(1) };
-    const b: ClusterFigures = { member: 'm-t1', tasks: [{ topic: 'in', partition: 1, role: 'source' }, { topic: 'c-x-repartition', partition: 1, role: 'repartition' }], rebalances: 2, lastRebalanceMs: 90, restoring: true, restored: restored(2) };
+    const a: ClusterFigures = { member: 'm', tasks: [{ topic: 'in', partition: 2, role: 'source' }], rebalances: 1, lastRebalanceMs: 40, restoring: false, restored: restored(1), standbys: [1, 3] };
+    const b: ClusterFigures = { member: 'm-t1', tasks: [{ topic: 'in', partition: 1, role: 'source' }, { topic: 'c-x-repartition', partition: 1, role: 'repartition' }], rebalances: 2, lastRebalanceMs: 90, restoring: true, restored: restored(2), standbys: [0, 3] };
     expect(processFigures([a, undefined, b])).toEqual({
       member: 'm',
       threads: ['m', 'm-t1'],
@@ -32,7 +32,8 @@ describe('cluster stream threads', () => {
       rebalances: 3,
       lastRebalanceMs: 90,
       restoring: true,
-      restored: restored(3),
+      restored: { ...restored(3), local: 1 },
+      standbys: [0, 1, 3],
     });
     expect(processFigures([undefined, undefined])).toBeUndefined();
   });

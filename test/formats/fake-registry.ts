@@ -14,7 +14,8 @@
  * 3.3.3 are not served; 3.0.9's parent POM is not served either).
  */
 import avro from 'avsc';
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
+import { createServer as createHttpsServer, type ServerOptions as HttpsOptions } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 /** A running fake registry: its URL, the schemas by id (`schemas[id - 1]`), the requests it served, and `close`. */
@@ -29,14 +30,22 @@ export interface FakeRegistry {
   close(): Promise<void>;
 }
 
-/** Starts a fake registry on a free port of 127.0.0.1. */
-export async function startFakeRegistry(): Promise<FakeRegistry> {
+/**
+ * Starts a fake registry on a free port of 127.0.0.1: over HTTPS with `tls` (mutual with
+ * `requestCert`), answering 401 to requests whose Authorization is not `authorization`.
+ */
+export async function startFakeRegistry(opts: { tls?: HttpsOptions; authorization?: string } = {}): Promise<FakeRegistry> {
   const schemas: string[] = [];
   const subjects = new Map<string, number[]>();
   const config = new Map<string, string>();
   let hits = 0;
-  const server: Server = createServer((req, res) => {
+  const handle: RequestListener = (req, res) => {
     hits++;
+    if (opts.authorization !== undefined && req.headers.authorization !== opts.authorization) {
+      res.writeHead(401, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error_code: 401, message: 'Unauthorized' }));
+      return;
+    }
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => {
@@ -112,10 +121,11 @@ export async function startFakeRegistry(): Promise<FakeRegistry> {
       }
       reply(404, { error_code: 404, message: 'not found' });
     });
-  });
+  };
+  const server: Server = opts.tls ? createHttpsServer(opts.tls, handle) : createServer(handle);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url: `${opts.tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}`,
     schemas,
     subjects,
     config,

@@ -146,7 +146,8 @@ describe('metrics of a real job (each one moves)', () => {
       rebalances: 2,
       lastRebalanceMs: 1500,
       restoring: true,
-      restored: { restores: 3, tasks: 2, entries: 40, bytes: 4096, ms: 250 },
+      restored: { restores: 3, tasks: 2, local: 1, entries: 40, bytes: 4096, ms: 250 },
+      standbys: [0, 3],
     };
     lag = [{ topic: 'clicks', partition: 1, role: 'source', lag: 7 }];
     const text = await registry.metrics();
@@ -161,6 +162,8 @@ describe('metrics of a real job (each one moves)', () => {
     expect(promValue(text, 'sluice_cluster_restore_entries_total', labels)).toBe(40);
     expect(promValue(text, 'sluice_cluster_restore_bytes_total', labels)).toBe(4096);
     expect(promValue(text, 'sluice_cluster_restore_seconds_total', labels)).toBe(0.25);
+    expect(promValue(text, 'sluice_cluster_restore_local_tasks_total', labels)).toBe(1);
+    expect(promValue(text, 'sluice_cluster_standby_tasks', labels)).toBe(2);
     expect(promSamples(text, 'sluice_cluster_lag_records')).toEqual([{ labels: { ...labels, topic: 'clicks', partition: '1', role: 'source' }, value: 7 }]);
     expect(text).toContain('# TYPE sluice_cluster_rebalances_total counter');
     expect(text).toContain('# TYPE sluice_cluster_lag_records gauge');

@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { EXIT } from '../exit-codes.js';
+import { SluiceError } from '../../errors/index.js';
 import { loadJobModule } from '../../launch/job-module.js';
 import type { StartedJob } from '../../launch/job.js';
 import type { ServerOptions } from '../../server/server.js';
@@ -38,6 +39,11 @@ Options:
                                  shorter fails over sooner, and takes a pause for a death
   --transaction-timeout D        how long the broker keeps a dead member's transaction open,
                                  holding back read_committed readers of its output (default 10s)
+  --standbys N                   warm copies of each task's state on N other members (default 0):
+                                 a dead member's tasks move where their state already is
+  --state-dir DIR                where a member keeps copies of its tasks' state (default
+                                 <tmpdir>/sluice-cluster): restarted under the same --member, it
+                                 takes them instead of reading the changelogs
   --explain                      print the plan and exit without running
   --port N                       serve the dashboard, REST API and /metrics on port N (default 8081,
                                  or the next free port; 0: any free port)
@@ -61,6 +67,10 @@ Options:
   --allowed-host NAME            a further name the server answers to in the Host header, beside
                                  its address (and 127.0.0.1, localhost, [::1] on loopback);
                                  repeatable. Requests naming any other host are answered 421
+  --tls-cert F --tls-key F       serve the dashboard, REST API and /metrics over HTTPS with this
+                                 certificate chain and private key (PEM files)
+  --tls-ca F                     mutual TLS: only clients with a certificate of this CA (PEM) get
+                                 in; it counts as authentication for a --host beyond loopback
   --no-server                    no dashboard, REST API or /metrics
   --log-level L                  JSON logs on stderr at trace|debug|info|warn|error|silent
                                  (default info, or $SLUICE_LOG_LEVEL)
@@ -92,6 +102,8 @@ export const RUN_OPTIONS = {
   member: { type: 'string' },
   'session-timeout': { type: 'string' },
   'transaction-timeout': { type: 'string' },
+  standbys: { type: 'string' },
+  'state-dir': { type: 'string' },
   port: { type: 'string' },
   host: { type: 'string' },
   insecure: { type: 'boolean' },
@@ -104,6 +116,9 @@ export const RUN_OPTIONS = {
   'metrics-open': { type: 'boolean' },
   'audit-dir': { type: 'string' },
   'allowed-host': { type: 'string', multiple: true },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  'tls-ca': { type: 'string' },
   'no-server': { type: 'boolean' },
   'log-level': { type: 'string' },
   'no-progress': { type: 'boolean' },
@@ -120,6 +135,14 @@ function serverAuth(v: { [K in 'tokens-file' | 'jwks-url' | 'jwt-issuer' | 'jwt-
     ...(v['metrics-open'] ? { metricsOpen: true } : {}),
   };
   return { ...(Object.keys(auth).length > 0 ? { auth } : {}), ...(v['audit-dir'] === undefined ? {} : { audit: { dir: v['audit-dir'] } }) };
+}
+
+/** The `server.tls` option of `--tls-cert`, `--tls-key` and `--tls-ca` (none without them; one without the other is refused). */
+function serverTlsFlags(v: { 'tls-cert'?: string | undefined; 'tls-key'?: string | undefined; 'tls-ca'?: string | undefined }): Pick<ServerOptions, 'tls'> {
+  const { 'tls-cert': cert, 'tls-key': key, 'tls-ca': ca } = v;
+  if (cert === undefined && key === undefined && ca === undefined) return {};
+  if (cert === undefined || key === undefined) throw new SluiceError('INVALID_ARGUMENT', 'sluice run: --tls-cert and --tls-key go together (and --tls-ca needs both)');
+  return { tls: { cert, key, ...(ca === undefined ? {} : { ca }) } };
 }
 
 export async function runCommand(argv: string[]): Promise<number> {
@@ -161,6 +184,11 @@ export async function runCommand(argv: string[]): Promise<number> {
     process.stderr.write(`--cluster-partitions must be a positive integer, got '${parsed.values['cluster-partitions']}'\n`);
     return EXIT.USAGE;
   }
+  const standbys = parsed.values.standbys === undefined ? undefined : Number(parsed.values.standbys);
+  if (standbys !== undefined && !(Number.isInteger(standbys) && standbys >= 0)) {
+    process.stderr.write(`--standbys must be a whole number (0 or more), got '${parsed.values.standbys}'\n`);
+    return EXIT.USAGE;
+  }
   const timeouts: { sessionTimeout?: Duration; transactionTimeout?: Duration } = {};
   for (const [flag, key] of [['session-timeout', 'sessionTimeout'], ['transaction-timeout', 'transactionTimeout']] as const) {
     const value = parsed.values[flag];
@@ -197,13 +225,13 @@ export async function runCommand(argv: string[]): Promise<number> {
       fromCheckpoint: parsed.values['from-checkpoint'],
       allowNonRestoredState: parsed.values['allow-non-restored-state'] ?? false,
       parallelism,
-      ...(clusterName === undefined ? {} : { cluster: { name: clusterName, brokers: parsed.values.kafka!, partitions: clusterPartitions, member: parsed.values.member, ...timeouts } }),
+      ...(clusterName === undefined ? {} : { cluster: { name: clusterName, brokers: parsed.values.kafka!, partitions: clusterPartitions, member: parsed.values.member, standbys, stateDir: parsed.values['state-dir'], ...timeouts } }),
       onRestart: (error, n, delay) =>
         process.stderr.write(`job '${job.name}' failed (${(error as Error).message.split('\n')[0]}); restart ${n} in ${delay}ms\n`),
       observe: {
         server: parsed.values['no-server']
           ? false
-          : { port, host: parsed.values.host, insecure: parsed.values.insecure, allowedHosts: parsed.values['allowed-host'], ...serverAuth(parsed.values) },
+          : { port, host: parsed.values.host, insecure: parsed.values.insecure, allowedHosts: parsed.values['allowed-host'], ...serverAuth(parsed.values), ...serverTlsFlags(parsed.values) },
         logLevel: logLevel as LogLevel,
         logDestination: { write: (line) => (progress ? progress.log(line) : process.stderr.write(line)) },
       },

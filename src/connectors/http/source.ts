@@ -1,8 +1,9 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { SluiceError } from '../../errors/index.js';
 import { toPositiveMillis, type Duration } from '../../time/duration.js';
 import { Wakeup, wait } from '../shared/wait.js';
+import { createHttpServer, serverTls, type ServerTlsOptions } from '../shared/tls.js';
 import type { Source, SourceBatch, SourceContext, SourceReader } from '../source.js';
 import { listed, parseBody, readBody, type ByteBudget, type RecordProblem, type Utf8Policy } from './body.js';
 import { DurableLog } from './durable-log.js';
@@ -69,13 +70,19 @@ export interface HttpSourceOptions<T> {
    * Without it, records accepted but not yet processed are lost in a crash.
    */
   durableLog?: string;
+  /**
+   * Serve HTTPS with this certificate and key; with `ca` too, mutual TLS: a client without
+   * a certificate of one of those CAs is refused during the handshake. Read when the
+   * reader opens (a missing file fails the job's start). Default: plain HTTP.
+   */
+  tls?: ServerTlsOptions;
 }
 
 /** Where the source listens, once it does. */
 export interface HttpSourceAddress {
   readonly host: string;
   readonly port: number;
-  /** The ingest URL, for example `http://127.0.0.1:40123/ingest`. */
+  /** The ingest URL, for example `http://127.0.0.1:40123/ingest` (`https://` with `tls`). */
   readonly url: string;
 }
 
@@ -220,6 +227,7 @@ export function httpSource<T = unknown>(opts: HttpSourceOptions<T>): HttpSource<
     retryAfter,
     parse: opts.parse,
     durableLog: opts.durableLog,
+    tls: opts.tls,
   };
 
   const stats: HttpSourceStats = {
@@ -243,7 +251,7 @@ export function httpSource<T = unknown>(opts: HttpSourceOptions<T>): HttpSource<
     kind: 'http',
     bounded: false,
     replayable: opts.durableLog !== undefined,
-    describe: () => `http POST ${host}:${port === 0 ? '(any port)' : port}${path} (queue ${capacity} records / ${bytesText(maxQueueBytes)}, json/ndjson)`,
+    describe: () => `${opts.tls ? 'https' : 'http'} POST ${host}:${port === 0 ? '(any port)' : port}${path} (queue ${capacity} records / ${bytesText(maxQueueBytes)}, json/ndjson)`,
     address: () => listening.promise,
     get url() {
       return current?.address?.url;
@@ -287,6 +295,7 @@ interface IngestConfig<T> {
   retryAfter: number;
   parse: ((value: unknown) => T) | undefined;
   durableLog: string | undefined;
+  tls: ServerTlsOptions | undefined;
 }
 
 /** One reader: the server, its queue, and the poll that drains it. */
@@ -411,7 +420,15 @@ class HttpIngest<T> implements HttpSourceReader<T> {
     if (this.server) return;
     if (this.log) await this.replayLog();
     const { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs } = this.config;
-    const server = createServer(
+    let tls: ReturnType<typeof serverTls> | undefined;
+    try {
+      tls = this.config.tls && serverTls(this.config.tls, `httpSource '${this.ctx.uid}'`);
+    } catch (e) {
+      // Whoever waits for the address learns it too.
+      this.listening.reject(e);
+      throw e;
+    }
+    const server = createHttpServer(
       {
         headersTimeout: headersTimeoutMs,
         requestTimeout: requestTimeoutMs,
@@ -420,6 +437,7 @@ class HttpIngest<T> implements HttpSourceReader<T> {
         // timeout, header-stage connections lived 90 s): check often enough to keep them.
         connectionsCheckingInterval: Math.max(10, Math.min(1_000, Math.floor(Math.min(headersTimeoutMs, requestTimeoutMs) / 4))),
       },
+      tls,
       (req, res) => {
         this.handle(req, res).catch((error: unknown) => {
           // A bug here must not take the process down: answer 500 and say what happened.
@@ -458,7 +476,7 @@ class HttpIngest<T> implements HttpSourceReader<T> {
     }
     const { address, port } = server.address() as AddressInfo;
     const urlHost = address.includes(':') ? `[${address}]` : address;
-    this.address = { host: address, port, url: `http://${urlHost}:${port}${this.config.path}` };
+    this.address = { host: address, port, url: `${tls ? 'https' : 'http'}://${urlHost}:${port}${this.config.path}` };
     this.listening.resolve(this.address);
   }
 

@@ -20,6 +20,7 @@ export type { KafkaSourcePosition } from './position.js';
 export { kafkaSink, type KafkaSink, type KafkaSinkOptions } from './sink.js';
 export { kafkaTable, isTableDelete, type KafkaTableChange, type KafkaTableOptions, type KafkaTableSource } from './table.js';
 export { kafkaTableLookup, type KafkaTableLookup, type KafkaTableLookupOptions } from './table-lookup.js';
+export type { KafkaConnectionOptions, KafkaSaslOptions, KafkaSaslMechanism } from './connection.js';
 export type { KafkaSinkTopic } from './sink-topic-spec.js';
 export type { KafkaCodec, KafkaFormat } from './format.js';
 export type { KafkaTransactionHandle } from './transaction-handle.js';

@@ -1,5 +1,5 @@
 import { SluiceError } from '../../errors/index.js';
-import type { KafkaClient } from './client.js';
+import type { KafkaClient, KafkaClientConnection } from './client.js';
 import { kafkaErrorIds } from './transactions.js';
 import { sinkTopicConfigs, type KafkaSinkTopic } from './sink-topic-spec.js';
 
@@ -9,9 +9,9 @@ import { sinkTopicConfigs, type KafkaSinkTopic } from './sink-topic-spec.js';
  * retention is theirs to set. Two writers opening together may race: the loser finds
  * TOPIC_ALREADY_EXISTS, which is fine.
  */
-export async function ensureSinkTopic(kafka: KafkaClient, brokers: readonly string[], clientId: string, topic: string, spec: KafkaSinkTopic): Promise<boolean> {
+export async function ensureSinkTopic(kafka: KafkaClient, conn: KafkaClientConnection, clientId: string, topic: string, spec: KafkaSinkTopic): Promise<boolean> {
   const configs = sinkTopicConfigs(spec, topic);
-  const admin = new kafka.Admin({ clientId, bootstrapBrokers: [...brokers] });
+  const admin = new kafka.Admin({ clientId, ...conn });
   try {
     if ((await admin.listTopics()).includes(topic)) return false;
     try {

@@ -1,5 +1,7 @@
 import type { MessageToProduce, Producer } from '@platformatic/kafka';
-import { closeQuietly, loadKafkaClient, type KafkaClient } from './client.js';
+import { checkKafkaAccess, checkSaslOptions, closeQuietly, kafkaClientOptions, loadKafkaClient, type KafkaClient, type KafkaClientConnection } from './client.js';
+import type { KafkaConnectionOptions } from './connection.js';
+import { checkTlsOptions } from '../shared/tls.js';
 import { SluiceError, describeRecord } from '../../errors/index.js';
 import { asBuffer } from '../../formats/format.js';
 import { FormatLifecycle } from '../../formats/lifecycle.js';
@@ -13,9 +15,7 @@ import { sinkTopicConfigs, type KafkaSinkTopic } from './sink-topic-spec.js';
 import { TransactionCoordinators, coordinatorRetriable } from './transactions.js';
 
 /** Options of {@link kafkaSink}. */
-export interface KafkaSinkOptions<T> {
-  /** Bootstrap brokers, `'host:port'` (an array or a comma-separated string). */
-  brokers: string | readonly string[];
+export interface KafkaSinkOptions<T> extends KafkaConnectionOptions {
   /** The topic to write. */
   topic: string;
   /** The record key: records with the same key go to the same partition (murmur2, as Java clients do). Without it the client spreads records. */
@@ -109,6 +109,8 @@ export function kafkaSink<T>(options: KafkaSinkOptions<T>): KafkaSink<T> {
   const brokers = brokerList(options.brokers, 'kafkaSink');
   if (typeof options.topic !== 'string' || options.topic === '') throw new SluiceError('INVALID_ARGUMENT', 'kafkaSink: topic must be a non-empty string');
   const codec = codecOf(options.format, 'kafkaSink');
+  checkTlsOptions(options.tls, 'kafkaSink');
+  checkSaslOptions(options.sasl, 'kafkaSink');
   const timeoutMs = options.transactionTimeoutMs ?? 300_000;
   if (!(timeoutMs >= 1000)) throw new SluiceError('INVALID_ARGUMENT', `kafkaSink: transactionTimeoutMs must be at least 1000, got ${options.transactionTimeoutMs}`);
   const brokerTimeoutMs = brokerTimeoutOf(options.brokerUnavailableTimeout, 'kafkaSink');
@@ -197,6 +199,8 @@ class KafkaWriter<T> implements SinkWriter<T> {
   /** Aborted when the writer closes: retries through an outage stop then. */
   private readonly closing = new AbortController();
   private readonly lifecycle: FormatLifecycle;
+  /** Brokers, TLS and SASL as the client takes them (read when the writer opens). */
+  private conn!: KafkaClientConnection;
 
   constructor(
     private readonly ctx: SinkContext,
@@ -216,9 +220,12 @@ class KafkaWriter<T> implements SinkWriter<T> {
   async open(): Promise<void> {
     this.kafka = await loadKafkaClient();
     this.rideOut = { kafka: this.kafka, clock: this.ctx.clock, timeoutMs: this.brokerTimeoutMs, where: this.where, step: this.ctx.uid, brokers: this.brokers, signal: this.closing.signal };
+    this.conn = await kafkaClientOptions(this.options, this.where);
+    // A bad certificate or password fails now, clearly, instead of being retried as an outage.
+    await checkKafkaAccess(this.kafka, this.conn, this.where, this.ctx.uid);
     if (this.options.createTopic !== undefined) {
       try {
-        await ensureSinkTopic(this.kafka, this.brokers, this.clientId, this.options.topic, this.options.createTopic);
+        await ensureSinkTopic(this.kafka, this.conn, this.clientId, this.options.topic, this.options.createTopic);
       } catch (e) {
         throw new SluiceError('SINK_FAILED', `kafka sink '${this.ctx.uid}': could not create topic ${this.options.topic}: ${errorText(e)}`, { step: this.ctx.uid, cause: e });
       }
@@ -228,13 +235,13 @@ class KafkaWriter<T> implements SinkWriter<T> {
   }
 
   private transactionCoordinators(): TransactionCoordinators {
-    return (this.coordinators ??= new TransactionCoordinators(this.kafka, this.brokers, this.clientId, this.rideOut));
+    return (this.coordinators ??= new TransactionCoordinators(this.kafka, this.conn, this.clientId, this.rideOut));
   }
 
   private newProducer(transactionalId?: string): Producer {
     return new this.kafka.Producer({
       clientId: this.clientId,
-      bootstrapBrokers: this.brokers,
+      ...this.conn,
       idempotent: true,
       autocreateTopics: false,
       // The client sends this timeout as the transaction timeout too (InitProducerId).

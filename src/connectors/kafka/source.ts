@@ -1,5 +1,7 @@
 import type { Consumer, Message, MessagesStream } from '@platformatic/kafka';
-import { closeQuietly, closeReading, loadKafkaClient, type KafkaClient } from './client.js';
+import { checkKafkaAccess, checkSaslOptions, closeQuietly, closeReading, kafkaClientOptions, loadKafkaClient, type KafkaClient, type KafkaClientConnection } from './client.js';
+import type { KafkaConnectionOptions } from './connection.js';
+import { checkTlsOptions } from '../shared/tls.js';
 import { SluiceError } from '../../errors/index.js';
 import { FormatLifecycle } from '../../formats/lifecycle.js';
 import { toMillis, type Duration } from '../../time/duration.js';
@@ -13,9 +15,7 @@ import { PartitionWatermarks } from './watermarks.js';
 import { splitAssigner, type SplitOwner } from './split-assigner.js';
 
 /** Options of {@link kafkaSource}. */
-export interface KafkaSourceOptions<T> {
-  /** Bootstrap brokers, `'host:port'` (an array or a comma-separated string). */
-  brokers: string | readonly string[];
+export interface KafkaSourceOptions<T> extends KafkaConnectionOptions {
   /** The topic to read. */
   topic: string;
   /** The consumer group: processes of one job share the topic's partitions through it. */
@@ -134,6 +134,8 @@ export function kafkaSourceParts<V, T>(options: KafkaSourceOptions<V>, who: stri
     throw new SluiceError('INVALID_ARGUMENT', `${who}: startFrom must be 'earliest', 'latest' or 'committed', not ${JSON.stringify(startFrom)}`);
   }
   const codec = codecOf(options.format, who);
+  checkTlsOptions(options.tls, who);
+  checkSaslOptions(options.sasl, who);
   const wm = options.watermarks && {
     outOfOrderness: toMillis(options.watermarks.outOfOrderness, `${who} watermarks.outOfOrderness`),
     idleTimeout: options.watermarks.idleTimeout === undefined ? Number.POSITIVE_INFINITY : toMillis(options.watermarks.idleTimeout, `${who} watermarks.idleTimeout`),
@@ -180,6 +182,8 @@ class KafkaReader<V, T> implements SourceReader<T> {
   /** This reader's static group membership (group.instance.id), kept in its position. */
   private readonly member: string;
   private readonly lifecycle: FormatLifecycle;
+  /** Brokers, TLS and SASL as the client takes them (read when the reader opens). */
+  private conn!: KafkaClientConnection;
 
   constructor(
     private readonly ctx: SourceContext,
@@ -218,6 +222,9 @@ class KafkaReader<V, T> implements SourceReader<T> {
       brokers: this.brokers,
       signal: AbortSignal.any([this.ctx.signal, this.closing.signal]),
     };
+    this.conn = await kafkaClientOptions(this.options, this.rideOut.where);
+    // A bad certificate or password fails now, clearly, instead of being retried as an outage.
+    await checkKafkaAccess(kafka, this.conn, this.rideOut.where, this.ctx.uid);
     // A broker that is away when the reader opens (a job restarting during an outage):
     // wait for it with a fresh consumer per try.
     await rideOut('connect', () => this.connect(kafka), this.rideOut);
@@ -228,7 +235,7 @@ class KafkaReader<V, T> implements SourceReader<T> {
     const owner: SplitOwner = { sluice: 1, index: this.ctx.subtask.index, parallelism: this.ctx.subtask.parallelism, openedAt: Date.now() };
     const consumer = (this.consumer = new Consumer({
       clientId: this.options.clientId ?? `sluice-${this.ctx.uid}`,
-      bootstrapBrokers: this.brokers,
+      ...this.conn,
       groupId: this.options.groupId,
       sessionTimeout: this.sessionTimeout,
       heartbeatInterval: Math.max(500, Math.floor(this.sessionTimeout / 5)),

@@ -5,13 +5,13 @@ import { SystemClock, type Clock } from '../../time/clock.js';
 import { toMillis, type Duration } from '../../time/duration.js';
 import type { Lookup } from '../lookup.js';
 import { Wakeup, wait } from '../shared/wait.js';
-import { closeReading, loadKafkaClient } from './client.js';
+import { checkTlsOptions } from '../shared/tls.js';
+import { checkSaslOptions, closeReading, kafkaClientOptions, loadKafkaClient } from './client.js';
+import type { KafkaConnectionOptions } from './connection.js';
 import { brokerList, codecOf, type KafkaFormat } from './format.js';
 
 /** Options of {@link kafkaTableLookup}. */
-export interface KafkaTableLookupOptions<V> {
-  /** Bootstrap brokers, `'host:port'` (an array or a comma-separated string). */
-  brokers: string | readonly string[];
+export interface KafkaTableLookupOptions<V> extends KafkaConnectionOptions {
   /** The compacted topic holding the table: the latest record per key is its value, a tombstone (null value) removes it. */
   topic: string;
   /** How record values become values (default `'json'`). A lookup of a key whose latest value cannot be decoded fails with LOOKUP_FAILED. */
@@ -58,7 +58,9 @@ export interface KafkaTableLookup<V> extends Lookup<string, V> {
  * lookupJoin(clicks, users, { uid: 'users', key: (c) => c.user, join: (c, u) => ({ ...c, country: u?.country }), onMiss: 'null' });
  */
 export function kafkaTableLookup<V>(options: KafkaTableLookupOptions<V>): KafkaTableLookup<V> {
-  const brokers = brokerList(options.brokers, 'kafkaTableLookup');
+  brokerList(options.brokers, 'kafkaTableLookup');
+  checkTlsOptions(options.tls, 'kafkaTableLookup');
+  checkSaslOptions(options.sasl, 'kafkaTableLookup');
   if (typeof options.topic !== 'string' || options.topic === '') throw new SluiceError('INVALID_ARGUMENT', 'kafkaTableLookup: topic must be a non-empty string');
   const codec = codecOf(options.format, 'kafkaTableLookup');
   const loadTimeout = toMillis(options.loadTimeout ?? 60_000, 'kafkaTableLookup loadTimeout');
@@ -97,9 +99,10 @@ export function kafkaTableLookup<V>(options: KafkaTableLookupOptions<V>): KafkaT
 
   const load = async (): Promise<void> => {
     const kafka = await loadKafkaClient();
+    const conn = await kafkaClientOptions(options, `kafkaTableLookup '${name}'`);
     const c = (consumer = new kafka.Consumer({
       clientId: options.clientId ?? `sluice-table-${topic}`,
-      bootstrapBrokers: brokers,
+      ...conn,
       groupId: `sluice-table-${randomUUID()}`,
       autocommit: false,
       isolationLevel,

@@ -6,7 +6,7 @@
  * writer are aborted at once rather than at their timeout.
  */
 import type { Connection, ConnectionPool } from '@platformatic/kafka';
-import type { KafkaClient } from './client.js';
+import type { KafkaClient, KafkaClientConnection } from './client.js';
 import { isTransient, rideOut, type RideOutOptions } from './outage.js';
 import type { KafkaTransactionHandle } from './transaction-handle.js';
 
@@ -44,14 +44,16 @@ export function coordinatorRetriable(kafka: Pick<KafkaClient, 'NetworkError'>, e
  */
 export class TransactionCoordinators {
   private readonly pool: ConnectionPool;
+  private readonly brokers: readonly string[];
 
   constructor(
     private readonly kafka: KafkaClient,
-    private readonly brokers: readonly string[],
+    conn: KafkaClientConnection,
     clientId: string,
     private readonly rideOutOptions: RideOutOptions,
   ) {
-    this.pool = new kafka.ConnectionPool(clientId, { connectTimeout: 5_000, requestTimeout: 30_000 });
+    this.brokers = conn.bootstrapBrokers;
+    this.pool = new kafka.ConnectionPool(clientId, { connectTimeout: 5_000, requestTimeout: 30_000, tls: conn.tls, sasl: conn.sasl });
   }
 
   private async coordinator(transactionalId: string): Promise<Connection> {
