@@ -44,7 +44,7 @@ if (process.argv[2] === 'async') {
   process.exit(0);
 }
 
-// `npm run bench -- sinks [--records N] [--events N] [--runs N]`: the PostgreSQL time-series and InfluxDB sinks beside hand-written client loops, and rollup() beside one tumbling aggregate (bench/sinks.ts).
+// `npm run bench -- sinks [--records N] [--events N] [--runs N] [--only postgres,influxdb,cassandra,rollup]`: the PostgreSQL time-series, InfluxDB and Cassandra sinks beside hand-written client loops, and rollup() beside one tumbling aggregate (bench/sinks.ts).
 if (process.argv[2] === 'sinks') {
   const { runSinksBench } = await import('./sinks.js');
   await runSinksBench(process.argv.slice(3));

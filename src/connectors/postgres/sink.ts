@@ -4,6 +4,7 @@ import { SluiceError } from '../../errors/index.js';
 import type { Sink, SinkContext, SinkWriter } from '../sink.js';
 import { loadOptional } from '../shared/optional-client.js';
 import { sqlIdentifier } from './identifier.js';
+import { RowRetention, type PostgresRowRetention } from './row-retention.js';
 
 /** Options of {@link postgresSink}. */
 export interface PostgresSinkOptions<T> {
@@ -22,6 +23,15 @@ export interface PostgresSinkOptions<T> {
   row: (value: T) => readonly unknown[];
   /** Rows per INSERT statement (default 500). */
   batchSize?: number;
+  /**
+   * Retention by a time column (a TTL column): rows whose `column` is more than `keep`
+   * before now (the job's clock) are deleted when the writer opens and then at most once
+   * a minute, at checkpoints and at the end. Default: rows are kept.
+   *
+   * @example
+   * postgresSink({ table: 'sessions', key: ['id'], columns: ['id', 'seen_at'], row: (s) => [s.id, new Date(s.at)], retention: { column: 'seen_at', keep: '30d' } })
+   */
+  retention?: PostgresRowRetention;
 }
 
 /** The sink {@link postgresSink} returns: batched upserts, exactly-once by idempotence. */
@@ -60,6 +70,7 @@ export function postgresSink<T>(opts: PostgresSinkOptions<T>): PostgresSink<T> {
   const updates = opts.columns.filter((c) => !opts.key.includes(c)).map((c) => `${ident(c)} = EXCLUDED.${ident(c)}`);
   const batchSize = opts.batchSize ?? 500;
   if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new SluiceError('INVALID_ARGUMENT', `postgresSink: batchSize must be a positive integer, got ${batchSize}`);
+  const retention = opts.retention === undefined ? undefined : new RowRetention(table, opts.retention, opts.columns);
   const statement = (rows: number): string => {
     const values: string[] = [];
     for (let r = 0; r < rows; r++) values.push(`(${cols.map((_, c) => `$${r * cols.length + c + 1}`).join(', ')})`);
@@ -70,7 +81,7 @@ export function postgresSink<T>(opts: PostgresSinkOptions<T>): PostgresSink<T> {
     kind: 'postgres',
     guarantees: ['exactly-once', 'at-least-once', 'none'],
     describe: () => `postgres upserts into ${opts.table} on (${opts.key.join(', ')}), ${batchSize} rows a statement`,
-    createWriter: (ctx) => new PostgresWriter<T>(opts, ctx, statement, batchSize),
+    createWriter: (ctx) => new PostgresWriter<T>(opts, ctx, statement, batchSize, retention),
   };
 }
 
@@ -86,6 +97,7 @@ class PostgresWriter<T> implements SinkWriter<T> {
     private readonly ctx: SinkContext,
     private readonly statement: (rows: number) => string,
     private readonly batchSize: number,
+    private readonly retention: RowRetention | undefined,
   ) {
     this.keyIndexes = opts.key.map((k) => opts.columns.indexOf(k));
   }
@@ -100,6 +112,7 @@ class PostgresWriter<T> implements SinkWriter<T> {
       await client.connect();
       await client.query('CREATE TABLE IF NOT EXISTS sluice_sink_checkpoints (sink text PRIMARY KEY, checkpoint_id bigint NOT NULL)');
       await client.query('INSERT INTO sluice_sink_checkpoints (sink, checkpoint_id) VALUES ($1, 0) ON CONFLICT (sink) DO NOTHING', [this.sinkName]);
+      await this.retention?.apply(client, this.ctx.clock.now(), true);
     } catch (e) {
       await client.end().catch(() => {});
       throw this.failed('connecting', e);
@@ -153,7 +166,17 @@ class PostgresWriter<T> implements SinkWriter<T> {
   /** At a barrier: the rows since the last one and the checkpoint id, committed together (see postgresSink). */
   async preCommit(checkpointId: number): Promise<{ checkpointId: number }> {
     await this.writeBuffered(Math.min(checkpointId, Number.MAX_SAFE_INTEGER));
+    await this.expire();
     return { checkpointId };
+  }
+
+  /** Deletes the rows past the retention, at most once a minute (see PostgresSinkOptions.retention). */
+  private async expire(): Promise<void> {
+    try {
+      await this.retention?.apply(this.client!, this.ctx.clock.now(), false);
+    } catch (e) {
+      throw this.failed('deleting rows past the retention', e);
+    }
   }
 
   /** Committed at preCommit already (idempotent upserts). */
@@ -164,6 +187,7 @@ class PostgresWriter<T> implements SinkWriter<T> {
 
   async flush(): Promise<void> {
     await this.writeBuffered();
+    await this.expire();
   }
 
   async close(): Promise<void> {
