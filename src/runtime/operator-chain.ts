@@ -36,6 +36,8 @@ export interface ChainSpec {
 export interface ChainTask {
   /** Work the task finishes before it takes its next input. */
   defer(work: Promise<unknown>): void;
+  /** Work the acknowledgement of the checkpoint being taken waits for (not the task's input). */
+  ackAfter(work: Promise<unknown>): void;
   /** A clock callback run inside the task, for step `step` of the chain (its position); returns its cancel. */
   schedule(at: number, callback: () => void, step: number): () => void;
   /** Runs a callback inside the task for step `step` (never between a snapshot and its barrier). */
@@ -160,6 +162,7 @@ export class OperatorChain {
       sharedStateDir: config.sharedStateDir?.(backendName),
       userError: (error, record, timestamp, what) => userError(errors, error, record, timestamp, what),
       defer: (work) => task.defer(work),
+      ackAfter: (work) => task.ackAfter(work),
       stateBackend() {
         let backend = stateBackends.get(backendName);
         if (backend === undefined) {
