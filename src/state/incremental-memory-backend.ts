@@ -33,7 +33,8 @@ import { storageFailed } from './disk/storage-errors.js';
 import { MemoryStateBackend, type MemoryStateBackendOptions } from './memory-backend.js';
 import { readChainFile, writeChainFile, type ChainFile, type StateChanges } from './memory-chain.js';
 import { ColumnsBuilder, keyGroupsOf } from './snapshot-format.js';
-import type { KeyedStateHandle, KeyedStateSnapshot, StateColumns } from './types.js';
+import type { StateTable } from './state-table.js';
+import type { KeyedStateHandle, KeyedStateSnapshot, StateColumns, StateKind } from './types.js';
 
 /** Options of {@link IncrementalMemoryStateBackend}. */
 export interface IncrementalMemoryStateBackendOptions extends MemoryStateBackendOptions {
@@ -129,6 +130,14 @@ export class IncrementalMemoryStateBackend extends MemoryStateBackend {
       else this.applyDelta(file.states, keyGroups);
     }
     this.chain = [];
+  }
+
+  /** A table made after a checkpoint names its changes from the start: the checkpoint had none of its slots. */
+  protected override tableFor(name: string, kind: StateKind): StateTable {
+    const made = !this.tables.has(name);
+    const table = super.tableFor(name, kind);
+    if (made && this.chain.length > 0) table.tracking = true;
+    return table;
   }
 
   override restore(snapshot: KeyedStateSnapshot, keyGroups?: { from: number; to: number }): void {

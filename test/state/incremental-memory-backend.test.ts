@@ -10,7 +10,15 @@ import { listState, mapState, valueState } from '../../src/state/descriptors.js'
 import { entriesOf } from '../../src/state/snapshot-format.js';
 import type { KeyedStateBackend, KeyedStateHandle, KeyedStateSnapshot } from '../../src/state/types.js';
 import { ManualClock, type Clock } from '../../src/time/clock.js';
+import { describeStateBackend } from '../../src/testing/index.js';
 import { checkProperty, propertyRuns } from '../property.js';
+
+// The shared suite, on a backend that has taken a checkpoint: its states name every change (the delta's bookkeeping is on).
+describeStateBackend('incremental memory, after a checkpoint', (clock) => {
+  const b = new IncrementalMemoryStateBackend({ clock });
+  void b.captureCheckpoint(mkdtempSync(join(tmpdir(), 'sluice-inc-mem-suite-')), 1).written;
+  return b;
+});
 
 /** The states every backend of these tests declares: plain, with TTL (refreshed on read), map with TTL, namespaced, list. */
 function declare(b: KeyedStateBackend) {
