@@ -81,7 +81,7 @@ export class MemoryValueState<T> extends BaseState implements ValueState<T> {
     if (value === undefined) this.table.remove(key, ns);
     else if (this.fast && ns === undefined) {
       this.plain.set(key, value);
-      if (this.table.tracking) this.table.dirtyPlain.add(key);
+      if (this.table.tracking) this.table.touch(key, undefined);
     } else this.table.write(key, ns, value);
   }
 }

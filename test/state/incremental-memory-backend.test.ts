@@ -178,7 +178,7 @@ describe('IncrementalMemoryStateBackend', () => {
     expect(restored).toEqual(await restoredAt(0, (r) => r.restore(b.snapshot())));
   });
 
-  it('writes a full checkpoint when half the keys or more changed, after a restore, and one in fullEvery', async () => {
+  it('writes a full checkpoint when more than an eighth of the keys changed, after a restore, and one in fullEvery', async () => {
     const clock: Clock = new ManualClock(0);
     const b = new IncrementalMemoryStateBackend({ clock, fullEvery: 3 });
     const v = b.getState(valueState<number>('v'));
@@ -196,17 +196,17 @@ describe('IncrementalMemoryStateBackend', () => {
       kinds.push(c.handle.incremental);
       return c.handle;
     };
-    write(100);
+    write(10_000);
     await take(1); // first: full
-    write(10);
+    write(100);
     await take(2); // delta
-    write(60);
-    const h = await take(3); // 60 of 100 changed: full
-    write(10);
+    write(2_000);
+    const h = await take(3); // 2,000 of 10,000 changed (more than 1,250): full
+    write(100);
     await take(4);
-    write(10);
+    write(100);
     await take(5);
-    write(10);
+    write(100);
     await take(6); // one in fullEvery (3): full
     b.restore({ maxParallelism: 128, states: {} });
     write(1);
