@@ -21,6 +21,52 @@ export interface FusedStage {
 
 const WHAT = { map: 'map function', filter: 'filter predicate', flatMap: 'flatMap function' } as const;
 
+/** The loop of one fused run over a batch: fills `outV` (and `outT`) and returns how many records it put there. */
+type RunLoop = (values: readonly unknown[], timestamps: readonly number[], outV: unknown[], outT: number[]) => number;
+
+/**
+ * Writes the loop of a run of `kinds` as JavaScript and compiles it, once per run (per
+ * chain and subtask): every user function is called from a call site of its own, which
+ * V8 then sees called with one function only and inlines, as in a hand-written loop. A
+ * loop shared by every run (a loop over the steps, or closures calling closures) sees
+ * every job's functions at the same call sites and calls them through the slow, generic
+ * path (`bench/core.ts`, map-filter). The code is made from the kinds alone, never from
+ * user input.
+ */
+function compileLoop(kinds: readonly FusibleKind[], counted: boolean, stampAt: number, positions: readonly number[]): (fns: readonly Function[], errors: readonly Function[], words: Int32Array, passed: Int32Array) => RunLoop {
+  const mapsOnly = kinds.every((k) => k === 'map');
+  let body = 'let k = 0;\nconst n = values.length;\nL0: for (let i = 0; i < n; i++) {\nconst t = timestamps[i];\nlet v0 = values[i];\n';
+  let loop = 'L0';
+  let closers = '}\n';
+  kinds.forEach((kind, s) => {
+    const v = `v${s}`;
+    const next = `v${s + 1}`;
+    const count = counted && s < kinds.length - 1;
+    body += `words[${stampAt}] = ${positions[s]};\n`;
+    if (kind === 'map') {
+      body += `let ${next};\ntry { ${next} = f${s}(${v}); } catch (e) { e${s}(e, ${v}, t, ${JSON.stringify(WHAT.map)}); continue ${loop}; }\n`;
+      if (count) body += `passed[${s}]++;\n`;
+    } else if (kind === 'filter') {
+      body += `let keep${s};\ntry { keep${s} = f${s}(${v}); } catch (e) { e${s}(e, ${v}, t, ${JSON.stringify(WHAT.filter)}); continue ${loop}; }\nif (!keep${s}) continue ${loop};\n`;
+      if (count) body += `passed[${s}]++;\n`;
+      body += `const ${next} = ${v};\n`;
+    } else {
+      body += `let a${s};\ntry { const r = f${s}(${v}); a${s} = Array.isArray(r) ? r : [...r]; } catch (e) { e${s}(e, ${v}, t, ${JSON.stringify(WHAT.flatMap)}); continue ${loop}; }\n`;
+      if (count) body += `passed[${s}] += a${s}.length;\n`;
+      loop = `L${s + 1}`;
+      body += `${loop}: for (let j${s} = 0; j${s} < a${s}.length; j${s}++) {\nconst ${next} = a${s}[j${s}];\n`;
+      closers += '}\n';
+    }
+  });
+  body += `outV[k] = v${kinds.length};\n${mapsOnly ? '' : 'outT[k] = t;\n'}k++;\n`;
+  body += closers + 'return k;';
+  const params = [...kinds.map((_, s) => `f${s}`), ...kinds.map((_, s) => `e${s}`), 'words', 'passed'];
+  const factory = new Function(...params, `return function fusedRun(values, timestamps, outV, outT) {\n${body}\n};`);
+  return (fns, errors, words, passed) => factory(...fns, ...errors, words, passed) as RunLoop;
+}
+
+type FusibleKind = FusibleStep['fusion']['kind'];
+
 /**
  * Runs consecutive stateless steps of a chain (map, filter, flatMap) as one function per
  * record, in place of the {@link ChainedOutput} into the first: the record goes through
@@ -29,18 +75,14 @@ const WHAT = { map: 'map function', filter: 'filter predicate', flatMap: 'flatMa
  * reported by the step that threw (its name, its policy, its dead letters), the watchdog
  * sees which step runs, and metrics count each step's records in and out per batch.
  * Watermarks, idleness and the end still go through `chained`, step by step.
- * `emit` is the last step's main output. See `fused-output.test.ts`.
+ * `emit` gives the last step's main output. See `fused-output.test.ts`.
  */
 export class FusedOutput<T> implements Output<T> {
   private readonly words: Int32Array;
   private readonly stepAt: number;
-  private readonly head: (value: unknown) => void;
+  private readonly loop: RunLoop;
   /** Records that left each stage in the current batch, when metrics count (the last stage's go through its metered output). */
   private readonly passed: Int32Array;
-  private outV: unknown[] = [];
-  private outT: number[] = [];
-  private k = 0;
-  private ts = 0;
   /** Only maps: the output shares the input's timestamps. */
   private readonly mapsOnly: boolean;
 
@@ -56,72 +98,15 @@ export class FusedOutput<T> implements Output<T> {
     this.words = stamp.words;
     this.stepAt = stamp.at + STEP;
     this.passed = new Int32Array(stages.length);
-    this.mapsOnly = stages.every((s) => s.step.fusion.kind === 'map');
-    let next: (value: unknown) => void = this.mapsOnly
-      ? (v) => {
-          this.outV[this.k++] = v;
-        }
-      : (v) => {
-          const k = this.k++;
-          this.outV[k] = v;
-          this.outT[k] = this.ts;
-        };
-    for (let i = stages.length - 1; i >= 0; i--) next = this.stage(i, next);
-    this.head = next;
-  }
-
-  /** Stage `i` calling `next` with what it passes on. */
-  private stage(i: number, next: (value: unknown) => void): (value: unknown) => void {
-    const { step, position, userError, metrics } = this.stages[i]!;
-    const { kind, fn } = step.fusion;
-    const words = this.words;
-    const at = this.stepAt;
-    const passed = this.passed;
-    const count = metrics !== undefined && i < this.stages.length - 1;
-    const what = WHAT[kind];
-    if (kind === 'map') {
-      return (v) => {
-        words[at] = position;
-        let r: unknown;
-        try {
-          r = fn(v);
-        } catch (error) {
-          userError(error, v, this.ts, what);
-          return;
-        }
-        if (count) passed[i]!++;
-        next(r);
-      };
-    }
-    if (kind === 'filter') {
-      return (v) => {
-        words[at] = position;
-        let keep: unknown;
-        try {
-          keep = fn(v);
-        } catch (error) {
-          userError(error, v, this.ts, what);
-          return;
-        }
-        if (keep) {
-          if (count) passed[i]!++;
-          next(v);
-        }
-      };
-    }
-    return (v) => {
-      words[at] = position;
-      let results: unknown[];
-      try {
-        const r = fn(v) as Iterable<unknown>;
-        results = Array.isArray(r) ? r : [...r];
-      } catch (error) {
-        userError(error, v, this.ts, what);
-        return;
-      }
-      if (count) passed[i]! += results.length;
-      for (let j = 0; j < results.length; j++) next(results[j]);
-    };
+    const kinds = stages.map((s) => s.step.fusion.kind);
+    this.mapsOnly = kinds.every((k) => k === 'map');
+    const counted = stages[0]!.metrics !== undefined;
+    this.loop = compileLoop(kinds, counted, this.stepAt, stages.map((s) => s.position))(
+      stages.map((s) => s.step.fusion.fn),
+      stages.map((s) => s.userError),
+      this.words,
+      this.passed,
+    );
   }
 
   emitBatch(batch: Batch<T>): void {
@@ -130,29 +115,18 @@ export class FusedOutput<T> implements Output<T> {
     if (n === 0) return;
     const first = this.stages[0]!.metrics;
     if (first !== undefined) stepIn(first, n, this.context!);
-    this.outV = new Array(n);
-    if (!this.mapsOnly) this.outT = new Array(n);
-    this.k = 0;
-    const head = this.head;
+    const outV = new Array<unknown>(n);
+    const outT = this.mapsOnly ? timestamps : new Array<number>(n);
+    let k: number;
     try {
-      for (let i = 0; i < n; i++) {
-        this.ts = timestamps[i]!;
-        head(values[i]);
-      }
+      k = this.loop(values, timestamps, outV, outT);
     } finally {
       this.words[this.stepAt] = this.from;
     }
     this.count(n);
-    const k = this.k;
     if (k === 0) return;
-    const outV = this.outV;
     if (outV.length !== k) outV.length = k;
-    let outT: number[];
-    if (this.mapsOnly) outT = timestamps;
-    else {
-      outT = this.outT;
-      if (outT.length !== k) outT.length = k;
-    }
+    if (!this.mapsOnly && outT.length !== k) outT.length = k;
     this.emit().emitBatch({ values: outV, timestamps: outT });
   }
 
