@@ -85,35 +85,40 @@ async function checkpointAtTwo(dir: string, backend: (clock: ManualClock) => Key
   return parts;
 }
 
+/** Restores `parts` into one subtask on `backend` (its state declared as `version`) and counts key 7 once more: the lines it emits. */
+async function countSevenAfterRestore(parts: KeyedScopeSnapshot[], backend: (clock: ManualClock) => KeyedStateBackend, version?: number): Promise<string[]> {
+  const s = countStep(0, 1, backend, undefined, version);
+  s.op.initializeStateParts(parts);
+  await s.op.open();
+  s.feed([7]);
+  return s.out;
+}
+
+/** Restores `parts` at parallelism 3 and counts every key once more in each subtask: the keys whose count went on (they were restored where they belong). */
+async function restoredAtThree(parts: KeyedScopeSnapshot[], backend: (clock: ManualClock) => KeyedStateBackend): Promise<number[]> {
+  const seen: string[] = [];
+  for (const index of [0, 1, 2]) {
+    const s = countStep(index, 3, backend, undefined);
+    s.op.initializeStateParts(parts);
+    await s.op.open();
+    s.feed(allKeys); // a key this subtask does not own counts from 1: it was not restored here
+    seen.push(...s.out.filter((l) => l.endsWith(':2')));
+  }
+  return seen.map((l) => Number(l.split(':')[0])).sort((a, b) => a - b);
+}
+
 describe('restoring the handles of on-disk incremental checkpoints', () => {
   it('at another parallelism: each subtask takes its key groups from every old subtask’s chain', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sluice-handle-rescale-'));
     const parts = await checkpointAtTwo(dir);
-    const seen: string[] = [];
-    for (const index of [0, 1, 2]) {
-      const s = countStep(index, 3, disk(dir), undefined);
-      s.op.initializeStateParts(parts);
-      await s.op.open();
-      s.feed(allKeys); // a key this subtask does not own counts from 1: it was not restored here
-      seen.push(...s.out.filter((l) => l.endsWith(':2')));
-    }
-    expect(seen.map((l) => Number(l.split(':')[0])).sort((a, b) => a - b)).toEqual(allKeys);
+    expect(await restoredAtThree(parts, disk(dir))).toEqual(allKeys);
   });
 
   it('into the memory backend, and through a state migration, by way of a plain snapshot', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sluice-handle-memory-'));
     const parts = await checkpointAtTwo(dir);
-    const m = countStep(0, 1, memory, undefined);
-    m.op.initializeStateParts(parts);
-    await m.op.open();
-    m.feed([7]);
-    expect(m.out).toEqual(['7:2']);
-
-    const migrated = countStep(0, 1, disk(dir), undefined, 2);
-    migrated.op.initializeStateParts(parts);
-    await migrated.op.open();
-    migrated.feed([7]);
-    expect(migrated.out).toEqual(['7:11']);
+    expect(await countSevenAfterRestore(parts, memory)).toEqual(['7:2']);
+    expect(await countSevenAfterRestore(parts, disk(dir), 2)).toEqual(['7:11']);
   });
 
   it('without a shared directory, a keyed step on the disk backend checkpoints a plain snapshot, synchronously', async () => {
@@ -131,27 +136,9 @@ describe('restoring the handles of incremental memory checkpoints', () => {
   it('at another parallelism, into the disk backend, and through a state migration', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sluice-mem-handle-rescale-'));
     const parts = await checkpointAtTwo(dir, incremental, 'memory-chain');
-    const seen: string[] = [];
-    for (const index of [0, 1, 2]) {
-      const s = countStep(index, 3, incremental, undefined);
-      s.op.initializeStateParts(parts);
-      await s.op.open();
-      s.feed(allKeys);
-      seen.push(...s.out.filter((l) => l.endsWith(':2')));
-    }
-    expect(seen.map((l) => Number(l.split(':')[0])).sort((a, b) => a - b)).toEqual(allKeys);
-
-    const d = countStep(0, 1, disk(dir), undefined);
-    d.op.initializeStateParts(parts);
-    await d.op.open();
-    d.feed([7]);
-    expect(d.out).toEqual(['7:2']);
-
-    const migrated = countStep(0, 1, incremental, undefined, 2);
-    migrated.op.initializeStateParts(parts);
-    await migrated.op.open();
-    migrated.feed([7]);
-    expect(migrated.out).toEqual(['7:11']);
+    expect(await restoredAtThree(parts, incremental)).toEqual(allKeys);
+    expect(await countSevenAfterRestore(parts, disk(dir))).toEqual(['7:2']);
+    expect(await countSevenAfterRestore(parts, incremental, 2)).toEqual(['7:11']);
   });
 
   it('in a task, the snapshot returns the handle at once and the acknowledgement waits for the file', async () => {
