@@ -117,6 +117,17 @@ export class OperatorChain {
     return stages.length >= 2 ? stages : undefined;
   }
 
+  /** The fused output of `run`; undefined where code cannot be compiled (`--disallow-code-generation-from-strings`): its steps then run one by one. */
+  private fused(chained: Output<unknown>, run: FusedStage[], task: ChainTask, from: number): Output<unknown> | undefined {
+    const last = run[run.length - 1]!.position;
+    try {
+      return new FusedOutput(chained, run, () => this.stepOutputs[last]!.main, task.stamp, from, this.spec.config.metrics?.context);
+    } catch (e) {
+      if (e instanceof EvalError) return undefined;
+      throw e;
+    }
+  }
+
   /** How a step at the head of a source chain handles input it cannot decode (see `SourceContext.badRecord`). */
   badRecordHandler(): (raw: string | Uint8Array, error: unknown, position: string) => void {
     const errors = this.errorsOf(this.spec.node.chain.nodes[0]!, this.spec.stepMetrics?.[0]);
@@ -157,10 +168,7 @@ export class OperatorChain {
         const k = steps.indexOf(route.to);
         target = new ChainedOutput(operators[k]!, task.stamp, k, position, context && { step: stepMetrics![k]!, context });
         const run = this.fusedRun(k, operators);
-        if (run !== undefined) {
-          const last = run[run.length - 1]!.position;
-          target = new FusedOutput(target, run, () => this.stepOutputs[last]!.main, task.stamp, position, context);
-        }
+        if (run !== undefined) target = this.fused(target, run, task, position) ?? target;
       } else {
         const targets = route.channels.map((channel) => new ChannelOutput(senders[channel.id]!, config.batchSize, config.flushIntervalMs, config.clock, context, failures));
         channelOutputs.push(...targets);

@@ -200,7 +200,9 @@ export abstract class Task implements ChainTask {
       () => {
         if (!this.stopped) this.acknowledge(id, steps, alignmentMs);
       },
-      (e: unknown) => this.fail(e),
+      (e: unknown) => {
+        if (!this.stopped) this.fail(e); // a stopped task's files may be gone with its job: not a failure
+      },
     );
   }
 
