@@ -96,7 +96,7 @@ export class SourceTask<T> extends Task {
     steps[this.uid] = this.stepState('source', source);
     for (const output of this.channelOutputs) output.emitBarrier(id);
     this.releaseHeld();
-    this.acknowledge(id, steps, 0);
+    this.acknowledgeWhenWritten(id, steps, 0);
   }
 
   protected override async finalSteps(): Promise<Record<string, TaskStepState>> {
