@@ -38,6 +38,8 @@
  * - `formats/`: codecs between records and bytes (JSON, CSV, Avro, Protobuf, MessagePack).
  * - `privacy/`: masking, tokens and per-subject encryption of personal fields, and
  *   crypto-shredding (its PostgreSQL and Redis stores are in `connectors/`).
+ * - `net/`: TLS for every client and server (certificates and keys from PEM, files or
+ *   secrets; TLS failures as clear errors), below the connectors and formats that use it.
  * - `resilience/`: retry policies, circuit breakers and bulkheads per external dependency
  *   (on cockatiel), shared by a job's async steps and lookups.
  * - `time/`: durations, the injectable clock, watermark strategies.
@@ -70,7 +72,7 @@ export { ConnectedStreams, ConnectedKeyedStreams } from './api/connected-streams
 export { BroadcastStream, BroadcastConnectedStream, KeyedBroadcastConnectedStream } from './api/broadcast-stream.js';
 export { OutputTag } from './core/output-tag.js';
 export { resolveSecret, describeSecret, isSecretRef, type Secret, type SecretRef } from './errors/secret.js';
-export type { TlsOptions, ServerTlsOptions, PemSource } from './connectors/shared/tls.js';
+export type { TlsOptions, ServerTlsOptions, PemSource } from './net/tls.js';
 export type { StepOptions, StatefulStepOptions } from './core/step-options.js';
 export type { AsyncContext, AsyncMapFunction, AsyncProcessFunction, AsyncStepOptions } from './core/async-function.js';
 export * from './resilience/index.js';

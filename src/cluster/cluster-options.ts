@@ -1,5 +1,5 @@
 import type { KafkaSaslOptions } from '../connectors/kafka/connection.js';
-import type { TlsOptions } from '../connectors/shared/tls.js';
+import type { TlsOptions } from '../net/tls.js';
 import type { Duration } from '../time/duration.js';
 
 /**

@@ -1,7 +1,7 @@
 import type { MessageToProduce, Producer } from '@platformatic/kafka';
 import { checkKafkaAccess, checkSaslOptions, closeQuietly, kafkaClientOptions, loadKafkaClient, type KafkaClient, type KafkaClientConnection } from './client.js';
 import type { KafkaConnectionOptions } from './connection.js';
-import { checkTlsOptions } from '../shared/tls.js';
+import { checkTlsOptions } from '../../net/tls.js';
 import { SluiceError, describeRecord } from '../../errors/index.js';
 import { asBuffer } from '../../formats/format.js';
 import { FormatLifecycle } from '../../formats/lifecycle.js';

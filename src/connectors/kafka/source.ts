@@ -1,7 +1,7 @@
 import type { Consumer, Message, MessagesStream } from '@platformatic/kafka';
 import { checkKafkaAccess, checkSaslOptions, closeQuietly, closeReading, kafkaClientOptions, loadKafkaClient, type KafkaClient, type KafkaClientConnection } from './client.js';
 import type { KafkaConnectionOptions } from './connection.js';
-import { checkTlsOptions } from '../shared/tls.js';
+import { checkTlsOptions } from '../../net/tls.js';
 import { SluiceError } from '../../errors/index.js';
 import { FormatLifecycle } from '../../formats/lifecycle.js';
 import { toMillis, type Duration } from '../../time/duration.js';

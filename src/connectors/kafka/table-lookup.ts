@@ -5,7 +5,7 @@ import { SystemClock, type Clock } from '../../time/clock.js';
 import { toMillis, type Duration } from '../../time/duration.js';
 import type { Lookup } from '../lookup.js';
 import { Wakeup, wait } from '../shared/wait.js';
-import { checkTlsOptions } from '../shared/tls.js';
+import { checkTlsOptions } from '../../net/tls.js';
 import { checkSaslOptions, closeReading, kafkaClientOptions, loadKafkaClient } from './client.js';
 import type { KafkaConnectionOptions } from './connection.js';
 import { brokerList, codecOf, type KafkaFormat } from './format.js';
