@@ -69,6 +69,7 @@ export * from './api/joins/index.js';
 export { ConnectedStreams, ConnectedKeyedStreams } from './api/connected-streams.js';
 export { BroadcastStream, BroadcastConnectedStream, KeyedBroadcastConnectedStream } from './api/broadcast-stream.js';
 export { OutputTag } from './core/output-tag.js';
+export type { LoadShedding, ShedPolicy } from './core/load-shedding.js';
 export { resolveSecret, describeSecret, isSecretRef, type Secret, type SecretRef } from './errors/secret.js';
 export type { StepOptions, StatefulStepOptions } from './core/step-options.js';
 export type { AsyncContext, AsyncMapFunction, AsyncProcessFunction, AsyncStepOptions } from './core/async-function.js';

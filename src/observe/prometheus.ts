@@ -130,6 +130,12 @@ export function prometheusRegistry(m: JobMetrics, status: () => string): Registr
     Number.isFinite(s.watermark) ? (m.clock.now() - s.watermark) / 1000 : undefined,
   );
   perStep('sluice_source_backlog_records', 'Records a source has yet to read, where the source can tell.', 'gauge', (s) => s.backlog?.());
+  perStep('sluice_source_shed_total', 'Records a source with load shedding dropped while overloaded (sent to its side output when it has one).', 'counter', (s) =>
+    s.overloaded === undefined ? undefined : s.shed,
+  );
+  perStep('sluice_source_overloaded', 'Whether a source with load shedding counts as overloaded now (1) or not (0).', 'gauge', (s) =>
+    s.overloaded === undefined ? undefined : s.overloaded ? 1 : 0,
+  );
   add('sluice_state_keys', "Keys in a step's keyed state.", 'gauge', () =>
     [...m.stateBackends()].map(([name, b]) => {
       // Backends are named by subtask: `uid`, or `uid#index` for a parallel step.
