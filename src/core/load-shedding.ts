@@ -83,7 +83,7 @@ export function shedSpec<T>(shed: LoadShedding<T>, where: string): ShedSpec<T> {
 }
 
 /** When a source sheds, in words, for `job.explain()`. */
-export function shedWhen(spec: ShedSpec<unknown>): string {
+export function shedWhen(spec: Pick<ShedSpec<unknown>, 'backlog' | 'latencyMs'>): string {
   const when: string[] = [];
   if (spec.backlog !== undefined) when.push(`backlog > ${spec.backlog}`);
   if (spec.latencyMs !== undefined) when.push(`latency > ${spec.latencyMs} ms`);
