@@ -46,14 +46,14 @@ async function joinRate(lookup: Lookup<string, unknown>, n: number): Promise<num
 async function loopRate(lookup: Lookup<string, unknown>, n: number, workers: number, perCall: number): Promise<number> {
   let next = 0;
   let answered = 0;
-  const signal = new AbortController().signal;
   const started = performance.now();
   const worker = async () => {
     while (next < n) {
       const from = next;
       next = Math.min(n, next + perCall);
       const keys = Array.from({ length: next - from }, (_, j) => String((from + j) % KEYS));
-      answered += (await lookup.get(keys, signal)).length;
+      const values = await lookup.get(keys, new AbortController().signal);
+      answered += values.length;
     }
   };
   await Promise.all(Array.from({ length: workers }, worker));
