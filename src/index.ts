@@ -53,6 +53,7 @@ export { JobBuilder, type JobBuildOptions, type SourceOptions } from './api/job-
 export type { JobControl, JobMonitor, JobStatus, JobException, StuckStep } from './observe/job-monitor.js';
 export type { LogLevel, LogOptions } from './observe/job-log.js';
 export type { MetricsSnapshot, StepSnapshot } from './observe/job-metrics.js';
+export type { DependencySnapshot } from './observe/dependency-snapshot.js';
 export type { ServerOptions, JobServer } from './server/server.js';
 export type { AuthOptions } from './server/auth/access-control.js';
 export type { JwtOptions } from './server/auth/jwt.js';

@@ -12,9 +12,20 @@ import type { OutputTag } from './output-tag.js';
  *   free-tier traffic).
  */
 export type ShedPolicy<T> =
-  | { readonly sample: number }
-  | { readonly dropLowest: (value: T) => number; readonly share: number }
-  | { readonly predicate: (value: T) => boolean };
+  | {
+      /** The share of records kept, 0 … 1. */
+      readonly sample: number;
+    }
+  | {
+      /** A record's priority: the lowest go first. */
+      readonly dropLowest: (value: T) => number;
+      /** The share of each overloaded batch dropped, 0 … 1. */
+      readonly share: number;
+    }
+  | {
+      /** Whether a record is dropped while the source is overloaded. */
+      readonly predicate: (value: T) => boolean;
+    };
 
 /**
  * Load shedding of a source (off by default): while the source is overloaded, its
