@@ -125,12 +125,12 @@ describe('a lookup join against an HTTP service behind the proxy', () => {
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
   it('times out on latency, opens the breaker on refused connections, closes it once healed, and every record is joined', async () => {
-    const N = 1_500;
+    const N = 600;
     const proxy = await FaultProxy.start({ target: { port } });
     const users = dependency(`${run}-http`, { breaker: { consecutiveFailures: 3, halfOpenAfter: '150ms' } });
     const out = collectSink<string>();
     const job = new Job({ name: 'http-faults', batchSize: 32 });
-    lookupJoin(job.source(generator({ make: (i) => String(i), count: N, ratePerSecond: 1_500 }), { uid: 'ids' }), httpLookup<{ name: string }>({ url: (id) => `http://127.0.0.1:${proxy.port}/users/${id}` }), {
+    lookupJoin(job.source(generator({ make: (i) => String(i), count: N, ratePerSecond: 600 }), { uid: 'ids' }), httpLookup<{ name: string }>({ url: (id) => `http://127.0.0.1:${proxy.port}/users/${id}` }), {
       uid: 'users',
       key: (id) => id,
       join: (id, u) => `${id}:${u!.name}`,
