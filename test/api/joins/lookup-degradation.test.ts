@@ -112,6 +112,7 @@ describe('lookupJoin: stale entries from a real Redis behind a FaultProxy', () =
     await direct.mset(`${run}:0`, 'zero', `${run}:1`, 'one');
     const proxy = await FaultProxy.start({ target: { port: 6379 } });
     const users = redisKeyLookup({ url: `redis://127.0.0.1:${proxy.port}`, redisKey: (k) => `${run}:${k}`, name: 'users' });
+    await users.get(['0'], new AbortController().signal); // connected before the job: its first calls must not time out
     const out = collectSink<string>();
     const job = new Job({ name: 'stale-redis', batchSize: 4 });
     // Keys 0 and 1 again and again, at 200 a second, with a cache fresh for 50 ms only.
@@ -121,17 +122,20 @@ describe('lookupJoin: stale entries from a real Redis behind a FaultProxy', () =
       join: (k, v, info) => `${v}:${info.degraded}`,
       onMiss: 'null',
       cache: { maxEntries: 10, ttl: '50ms' },
-      timeout: '100ms',
+      timeout: '250ms',
       dependency: dependency(`${run}-redis`, { breaker: { consecutiveFailures: 2, halfOpenAfter: '100ms' } }),
       whenUnavailable: { stale: '1h', mark: true },
     }).sinkTo(out, { uid: 'out' });
-    proxy.schedule([
-      { after: '400ms', fault: 'refuse' },
-      { after: '400ms', fault: 'reset' },
-      { after: '1200ms', fault: 'heal' },
-    ]);
+    const running = job.start();
     try {
-      await job.start().done;
+      // Both keys cached before the outage (a loaded machine may be slow to start the job).
+      await out.waitFor(20);
+      proxy.schedule([
+        { after: 0, fault: 'refuse' },
+        { after: 0, fault: 'reset' },
+        { after: '800ms', fault: 'heal' },
+      ]);
+      await running.done;
     } finally {
       await users.close?.();
       await proxy.close();
