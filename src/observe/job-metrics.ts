@@ -20,6 +20,9 @@ export interface RemoteMetrics {
     lateDropped: number;
     lateToSideOutput: number;
     watermark: number;
+    /** A source's load shedding (absent for other steps). */
+    shed?: number;
+    overloaded?: boolean;
   }>;
   readonly tasks: ReadonlyArray<{ name: string; subtask: number; busyMs: number; backpressuredMs: number; idleMs: number }>;
 }
@@ -142,7 +145,7 @@ export class JobMetrics {
   /** The counters of this thread, for the main thread of a parallel run (see `applyRemote`). */
   report(): RemoteMetrics {
     return {
-      steps: [...this.steps.values()].map((s) => ({ ...stepCounters(s), watermark: s.watermark })),
+      steps: [...this.steps.values()].map((s) => ({ ...stepCounters(s), watermark: s.watermark, ...(s.overloaded === undefined ? {} : { shed: s.shed, overloaded: s.overloaded }) })),
       tasks: [...this.tasks.values()].map(taskCounters),
     };
   }
@@ -158,6 +161,10 @@ export class JobMetrics {
       s.lateDroppedBefore = 0;
       s.lateToSideOutputBefore = 0;
       s.operator = { watermark: x.watermark, lateDropped: x.lateDropped, lateToSideOutput: x.lateToSideOutput };
+      if (x.overloaded !== undefined) {
+        s.shed = x.shed ?? 0;
+        s.overloaded = x.overloaded;
+      }
     }
     for (const x of r.tasks) {
       const t = this.task(x.name, [], x.subtask);

@@ -156,3 +156,19 @@ describe('load shedding of a source', () => {
     await expect(job.start().done).rejects.toMatchObject({ code: 'USER_FUNCTION_FAILED', message: expect.stringMatching(/step 'in' \(source\): the shed predicate threw Error: boom/) });
   });
 });
+
+describe('load shedding on worker threads', () => {
+  it('every reader sheds, and the main thread counts what each shed', async () => {
+    const { build, RECORDS } = await import('../fixtures/jobs/shedding-job.js');
+    const { job, out } = build();
+    const run = job.start();
+    await run.done;
+    const text = await run.monitor.registry.metrics();
+    const shed = [0, 1].map((subtask) => promValue(text, 'sluice_source_shed_total', { job: 'shed-parallel', step: 'numbers', subtask: String(subtask) }) ?? 0);
+    expect(shed.every((n) => n > 0)).toBe(true);
+    expect(shed[0]! + shed[1]!).toBe(RECORDS - out.values.length);
+    // Each reader: 1,000 records in batches of 50, overloaded while more than 200 are left after a read (the first 15 batches: 750 records), half of them shed.
+    expect(shed).toEqual([375, 375]);
+    expect(out.values.filter((i) => i % 4 < 2).length).toBe(250);
+  }, 60_000);
+});
