@@ -38,7 +38,7 @@ if (process.argv[2] === 'state') {
   process.exit(0);
 }
 
-// `npm run bench -- async [--records N]`: asyncMap enrichment from the real Redis beside a hand-written loop, the breaker's cost, a warm lookup join.
+// `npm run bench -- async [--records N]`: asyncMap enrichment from the real Redis beside a hand-written loop, the breaker's cost, a warm lookup join, cold lookup joins over Redis, PostgreSQL and HTTP beside loops.
 if (process.argv[2] === 'async') {
   await import('./async.js');
   process.exit(0);

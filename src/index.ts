@@ -55,6 +55,7 @@ export { JobBuilder, type JobBuildOptions, type SourceOptions } from './api/job-
 export type { JobControl, JobMonitor, JobStatus, JobException, StuckStep } from './observe/job-monitor.js';
 export type { LogLevel, LogOptions } from './observe/job-log.js';
 export type { MetricsSnapshot, StepSnapshot } from './observe/job-metrics.js';
+export type { DependencySnapshot } from './observe/dependency-snapshot.js';
 export type { ServerOptions, JobServer } from './server/server.js';
 export type { AuthOptions } from './server/auth/access-control.js';
 export type { JwtOptions } from './server/auth/jwt.js';
@@ -71,6 +72,7 @@ export * from './api/joins/index.js';
 export { ConnectedStreams, ConnectedKeyedStreams } from './api/connected-streams.js';
 export { BroadcastStream, BroadcastConnectedStream, KeyedBroadcastConnectedStream } from './api/broadcast-stream.js';
 export { OutputTag } from './core/output-tag.js';
+export type { LoadShedding, ShedPolicy } from './core/load-shedding.js';
 export { resolveSecret, describeSecret, isSecretRef, type Secret, type SecretRef } from './errors/secret.js';
 export type { TlsOptions, ServerTlsOptions, PemSource } from './net/tls.js';
 export type { StepOptions, StatefulStepOptions } from './core/step-options.js';

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { resolveSecret, scrubSecrets, type Secret } from '../../errors/secret.js';
 import { SluiceError } from '../../errors/index.js';
+import type { Dependency } from '../../resilience/dependency.js';
 import type { Sink, SinkContext, SinkWriter } from '../sink.js';
 import { loadOptional } from '../shared/optional-client.js';
 import { sqlIdentifier } from './identifier.js';
@@ -32,6 +33,14 @@ export interface PostgresSinkOptions<T> {
    * postgresSink({ table: 'sessions', key: ['id'], columns: ['id', 'seen_at'], row: (s) => [s.id, new Date(s.at)], retention: { column: 'seen_at', keep: '30d' } })
    */
   retention?: PostgresRowRetention;
+  /**
+   * The database as a dependency: every write transaction goes through its circuit
+   * breaker and bulkhead (see `dependency()`). While the breaker is open a write fails at
+   * once with CIRCUIT_OPEN, which fails the job (its restart policy decides what next)
+   * instead of waiting on a server that is down; its states show in the metrics and on
+   * the dashboard.
+   */
+  dependency?: Dependency;
 }
 
 /** The sink {@link postgresSink} returns: batched upserts, exactly-once by idempotence. */
@@ -103,6 +112,7 @@ class PostgresWriter<T> implements SinkWriter<T> {
   }
 
   async open(): Promise<void> {
+    this.opts.dependency?.useClock(this.ctx.clock);
     // Loaded on first use, like every connector's client: see `kafka/client.ts`.
     const { default: pgModule } = await loadOptional('pg', 'the PostgreSQL sink', () => import('pg'));
     this.connectionString = await resolveSecret(this.opts.connectionString ?? 'postgres://postgres@127.0.0.1:5432/postgres', `postgres sink '${this.ctx.uid}': connectionString`);
@@ -148,6 +158,11 @@ class PostgresWriter<T> implements SinkWriter<T> {
     const rows = [...byKey.values()];
     this.rows = [];
     if (rows.length === 0 && checkpointId === undefined) return;
+    const d = this.opts.dependency;
+    await (d ? d.execute(() => this.transaction(rows, checkpointId)) : this.transaction(rows, checkpointId));
+  }
+
+  private async transaction(rows: unknown[][], checkpointId: number | undefined): Promise<void> {
     const c = this.client!;
     try {
       await c.query('BEGIN');
