@@ -6,6 +6,8 @@
  * step through a `dependency`), and a lookup join over a warm cache. Prints records per
  * second and the ratios against the issue's targets (unordered ≥ 80% of the loop at 100
  * in flight, ordered ≥ 60%, breaker overhead < 5%, warm lookup join ≥ 1M records/s).
+ * Last, the lookup joins over Redis, PostgreSQL and HTTP with the cache off, beside
+ * hand loops with the same clients (`async-lookups.ts`).
  */
 import { Redis } from 'ioredis';
 import { Job } from '../src/launch/job.js';
@@ -14,6 +16,7 @@ import { countTo } from './count-sink.js';
 import type { Lookup } from '../src/connectors/lookup.js';
 import { lookupJoin } from '../src/api/joins/lookup-join.js';
 import { dependency, type Dependency } from '../src/resilience/dependency.js';
+import { benchColdLookups } from './async-lookups.js';
 
 const KEYS = 10_000;
 const key = (i: number) => `bench:async:user:${i % KEYS}`;
@@ -130,6 +133,7 @@ async function main(): Promise<void> {
   console.log(`lookup join, warm cache (1,000 keys): ${fmt(lookup)} (target ≥ 1,000,000/s)`);
   console.log(JSON.stringify({ workload: 'lookup-join-warm', rate: lookup }));
   await redis.quit();
+  await benchColdLookups(records);
 }
 
 await main();

@@ -38,13 +38,13 @@ if (process.argv[2] === 'state') {
   process.exit(0);
 }
 
-// `npm run bench -- async [--records N]`: asyncMap enrichment from the real Redis beside a hand-written loop, the breaker's cost, a warm lookup join.
+// `npm run bench -- async [--records N]`: asyncMap enrichment from the real Redis beside a hand-written loop, the breaker's cost, a warm lookup join, cold lookup joins over Redis, PostgreSQL and HTTP beside loops.
 if (process.argv[2] === 'async') {
   await import('./async.js');
   process.exit(0);
 }
 
-// `npm run bench -- sinks [--records N] [--events N] [--runs N]`: the PostgreSQL time-series and InfluxDB sinks beside hand-written client loops, and rollup() beside one tumbling aggregate (bench/sinks.ts).
+// `npm run bench -- sinks [--records N] [--events N] [--runs N] [--only postgres,influxdb,cassandra,rollup]`: the PostgreSQL time-series, InfluxDB and Cassandra sinks beside hand-written client loops, and rollup() beside one tumbling aggregate (bench/sinks.ts).
 if (process.argv[2] === 'sinks') {
   const { runSinksBench } = await import('./sinks.js');
   await runSinksBench(process.argv.slice(3));

@@ -1,6 +1,6 @@
 /**
- * `npm run bench -- sinks [--records N] [--events N] [--runs N]`: the time-series sinks
- * and rollups, each beside its peer in the same run.
+ * `npm run bench -- sinks [--records N] [--events N] [--runs N] [--only postgres,influxdb,cassandra,rollup]`:
+ * the time-series sinks, the Cassandra sink and rollups, each beside its peer in the same run.
  *
  * - PostgreSQL time series: a job writing N rows through `postgresTimeSeriesSink` (into a
  *   daily-partitioned table, upserts by series and time) beside hand-written `pg` loops
@@ -8,6 +8,8 @@
  *   1,000 rows (the usual hand loop) and `unnest` arrays of 5,000 rows (the sink's statement).
  * - InfluxDB: a job writing N points through `influxSink` beside a hand-written `fetch`
  *   loop posting the same line protocol, 5,000 points a request.
+ * - Cassandra: a job writing N rows through `cassandraSink` beside a hand-written
+ *   `cassandra-driver` loop of UNLOGGED batches (`sinks-cassandra.ts`).
  * - Rollup: `rollup()` over 1m / 1h / 1d beside one tumbling 1m aggregate of the same
  *   named aggregates (the finest level alone), over the same events (target: < 1.5×),
  *   without and with an allowed lateness of 5 minutes (both sides).
@@ -29,6 +31,7 @@ import { count, max, sum } from '../src/window/aggregates/index.js';
 import { namedAggregates } from '../src/window/rollup/named-aggregates.js';
 import { countTo } from './count-sink.js';
 import { ensureInfluxdb } from '../test/setup/influxdb.js';
+import { cassandraBench } from './sinks-cassandra.js';
 
 interface Reading {
   sensor: string;
@@ -227,37 +230,45 @@ export async function runSinksBench(args: string[]): Promise<void> {
   const runs = arg(args, '--runs', 3);
   console.log(`sinks: ${n.toLocaleString('en-US')} records per sink run, rollup over ${events.toLocaleString('en-US')} events, median of ${runs} runs`);
 
-  const p = await pgBench(n, runs);
-  const pgPeer = Math.max(p.valuesLoop!, p.unnestLoop!);
-  console.log(`  postgres time series  sink ${fmt(p.sink!)}   hand loop VALUES×1000 ${fmt(p.valuesLoop!)}   hand loop unnest×5000 ${fmt(p.unnestLoop!)}   sink/best loop ${(p.sink! / pgPeer).toFixed(2)} (target ≥ 0.50)`);
+  const onlyAt = args.indexOf('--only');
+  const only = new Set(onlyAt >= 0 ? args[onlyAt + 1]!.split(',') : ['postgres', 'influxdb', 'cassandra', 'rollup']);
+  const figures: Record<string, number> = {};
 
-  const f = await influxBench(n, runs);
-  console.log(`  influxdb              sink ${fmt(f.sink!)}   hand fetch loop ×5000 ${fmt(f.loop!)}   sink/loop ${(f.sink! / f.loop!).toFixed(2)} (target ≥ 0.50)`);
+  if (only.has('postgres')) {
+    const p = await pgBench(n, runs);
+    const pgPeer = Math.max(p.valuesLoop!, p.unnestLoop!);
+    console.log(`  postgres time series  sink ${fmt(p.sink!)}   hand loop VALUES×1000 ${fmt(p.valuesLoop!)}   hand loop unnest×5000 ${fmt(p.unnestLoop!)}   sink/best loop ${(p.sink! / pgPeer).toFixed(2)} (target ≥ 0.50)`);
+    Object.assign(figures, { postgresSinkPerSecond: Math.round(p.sink!), postgresValuesLoopPerSecond: Math.round(p.valuesLoop!), postgresUnnestLoopPerSecond: Math.round(p.unnestLoop!) });
+  }
 
-  const r = await rollupBench(events, runs, 0);
-  const cost = r.single! / r.rollup!;
-  console.log(`  rollup 1m/1h/1d ${fmt(r.rollup!)} events   single tumbling 1m ${fmt(r.single!)} events   rollup cost ${cost.toFixed(2)}× (target < 1.5×)`);
-  const rl = await rollupBench(events, runs, 300_000);
-  const costLate = rl.single! / rl.rollup!;
-  console.log(`  the same with allowed lateness 5m (corrections possible: copies, open buckets kept apart): rollup ${fmt(rl.rollup!)}   single ${fmt(rl.single!)}   cost ${costLate.toFixed(2)}×`);
+  if (only.has('influxdb')) {
+    const f = await influxBench(n, runs);
+    console.log(`  influxdb              sink ${fmt(f.sink!)}   hand fetch loop ×5000 ${fmt(f.loop!)}   sink/loop ${(f.sink! / f.loop!).toFixed(2)} (target ≥ 0.50)`);
+    Object.assign(figures, { influxSinkPerSecond: Math.round(f.sink!), influxLoopPerSecond: Math.round(f.loop!) });
+  }
 
-  console.log(
-    JSON.stringify({
-      bench: 'sinks',
-      records: n,
-      events,
-      runs,
-      postgresSinkPerSecond: Math.round(p.sink!),
-      postgresValuesLoopPerSecond: Math.round(p.valuesLoop!),
-      postgresUnnestLoopPerSecond: Math.round(p.unnestLoop!),
-      influxSinkPerSecond: Math.round(f.sink!),
-      influxLoopPerSecond: Math.round(f.loop!),
+  if (only.has('cassandra')) {
+    const c = await cassandraBench(n, runs);
+    console.log(`  cassandra             sink ${fmt(c.sink)}   hand driver loop, UNLOGGED batches ×100, 16 in flight ${fmt(c.loop)}   sink/loop ${(c.sink / c.loop).toFixed(2)} (target ≥ 0.50)`);
+    Object.assign(figures, { cassandraSinkPerSecond: Math.round(c.sink), cassandraLoopPerSecond: Math.round(c.loop), cassandraSinkToLoop: Number((c.sink / c.loop).toFixed(3)) });
+  }
+
+  if (only.has('rollup')) {
+    const r = await rollupBench(events, runs, 0);
+    const cost = r.single! / r.rollup!;
+    console.log(`  rollup 1m/1h/1d ${fmt(r.rollup!)} events   single tumbling 1m ${fmt(r.single!)} events   rollup cost ${cost.toFixed(2)}× (target < 1.5×)`);
+    const rl = await rollupBench(events, runs, 300_000);
+    const costLate = rl.single! / rl.rollup!;
+    console.log(`  the same with allowed lateness 5m (corrections possible: copies, open buckets kept apart): rollup ${fmt(rl.rollup!)}   single ${fmt(rl.single!)}   cost ${costLate.toFixed(2)}×`);
+    Object.assign(figures, {
       rollupPerSecond: Math.round(r.rollup!),
       singleTumblingPerSecond: Math.round(r.single!),
       rollupCost: Number(cost.toFixed(3)),
       rollupLatePerSecond: Math.round(rl.rollup!),
       singleTumblingLatePerSecond: Math.round(rl.single!),
       rollupCostWithLateness: Number(costLate.toFixed(3)),
-    }),
-  );
+    });
+  }
+
+  console.log(JSON.stringify({ bench: 'sinks', records: n, events, runs, ...figures }));
 }

@@ -38,6 +38,8 @@
  * - `formats/`: codecs between records and bytes (JSON, CSV, Avro, Protobuf, MessagePack).
  * - `privacy/`: masking, tokens and per-subject encryption of personal fields, and
  *   crypto-shredding (its PostgreSQL and Redis stores are in `connectors/`).
+ * - `net/`: TLS for every client and server (certificates and keys from PEM, files or
+ *   secrets; TLS failures as clear errors), below the connectors and formats that use it.
  * - `resilience/`: retry policies, circuit breakers and bulkheads per external dependency
  *   (on cockatiel), shared by a job's async steps and lookups.
  * - `time/`: durations, the injectable clock, watermark strategies.
@@ -53,6 +55,7 @@ export { JobBuilder, type JobBuildOptions, type SourceOptions } from './api/job-
 export type { JobControl, JobMonitor, JobStatus, JobException, StuckStep } from './observe/job-monitor.js';
 export type { LogLevel, LogOptions } from './observe/job-log.js';
 export type { MetricsSnapshot, StepSnapshot } from './observe/job-metrics.js';
+export type { DependencySnapshot } from './observe/dependency-snapshot.js';
 export type { ServerOptions, JobServer } from './server/server.js';
 export type { AuthOptions } from './server/auth/access-control.js';
 export type { JwtOptions } from './server/auth/jwt.js';
@@ -69,8 +72,9 @@ export * from './api/joins/index.js';
 export { ConnectedStreams, ConnectedKeyedStreams } from './api/connected-streams.js';
 export { BroadcastStream, BroadcastConnectedStream, KeyedBroadcastConnectedStream } from './api/broadcast-stream.js';
 export { OutputTag } from './core/output-tag.js';
+export type { LoadShedding, ShedPolicy } from './core/load-shedding.js';
 export { resolveSecret, describeSecret, isSecretRef, type Secret, type SecretRef } from './errors/secret.js';
-export type { TlsOptions, ServerTlsOptions, PemSource } from './connectors/shared/tls.js';
+export type { TlsOptions, ServerTlsOptions, PemSource } from './net/tls.js';
 export type { StepOptions, StatefulStepOptions } from './core/step-options.js';
 export type { AsyncContext, AsyncMapFunction, AsyncProcessFunction, AsyncStepOptions } from './core/async-function.js';
 export * from './resilience/index.js';

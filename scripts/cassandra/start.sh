@@ -12,43 +12,20 @@
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-ROOT="$(cd "$HERE/../.." && pwd)"
+source "$HERE/../lib/jvm-service.sh"
+NAME=cassandra
 # Outside the checkout: the server outlives the run that started it, and other checkouts (CI clones) share it.
 HOME_DIR="${SLUICE_CASSANDRA_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/sluice/cassandra}"
+PID_FILE="$HOME_DIR/cassandra.pid"
 LIB="$HOME_DIR/lib"
 DATA="$HOME_DIR/data"
 LOGS="$HOME_DIR/logs"
-WAIT="${SLUICE_CASSANDRA_WAIT:-180}"
 PORT="${SLUICE_CASSANDRA_PORT:-9042}"
 STORAGE_PORT="${SLUICE_CASSANDRA_STORAGE_PORT:-7000}"
 
-answers() { (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; }
-
-if answers; then
-  echo "cassandra: a server already answers on 127.0.0.1:$PORT"
-  exit 0
-fi
-
-mkdir -p "$HOME_DIR" "$LOGS" "$DATA"
-# One starter at a time (parallel test runs): the others wait here, then find it running.
-exec 9>"$HOME_DIR/start.lock"
-flock 9
-if answers; then
-  echo "cassandra: a server already answers on 127.0.0.1:$PORT"
-  exit 0
-fi
-
-command -v java >/dev/null || { echo "cassandra: java (17) is needed to run the server" >&2; exit 1; }
-
-if [[ ! -f "$LIB/.complete" ]] || [[ "$HERE/pom.xml" -nt "$LIB/.complete" ]]; then
-  command -v mvn >/dev/null || { echo "cassandra: maven is needed to fetch the server jars" >&2; exit 1; }
-  echo "cassandra: resolving the server jars into $LIB"
-  rm -rf "$LIB.tmp"
-  mvn -q -B -f "$HERE/pom.xml" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$LIB.tmp"
-  rm -rf "$LIB"
-  mv "$LIB.tmp" "$LIB"
-  touch "$LIB/.complete"
-fi
+service_start_once
+mkdir -p "$LOGS" "$DATA"
+service_resolve_jars "$HERE/pom.xml" "$LIB"
 
 cat >"$HOME_DIR/cassandra.yaml" <<EOF
 cluster_name: sluice
@@ -89,22 +66,5 @@ for p in java.base/java.lang java.base/java.lang.module java.base/java.net java.
   JAVA_OPTS+=(--add-opens "$p=ALL-UNNAMED")
 done
 
-echo "cassandra: starting the server (log: $LOGS/stdout.log)"
-# setsid + nohup: the server outlives this script and the test run that called it.
-setsid nohup java "${JAVA_OPTS[@]}" -cp "$LIB/*" org.apache.cassandra.service.CassandraDaemon >>"$LOGS/stdout.log" 2>&1 < /dev/null &
-echo $! >"$HOME_DIR/cassandra.pid"
-
-for ((i = 0; i < WAIT * 4; i++)); do
-  if answers; then
-    echo "cassandra: CQL answers on 127.0.0.1:$PORT (pid $(cat "$HOME_DIR/cassandra.pid"))"
-    exit 0
-  fi
-  if ! kill -0 "$(cat "$HOME_DIR/cassandra.pid")" 2>/dev/null; then
-    echo "cassandra: the server exited; the end of its log:" >&2
-    tail -30 "$LOGS/stdout.log" >&2 || true
-    exit 1
-  fi
-  sleep 0.25
-done
-echo "cassandra: the server did not answer within ${WAIT}s; see $LOGS/stdout.log" >&2
-exit 1
+service_launch "$LOGS/stdout.log" java "${JAVA_OPTS[@]}" -cp "$LIB/*" org.apache.cassandra.service.CassandraDaemon
+service_wait "${SLUICE_CASSANDRA_WAIT:-180}" "$LOGS/stdout.log" CQL

@@ -4,29 +4,9 @@
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-ROOT="$(cd "$HERE/../.." && pwd)"
+source "$HERE/../lib/jvm-service.sh"
+NAME=cassandra
 # Outside the checkout: the server outlives the run that started it, and other checkouts (CI clones) share it.
 HOME_DIR="${SLUICE_CASSANDRA_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/sluice/cassandra}"
 PID_FILE="$HOME_DIR/cassandra.pid"
-WIPE=0
-for arg in "$@"; do
-  case "$arg" in
-    --wipe) WIPE=1 ;;
-    *) echo "cassandra: unknown option $arg (stop.sh [--wipe])" >&2; exit 1 ;;
-  esac
-done
-
-if [[ -f "$PID_FILE" ]] && kill -0 "$(cat "$PID_FILE")" 2>/dev/null; then
-  pid="$(cat "$PID_FILE")"
-  kill "$pid"
-  for ((i = 0; i < 120; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.25
-  done
-  kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
-  echo "cassandra: stopped server $pid"
-else
-  echo "cassandra: no server of $HOME_DIR is running"
-fi
-rm -f "$PID_FILE"
-if [[ $WIPE == 1 ]]; then rm -rf "$HOME_DIR/data"; echo "cassandra: data wiped"; fi
+service_stop "$HOME_DIR/data" "$@"

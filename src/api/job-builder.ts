@@ -2,6 +2,7 @@ import type { DeliveryGuarantee, Sink } from '../connectors/sink.js';
 import type { Source } from '../connectors/source.js';
 import type { CheckpointOptions } from '../checkpoint/config.js';
 import type { StepOptions } from '../core/step-options.js';
+import { shedSpec, shedWhen, type LoadShedding } from '../core/load-shedding.js';
 import { SluiceError } from '../errors/index.js';
 import { JobGraph, type StepNode, type StreamEdge } from '../plan/graph.js';
 import { DeadLetterQueue, type DeadLetter } from '../runtime/dead-letter-queue.js';
@@ -89,6 +90,13 @@ export interface SourceOptions<T> {
   onError?: 'fail' | 'dead-letter';
   /** Readers to run, for a source that can run in parallel (`source.parallel`). Default: the job's parallelism. */
   parallelism?: number;
+  /**
+   * Load shedding under overload (off by default): see {@link LoadShedding}. Its side
+   * output is the source step's: with `watermarks` too, assign them on the main stream
+   * instead (`job.source(…).assignTimestampsAndWatermarks(…)`), so that
+   * `sideOutput(tag)` is asked of the source's own stream.
+   */
+  shed?: LoadShedding<T>;
 }
 
 /** A step as the builders describe it to the job. */
@@ -140,16 +148,23 @@ export class JobBuilder {
       throw new SluiceError('INVALID_ARGUMENT', 'job.source() needs a Source (an object with kind, bounded and createReader)');
     }
     const uid = this.claimUid(options?.uid, 'source', true);
+    const shed = options.shed === undefined ? undefined : shedSpec(options.shed, `source '${uid}'`);
+    if (shed?.sideOutput !== undefined && options.watermarks) {
+      throw new SluiceError('INVALID_ARGUMENT', `source '${uid}': shed.sideOutput needs the source's own stream, which \`watermarks\` replaces`, {
+        hint: "Leave out `watermarks` and call `.assignTimestampsAndWatermarks(…)` on the source's stream; ask `sideOutput(tag)` of the source's stream.",
+      });
+    }
     const node = this.graph.add({
       uid,
       uidGiven: true,
       kind: 'source',
       stateful: true,
       inputs: [],
-      description: `${source.kind}${source.describe ? `: ${source.describe()}` : ''}${source.bounded ? ' (bounded)' : ''}`,
+      description: `${source.kind}${source.describe ? `: ${source.describe()}` : ''}${source.bounded ? ' (bounded)' : ''}${shed ? `, sheds load when ${shedWhen(shed)}` : ''}`,
       parallelism: options.parallelism,
       onError: options.onError,
       source,
+      shed,
     });
     const stream = new DataStream<T>(this, node);
     return options.watermarks ? stream.assignTimestampsAndWatermarks(options.watermarks) : stream;

@@ -38,7 +38,7 @@ export function sharedDirsOf(steps: Record<string, StepState>): string[] {
  */
 export async function selfContained(data: CheckpointData, clock: Clock): Promise<CheckpointData> {
   if (sharedDirsOf(data.steps).length === 0) return data;
-  const { isKeyedStateHandle, materializeHandle } = await import('../state/disk/state-handle.js');
+  const { isKeyedStateHandle, materializeHandle } = await import('../state/state-handles.js');
   const inline = async (part: unknown): Promise<unknown> => {
     if (!withShared(part)) return part;
     const { sharedDirs: _dirs, handle, ...rest } = part;

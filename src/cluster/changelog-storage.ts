@@ -3,7 +3,7 @@ import { deserialize, serialize } from 'node:v8';
 import type { Consumer, MessageToProduce } from '@platformatic/kafka';
 import { partsOf } from '../checkpoint/step-parts.js';
 import type { CheckpointData, CheckpointHandle, CheckpointStorage, StepState } from '../checkpoint/types.js';
-import { closeQuietly, loadKafkaClient } from '../connectors/kafka/client.js';
+import { closeQuietly, loadKafkaClient, type KafkaClientConnection } from '../connectors/kafka/client.js';
 import { SluiceError } from '../errors/index.js';
 import type { KeyedScopeSnapshot } from '../runtime/operators/keyed-scope.js';
 import { CHUNK_HEADER, ChangelogReader, WRITE_HEADER } from './changelog-reader.js';
@@ -77,7 +77,7 @@ export class ChangelogStorage implements CheckpointStorage {
 
   constructor(
     private readonly cluster: string,
-    private readonly brokers: readonly string[],
+    private readonly connection: Promise<KafkaClientConnection>,
     private readonly member: Promise<ClusterMember>,
     private readonly steps: readonly ChangelogStep[],
     private readonly partitions: Promise<number>,
@@ -275,7 +275,7 @@ export class ChangelogStorage implements CheckpointStorage {
     if (this.reader) return this.reader.changelog;
     const { Consumer } = await loadKafkaClient();
     const member = await this.member;
-    const consumer = new Consumer({ clientId: `sluice-${this.cluster}-${member.name}-restore`, bootstrapBrokers: [...this.brokers], groupId: `${this.cluster}-restore-${member.name}`, retries: 10 });
+    const consumer = new Consumer({ clientId: `sluice-${this.cluster}-${member.name}-restore`, ...(await this.connection), groupId: `${this.cluster}-restore-${member.name}`, retries: 10 });
     this.reader = { consumer, changelog: new ChangelogReader(consumer) };
     return this.reader.changelog;
   }

@@ -1,6 +1,6 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadKafkaClient } from '../connectors/kafka/client.js';
+import { checkKafkaAccess, kafkaClientOptions, loadKafkaClient, type KafkaClientConnection } from '../connectors/kafka/client.js';
 import { brokerList } from '../connectors/kafka/format.js';
 import type { KafkaSink } from '../connectors/kafka/sink.js';
 import type { KafkaSource } from '../connectors/kafka/source.js';
@@ -52,10 +52,10 @@ function kafkaTopicOf(node: StepNode): string | undefined {
 }
 
 /** The partition counts and topic ids of `topics`. */
-async function describeTopics(brokers: string[], topics: readonly string[]): Promise<Map<string, { partitions: number; id: string }>> {
+async function describeTopics(connection: KafkaClientConnection, topics: readonly string[]): Promise<Map<string, { partitions: number; id: string }>> {
   if (topics.length === 0) return new Map();
   const { Admin } = await loadKafkaClient();
-  const admin = new Admin({ clientId: 'sluice-cluster-admin', bootstrapBrokers: brokers });
+  const admin = new Admin({ clientId: 'sluice-cluster-admin', ...connection });
   try {
     const md = await admin.metadata({ topics: [...topics] });
     return new Map(topics.map((t) => [t, { partitions: md.topics.get(t)?.partitionsCount ?? 1, id: md.topics.get(t)?.id ?? '' }]));
@@ -93,19 +93,33 @@ export function clusterGraph(graph: JobGraph<Operator>, options: ClusterOptions,
   let standby: StandbyReplicas | undefined;
   let taskCopies: TaskStateCache | undefined;
   const sourceTopics = [...new Set(graph.nodes.flatMap((n) => kafkaTopicOf(n) ?? []))];
+  // TLS and SASL: the cluster's own, else those of the job's Kafka sources (the same job file runs unchanged).
+  const sourceOptions = graph.nodes.flatMap((n) => (n.source?.kind === 'kafka' ? [(n.source as KafkaSource<unknown>).options] : []));
+  const tls = options.tls ?? sourceOptions.find((o) => o.tls !== undefined)?.tls;
+  const sasl = options.sasl ?? sourceOptions.find((o) => o.sasl !== undefined)?.sasl;
+  const where = `cluster '${options.name}'`;
+  const connection = (async () => {
+    const kafka = await loadKafkaClient();
+    const conn = await kafkaClientOptions({ brokers, ...(tls === undefined ? {} : { tls }), ...(sasl === undefined ? {} : { sasl }) }, where);
+    await checkKafkaAccess(kafka, conn, where); // a bad certificate or password: a clear error now, not retries
+    return conn;
+  })();
+  connection.catch(() => {}); // awaited by `ready`, which reports it
   const ready = (async () => {
-    const counts = new Map([...(await describeTopics(brokers, sourceTopics))].map(([t, d]) => [t, d.partitions]));
+    const conn = await connection;
+    const counts = new Map([...(await describeTopics(conn, sourceTopics))].map(([t, d]) => [t, d.partitions]));
     // The cluster's partition count: given, else the most partitions of the job's Kafka source topics.
     const partitions = options.partitions ?? Math.max(1, ...counts.values());
     for (const r of topology.repartitions) counts.set(r.topic, partitions);
-    await ensureInternalTopics(brokers, internalTopicSpecs(topology, { partitions, replicationFactor }));
-    await registerJob(brokers, topology.meta, jobFingerprint(graph, { maxParallelism, partitions }));
+    await ensureInternalTopics(conn, internalTopicSpecs(topology, { partitions, replicationFactor }));
+    await registerJob(conn, topology.meta, jobFingerprint(graph, { maxParallelism, partitions }));
     return { partitions, counts };
   })();
   ready.catch(() => {}); // awaited by every reader and writer, which report it
   const member = ready.then(async () => {
+    const conn = await connection;
     const m = new ClusterMember({
-      brokers,
+      connection: conn,
       cluster: options.name,
       instanceId: options.member,
       topics: [...new Set([...sourceTopics, ...topology.repartitions.map((r) => r.topic)])],
@@ -117,10 +131,10 @@ export function clusterGraph(graph: JobGraph<Operator>, options: ClusterOptions,
     });
     // Copies of task state a previous run under this name left (their topics' ids must match).
     const copies = (taskCopies = new TaskStateCache(join(options.stateDir ?? join(tmpdir(), 'sluice-cluster'), options.name, m.name)));
-    await copies.load(new Map([...(await describeTopics(brokers, changelogTopics))].map(([t, d]) => [t, d.id])));
+    await copies.load(new Map([...(await describeTopics(conn, changelogTopics))].map(([t, d]) => [t, d.id])));
     m.claim(copies.partitions());
     await m.start();
-    standby = new StandbyReplicas(m, copies, { cluster: options.name, brokers, changelogs: changelogTopics, replicas: standbys, intervalMs: 500 });
+    standby = new StandbyReplicas(m, copies, { cluster: options.name, connection: conn, changelogs: changelogTopics, replicas: standbys, intervalMs: 500 });
     standby.start();
     return m;
   });
@@ -131,7 +145,7 @@ export function clusterGraph(graph: JobGraph<Operator>, options: ClusterOptions,
   });
   const partitions = ready.then((r) => r.partitions);
   partitions.catch(() => {});
-  const storage = new ChangelogStorage(options.name, brokers, member, steps, partitions, () => taskCopies);
+  const storage = new ChangelogStorage(options.name, connection, member, steps, partitions, () => taskCopies);
 
   const out = new JobGraph<Operator>();
   const copies = new Map<StepNode, StepNode<Operator>>();
@@ -173,7 +187,7 @@ export function clusterGraph(graph: JobGraph<Operator>, options: ClusterOptions,
       createOperator: () => new RepartitionOperator(target, keySelector),
     });
   }
-  const figures = new MemberFigures(options.name, brokers, member, storage, new Set(topology.repartitions.map((r) => r.topic)), clock, () => standby?.followed ?? []);
+  const figures = new MemberFigures(options.name, connection, member, storage, new Set(topology.repartitions.map((r) => r.topic)), clock, () => standby?.followed ?? []);
   const close = async () => {
     await standby?.close();
     await member.then((m) => m.close()).catch(() => {});

@@ -1,3 +1,5 @@
+import type { KafkaSaslOptions } from '../connectors/kafka/connection.js';
+import type { TlsOptions } from '../net/tls.js';
 import type { Duration } from '../time/duration.js';
 
 /**
@@ -10,6 +12,14 @@ export interface ClusterOptions {
   name: string;
   /** Bootstrap brokers, `'host:port'` (an array or a comma-separated string). */
   brokers: string | readonly string[];
+  /**
+   * TLS to the brokers, as a Kafka source's `tls` (every client of the member uses it:
+   * group, transactions, changelogs, standbys). Default: the job's Kafka sources' `tls`
+   * when they have one, else plaintext.
+   */
+  tls?: TlsOptions | boolean;
+  /** SASL authentication to the brokers, as a Kafka source's `sasl`. Default: the job's Kafka sources' `sasl`, else none. */
+  sasl?: KafkaSaslOptions;
   /** Partitions of the repartition and changelog topics (default: the most partitions of the job's Kafka source topics). */
   partitions?: number;
   /** Replication factor of the internal topics (default 1). */

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Admin, ClusterTopicMetadata, Message } from '@platformatic/kafka';
-import { loadKafkaClient } from '../connectors/kafka/client.js';
-import { closeQuietly } from '../connectors/kafka/client.js';
+import { closeQuietly, loadKafkaClient, type KafkaClientConnection } from '../connectors/kafka/client.js';
 import { kafkaErrorIds } from '../connectors/kafka/transactions.js';
 import { SluiceError } from '../errors/index.js';
 import type { ClusterTopology } from './topology.js';
@@ -99,9 +98,9 @@ async function createTopic(admin: Admin, spec: TopicSpec): Promise<boolean> {
  * `CLUSTER_TOPIC_MISMATCH` (keys and state would land in the wrong partitions). Members
  * starting together race to create a topic; the losers find it and check it.
  */
-export async function ensureInternalTopics(brokers: readonly string[], specs: readonly TopicSpec[]): Promise<void> {
+export async function ensureInternalTopics(connection: KafkaClientConnection, specs: readonly TopicSpec[]): Promise<void> {
   const { Admin } = await loadKafkaClient();
-  const admin = new Admin({ clientId: 'sluice-cluster-admin', bootstrapBrokers: [...brokers] });
+  const admin = new Admin({ clientId: 'sluice-cluster-admin', ...connection });
   try {
     const existing = new Set(await admin.listTopics());
     for (const spec of specs) {
@@ -121,10 +120,10 @@ export async function ensureInternalTopics(brokers: readonly string[], specs: re
 }
 
 /** The values of the `job` records of the meta topic, oldest first. */
-async function readJobRecords(brokers: readonly string[], meta: string): Promise<string[]> {
+async function readJobRecords(connection: KafkaClientConnection, meta: string): Promise<string[]> {
   const { Consumer } = await loadKafkaClient();
   const groupId = `${meta}-reader-${randomUUID()}`;
-  const consumer = new Consumer({ clientId: 'sluice-cluster-meta', bootstrapBrokers: [...brokers], groupId, autocommit: false, maxWaitTime: 100 });
+  const consumer = new Consumer({ clientId: 'sluice-cluster-meta', ...connection, groupId, autocommit: false, maxWaitTime: 100 });
   try {
     const end = Number((await consumer.listOffsets({ topics: [meta] })).get(meta)?.[0] ?? 0n);
     if (end === 0) return [];
@@ -142,7 +141,7 @@ async function readJobRecords(brokers: readonly string[], meta: string): Promise
   } finally {
     await closeQuietly(consumer);
     const { Admin } = await loadKafkaClient();
-    const admin = new Admin({ clientId: 'sluice-cluster-admin', bootstrapBrokers: [...brokers] });
+    const admin = new Admin({ clientId: 'sluice-cluster-admin', ...connection });
     try {
       await admin.deleteGroups({ groups: [groupId] });
     } catch {
@@ -159,26 +158,26 @@ async function readJobRecords(brokers: readonly string[], meta: string): Promise
  * write; the earlier offset wins and the other is refused when it reads back (and writes
  * the winner's fingerprint again, as the compacted topic keeps the last record per key).
  */
-export async function registerJob(brokers: readonly string[], meta: string, fingerprint: string): Promise<void> {
-  let records = await readJobRecords(brokers, meta);
+export async function registerJob(connection: KafkaClientConnection, meta: string, fingerprint: string): Promise<void> {
+  let records = await readJobRecords(connection, meta);
   if (records.length === 0) {
-    await writeJobRecord(brokers, meta, fingerprint);
-    records = await readJobRecords(brokers, meta);
+    await writeJobRecord(connection, meta, fingerprint);
+    records = await readJobRecords(connection, meta);
   }
   const first = records[0];
   if (first !== fingerprint) {
     // The topic is compacted (it keeps the last record per key): write the cluster's job
     // again, so that our losing record never becomes the one compaction keeps.
-    if (records.at(-1) !== first && first !== undefined) await writeJobRecord(brokers, meta, first);
+    if (records.at(-1) !== first && first !== undefined) await writeJobRecord(connection, meta, first);
     throw new SluiceError('CLUSTER_JOB_MISMATCH', `cluster mode: the cluster '${meta.replace(/-meta$/, '')}' runs another job (graph fingerprint ${first?.slice(0, 12)}…, this job's is ${fingerprint.slice(0, 12)}…)`, {
       detail: `first job record of ${meta}: ${first}`,
     });
   }
 }
 
-async function writeJobRecord(brokers: readonly string[], meta: string, fingerprint: string): Promise<void> {
+async function writeJobRecord(connection: KafkaClientConnection, meta: string, fingerprint: string): Promise<void> {
   const { Producer } = await loadKafkaClient();
-  const producer = new Producer({ clientId: 'sluice-cluster-meta', bootstrapBrokers: [...brokers], idempotent: true });
+  const producer = new Producer({ clientId: 'sluice-cluster-meta', ...connection, idempotent: true });
   try {
     await producer.send({ messages: [{ topic: meta, partition: 0, key: Buffer.from('job'), value: Buffer.from(fingerprint) }] });
   } finally {

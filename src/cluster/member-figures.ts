@@ -1,5 +1,5 @@
 import type { Admin } from '@platformatic/kafka';
-import { loadKafkaClient } from '../connectors/kafka/client.js';
+import { loadKafkaClient, type KafkaClientConnection } from '../connectors/kafka/client.js';
 import type { ClusterFigures, ClusterFiguresSource, OwnedPartition, PartitionLag } from '../observe/cluster-figures.js';
 import type { Clock } from '../time/clock.js';
 import type { ChangelogStorage } from './changelog-storage.js';
@@ -20,7 +20,7 @@ export class MemberFigures implements ClusterFiguresSource {
 
   constructor(
     readonly cluster: string,
-    private readonly brokers: readonly string[],
+    private readonly connection: Promise<KafkaClientConnection>,
     member: Promise<ClusterMember>,
     private readonly storage: ChangelogStorage,
     /** The cluster's repartition topics: every other topic a member reads is a source topic. */
@@ -63,7 +63,7 @@ export class MemberFigures implements ClusterFiguresSource {
       const kafka = await loadKafkaClient(); // within the timeout: its first load takes a while
       if (over) return [];
       // No retries: a scrape wants an answer now, and the next scrape asks again.
-      admin = new kafka.Admin({ clientId: `sluice-${this.cluster}-${member.name}-lag`, bootstrapBrokers: [...this.brokers], retries: 0, connectTimeout: timeoutMs });
+      admin = new kafka.Admin({ clientId: `sluice-${this.cluster}-${member.name}-lag`, ...(await this.connection), retries: 0, connectTimeout: timeoutMs });
       const [ends, committed] = await Promise.all([endOffsets(admin, assignment), committedOffsets(admin, this.cluster, assignment)]);
       return owned.flatMap((p) => {
         const key = partitionKey(p.topic, p.partition);

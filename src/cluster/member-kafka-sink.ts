@@ -46,8 +46,8 @@ class MemberKafkaWriter<T> implements SinkWriter<T> {
   }
 
   async write(values: T[]): Promise<void> {
-    const { topic, key } = this.sink.options;
-    const records = values.map((v) => kafkaRecord(v, topic, key, this.codec, this.ctx.uid));
+    const { topic, key, isDelete } = this.sink.options;
+    const records = values.map((v) => kafkaRecord(v, topic, key, this.codec, this.ctx.uid, isDelete));
     for (let i = 0; i < records.length; i += CHUNK) await this.member!.send(records.slice(i, i + CHUNK), this.barrier);
   }
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Consumer, Message, MessageToProduce, Producer } from '@platformatic/kafka';
-import { closeQuietly, loadKafkaClient } from '../connectors/kafka/client.js';
+import { closeQuietly, loadKafkaClient, type KafkaClientConnection } from '../connectors/kafka/client.js';
 import { errorText } from '../connectors/kafka/outage.js';
 import { SluiceError } from '../errors/index.js';
 import type { Clock } from '../time/clock.js';
@@ -15,7 +15,8 @@ export type Positions = Map<string, Map<number, number>>;
 
 /** Options of a {@link ClusterMember}. */
 export interface MemberOptions {
-  readonly brokers: readonly string[];
+  /** The brokers and how to reach them (TLS, SASL): spread into every client the member makes. */
+  readonly connection: KafkaClientConnection;
   /** The cluster's name: its consumer group. */
   readonly cluster: string;
   /** Static membership (`group.instance.id`): a member that comes back under it within the session timeout keeps its tasks. */
@@ -216,11 +217,11 @@ export class ClusterMember {
   /** Joins the group and makes the producer; resolves once the first assignment is in. */
   async start(): Promise<void> {
     const kafka = await loadKafkaClient();
-    const { brokers, cluster, sessionTimeoutMs, instanceId } = this.options;
+    const { connection, cluster, sessionTimeoutMs, instanceId } = this.options;
     const clientId = `sluice-${cluster}-${this.name}`;
     const consumer = (this.consumer = new kafka.Consumer({
       clientId,
-      bootstrapBrokers: [...brokers],
+      ...connection,
       groupId: cluster,
       ...(instanceId ? { groupInstanceId: instanceId } : {}),
       sessionTimeout: sessionTimeoutMs,
@@ -270,7 +271,7 @@ export class ClusterMember {
   private newProducer(kafka: Awaited<ReturnType<typeof loadKafkaClient>>): Producer<Buffer, Buffer, Buffer, Buffer> {
     return new kafka.Producer({
       clientId: `sluice-${this.options.cluster}-${this.name}`,
-      bootstrapBrokers: [...this.options.brokers],
+      ...this.options.connection,
       idempotent: true,
       autocreateTopics: false,
       timeout: this.options.transactionTimeoutMs,
@@ -342,7 +343,7 @@ export class ClusterMember {
     const topics = [...assignment].filter(([, ps]) => ps.length > 0).map(([name, ps]) => ({ name, partitionIndexes: [...ps] }));
     if (topics.length === 0) return;
     const kafka = await loadKafkaClient();
-    const admin = new kafka.Admin({ clientId: `sluice-${this.options.cluster}-${this.name}-offsets`, bootstrapBrokers: [...this.options.brokers], retries: 2, retryDelay: 100 });
+    const admin = new kafka.Admin({ clientId: `sluice-${this.options.cluster}-${this.name}-offsets`, ...this.options.connection, retries: 2, retryDelay: 100 });
     const deadline = Date.now() + 2 * this.options.transactionTimeoutMs + 10_000;
     try {
       for (;;) {
@@ -410,7 +411,7 @@ export class ClusterMember {
     if (committed === undefined || committed === 0n) return undefined;
     if (!this.fetcher) {
       const kafka = await loadKafkaClient();
-      this.fetcher = new kafka.Consumer({ clientId: `sluice-${this.options.cluster}-${this.name}-fetch`, bootstrapBrokers: [...this.options.brokers], groupId: `${this.options.cluster}-fetch-${this.name}`, retries: 3 });
+      this.fetcher = new kafka.Consumer({ clientId: `sluice-${this.options.cluster}-${this.name}-fetch`, ...this.options.connection, groupId: `${this.options.cluster}-fetch-${this.name}`, retries: 3 });
     }
     return lastRecordBefore(this.fetcher, topic, partition, committed);
   }

@@ -1,5 +1,5 @@
 import type { Consumer } from '@platformatic/kafka';
-import { closeQuietly, loadKafkaClient } from '../connectors/kafka/client.js';
+import { closeQuietly, loadKafkaClient, type KafkaClientConnection } from '../connectors/kafka/client.js';
 import { ChangelogReader } from './changelog-reader.js';
 import { decodeClaims } from './member-claims.js';
 import type { Assignment, ClusterMember } from './member.js';
@@ -9,7 +9,7 @@ import type { TaskStateCache } from './task-state-cache.js';
 /** Options of a member's {@link StandbyReplicas}. */
 export interface StandbyOptions {
   readonly cluster: string;
-  readonly brokers: readonly string[];
+  readonly connection: KafkaClientConnection;
   /** The cluster's changelog topics: a standby task follows its partition of each. */
   readonly changelogs: readonly string[];
   /** Replicas per task on members other than its owner (`--standbys N`); 0 follows nothing and only keeps the member's claims. */
@@ -115,7 +115,7 @@ export class StandbyReplicas {
   /** Every member's sort key and task partitions, as the group's coordinator describes them; undefined while it rebalances. */
   private async describe(): Promise<Array<{ key: string; partitions: number[] }> | undefined> {
     const kafka = await loadKafkaClient();
-    const admin = new kafka.Admin({ clientId: `sluice-${this.options.cluster}-${this.member.name}-standby`, bootstrapBrokers: [...this.options.brokers], retries: 2, retryDelay: 200 });
+    const admin = new kafka.Admin({ clientId: `sluice-${this.options.cluster}-${this.member.name}-standby`, ...this.options.connection, retries: 2, retryDelay: 200 });
     try {
       const group = (await admin.describeGroups({ groups: [this.options.cluster] })).get(this.options.cluster);
       if (group === undefined || group.state.replace(/_/g, '').toUpperCase() !== 'STABLE') return undefined;
@@ -152,7 +152,7 @@ export class StandbyReplicas {
   private async changelogReader(): Promise<ChangelogReader> {
     if (this.reader) return this.reader;
     const { Consumer } = await loadKafkaClient();
-    this.consumer = new Consumer({ clientId: `sluice-${this.options.cluster}-${this.member.name}-standby`, bootstrapBrokers: [...this.options.brokers], groupId: `${this.options.cluster}-standby-${this.member.name}`, retries: 3 });
+    this.consumer = new Consumer({ clientId: `sluice-${this.options.cluster}-${this.member.name}-standby`, ...this.options.connection, groupId: `${this.options.cluster}-standby-${this.member.name}`, retries: 3 });
     return (this.reader = new ChangelogReader(this.consumer));
   }
 

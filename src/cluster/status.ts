@@ -1,5 +1,6 @@
 import type { Admin, Consumer, Group } from '@platformatic/kafka';
-import { closeQuietly, loadKafkaClient } from '../connectors/kafka/client.js';
+import { checkKafkaAccess, closeQuietly, kafkaClientOptions, loadKafkaClient } from '../connectors/kafka/client.js';
+import type { KafkaConnectionOptions } from '../connectors/kafka/connection.js';
 import { brokerList } from '../connectors/kafka/format.js';
 import { SluiceError } from '../errors/index.js';
 import { internalTopicsOf, type InternalTopicKind } from './cluster-topics.js';
@@ -196,17 +197,20 @@ function readersOf(groups: ReadonlyMap<string, Group>, committed: ReadonlyArray<
  *
  * @param brokers Bootstrap brokers, `'host:port'` (an array or a comma-separated string).
  * @param cluster The cluster's name (the `--cluster` its members run with).
+ * @param access TLS and SASL to the brokers, as a Kafka source's `tls` and `sasl` (default: plaintext, no authentication).
  *
  * @example
  * const status = await clusterStatus('127.0.0.1:9092', 'clicks-prod');
  * console.log(`${status.cluster}: ${status.state}, ${status.members.length} members, lag ${status.lag}`);
  * for (const m of status.members) console.log(m.instanceId ?? m.memberId, m.tasks.map((t) => `${t.topic}/${t.partition}`).join(' '));
  */
-export async function clusterStatus(brokers: string | readonly string[], cluster: string): Promise<ClusterStatus> {
+export async function clusterStatus(brokers: string | readonly string[], cluster: string, access: Pick<KafkaConnectionOptions, 'tls' | 'sasl'> = {}): Promise<ClusterStatus> {
   const list = brokerList(brokers, 'cluster status');
   const kafka = await loadKafkaClient();
+  const connection = await kafkaClientOptions({ brokers: list, ...access }, 'cluster status');
+  await checkKafkaAccess(kafka, connection, 'cluster status');
   // Few, quick retries: a status is asked by a person or a probe that wants an answer soon.
-  const client = { bootstrapBrokers: list, retries: 1, retryDelay: 250, connectTimeout: 5000 };
+  const client = { ...connection, retries: 1, retryDelay: 250, connectTimeout: 5000 };
   const admin = new kafka.Admin({ clientId: 'sluice-cluster-status', ...client });
   let consumer: Consumer<Buffer, Buffer, Buffer, Buffer> | undefined;
   try {

@@ -188,7 +188,7 @@ export const ERROR_CATALOG = {
     domain: 'external',
     retry: 'backoff',
     description: "A call to a dependency was refused at once because the dependency's circuit breaker is open: its last calls failed in a row.",
-    hint: "Look at the service the dependency names; the breaker lets a probe through after `halfOpenAfter`. Give the step a `whenUnavailable` fallback or dead letters to go on meanwhile.",
+    hint: "Look at the service the dependency names; the breaker lets a probe through after `halfOpenAfter`. Give the step a `fallback` (async steps) or `whenUnavailable` (lookup joins: stale entries, a degraded marker), or dead letters, to go on meanwhile.",
   },
   BULKHEAD_FULL: {
     domain: 'external',

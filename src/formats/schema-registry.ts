@@ -1,7 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { ConnectionOptions } from 'node:tls';
-import { checkTlsOptions, clientTls, tlsFailure, type TlsOptions } from '../connectors/shared/tls.js';
+import { checkTlsOptions, clientTls, tlsFailure, type TlsOptions } from '../net/tls.js';
 import { SluiceError } from '../errors/index.js';
 import { resolveSecret, type Secret } from '../errors/secret.js';
 

@@ -2,6 +2,7 @@ import type { CheckpointStats } from '../checkpoint/coordinator.js';
 import type { Clock } from '../time/clock.js';
 import type { StateBackendStats } from '../state/types.js';
 import type { ClusterFiguresSource } from './cluster-figures.js';
+import { dependencySnapshots, type DependencySnapshot } from './dependency-snapshot.js';
 import { BatchContext, StepMetrics, TaskMetrics } from './step-metrics.js';
 import { Tracer } from './tracing.js';
 
@@ -19,6 +20,9 @@ export interface RemoteMetrics {
     lateDropped: number;
     lateToSideOutput: number;
     watermark: number;
+    /** A source's load shedding (absent for other steps). */
+    shed?: number;
+    overloaded?: boolean;
   }>;
   readonly tasks: ReadonlyArray<{ name: string; subtask: number; busyMs: number; backpressuredMs: number; idleMs: number }>;
 }
@@ -40,6 +44,8 @@ export interface MetricsSnapshot {
   readonly channels: Array<{ from: string; to: string; queuedBatches: number; capacity: number; fill: number }>;
   readonly checkpoints: { completed: number; failed: number; last: CheckpointStats | undefined };
   readonly restarts: number;
+  /** The circuit breakers and bulkheads of the dependencies (see `dependency()`). */
+  readonly dependencies: DependencySnapshot[];
 }
 
 /** The figures of one parallel instance of a step in a {@link MetricsSnapshot}. Counts run across restarts. */
@@ -72,6 +78,10 @@ export interface StepSnapshot {
   readonly backlog: number | null;
   /** Source-to-sink latency (sinks only), ms. */
   readonly latencyMs: { count: number; mean: number; p50: number; p95: number; p99: number } | null;
+  /** Records a source with load shedding dropped; null for other steps. */
+  readonly shed: number | null;
+  /** Whether a source with load shedding is overloaded now; null for other steps. */
+  readonly overloaded: boolean | null;
 }
 
 /**
@@ -135,7 +145,7 @@ export class JobMetrics {
   /** The counters of this thread, for the main thread of a parallel run (see `applyRemote`). */
   report(): RemoteMetrics {
     return {
-      steps: [...this.steps.values()].map((s) => ({ ...stepCounters(s), watermark: s.watermark })),
+      steps: [...this.steps.values()].map((s) => ({ ...stepCounters(s), watermark: s.watermark, ...(s.overloaded === undefined ? {} : { shed: s.shed, overloaded: s.overloaded }) })),
       tasks: [...this.tasks.values()].map(taskCounters),
     };
   }
@@ -151,6 +161,10 @@ export class JobMetrics {
       s.lateDroppedBefore = 0;
       s.lateToSideOutputBefore = 0;
       s.operator = { watermark: x.watermark, lateDropped: x.lateDropped, lateToSideOutput: x.lateToSideOutput };
+      if (x.overloaded !== undefined) {
+        s.shed = x.shed ?? 0;
+        s.overloaded = x.overloaded;
+      }
     }
     for (const x of r.tasks) {
       const t = this.task(x.name, [], x.subtask);
@@ -188,6 +202,8 @@ export class JobMetrics {
           h && h.count > 0
             ? { count: h.count, mean: (h.sum / h.count) * 1000, p50: h.quantile(0.5)! * 1000, p95: h.quantile(0.95)! * 1000, p99: h.quantile(0.99)! * 1000 }
             : null,
+        shed: s.overloaded === undefined ? null : s.shed,
+        overloaded: s.overloaded ?? null,
       });
     }
     const cps = this.checkpoints();
@@ -208,6 +224,7 @@ export class JobMetrics {
       })),
       checkpoints: { completed, failed, last: cps[cps.length - 1] },
       restarts: this.restarts,
+      dependencies: dependencySnapshots(),
     };
   }
 }

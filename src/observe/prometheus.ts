@@ -121,6 +121,15 @@ export function prometheusRegistry(m: JobMetrics, status: () => string): Registr
     perStep(name, help, 'counter', (s) => (s.operator && field in s.operator ? (s.operator as unknown as Record<string, number | undefined>)[field] : undefined));
   cacheCounter('sluice_lookup_cache_hits_total', "Records a lookup join answered from its cache (this attempt of the job).", 'cacheHits');
   cacheCounter('sluice_lookup_cache_misses_total', "Records a lookup join had to ask its table for (this attempt of the job).", 'cacheMisses');
+  perStep('sluice_lookup_stale_total', 'Records a lookup join answered from an expired cache entry because its table was unavailable (this attempt of the job).', 'counter', (s) =>
+    s.operator && 'staleServed' in s.operator ? (s.operator as unknown as { staleServed: number | undefined }).staleServed : undefined,
+  );
+  add('sluice_lookup_latency_seconds', "How long a lookup join's calls to its table took (per call, weighted by the keys asked in it; this attempt of the job).", 'histogram', () =>
+    steps().flatMap((s) => {
+      const h = s.operator && 'lookupLatency' in s.operator ? (s.operator as unknown as { lookupLatency: Histogram | undefined }).lookupLatency : undefined;
+      return h ? histogramSamples('sluice_lookup_latency_seconds', h, stepLabels(s)) : [];
+    }),
+  );
   addDependencyMetrics(add, job);
 
   perStep('sluice_watermark_seconds', "The step's current event-time watermark (seconds since the epoch; +Inf after the end of input).", 'gauge', (s) =>
@@ -130,6 +139,12 @@ export function prometheusRegistry(m: JobMetrics, status: () => string): Registr
     Number.isFinite(s.watermark) ? (m.clock.now() - s.watermark) / 1000 : undefined,
   );
   perStep('sluice_source_backlog_records', 'Records a source has yet to read, where the source can tell.', 'gauge', (s) => s.backlog?.());
+  perStep('sluice_source_shed_total', 'Records a source with load shedding dropped while overloaded (sent to its side output when it has one).', 'counter', (s) =>
+    s.overloaded === undefined ? undefined : s.shed,
+  );
+  perStep('sluice_source_overloaded', 'Whether a source with load shedding counts as overloaded now (1) or not (0).', 'gauge', (s) =>
+    s.overloaded === undefined ? undefined : s.overloaded ? 1 : 0,
+  );
   add('sluice_state_keys', "Keys in a step's keyed state.", 'gauge', () =>
     [...m.stateBackends()].map(([name, b]) => {
       // Backends are named by subtask: `uid`, or `uid#index` for a parallel step.

@@ -24,6 +24,9 @@ export class StepMetrics {
   lateToSideOutputBefore = 0;
   /** Set on source steps whose reader can tell how much is left. */
   backlog: (() => number | undefined) | undefined;
+  /** Source steps with load shedding: records shed, and whether the source is overloaded now. */
+  shed = 0;
+  overloaded: boolean | undefined;
 
   constructor(
     readonly uid: string,

@@ -1,5 +1,6 @@
 import type { Sink } from '../connectors/sink.js';
 import type { Source } from '../connectors/source.js';
+import type { ShedSpec } from '../core/load-shedding.js';
 import type { Key } from '../state/types.js';
 import { redactSecrets } from '../errors/index.js';
 
@@ -48,6 +49,8 @@ export interface StepNode<Op = unknown> {
   readonly onError?: 'fail' | 'dead-letter' | undefined;
   /** Set for sources. */
   readonly source?: Source<any> | undefined;
+  /** A source's load shedding, when it has one. */
+  readonly shed?: ShedSpec<any> | undefined;
   /** Set for sinks (the job checks the delivery guarantees they support). */
   readonly sink?: Sink<any> | undefined;
   /** Set for every other step. */

@@ -41,6 +41,8 @@ export interface DependencyStats {
   rejectedOpen: number;
   /** Calls refused because the bulkhead and its queue were full. */
   rejectedFull: number;
+  /** When (on the dependency's clock) the breaker last changed state; undefined while it never has. */
+  lastTransitionAt: number | undefined;
 }
 
 /**
@@ -70,7 +72,7 @@ export class Dependency {
   private clock: Clock | undefined;
   /** While open: when (on the clock) a probe may go through. */
   private openUntil = 0;
-  readonly stats: DependencyStats = { transitions: { closed: 0, open: 0, 'half-open': 0 }, rejectedOpen: 0, rejectedFull: 0 };
+  readonly stats: DependencyStats = { transitions: { closed: 0, open: 0, 'half-open': 0 }, rejectedOpen: 0, rejectedFull: 0, lastTransitionAt: undefined };
 
   /** @internal Made by {@link dependency}. */
   constructor(
@@ -92,6 +94,7 @@ export class Dependency {
       this.breaker.onStateChange((state) => {
         const s = stateName(state);
         this.stats.transitions[s]++;
+        this.stats.lastTransitionAt = this.now();
         if (s === 'open') this.openUntil = this.now() + this.halfOpenAfterMs;
       });
     }

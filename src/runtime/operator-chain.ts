@@ -6,6 +6,7 @@ import { subtaskName, type Route, type SubtaskNode } from '../plan/physical-grap
 import { keyGroupRange } from '../state/key-groups.js';
 import type { KeyedStateBackend } from '../state/types.js';
 import { ChainedOutput } from './chained-output.js';
+import { FusedOutput, type FusedStage, type FusibleStep } from './fused-output.js';
 import type { ChannelSender } from './channel.js';
 import { ChannelOutput, type ChannelOutputFailures } from './channel-output.js';
 import type { RuntimeConfig } from './config.js';
@@ -36,6 +37,8 @@ export interface ChainSpec {
 export interface ChainTask {
   /** Work the task finishes before it takes its next input. */
   defer(work: Promise<unknown>): void;
+  /** Work the acknowledgement of the checkpoint being taken waits for (not the task's input). */
+  ackAfter(work: Promise<unknown>): void;
   /** A clock callback run inside the task, for step `step` of the chain (its position); returns its cancel. */
   schedule(at: number, callback: () => void, step: number): () => void;
   /** Runs a callback inside the task for step `step` (never between a snapshot and its barrier). */
@@ -76,6 +79,7 @@ export class OperatorChain {
     if (stepMetrics) steps.forEach((_, k) => stepMetrics[k]!.attach(operators[k]));
     const channelOutputs: ChannelOutput<unknown>[] = [];
     const outputs = steps.map((step, k) => this.outputsOf(step, k, node.routes[k]!, operators, channelOutputs, task, stepMetrics?.[k]));
+    this.stepOutputs = outputs;
     steps.forEach((step, k) => {
       const operator = operators[k];
       if (operator === undefined) return;
@@ -87,6 +91,41 @@ export class OperatorChain {
     this.positions = operators.flatMap((operator, k) => (operator === undefined ? [] : [k]));
     this.headOutputs = outputs[0]!;
     this.channelOutputs = channelOutputs;
+  }
+
+  /** Every step's outputs, by chain position (what a fused run emits into). */
+  private stepOutputs: readonly OperatorOutputs<unknown>[] = [];
+
+  /**
+   * The stateless steps (map, filter, flatMap) from position `k` on that run as one
+   * function per record ({@link FusedOutput}): while a step is one of them and sends its
+   * main stream only, chained, to the next. Undefined for fewer than two.
+   */
+  private fusedRun(k: number, operators: readonly (Operator | undefined)[]): FusedStage[] | undefined {
+    const { node, stepMetrics } = this.spec;
+    const steps = node.chain.nodes;
+    const stages: FusedStage[] = [];
+    for (let j: number | undefined = k; j !== undefined; ) {
+      const op = operators[j];
+      if (op === undefined || !('fusion' in op)) break;
+      const errors = this.errorsOf(steps[j]!, stepMetrics?.[j]);
+      stages.push({ step: op as unknown as FusibleStep, position: j, metrics: stepMetrics?.[j], userError: (e, record, ts, what) => userError(errors, e, record, ts, what) });
+      const routes: readonly Route<Operator>[] = node.routes[j]!;
+      const only: Route<Operator> | undefined = routes.length === 1 && routes[0]!.chained && routes[0]!.edge.tag === undefined ? routes[0]! : undefined;
+      j = only === undefined ? undefined : steps.indexOf(only.to);
+    }
+    return stages.length >= 2 ? stages : undefined;
+  }
+
+  /** The fused output of `run`; undefined where code cannot be compiled (`--disallow-code-generation-from-strings`): its steps then run one by one. */
+  private fused(chained: Output<unknown>, run: FusedStage[], task: ChainTask, from: number): Output<unknown> | undefined {
+    const last = run[run.length - 1]!.position;
+    try {
+      return new FusedOutput(chained, run, () => this.stepOutputs[last]!.main, task.stamp, from, this.spec.config.metrics?.context);
+    } catch (e) {
+      if (e instanceof EvalError) return undefined;
+      throw e;
+    }
   }
 
   /** How a step at the head of a source chain handles input it cannot decode (see `SourceContext.badRecord`). */
@@ -128,6 +167,8 @@ export class OperatorChain {
       if (route.chained) {
         const k = steps.indexOf(route.to);
         target = new ChainedOutput(operators[k]!, task.stamp, k, position, context && { step: stepMetrics![k]!, context });
+        const run = this.fusedRun(k, operators);
+        if (run !== undefined) target = this.fused(target, run, task, position) ?? target;
       } else {
         const targets = route.channels.map((channel) => new ChannelOutput(senders[channel.id]!, config.batchSize, config.flushIntervalMs, config.clock, context, failures));
         channelOutputs.push(...targets);
@@ -160,6 +201,7 @@ export class OperatorChain {
       sharedStateDir: config.sharedStateDir?.(backendName),
       userError: (error, record, timestamp, what) => userError(errors, error, record, timestamp, what),
       defer: (work) => task.defer(work),
+      ackAfter: (work) => task.ackAfter(work),
       stateBackend() {
         let backend = stateBackends.get(backendName);
         if (backend === undefined) {

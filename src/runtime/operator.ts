@@ -42,6 +42,12 @@ export interface OperatorRuntime {
    * storage that outlives each checkpoint's own. Undefined: checkpoints hold plain snapshots.
    */
   readonly sharedStateDir?: string | undefined;
+  /**
+   * Makes the task's acknowledgement of the checkpoint being taken wait for `work` (the
+   * files of a state copied at the barrier, written while the task goes on); a rejection
+   * fails the task. Undefined where there is no task (test harnesses): await instead.
+   */
+  readonly ackAfter?: ((work: Promise<unknown>) => void) | undefined;
   /** The keyed state backend of this step (created on first call). */
   stateBackend(): KeyedStateBackend;
   /**

@@ -6,6 +6,7 @@ import { MAX_WATERMARK, NO_TIMESTAMP, type Batch } from './batch.js';
 import type { SubtaskInfo } from './operator.js';
 import type { OperatorOutputs } from './output.js';
 import { Task, type TaskSpec, type TaskStepState } from './task.js';
+import { LoadShedder } from './load-shedder.js';
 import { WHAT } from './watchdog/step-stamps.js';
 
 /** The state a source step has in a checkpoint. */
@@ -46,6 +47,9 @@ export class SourceTask<T> extends Task {
   private readonly restoredFinished: boolean;
   /** Its source was stopped (`stopSource`): its input ends, but the medium's has not. */
   private drained = false;
+  /** The source's load shedding, when it has one. */
+  private readonly shedder: LoadShedder<T> | undefined;
+  private readonly shedTo: string | undefined;
 
   constructor(spec: SourceTaskSpec) {
     super(spec);
@@ -67,6 +71,8 @@ export class SourceTask<T> extends Task {
       restoredPosition: position?.position,
     };
     this.createReader = () => source.createReader(context);
+    this.shedder = head.shed ? new LoadShedder<T>(head.shed, head.uid) : undefined;
+    this.shedTo = head.shed?.sideOutput;
   }
 
   /**
@@ -96,7 +102,7 @@ export class SourceTask<T> extends Task {
     steps[this.uid] = this.stepState('source', source);
     for (const output of this.channelOutputs) output.emitBarrier(id);
     this.releaseHeld();
-    this.acknowledge(id, steps, 0);
+    this.acknowledgeWhenWritten(id, steps, 0);
   }
 
   protected override async finalSteps(): Promise<Record<string, TaskStepState>> {
@@ -129,6 +135,17 @@ export class SourceTask<T> extends Task {
     const main = this.outputs.main;
     const m = this.metrics;
     const stamp = this.stamp;
+    const shedder = this.shedder;
+    const clock = this.clock;
+    if (shedder?.needsBacklog && !reader.backlog) {
+      throw new SluiceError('INVALID_ARGUMENT', `source '${this.uid}' (${this.source.kind}) cannot tell its backlog, which its shed.when.backlog needs`, {
+        step: this.uid,
+        hint: 'Shed on `when.latency` instead, or use a source whose reader has backlog().',
+      });
+    }
+    if (shedder && m?.steps[0]) m.steps[0].overloaded = false;
+    /** How long the pipeline took to take the last batch (on the job's clock): a load shedding signal. */
+    let latencyMs = 0;
     if (m && reader.backlog && m.steps[0]) {
       // Read by the metrics sampler's timer, outside this task: a throw fails the task.
       m.steps[0].backlog = () => {
@@ -161,11 +178,16 @@ export class SourceTask<T> extends Task {
         m.sourceRead();
       }
       const t1 = m ? performance.now() : 0;
+      const handedAt = shedder ? clock.now() : 0;
       if (n > 0) {
-        const batch: Batch<T> = { values: polled.values, timestamps: polled.timestamps ?? noTimestamps(n) };
-        if (this.diagnosing && n > 1) {
+        let batch: Batch<T> = { values: polled.values, timestamps: polled.timestamps ?? noTimestamps(n) };
+        if (shedder) batch = this.shed(shedder, batch, reader, latencyMs);
+        const kept = batch.values.length;
+        if (kept === 0) {
+          // All shed: nothing to hand on.
+        } else if (this.diagnosing && kept > 1) {
           // One record at a time (see Task.diagnosing).
-          for (let i = 0; i < n; i++) {
+          for (let i = 0; i < kept; i++) {
             const one: Batch<T> = { values: [batch.values[i]!], timestamps: [batch.timestamps[i]!] };
             stamp.enterBatch(0, one.values);
             main.emitBatch(one);
@@ -194,8 +216,23 @@ export class SourceTask<T> extends Task {
       }
       if (m) m.processed(t1);
       await this.drain();
+      if (shedder) latencyMs = clock.now() - handedAt;
       this.throwIfFailed();
     }
+  }
+
+  /** What goes on of a batch: all of it, unless the source is overloaded; then the shed records are counted and sent to the side output. */
+  private shed(shedder: LoadShedder<T>, batch: Batch<T>, reader: SourceReader<T>, latencyMs: number): Batch<T> {
+    const stepMetrics = this.metrics?.steps[0];
+    const overloaded = shedder.check(reader.backlog?.(), latencyMs);
+    if (stepMetrics) stepMetrics.overloaded = overloaded;
+    if (!overloaded) return batch;
+    const { kept, shed } = shedder.split(batch);
+    if (shed) {
+      if (stepMetrics) stepMetrics.shed += shed.values.length;
+      if (this.shedTo !== undefined) this.outputs.side(this.shedTo).emitBatch(shed as Batch<unknown>);
+    }
+    return kept;
   }
 
   override notifyCheckpointComplete(id: number): void {

@@ -185,7 +185,42 @@ export abstract class Task implements ChainTask {
     const steps = await this.snapshotSteps(id);
     for (const output of this.channelOutputs) output.emitBarrier(id);
     this.releaseHeld();
-    this.acknowledge(id, steps, alignmentMs);
+    this.acknowledgeWhenWritten(id, steps, alignmentMs);
+  }
+
+  /**
+   * Acknowledges checkpoint `id` at once, or, when steps copied state at the barrier that
+   * is still being written ({@link ackAfter}), once it is: the task goes on meanwhile. A
+   * write that fails fails the task, as a snapshot that throws does.
+   */
+  protected acknowledgeWhenWritten(id: number, steps: Record<string, TaskStepState>, alignmentMs: number): void {
+    const writes = this.takeAckWaits();
+    if (writes === undefined) return this.acknowledge(id, steps, alignmentMs);
+    this.acking = writes.then(
+      () => {
+        if (!this.stopped) this.acknowledge(id, steps, alignmentMs);
+      },
+      (e: unknown) => {
+        if (!this.stopped) this.fail(e); // a stopped task's files may be gone with its job: not a failure
+      },
+    );
+  }
+
+  /** Settles once the last acknowledgement waiting for writes has been given (or the task failed). */
+  private acking: Promise<void> = Promise.resolve();
+
+  private ackWaits: Array<Promise<unknown>> = [];
+
+  ackAfter(work: Promise<unknown>): void {
+    this.ackWaits.push(work);
+  }
+
+  /** What the acknowledgement of the snapshot just taken waits for; undefined when nothing. */
+  protected takeAckWaits(): Promise<unknown> | undefined {
+    if (this.ackWaits.length === 0) return undefined;
+    const all = Promise.all(this.ackWaits);
+    this.ackWaits = [];
+    return all;
   }
 
   /** Tells the job that this task has snapshot its steps for checkpoint `id`. */
@@ -252,6 +287,7 @@ export abstract class Task implements ChainTask {
   /** After the last input: hand the final state to the job and wait for its final checkpoint. */
   private async finish(): Promise<void> {
     if (!this.checkpointing || this.stopped) return;
+    await this.acking; // the final state comes after every checkpoint acknowledged before it
     const steps = await this.finalSteps();
     this.releaseHeld();
     this.finalAfter = this.lastAcknowledged;
@@ -267,8 +303,10 @@ export abstract class Task implements ChainTask {
   }
 
   /** The task's state once all input is consumed. */
-  protected finalSteps(): Promise<Record<string, TaskStepState>> {
-    return this.snapshotSteps(Number.MAX_SAFE_INTEGER);
+  protected async finalSteps(): Promise<Record<string, TaskStepState>> {
+    const steps = await this.snapshotSteps(Number.MAX_SAFE_INTEGER);
+    await this.takeAckWaits();
+    return steps;
   }
 
   /** Stops the task: the loop ends at its next step. */

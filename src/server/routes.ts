@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SluiceError } from '../errors/index.js';
 import { LAG_TIMEOUT_MS, type ClusterFiguresSource } from '../observe/cluster-figures.js';
+import { dependencySnapshots } from '../observe/dependency-snapshot.js';
 import type { JobMonitor } from '../observe/job-monitor.js';
 import type { SubjectKeys } from '../privacy/subject-keys.js';
 import type { Principal } from './auth/principal.js';
@@ -71,7 +72,8 @@ export async function handleRequest(m: JobMonitor, req: IncomingMessage, res: Se
     switch (sub) {
       case undefined: {
         const cluster = m.metrics.cluster;
-        return json(res, 200, { ...jobSummary(m), metricsEnabled: m.counting, plan: m.plan, ...(cluster ? { cluster: await clusterJson(cluster) } : {}) });
+        const dependencies = dependencySnapshots();
+        return json(res, 200, { ...jobSummary(m), metricsEnabled: m.counting, plan: m.plan, dependencies, ...(cluster ? { cluster: await clusterJson(cluster) } : {}) });
       }
       case 'metrics': {
         const latest = m.sampler.latest();

@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { SluiceError } from '../errors/index.js';
-import { createHttpServer, serverTls, type ServerTlsOptions } from '../connectors/shared/tls.js';
+import { createHttpServer, serverTls, type ServerTlsOptions } from '../net/tls.js';
 import type { JobMonitor } from '../observe/job-monitor.js';
 import { AuditLog, type AuditEntry, type AuditOptions } from './audit-log.js';
 import { AccessControl, type AuthOptions } from './auth/access-control.js';

@@ -1,6 +1,7 @@
 /**
- * Keyed state: descriptors, key groups and the in-memory backend. The shared backend test
- * suite is `describeStateBackend` in `sluice/testing` (`src/testing/backend-suite.ts`).
+ * Keyed state: descriptors, key groups and the in-memory backends (plain, and with
+ * incremental checkpoints). The shared backend test suite is `describeStateBackend` in
+ * `sluice/testing` (`src/testing/backend-suite.ts`).
  *
  * @module
  */
@@ -20,6 +21,7 @@ export {
   checkMaxParallelism,
 } from './key-groups.js';
 export { MemoryStateBackend, type MemoryStateBackendOptions } from './memory-backend.js';
+export { IncrementalMemoryStateBackend, type IncrementalMemoryStateBackendOptions } from './incremental-memory-backend.js';
 export { DiskStateBackend, type DiskStateBackendOptions, type DiskCheckpoint } from './disk/lmdb-backend.js';
 export type { KvEngine, KvRecord, KvWrite, CheckpointView } from './disk/kv-engine.js';
 export { RocksDbStateBackend, type RocksDbStateBackendOptions } from './disk/rocksdb-backend.js';

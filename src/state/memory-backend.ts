@@ -17,7 +17,7 @@ import {
 } from './memory-states.js';
 import { checkStateSnapshot, isColumns, keyGroupsOf } from './snapshot-format.js';
 import { StateTable } from './state-table.js';
-import type { Key, KeyedStateBackend, KeyedStateSnapshot, Namespace, StateColumns, StateDescriptor, StateOf } from './types.js';
+import type { Key, KeyedStateBackend, KeyedStateSnapshot, Namespace, StateColumns, StateDescriptor, StateKind, StateOf } from './types.js';
 
 /** Options of {@link MemoryStateBackend}. */
 export interface MemoryStateBackendOptions {
@@ -52,9 +52,9 @@ export interface MemoryStateBackendOptions {
  */
 export class MemoryStateBackend implements KeyedStateBackend {
   readonly maxParallelism: number;
-  private readonly clock: Clock;
+  protected readonly clock: Clock;
   private readonly ctx = new KeyContext();
-  private readonly tables = new Map<string, StateTable>();
+  protected readonly tables = new Map<string, StateTable>();
   private readonly declared = new Map<string, Declared>();
 
   constructor(options: MemoryStateBackendOptions) {
@@ -83,13 +83,19 @@ export class MemoryStateBackend implements KeyedStateBackend {
   getState<D extends StateDescriptor>(descriptor: D): StateOf<D> {
     const { name, ttlMs, updateOn, existing } = checkDeclaration(descriptor, this.declared);
     if (existing !== undefined) return existing as StateOf<D>;
-    let table = this.tables.get(name);
-    if (table === undefined) this.tables.set(name, (table = new StateTable(name, descriptor.kind, this.clock)));
-    else if (table.kind !== descriptor.kind) throw incompatibleKind(name, table.kind, descriptor.kind);
+    const table = this.tableFor(name, descriptor.kind);
+    if (table.kind !== descriptor.kind) throw incompatibleKind(name, table.kind, descriptor.kind);
     table.bind(ttlMs, updateOn === 'read-and-write');
     const state = this.createState(descriptor, table);
     this.declared.set(name, { state, kind: descriptor.kind, ttlMs, updateOn });
     return state as StateOf<D>;
+  }
+
+  /** The table of state `name`, made (with `kind`) if there is none yet. */
+  protected tableFor(name: string, kind: StateKind): StateTable {
+    let table = this.tables.get(name);
+    if (table === undefined) this.tables.set(name, (table = new StateTable(name, kind, this.clock)));
+    return table;
   }
 
   private createState(d: StateDescriptor, table: StateTable): unknown {
@@ -169,8 +175,7 @@ export class MemoryStateBackend implements KeyedStateBackend {
     const everyGroup = from === 0 && to === this.maxParallelism - 1;
     for (const name of names) {
       const stored = snapshot.states[name]!;
-      let table = this.tables.get(name);
-      if (table === undefined) this.tables.set(name, (table = new StateTable(name, stored.kind, this.clock)));
+      const table = this.tableFor(name, stored.kind);
       if (isColumns(stored)) {
         table.loadColumns(stored, everyGroup ? undefined : keyGroupsOf(stored, this.maxParallelism), from, to, now);
         continue;

@@ -79,8 +79,10 @@ export class MemoryValueState<T> extends BaseState implements ValueState<T> {
     if (key === undefined) throw outsideKey(this.table.name);
     const ns = this.ctx.namespace;
     if (value === undefined) this.table.remove(key, ns);
-    else if (this.fast && ns === undefined) this.plain.set(key, value);
-    else this.table.write(key, ns, value);
+    else if (this.fast && ns === undefined) {
+      this.plain.set(key, value);
+      if (this.table.tracking) this.table.touch(key, undefined);
+    } else this.table.write(key, ns, value);
   }
 }
 
@@ -98,6 +100,7 @@ export class MemoryListState<T> extends BaseState implements ListState<T> {
     else {
       list.push(value);
       if (this.table.cells) this.table.write(key, ns, list); // restarts the TTL
+      else if (this.table.tracking) this.table.touch(key, ns);
     }
   }
 
@@ -110,6 +113,7 @@ export class MemoryListState<T> extends BaseState implements ListState<T> {
     else {
       for (const v of values) list.push(v);
       if (this.table.cells) this.table.write(key, ns, list);
+      else if (this.table.tracking) this.table.touch(key, ns);
     }
   }
 
@@ -196,7 +200,10 @@ export class MemoryMapState<MK, V> extends BaseState implements MapState<MK, V> 
       this.dropIfEmpty(m);
       return undefined;
     }
-    if (this.table.refreshOnRead) c.t = now + this.table.ttlMs;
+    if (this.table.refreshOnRead) {
+      c.t = now + this.table.ttlMs;
+      if (this.table.tracking) this.table.touch(this.key(), this.ctx.namespace);
+    }
     return c;
   }
 
@@ -223,7 +230,7 @@ export class MemoryMapState<MK, V> extends BaseState implements MapState<MK, V> 
     if (m === undefined) {
       m = new Map();
       this.table.write(key, this.ctx.namespace, m);
-    }
+    } else if (this.table.tracking) this.table.touch(key, this.ctx.namespace);
     if (!this.table.cells) {
       m.set(mk, value);
       return;
@@ -243,6 +250,7 @@ export class MemoryMapState<MK, V> extends BaseState implements MapState<MK, V> 
   remove(mk: MK): void {
     const m = this.slot();
     if (m === undefined) return;
+    if (this.table.tracking) this.table.touch(this.key(), this.ctx.namespace);
     m.delete(mk);
     this.dropIfEmpty(m);
   }
@@ -283,6 +291,7 @@ export class MemoryMapState<MK, V> extends BaseState implements MapState<MK, V> 
     if (m === undefined) return;
     const now = this.clock.now();
     const refresh = this.table.refreshOnRead;
+    if (refresh && this.table.tracking) this.table.touch(this.key(), this.ctx.namespace);
     for (const [mk, s] of m) {
       const c = s as Cell;
       if (c.t <= now) m.delete(mk);

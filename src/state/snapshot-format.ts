@@ -10,13 +10,9 @@
  * state is two blocks of memory (keys, values) that are copied whole, and that checkpoint
  * files hold as they are (`checkpoint/chunked-codec.ts`).
  *
- * Not done (yet): incremental snapshots of the memory backend (only what changed since the
- * last completed checkpoint). They need each table to log the slots written and deleted
- * since the last snapshot (a cost on every write), operators to learn which checkpoint
- * completed (a delta must build on a completed one, not on one that failed), storage that
- * keeps a delta's bases while a later checkpoint refers to them, and a restore that
- * replays base and deltas per subtask, also when rescaling. The on-disk backend has its own
- * (`disk/lmdb-backend.ts`).
+ * Incremental snapshots of the memory backend (only what changed since the previous
+ * checkpoint) are these same columns, in files of their own: `incremental-memory-backend.ts`
+ * and `memory-chain.ts`. The on-disk backend has its own (`disk/lmdb-backend.ts`).
  */
 import { SluiceError } from '../errors/index.js';
 import { KINDS } from './declarations.js';

@@ -345,6 +345,13 @@ export interface KeyedStateBackend {
    * every entry. Only what changed since the previous call need be written.
    */
   checkpointTo?(dir: string, checkpointId: number): Promise<KeyedStateHandle>;
+  /**
+   * Optional, a {@link checkpointTo} in two parts: copies what the checkpoint needs now
+   * (at the barrier) and returns its handle at once, with `written`, which resolves once
+   * the files are in `dir`. The step goes on processing meanwhile; its acknowledgement
+   * waits for `written` (the incremental memory backend).
+   */
+  captureCheckpoint?(dir: string, checkpointId: number): { readonly handle: KeyedStateHandle; readonly written: Promise<void> };
   /** Optional: figures for metrics (the disk and external backends give them). */
   stats?(): StateBackendStats;
   /** Optional, with {@link checkpointTo}: loads a handle it returned (keeping only `keyGroups` if given). Adds to what is there. */
@@ -371,9 +378,10 @@ export interface KeyedStateHandle {
   /**
    * 'disk-chain': the on-disk backends' files (`state/disk/checkpoint-files.ts`);
    * 'redis-chain', 'cassandra-chain': versions of the external backends' records
-   * (`state/external/versioned-backend.ts`), `chain` holding version names and `dirs` empty.
+   * (`state/external/versioned-backend.ts`), `chain` holding version names and `dirs` empty;
+   * 'memory-chain': the incremental memory backend's files (`state/memory-chain.ts`).
    */
-  readonly format: 'disk-chain' | 'redis-chain' | 'cassandra-chain';
+  readonly format: 'disk-chain' | 'redis-chain' | 'cassandra-chain' | 'memory-chain';
   readonly maxParallelism: number;
   /** The files that restore the state, in order (a full file, then deltas). */
   readonly chain: readonly string[];

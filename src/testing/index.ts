@@ -69,3 +69,13 @@ export * from './connector-suite/index.js';
  * describeStateBackend('my backend', (clock) => new MyStateBackend({ clock }));
  */
 export { describeStateBackend } from './backend-suite.js';
+
+/**
+ * A TCP proxy between Sluice and a real service that adds latency, blackholes traffic,
+ * resets or closes connections and refuses new ones, on demand or on a schedule.
+ *
+ * @example
+ * const proxy = await FaultProxy.start({ target: { port: 5432 } });
+ * proxy.schedule([{ after: '500ms', fault: 'reset' }, { after: '2s', fault: 'heal' }]);
+ */
+export { FaultProxy, type Fault, type FaultStep, type FaultProxyOptions, type FaultProxyStats } from './fault-proxy.js';

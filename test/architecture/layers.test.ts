@@ -25,6 +25,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['core'],
   ['state', 'connectors'],
   ['formats', 'privacy'],
+  ['net'],
   ['resilience'],
   ['time'],
   ['errors'],

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { committedLines } from './helpers.js';
 import type { KeyedScopeSnapshot } from '../../src/runtime/operators/keyed-scope.js';
-import { DiskStateBackend, FileCheckpointStorage, Job, generator, transactionalFileSink, type CheckpointData, type CheckpointHandle } from '../../src/index.js';
+import { DiskStateBackend, FileCheckpointStorage, IncrementalMemoryStateBackend, type KeyedStateBackend, type Clock, Job, generator, transactionalFileSink, type CheckpointData, type CheckpointHandle } from '../../src/index.js';
 import { runningCount } from '../fixtures/running-count.js';
 
 const EVENTS = 8_000;
@@ -24,7 +24,16 @@ class RecordingStorage extends FileCheckpointStorage {
   }
 }
 
-/** A keyed running count on the disk backend (a fresh directory per backend, as after a restart), exactly once into part files. */
+type Backend = (dir: string, step: { clock: Clock; maxParallelism: number }) => KeyedStateBackend;
+
+/** The backends whose incremental checkpoints go into job checkpoints: the disk one gets a fresh directory per backend, as after a restart. */
+const backends: Array<[string, Backend]> = [
+  ['the on-disk backend', (dir, { clock, maxParallelism }) => new DiskStateBackend({ clock, maxParallelism, path: mkdtempSync(join(dir, 'state-')), cacheSize: 64 })],
+  ['the incremental memory backend', (_dir, { clock, maxParallelism }) => new IncrementalMemoryStateBackend({ clock, maxParallelism })],
+];
+
+describe.each(backends)('incremental checkpoints of %s in job checkpoints', (_name, backend) => {
+/** A keyed running count, exactly once into part files. */
 function countJob(dir: string, storage: FileCheckpointStorage, failAt?: { index: number; failed: boolean }): Job {
   const job = new Job({
     name: 'disk-counts',
@@ -32,7 +41,7 @@ function countJob(dir: string, storage: FileCheckpointStorage, failAt?: { index:
     checkpoints: { interval: '100ms', storage, retain: 2 },
     delivery: 'exactly-once',
     restart: { strategy: 'fixed-delay', attempts: 3, delay: 0 },
-    stateBackend: ({ clock, maxParallelism }) => new DiskStateBackend({ clock, maxParallelism, path: mkdtempSync(join(dir, 'state-')), cacheSize: 64 }),
+    stateBackend: (step) => backend(dir, step),
   });
   job
     .source(generator({ make: (i) => ({ i, key: keyOf(i) }), count: EVENTS, ratePerSecond: 10_000 }), { uid: 'events' })
@@ -51,7 +60,6 @@ function countJob(dir: string, storage: FileCheckpointStorage, failAt?: { index:
 
 const handleOf = (data: CheckpointData): KeyedScopeSnapshot => data.steps['count']!.state as KeyedScopeSnapshot;
 
-describe('incremental checkpoints of the on-disk backend in job checkpoints', () => {
   it('after a failure the output equals an uninterrupted run; checkpoints hold handles, the second one incremental and smaller', async () => {
     const clean = mkdtempSync(join(tmpdir(), 'sluice-disk-clean-'));
     await countJob(clean, new FileCheckpointStorage(join(clean, 'checkpoints'))).run();

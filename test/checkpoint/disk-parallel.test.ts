@@ -22,9 +22,12 @@ function expected(o: DiskJobOptions): string[] {
 
 const start = (o: DiskJobOptions) => buildDiskJob(o).start({ moduleArgs: [JSON.stringify(o)] });
 
-describe('incremental checkpoints of the on-disk backend at parallelism 2 (worker threads)', () => {
+describe.each([
+  ['the on-disk backend', 'disk', 'disk-chain'],
+  ['the incremental memory backend', 'memory', 'memory-chain'],
+] as const)('incremental checkpoints of %s at parallelism 2 (worker threads)', (_name, backend, format) => {
   it('a failure restarts from the latest checkpoint (each subtask’s chain in shared/count#i), every count committed once', async () => {
-    const o: DiskJobOptions = { dir: mkdtempSync(join(tmpdir(), 'sluice-disk-p2-')), parallelism: 2, events: 20_000, users: 53, rate: 20_000, crashAt: 10_000 };
+    const o: DiskJobOptions = { dir: mkdtempSync(join(tmpdir(), 'sluice-disk-p2-')), backend, parallelism: 2, events: 20_000, users: 53, rate: 20_000, crashAt: 10_000 };
     const running = start(o);
     await running.done;
     expect(existsSync(join(o.dir, 'crashed'))).toBe(true);
@@ -34,7 +37,7 @@ describe('incremental checkpoints of the on-disk backend at parallelism 2 (worke
   }, 60_000);
 
   it('a checkpoint taken at parallelism 2 restores at parallelism 1: each old subtask’s chain, filtered by key group', async () => {
-    const o: DiskJobOptions = { dir: mkdtempSync(join(tmpdir(), 'sluice-disk-rescale-')), parallelism: 2, events: 20_000, users: 53, rate: 20_000 };
+    const o: DiskJobOptions = { dir: mkdtempSync(join(tmpdir(), 'sluice-disk-rescale-')), backend, parallelism: 2, events: 20_000, users: 53, rate: 20_000 };
     const first = start(o);
     const storage = new FileCheckpointStorage(join(o.dir, 'checkpoints'));
     while ((await storage.list()).length === 0 || (await storage.list())[0]!.checkpointId < 3) await new Promise((r) => setTimeout(r, 20));
@@ -42,7 +45,7 @@ describe('incremental checkpoints of the on-disk backend at parallelism 2 (worke
     await first.done;
     const latest = (await storage.list())[0]!;
     const parts = (await storage.read(latest)).steps['count']!.parts as KeyedScopeSnapshot[];
-    expect(parts.map((p) => p.handle?.format)).toEqual(['disk-chain', 'disk-chain']);
+    expect(parts.map((p) => p.handle?.format)).toEqual([format, format]);
     expect(readdirSync(join(o.dir, 'checkpoints', 'shared')).sort()).toEqual(['count#0', 'count#1']);
 
     const again = { ...o, parallelism: 1 };

@@ -89,11 +89,11 @@ describe('cluster internal topics (real broker)', () => {
   it('creates repartition (delete), changelog (compacted) and meta topics, and accepts them on the next start', async () => {
     const cluster = `ct-${randomUUID().slice(0, 8)}`;
     const specs = internalTopicSpecs(cutSubTopologies(windowJob().graph, cluster), { partitions: 3, replicationFactor: 1 });
-    await ensureInternalTopics(BROKERS, specs);
+    await ensureInternalTopics({ bootstrapBrokers: BROKERS }, specs);
     expect(await describeTopic(`${cluster}-views-repartition`)).toEqual({ partitions: 3, policy: 'delete' });
     expect(await describeTopic(`${cluster}-views-changelog`)).toEqual({ partitions: 3, policy: 'compact' });
     expect(await describeTopic(`${cluster}-meta`)).toEqual({ partitions: 1, policy: 'compact' });
-    await ensureInternalTopics(BROKERS, specs); // a second member: same topics, nothing to do
+    await ensureInternalTopics({ bootstrapBrokers: BROKERS }, specs); // a second member: same topics, nothing to do
   });
 
   it('lets members that start together race to create the topics: every one of them starts', async () => {
@@ -102,7 +102,7 @@ describe('cluster internal topics (real broker)', () => {
     for (let round = 0; round < 3; round++) {
       const cluster = `ct-${randomUUID().slice(0, 8)}`;
       const specs = internalTopicSpecs(cutSubTopologies(windowJob().graph, cluster), { partitions: 3, replicationFactor: 1 });
-      await Promise.all(Array.from({ length: 4 }, () => ensureInternalTopics(BROKERS, specs)));
+      await Promise.all(Array.from({ length: 4 }, () => ensureInternalTopics({ bootstrapBrokers: BROKERS }, specs)));
       expect(await describeTopic(`${cluster}-views-changelog`)).toEqual({ partitions: 3, policy: 'compact' });
     }
   });
@@ -116,7 +116,7 @@ describe('cluster internal topics (real broker)', () => {
       await admin.close();
     }
     const specs = internalTopicSpecs(cutSubTopologies(windowJob().graph, cluster), { partitions: 3, replicationFactor: 1 });
-    const e = await refusal(ensureInternalTopics(BROKERS, specs));
+    const e = await refusal(ensureInternalTopics({ bootstrapBrokers: BROKERS }, specs));
     expect(e.code).toBe('CLUSTER_TOPIC_MISMATCH');
     expect(e.message).toContain(`'${cluster}-views-repartition' exists with 2 partitions where the job needs 3`);
   });
@@ -130,7 +130,7 @@ describe('cluster internal topics (real broker)', () => {
       await admin.close();
     }
     const specs = internalTopicSpecs(cutSubTopologies(windowJob().graph, cluster), { partitions: 3, replicationFactor: 1 });
-    const e = await refusal(ensureInternalTopics(BROKERS, specs));
+    const e = await refusal(ensureInternalTopics({ bootstrapBrokers: BROKERS }, specs));
     expect(e.code).toBe('CLUSTER_TOPIC_MISMATCH');
     expect(e.message).toContain('cleanup.policy delete where the job needs compact');
   });
@@ -138,16 +138,16 @@ describe('cluster internal topics (real broker)', () => {
   it('registers the job fingerprint and refuses a different job under the same cluster name (CLUSTER_JOB_MISMATCH)', async () => {
     const cluster = `ct-${randomUUID().slice(0, 8)}`;
     const topology = cutSubTopologies(windowJob().graph, cluster);
-    await ensureInternalTopics(BROKERS, internalTopicSpecs(topology, { partitions: 2, replicationFactor: 1 }));
+    await ensureInternalTopics({ bootstrapBrokers: BROKERS }, internalTopicSpecs(topology, { partitions: 2, replicationFactor: 1 }));
     const layout = { maxParallelism: 128, partitions: 2 };
     const mine = jobFingerprint(windowJob().graph, layout);
-    await registerJob(BROKERS, topology.meta, mine);
-    await registerJob(BROKERS, topology.meta, mine); // another member of the same job
+    await registerJob({ bootstrapBrokers: BROKERS }, topology.meta, mine);
+    await registerJob({ bootstrapBrokers: BROKERS }, topology.meta, mine); // another member of the same job
     const other = new Job({ name: 'other' });
     other.source(fromCollection([1]), { uid: 'clicks' }).sinkTo(collectSink(), { uid: 'out' });
-    const e = await refusal(registerJob(BROKERS, topology.meta, jobFingerprint(other.graph, layout)));
+    const e = await refusal(registerJob({ bootstrapBrokers: BROKERS }, topology.meta, jobFingerprint(other.graph, layout)));
     expect(e.code).toBe('CLUSTER_JOB_MISMATCH');
     expect(e.message).toContain(`the cluster '${cluster}' runs another job`);
-    await registerJob(BROKERS, topology.meta, mine); // the cluster's own job still starts
+    await registerJob({ bootstrapBrokers: BROKERS }, topology.meta, mine); // the cluster's own job still starts
   });
 });

@@ -26,7 +26,7 @@ const member = {
 const storage = { restoring: false, restoredTotal: { restores: 1, tasks: 1, local: 0, entries: 5, bytes: 100, ms: 3 } } as unknown as ChangelogStorage;
 
 function figuresAt(brokers: string[], joined: Promise<ClusterMember> = Promise.resolve(member)): MemberFigures {
-  return new MemberFigures('c', brokers, joined, storage, new Set(['c-count-repartition']), new SystemClock());
+  return new MemberFigures('c', Promise.resolve({ bootstrapBrokers: brokers }), joined, storage, new Set(['c-count-repartition']), new SystemClock());
 }
 
 // Loaded once before: its first load (within a read's timeout too) would take most of a short one.

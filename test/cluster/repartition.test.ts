@@ -31,7 +31,7 @@ async function repartitionTopic(): Promise<{ topic: string; cluster: string }> {
   const job = new Job({ name: 'rp' });
   job.source(fromCollection<Click>([]), { uid: 'clicks' }).keyBy('user').window(tumbling('10s')).aggregate(count(), { uid: 'views' }).sinkTo(collectSink(), { uid: 'out' });
   const topology = cutSubTopologies(job.graph, cluster);
-  await ensureInternalTopics(BROKERS, internalTopicSpecs(topology, { partitions: PARTITIONS, replicationFactor: 1 }));
+  await ensureInternalTopics({ bootstrapBrokers: BROKERS }, internalTopicSpecs(topology, { partitions: PARTITIONS, replicationFactor: 1 }));
   return { topic: topology.repartitions[0]!.topic, cluster };
 }
 

@@ -69,12 +69,12 @@ beforeAll(async () => {
     { name: `${other}-meta`, partitions: 1, replicationFactor: 1, compacted: true },
     { name: `${other}-x-changelog`, partitions: 2, replicationFactor: 1, compacted: true },
   ];
-  await ensureInternalTopics(BROKERS, specs);
-  await registerJob(BROKERS, `${cluster}-meta`, fingerprint);
+  await ensureInternalTopics({ bootstrapBrokers: BROKERS }, specs);
+  await registerJob({ bootstrapBrokers: BROKERS }, `${cluster}-meta`, fingerprint);
   await produce(source, Array.from({ length: PARTITIONS }, (_, p) => Array.from({ length: firstInput(p) }, (_, i) => ({ value: `r${i}`, partition: p }))).flat());
 
   for (const name of ['m0', 'm1']) {
-    const options = { brokers: BROKERS, cluster, instanceId: name, topics: [source, repartition], sessionTimeoutMs: 6000, transactionTimeoutMs: 60_000, commitTimeoutMs: 60_000, clock: new SystemClock() };
+    const options = { connection: { bootstrapBrokers: BROKERS }, cluster, instanceId: name, topics: [source, repartition], sessionTimeoutMs: 6000, transactionTimeoutMs: 60_000, commitTimeoutMs: 60_000, clock: new SystemClock() };
     members.push(new ClusterMember(options));
   }
   await Promise.all(members.map((m) => m.start()));

@@ -51,7 +51,7 @@ const OTHER_CODES: Record<string, string> = {
   TRIM_HORIZON: 'a Kinesis shard iterator type (connectors/kinesis/source.ts)',
   AFTER_SEQUENCE_NUMBER: 'a Kinesis shard iterator type (connectors/kinesis/source.ts)',
   PLT_KFK_AUTHENTICATION: "the Kafka client's error code for refused SASL credentials (connectors/kafka/client.ts maps it to CONNECTOR_AUTH)",
-  ERR_TLS_CERT_ALTNAME_INVALID: "Node's code for a server certificate of another host name (connectors/shared/tls.ts maps it to CONNECTOR_TLS)",
+  ERR_TLS_CERT_ALTNAME_INVALID: "Node's code for a server certificate of another host name (net/tls.ts maps it to CONNECTOR_TLS)",
   SLUICE_INGEST_LOG_COMPACTED: "the code of the HTTP source's process warning when it resumes from a checkpoint older than its log's compaction (not an error)",
 };
 

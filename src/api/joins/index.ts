@@ -9,5 +9,5 @@
 export { coGroup, CoGroupedStreams, CoGroupWindowed, type CoGroupFunction, type KeyedPair, type Tagged } from './co-group.js';
 export { join, JoinedStreams, JoinWindowed } from './window-join.js';
 export { IntervalJoin, IntervalJoined, type IntervalJoinOptions } from './interval-join.js';
-export { lookupJoin, type LookupJoinOptions, type LookupMiss } from './lookup-join.js';
+export { lookupJoin, type LookupJoinOptions, type LookupMiss, type LookupJoinInfo, type LookupUnavailablePolicy } from './lookup-join.js';
 export { temporalJoin, type TemporalJoinOptions, type TemporalJoinBaseOptions } from './temporal-join.js';

@@ -3,7 +3,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { SluiceError } from '../../errors/index.js';
 import { toPositiveMillis, type Duration } from '../../time/duration.js';
 import { Wakeup, wait } from '../shared/wait.js';
-import { createHttpServer, serverTls, type ServerTlsOptions } from '../shared/tls.js';
+import { createHttpServer, serverTls, type ServerTlsOptions } from '../../net/tls.js';
 import type { Source, SourceBatch, SourceContext, SourceReader } from '../source.js';
 import { listed, parseBody, readBody, type ByteBudget, type RecordProblem, type Utf8Policy } from './body.js';
 import { DurableLog } from './durable-log.js';

@@ -2,7 +2,7 @@ import { connect, type ConnectionOptions } from 'node:tls';
 import { SluiceError } from '../../errors/index.js';
 import { resolveSecret, type Secret } from '../../errors/secret.js';
 import { loadOptional } from '../shared/optional-client.js';
-import { clientTls, errorsWithin, tlsFailure } from '../shared/tls.js';
+import { clientTls, errorsWithin, tlsFailure } from '../../net/tls.js';
 import type { KafkaConnectionOptions, KafkaSaslMechanism, KafkaSaslOptions } from './connection.js';
 import { brokerList } from './format.js';
 import { errorText } from './outage.js';

@@ -1,7 +1,7 @@
 // Kept apart from `client.ts` so that the public types (the source's and sink's options)
 // name no type of the Kafka client package.
 import type { Secret } from '../../errors/secret.js';
-import type { TlsOptions } from '../shared/tls.js';
+import type { TlsOptions } from '../../net/tls.js';
 
 /** A SASL mechanism the Kafka connectors speak. */
 export type KafkaSaslMechanism = 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512' | 'OAUTHBEARER';

@@ -1,7 +1,7 @@
 import type { MessageToProduce, Producer } from '@platformatic/kafka';
 import { checkKafkaAccess, checkSaslOptions, closeQuietly, kafkaClientOptions, loadKafkaClient, type KafkaClient, type KafkaClientConnection } from './client.js';
 import type { KafkaConnectionOptions } from './connection.js';
-import { checkTlsOptions } from '../shared/tls.js';
+import { checkTlsOptions } from '../../net/tls.js';
 import { SluiceError, describeRecord } from '../../errors/index.js';
 import { asBuffer } from '../../formats/format.js';
 import { FormatLifecycle } from '../../formats/lifecycle.js';
@@ -22,6 +22,16 @@ export interface KafkaSinkOptions<T> extends KafkaConnectionOptions {
   key?: (value: T) => string;
   /** How values become bytes (default `'json'`). */
   format?: KafkaFormat<T>;
+  /**
+   * Upsert mode: records for which this returns true are deletes, written as tombstones
+   * (the key with a null value), so that a compacted topic downstream keeps the current
+   * state, deletes included (Flink's upsert-kafka sink). Needs `key`. Read such a topic
+   * back with `kafkaTable` or `kafkaTableLookup`.
+   *
+   * @example
+   * kafkaSink<Change>({ brokers, topic: 'users', key: (c) => c.id, isDelete: (c) => c.op === 'delete', createTopic: { compacted: true } })
+   */
+  isDelete?: (value: T) => boolean;
   /**
    * Prefix of the transactional ids (exactly-once only; default `sluice-<topic>-<step uid>`).
    * The sink uses `<prefix>-0`, `<prefix>-1`, … (one per checkpoint in flight) and, on
@@ -105,25 +115,36 @@ export function kafkaSink<T>(options: KafkaSinkOptions<T>): KafkaSink<T> {
   if (!(timeoutMs >= 1000)) throw new SluiceError('INVALID_ARGUMENT', `kafkaSink: transactionTimeoutMs must be at least 1000, got ${options.transactionTimeoutMs}`);
   const brokerTimeoutMs = brokerTimeoutOf(options.brokerUnavailableTimeout, 'kafkaSink');
   if (options.createTopic !== undefined) sinkTopicConfigs(options.createTopic, options.topic); // refuses a bad declaration when built
+  if (options.isDelete !== undefined && (typeof options.isDelete !== 'function' || typeof options.key !== 'function')) {
+    throw new SluiceError('INVALID_ARGUMENT', `kafkaSink '${options.topic}': isDelete must be a function, and needs a key function (a tombstone deletes a key)`);
+  }
   return {
     kind: 'kafka',
     topic: options.topic,
     options,
     guarantees: ['exactly-once', 'at-least-once', 'none'],
-    describe: () => `Kafka topic ${options.topic} on ${brokers.join(',')}${options.key ? ', keyed' : ''}, transactions with checkpoints under exactly-once`,
+    describe: () => `Kafka topic ${options.topic} on ${brokers.join(',')}${options.key ? ', keyed' : ''}${options.isDelete ? ', tombstones for deletes' : ''}, transactions with checkpoints under exactly-once`,
     createWriter: (ctx) => new KafkaWriter<T>(ctx, brokers, options, codec, timeoutMs, brokerTimeoutMs),
   };
 }
 
 /**
- * The Kafka record of one value, as a Kafka sink writes it: its value by the codec and its
- * key by the key function (BAD_RECORD or USER_FUNCTION_FAILED naming `uid` when either fails).
+ * The Kafka record of one value, as a Kafka sink writes it: its value by the codec (null,
+ * a tombstone, when `isDelete` says so) and its key by the key function (BAD_RECORD or
+ * USER_FUNCTION_FAILED naming `uid` when either fails).
  * @internal
  */
-export function kafkaRecord<T>(v: T, topic: string, key: ((value: T) => string) | undefined, codec: KafkaCodec<T>, uid: string): { topic: string; key?: Buffer; value: Buffer } {
+export function kafkaRecord<T>(v: T, topic: string, key: ((value: T) => string) | undefined, codec: KafkaCodec<T>, uid: string, isDelete?: (value: T) => boolean): { topic: string; key?: Buffer; value: Buffer } {
   let value: Buffer;
+  let deleted: boolean;
   try {
-    value = asBuffer(codec.encode(v));
+    deleted = isDelete?.(v) === true;
+  } catch (e) {
+    throw new SluiceError('USER_FUNCTION_FAILED', `step '${uid}': the isDelete function of kafkaSink threw for record ${describeRecord(v)}: ${(e as Error).message}`, { step: uid, cause: e });
+  }
+  try {
+    // The client writes a null value as a tombstone (value length -1).
+    value = deleted ? (null as unknown as Buffer) : asBuffer(codec.encode(v));
   } catch (e) {
     throw new SluiceError('BAD_RECORD', `kafkaSink: record ${describeRecord(v)} cannot be encoded: ${(e as Error).message}`, { step: uid, cause: e });
   }
@@ -235,7 +256,8 @@ class KafkaWriter<T> implements SinkWriter<T> {
   write(values: T[]): Promise<void> | void {
     const key = this.options.key;
     const topic = this.options.topic;
-    for (const v of values) this.buffer.push(kafkaRecord(v, topic, key, this.codec, this.ctx.uid));
+    const isDelete = this.options.isDelete;
+    for (const v of values) this.buffer.push(kafkaRecord(v, topic, key, this.codec, this.ctx.uid, isDelete));
     if (this.sendError !== undefined) throw this.sendError;
     if (this.buffer.length >= this.chunk) this.sendBuffered();
     // Backpressure: hold the pipeline while more than a few requests' worth is in flight.

@@ -1,7 +1,7 @@
 import type { Consumer, Message, MessagesStream } from '@platformatic/kafka';
 import { checkKafkaAccess, checkSaslOptions, closeQuietly, closeReading, kafkaClientOptions, loadKafkaClient, type KafkaClient, type KafkaClientConnection } from './client.js';
 import type { KafkaConnectionOptions } from './connection.js';
-import { checkTlsOptions } from '../shared/tls.js';
+import { checkTlsOptions } from '../../net/tls.js';
 import { SluiceError } from '../../errors/index.js';
 import { FormatLifecycle } from '../../formats/lifecycle.js';
 import { toMillis, type Duration } from '../../time/duration.js';
@@ -104,31 +104,52 @@ export interface KafkaSource<T> extends Source<T> {
  *   watermarks: { outOfOrderness: '2s', idleTimeout: '10s' } }), { uid: 'clicks' });
  */
 export function kafkaSource<T>(options: KafkaSourceOptions<T>): KafkaSource<T> {
-  const brokers = brokerList(options.brokers, 'kafkaSource');
-  if (typeof options.topic !== 'string' || options.topic === '') throw new SluiceError('INVALID_ARGUMENT', 'kafkaSource: topic must be a non-empty string');
-  if (typeof options.groupId !== 'string' || options.groupId === '') throw new SluiceError('INVALID_ARGUMENT', 'kafkaSource: groupId must be a non-empty string');
+  return { kind: 'kafka', ...kafkaSourceParts(options, 'kafkaSource', valueOf) };
+}
+
+/**
+ * Turns a fetched Kafka record into the source's record (its value, or for a table, a
+ * change); throwing makes it a bad record. Called with the source's decoded value codec.
+ * @internal
+ */
+export type KafkaRecordReader<V, T> = (m: Message<Buffer, Buffer, Buffer, Buffer>, codec: KafkaCodec<V>) => T;
+
+/** A plain source's record: the value, decoded (a tombstone has none, so it is a bad record). */
+const valueOf = <T>(m: Message<Buffer, Buffer, Buffer, Buffer>, codec: KafkaCodec<T>): T => {
+  if (m.value == null) throw new Error('the record has no value (a tombstone)');
+  return codec.decode(m.value);
+};
+
+/**
+ * What every Kafka-topic source shares (options checked, the reader, positions); the
+ * caller adds its `kind`. `read` makes the source's record of a fetched Kafka record.
+ * @internal
+ */
+export function kafkaSourceParts<V, T>(options: KafkaSourceOptions<V>, who: string, read: KafkaRecordReader<V, T>): Omit<KafkaSource<T>, 'kind' | 'options'> & { options: KafkaSourceOptions<V> } {
+  const brokers = brokerList(options.brokers, who);
+  if (typeof options.topic !== 'string' || options.topic === '') throw new SluiceError('INVALID_ARGUMENT', `${who}: topic must be a non-empty string`);
+  if (typeof options.groupId !== 'string' || options.groupId === '') throw new SluiceError('INVALID_ARGUMENT', `${who}: groupId must be a non-empty string`);
   const startFrom = options.startFrom ?? 'committed';
   if (!['earliest', 'latest', 'committed'].includes(startFrom)) {
-    throw new SluiceError('INVALID_ARGUMENT', `kafkaSource: startFrom must be 'earliest', 'latest' or 'committed', not ${JSON.stringify(startFrom)}`);
+    throw new SluiceError('INVALID_ARGUMENT', `${who}: startFrom must be 'earliest', 'latest' or 'committed', not ${JSON.stringify(startFrom)}`);
   }
-  const codec = codecOf(options.format, 'kafkaSource');
-  checkTlsOptions(options.tls, 'kafkaSource');
-  checkSaslOptions(options.sasl, 'kafkaSource');
+  const codec = codecOf(options.format, who);
+  checkTlsOptions(options.tls, who);
+  checkSaslOptions(options.sasl, who);
   const wm = options.watermarks && {
-    outOfOrderness: toMillis(options.watermarks.outOfOrderness, 'kafkaSource watermarks.outOfOrderness'),
-    idleTimeout: options.watermarks.idleTimeout === undefined ? Number.POSITIVE_INFINITY : toMillis(options.watermarks.idleTimeout, 'kafkaSource watermarks.idleTimeout'),
+    outOfOrderness: toMillis(options.watermarks.outOfOrderness, `${who} watermarks.outOfOrderness`),
+    idleTimeout: options.watermarks.idleTimeout === undefined ? Number.POSITIVE_INFINITY : toMillis(options.watermarks.idleTimeout, `${who} watermarks.idleTimeout`),
   };
-  const sessionTimeout = options.sessionTimeout === undefined ? 10_000 : toMillis(options.sessionTimeout, 'kafkaSource sessionTimeout');
-  const brokerTimeoutMs = brokerTimeoutOf(options.brokerUnavailableTimeout, 'kafkaSource');
+  const sessionTimeout = options.sessionTimeout === undefined ? 10_000 : toMillis(options.sessionTimeout, `${who} sessionTimeout`);
+  const brokerTimeoutMs = brokerTimeoutOf(options.brokerUnavailableTimeout, who);
   return {
-    kind: 'kafka',
     bounded: options.bounded === true,
     replayable: true,
     topic: options.topic,
     options,
     parallel: true,
     describe: () => `Kafka topic ${options.topic} on ${brokers.join(',')}, group ${options.groupId}`,
-    createReader: (ctx) => new KafkaReader<T>(ctx, brokers, options, startFrom, codec, wm, sessionTimeout, brokerTimeoutMs),
+    createReader: (ctx) => new KafkaReader<V, T>(ctx, brokers, options, startFrom, codec, read, wm, sessionTimeout, brokerTimeoutMs),
     redistributePositions: (positions) => mergePositions(positions),
   };
 }
@@ -136,7 +157,7 @@ export function kafkaSource<T>(options: KafkaSourceOptions<T>): KafkaSource<T> {
 /** The Kafka protocol error code of a group member replaced by another with its group.instance.id. */
 const FENCED_INSTANCE_ID = 82;
 
-class KafkaReader<T> implements SourceReader<T> {
+class KafkaReader<V, T> implements SourceReader<T> {
   private consumer: Consumer | undefined;
   private stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined;
   /** Records fetched and not yet polled (read from `head`). */
@@ -167,9 +188,10 @@ class KafkaReader<T> implements SourceReader<T> {
   constructor(
     private readonly ctx: SourceContext,
     private readonly brokers: string[],
-    private readonly options: KafkaSourceOptions<T>,
+    private readonly options: KafkaSourceOptions<V>,
     private readonly startFrom: 'earliest' | 'latest' | 'committed',
-    private readonly codec: KafkaCodec<T>,
+    private readonly codec: KafkaCodec<V>,
+    private readonly read: KafkaRecordReader<V, T>,
     wm: { outOfOrderness: number; idleTimeout: number } | undefined,
     private readonly sessionTimeout: number,
     private readonly brokerTimeoutMs: number,
@@ -303,7 +325,8 @@ class KafkaReader<T> implements SourceReader<T> {
     const timestamps: number[] = [];
     const now = this.ctx.clock.now();
     const topic = this.options.topic;
-    const tsFn = this.options.timestamp;
+    // Given by kafkaSource only, where V is T (a table's options have none).
+    const tsFn = this.options.timestamp as ((value: T) => number) | undefined;
     // The format's prepare sees the batch before it is decoded (a Confluent format fetches the schemas its ids name).
     const raws: Buffer[] = [];
     for (let i = 0; i < n; i++) {
@@ -323,8 +346,7 @@ class KafkaReader<T> implements SourceReader<T> {
       this.positions.set(m.partition, offset + 1);
       let value: T;
       try {
-        if (m.value == null) throw new Error('the record has no value (a tombstone)');
-        value = this.codec.decode(m.value);
+        value = this.read(m, this.codec);
       } catch (e) {
         this.ctx.badRecord(m.value ?? new Uint8Array(0), e, `${topic}/${m.partition}@${offset}`);
         continue;

@@ -5,4 +5,4 @@
  * @module
  */
 export { mqttSource, type MqttSource, type MqttSourceOptions } from './source.js';
-export { type TlsOptions } from '../shared/tls.js';
+export { type TlsOptions } from '../../net/tls.js';

@@ -7,7 +7,7 @@ import { jsonFormat } from '../../formats/json.js';
 import { Wakeup, wait } from '../shared/wait.js';
 import type { Source, SourceBatch, SourceContext, SourceReader } from '../source.js';
 import { loadOptional } from '../shared/optional-client.js';
-import { checkTlsOptions, clientTls, type TlsOptions } from '../shared/tls.js';
+import { checkTlsOptions, clientTls, type TlsOptions } from '../../net/tls.js';
 import { describeTls } from '../shared/describe-tls.js';
 import { authFailure, urlPlace } from '../shared/tls-error.js';
 

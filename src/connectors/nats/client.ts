@@ -3,7 +3,7 @@ import { resolveSecret, scrubSecrets } from '../../errors/secret.js';
 import { SluiceError } from '../../errors/index.js';
 import type { NatsConnectionOptions } from './connection.js';
 import { loadOptional } from '../shared/optional-client.js';
-import { checkTlsOptions, clientTls } from '../shared/tls.js';
+import { checkTlsOptions, clientTls } from '../../net/tls.js';
 import { authFailure } from '../shared/tls-error.js';
 
 /**

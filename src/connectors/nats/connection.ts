@@ -1,6 +1,6 @@
 // Kept apart from `client.ts` so that the public types do not name the client package's.
 import type { Secret } from '../../errors/secret.js';
-import type { TlsOptions } from '../shared/tls.js';
+import type { TlsOptions } from '../../net/tls.js';
 
 /**
  * Where NATS is (default `127.0.0.1:4222`), and how to connect securely. JetStream must be

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { SluiceError, type ErrorCode } from '../../errors/index.js';
 import { resolveSecret, scrubSecrets } from '../../errors/secret.js';
-import { checkTlsOptions, clientTls } from '../shared/tls.js';
+import { checkTlsOptions, clientTls } from '../../net/tls.js';
 import { authFailure } from '../shared/tls-error.js';
 import type { PostgresConnectionOptions } from './connection.js';
 

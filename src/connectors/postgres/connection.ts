@@ -1,6 +1,6 @@
 // Kept apart from the code that loads `pg`, so that the public types do not name the client package's.
 import type { Secret } from '../../errors/secret.js';
-import type { TlsOptions } from '../shared/tls.js';
+import type { TlsOptions } from '../../net/tls.js';
 
 /**
  * Where PostgreSQL is and how to connect securely: every PostgreSQL connector and store

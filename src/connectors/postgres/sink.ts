@@ -1,12 +1,14 @@
 import type pg from 'pg';
 import { scrubSecrets } from '../../errors/secret.js';
 import { SluiceError } from '../../errors/index.js';
+import type { Dependency } from '../../resilience/dependency.js';
 import type { Sink, SinkContext, SinkWriter } from '../sink.js';
 import { loadOptional } from '../shared/optional-client.js';
 import { sqlIdentifier } from './identifier.js';
 import { checkPostgresConnection, pgConnectFailure, pgSetup } from './client-config.js';
 import type { PostgresConnectionOptions } from './connection.js';
 import { describeTls } from '../shared/describe-tls.js';
+import { RowRetention, type PostgresRowRetention } from './row-retention.js';
 
 /** Options of {@link postgresSink}. */
 export interface PostgresSinkOptions<T> extends PostgresConnectionOptions {
@@ -20,6 +22,23 @@ export interface PostgresSinkOptions<T> extends PostgresConnectionOptions {
   row: (value: T) => readonly unknown[];
   /** Rows per INSERT statement (default 500). */
   batchSize?: number;
+  /**
+   * Retention by a time column (a TTL column): rows whose `column` is more than `keep`
+   * before now (the job's clock) are deleted when the writer opens and then at most once
+   * a minute, at checkpoints and at the end. Default: rows are kept.
+   *
+   * @example
+   * postgresSink({ table: 'sessions', key: ['id'], columns: ['id', 'seen_at'], row: (s) => [s.id, new Date(s.at)], retention: { column: 'seen_at', keep: '30d' } })
+   */
+  retention?: PostgresRowRetention;
+  /**
+   * The database as a dependency: every write transaction goes through its circuit
+   * breaker and bulkhead (see `dependency()`). While the breaker is open a write fails at
+   * once with CIRCUIT_OPEN, which fails the job (its restart policy decides what next)
+   * instead of waiting on a server that is down; its states show in the metrics and on
+   * the dashboard.
+   */
+  dependency?: Dependency;
 }
 
 /** The sink {@link postgresSink} returns: batched upserts, exactly-once by idempotence. */
@@ -59,6 +78,7 @@ export function postgresSink<T>(opts: PostgresSinkOptions<T>): PostgresSink<T> {
   const updates = opts.columns.filter((c) => !opts.key.includes(c)).map((c) => `${ident(c)} = EXCLUDED.${ident(c)}`);
   const batchSize = opts.batchSize ?? 500;
   if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new SluiceError('INVALID_ARGUMENT', `postgresSink: batchSize must be a positive integer, got ${batchSize}`);
+  const retention = opts.retention === undefined ? undefined : new RowRetention(table, opts.retention, opts.columns);
   const statement = (rows: number): string => {
     const values: string[] = [];
     for (let r = 0; r < rows; r++) values.push(`(${cols.map((_, c) => `$${r * cols.length + c + 1}`).join(', ')})`);
@@ -69,7 +89,7 @@ export function postgresSink<T>(opts: PostgresSinkOptions<T>): PostgresSink<T> {
     kind: 'postgres',
     guarantees: ['exactly-once', 'at-least-once', 'none'],
     describe: () => `postgres upserts into ${opts.table} on (${opts.key.join(', ')}), ${batchSize} rows a statement${describeTls(opts.ssl)}`,
-    createWriter: (ctx) => new PostgresWriter<T>(opts, ctx, statement, batchSize),
+    createWriter: (ctx) => new PostgresWriter<T>(opts, ctx, statement, batchSize, retention),
   };
 }
 
@@ -85,11 +105,13 @@ class PostgresWriter<T> implements SinkWriter<T> {
     private readonly ctx: SinkContext,
     private readonly statement: (rows: number) => string,
     private readonly batchSize: number,
+    private readonly retention: RowRetention | undefined,
   ) {
     this.keyIndexes = opts.key.map((k) => opts.columns.indexOf(k));
   }
 
   async open(): Promise<void> {
+    this.opts.dependency?.useClock(this.ctx.clock);
     // Loaded on first use, like every connector's client: see `kafka/client.ts`.
     const { default: pgModule } = await loadOptional('pg', 'the PostgreSQL sink', () => import('pg'));
     const who = `postgres sink '${this.ctx.uid}'`;
@@ -107,6 +129,7 @@ class PostgresWriter<T> implements SinkWriter<T> {
     try {
       await client.query('CREATE TABLE IF NOT EXISTS sluice_sink_checkpoints (sink text PRIMARY KEY, checkpoint_id bigint NOT NULL)');
       await client.query('INSERT INTO sluice_sink_checkpoints (sink, checkpoint_id) VALUES ($1, 0) ON CONFLICT (sink) DO NOTHING', [this.sinkName]);
+      await this.retention?.apply(client, this.ctx.clock.now(), true);
     } catch (e) {
       await client.end().catch(() => {});
       throw this.failed('connecting', e);
@@ -142,6 +165,11 @@ class PostgresWriter<T> implements SinkWriter<T> {
     const rows = [...byKey.values()];
     this.rows = [];
     if (rows.length === 0 && checkpointId === undefined) return;
+    const d = this.opts.dependency;
+    await (d ? d.execute(() => this.transaction(rows, checkpointId)) : this.transaction(rows, checkpointId));
+  }
+
+  private async transaction(rows: unknown[][], checkpointId: number | undefined): Promise<void> {
     const c = this.client!;
     try {
       await c.query('BEGIN');
@@ -160,7 +188,17 @@ class PostgresWriter<T> implements SinkWriter<T> {
   /** At a barrier: the rows since the last one and the checkpoint id, committed together (see postgresSink). */
   async preCommit(checkpointId: number): Promise<{ checkpointId: number }> {
     await this.writeBuffered(Math.min(checkpointId, Number.MAX_SAFE_INTEGER));
+    await this.expire();
     return { checkpointId };
+  }
+
+  /** Deletes the rows past the retention, at most once a minute (see PostgresSinkOptions.retention). */
+  private async expire(): Promise<void> {
+    try {
+      await this.retention?.apply(this.client!, this.ctx.clock.now(), false);
+    } catch (e) {
+      throw this.failed('deleting rows past the retention', e);
+    }
   }
 
   /** Committed at preCommit already (idempotent upserts). */
@@ -171,6 +209,7 @@ class PostgresWriter<T> implements SinkWriter<T> {
 
   async flush(): Promise<void> {
     await this.writeBuffered();
+    await this.expire();
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,6 @@
 // Kept apart from `client.ts` so that the public types do not name the client package's.
 import type { Secret } from '../../errors/secret.js';
-import type { TlsOptions } from '../shared/tls.js';
+import type { TlsOptions } from '../../net/tls.js';
 
 /**
  * Where Redis is: a `redis://` URL (default `redis://127.0.0.1:6379`), `rediss://` for TLS;

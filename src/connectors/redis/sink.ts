@@ -1,6 +1,7 @@
 import type { ChainableCommander, Redis } from 'ioredis';
 import { describeSecret } from '../../errors/secret.js';
 import { SluiceError } from '../../errors/index.js';
+import type { Dependency } from '../../resilience/dependency.js';
 import type { Sink, SinkContext, SinkWriter } from '../sink.js';
 import { checkRedisConnection, connectRedis } from './client.js';
 import type { RedisConnection } from './connection.js';
@@ -29,7 +30,16 @@ export interface RedisSortedSetTarget<T> {
 }
 
 /** Options of {@link redisSink}: where Redis is (`url`), and the target each record is written to. */
-export type RedisSinkOptions<T> = RedisConnection & { target: RedisHashTarget<T> | RedisSortedSetTarget<T> };
+export type RedisSinkOptions<T> = RedisConnection & {
+  target: RedisHashTarget<T> | RedisSortedSetTarget<T>;
+  /**
+   * Redis as a dependency: every MULTI/EXEC goes through its circuit breaker and bulkhead
+   * (see `dependency()`). While the breaker is open a write fails at once with
+   * CIRCUIT_OPEN, which fails the job (its restart policy decides what next); its states
+   * show in the metrics and on the dashboard.
+   */
+  dependency?: Dependency;
+};
 
 /** The sink {@link redisSink} returns: upserts into hashes or sorted sets, exactly-once by idempotence. */
 export interface RedisSink<T> extends Sink<T> {
@@ -88,6 +98,7 @@ class RedisWriter<T> implements SinkWriter<T> {
   ) {}
 
   async open(): Promise<void> {
+    this.opts.dependency?.useClock(this.ctx.clock);
     this.redis = await connectRedis(this.opts, this.ctx.uid, 'sink');
   }
 
@@ -95,7 +106,8 @@ class RedisWriter<T> implements SinkWriter<T> {
     if (values.length === 0) return;
     const multi = this.redis!.multi();
     for (const v of values) this.add(multi, v);
-    const p = multi.exec().then((results) => {
+    const d = this.opts.dependency;
+    const p = (d ? d.execute(() => multi.exec()) : multi.exec()).then((results) => {
       const failed = results?.find(([e]) => e);
       if (!results || failed) throw new SluiceError('SINK_FAILED', `redis sink '${this.ctx.uid}': a write failed: ${failed?.[0]?.message ?? 'the transaction was aborted'}`, { step: this.ctx.uid });
     });

@@ -1,5 +1,5 @@
 import { describeSecret } from '../../errors/secret.js';
-import type { PemSource, TlsOptions } from './tls.js';
+import type { PemSource, TlsOptions } from '../../net/tls.js';
 
 /**
  * How a connector's TLS option shows in `describe()` (`, tls (ca /etc/ssl/ca.pem)`): the

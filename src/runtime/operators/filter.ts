@@ -6,6 +6,10 @@ export class FilterOperator<T> extends Operator<T, T> {
   constructor(private readonly predicate: (value: T) => boolean) {
     super();
   }
+  /** Runs fused with its neighbours in a chain (`fused-output.ts`). */
+  get fusion() {
+    return { kind: 'filter' as const, fn: this.predicate as (value: unknown) => unknown };
+  }
   processBatch(batch: Batch<T>): void {
     const { values, timestamps } = batch;
     const p = this.predicate;

@@ -6,6 +6,10 @@ export class FlatMapOperator<I, O> extends Operator<I, O> {
   constructor(private readonly userFunction: (value: I) => Iterable<O>) {
     super();
   }
+  /** Runs fused with its neighbours in a chain (`fused-output.ts`). */
+  get fusion() {
+    return { kind: 'flatMap' as const, fn: this.userFunction as (value: unknown) => unknown };
+  }
   processBatch(batch: Batch<I>): void {
     const { values, timestamps } = batch;
     const b = new BatchBuilder<O>();

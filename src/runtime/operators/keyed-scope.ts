@@ -9,6 +9,7 @@ import { keyGroupOf, type KeyGroupRange } from '../../state/key-groups.js';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { mapValues } from '../../state/snapshot-format.js';
+import { materializeHandle, readsHandle } from '../../state/state-handles.js';
 import { TimerQueue, type TimerEntry } from '../timer-queue.js';
 import type { InternalTimerService } from './internal-timer-service.js';
 import { TimestampedCollector } from './timestamped-collector.js';
@@ -200,13 +201,21 @@ export class KeyedScope<K extends Key, O> implements InternalTimerService {
       return { state: this.backend.snapshot(), versions, ...timers };
     }
     const dir = join(shared, `${checkpointId}-${randomBytes(4).toString('hex')}`);
-    return this.backend.checkpointTo(dir, checkpointId).then((handle) => ({
+    const withHandle = (handle: KeyedStateHandle): KeyedScopeSnapshot => ({
       state: { maxParallelism: handle.maxParallelism, states: {} },
       handle,
       sharedDirs: handle.dirs,
       versions,
       ...timers,
-    }));
+    });
+    // Copied now, written while the step goes on: the task's acknowledgement waits for the files.
+    const ackAfter = this.runtime.ackAfter;
+    if (this.backend.captureCheckpoint !== undefined && ackAfter !== undefined) {
+      const { handle, written } = this.backend.captureCheckpoint(dir, checkpointId);
+      ackAfter(written);
+      return withHandle(handle);
+    }
+    return this.backend.checkpointTo(dir, checkpointId).then(withHandle);
   }
 
   /**
@@ -221,13 +230,10 @@ export class KeyedScope<K extends Key, O> implements InternalTimerService {
     const handle = s.handle;
     if (handle === undefined) return this.restorePlain(s, keyGroups);
     const migrates = [...this.declared].some(([name, d]) => (d.version ?? 1) !== (s.versions?.[name] ?? 1));
-    if (this.backend.restoreHandle !== undefined && !migrates) {
-      return this.backend.restoreHandle(handle, keyGroups).then(() => this.restoreTimers(s, keyGroups));
+    if (readsHandle(this.backend, handle) && !migrates) {
+      return this.backend.restoreHandle!(handle, keyGroups).then(() => this.restoreTimers(s, keyGroups));
     }
-    // Imported when needed: jobs without the on-disk backend never load LMDB.
-    return import('../../state/disk/state-handle.js')
-      .then(({ materializeHandle }) => materializeHandle(handle, this.runtime.clock))
-      .then((state) => this.restorePlain({ ...s, state, handle: undefined }, keyGroups));
+    return materializeHandle(handle, this.runtime.clock).then((state) => this.restorePlain({ ...s, state, handle: undefined }, keyGroups));
   }
 
   private restorePlain(s: KeyedScopeSnapshot, keyGroups?: KeyGroupRange): void {

@@ -6,6 +6,10 @@ export class MapOperator<I, O> extends Operator<I, O> {
   constructor(private readonly userFunction: (value: I) => O) {
     super();
   }
+  /** Runs fused with its neighbours in a chain (`fused-output.ts`). */
+  get fusion() {
+    return { kind: 'map' as const, fn: this.userFunction as (value: unknown) => unknown };
+  }
   processBatch(batch: Batch<I>): void {
     const { values, timestamps } = batch;
     const userFunction = this.userFunction;

@@ -1,4 +1,5 @@
 import type { AsyncContext } from '../../../core/async-function.js';
+import type { Histogram } from '../../../observe/histogram.js';
 import type { SluiceError } from '../../../errors/index.js';
 import type { Dependency } from '../../../resilience/dependency.js';
 import type { RetryPolicy } from '../../../resilience/retry.js';
@@ -13,8 +14,16 @@ export interface SubtaskCalls<I, O> {
   readonly fn: (value: I, context: AsyncContext) => Promise<unknown>;
   /** The record's one result at once (a cache hit), or NOT_READY: then `fn` is called. */
   immediate(value: I): O | typeof NOT_READY;
-  /** Read by the metrics: cache hits and misses. */
-  readonly figures: { readonly hits: number; readonly misses: number };
+  /** Read by the metrics: cache hits and misses, stale entries served, the lookup's latency. */
+  readonly figures: { readonly hits: number; readonly misses: number; readonly stale?: number; readonly latency?: Histogram };
+  /**
+   * Graceful degradation per subtask (a lookup join's stale cache entry or degraded
+   * marker), in place of the config's `fallback`: the record's result when its last
+   * attempt failed with an error `degradesOn` accepts, or NOT_READY when it has none (the
+   * failure stands).
+   */
+  fallback?(value: I, error: unknown): O | typeof NOT_READY;
+  degradesOn?(error: unknown): boolean;
 }
 
 /** An async step as the operator runs it, its options checked (`api/async-step.ts` builds it). */

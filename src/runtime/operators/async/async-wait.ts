@@ -1,4 +1,5 @@
 import { SluiceError, describeRecord } from '../../../errors/index.js';
+import type { Histogram } from '../../../observe/histogram.js';
 import { BatchBuilder, hasTimestamp, type Batch } from '../../batch.js';
 import { FifoQueue } from '../../fifo-queue.js';
 import { Operator } from '../../operator.js';
@@ -125,6 +126,14 @@ export class AsyncWaitOperator<I, O> extends Operator<I, O> {
   }
   get cacheMisses(): number | undefined {
     return this.calls?.figures.misses;
+  }
+  /** A lookup join's cache entries served stale while its table was unavailable. */
+  get staleServed(): number | undefined {
+    return this.calls?.figures.stale;
+  }
+  /** How long a lookup join's calls to its table took. */
+  get lookupLatency(): Histogram | undefined {
+    return this.calls?.figures.latency;
   }
 
   override processWatermark(watermark: number): void {
@@ -282,7 +291,14 @@ export class AsyncWaitOperator<I, O> extends Operator<I, O> {
     if (!checked && !this.current(entry, attempt)) return;
     const { retry } = this.config;
     if (attempt < retry.maxAttempts && retry.retryOnError(error)) return this.retryLater(entry, attempt);
-    if (this.config.fallback && isUnavailable(error)) return this.degrade(entry, error);
+    const calls = this.calls;
+    if (calls?.fallback && calls.degradesOn!(error)) {
+      const result = this.fallbackResult(entry, () => calls.fallback!(entry.value, error));
+      if (result !== NOT_READY) return;
+    } else if (this.config.fallback && isUnavailable(error)) {
+      const fallback = this.config.fallback;
+      return void this.fallbackResult(entry, () => fallback(entry.value, error));
+    }
     this.failures++;
     // The record's results are none: under 'dead-letter' it is a letter and the queue goes on;
     // under 'fail' userError throws, which fails the task (runInTask).
@@ -290,18 +306,24 @@ export class AsyncWaitOperator<I, O> extends Operator<I, O> {
     this.runtime.userError(this.finalError(error, attempt, entry), entry.value, entry.timestamp, this.config.what);
   }
 
-  /** The dependency was unavailable at the last attempt: the fallback's result stands in. */
-  private degrade(entry: RecordEntry<I, O>, error: SluiceError): void {
-    this.degraded++;
-    let result: O;
+  /**
+   * The dependency was unavailable at the last attempt: the fallback's result stands in
+   * (counted as degraded). NOT_READY from it: it has none, and the failure stands.
+   */
+  private fallbackResult(entry: RecordEntry<I, O>, fallback: () => O | typeof NOT_READY): O | typeof NOT_READY | undefined {
+    let result: O | typeof NOT_READY;
     try {
-      result = this.config.fallback!(entry.value, error);
+      result = fallback();
     } catch (e) {
       this.failures++;
       this.finish(entry, []);
-      return this.runtime.userError(e, entry.value, entry.timestamp, 'fallback function');
+      this.runtime.userError(e, entry.value, entry.timestamp, 'fallback function');
+      return undefined;
     }
+    if (result === NOT_READY) return result;
+    this.degraded++;
     this.finish(entry, [result]);
+    return result;
   }
 
   private finalError(error: unknown, attempts: number, entry: RecordEntry<I, O>): unknown {

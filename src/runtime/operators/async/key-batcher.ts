@@ -1,4 +1,5 @@
 import type { Lookup } from '../../../connectors/lookup.js';
+import { Histogram, LATENCY_BOUNDS_SECONDS } from '../../../observe/histogram.js';
 
 interface Waiter<V> {
   resolve(value: V | undefined): void;
@@ -18,6 +19,8 @@ export class KeyBatcher<K, V> {
   /** Calls made to the lookup, and keys asked in them. */
   calls = 0;
   keys = 0;
+  /** How long the lookup's calls took, in seconds, weighted by their keys (read by the metrics). */
+  readonly latency = new Histogram(LATENCY_BOUNDS_SECONDS);
 
   constructor(private readonly lookup: Lookup<K, V>) {}
 
@@ -52,14 +55,23 @@ export class KeyBatcher<K, V> {
     this.calls++;
     this.keys += keys.length;
     let answer: Promise<readonly (V | undefined)[]>;
+    // A figure for the metrics, not an input of the job: wall time, as the task timings are.
+    const t0 = performance.now();
+    const took = () => this.latency.observe((performance.now() - t0) / 1000, keys.length);
     try {
       answer = this.lookup.get(keys, new AbortController().signal);
     } catch (e) {
       answer = Promise.reject(e);
     }
     answer.then(
-      (values) => keys.forEach((k, i) => waiting.get(k)!.forEach((w) => w.resolve(values[i]))),
-      (error: unknown) => keys.forEach((k) => waiting.get(k)!.forEach((w) => w.reject(error))),
+      (values) => {
+        took();
+        keys.forEach((k, i) => waiting.get(k)!.forEach((w) => w.resolve(values[i])));
+      },
+      (error: unknown) => {
+        took();
+        keys.forEach((k) => waiting.get(k)!.forEach((w) => w.reject(error)));
+      },
     );
   }
 }

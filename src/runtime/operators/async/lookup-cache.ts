@@ -9,7 +9,9 @@ interface Cached<V> {
 /**
  * A lookup join's cache of one subtask: at most `maxEntries` keys (the least recently
  * used go first), each fresh for `ttlMs` on the injected clock. It keeps misses too (as
- * null), so a key the table lacks is not asked again until it expires.
+ * null), so a key the table lacks is not asked again until it expires. With `staleMs`,
+ * an expired value is kept that much longer, to stand in while the table is unavailable
+ * ({@link getStale}).
  */
 export class LookupCache<K, V> {
   private readonly entries = new Map<K, Cached<V>>();
@@ -20,13 +22,14 @@ export class LookupCache<K, V> {
     private readonly maxEntries: number,
     private readonly ttlMs: number,
     private readonly clock: Clock,
+    private readonly staleMs = 0,
   ) {}
 
   /** The cached answer (a value, or null: known missing), or undefined when `key` is not cached or stale. */
   get(key: K): V | null | undefined {
     const e = this.entries.get(key);
     if (e === undefined || this.clock.now() - e.at >= this.ttlMs) {
-      if (e !== undefined) this.entries.delete(key);
+      if (e !== undefined && this.clock.now() - e.at >= this.ttlMs + this.staleMs) this.entries.delete(key);
       this.misses++;
       return undefined;
     }
@@ -35,6 +38,14 @@ export class LookupCache<K, V> {
     this.entries.delete(key);
     this.entries.set(key, e);
     return e.value;
+  }
+
+  /** An expired value within the stale window (at most `ttl + staleMs` old), with its age in ms; undefined when there is none. */
+  getStale(key: K): { readonly value: V; readonly ageMs: number } | undefined {
+    const e = this.entries.get(key);
+    if (e === undefined || e.value === null) return undefined;
+    const ageMs = this.clock.now() - e.at;
+    return ageMs < this.ttlMs + this.staleMs ? { value: e.value, ageMs } : undefined;
   }
 
   set(key: K, value: V | null): void {

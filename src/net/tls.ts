@@ -5,15 +5,16 @@
  * built, so `explain()` and the REST views only ever see paths and references), and one
  * clear error for a handshake that fails ({@link tlsFailure}).
  *
- * Pinned by `test/connectors/shared/tls.test.ts` (real TLS servers, certificates made by
+ * Pinned by `test/connectors/kafka/tls.test.ts`, `test/server/tls.test.ts` and
+ * `test/connectors/http/tls.test.ts` (real TLS servers, certificates made by
  * `scripts/tls/make-certs.sh`).
  */
 import { readFileSync } from 'node:fs';
 import { createServer, type RequestListener, type Server, type ServerOptions as HttpServerOptions } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { ConnectionOptions, SecureContextOptions } from 'node:tls';
-import { SluiceError } from '../../errors/index.js';
-import { isSecretRef, resolveSecretSync, type Secret, type SecretRef } from '../../errors/secret.js';
+import { SluiceError } from '../errors/index.js';
+import { isSecretRef, resolveSecretSync, type Secret, type SecretRef } from '../errors/secret.js';
 
 /**
  * A certificate or key: PEM text (`-----BEGIN …`), the path of a PEM file, or a secret
