@@ -395,8 +395,8 @@ export const ERROR_CATALOG = {
     domain: 'user',
     retry: 'none',
     description:
-      'A connector could not authenticate to its service: the server refused the SASL credentials (a wrong user name or password, a mechanism the server does not enable, an invalid OAUTHBEARER token), or the schema registry answered 401 or 403. Raised when the connector opens, without retrying.',
-    hint: "Check the connector's `sasl` (mechanism, username, password) or the registry's `auth`; a secret reference ({ env } / { file }) must hold the current password. The password itself is never shown.",
+      'A connector could not authenticate to its service: the server refused the SASL credentials (a wrong user name or password, a mechanism the server does not enable, an invalid OAUTHBEARER token), the schema registry answered 401 or 403, or NATS, Redis, PostgreSQL or the MQTT broker refused the user and password, token, NKEY or (PostgreSQL `cert` users) the missing client certificate. Raised when the connector opens, without retrying.',
+    hint: "Check the connector's `sasl` (mechanism, username, password), the registry's `auth`, or the user, password, token or key options of NATS, Redis, PostgreSQL and MQTT; a secret reference ({ env } / { file }) must hold the current password. The password itself is never shown.",
   },
   BAD_RECORD: {
     domain: 'user',

@@ -21,6 +21,17 @@ function jobWithSecrets(options: ConstructorParameters<typeof Job>[0] = {}): Job
   all.sinkTo(postgresSink({ connectionString: `postgres://app:${SECRET}@127.0.0.1:1/db?sslpassword=${SECRET}`, table: 't', key: ['k'], columns: ['k'], row: () => [1] }), { uid: 'pg-out' });
   all.sinkTo(postgresSink({ connectionString: `host=127.0.0.1 port=1 user=app password=${SECRET}`, table: 't', key: ['k'], columns: ['k'], row: () => [1] }), { uid: 'pg-kv-out' });
   all.sinkTo(natsSink({ servers: `nats://user:${SECRET}@127.0.0.1:1`, subject: 'x', format: jsonFormat() }), { uid: 'nats-out' });
+  // The transport-security options (issue 17): passwords, tokens, keys and client certificates given as values.
+  const pem = `-----BEGIN PRIVATE KEY-----\n${SECRET}\n-----END PRIVATE KEY-----`;
+  const tls = { ca: '/etc/ssl/ca.pem', cert: pem, key: pem, passphrase: SECRET };
+  const secure = job.source(redisStreamSource({ url: 'rediss://127.0.0.1:1', tls, username: 'app', password: SECRET, stream: 's', group: 'g', format: jsonFormat() }), { uid: 'redis-tls-in' });
+  const mqttTls = job.source(mqttSource({ url: 'mqtts://127.0.0.1:1', topics: 't', username: 'device', password: SECRET, tls }), { uid: 'mqtt-tls-in' });
+  const natsTls = job.source(natsSource({ servers: '127.0.0.1:1', tls, token: SECRET, stream: 's', durable: 'd', format: jsonFormat() }), { uid: 'nats-tls-in' });
+  const tlsAll = secure.union(mqttTls, natsTls);
+  tlsAll.sinkTo(natsSink({ servers: '127.0.0.1:1', tls, user: 'app', password: SECRET, subject: 'x', format: jsonFormat() }), { uid: 'nats-tls-out' });
+  tlsAll.sinkTo(natsSink({ servers: '127.0.0.1:1', nkeySeed: SECRET, subject: 'x', format: jsonFormat() }), { uid: 'nats-nkey-out' });
+  tlsAll.sinkTo(redisSink({ url: 'rediss://127.0.0.1:1', tls, username: 'app', password: SECRET, target: { type: 'hash', key: nothing } }), { uid: 'redis-tls-out' });
+  tlsAll.sinkTo(postgresSink({ connectionString: 'postgres://app@127.0.0.1:1/db', password: SECRET, ssl: tls, table: 't', key: ['k'], columns: ['k'], row: () => [1] }), { uid: 'pg-tls-out' });
   return job;
 }
 
@@ -29,6 +40,7 @@ describe('secrets in connector options', () => {
     const text = jobWithSecrets().explain();
     expect(text).toContain('rediss://default:***@127.0.0.1:1/0');
     expect(text).toContain('mqtts://device:***@127.0.0.1:1');
+    expect(text).toContain('tls (ca /etc/ssl/ca.pem, client cert (inline PEM))'); // the TLS options, by where they come from
     expect(text).not.toContain(SECRET);
   });
 

@@ -8,6 +8,7 @@ import { CERTS, PORTS, startTlsBroker } from '../connectors/kafka/tls-broker.js'
 import { jsonFormat } from '../../src/formats/index.js';
 import { Job, generator, mqttSource, natsSink, natsSource, postgresSink, redisSink, redisStreamSource, resolveSecret, type Secret } from '../../src/index.js';
 import { collecting } from '../helpers.js';
+import { SECURE_PORTS, SECURE_USER, ensureSecureServices } from '../setup/secure-services.js';
 
 // Issue 17, item 5: connection options take references ({ env }, { file }) resolved when the
 // connector opens. A known secret is planted in every connector's options, by reference and
@@ -69,6 +70,30 @@ describe('a secret planted in connector options is never shown', () => {
     // The connector did fail, with a message (so the search below had something to search).
     expect(failure).toMatch(/SOURCE_FAILED|SINK_FAILED/);
     expect(text).toMatch(/127\.0\.0\.1:1|port=1|\{file |\{env /);
+    expect(text).not.toContain(SECRET);
+  }, 30_000);
+});
+
+// The transport-security options (issue 17, item 1): a wrong password, given as a value or a
+// reference, refused by a server with TLS and authentication on. Refusals are CONNECTOR_AUTH,
+// whose detail quotes the client library: it must not quote the password either.
+describe('a planted password that a TLS server refuses is never shown', () => {
+  let ca = '';
+  beforeAll(() => {
+    ca = ensureSecureServices().ca;
+    process.env.SLUICE_TEST_SECURE_PASSWORD = SECRET;
+  });
+  const refused: Array<[string, Build]> = [
+    ['nats sink, password as a value', (job) => void gen(job).sinkTo(natsSink({ servers: `127.0.0.1:${SECURE_PORTS.natsUsers}`, tls: { ca }, user: SECURE_USER, password: SECRET, subject: 'x', format: jsonFormat() }), { uid: 'out' })],
+    ['nats source, token from env', (job) => void job.source(natsSource({ servers: `127.0.0.1:${SECURE_PORTS.natsToken}`, tls: { ca }, token: { env: 'SLUICE_TEST_SECURE_PASSWORD' }, stream: 's', durable: 'd', format: jsonFormat() }), { uid: 'in' }).sinkTo(collecting().sink, { uid: 'out' })],
+    ['redis sink, password from env', (job) => void gen(job).sinkTo(redisSink({ url: `rediss://127.0.0.1:${SECURE_PORTS.redis}`, tls: { ca }, username: SECURE_USER, password: { env: 'SLUICE_TEST_SECURE_PASSWORD' }, target: { type: 'hash', key: () => 'k' } }), { uid: 'out' })],
+    ['postgres sink, password as a value', (job) => void gen(job).sinkTo(postgresSink({ connectionString: `postgres://sluice_pw@127.0.0.1:${SECURE_PORTS.postgres}/postgres`, password: SECRET, ssl: { ca }, ...row }), { uid: 'out' })],
+    ['mqtt source, password from a file', (job) => void job.source(mqttSource({ url: `mqtts://127.0.0.1:${SECURE_PORTS.mqtt}`, tls: { ca }, username: SECURE_USER, password: file('mqtt-password', SECRET), topics: 't' }), { uid: 'in' }).sinkTo(collecting().sink, { uid: 'out' })],
+  ];
+  it.each(refused)('%s', async (_what, build) => {
+    const { text, failure } = await everythingShown(build);
+    expect(failure).toMatch(/CONNECTOR_AUTH/);
+    expect(failure).toMatch(/refused the credentials/);
     expect(text).not.toContain(SECRET);
   }, 30_000);
 });

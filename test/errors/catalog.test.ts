@@ -13,6 +13,15 @@ const CATALOG_FILE = 'errors/catalog.ts';
  * they come from. Anything else in UPPER_SNAKE_CASE must be a catalog code.
  */
 const OTHER_CODES: Record<string, string> = {
+  SELF_SIGNED_CERT_IN_CHAIN: 'a Node.js / OpenSSL certificate verification code (connectors/shared/tls-error.ts classifies it)',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'a Node.js / OpenSSL certificate verification code (connectors/shared/tls-error.ts classifies it)',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'a Node.js / OpenSSL certificate verification code (connectors/shared/tls-error.ts classifies it)',
+  UNABLE_TO_GET_ISSUER_CERT: 'a Node.js / OpenSSL certificate verification code (connectors/shared/tls-error.ts classifies it)',
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'a Node.js / OpenSSL certificate verification code (connectors/shared/tls-error.ts classifies it)',
+  CERT_SIGNATURE_FAILURE: 'a Node.js / OpenSSL certificate verification code (connectors/shared/tls-error.ts classifies it)',
+  HOSTNAME_MISMATCH: 'a Node.js / OpenSSL certificate verification code (connectors/shared/tls-error.ts classifies it)',
+  CERT_HAS_EXPIRED: 'a Node.js / OpenSSL certificate verification code (connectors/shared/tls-error.ts classifies it)',
+  CERT_NOT_YET_VALID: 'a Node.js / OpenSSL certificate verification code (connectors/shared/tls-error.ts classifies it)',
   CONCURRENT_TRANSACTIONS: 'a Kafka protocol error (connectors/kafka/transactions.ts retries it)',
   COORDINATOR_LOAD_IN_PROGRESS: 'a Kafka protocol error',
   COORDINATOR_NOT_AVAILABLE: 'a Kafka protocol error',

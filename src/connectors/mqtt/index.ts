@@ -5,3 +5,4 @@
  * @module
  */
 export { mqttSource, type MqttSource, type MqttSourceOptions } from './source.js';
+export { type TlsOptions } from '../../net/tls.js';

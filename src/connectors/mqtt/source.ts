@@ -1,4 +1,4 @@
-import type { IPublishPacket, MqttClient } from 'mqtt';
+import type { IClientOptions, IPublishPacket, MqttClient } from 'mqtt';
 import { describeSecret, isSecretRef, resolveSecret, scrubSecrets, type Secret } from '../../errors/secret.js';
 import { SluiceError } from '../../errors/index.js';
 import type { Format } from '../../formats/format.js';
@@ -7,6 +7,9 @@ import { jsonFormat } from '../../formats/json.js';
 import { Wakeup, wait } from '../shared/wait.js';
 import type { Source, SourceBatch, SourceContext, SourceReader } from '../source.js';
 import { loadOptional } from '../shared/optional-client.js';
+import { checkTlsOptions, clientTls, type TlsOptions } from '../../net/tls.js';
+import { describeTls } from '../shared/describe-tls.js';
+import { authFailure, urlPlace } from '../shared/tls-error.js';
 
 /** Options of {@link mqttSource}. */
 export interface MqttSourceOptions<T> {
@@ -32,6 +35,15 @@ export interface MqttSourceOptions<T> {
   onBadRecord?: BadRecordPolicy;
   /** Messages the reader holds before it stops reading from the broker (default 1000). */
   queueCapacity?: number;
+  /** The user name the broker authenticates, when not in the URL. */
+  username?: string;
+  /** The password of `username`, when not in the URL; may be a reference (`{ env: 'MQTT_PASSWORD' }`). */
+  password?: Secret;
+  /**
+   * TLS of an `mqtts://` or `wss://` URL: a private CA, a client certificate (brokers with
+   * `require_certificate`), the name to verify. Without it the system's CAs verify the broker.
+   */
+  tls?: TlsOptions;
 }
 
 /** The source {@link mqttSource} returns: unbounded and not replayable (jobs reading it run with `delivery: 'none'`). */
@@ -95,7 +107,7 @@ export function mqttSource<T>(opts: MqttSourceOptions<T>): MqttSource<T> {
     bounded: false,
     replayable: false,
     stats,
-    describe: () => `mqtt ${describeSecret(o.url)} ${o.topics.join(', ')} (qos ${o.qos}, ${o.cleanSession ? 'clean' : 'persistent'} session, ${format.name})`,
+    describe: () => `mqtt ${describeSecret(o.url)} ${o.topics.join(', ')} (qos ${o.qos}, ${o.cleanSession ? 'clean' : 'persistent'} session, ${format.name}${describeTls(o.tls)})`,
     createReader: (ctx) => new MqttReader<T>(o, opts.clientId ?? `sluice-${ctx.uid}`, ctx, new Decoder(format, policy, ctx, stats)),
   };
 }
@@ -106,6 +118,9 @@ interface CheckedOptions {
   qos: 0 | 1;
   cleanSession: boolean;
   queueCapacity: number;
+  username: string | undefined;
+  password: Secret | undefined;
+  tls: TlsOptions | undefined;
 }
 
 function checkOptions(opts: MqttSourceOptions<unknown>): CheckedOptions {
@@ -124,7 +139,10 @@ function checkOptions(opts: MqttSourceOptions<unknown>): CheckedOptions {
   if (typeof cleanSession !== 'boolean') throw invalid('cleanSession must be a boolean', opts.cleanSession);
   const queueCapacity = opts.queueCapacity ?? 1000;
   if (!Number.isInteger(queueCapacity) || queueCapacity < 1) throw invalid('queueCapacity must be a positive integer', opts.queueCapacity);
-  return { url, topics, qos, cleanSession, queueCapacity };
+  if (opts.username !== undefined && (typeof opts.username !== 'string' || opts.username === '')) throw invalid('username must be a non-empty string', opts.username);
+  if (opts.password !== undefined && opts.username === undefined) throw new SluiceError('INVALID_ARGUMENT', 'mqttSource: a password needs a username');
+  checkTlsOptions(opts.tls, 'mqttSource');
+  return { url, topics, qos, cleanSession, queueCapacity, username: opts.username, password: opts.password, tls: opts.tls };
 }
 
 class MqttReader<T> implements SourceReader<T> {
@@ -137,8 +155,9 @@ class MqttReader<T> implements SourceReader<T> {
   private connection = 0;
   private failure: unknown;
   private closed = false;
-  /** The broker URL once resolved: kept to hide it in messages. */
+  /** The broker URL and password once resolved: kept to hide them in messages. */
   private url = '';
+  private secrets: string[] = [];
 
   constructor(
     private readonly opts: CheckedOptions,
@@ -151,8 +170,16 @@ class MqttReader<T> implements SourceReader<T> {
     await this.decoder.open();
     // Loaded on first use, like every connector's client: see `kafka/client.ts`.
     const { connect } = await loadOptional('mqtt', 'the MQTT source', () => import('mqtt'));
-    const url = (this.url = await resolveSecret(this.opts.url, `mqtt source '${this.ctx.uid}': url`));
+    const who = `mqtt source '${this.ctx.uid}'`;
+    const url = (this.url = await resolveSecret(this.opts.url, `${who}: url`));
+    const password = this.opts.password === undefined ? undefined : await resolveSecret(this.opts.password, `${who}: password`);
+    this.secrets = password === undefined ? [url] : [url, password];
+    const tls = clientTls(this.opts.tls, who);
     const client = (this.client = connect(url, {
+      // Node's TLS options; mqtt.js's types are narrower (string or Buffer arrays, not mixed) than what it passes on to tls.connect.
+      ...((tls ?? {}) as Pick<IClientOptions, 'ca' | 'cert' | 'key'>),
+      ...(this.opts.username === undefined ? {} : { username: this.opts.username }),
+      ...(password === undefined ? {} : { password }),
       clientId: this.clientId,
       clean: this.opts.cleanSession,
       manualConnect: true,
@@ -272,8 +299,10 @@ class MqttReader<T> implements SourceReader<T> {
   }
 
   private failed(doing: string, e: unknown): SluiceError {
+    const auth = authFailure(`mqtt source '${this.ctx.uid}'`, this.url ? urlPlace(this.url) : describeSecret(this.opts.url), e, this.secrets, this.ctx.uid);
+    if (auth) return auth;
     const reason = e instanceof Error ? e.message : String(e);
-    const text = scrubSecrets(`failed ${doing} ${this.url || describeSecret(this.opts.url)} (topics ${this.opts.topics.join(', ')}): ${reason}`, [this.url]);
+    const text = scrubSecrets(`failed ${doing} ${this.url || describeSecret(this.opts.url)} (topics ${this.opts.topics.join(', ')}): ${reason}`, this.secrets);
     return new SluiceError('SOURCE_FAILED', `mqtt source '${this.ctx.uid}': ${text}`, {
       step: this.ctx.uid,
       hint: 'Start the broker (scripts/services.sh mosquitto) or fix `url`, and check that the client may subscribe to the topics.',

@@ -8,3 +8,4 @@
 export { natsSource, type NatsPosition, type NatsSource, type NatsSourceOptions } from './source.js';
 export { natsSink, type NatsSink, type NatsSinkOptions } from './sink.js';
 export { type NatsConnectionOptions } from './connection.js';
+export { type TlsOptions } from '../../net/tls.js';

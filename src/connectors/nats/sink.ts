@@ -3,8 +3,9 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { SluiceError } from '../../errors/index.js';
 import type { Format } from '../../formats/format.js';
 import { FormatLifecycle } from '../../formats/lifecycle.js';
+import { describeTls } from '../shared/describe-tls.js';
 import type { Sink, SinkContext, SinkWriter } from '../sink.js';
-import { connectNats, loadJetStream } from './client.js';
+import { checkNatsConnection, connectNats, loadJetStream } from './client.js';
 import type { NatsConnectionOptions } from './connection.js';
 
 /** Options of {@link natsSink}: where NATS is, and what to publish where. */
@@ -58,12 +59,13 @@ export function natsSink<T>(opts: NatsSinkOptions<T>): NatsSink<T> {
     throw new SluiceError('INVALID_ARGUMENT', 'natsSink: subject must be a non-empty string or a function of the record');
   }
   if (!opts.format || typeof opts.format.encode !== 'function') throw new SluiceError('INVALID_ARGUMENT', 'natsSink: format is required (jsonFormat(), …)');
+  checkNatsConnection(opts, 'natsSink');
   const stats = { published: 0, duplicates: 0 };
   return {
     kind: 'nats-jetstream',
     guarantees: ['exactly-once', 'at-least-once', 'none'],
     stats,
-    describe: () => `nats jetstream publish to ${typeof opts.subject === 'string' ? opts.subject : '(subject per record)'} (${opts.format.name}, deduplicated by Nats-Msg-Id)`,
+    describe: () => `nats jetstream publish to ${typeof opts.subject === 'string' ? opts.subject : '(subject per record)'} (${opts.format.name}, deduplicated by Nats-Msg-Id${describeTls(opts.tls)})`,
     createWriter: (ctx) => new NatsWriter<T>(opts, ctx, stats),
   };
 }

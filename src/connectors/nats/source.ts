@@ -5,8 +5,9 @@ import type { Format } from '../../formats/format.js';
 import { Decoder, checkBadRecordPolicy, newIngestStats, type BadRecordPolicy, type IngestStats } from '../shared/ingest.js';
 import { Wakeup, wait } from '../shared/wait.js';
 import type { Source, SourceBatch, SourceContext, SourceReader } from '../source.js';
-import { connectNats, loadJetStream, nanos } from './client.js';
+import { checkNatsConnection, connectNats, loadJetStream, nanos } from './client.js';
 import type { NatsConnectionOptions } from './connection.js';
+import { describeTls } from '../shared/describe-tls.js';
 
 /** Options of {@link natsSource}: where NATS is, the stream and its durable consumer, decoding and acks. */
 export interface NatsSourceOptions<T> extends NatsConnectionOptions {
@@ -68,6 +69,7 @@ export function natsSource<T>(opts: NatsSourceOptions<T>): NatsSource<T> {
     throw new SluiceError('INVALID_ARGUMENT', 'natsSource: stream and durable must be non-empty strings');
   }
   if (!opts.format || typeof opts.format.decode !== 'function') throw new SluiceError('INVALID_ARGUMENT', 'natsSource: format is required (jsonFormat(), …)');
+  checkNatsConnection(opts, 'natsSource');
   const policy = checkBadRecordPolicy('natsSource', opts.onBadRecord);
   const stats = newIngestStats();
   return {
@@ -75,7 +77,7 @@ export function natsSource<T>(opts: NatsSourceOptions<T>): NatsSource<T> {
     bounded: false,
     replayable: true,
     stats,
-    describe: () => `nats jetstream ${opts.stream}, durable ${opts.durable} (${opts.format.name})`,
+    describe: () => `nats jetstream ${opts.stream}, durable ${opts.durable} (${opts.format.name}${describeTls(opts.tls)})`,
     createReader: (ctx) => new NatsReader<T>(opts, ctx, new Decoder(opts.format, policy, ctx, stats)),
   };
 }

@@ -11,3 +11,5 @@ export { postgresLookup, type PostgresLookupOptions } from './lookup.js';
 export { postgresTimeSeriesSink, type PostgresTimeSeriesSink, type PostgresTimeSeriesSinkOptions } from './time-series-sink.js';
 export { PostgresTokenVault, type PostgresTokenVaultOptions } from './token-vault.js';
 export { PostgresKeyStore, type PostgresKeyStoreOptions } from './key-store.js';
+export { type PostgresConnectionOptions } from './connection.js';
+export { type TlsOptions } from '../../net/tls.js';

@@ -1,12 +1,10 @@
 import type pg from 'pg';
-import type { Secret } from '../../errors/secret.js';
+import type { PostgresConnectionOptions } from './connection.js';
 import type { KeyStore } from '../../privacy/key-store.js';
 import { checkTable, connectPostgres } from './pool.js';
 
 /** Options of {@link PostgresKeyStore}. */
-export interface PostgresKeyStoreOptions {
-  /** Default `postgres://postgres@127.0.0.1:5432/postgres`; may be a reference (`{ env: 'DATABASE_URL' }`). */
-  connectionString?: Secret;
+export interface PostgresKeyStoreOptions extends PostgresConnectionOptions {
   /** The table, created if missing (default `sluice_subject_keys`). */
   table?: string;
 }
@@ -29,7 +27,7 @@ export class PostgresKeyStore implements KeyStore {
   }
 
   private db(): Promise<pg.Pool> {
-    this.pool ??= connectPostgres(this.opts.connectionString, 'postgres key store').then(async (pool) => {
+    this.pool ??= connectPostgres(this.opts, 'postgres key store').then(async (pool) => {
       await pool.query(`CREATE TABLE IF NOT EXISTS ${this.table} (subject text PRIMARY KEY, wrapped bytea NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`);
       return pool;
     });

@@ -1,14 +1,14 @@
 import type pg from 'pg';
 import { SluiceError } from '../../errors/index.js';
-import { resolveSecret, scrubSecrets, type Secret } from '../../errors/secret.js';
+import { scrubSecrets } from '../../errors/secret.js';
 import type { Lookup } from '../lookup.js';
 import { loadOptional } from '../shared/optional-client.js';
 import { sqlIdentifier } from './identifier.js';
+import { checkPostgresConnection, pgConnectFailure, pgSetup, type PgSetup } from './client-config.js';
+import type { PostgresConnectionOptions } from './connection.js';
 
 /** Options of {@link postgresLookup}: which table, which key column, and how a row becomes a value. */
-export interface PostgresLookupOptions<V> {
-  /** Default `postgres://postgres@127.0.0.1:5432/postgres`; a secret reference (`{ env }`, `{ file }`) is resolved at the first lookup. */
-  connectionString?: Secret;
+export interface PostgresLookupOptions<V> extends PostgresConnectionOptions {
   /** The table (or view), optionally schema-qualified: `users`, `crm.users`. */
   table: string;
   /** The column a lookup key is compared with. */
@@ -42,20 +42,23 @@ export function postgresLookup<V = Record<string, unknown>>(options: PostgresLoo
   // The key column again under a name of our own, so that a row is matched to its key whatever columns are read.
   const sql = `SELECT ${columns}, ${key}::text AS "sluice$key" FROM ${table} WHERE ${key} = ANY($1)`;
   const name = options.name ?? options.table;
+  const who = `postgresLookup '${name}'`;
+  checkPostgresConnection(options, who);
   const value = options.value ?? ((row) => row as V);
   let pool: Promise<pg.Pool> | undefined;
-  let connectionString = '';
+  let setup: PgSetup | undefined;
   // A server's message could quote the connection string: hide it (and no raw cause, which may hold it).
+  // The pool connects at its first query: a refused password or certificate shows there, as CONNECTOR_AUTH.
   const failed = (doing: string, e: unknown) =>
-    new SluiceError('LOOKUP_FAILED', `postgresLookup '${name}': ${doing} failed: ${scrubSecrets((e as Error)?.message ?? String(e), [connectionString])}`);
+    setup ? pgConnectFailure(who, setup, e, 'LOOKUP_FAILED', `${doing} failed`) : new SluiceError('LOOKUP_FAILED', `${who}: ${doing} failed: ${scrubSecrets((e as Error)?.message ?? String(e), [])}`);
   return {
     name,
     maxBatch: options.maxBatch ?? 500,
     async get(keys) {
       pool ??= (async () => {
-        connectionString = await resolveSecret(options.connectionString ?? 'postgres://postgres@127.0.0.1:5432/postgres', `postgresLookup '${name}': connectionString`);
+        setup = await pgSetup(options, who);
         const { default: pgModule } = await loadOptional('pg', 'postgresLookup', () => import('pg'));
-        const p = new pgModule.Pool({ connectionString, max: options.poolSize ?? 4 });
+        const p = new pgModule.Pool({ ...setup.config, max: options.poolSize ?? 4 });
         p.on('error', () => {}); // an idle client's error: the next query reports it
         return p;
       })();

@@ -1,19 +1,20 @@
 import type pg from 'pg';
-import { resolveSecret, scrubSecrets, type Secret } from '../../errors/secret.js';
 import { SluiceError } from '../../errors/index.js';
 import { loadOptional } from '../shared/optional-client.js';
+import { pgConnectFailure, pgSetup } from './client-config.js';
+import type { PostgresConnectionOptions } from './connection.js';
 
 /** Opens a PostgreSQL pool for a vault or key store; a failure names what it was for, never the password. */
-export async function connectPostgres(connectionString: Secret | undefined, what: string): Promise<pg.Pool> {
-  const cs = await resolveSecret(connectionString ?? 'postgres://postgres@127.0.0.1:5432/postgres', `${what}: connectionString`);
+export async function connectPostgres(opts: PostgresConnectionOptions, what: string): Promise<pg.Pool> {
+  const setup = await pgSetup(opts, what);
   const { default: pgModule } = await loadOptional('pg', what, () => import('pg'));
-  const pool = new pgModule.Pool({ connectionString: cs, max: 4 });
+  const pool = new pgModule.Pool({ ...setup.config, max: 4 });
   pool.on('error', () => {});
   try {
     (await pool.connect()).release();
   } catch (e) {
     await pool.end().catch(() => {});
-    throw new SluiceError('SINK_FAILED', `${what}: cannot connect to PostgreSQL: ${scrubSecrets((e as Error).message, [cs])}`, { hint: 'Start PostgreSQL (scripts/services.sh) or fix connectionString.' });
+    throw pgConnectFailure(what, setup, e, 'SINK_FAILED', 'cannot connect to PostgreSQL');
   }
   return pool;
 }

@@ -1,19 +1,17 @@
 import type pg from 'pg';
-import { resolveSecret, scrubSecrets, type Secret } from '../../errors/secret.js';
+import { scrubSecrets } from '../../errors/secret.js';
 import { SluiceError } from '../../errors/index.js';
 import type { Dependency } from '../../resilience/dependency.js';
 import type { Sink, SinkContext, SinkWriter } from '../sink.js';
 import { loadOptional } from '../shared/optional-client.js';
 import { sqlIdentifier } from './identifier.js';
+import { checkPostgresConnection, pgConnectFailure, pgSetup } from './client-config.js';
+import type { PostgresConnectionOptions } from './connection.js';
+import { describeTls } from '../shared/describe-tls.js';
 import { RowRetention, type PostgresRowRetention } from './row-retention.js';
 
 /** Options of {@link postgresSink}. */
-export interface PostgresSinkOptions<T> {
-  /**
-   * Connection string (default `postgres://postgres@127.0.0.1:5432/postgres`). One holding a
-   * password may be given by reference: `{ env: 'DATABASE_URL' }`, `{ file: '/run/secrets/pg' }`.
-   */
-  connectionString?: Secret;
+export interface PostgresSinkOptions<T> extends PostgresConnectionOptions {
   /** The table (it must exist, with a unique constraint on `key`). */
   table: string;
   /** The conflict target: the primary-key or unique columns. */
@@ -72,6 +70,7 @@ export function postgresSink<T>(opts: PostgresSinkOptions<T>): PostgresSink<T> {
   if (!opts || !Array.isArray(opts.columns) || opts.columns.length === 0 || !Array.isArray(opts.key) || opts.key.length === 0 || typeof opts.row !== 'function') {
     throw new SluiceError('INVALID_ARGUMENT', 'postgresSink: table, key, columns and row are required');
   }
+  checkPostgresConnection(opts, 'postgresSink');
   for (const k of opts.key) if (!opts.columns.includes(k)) throw new SluiceError('INVALID_ARGUMENT', `postgresSink: key column ${k} is not among the columns`);
   const table = ident(opts.table);
   const cols = opts.columns.map(ident);
@@ -89,7 +88,7 @@ export function postgresSink<T>(opts: PostgresSinkOptions<T>): PostgresSink<T> {
   return {
     kind: 'postgres',
     guarantees: ['exactly-once', 'at-least-once', 'none'],
-    describe: () => `postgres upserts into ${opts.table} on (${opts.key.join(', ')}), ${batchSize} rows a statement`,
+    describe: () => `postgres upserts into ${opts.table} on (${opts.key.join(', ')}), ${batchSize} rows a statement${describeTls(opts.ssl)}`,
     createWriter: (ctx) => new PostgresWriter<T>(opts, ctx, statement, batchSize, retention),
   };
 }
@@ -98,8 +97,8 @@ class PostgresWriter<T> implements SinkWriter<T> {
   private client: pg.Client | undefined;
   private rows: unknown[][] = [];
   private readonly keyIndexes: number[];
-  /** The connection string once resolved: kept to hide it in messages. */
-  private connectionString = '';
+  /** The connection string and password once resolved: kept to hide them in messages. */
+  private secrets: string[] = [];
 
   constructor(
     private readonly opts: PostgresSinkOptions<T>,
@@ -115,11 +114,19 @@ class PostgresWriter<T> implements SinkWriter<T> {
     this.opts.dependency?.useClock(this.ctx.clock);
     // Loaded on first use, like every connector's client: see `kafka/client.ts`.
     const { default: pgModule } = await loadOptional('pg', 'the PostgreSQL sink', () => import('pg'));
-    this.connectionString = await resolveSecret(this.opts.connectionString ?? 'postgres://postgres@127.0.0.1:5432/postgres', `postgres sink '${this.ctx.uid}': connectionString`);
-    const client = new pgModule.Client({ connectionString: this.connectionString });
+    const who = `postgres sink '${this.ctx.uid}'`;
+    const setup = await pgSetup(this.opts, who);
+    this.secrets = setup.secrets;
+    const client = new pgModule.Client(setup.config);
     client.on('error', () => {});
     try {
       await client.connect();
+    } catch (e) {
+      // Not awaited: after a refused handshake pg's end() can wait for a socket event that never comes.
+      void client.end().catch(() => {});
+      throw pgConnectFailure(who, setup, e, 'SINK_FAILED', `failed connecting (${this.opts.table})`, this.ctx.uid);
+    }
+    try {
       await client.query('CREATE TABLE IF NOT EXISTS sluice_sink_checkpoints (sink text PRIMARY KEY, checkpoint_id bigint NOT NULL)');
       await client.query('INSERT INTO sluice_sink_checkpoints (sink, checkpoint_id) VALUES ($1, 0) ON CONFLICT (sink) DO NOTHING', [this.sinkName]);
       await this.retention?.apply(client, this.ctx.clock.now(), true);
@@ -213,7 +220,7 @@ class PostgresWriter<T> implements SinkWriter<T> {
 
   private failed(doing: string, e: unknown): SluiceError {
     // pg quotes neither the connection string nor the password, but a server's message could: hide both.
-    const reason = scrubSecrets((e as Error)?.message ?? String(e), [this.connectionString]);
+    const reason = scrubSecrets((e as Error)?.message ?? String(e), this.secrets);
     return new SluiceError('SINK_FAILED', `postgres sink '${this.ctx.uid}': failed ${doing} (${this.opts.table}): ${reason}`, { step: this.ctx.uid });
   }
 }

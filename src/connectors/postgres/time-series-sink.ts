@@ -1,17 +1,17 @@
-import { resolveSecret, scrubSecrets, type Secret } from '../../errors/secret.js';
+import { scrubSecrets } from '../../errors/secret.js';
 import type pg from 'pg';
 import { SluiceError } from '../../errors/index.js';
 import { toMillis, type Duration } from '../../time/duration.js';
 import type { Sink, SinkContext, SinkWriter } from '../sink.js';
 import { loadOptional } from '../shared/optional-client.js';
 import { sqlIdentifier } from './identifier.js';
+import { checkPostgresConnection, pgConnectFailure, pgSetup } from './client-config.js';
+import type { PostgresConnectionOptions } from './connection.js';
+import { describeTls } from '../shared/describe-tls.js';
 import { TimePartitions } from './time-partitions.js';
 
 /** Options of {@link postgresTimeSeriesSink}. */
-export interface PostgresTimeSeriesSinkOptions<T> {
-  /** Connection string (default `postgres://postgres@127.0.0.1:5432/postgres`). */
-  /** Default `postgres://postgres@127.0.0.1:5432/postgres`; a secret reference (`{ env }`, `{ file }`) is resolved when the sink opens. */
-  connectionString?: Secret;
+export interface PostgresTimeSeriesSinkOptions<T> extends PostgresConnectionOptions {
   /** The table; created (partitioned by range of `time`) when it does not exist. */
   table: string;
   /** The columns and their SQL types, in the order `row` gives values: `{ sensor: 'text', ts: 'timestamptz', mean: 'double precision' }`. */
@@ -69,6 +69,7 @@ export function postgresTimeSeriesSink<T>(opts: PostgresTimeSeriesSinkOptions<T>
   if (!opts || typeof opts.columns !== 'object' || opts.columns === null || !Array.isArray(opts.series) || typeof opts.time !== 'string' || typeof opts.row !== 'function') {
     throw new SluiceError('INVALID_ARGUMENT', `${who}: table, columns, series, time and row are required`);
   }
+  checkPostgresConnection(opts, who);
   const names = Object.keys(opts.columns);
   for (const c of [...opts.series, opts.time]) if (!names.includes(c)) throw new SluiceError('INVALID_ARGUMENT', `${who}: column ${c} is not among the columns (${names.join(', ')})`);
   for (const [c, t] of Object.entries(opts.columns)) {
@@ -102,7 +103,7 @@ export function postgresTimeSeriesSink<T>(opts: PostgresTimeSeriesSinkOptions<T>
   return {
     kind: 'postgres-time-series',
     guarantees: ['exactly-once', 'at-least-once', 'none'],
-    describe: () => `postgres time series into ${opts.table} by (${[...opts.series, opts.time].join(', ')}), partitions of ${width} ms${retention !== undefined ? `, retention ${retention} ms` : ''}`,
+    describe: () => `postgres time series into ${opts.table} by (${[...opts.series, opts.time].join(', ')}), partitions of ${width} ms${retention !== undefined ? `, retention ${retention} ms` : ''}${describeTls(opts.ssl)}`,
     createWriter: (ctx) => new TimeSeriesWriter<T>(opts, ctx, plan),
   };
 }
@@ -138,11 +139,19 @@ class TimeSeriesWriter<T> implements SinkWriter<T> {
 
   async open(): Promise<void> {
     const { default: pgModule } = await loadOptional('pg', 'the PostgreSQL time-series sink', () => import('pg'));
-    this.connectionString = await resolveSecret(this.opts.connectionString ?? 'postgres://postgres@127.0.0.1:5432/postgres', `${this.plan.who} '${this.ctx.uid}': connectionString`);
-    const client = new pgModule.Client({ connectionString: this.connectionString });
+    const who = `${this.plan.who} '${this.ctx.uid}'`;
+    const setup = await pgSetup(this.opts, who);
+    this.secrets = setup.secrets;
+    const client = new pgModule.Client(setup.config);
     client.on('error', () => {});
     try {
       await client.connect();
+    } catch (e) {
+      // Not awaited: after a refused handshake pg's end() can wait for a socket event that never comes.
+      void client.end().catch(() => {});
+      throw pgConnectFailure(who, setup, e, 'SINK_FAILED', `failed connecting (${this.partitions.describe()})`, this.ctx.uid);
+    }
+    try {
       await client.query(this.plan.create);
       await client.query('CREATE TABLE IF NOT EXISTS sluice_sink_checkpoints (sink text PRIMARY KEY, checkpoint_id bigint NOT NULL)');
       await client.query('INSERT INTO sluice_sink_checkpoints (sink, checkpoint_id) VALUES ($1, 0) ON CONFLICT (sink) DO NOTHING', [this.sinkName]);
@@ -246,11 +255,12 @@ class TimeSeriesWriter<T> implements SinkWriter<T> {
     return new SluiceError('BAD_RECORD', `${this.plan.who} '${this.ctx.uid}': ${what}`, { step: this.ctx.uid, detail: JSON.stringify(value)?.slice(0, 200) });
   }
 
-  private connectionString = '';
+  /** The connection string and password once resolved: kept to hide them in messages. */
+  private secrets: string[] = [];
 
   private failed(doing: string, e: unknown): SluiceError {
     // A server's message could quote the connection string: hide it (and no raw cause, which may hold it).
-    const reason = scrubSecrets((e as Error)?.message ?? String(e), [this.connectionString]);
+    const reason = scrubSecrets((e as Error)?.message ?? String(e), this.secrets);
     return new SluiceError('SINK_FAILED', `${this.plan.who} '${this.ctx.uid}': failed ${doing} (${this.partitions.describe()}): ${reason}`, { step: this.ctx.uid });
   }
 }

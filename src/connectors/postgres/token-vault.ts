@@ -1,12 +1,10 @@
 import type pg from 'pg';
-import type { Secret } from '../../errors/secret.js';
+import type { PostgresConnectionOptions } from './connection.js';
 import { checkTable, connectPostgres } from './pool.js';
 import { TokenVault, type TokenVaultOptions } from '../../privacy/token-vault.js';
 
 /** Options of {@link PostgresTokenVault}. */
-export interface PostgresTokenVaultOptions extends TokenVaultOptions {
-  /** Default `postgres://postgres@127.0.0.1:5432/postgres`; may be a reference (`{ env: 'DATABASE_URL' }`). */
-  connectionString?: Secret;
+export interface PostgresTokenVaultOptions extends TokenVaultOptions, PostgresConnectionOptions {
   /** The table of token → value, created if missing (default `sluice_token_vault`). */
   table?: string;
 }
@@ -29,7 +27,7 @@ export class PostgresTokenVault extends TokenVault {
   }
 
   private db(): Promise<pg.Pool> {
-    this.pool ??= connectPostgres(this.opts.connectionString, 'postgres token vault').then(async (pool) => {
+    this.pool ??= connectPostgres(this.opts, 'postgres token vault').then(async (pool) => {
       await pool.query(`CREATE TABLE IF NOT EXISTS ${this.table} (token text PRIMARY KEY, value text NOT NULL)`);
       return pool;
     });

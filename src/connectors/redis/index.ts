@@ -12,3 +12,4 @@ export { redisLookup, RedisLookup, type RedisLookupOptions } from './lookup.js';
 export { redisKeyLookup, type RedisKeyLookupOptions } from './key-lookup.js';
 export { type RedisConnection } from './connection.js';
 export { RedisTokenVault, type RedisTokenVaultOptions } from './token-vault.js';
+export { type TlsOptions } from '../../net/tls.js';

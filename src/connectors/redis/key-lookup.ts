@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Lookup } from '../lookup.js';
-import { connectRedis } from './client.js';
+import { checkRedisConnection, connectRedis } from './client.js';
 import type { RedisConnection } from './connection.js';
 
 /** Options of {@link redisKeyLookup}: where Redis is, which key a lookup key reads, and how its string becomes a value. */
@@ -25,6 +25,7 @@ export interface RedisKeyLookupOptions<V> extends RedisConnection {
  */
 export function redisKeyLookup<V = string>(options: RedisKeyLookupOptions<V> = {}): Lookup<string, V> {
   const name = options.name ?? 'redis';
+  checkRedisConnection(options, 'redisKeyLookup');
   const redisKey = options.redisKey;
   const parse = options.parse;
   let client: Promise<Redis> | undefined;

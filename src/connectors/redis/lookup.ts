@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { SluiceError } from '../../errors/index.js';
 import { type Clock, SystemClock } from '../../time/clock.js';
-import { connectRedis } from './client.js';
+import { checkRedisConnection, connectRedis } from './client.js';
 import type { RedisConnection } from './connection.js';
 
 /** Options of {@link redisLookup}: where Redis is, what a key reads, and the cache's limits. */
@@ -67,6 +67,7 @@ export class RedisLookup<V> {
 
   /** Connects to Redis and makes the table (what `redisLookup` does). */
   static async connect<V>(opts: RedisLookupOptions<V>): Promise<RedisLookup<V>> {
+    checkRedisConnection(opts, 'redisLookup');
     return new RedisLookup<V>(await connectRedis(opts, 'redis-lookup', 'lookup'), opts);
   }
 

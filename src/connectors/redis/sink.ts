@@ -3,8 +3,9 @@ import { describeSecret } from '../../errors/secret.js';
 import { SluiceError } from '../../errors/index.js';
 import type { Dependency } from '../../resilience/dependency.js';
 import type { Sink, SinkContext, SinkWriter } from '../sink.js';
-import { connectRedis } from './client.js';
+import { checkRedisConnection, connectRedis } from './client.js';
 import type { RedisConnection } from './connection.js';
+import { describeTls } from '../shared/describe-tls.js';
 
 /** One hash per record: `HSET key field value …` (with `replace`, the hash is first deleted, in one MULTI). */
 export interface RedisHashTarget<T> {
@@ -68,10 +69,11 @@ export function redisSink<T>(opts: RedisSinkOptions<T>): RedisSink<T> {
   if (t.type === 'sorted-set' && (typeof t.member !== 'function' || typeof t.score !== 'function')) {
     throw new SluiceError('INVALID_ARGUMENT', 'redisSink: a sorted-set target needs member and score functions');
   }
+  checkRedisConnection(opts, 'redisSink');
   return {
     kind: 'redis',
     guarantees: ['exactly-once', 'at-least-once', 'none'],
-    describe: () => `redis ${t.type} upserts (${describeSecret(opts.url ?? 'redis://127.0.0.1:6379')})`,
+    describe: () => `redis ${t.type} upserts (${describeSecret(opts.url ?? 'redis://127.0.0.1:6379')}${describeTls(opts.tls)})`,
     createWriter: (ctx) => new RedisWriter<T>(opts, ctx),
   };
 }

@@ -3,8 +3,9 @@ import { SluiceError } from '../../errors/index.js';
 import { Decoder, checkBadRecordPolicy, newIngestStats, type BadRecordPolicy, type IngestStats } from '../shared/ingest.js';
 import type { Format } from '../../formats/format.js';
 import type { Source, SourceBatch, SourceContext, SourceReader } from '../source.js';
-import { connectRedis } from './client.js';
+import { checkRedisConnection, connectRedis } from './client.js';
 import type { RedisConnection } from './connection.js';
+import { describeTls } from '../shared/describe-tls.js';
 
 /** Options of {@link redisStreamSource}: where Redis is, the stream and its consumer group, decoding and acks. */
 export interface RedisStreamSourceOptions<T> extends RedisConnection {
@@ -64,6 +65,7 @@ export function redisStreamSource<T>(opts: RedisStreamSourceOptions<T>): RedisSt
     throw new SluiceError('INVALID_ARGUMENT', 'redisStreamSource: stream and group must be non-empty strings');
   }
   if (!opts.format || typeof opts.format.decode !== 'function') throw new SluiceError('INVALID_ARGUMENT', 'redisStreamSource: format is required (jsonFormat(), avroFormat(…), …)');
+  checkRedisConnection(opts, 'redisStreamSource');
   const policy = checkBadRecordPolicy('redisStreamSource', opts.onBadRecord);
   const stats = newIngestStats();
   return {
@@ -71,7 +73,7 @@ export function redisStreamSource<T>(opts: RedisStreamSourceOptions<T>): RedisSt
     bounded: false,
     replayable: true,
     stats,
-    describe: () => `redis stream ${opts.stream}, group ${opts.group} (${opts.format.name})`,
+    describe: () => `redis stream ${opts.stream}, group ${opts.group} (${opts.format.name}${describeTls(opts.tls)})`,
     createReader: (ctx) => new RedisStreamReader<T>(opts, ctx, new Decoder(opts.format, policy, ctx, stats)),
   };
 }
