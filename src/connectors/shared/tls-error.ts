@@ -1,6 +1,7 @@
 import { SluiceError } from '../../errors/index.js';
 import { redactSecrets } from '../../errors/redact.js';
 import { scrubSecrets } from '../../errors/secret.js';
+import { errorsWithin } from '../../net/tls.js';
 
 /** What kept a connector from a secure, authenticated connection. */
 export type AuthFailureKind = 'unknown-ca' | 'wrong-host' | 'expired' | 'client-certificate' | 'handshake' | 'credentials';
@@ -36,15 +37,6 @@ const HINTS: Record<AuthFailureKind, string> = {
   credentials: 'Fix the user name and password, token, key or client certificate (the message never shows them).',
 };
 
-/** The chain of errors under `e`: itself, its `cause`s, and an AggregateError's members. */
-function* chain(e: unknown, depth = 0): Generator<Record<string, unknown>> {
-  if (depth > 5 || typeof e !== 'object' || e === null) return;
-  yield e as Record<string, unknown>;
-  const { cause, errors } = e as { cause?: unknown; errors?: unknown };
-  if (cause !== undefined) yield* chain(cause, depth + 1);
-  if (Array.isArray(errors)) for (const m of errors) yield* chain(m, depth + 1);
-}
-
 /** A URL's scheme, host and port, for messages: never its user or password. */
 export function urlPlace(url: string): string {
   try {
@@ -59,10 +51,11 @@ export function urlPlace(url: string): string {
  * Which {@link AuthFailureKind} an error from a client library is, if any: by Node's TLS
  * codes, OpenSSL's alerts, PostgreSQL's SQLSTATE 28xxx, MQTT's CONNACK codes and the
  * servers' wording of refused credentials. Undefined for anything else (a refused
- * connection, a timeout): those are the connector's ordinary failures.
+ * connection, a timeout): those are the connector's ordinary failures. (`net/tls.ts`'s
+ * `tlsFailure` says the same of TLS alone, for the Kafka client and the servers.)
  */
 export function classifyAuthFailure(e: unknown): AuthFailureKind | undefined {
-  for (const err of chain(e)) {
+  for (const err of errorsWithin(e)) {
     const code = err.code;
     const message = typeof err.message === 'string' ? err.message : '';
     if (typeof code === 'string') {
@@ -93,7 +86,7 @@ export function classifyAuthFailure(e: unknown): AuthFailureKind | undefined {
 export function authFailure(who: string, target: string, e: unknown, secrets: readonly string[] = [], step?: string): SluiceError | undefined {
   const kind = classifyAuthFailure(e);
   if (!kind) return undefined;
-  const words = [...chain(e)].map((x) => (typeof x.message === 'string' ? x.message : '')).find((m) => m !== '') ?? String(e);
+  const words = [...errorsWithin(e)].map((x) => (typeof x.message === 'string' ? x.message : '')).find((m) => m !== '') ?? String(e);
   return new SluiceError(kind === 'credentials' ? 'CONNECTOR_AUTH' : 'CONNECTOR_TLS', `${who}: cannot connect to ${redactSecrets(target)}: ${SAYS[kind]}`, {
     detail: scrubSecrets(words, secrets),
     hint: HINTS[kind],
