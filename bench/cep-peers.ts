@@ -9,7 +9,7 @@
  * includes the JIT's warm-up, run 2 is warm.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -54,13 +54,14 @@ export function peerChoice(text: string): PeerName[] {
   return names as PeerName[];
 }
 
-/** Builds the peer once (cached in its target/); true when it can run, else why not. */
+/** Builds the peer when its sources changed (cached in its target/); true when it can run, else why not. */
 export function ensurePeer(name: PeerName): string | true {
   const peer = PEERS[name];
   const dir = join(root, peer.dir);
   const java = spawnSync('java', ['-version'], { encoding: 'utf8' });
   if (java.error) return `skipped: java not found (${java.error.message})`;
-  if (existsSync(join(dir, 'target/classes', peer.classFile)) && existsSync(join(dir, 'target/lib'))) return true;
+  const built = join(dir, 'target/classes', peer.classFile);
+  if (existsSync(built) && existsSync(join(dir, 'target/lib')) && newestSource(dir) <= statSync(built).mtimeMs) return true;
   console.log(`building the ${peer.label} peer (mvn -q package; the first time downloads it into ~/.m2)…`);
   try {
     execFileSync('mvn', ['-B', '-q', 'package'], { cwd: dir, stdio: 'inherit' });
@@ -68,6 +69,13 @@ export function ensurePeer(name: PeerName): string | true {
   } catch (e) {
     return `skipped: the Maven build failed (${(e as Error).message.split('\n')[0]})`;
   }
+}
+
+/** The newest modification time of the peer's pom and Java sources, the shared events' included. */
+function newestSource(dir: string): number {
+  const newest = (path: string): number =>
+    statSync(path).isDirectory() ? Math.max(0, ...readdirSync(path).map((f) => newest(join(path, f)))) : statSync(path).mtimeMs;
+  return Math.max(newest(join(dir, 'pom.xml')), newest(join(dir, 'src')), newest(join(root, 'bench/peers/cep-events/src')));
 }
 
 /** Runs one workload on the peer in a new JVM; the result or why it failed. */
@@ -85,6 +93,25 @@ export function runPeer(name: PeerName, workload: string, events: number, keys: 
     .map((l) => JSON.parse(l) as PeerRun);
   if (runs.length === 0) return `printed no JSON line: ${r.stdout.slice(-300)}`;
   return { first: runs[0]!, warm: runs[runs.length - 1]! };
+}
+
+/** A checksum of events 0..n-1, as bench/peers/cep-events' `CepEvents.fingerprint` computes it. */
+export function fingerprint(make: (i: number, keys: number) => { key: number; kind: number; at: number }, n: number, keys: number): number {
+  let h = 0;
+  for (let i = 0; i < n; i++) {
+    const e = make(i, keys);
+    h = (h * 31 + e.key * 7 + e.kind * 13 + e.at) % 1_000_000_007; // below 2^53: exact, as Java's long
+  }
+  return h;
+}
+
+/** The peer's fingerprint of the workload's first n events (its port of the generator), or why it failed. */
+export function peerFingerprint(name: PeerName, workload: string, n: number, keys: number): number | string {
+  const r = spawnSync('java', ['-cp', 'target/classes', 'sluice.cepevents.CepEvents', workload, String(n), String(keys)], {
+    cwd: join(root, PEERS[name].dir),
+    encoding: 'utf8',
+  });
+  return r.status === 0 ? Number(r.stdout.trim()) : `failed (${r.status}): ${r.stderr.slice(0, 300)}`;
 }
 
 const num = (x: number, digits = 0) => x.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits });

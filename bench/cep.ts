@@ -20,11 +20,12 @@
  *
  * The peers (bench/peers/flink-cep: Flink CEP 2.2.0 in a local mini-cluster at parallelism 1;
  * bench/peers/esper: Esper 8.9.0's compiled EPL on one thread, external time) make the same
- * events (bench/peers/cep-events ports the generator) and run in their own JVM, twice: the
+ * events (bench/peers/cep-events ports the generator; a checksum of the first 100,000 events is
+ * compared with this generator's) and run in their own JVM, twice: the
  * first run includes the JIT's warm-up, the second is warm. Their CPU is the JVM's process CPU
  * time over the run, and also from the JVM's start to the end of the first run. Their match
  * counts must equal Sluice's (a PROBLEM line otherwise). Latency is not measured for the peers.
- * The Java builds are made once (`mvn -q package`, cached in each peer's target/).
+ * The Java builds are made once and again when their sources change (`mvn -q package`, cached in each peer's target/).
  *
  * Options: `--events N` (default 1,000,000), `--keys N`, `--latency-seconds S` (default 10),
  * `--peers none|flink|esper|all` (default all; a peer that cannot run, e.g. without Java or
@@ -34,7 +35,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { AfterMatchSkip, Job, Pattern, WatermarkStrategy, callbackSink, generator, type Match } from '../src/index.js';
 import { CountingSink, indexedSource } from './io.js';
-import { ensurePeer, peerChoice, printWorkloadTable, runPeer, type PeerName, type PeerResult } from './cep-peers.js';
+import { ensurePeer, fingerprint, peerChoice, peerFingerprint, printWorkloadTable, runPeer, type PeerName, type PeerResult } from './cep-peers.js';
 
 interface Ev {
   key: number;
@@ -158,7 +159,18 @@ for (const w of workloads) {
   const b = await latency(w, rate, true);
   console.log(`${''.padEnd(11)} the same source and keyed exchange without CEP (a pass-through step): p50 ${b.p50.toFixed(3)} ms, p99 ${b.p99.toFixed(3)} ms`);
   const peers: Partial<Record<PeerName, PeerResult | string>> = {};
-  for (const [p, ok] of ready) peers[p] = ok === true ? runPeer(p, w.name, EVENTS, KEYS) : ok;
+  // The same events: the Java port's checksum of the first events must be this generator's.
+  const checked = Math.min(EVENTS, 100_000);
+  const ours = fingerprint(w.make, checked, KEYS);
+  for (const [p, ok] of ready) {
+    if (ok !== true) {
+      peers[p] = ok;
+      continue;
+    }
+    const theirs = peerFingerprint(p, w.name, checked, KEYS);
+    if (theirs !== ours) console.log(`PROBLEM ${w.name}: the ${p} peer's events differ from Sluice's (checksum of the first ${checked} events: ${theirs}, Sluice ${ours})`);
+    peers[p] = runPeer(p, w.name, EVENTS, KEYS);
+  }
   printWorkloadTable(w.name, t, peers);
   console.log(JSON.stringify({ workload: w.name, events: EVENTS, keys: KEYS, ...t, latencyRate: rate, latencyMs: l, baselineLatencyMs: b, peers }));
 }

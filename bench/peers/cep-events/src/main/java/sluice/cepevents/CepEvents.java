@@ -48,6 +48,21 @@ public final class CepEvents {
     return e;
   }
 
+  /** A checksum of the first n events, computed the same way by bench/cep-peers.ts's `fingerprint`. */
+  public static long fingerprint(String workload, long n, int keys) {
+    long h = 0;
+    for (long i = 0; i < n; i++) {
+      Ev e = make(workload, i, keys);
+      h = (h * 31 + e.key * 7L + e.kind * 13L + e.at) % 1_000_000_007L;
+    }
+    return h;
+  }
+
+  /** `java -cp target/classes sluice.cepevents.CepEvents fraud|monitoring N KEYS`: prints the fingerprint. */
+  public static void main(String[] args) {
+    System.out.println(fingerprint(args[0], Long.parseLong(args[1]), Integer.parseInt(args[2])));
+  }
+
   /** CPU seconds this process has used since it started (all threads, user + system). */
   public static double processCpuSeconds() {
     return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime() / 1e9;
