@@ -68,8 +68,30 @@ public final class CepEvents {
     return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime() / 1e9;
   }
 
+  /** One run of a workload on an engine: its match count. */
+  public interface Run {
+    long matches(String workload, long events, int keys, int run) throws Exception;
+  }
+
+  /**
+   * A peer's main: `workload EVENTS KEYS [RUNS]`; runs the workload RUNS times (default 2) in this
+   * JVM, so that later runs are warm, and reports each.
+   */
+  public static void runAll(String engine, String[] args, Run body) throws Exception {
+    String workload = args[0];
+    long events = Long.parseLong(args[1]);
+    int keys = Integer.parseInt(args[2]);
+    int runs = args.length > 3 ? Integer.parseInt(args[3]) : 2;
+    for (int run = 1; run <= runs; run++) {
+      double cpu0 = processCpuSeconds();
+      long t0 = System.nanoTime();
+      long matches = body.matches(workload, events, keys, run);
+      report(engine, workload, run, events, (System.nanoTime() - t0) / 1e9, processCpuSeconds() - cpu0, matches);
+    }
+  }
+
   /** The line bench/cep.ts reads: one per run; processCpuSeconds includes the JVM's start-up and earlier runs. */
-  public static void report(String engine, String workload, int run, long events, double seconds, double cpuSeconds, long matches) {
+  static void report(String engine, String workload, int run, long events, double seconds, double cpuSeconds, long matches) {
     System.out.printf(java.util.Locale.ROOT,
         "{\"engine\":\"%s\",\"workload\":\"%s\",\"run\":%d,\"events\":%d,\"seconds\":%.4f,\"cpuSeconds\":%.4f,\"matches\":%d,\"processCpuSeconds\":%.4f}%n",
         engine, workload, run, events, seconds, cpuSeconds, matches, processCpuSeconds());

@@ -51,16 +51,7 @@ public final class EsperCep {
       ]""";
 
   public static void main(String[] args) throws Exception {
-    String workload = args[0];
-    long events = Long.parseLong(args[1]);
-    int keys = Integer.parseInt(args[2]);
-    int runs = args.length > 3 ? Integer.parseInt(args[3]) : 2;
-    for (int run = 1; run <= runs; run++) {
-      double cpu0 = CepEvents.processCpuSeconds();
-      long t0 = System.nanoTime();
-      long matches = run(workload, events, keys, run);
-      CepEvents.report("esper", workload, run, events, (System.nanoTime() - t0) / 1e9, CepEvents.processCpuSeconds() - cpu0, matches);
-    }
+    CepEvents.runAll("esper", args, EsperCep::run);
   }
 
   static long run(String workload, long events, int keys, int run) throws Exception {

@@ -33,16 +33,7 @@ import sluice.cepevents.CepEvents.Ev;
  */
 public final class FlinkCepBench {
   public static void main(String[] args) throws Exception {
-    String workload = args[0];
-    long events = Long.parseLong(args[1]);
-    int keys = Integer.parseInt(args[2]);
-    int runs = args.length > 3 ? Integer.parseInt(args[3]) : 2;
-    for (int run = 1; run <= runs; run++) {
-      double cpu0 = CepEvents.processCpuSeconds();
-      long t0 = System.nanoTime();
-      long matches = run(workload, events, keys);
-      CepEvents.report("flink", workload, run, events, (System.nanoTime() - t0) / 1e9, CepEvents.processCpuSeconds() - cpu0, matches);
-    }
+    CepEvents.runAll("flink", args, (workload, events, keys, run) -> run(workload, events, keys));
   }
 
   /** The patterns of bench/cep.ts, written as its Sluice patterns are. */
