@@ -50,7 +50,7 @@ export function peerChoice(text: string): PeerName[] {
   if (text === 'none') return [];
   if (text === 'all') return ['flink', 'esper'];
   const names = text.split(',').map((s) => s.trim());
-  for (const n of names) if (!(n in PEERS)) throw new Error(`--peers: '${n}' is not one of none, flink, esper, all`);
+  for (const n of names) if (!Object.hasOwn(PEERS, n)) throw new Error(`--peers: '${n}' is not one of none, flink, esper, all`);
   return names as PeerName[];
 }
 
@@ -123,7 +123,7 @@ const num = (x: number, digits = 0) => x.toLocaleString('en', { maximumFractionD
  */
 export function printWorkloadTable(workload: string, sluice: SluiceThroughput, peers: Partial<Record<PeerName, PeerResult | string>>): void {
   const header = ['engine', 'run', 'events/s', 'CPU µs/event', 'CPU µs/event from JVM start', 'matches', 'Sluice ÷ engine (events/CPU-s)'];
-  const rows: string[][] = [['Sluice', 'first', num(sluice.eventsPerSecond), num(sluice.cpuMicrosPerEvent, 2), '-', num(sluice.matches), '1.00']];
+  const rows: string[][] = [['Sluice', 'single', num(sluice.eventsPerSecond), num(sluice.cpuMicrosPerEvent, 2), '-', num(sluice.matches), '1.00']];
   const problems: string[] = [];
   for (const [name, result] of Object.entries(peers) as [PeerName, PeerResult | string][]) {
     const label = PEERS[name].label;
