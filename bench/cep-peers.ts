@@ -95,16 +95,6 @@ export function runPeer(name: PeerName, workload: string, events: number, keys: 
   return { first: runs[0]!, warm: runs[runs.length - 1]! };
 }
 
-/** A checksum of events 0..n-1, as bench/peers/cep-events' `CepEvents.fingerprint` computes it. */
-export function fingerprint(make: (i: number, keys: number) => { key: number; kind: number; at: number }, n: number, keys: number): number {
-  let h = 0;
-  for (let i = 0; i < n; i++) {
-    const e = make(i, keys);
-    h = (h * 31 + e.key * 7 + e.kind * 13 + e.at) % 1_000_000_007; // below 2^53: exact, as Java's long
-  }
-  return h;
-}
-
 /** The peer's fingerprint of the workload's first n events (its port of the generator), or why it failed. */
 export function peerFingerprint(name: PeerName, workload: string, n: number, keys: number): number | string {
   const r = spawnSync('java', ['-cp', 'target/classes', 'sluice.cepevents.CepEvents', workload, String(n), String(keys)], {

@@ -35,12 +35,10 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { AfterMatchSkip, Job, Pattern, WatermarkStrategy, callbackSink, generator, type Match } from '../src/index.js';
 import { CountingSink, indexedSource } from './io.js';
-import { ensurePeer, fingerprint, peerChoice, peerFingerprint, printWorkloadTable, runPeer, type PeerName, type PeerResult } from './cep-peers.js';
+import { fingerprint, fraudEvent, monitoringEvent, type CepEvent } from './cep-events.js';
+import { ensurePeer, peerChoice, peerFingerprint, printWorkloadTable, runPeer, type PeerName, type PeerResult } from './cep-peers.js';
 
-interface Ev {
-  key: number;
-  kind: number; // fraud: the amount; monitoring: 0 = A, 1 = B, 2 = other
-  at: number;
+interface Ev extends CepEvent {
   /** performance.now() when the source made it (latency runs only). */
   born: number;
 }
@@ -58,12 +56,6 @@ const KEYS = Number(opts.keys.replace(/_/g, ''));
 const LATENCY_SECONDS = Number(opts['latency-seconds']);
 const PEERS = peerChoice(opts.peers);
 
-/** A deterministic spread of values in [0, 1) for event i. */
-function spread(i: number, salt: number): number {
-  const x = Math.sin(i * 12.9898 + salt * 78.233) * 43758.5453;
-  return x - Math.floor(x);
-}
-
 const fraud = Pattern.begin<Ev, 'small'>('small', AfterMatchSkip.skipPastLastEvent())
   .where((e) => e.kind < 10)
   .times(3)
@@ -76,7 +68,7 @@ interface Workload {
   readonly name: string;
   readonly pattern: Pattern<Ev, string>;
   /** Event i over `keys` keys (each key sees an event every 30 s of event time). */
-  readonly make: (i: number, keys: number) => Omit<Ev, 'born'>;
+  readonly make: (i: number, keys: number) => CepEvent;
   /** The time the match's result could first exist, in performance.now() terms. */
   readonly readyAt: (m: Match<Ev, string>) => number;
 }
@@ -85,19 +77,13 @@ const workloads: Workload[] = [
   {
     name: 'fraud',
     pattern: fraud as Pattern<Ev, string>,
-    make: (i, keys) => {
-      const r = spread(i, 1);
-      return { key: i % keys, kind: r < 0.5 ? Math.floor(spread(i, 2) * 10) : r < 0.55 ? 1000 : 100, at: Math.floor((i * 30_000) / keys) };
-    },
+    make: fraudEvent,
     readyAt: (m) => m.large![0]!.born,
   },
   {
     name: 'monitoring',
     pattern: monitoring as Pattern<Ev, string>,
-    make: (i, keys) => {
-      const r = spread(i, 3);
-      return { key: i % keys, kind: r < 0.3 ? 0 : r < 0.6 ? 1 : 2, at: Math.floor((i * 30_000) / keys) };
-    },
+    make: monitoringEvent,
     readyAt: (m) => m.a![0]!.born + 5000,
   },
 ];

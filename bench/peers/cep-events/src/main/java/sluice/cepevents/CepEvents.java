@@ -3,7 +3,7 @@ package sluice.cepevents;
 import java.lang.management.ManagementFactory;
 
 /**
- * The events of bench/cep.ts, ported exactly (same keys, kinds and timestamps), for the Flink CEP
+ * The events of bench/cep-events.ts, ported exactly (same keys, kinds and timestamps), for the Flink CEP
  * and Esper peers, and the JSON line each run prints. Both peers' poms add this folder as a
  * source folder (build-helper-maven-plugin), so the port exists once.
  */
@@ -48,7 +48,7 @@ public final class CepEvents {
     return e;
   }
 
-  /** A checksum of the first n events, computed the same way by bench/cep-peers.ts's `fingerprint`. */
+  /** A checksum of the first n events, computed the same way by bench/cep-events.ts's `fingerprint`. */
   public static long fingerprint(String workload, long n, int keys) {
     long h = 0;
     for (long i = 0; i < n; i++) {
