@@ -1,6 +1,6 @@
 /**
- * `npm run bench:cep`: the two CEP workloads of issue 22, Sluice alone (the peers, Flink CEP
- * and Esper, are not wired in yet).
+ * `npm run bench:cep`: the two CEP workloads of issue 22, Sluice beside Flink CEP and Esper in
+ * one run on one machine.
  *
  * - fraud: per card, three small transactions then a large one within 10 minutes
  *   (skip past the last event), over `--keys` cards (default 100,000).
@@ -18,33 +18,43 @@
  * from the deadline (first event + 5 s) instead, and only A's older than 5 s at the end of
  * the run can match (processing-time timers do not fire after the end of input).
  *
- * Options: `--events N` (default 1,000,000), `--keys N`, `--latency-seconds S` (default 10).
+ * The peers (bench/peers/flink-cep: Flink CEP 2.2.0 in a local mini-cluster at parallelism 1;
+ * bench/peers/esper: Esper 8.9.0's compiled EPL on one thread, external time) make the same
+ * events (bench/peers/cep-events ports the generator; a checksum of the first 100,000 events is
+ * compared with this generator's) and run in their own JVM, twice: the
+ * first run includes the JIT's warm-up, the second is warm. Their CPU is the JVM's process CPU
+ * time over the run, and also from the JVM's start to the end of the first run. Their match
+ * counts must equal Sluice's (a PROBLEM line otherwise). Latency is not measured for the peers.
+ * The Java builds are made once and again when their sources change (`mvn -q package`, cached in each peer's target/).
+ *
+ * Options: `--events N` (default 1,000,000), `--keys N`, `--latency-seconds S` (default 10),
+ * `--peers none|flink|esper|all` (default all; a peer that cannot run, e.g. without Java or
+ * Maven, is skipped with the reason).
  */
 import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
 import { AfterMatchSkip, Job, Pattern, WatermarkStrategy, callbackSink, generator, type Match } from '../src/index.js';
 import { CountingSink, indexedSource } from './io.js';
+import { fingerprint, fraudEvent, monitoringEvent, type CepEvent } from './cep-events.js';
+import { ensurePeer, peerChoice, peerFingerprint, printWorkloadTable, runPeer, type PeerName, type PeerResult } from './cep-peers.js';
 
-interface Ev {
-  key: number;
-  kind: number; // fraud: the amount; monitoring: 0 = A, 1 = B, 2 = other
-  at: number;
+interface Ev extends CepEvent {
   /** performance.now() when the source made it (latency runs only). */
   born: number;
 }
 
-const arg = (name: string, fallback: number): number => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const EVENTS = arg('events', 1_000_000);
-const KEYS = arg('keys', 100_000);
-const LATENCY_SECONDS = arg('latency-seconds', 10);
-
-/** A deterministic spread of values in [0, 1) for event i. */
-function spread(i: number, salt: number): number {
-  const x = Math.sin(i * 12.9898 + salt * 78.233) * 43758.5453;
-  return x - Math.floor(x);
-}
+const { values: opts } = parseArgs({
+  options: {
+    events: { type: 'string', default: '1000000' },
+    keys: { type: 'string', default: '100000' },
+    'latency-seconds': { type: 'string', default: '10' },
+    peers: { type: 'string', default: 'all' },
+  },
+});
+const EVENTS = Number(opts.events.replace(/_/g, ''));
+const KEYS = Number(opts.keys.replace(/_/g, ''));
+const LATENCY_SECONDS = Number(opts['latency-seconds']);
+const PEERS = peerChoice(opts.peers);
 
 const fraud = Pattern.begin<Ev, 'small'>('small', AfterMatchSkip.skipPastLastEvent())
   .where((e) => e.kind < 10)
@@ -58,7 +68,7 @@ interface Workload {
   readonly name: string;
   readonly pattern: Pattern<Ev, string>;
   /** Event i over `keys` keys (each key sees an event every 30 s of event time). */
-  readonly make: (i: number, keys: number) => Omit<Ev, 'born'>;
+  readonly make: (i: number, keys: number) => CepEvent;
   /** The time the match's result could first exist, in performance.now() terms. */
   readonly readyAt: (m: Match<Ev, string>) => number;
 }
@@ -67,19 +77,13 @@ const workloads: Workload[] = [
   {
     name: 'fraud',
     pattern: fraud as Pattern<Ev, string>,
-    make: (i, keys) => {
-      const r = spread(i, 1);
-      return { key: i % keys, kind: r < 0.5 ? Math.floor(spread(i, 2) * 10) : r < 0.55 ? 1000 : 100, at: Math.floor((i * 30_000) / keys) };
-    },
+    make: fraudEvent,
     readyAt: (m) => m.large![0]!.born,
   },
   {
     name: 'monitoring',
     pattern: monitoring as Pattern<Ev, string>,
-    make: (i, keys) => {
-      const r = spread(i, 3);
-      return { key: i % keys, kind: r < 0.3 ? 0 : r < 0.6 ? 1 : 2, at: Math.floor((i * 30_000) / keys) };
-    },
+    make: monitoringEvent,
     readyAt: (m) => m.a![0]!.born + 5000,
   },
 ];
@@ -127,6 +131,7 @@ async function latency(w: Workload, rate: number, baseline = false): Promise<{ p
 }
 
 console.log(`CEP benchmark: ${EVENTS.toLocaleString('en')} events over ${KEYS.toLocaleString('en')} keys, Node ${process.version}`);
+const ready = new Map<PeerName, string | true>(PEERS.map((p) => [p, ensurePeer(p)]));
 for (const w of workloads) {
   const t = await throughput(w);
   console.log(
@@ -139,5 +144,19 @@ for (const w of workloads) {
   );
   const b = await latency(w, rate, true);
   console.log(`${''.padEnd(11)} the same source and keyed exchange without CEP (a pass-through step): p50 ${b.p50.toFixed(3)} ms, p99 ${b.p99.toFixed(3)} ms`);
-  console.log(JSON.stringify({ workload: w.name, events: EVENTS, keys: KEYS, ...t, latencyRate: rate, latencyMs: l, baselineLatencyMs: b }));
+  const peers: Partial<Record<PeerName, PeerResult | string>> = {};
+  // The same events: the Java port's checksum of the first events must be this generator's.
+  const checked = Math.min(EVENTS, 100_000);
+  const ours = fingerprint(w.make, checked, KEYS);
+  for (const [p, ok] of ready) {
+    if (ok !== true) {
+      peers[p] = ok;
+      continue;
+    }
+    const theirs = peerFingerprint(p, w.name, checked, KEYS);
+    if (theirs !== ours) console.log(`PROBLEM ${w.name}: the ${p} peer's events differ from Sluice's (checksum of the first ${checked} events: ${theirs}, Sluice ${ours})`);
+    peers[p] = runPeer(p, w.name, EVENTS, KEYS);
+  }
+  printWorkloadTable(w.name, t, peers);
+  console.log(JSON.stringify({ workload: w.name, events: EVENTS, keys: KEYS, ...t, latencyRate: rate, latencyMs: l, baselineLatencyMs: b, peers }));
 }
