@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- sinks [--records N] [--events N] [--runs N] [--only postgres,influxdb,cassandra,rollup]`:
+ * `npm run bench -- sinks [--records N] [--events N] [--runs N] [--only postgres,influxdb,cassandra,opensearch,rollup]`:
  * the time-series sinks, the Cassandra sink and rollups, each beside its peer in the same run.
  *
  * - PostgreSQL time series: a job writing N rows through `postgresTimeSeriesSink` (into a
@@ -10,6 +10,8 @@
  *   loop posting the same line protocol, 5,000 points a request.
  * - Cassandra: a job writing N rows through `cassandraSink` beside a hand-written
  *   `cassandra-driver` loop of UNLOGGED batches (`sinks-cassandra.ts`).
+ * - OpenSearch: a job writing N documents through `openSearchSink` beside a hand-written
+ *   `_bulk` loop over fetch (`sinks-opensearch.ts`).
  * - Rollup: `rollup()` over 1m / 1h / 1d beside one tumbling 1m aggregate of the same
  *   named aggregates (the finest level alone), over the same events (target: < 1.5×),
  *   without and with an allowed lateness of 5 minutes (both sides).
@@ -32,6 +34,7 @@ import { namedAggregates } from '../src/window/rollup/named-aggregates.js';
 import { countTo } from './count-sink.js';
 import { ensureInfluxdb } from '../test/setup/influxdb.js';
 import { cassandraBench } from './sinks-cassandra.js';
+import { openSearchBench } from './sinks-opensearch.js';
 
 interface Reading {
   sensor: string;
@@ -231,7 +234,7 @@ export async function runSinksBench(args: string[]): Promise<void> {
   console.log(`sinks: ${n.toLocaleString('en-US')} records per sink run, rollup over ${events.toLocaleString('en-US')} events, median of ${runs} runs`);
 
   const onlyAt = args.indexOf('--only');
-  const only = new Set(onlyAt >= 0 ? args[onlyAt + 1]!.split(',') : ['postgres', 'influxdb', 'cassandra', 'rollup']);
+  const only = new Set(onlyAt >= 0 ? args[onlyAt + 1]!.split(',') : ['postgres', 'influxdb', 'cassandra', 'opensearch', 'rollup']);
   const figures: Record<string, number> = {};
 
   if (only.has('postgres')) {
@@ -253,6 +256,11 @@ export async function runSinksBench(args: string[]): Promise<void> {
     Object.assign(figures, { cassandraSinkPerSecond: Math.round(c.sink), cassandraLoopPerSecond: Math.round(c.loop), cassandraSinkToLoop: Number((c.sink / c.loop).toFixed(3)) });
   }
 
+  if (only.has('opensearch')) {
+    const o = await openSearchBench(n, runs);
+    console.log(`  opensearch            sink ${fmt(o.sink)}   hand _bulk loop over fetch, 1,000 actions a request ${fmt(o.loop)}   sink/loop ${(o.sink / o.loop).toFixed(2)} (target ≥ 0.50)`);
+    Object.assign(figures, { openSearchSinkPerSecond: Math.round(o.sink), openSearchLoopPerSecond: Math.round(o.loop), openSearchSinkToLoop: Number((o.sink / o.loop).toFixed(3)) });
+  }
   if (only.has('rollup')) {
     const r = await rollupBench(events, runs, 0);
     const cost = r.single! / r.rollup!;

@@ -229,7 +229,7 @@ export async function runFailover(broker: Broker, o: FailoverOptions): Promise<F
     }
     result = { ...result, timeline };
     const fmt = (x: number | undefined) => (x === undefined ? 'never (within 120 s)' : `${x.toFixed(1)} s`);
-    console.log(`  session and transaction timeouts ${o.timeoutMs / 1000} s (\`--session-timeout\`, \`--transaction-timeout\`; default 10 s, the broker's least session timeout 6 s)`);
+    console.log(`  session and transaction timeouts ${o.timeoutMs / 1000} s (\`--session-timeout\`, \`--transaction-timeout\`; default 10 s; a broker allows down to its group.min.session.timeout.ms, 6 s by default, 1 s in scripts/kafka/start.sh)`);
     const takeover = restores.slice(restoresBefore).find((r) => r.tasks === PARTITIONS);
     result = { ...result, takeover };
     console.log(
