@@ -12,6 +12,7 @@ Commands:
   cancel [job]    cancel a running job at once (--savepoint: stop with a savepoint)
   savepoint [job] take a savepoint of a running job (--path P, --stop)
   logs [job]      a running job's recent log lines
+  forget [job]    forget a data subject: delete its data key (--subject S; crypto-shredding)
   upgrade <job>   replace a running job by a new version from its savepoint (--previous <old>:
                   run again if the new one fails)
   cluster status  a cluster's members, their partitions and lag, its internal topics, read
@@ -23,7 +24,7 @@ Commands:
   version         print the version
 
 Exit codes: 0 finished or cancelled (or done), 1 job failed, 2 usage error, 3 bad job file,
-4 no running job answered (list, status, stop, cancel, savepoint, logs, upgrade) or no such cluster
+4 no running job answered (list, status, stop, cancel, savepoint, logs, forget, upgrade) or no such cluster
 or its brokers did not answer (cluster status), 5 upgrade rolled back.
 Run 'sluice <command> --help' for a command's options.`;
 
@@ -43,6 +44,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   cancel: () => import('./commands/cancel.js').then((m) => ({ run: m.cancelCommand, help: m.CANCEL_HELP })),
   savepoint: () => import('./commands/savepoint.js').then((m) => ({ run: m.savepointCommand, help: m.SAVEPOINT_HELP })),
   logs: () => import('./commands/logs.js').then((m) => ({ run: m.logsCommand, help: m.LOGS_HELP })),
+  forget: () => import('./commands/forget.js').then((m) => ({ run: m.forgetCommand, help: m.FORGET_HELP })),
   upgrade: () => import('./commands/upgrade.js').then((m) => ({ run: m.upgradeCommand, help: m.UPGRADE_HELP })),
   schema: () => import('./commands/schema.js').then((m) => ({ run: m.schemaCommand, help: m.SCHEMA_HELP })),
   cluster: () => import('./commands/cluster.js').then((m) => ({ run: m.clusterCommand, help: m.CLUSTER_HELP })),

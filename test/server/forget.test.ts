@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileKeyStore, SubjectKeys } from '../../src/index.js';
 import type { StartedJob } from '../../src/launch/job.js';
 import { liveJob } from '../fixtures/jobs/observed-jobs.js';
+import { forgetCommand } from '../../src/cli/commands/forget.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sluice-forget-'));
 const keys = new SubjectKeys({ store: new FileKeyStore(join(dir, 'keys.json')), masterKey: randomBytes(32).toString('hex') });
@@ -45,5 +46,14 @@ describe('POST /jobs/:id/forget', () => {
       ['otto', 'ok'],
     ]);
     expect(audit).not.toContain('user-42');
+  });
+
+  it('sluice forget does the same from the command line: an operator’s token forgets, a viewer’s is refused (exit 1), no --subject is a usage error', async () => {
+    await keys.keyOf('user-7', true);
+    expect(await forgetCommand(['live', '--subject', 'user-7', '--url', url, '--token', 'view'])).toBe(1);
+    expect(await keys.keyOf('user-7', false)).toBeDefined();
+    expect(await forgetCommand(['live', '--subject', 'user-7', '--url', url, '--token', 'op'])).toBe(0);
+    expect(await keys.keyOf('user-7', false)).toBeUndefined();
+    expect(await forgetCommand(['live', '--url', url, '--token', 'op'])).toBe(2);
   });
 });
