@@ -6,7 +6,11 @@
  * (`scripts/kafka/start-tls.sh`).
  */
 import { randomUUID } from 'node:crypto';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { clusterCommand } from '../../src/cli/commands/cluster.js';
 import { kafkaSink, kafkaSource } from '../../src/connectors/kafka/index.js';
 import type { KafkaConnectionOptions } from '../../src/connectors/kafka/connection.js';
 import { readAll, testSinkContext, testSourceContext } from '../../src/testing/index.js';
@@ -58,6 +62,24 @@ describe('a cluster over SASL_SSL (real broker)', () => {
         () => 'the windows of the input in the output',
       );
       expect(got).toEqual(expected);
+
+      // sluice cluster status reads the cluster over the same TLS and SASL, from an access file.
+      const access = join(tmpdir(), `sluice-access-${id}.json`);
+      writeFileSync(access, JSON.stringify({ tls: secure.tls, sasl: { ...secure.sasl, password: { env: 'SLUICE_TEST_CLUSTER_PASSWORD' } } }));
+      process.env.SLUICE_TEST_CLUSTER_PASSWORD = PASSWORD;
+      const printed: string[] = [];
+      const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => (printed.push(String(chunk)), true));
+      let code: number;
+      try {
+        code = await clusterCommand(['status', '--kafka', String(secure.brokers), '--cluster', `cl-secure-${id}`, '--kafka-access', access, '--json']);
+      } finally {
+        spy.mockRestore();
+      }
+      expect(code).toBe(0);
+      const status = JSON.parse(printed.join('')) as { cluster: string; members: Array<{ instanceId?: string }>; topics: Array<{ name: string }> };
+      expect(status.cluster).toBe(`cl-secure-${id}`);
+      expect(status.members).toHaveLength(1);
+      expect(status.topics.map((t) => t.name)).toContain(`cl-secure-${id}-clicks-per-user-changelog`);
     } finally {
       running.cancel();
       await running.done.catch(() => {});

@@ -1,11 +1,13 @@
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import type { KafkaConnectionOptions } from '../../connectors/kafka/connection.js';
 import { clusterStatus, type ClusterStatus } from '../../cluster/status.js';
 import { SluiceError } from '../../errors/index.js';
 import { EXIT } from '../exit-codes.js';
 import { printError } from '../print-error.js';
 import { table } from './list.js';
 
-export const CLUSTER_HELP = `Usage: sluice cluster status --kafka BROKERS --cluster NAME [--json]
+export const CLUSTER_HELP = `Usage: sluice cluster status --kafka BROKERS --cluster NAME [--kafka-access FILE] [--json]
 
 Shows a cluster (members started with 'sluice run job.ts --cluster NAME') as Kafka
 knows it; the members are not asked, and nothing is joined or committed. It prints the
@@ -16,6 +18,10 @@ cluster's internal topics with their partition counts.
 Options:
   --kafka BROKERS  the cluster's Kafka brokers, host:port[,host:port…]
   --cluster NAME   the cluster's name
+  --kafka-access FILE  TLS and SASL to brokers that want them: a JSON file with the
+                   Kafka connectors' "tls" and "sasl" options, e.g. {"tls": {"ca": "ca.pem"},
+                   "sasl": {"mechanism": "SCRAM-SHA-512", "username": "ops",
+                   "password": {"env": "KAFKA_PASSWORD"}}} (secrets as references)
   --json           everything as one JSON object
   -h, --help       show this help
 
@@ -31,6 +37,7 @@ did not answer (BROKER_UNAVAILABLE), 1 any other failure.`;
 const OPTIONS = {
   kafka: { type: 'string' },
   cluster: { type: 'string' },
+  'kafka-access': { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -52,8 +59,17 @@ export async function clusterCommand(argv: string[]): Promise<number> {
   const usage = (message: string) => (process.stderr.write(`${message}\n\n${CLUSTER_HELP}\n`), EXIT.USAGE);
   if (positionals[0] !== 'status' || positionals.length > 1) return usage(positionals.length === 0 ? "a subcommand is missing: 'sluice cluster status'" : `unknown subcommand '${positionals.join(' ')}' (there is: status)`);
   if (values.kafka === undefined || values.cluster === undefined) return usage('--kafka and --cluster are required');
+  let access: Pick<KafkaConnectionOptions, 'tls' | 'sasl'> = {};
+  if (values['kafka-access'] !== undefined) {
+    try {
+      const read = JSON.parse(readFileSync(values['kafka-access'], 'utf8')) as Record<string, unknown>;
+      access = { ...(read.tls === undefined ? {} : { tls: read.tls as KafkaConnectionOptions['tls'] }), ...(read.sasl === undefined ? {} : { sasl: read.sasl as KafkaConnectionOptions['sasl'] }) };
+    } catch (e) {
+      return usage(`--kafka-access ${values['kafka-access']}: not a readable JSON file (${(e as Error).message})`);
+    }
+  }
   try {
-    const status = await clusterStatus(values.kafka, values.cluster);
+    const status = await clusterStatus(values.kafka, values.cluster, access);
     process.stdout.write(values.json ? `${JSON.stringify(status)}\n` : statusText(status));
     return EXIT.OK;
   } catch (e) {
