@@ -233,6 +233,6 @@ describe('sluice cluster status', () => {
     expect(unknown.stderr).toContain("unknown subcommand 'members'");
     const help = await sluice('help', 'cluster');
     expect(help.code).toBe(0);
-    expect(help.stdout).toMatch(/^Usage: sluice cluster status --kafka BROKERS --cluster NAME \[--json\]/);
+    expect(help.stdout).toMatch(/^Usage: sluice cluster status --kafka BROKERS --cluster NAME \[--kafka-access FILE\] \[--json\]/);
   });
 });
