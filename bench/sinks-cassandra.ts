@@ -9,26 +9,12 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Client } from 'cassandra-driver';
 import { Job } from '../src/launch/job.js';
+import { median, reading, timed, type Reading } from './sink-readings.js';
 import { generator } from '../src/connectors/generator/index.js';
 import { cassandraSink } from '../src/connectors/cassandra/index.js';
 
-interface Reading {
-  sensor: string;
-  t: number;
-  v: number;
-}
-const T0 = Date.UTC(2026, 0, 1);
-/** Reading i: sensor i mod 1,000 (a partition each), one reading per sensor per second. */
-const reading = (i: number): Reading => ({ sensor: `s${i % 1000}`, t: T0 + Math.floor(i / 1000) * 1000, v: i % 997 });
-
 const BATCH = 100;
 const IN_FLIGHT = 16;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const timed = async (f: () => Promise<void>): Promise<number> => {
-  const t = performance.now();
-  await f();
-  return (performance.now() - t) / 1000;
-};
 
 /** Records per second of the sink in a job and of the hand loop, median of `runs` after one warm-up each. */
 export async function cassandraBench(n: number, runs: number): Promise<{ sink: number; loop: number }> {

@@ -8,26 +8,13 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Job } from '../src/launch/job.js';
+import { median, reading, timed, type Reading } from './sink-readings.js';
 import { generator } from '../src/connectors/generator/index.js';
 import { openSearchSink } from '../src/connectors/opensearch/index.js';
 
-interface Reading {
-  sensor: string;
-  t: number;
-  v: number;
-}
-const T0 = Date.UTC(2026, 0, 1);
-const reading = (i: number): Reading => ({ sensor: `s${i % 1000}`, t: T0 + Math.floor(i / 1000) * 1000, v: i % 997 });
 const idOf = (x: Reading) => `${x.sensor}@${x.t}`;
-
 const URL_ = 'http://127.0.0.1:9200';
 const BATCH = 1000;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const timed = async (f: () => Promise<void>): Promise<number> => {
-  const t = performance.now();
-  await f();
-  return (performance.now() - t) / 1000;
-};
 
 async function count(index: string): Promise<number> {
   await fetch(`${URL_}/${index}/_refresh`, { method: 'POST' });
